@@ -1,0 +1,2 @@
+/** JMH benchmarks of ZVerse, side by side with its peers in the same run. See the module's README. */
+package dev.zverse.benchmarks;

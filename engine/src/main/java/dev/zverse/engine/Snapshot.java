@@ -1,0 +1,445 @@
+package dev.zverse.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+
+/**
+ * The whole store as of one version, and every retained version before it: an immutable root of the
+ * versioned tree plus the version it shows.
+ *
+ * <h2>Reads</h2>
+ *
+ * Each key holds its version chain, newest first, so this one root answers reads at any version
+ * from {@link #watermark()} to {@link #version()}: a read at {@code v} takes, for each key, the
+ * newest change at or below {@code v}. Reads take no lock and allocate only what they return. Byte
+ * arrays going in are never kept and arrays coming out are copies, so no caller can change the store
+ * through an array; {@link Entry#valueBuffer()} is the read-only, zero-copy way out.
+ *
+ * <h2>Writes</h2>
+ *
+ * A snapshot never changes. {@link #apply(WriteBatch)} and {@link #prune(long)} return new snapshots
+ * that share every untouched node with this one; {@link #asTransient()} gathers many batches before
+ * one new snapshot. Holding a snapshot keeps everything it can read reachable, whatever later
+ * snapshots prune.
+ *
+ * <h2>Thread safety</h2>
+ *
+ * Immutable, and safe for concurrent readers once published through a happens-before edge (the
+ * store publishes each snapshot with a release store that readers acquire).
+ */
+public final class Snapshot {
+  /** Heap per key beyond its bytes, measured with JOL (see the benchmarks' MemoryFootprint). */
+  static final int KEY_OVERHEAD_BYTES = 40;
+  /** Heap per stored version beyond its value bytes, measured likewise. */
+  static final int VERSION_OVERHEAD_BYTES = 56;
+
+  final Limits limits;
+  final Node root;
+  final int height;
+  final long version;
+  final long watermark;
+  final CommitLog commits;
+  final long lastCommitMillis;
+  final long keys;
+  final long liveKeys;
+  final long storedVersions;
+  final long payloadBytes;
+
+  Snapshot(
+      Limits limits,
+      Node root,
+      int height,
+      long version,
+      long watermark,
+      CommitLog commits,
+      long lastCommitMillis,
+      long keys,
+      long liveKeys,
+      long storedVersions,
+      long payloadBytes) {
+    this.limits = limits;
+    this.root = root;
+    this.height = height;
+    this.version = version;
+    this.watermark = watermark;
+    this.commits = commits;
+    this.lastCommitMillis = lastCommitMillis;
+    this.keys = keys;
+    this.liveKeys = liveKeys;
+    this.storedVersions = storedVersions;
+    this.payloadBytes = payloadBytes;
+  }
+
+  /** The empty store at version 0, with the {@linkplain Limits#defaults() default limits}. */
+  public static Snapshot empty() {
+    return empty(Limits.defaults());
+  }
+
+  /**
+   * The empty store at version 0.
+   *
+   * @param limits the key and value limits that every later batch is checked against
+   * @throws NullPointerException if {@code limits} is null
+   */
+  public static Snapshot empty(Limits limits) {
+    return new Snapshot(
+        Objects.requireNonNull(limits, "limits"), Node.Leaf.EMPTY, 1, 0, 0, CommitLog.EMPTY, 0, 0, 0, 0, 0);
+  }
+
+  /** The version this snapshot shows: that of its newest commit, 0 for the empty store. */
+  public long version() {
+    return version;
+  }
+
+  /** The oldest version this snapshot can still read; reads below it throw. */
+  public long watermark() {
+    return watermark;
+  }
+
+  /** The limits every batch applied to this snapshot is checked against. */
+  public Limits limits() {
+    return limits;
+  }
+
+  /** Number of keys with a value at {@link #version()}. */
+  public long size() {
+    return liveKeys;
+  }
+
+  /** Counters of this snapshot. */
+  public Stats stats() {
+    return new Stats(
+        version,
+        watermark,
+        keys,
+        liveKeys,
+        storedVersions,
+        payloadBytes,
+        payloadBytes + keys * KEY_OVERHEAD_BYTES + storedVersions * VERSION_OVERHEAD_BYTES);
+  }
+
+  // ---------------------------------------------------------------- point reads
+
+  /**
+   * The value of {@code key} at {@link #version()}.
+   *
+   * @return a copy of the value, or {@code null} if the key has none
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is longer than the key limit
+   */
+  public byte[] get(byte[] key) {
+    limits.checkKey(key, "key");
+    Version head = TreeCursor.find(root, height, key);
+    return head == null || head.value == null ? null : head.value.clone();
+  }
+
+  /**
+   * The value of {@code key} at {@code atVersion}.
+   *
+   * @param atVersion a version in [{@link #watermark()}, {@link #version()}]
+   * @return a copy of the value, or {@code null} if the key had none at that version
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit, or {@code atVersion} is
+   *     negative or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public byte[] get(byte[] key, long atVersion) {
+    limits.checkKey(key, "key");
+    checkReadVersion(atVersion, "atVersion");
+    Version head = TreeCursor.find(root, height, key);
+    Version v = head == null ? null : head.visibleAt(atVersion);
+    return v == null || v.value == null ? null : v.value.clone();
+  }
+
+  /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
+  public String get(String key) {
+    byte[] v = get(utf8(key));
+    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+  }
+
+  /** {@link #get(byte[], long)} of a UTF-8 key, decoding the value as UTF-8. */
+  public String get(String key, long atVersion) {
+    byte[] v = get(utf8(key), atVersion);
+    return v == null ? null : new String(v, StandardCharsets.UTF_8);
+  }
+
+  /** Whether {@code key} has a value at {@link #version()}; throws like {@link #get(byte[])}. */
+  public boolean containsKey(byte[] key) {
+    limits.checkKey(key, "key");
+    Version head = TreeCursor.find(root, height, key);
+    return head != null && head.value != null;
+  }
+
+  /**
+   * The entry of {@code key} at {@link #version()}, with its create and modify versions.
+   *
+   * @return the entry, or {@code null} if the key has no value
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is longer than the key limit
+   */
+  public Entry entry(byte[] key) {
+    return entry(key, version);
+  }
+
+  /**
+   * The entry of {@code key} at {@code atVersion}; throws like {@link #get(byte[], long)}.
+   *
+   * @return the entry, or {@code null} if the key had no value at that version
+   */
+  public Entry entry(byte[] key, long atVersion) {
+    limits.checkKey(key, "key");
+    checkReadVersion(atVersion, "atVersion");
+    Version head = TreeCursor.find(root, height, key);
+    Version v = head == null ? null : head.visibleAt(atVersion);
+    return v == null || v.value == null ? null : new Entry(key.clone(), v.value, v.created(), v.version);
+  }
+
+  /** {@link #entry(byte[])} of a UTF-8 key. */
+  public Entry entry(String key) {
+    return entry(utf8(key));
+  }
+
+  // ---------------------------------------------------------------- history
+
+  /**
+   * Every change to {@code key} with a version in [{@code fromVersion}, {@code toVersion}], oldest
+   * first, deletes included.
+   *
+   * @param fromVersion lowest version, at least {@link #watermark()}
+   * @param toVersion highest version, at most {@link #version()}
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit, {@code fromVersion >
+   *     toVersion}, or a version is negative or above {@link #version()}
+   * @throws VersionCompactedException if {@code fromVersion} is below {@link #watermark()}
+   */
+  public List<Change> history(byte[] key, long fromVersion, long toVersion) {
+    limits.checkKey(key, "key");
+    checkVersionRange(fromVersion, toVersion);
+    Version head = TreeCursor.find(root, height, key);
+    if (head == null) {
+      return List.of();
+    }
+    byte[] k = key.clone();
+    List<Change> changes = new ArrayList<>();
+    for (Version v = head.visibleAt(toVersion); v != null && v.version >= fromVersion; v = v.next) {
+      changes.add(new Change(k, v.version, v.value));
+    }
+    Collections.reverse(changes);
+    return changes;
+  }
+
+  /** Every retained change to {@code key}, oldest first: {@code history(key, watermark(), version())}. */
+  public List<Change> history(byte[] key) {
+    return history(key, watermark, version);
+  }
+
+  /** {@link #history(byte[], long, long)} of a UTF-8 key. */
+  public List<Change> history(String key, long fromVersion, long toVersion) {
+    return history(utf8(key), fromVersion, toVersion);
+  }
+
+  // ---------------------------------------------------------------- scans
+
+  /** Every live entry in {@code range} at {@link #version()}, in key order. */
+  public List<Entry> scan(KeyRange range) {
+    return scan(range, version, Direction.FORWARD, Integer.MAX_VALUE);
+  }
+
+  /** Every live entry in {@code range} at {@code atVersion}, in key order. */
+  public List<Entry> scan(KeyRange range, long atVersion) {
+    return scan(range, atVersion, Direction.FORWARD, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code direction}.
+   *
+   * @param range the keys to visit
+   * @param atVersion a version in [{@link #watermark()}, {@link #version()}]
+   * @param direction ascending or descending key order
+   * @param limit the most entries returned, at least 0
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalArgumentException if {@code limit} is negative, or {@code atVersion} is negative or
+   *     above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public List<Entry> scan(KeyRange range, long atVersion, Direction direction, int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must be >= 0, was " + limit);
+    }
+    Iterator<Entry> it = iterator(range, atVersion, direction);
+    List<Entry> out = new ArrayList<>(Math.min(limit, 1024));
+    while (out.size() < limit && it.hasNext()) {
+      out.add(it.next());
+    }
+    return out;
+  }
+
+  /**
+   * A lazy iterator over the live entries in {@code range} at {@code atVersion}: the way to walk a
+   * large range, or the whole store ({@link KeyRange#all()}), without holding it in a list. It reads
+   * this immutable snapshot, so concurrent commits never disturb it.
+   *
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalArgumentException if {@code atVersion} is negative or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public Iterator<Entry> iterator(KeyRange range, long atVersion, Direction direction) {
+    Objects.requireNonNull(range, "range");
+    Objects.requireNonNull(direction, "direction");
+    checkReadVersion(atVersion, "atVersion");
+    return new ScanIterator(range, atVersion, direction == Direction.REVERSE);
+  }
+
+  /** Number of live keys in {@code range} at {@code atVersion}, by a scan; throws like {@link #iterator}. */
+  public long count(KeyRange range, long atVersion) {
+    Objects.requireNonNull(range, "range");
+    checkReadVersion(atVersion, "atVersion");
+    TreeCursor c = seek(range, false);
+    long n = 0;
+    for (; c.valid() && !range.aboveEnd(c.key()); c.next()) {
+      Version v = c.head().visibleAt(atVersion);
+      if (v != null && v.value != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * A transient over this snapshot, to apply batches and prunes and publish them at once with
+   * {@link Transient#persistent()}. This snapshot is not affected.
+   */
+  public Transient asTransient() {
+    return new Transient(this);
+  }
+
+  /**
+   * This store after {@code batch}: a new snapshot at {@code version() + 1}. This snapshot is not
+   * affected.
+   *
+   * @throws NullPointerException if {@code batch} is null
+   * @throws IllegalArgumentException if a key or value is over its limit
+   * @throws ConditionFailedException if a condition of the batch fails
+   */
+  public Snapshot apply(WriteBatch batch) {
+    Transient t = asTransient();
+    t.apply(batch);
+    return t.persistent();
+  }
+
+  /**
+   * This store without the history that only reads below {@code watermark} need. The new snapshot
+   * answers every read at versions from {@code watermark} on exactly as this one does, and refuses
+   * older ones with {@link VersionCompactedException}. This snapshot is not affected.
+   *
+   * @param watermark the oldest version to keep readable, in [0, {@link #version()}]; at or below
+   *     the current watermark nothing changes
+   * @throws IllegalArgumentException if {@code watermark} is negative or above {@link #version()}
+   */
+  public Snapshot prune(long watermark) {
+    Transient t = asTransient();
+    t.prune(watermark);
+    return t.persistent();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  void checkReadVersion(long atVersion, String name) {
+    if (atVersion < 0 || atVersion > version) {
+      throw new IllegalArgumentException(
+          name + " must be in [" + watermark + ", " + version + "], was " + atVersion);
+    }
+    if (atVersion < watermark) {
+      throw new VersionCompactedException(atVersion, watermark);
+    }
+  }
+
+  private void checkVersionRange(long fromVersion, long toVersion) {
+    if (fromVersion > toVersion) {
+      throw new IllegalArgumentException(
+          "fromVersion " + fromVersion + " is after toVersion " + toVersion);
+    }
+    checkReadVersion(toVersion, "toVersion");
+    checkReadVersion(fromVersion, "fromVersion");
+  }
+
+  /** A cursor on the first key of {@code range} in the given direction (maybe out of range). */
+  private TreeCursor seek(KeyRange range, boolean reverse) {
+    TreeCursor c = new TreeCursor(root, height);
+    if (!reverse) {
+      if (range.start == null) {
+        c.seekFirst();
+      } else {
+        c.seekCeiling(range.start, range.startInclusive);
+      }
+    } else if (range.end == null) {
+      c.seekLast();
+    } else {
+      c.seekFloor(range.end, range.endInclusive);
+    }
+    return c;
+  }
+
+  private static byte[] utf8(String s) {
+    return Objects.requireNonNull(s, "key").getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** Walks a range of the tree, skipping keys without a value at the version read. */
+  private final class ScanIterator implements Iterator<Entry> {
+    private final KeyRange range;
+    private final long atVersion;
+    private final boolean reverse;
+    private final TreeCursor cursor;
+    private Entry next;
+
+    ScanIterator(KeyRange range, long atVersion, boolean reverse) {
+      this.range = range;
+      this.atVersion = atVersion;
+      this.reverse = reverse;
+      this.cursor = seek(range, reverse);
+      advance();
+    }
+
+    private void advance() {
+      next = null;
+      while (cursor.valid()) {
+        byte[] key = cursor.key();
+        if (reverse ? range.belowStart(key) : range.aboveEnd(key)) {
+          return;
+        }
+        Version v = cursor.head().visibleAt(atVersion);
+        if (reverse) {
+          cursor.prev();
+        } else {
+          cursor.next();
+        }
+        if (v != null && v.value != null) {
+          next = new Entry(key, v.value, v.created(), v.version);
+          return;
+        }
+      }
+    }
+
+    @Override
+    public boolean hasNext() {
+      return next != null;
+    }
+
+    @Override
+    public Entry next() {
+      Entry e = next;
+      if (e == null) {
+        throw new NoSuchElementException();
+      }
+      advance();
+      return e;
+    }
+  }
+}

@@ -1,0 +1,375 @@
+package dev.zverse.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * A batch-owned, mutable copy of a {@link Snapshot}: applies write batches and prunes in place, then
+ * publishes them all at once as one new snapshot with {@link #persistent()}.
+ *
+ * <h2>Design</h2>
+ *
+ * The transient holds an edit token. Tree nodes it creates carry the token and are changed in place
+ * while it is open; nodes of the snapshot it came from are copied on first touch (see {@link
+ * TreeWriter}). So the writer can apply a group of batches, each taking its own version, while
+ * readers keep reading the last published snapshot, untouched. {@link #persistent()} closes the
+ * transient: its token is never used again, so every node it made is immutable from then on.
+ *
+ * <p>Each batch is checked whole before any of it is applied: the limits of every key and value,
+ * then every condition against the state left by the batches before it. A refused batch changes
+ * nothing and the transient stays usable. An exception while applying (which would be a bug, or an
+ * error such as {@link OutOfMemoryError}) leaves the transient half-changed, so it is then closed:
+ * every later call throws {@link IllegalStateException}, and the caller starts again from the last
+ * published snapshot.
+ *
+ * <p>Writer-confined: not thread-safe, and single use.
+ */
+public final class Transient {
+  private enum State {
+    OPEN,
+    /** Between the first and last change of an operation; stays so if the operation throws. */
+    APPLYING,
+    BROKEN,
+    PERSISTENT
+  }
+
+  private final Limits limits;
+  private final TreeWriter tree;
+  private long version;
+  private long watermark;
+  private CommitLog commits;
+  private long lastCommitMillis;
+  private long keys;
+  private long liveKeys;
+  private long storedVersions;
+  private long payloadBytes;
+  private State state = State.OPEN;
+
+  /** Keys changed by the batch being applied (the tree's arrays), possibly repeated. */
+  private final List<byte[]> changed = new ArrayList<>();
+  /** Whether the batch undid a change it made earlier, so {@link #changed} needs re-checking. */
+  private boolean undone;
+
+  Transient(Snapshot base) {
+    this.limits = base.limits;
+    this.tree = new TreeWriter(new Object(), base.root, base.height);
+    this.version = base.version;
+    this.watermark = base.watermark;
+    this.commits = base.commits;
+    this.lastCommitMillis = base.lastCommitMillis;
+    this.keys = base.keys;
+    this.liveKeys = base.liveKeys;
+    this.storedVersions = base.storedVersions;
+    this.payloadBytes = base.payloadBytes;
+  }
+
+  /** The version of the last batch applied, or of the snapshot this transient came from. */
+  public long version() {
+    return version;
+  }
+
+  /**
+   * Applies {@code batch} as the next version, stamped with the current time.
+   *
+   * @return the batch's version
+   * @throws NullPointerException if {@code batch} is null
+   * @throws IllegalArgumentException if a key or value is over its limit; nothing is changed
+   * @throws ConditionFailedException if a condition fails; nothing is changed
+   * @throws IllegalStateException if this transient is closed
+   */
+  public long apply(WriteBatch batch) {
+    return apply(batch, System.currentTimeMillis());
+  }
+
+  /**
+   * Applies {@code batch} as the next version, committed at {@code commitTimeMillis} (raised to the
+   * previous commit's time if earlier, so commit times never go backwards).
+   *
+   * @param commitTimeMillis the commit time, in milliseconds since the epoch
+   * @return the batch's version
+   * @throws NullPointerException if {@code batch} is null
+   * @throws IllegalArgumentException if a key or value is over its limit; nothing is changed
+   * @throws ConditionFailedException if a condition fails; nothing is changed
+   * @throws IllegalStateException if this transient is closed
+   */
+  public long apply(WriteBatch batch, long commitTimeMillis) {
+    Objects.requireNonNull(batch, "batch");
+    checkOpen();
+    batch.checkLimits(limits);
+    checkConditions(batch.conditions());
+
+    state = State.APPLYING;
+    final long v = version + 1;
+    changed.clear();
+    undone = false;
+    for (WriteBatch.Op op : batch.ops()) {
+      switch (op.kind) {
+        case PUT:
+          put(op.key, op.value, v);
+          break;
+        case DELETE:
+          delete(op.key, v);
+          break;
+        case DELETE_RANGE:
+          deleteRange(op.range, v);
+          break;
+        default:
+          throw new AssertionError(op.kind);
+      }
+    }
+    long time = Math.max(commitTimeMillis, lastCommitMillis);
+    commits = commits.append(new Commit(v, time, changedKeys(v)));
+    lastCommitMillis = time;
+    version = v;
+    state = State.OPEN;
+    return v;
+  }
+
+  /**
+   * Drops the history that only reads below {@code watermark} need; see {@link Snapshot#prune}.
+   *
+   * <p>The work is proportional to the changes committed between the old watermark and the new one,
+   * not to the size of the store: only keys changed in that window can hold history that just became
+   * unreadable. For each, the retained part of its chain (versions at or above the watermark, plus
+   * the newest older put that reads at the watermark still need) is copied, and the rest is left to
+   * the garbage collector once no held snapshot reaches it.
+   *
+   * @param watermark the oldest version to keep readable, in [0, {@link #version()}]
+   * @throws IllegalArgumentException if {@code watermark} is negative or above {@link #version()}
+   * @throws IllegalStateException if this transient is closed
+   */
+  public void prune(long watermark) {
+    checkOpen();
+    if (watermark < 0 || watermark > version) {
+      throw new IllegalArgumentException(
+          "watermark must be in [0, " + version + "], was " + watermark);
+    }
+    if (watermark <= this.watermark) {
+      return;
+    }
+    state = State.APPLYING;
+    Set<byte[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    for (long u = Math.max(this.watermark, commits.firstVersion()); u <= watermark; u++) {
+      for (byte[] key : commits.get(u).keys) {
+        if (seen.add(key)) {
+          trim(key, watermark);
+        }
+      }
+    }
+    commits = commits.dropBefore(watermark);
+    this.watermark = watermark;
+    state = State.OPEN;
+  }
+
+  /**
+   * Closes this transient and returns the snapshot of everything applied to it.
+   *
+   * @throws IllegalStateException if this transient is already closed
+   */
+  public Snapshot persistent() {
+    checkOpen();
+    state = State.PERSISTENT;
+    return new Snapshot(
+        limits,
+        tree.root(),
+        tree.height(),
+        version,
+        watermark,
+        commits,
+        lastCommitMillis,
+        keys,
+        liveKeys,
+        storedVersions,
+        payloadBytes);
+  }
+
+  private void checkOpen() {
+    switch (state) {
+      case OPEN:
+        return;
+      case PERSISTENT:
+        throw new IllegalStateException("transient used after persistent()");
+      default:
+        state = State.BROKEN;
+        throw new IllegalStateException(
+            "transient is broken by an earlier failure; start again from the last snapshot");
+    }
+  }
+
+  private void checkConditions(List<Condition> conditions) {
+    List<ConditionFailedException.Failure> failures = null;
+    for (Condition c : conditions) {
+      String actual = c.check(TreeCursor.find(tree.root(), tree.height(), c.keyBytes()));
+      if (actual != null) {
+        if (failures == null) {
+          failures = new ArrayList<>();
+        }
+        failures.add(new ConditionFailedException.Failure(c, actual));
+      }
+    }
+    if (failures != null) {
+      throw new ConditionFailedException(failures);
+    }
+  }
+
+  private void put(byte[] key, byte[] value, long v) {
+    Version head = tree.seek(key);
+    if (head == null) {
+      tree.insert(Version.put(v, value, null, v));
+      keys++;
+      liveKeys++;
+      storedVersions++;
+      payloadBytes += key.length + value.length;
+      changed.add(key);
+      return;
+    }
+    boolean again = head.version == v; // a second write to the key in this batch replaces the first
+    Version base = again ? head.next : head;
+    long created = base != null && base.value != null ? base.created() : v;
+    byte[] treeKey = tree.foundKey();
+    tree.replace(Version.put(v, value, base, created));
+    if (head.value == null) {
+      liveKeys++;
+    }
+    if (again) {
+      payloadBytes += value.length - (head.value == null ? 0 : head.value.length);
+    } else {
+      storedVersions++;
+      payloadBytes += value.length;
+      changed.add(treeKey);
+    }
+  }
+
+  private void delete(byte[] key, long v) {
+    Version head = tree.seek(key);
+    if (head == null || head.value == null) {
+      return; // nothing live: a delete changes nothing and leaves no tombstone
+    }
+    liveKeys--;
+    if (head.version != v) {
+      byte[] treeKey = tree.foundKey();
+      tree.replace(Version.tombstone(v, head));
+      storedVersions++;
+      changed.add(treeKey);
+      return;
+    }
+    // The key was put earlier in this batch: undo that put.
+    Version base = head.next;
+    payloadBytes -= head.value.length;
+    if (base == null) {
+      tree.remove();
+      keys--;
+      storedVersions--;
+      payloadBytes -= key.length;
+      undone = true;
+    } else if (base.value == null) {
+      tree.replace(base);
+      storedVersions--;
+      undone = true;
+    } else {
+      tree.replace(Version.tombstone(v, base));
+    }
+  }
+
+  private void deleteRange(KeyRange range, long v) {
+    List<byte[]> live = new ArrayList<>();
+    TreeCursor c = new TreeCursor(tree.root(), tree.height());
+    if (range.start == null) {
+      c.seekFirst();
+    } else {
+      c.seekCeiling(range.start, range.startInclusive);
+    }
+    for (; c.valid() && !range.aboveEnd(c.key()); c.next()) {
+      if (c.head().value != null) {
+        live.add(c.key());
+      }
+    }
+    for (byte[] key : live) {
+      delete(key, v);
+    }
+  }
+
+  /** The distinct keys whose head is at version {@code v}, sorted. */
+  private byte[][] changedKeys(long v) {
+    byte[][] ks = changed.toArray(new byte[0][]);
+    if (undone) {
+      int n = 0;
+      for (byte[] k : ks) {
+        Version head = TreeCursor.find(tree.root(), tree.height(), k);
+        if (head != null && head.version == v) {
+          ks[n++] = k;
+        }
+      }
+      ks = Arrays.copyOf(ks, n);
+    }
+    Arrays.sort(ks, KeyOrder::compare);
+    int n = 0;
+    for (int i = 0; i < ks.length; i++) {
+      if (n == 0 || KeyOrder.compare(ks[n - 1], ks[i]) != 0) {
+        ks[n++] = ks[i];
+      }
+    }
+    changed.clear();
+    return n == ks.length ? ks : Arrays.copyOf(ks, n);
+  }
+
+  /** Cuts {@code key}'s chain below what reads at {@code w} and later need; see {@link #prune}. */
+  private void trim(byte[] key, long w) {
+    Version head = tree.seek(key);
+    if (head == null) {
+      return;
+    }
+    int kept = 0;
+    Version lastKept = null;
+    Version below = head;
+    while (below != null && below.version >= w) {
+      lastKept = below;
+      below = below.next;
+      kept++;
+    }
+    if (below == null) {
+      return;
+    }
+    // The newest change below w is what a read at w sees, unless a change exactly at w hides it or
+    // it is a tombstone (then the key reads as absent either way, and may go with its older history).
+    Version floor;
+    Version firstDropped;
+    if ((lastKept != null && lastKept.version == w) || below.value == null) {
+      floor = null;
+      firstDropped = below;
+    } else {
+      if (below.next == null) {
+        return;
+      }
+      floor = below.withNext(null);
+      firstDropped = below.next;
+    }
+    for (Version d = firstDropped; d != null; d = d.next) {
+      storedVersions--;
+      payloadBytes -= d.value == null ? 0 : d.value.length;
+    }
+    Version chain = floor;
+    if (kept > 0) {
+      Version[] retained = new Version[kept];
+      Version n = head;
+      for (int i = 0; i < kept; i++, n = n.next) {
+        retained[i] = n;
+      }
+      for (int i = kept - 1; i >= 0; i--) {
+        chain = retained[i].withNext(chain);
+      }
+    }
+    if (chain == null) {
+      tree.remove();
+      keys--;
+      payloadBytes -= key.length;
+    } else {
+      tree.replace(chain);
+    }
+  }
+}

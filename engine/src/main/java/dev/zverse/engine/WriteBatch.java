@@ -1,0 +1,225 @@
+package dev.zverse.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * An atomic unit of writes: puts, deletes and range deletes, applied in the order given, with
+ * optional {@link Condition}s that must all hold first. A committed batch takes exactly one version;
+ * a refused one changes nothing.
+ *
+ * <p>Immutable and safe to share. The builder copies every array it is handed, so changing a
+ * caller's array afterwards never changes the batch or the store.
+ *
+ * <pre>{@code
+ * WriteBatch batch = WriteBatch.builder()
+ *     .requireModVersion("account/42", 17)
+ *     .put("account/42", "balance=90")
+ *     .delete("hold/42")
+ *     .build();
+ * }</pre>
+ */
+public final class WriteBatch {
+  enum OpKind {
+    PUT,
+    DELETE,
+    DELETE_RANGE
+  }
+
+  /** One mutation; arrays are the batch's own copies. */
+  static final class Op {
+    final OpKind kind;
+    final byte[] key;
+    final byte[] value;
+    final KeyRange range;
+
+    Op(OpKind kind, byte[] key, byte[] value, KeyRange range) {
+      this.kind = kind;
+      this.key = key;
+      this.value = value;
+      this.range = range;
+    }
+  }
+
+  private final List<Op> ops;
+  private final List<Condition> conditions;
+
+  private WriteBatch(List<Op> ops, List<Condition> conditions) {
+    this.ops = ops;
+    this.conditions = conditions;
+  }
+
+  /** A builder for a batch. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A batch of one put. @throws NullPointerException if an argument is null */
+  public static WriteBatch ofPut(byte[] key, byte[] value) {
+    return builder().put(key, value).build();
+  }
+
+  /** A batch of one put of UTF-8 strings. @throws NullPointerException if an argument is null */
+  public static WriteBatch ofPut(String key, String value) {
+    return builder().put(key, value).build();
+  }
+
+  /** A batch of one delete. @throws NullPointerException if {@code key} is null */
+  public static WriteBatch ofDelete(byte[] key) {
+    return builder().delete(key).build();
+  }
+
+  /** A batch of one delete of a UTF-8 key. @throws NullPointerException if {@code key} is null */
+  public static WriteBatch ofDelete(String key) {
+    return builder().delete(key).build();
+  }
+
+  /** Number of mutations (puts, deletes, range deletes), conditions not counted. */
+  public int size() {
+    return ops.size();
+  }
+
+  /** The conditions, in the order added. */
+  public List<Condition> conditions() {
+    return conditions;
+  }
+
+  List<Op> ops() {
+    return ops;
+  }
+
+  /**
+   * Checks every key and value against {@code limits} before anything is applied.
+   *
+   * @throws IllegalArgumentException naming the first argument over a limit
+   */
+  void checkLimits(Limits limits) {
+    for (int i = 0; i < ops.size(); i++) {
+      Op op = ops.get(i);
+      if (op.kind != OpKind.DELETE_RANGE) {
+        limits.checkKey(op.key, "key of mutation " + i);
+      }
+      if (op.kind == OpKind.PUT) {
+        limits.checkValue(op.value, "value of mutation " + i);
+      }
+    }
+    for (int i = 0; i < conditions.size(); i++) {
+      Condition c = conditions.get(i);
+      limits.checkKey(c.keyBytes(), "key of condition " + i);
+      if (c.kind() == Condition.Kind.VALUE_EQUALS) {
+        limits.checkValue(c.valueBytes(), "value of condition " + i);
+      }
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "WriteBatch[" + ops.size() + " mutations, " + conditions.size() + " conditions]";
+  }
+
+  /**
+   * Collects the mutations and conditions of one batch. Not thread-safe; {@link #build()} may be
+   * called more than once, each time taking what was added so far.
+   */
+  public static final class Builder {
+    private final List<Op> ops = new ArrayList<>();
+    private final List<Condition> conditions = new ArrayList<>();
+
+    private Builder() {}
+
+    /**
+     * Puts {@code value} under {@code key}. Both are copied.
+     *
+     * @throws NullPointerException if an argument is null
+     */
+    public Builder put(byte[] key, byte[] value) {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+      ops.add(new Op(OpKind.PUT, key.clone(), value.clone(), null));
+      return this;
+    }
+
+    /** Puts a UTF-8 value under a UTF-8 key. @throws NullPointerException if an argument is null */
+    public Builder put(String key, String value) {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+      ops.add(
+          new Op(
+              OpKind.PUT,
+              key.getBytes(StandardCharsets.UTF_8),
+              value.getBytes(StandardCharsets.UTF_8),
+              null));
+      return this;
+    }
+
+    /**
+     * Deletes {@code key}, leaving a tombstone in its history if it had a value.
+     *
+     * @throws NullPointerException if {@code key} is null
+     */
+    public Builder delete(byte[] key) {
+      ops.add(new Op(OpKind.DELETE, Objects.requireNonNull(key, "key").clone(), null, null));
+      return this;
+    }
+
+    /** Deletes a UTF-8 key. @throws NullPointerException if {@code key} is null */
+    public Builder delete(String key) {
+      ops.add(
+          new Op(OpKind.DELETE, Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8), null, null));
+      return this;
+    }
+
+    /**
+     * Deletes every key that has a value in {@code range} at this point of the batch.
+     *
+     * @throws NullPointerException if {@code range} is null
+     */
+    public Builder deleteRange(KeyRange range) {
+      ops.add(new Op(OpKind.DELETE_RANGE, null, null, Objects.requireNonNull(range, "range")));
+      return this;
+    }
+
+    /** Adds a condition. @throws NullPointerException if {@code condition} is null */
+    public Builder require(Condition condition) {
+      conditions.add(Objects.requireNonNull(condition, "condition"));
+      return this;
+    }
+
+    /** Requires {@code key} to be absent; see {@link Condition#absent(byte[])}. */
+    public Builder requireAbsent(byte[] key) {
+      return require(Condition.absent(key));
+    }
+
+    /** Requires a UTF-8 key to be absent. */
+    public Builder requireAbsent(String key) {
+      return require(Condition.absent(key));
+    }
+
+    /** Requires {@code key}'s last change at {@code modVersion}; see {@link Condition#modVersion}. */
+    public Builder requireModVersion(byte[] key, long modVersion) {
+      return require(Condition.modVersion(key, modVersion));
+    }
+
+    /** Requires a UTF-8 key's last change at {@code modVersion}. */
+    public Builder requireModVersion(String key, long modVersion) {
+      return require(Condition.modVersion(key, modVersion));
+    }
+
+    /** Requires {@code key} to hold exactly {@code value}. */
+    public Builder requireValue(byte[] key, byte[] value) {
+      return require(Condition.valueEquals(key, value));
+    }
+
+    /** Requires a UTF-8 key to hold exactly a UTF-8 value. */
+    public Builder requireValue(String key, String value) {
+      return require(Condition.valueEquals(key, value));
+    }
+
+    /** The batch of everything added so far. */
+    public WriteBatch build() {
+      return new WriteBatch(List.copyOf(ops), List.copyOf(conditions));
+    }
+  }
+}
