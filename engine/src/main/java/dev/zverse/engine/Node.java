@@ -15,10 +15,23 @@ package dev.zverse.engine;
  * array.
  */
 abstract class Node {
-  /** Most entries of a leaf and children of a branch. */
-  static final int MAX = 64;
+  /**
+   * Most entries of a leaf and children of a branch: 64, which keeps a million keys four levels deep
+   * and a node's prefixes within eight cache lines. The engine's tests also run with tiny nodes
+   * ({@code -Dzverse.engine.nodeCapacity=4}) so that a few hundred keys exercise deep trees, splits
+   * and merges; nothing else should set it.
+   */
+  static final int MAX = capacity();
   /** Fewest entries or children of a node other than the root before it borrows or merges. */
-  static final int MIN = MAX / 4;
+  static final int MIN = Math.max(2, MAX / 4);
+
+  private static int capacity() {
+    int c = Integer.getInteger("zverse.engine.nodeCapacity", 64);
+    if (c < 4 || c > 1024) {
+      throw new IllegalArgumentException("zverse.engine.nodeCapacity must be in [4, 1024], was " + c);
+    }
+    return c;
+  }
 
   /** The token of the transient that may edit this node, or {@code null} for shared nodes. */
   final Object edit;
@@ -45,7 +58,7 @@ abstract class Node {
   /**
    * Index of the first key whose prefix is not below {@code kp}: a linear scan, because its loads are
    * independent and overlap in the memory system, where a binary search's loads each wait for the
-   * one before (nodes hold at most {@value #MAX} keys, at most eight cache lines of prefixes).
+   * one before (nodes hold at most {@link #MAX} keys, by default eight cache lines of prefixes).
    */
   static int lowerBound(long[] prefixes, int n, long kp) {
     int i = 0;
