@@ -1,0 +1,30 @@
+package dev.zverse.benchmarks;
+
+import java.util.Arrays;
+
+/**
+ * A {@code byte[]} with content equality, so that {@link java.util.concurrent.ConcurrentHashMap} can
+ * key on bytes: what a caller of a hash map has to add to use the benchmarks' keys. The hash is
+ * computed once, when wrapping.
+ *
+ * <p>Immutable as long as nobody changes the wrapped array, which is not copied.
+ */
+final class ByteKey {
+  private final byte[] bytes;
+  private final int hash;
+
+  ByteKey(byte[] bytes) {
+    this.bytes = bytes;
+    this.hash = Arrays.hashCode(bytes);
+  }
+
+  @Override
+  public boolean equals(Object o) {
+    return o instanceof ByteKey && hash == ((ByteKey) o).hash && Arrays.equals(bytes, ((ByteKey) o).bytes);
+  }
+
+  @Override
+  public int hashCode() {
+    return hash;
+  }
+}

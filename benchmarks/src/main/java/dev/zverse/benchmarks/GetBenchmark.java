@@ -1,0 +1,107 @@
+package dev.zverse.benchmarks;
+
+import dev.zverse.engine.Snapshot;
+import java.util.Arrays;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Point read of the latest value, ZVerse against its peers in one run.
+ *
+ * <p>Workload: a store of {@value Dataset#DEFAULT_KEYS} random 16-byte keys with 100-byte values
+ * (one version each, fixed seed), built once per trial; each operation reads one random existing
+ * key, taken from a pre-generated array of 2^20 probes by stepping an index. Probes are copies of
+ * the stored keys. One thread, throughput in operations per second.
+ *
+ * <ul>
+ *   <li>{@code ZVerse}: {@link Snapshot#get(byte[])}, which returns a copy of the value.
+ *   <li>{@code ConcurrentSkipListMap}: {@code map.get(key)} with {@link Arrays#compareUnsigned}.
+ *   <li>{@code ConcurrentHashMap}: {@code map.get(new ByteKey(key))}; wrapping (and hashing) the
+ *       key is part of the operation, as it is for a caller holding a {@code byte[]}.
+ *   <li>{@code MVStore}: {@code map.get(key)} on an in-memory {@link MVMap} (no file).
+ * </ul>
+ *
+ * <p>Peers hand out their stored array; ZVerse's copy is included in its figure. Target: ZVerse at
+ * least 4x ConcurrentSkipListMap and MVStore, and at least 0.5x ConcurrentHashMap.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar GetBenchmark -rf json -rff
+ * benchmarks/results/get.json}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 5)
+@Measurement(iterations = 5, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Threads(1)
+public class GetBenchmark {
+  private static final int PROBES = 1 << 20;
+  private static final int MASK = PROBES - 1;
+
+  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  String impl;
+
+  private byte[][] probes;
+  private Function<byte[], byte[]> get;
+  private MVStore store;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
+    int[] indexes = data.randomIndexes(PROBES, 1);
+    probes = data.probes(indexes);
+    switch (impl) {
+      case "ZVerse":
+        get = data.loadZVerse(1, null)::get;
+        break;
+      case "ConcurrentSkipListMap":
+        get = data.loadSkipList()::get;
+        break;
+      case "ConcurrentHashMap":
+        ConcurrentHashMap<ByteKey, byte[]> hashMap = data.loadHashMap();
+        get = key -> hashMap.get(new ByteKey(key));
+        break;
+      case "MVStore":
+        store = new MVStore.Builder().open();
+        get = data.loadMVStore(store, 1, null)::get;
+        break;
+      default:
+        throw new IllegalArgumentException("unknown impl " + impl);
+    }
+    for (int i = 0; i < 1_000; i++) {
+      if (!Arrays.equals(get.apply(probes[i]), data.value(indexes[i], 0))) {
+        throw new IllegalStateException(impl + " reads a wrong value for probe " + i);
+      }
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Benchmark
+  public byte[] get(ThreadState thread) {
+    return get.apply(probes[thread.index++ & MASK]);
+  }
+}
