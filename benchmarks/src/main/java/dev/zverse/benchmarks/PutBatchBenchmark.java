@@ -1,0 +1,128 @@
+package dev.zverse.benchmarks;
+
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OperationsPerInvocation;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * A single writer committing batches of {@value #BATCH} puts, one version per batch, ZVerse against
+ * MVStore in one run.
+ *
+ * <p>Workload: a store of {@value Dataset#DEFAULT_KEYS} random 16-byte keys with 100-byte values,
+ * built once per trial; each invocation overwrites {@value #BATCH} random existing keys (from 2^20
+ * pre-generated probes, copies of the stored keys) with pre-generated 100-byte values and commits
+ * them as one version. One thread; the score is in puts per second ({@code
+ * OperationsPerInvocation} = {@value #BATCH}).
+ *
+ * <ul>
+ *   <li>{@code ZVerse}: builds a {@link WriteBatch} of {@value #BATCH} puts and {@code snapshot =
+ *       snapshot.apply(batch)} (one {@link dev.zverse.engine.Transient} per batch), pruning every
+ *       {@value PutBenchmark#PRUNE_INTERVAL} versions to keep the last {@value
+ *       PutBenchmark#RETAINED_VERSIONS}, that cost included, as in {@link PutBenchmark}.
+ *   <li>{@code MVStore}: {@value #BATCH} {@code map.put} then {@link MVStore#commit()}, in memory,
+ *       keeping the last {@value PutBenchmark#RETAINED_VERSIONS} versions, for context.
+ * </ul>
+ *
+ * <p>Target: ZVerse at least 1,000,000 puts per second.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PutBatchBenchmark -rf json -rff
+ * benchmarks/results/put-batch.json}
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 3, time = 5)
+@Measurement(iterations = 5, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Threads(1)
+public class PutBatchBenchmark {
+  static final int BATCH = 100;
+  private static final int PROBES = 1 << 20;
+  private static final int MASK = PROBES - 1;
+  private static final int VALUES = 1_024;
+
+  @Param({"ZVerse", "MVStore"})
+  String impl;
+
+  private byte[][] probes;
+  private byte[][] values;
+  private Snapshot snapshot;
+  private MVStore store;
+  private MVMap<byte[], byte[]> map;
+  /** Writes the batch starting at a probe index. */
+  private IntConsumer putBatch;
+
+  @Setup(Level.Trial)
+  public void setup() {
+    Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
+    probes = data.probes(data.randomIndexes(PROBES, 5));
+    values = new byte[VALUES][];
+    for (int i = 0; i < VALUES; i++) {
+      values[i] = data.value(i, 1);
+    }
+    switch (impl) {
+      case "ZVerse":
+        snapshot = PutBenchmark.prunedFromNowOn(data.loadZVerse(1, null));
+        putBatch = this::applyBatch;
+        break;
+      case "MVStore":
+        store = new MVStore.Builder().open();
+        store.setVersionsToKeep(PutBenchmark.RETAINED_VERSIONS);
+        map = data.loadMVStore(store, 1, null);
+        putBatch = this::putAndCommit;
+        break;
+      default:
+        throw new IllegalArgumentException("unknown impl " + impl);
+    }
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (store != null) {
+      store.close();
+    }
+  }
+
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public void putBatch(ThreadState thread) {
+    int start = thread.index;
+    thread.index = start + BATCH;
+    putBatch.accept(start);
+  }
+
+  /** ZVerse: the puts from probe {@code start} on, as one batch. */
+  private void applyBatch(int start) {
+    WriteBatch.Builder batch = WriteBatch.builder();
+    for (int i = start; i < start + BATCH; i++) {
+      batch.put(probes[i & MASK], values[i & (VALUES - 1)]);
+    }
+    snapshot = PutBenchmark.applyAndPrune(snapshot, batch.build());
+  }
+
+  /** MVStore: the puts from probe {@code start} on, then a commit. */
+  private void putAndCommit(int start) {
+    for (int i = start; i < start + BATCH; i++) {
+      map.put(probes[i & MASK], values[i & (VALUES - 1)]);
+    }
+    store.commit();
+  }
+}
