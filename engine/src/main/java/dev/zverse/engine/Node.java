@@ -70,14 +70,20 @@ abstract class Node {
 
   /** The leaf level: keys and the heads of their version chains. */
   static final class Leaf extends Node {
-    static final Leaf EMPTY = new Leaf(null, new long[0], new byte[0][], new Version[0]);
+    static final Leaf EMPTY = new Leaf(null, new long[0], new byte[0][], new Version[0], new byte[0][]);
 
     /** Head of each key's version chain. Owned by this node: written in place while editable. */
     Version[] heads;
+    /**
+     * {@code heads[i].value} for each key: the latest value (null for a tombstone), one dependent
+     * load closer to a reader than the head node. Owned like {@link #heads}, kept in step with it.
+     */
+    byte[][] values;
 
-    Leaf(Object edit, long[] prefixes, byte[][] keys, Version[] heads) {
+    Leaf(Object edit, long[] prefixes, byte[][] keys, Version[] heads, byte[][] values) {
       super(edit, prefixes, keys);
       this.heads = heads;
+      this.values = values;
     }
 
     @Override
@@ -87,7 +93,7 @@ abstract class Node {
 
     @Override
     Leaf copy(Object edit) {
-      return new Leaf(edit, prefixes, keys, heads.clone());
+      return new Leaf(edit, prefixes, keys, heads.clone(), values.clone());
     }
 
     /** Index of {@code key}, or {@code -(insertion point) - 1}. */

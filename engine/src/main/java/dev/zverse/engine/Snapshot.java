@@ -134,8 +134,8 @@ public final class Snapshot {
    */
   public byte[] get(byte[] key) {
     limits.checkKey(key, "key");
-    Version head = TreeCursor.find(root, height, key);
-    return head == null || head.value == null ? null : head.value.clone();
+    byte[] value = TreeCursor.findValue(root, height, key);
+    return value == null ? null : value.clone();
   }
 
   /**

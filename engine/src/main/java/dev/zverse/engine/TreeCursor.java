@@ -38,6 +38,19 @@ final class TreeCursor {
     return i >= 0 ? leaf.heads[i] : null;
   }
 
+  /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
+  static byte[] findValue(Node root, int height, byte[] key) {
+    final long kp = KeyOrder.prefix(key);
+    Node n = root;
+    for (int level = height; level > 1; level--) {
+      Branch b = (Branch) n;
+      n = b.children[b.childIndex(key, kp)];
+    }
+    Leaf leaf = (Leaf) n;
+    int i = leaf.search(key, kp);
+    return i >= 0 ? leaf.values[i] : null;
+  }
+
   boolean valid() {
     return valid;
   }

@@ -82,7 +82,9 @@ final class TreeWriter {
   /** Replaces the head of the key found by the last seek. */
   void replace(Version head) {
     assert seeked && leafResult >= 0 : "replace needs a seek that found the key";
-    editablePath().heads[leafResult] = head;
+    Leaf leaf = editablePath();
+    leaf.heads[leafResult] = head;
+    leaf.values[leafResult] = head.value;
     seeked = false;
   }
 
@@ -96,22 +98,26 @@ final class TreeWriter {
     long[] p = insertAt(leaf.prefixes, pos, seekPrefix);
     byte[][] k = insertAt(leaf.keys, pos, seekKey);
     Version[] h = insertAt(leaf.heads, pos, head);
+    byte[][] vs = insertAt(leaf.values, pos, head.value);
     if (n + 1 <= Node.MAX) {
       leaf.prefixes = p;
       leaf.keys = k;
       leaf.heads = h;
+      leaf.values = vs;
       return;
     }
     int left = splitPoint(pos, n + 1);
     leaf.prefixes = Arrays.copyOfRange(p, 0, left);
     leaf.keys = Arrays.copyOfRange(k, 0, left);
     leaf.heads = Arrays.copyOfRange(h, 0, left);
+    leaf.values = Arrays.copyOfRange(vs, 0, left);
     Leaf right =
         new Leaf(
             edit,
             Arrays.copyOfRange(p, left, n + 1),
             Arrays.copyOfRange(k, left, n + 1),
-            Arrays.copyOfRange(h, left, n + 1));
+            Arrays.copyOfRange(h, left, n + 1),
+            Arrays.copyOfRange(vs, left, n + 1));
     insertIntoParent(height - 2, right, right.keys[0], right.prefixes[0]);
   }
 
@@ -124,6 +130,7 @@ final class TreeWriter {
     leaf.prefixes = removeAt(leaf.prefixes, pos);
     leaf.keys = removeAt(leaf.keys, pos);
     leaf.heads = removeAt(leaf.heads, pos);
+    leaf.values = removeAt(leaf.values, pos);
     rebalance(height - 1);
   }
 
@@ -237,6 +244,7 @@ final class TreeWriter {
       l.prefixes = concat(l.prefixes, r.prefixes);
       l.keys = concat(l.keys, r.keys);
       l.heads = concat(l.heads, r.heads);
+      l.values = concat(l.values, r.values);
     } else {
       Branch l = (Branch) left;
       Branch r = (Branch) right;
@@ -259,12 +267,15 @@ final class TreeWriter {
       long[] p = concat(l.prefixes, r.prefixes);
       byte[][] k = concat(l.keys, r.keys);
       Version[] h = concat(l.heads, r.heads);
+      byte[][] vs = concat(l.values, r.values);
       l.prefixes = Arrays.copyOfRange(p, 0, keep);
       l.keys = Arrays.copyOfRange(k, 0, keep);
       l.heads = Arrays.copyOfRange(h, 0, keep);
+      l.values = Arrays.copyOfRange(vs, 0, keep);
       r.prefixes = Arrays.copyOfRange(p, keep, total);
       r.keys = Arrays.copyOfRange(k, keep, total);
       r.heads = Arrays.copyOfRange(h, keep, total);
+      r.values = Arrays.copyOfRange(vs, keep, total);
       newSep = k[keep];
       newSepPrefix = p[keep];
     } else {

@@ -42,12 +42,14 @@ final class TreeInvariants {
     if (depth == height) {
       Leaf leaf = (Leaf) n;
       assertEquals(leaf.keys.length, leaf.heads.length, "heads per key");
+      assertEquals(leaf.keys.length, leaf.values.length, "values per key");
       for (int i = 0; i < leaf.keys.length; i++) {
         byte[] k = leaf.keys[i];
         assertTrue(low == null || KeyOrder.compare(low, k) <= 0, "key below its separator");
         assertTrue(high == null || KeyOrder.compare(k, high) < 0, "key at or above the next separator");
         Version head = leaf.heads[i];
         assertNotNull(head, "key without versions");
+        assertTrue(leaf.values[i] == head.value, "latest value out of step with the head");
         assertTrue(head.version <= s.version, "head above the snapshot's version");
         counts[0]++;
         counts[3] += k.length;
