@@ -28,12 +28,7 @@ final class TreeCursor {
   /** Head of {@code key}'s version chain in the tree, or {@code null}. */
   static Version find(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
-    Node n = root;
-    for (int level = height; level > 1; level--) {
-      Branch b = (Branch) n;
-      n = b.children[b.childIndex(key, kp)];
-    }
-    Leaf leaf = (Leaf) n;
+    Leaf leaf = leafOf(root, height, key, kp);
     int i = leaf.search(key, kp);
     return i >= 0 ? leaf.heads[i] : null;
   }
@@ -41,14 +36,18 @@ final class TreeCursor {
   /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
   static byte[] findValue(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
+    Leaf leaf = leafOf(root, height, key, kp);
+    int i = leaf.search(key, kp);
+    return i >= 0 ? leaf.values[i] : null;
+  }
+
+  private static Leaf leafOf(Node root, int height, byte[] key, long kp) {
     Node n = root;
     for (int level = height; level > 1; level--) {
       Branch b = (Branch) n;
       n = b.children[b.childIndex(key, kp)];
     }
-    Leaf leaf = (Leaf) n;
-    int i = leaf.search(key, kp);
-    return i >= 0 ? leaf.values[i] : null;
+    return (Leaf) n;
   }
 
   boolean valid() {
