@@ -96,20 +96,24 @@ public final class WriteBatch {
    * @throws IllegalArgumentException naming the first argument over a limit
    */
   void checkLimits(Limits limits) {
+    // Names are built only for a refusal: this runs for every batch on the writer's thread.
     for (int i = 0; i < ops.size(); i++) {
       Op op = ops.get(i);
-      if (op.kind != OpKind.DELETE_RANGE) {
+      if (op.kind != OpKind.DELETE_RANGE && op.key.length > limits.maxKeyBytes()) {
         limits.checkKey(op.key, "key of mutation " + i);
       }
-      if (op.kind == OpKind.PUT) {
+      if (op.kind == OpKind.PUT && op.value.length > limits.maxValueBytes()) {
         limits.checkValue(op.value, "value of mutation " + i);
       }
     }
     for (int i = 0; i < conditions.size(); i++) {
       Condition c = conditions.get(i);
-      limits.checkKey(c.keyBytes(), "key of condition " + i);
-      if (c.kind() == Condition.Kind.VALUE_EQUALS) {
-        limits.checkValue(c.valueBytes(), "value of condition " + i);
+      if (c.keyBytes().length > limits.maxKeyBytes()) {
+        limits.checkKey(c.keyBytes(), "key of condition " + i);
+      }
+      byte[] v = c.valueBytes();
+      if (v != null && v.length > limits.maxValueBytes()) {
+        limits.checkValue(v, "value of condition " + i);
       }
     }
   }
