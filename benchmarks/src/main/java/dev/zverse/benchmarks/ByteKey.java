@@ -20,7 +20,11 @@ final class ByteKey {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ByteKey && hash == ((ByteKey) o).hash && Arrays.equals(bytes, ((ByteKey) o).bytes);
+    if (!(o instanceof ByteKey)) {
+      return false;
+    }
+    ByteKey k = (ByteKey) o;
+    return hash == k.hash && Arrays.equals(bytes, k.bytes);
   }
 
   @Override

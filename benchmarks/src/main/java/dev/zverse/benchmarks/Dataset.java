@@ -117,7 +117,10 @@ final class Dataset {
     return new SplittableRandom(seed).ints(count, 0, bound).toArray();
   }
 
-  /** Fresh copies of the keys at {@code indexes}: lookup keys that are equal to, never the same as, stored ones. */
+  /**
+   * Fresh copies of the keys at {@code indexes}: lookup keys equal to, never the same arrays as,
+   * the stored ones.
+   */
   byte[][] probes(int[] indexes) {
     byte[][] probes = new byte[indexes.length][];
     for (int i = 0; i < indexes.length; i++) {
@@ -170,7 +173,7 @@ final class Dataset {
 
   /** A hash map of every key, wrapped, with its round-0 value. */
   ConcurrentHashMap<ByteKey, byte[]> loadHashMap() {
-    ConcurrentHashMap<ByteKey, byte[]> map = new ConcurrentHashMap<>(keys.length * 2);
+    ConcurrentHashMap<ByteKey, byte[]> map = new ConcurrentHashMap<>(keys.length);
     for (int i = 0; i < keys.length; i++) {
       map.put(new ByteKey(keys[i]), value(i, 0));
     }

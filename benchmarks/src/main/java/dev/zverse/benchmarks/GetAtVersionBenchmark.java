@@ -1,7 +1,9 @@
 package dev.zverse.benchmarks;
 
 import dev.zverse.engine.Snapshot;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
@@ -51,7 +53,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class GetAtVersionBenchmark {
   static final int ROUNDS = 10;
@@ -72,6 +74,7 @@ public class GetAtVersionBenchmark {
   private VersionedGet get;
   private MVStore store;
 
+  /** Builds the versioned store once per trial and checks a sample of reads in every round. */
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
@@ -90,12 +93,11 @@ public class GetAtVersionBenchmark {
         store.setVersionsToKeep(Integer.MAX_VALUE);
         MVMap<byte[], byte[]> map = data.loadMVStore(store, ROUNDS, versions);
         if (impl.equals("MVStore")) {
-          @SuppressWarnings("unchecked")
-          MVMap<byte[], byte[]>[] opened = new MVMap[ROUNDS];
+          List<MVMap<byte[], byte[]>> opened = new ArrayList<>();
           for (int r = 0; r < ROUNDS; r++) {
-            opened[r] = map.openVersion(versions[r]);
+            opened.add(map.openVersion(versions[r]));
           }
-          get = (key, round) -> opened[round].get(key);
+          get = (key, round) -> opened.get(round).get(key);
         } else {
           get = (key, round) -> map.openVersion(versions[round]).get(key);
         }
@@ -106,12 +108,14 @@ public class GetAtVersionBenchmark {
     for (int i = 0; i < 1_000; i++) {
       for (int r = 0; r < ROUNDS; r++) {
         if (!Arrays.equals(get.get(probes[i], r), data.value(indexes[i], r))) {
-          throw new IllegalStateException(impl + " reads a wrong value for probe " + i + " in round " + r);
+          throw new IllegalStateException(
+              impl + " reads a wrong value for probe " + i + " in round " + r);
         }
       }
     }
   }
 
+  /** Closes the MVStore, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
@@ -119,6 +123,7 @@ public class GetAtVersionBenchmark {
     }
   }
 
+  /** Reads the next probe key as of its pre-drawn older round. */
   @Benchmark
   public byte[] getAtVersion(ThreadState thread) {
     int i = thread.index++ & MASK;

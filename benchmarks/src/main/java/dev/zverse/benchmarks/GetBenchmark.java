@@ -50,7 +50,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class GetBenchmark {
   private static final int PROBES = 1 << 20;
@@ -63,6 +63,7 @@ public class GetBenchmark {
   private Function<byte[], byte[]> get;
   private MVStore store;
 
+  /** Builds the store under test once per trial and checks a sample of reads against the dataset. */
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
@@ -93,6 +94,7 @@ public class GetBenchmark {
     }
   }
 
+  /** Closes the MVStore, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
@@ -100,6 +102,7 @@ public class GetBenchmark {
     }
   }
 
+  /** Reads the latest value of the next probe key. */
   @Benchmark
   public byte[] get(ThreadState thread) {
     return get.apply(probes[thread.index++ & MASK]);

@@ -70,7 +70,9 @@ public final class MemoryFootprint {
           break;
         default:
           throw new IllegalArgumentException(
-              "unknown argument " + args[i] + "; usage: [--keys N] [--versions V] [--batch B] [--histogram]");
+              "unknown argument "
+                  + args[i]
+                  + "; usage: [--keys N] [--versions V] [--batch B] [--histogram]");
       }
     }
     System.out.println(VM.current().details());

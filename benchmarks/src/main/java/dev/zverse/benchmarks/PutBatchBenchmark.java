@@ -51,7 +51,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class PutBatchBenchmark {
   static final int BATCH = 100;
@@ -70,6 +70,7 @@ public class PutBatchBenchmark {
   /** Writes the batch starting at a probe index. */
   private IntConsumer putBatch;
 
+  /** Builds the store under test once per trial. */
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
@@ -94,6 +95,7 @@ public class PutBatchBenchmark {
     }
   }
 
+  /** Closes the MVStore, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
@@ -101,6 +103,7 @@ public class PutBatchBenchmark {
     }
   }
 
+  /** Commits the next {@value #BATCH} probe keys with pooled values as one version. */
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public void putBatch(ThreadState thread) {

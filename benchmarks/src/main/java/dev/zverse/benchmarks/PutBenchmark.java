@@ -54,7 +54,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class PutBenchmark {
   /** Versions between two prunes; a power of two. */
@@ -74,6 +74,7 @@ public class PutBenchmark {
   private Snapshot snapshot;
   private MVStore store;
 
+  /** Builds the store under test once per trial. */
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
@@ -131,6 +132,7 @@ public class PutBenchmark {
     snapshot = applyAndPrune(snapshot, WriteBatch.ofPut(key, value));
   }
 
+  /** Checks that ZVerse's history stayed bounded, and closes the MVStore, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (snapshot != null) {
@@ -145,6 +147,7 @@ public class PutBenchmark {
     }
   }
 
+  /** Overwrites the next probe key with the next pooled value. */
   @Benchmark
   public void put(ThreadState thread) {
     int i = thread.index++;

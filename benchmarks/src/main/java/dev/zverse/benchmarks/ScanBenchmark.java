@@ -58,7 +58,7 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class ScanBenchmark {
   static final int LENGTH = 1_000;
@@ -79,6 +79,10 @@ public class ScanBenchmark {
   private RangeScan scan;
   private MVStore store;
 
+  /**
+   * Builds the store under test once per trial and checks that sample ranges hold {@value #LENGTH}
+   * entries.
+   */
   @Setup(Level.Trial)
   public void setup(Blackhole bh) {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
@@ -118,6 +122,7 @@ public class ScanBenchmark {
     }
   }
 
+  /** Closes the MVStore, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
@@ -125,6 +130,7 @@ public class ScanBenchmark {
     }
   }
 
+  /** Scans the next pre-drawn range, consuming every value. */
   @Benchmark
   @OperationsPerInvocation(LENGTH)
   public int scan(ThreadState thread, Blackhole bh) {
@@ -133,7 +139,8 @@ public class ScanBenchmark {
   }
 
   private static int scanValues(Snapshot snapshot, byte[] from, byte[] to, Blackhole bh) {
-    Iterator<Entry> it = snapshot.iterator(KeyRange.closed(from, to), snapshot.version(), Direction.FORWARD);
+    Iterator<Entry> it =
+        snapshot.iterator(KeyRange.closed(from, to), snapshot.version(), Direction.FORWARD);
     int n = 0;
     while (it.hasNext()) {
       bh.consume(it.next().value());
@@ -143,7 +150,8 @@ public class ScanBenchmark {
   }
 
   private static int scanValueBuffers(Snapshot snapshot, byte[] from, byte[] to, Blackhole bh) {
-    Iterator<Entry> it = snapshot.iterator(KeyRange.closed(from, to), snapshot.version(), Direction.FORWARD);
+    Iterator<Entry> it =
+        snapshot.iterator(KeyRange.closed(from, to), snapshot.version(), Direction.FORWARD);
     int n = 0;
     while (it.hasNext()) {
       bh.consume(it.next().valueBuffer());
