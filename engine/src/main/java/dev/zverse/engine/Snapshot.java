@@ -373,17 +373,7 @@ public final class Snapshot {
   /** A cursor on the first key of {@code range} in the given direction (maybe out of range). */
   private TreeCursor seek(KeyRange range, boolean reverse) {
     TreeCursor c = new TreeCursor(root, height);
-    if (!reverse) {
-      if (range.start == null) {
-        c.seekFirst();
-      } else {
-        c.seekCeiling(range.start, range.startInclusive);
-      }
-    } else if (range.end == null) {
-      c.seekLast();
-    } else {
-      c.seekFloor(range.end, range.endInclusive);
-    }
+    c.seekStart(range, reverse);
     return c;
   }
 

@@ -74,6 +74,24 @@ final class TreeCursor {
     descendEdge(0, true);
   }
 
+  /**
+   * Moves to the first key of {@code range} in key order ({@code reverse}: the last), or to where it
+   * would be; the caller checks the other bound.
+   */
+  void seekStart(KeyRange range, boolean reverse) {
+    if (!reverse) {
+      if (range.start == null) {
+        seekFirst();
+      } else {
+        seekCeiling(range.start, range.startInclusive);
+      }
+    } else if (range.end == null) {
+      seekLast();
+    } else {
+      seekFloor(range.end, range.endInclusive);
+    }
+  }
+
   /** Moves to the first key at or above ({@code inclusive}) or above {@code key}. */
   void seekCeiling(byte[] key, boolean inclusive) {
     int s = descend(key);
