@@ -1,6 +1,7 @@
 package dev.zverse.engine;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
@@ -121,6 +122,44 @@ public final class Snapshot {
         storedVersions,
         payloadBytes,
         payloadBytes + keys * KEY_OVERHEAD_BYTES + storedVersions * VERSION_OVERHEAD_BYTES);
+  }
+
+  /**
+   * The newest version committed at or before {@code time}: the version a reader "as of" that
+   * instant should read. Commit times never go backwards, so this is well defined.
+   *
+   * @param time an instant
+   * @return a version in [{@link #watermark()}, {@link #version()}]; 0 if {@code time} is before the
+   *     first commit and nothing was pruned
+   * @throws NullPointerException if {@code time} is null
+   * @throws VersionCompactedException if that version is below {@link #watermark()} (its {@code
+   *     requestedVersion} is then {@code watermark() - 1}, the newest version it could be)
+   */
+  public long versionAt(Instant time) {
+    long millis = Objects.requireNonNull(time, "time").toEpochMilli();
+    long v = commits.versionAt(millis);
+    if (v >= 0) {
+      return v;
+    }
+    if (watermark == 0) {
+      return 0;
+    }
+    throw new VersionCompactedException(watermark - 1, watermark);
+  }
+
+  /**
+   * The time at which {@code atVersion} was committed.
+   *
+   * @param atVersion a version in [max(1, {@link #watermark()}), {@link #version()}]
+   * @throws IllegalArgumentException if {@code atVersion} is below 1 or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public Instant commitTime(long atVersion) {
+    if (atVersion < 1) {
+      throw new IllegalArgumentException("atVersion must be in [1, " + version + "], was " + atVersion);
+    }
+    checkReadVersion(atVersion, "atVersion");
+    return Instant.ofEpochMilli(commits.get(atVersion).timeMillis);
   }
 
   // ---------------------------------------------------------------- point reads

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -43,6 +44,31 @@ class SnapshotTest {
     assertEquals("value1", s3.get("key1", 2));
     assertNull(s3.get("key2", 1));
     assertEquals("value2", s3.get("key2"));
+  }
+
+  @Test
+  void versionAtFindsTheNewestCommitAtOrBeforeATime() {
+    Transient t = Snapshot.empty().asTransient();
+    t.apply(WriteBatch.ofPut("a", "1"), 1_000);
+    t.apply(WriteBatch.ofPut("a", "2"), 2_000);
+    t.apply(WriteBatch.ofPut("a", "3"), 1_500); // clock went back: stamped 2,000
+    t.apply(WriteBatch.ofPut("a", "4"), 3_000);
+    Snapshot s = t.persistent();
+    assertEquals(0, s.versionAt(Instant.ofEpochMilli(999)));
+    assertEquals(1, s.versionAt(Instant.ofEpochMilli(1_000)));
+    assertEquals(1, s.versionAt(Instant.ofEpochMilli(1_999)));
+    assertEquals(3, s.versionAt(Instant.ofEpochMilli(2_000)));
+    assertEquals(4, s.versionAt(Instant.ofEpochMilli(10_000)));
+    assertEquals(Instant.ofEpochMilli(2_000), s.commitTime(3));
+    assertThrows(IllegalArgumentException.class, () -> s.commitTime(0));
+    assertThrows(IllegalArgumentException.class, () -> s.commitTime(5));
+
+    Snapshot pruned = s.prune(3);
+    assertEquals(3, pruned.versionAt(Instant.ofEpochMilli(2_000)));
+    VersionCompactedException e =
+        assertThrows(VersionCompactedException.class, () -> pruned.versionAt(Instant.ofEpochMilli(1_999)));
+    assertEquals(3, e.watermark());
+    assertThrows(VersionCompactedException.class, () -> pruned.commitTime(2));
   }
 
   @Test
