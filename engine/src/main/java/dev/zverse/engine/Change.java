@@ -11,7 +11,8 @@ import java.util.Arrays;
  * the zero-copy, read-only view.
  */
 public final class Change {
-  private final byte[] key;
+  /** The key; never handed out. */
+  final byte[] key;
   private final long version;
   private final byte[] value;
 

@@ -171,6 +171,50 @@ final class MortonKey {
     return found;
   }
 
+  /**
+   * The 64-bit code of two 32-bit coordinates (the low halves of {@code x} and {@code y}): {@link
+   * #lo}, which is all of the code when both fit in 32 bits. The Z-index's segments quantize their
+   * keys and versions to 32 bits each and use these short codes.
+   */
+  static long interleave32(long x, long y) {
+    return lo(x, y);
+  }
+
+  /**
+   * BIGMIN over 64-bit codes of 32-bit coordinates, without allocation: the smallest code inside the
+   * box with corner codes {@code min} and {@code max} that is greater than {@code z}, where {@code z}
+   * lies outside the box and between the corners.
+   *
+   * @return that code, or 0 if there is none (0 is never an answer: it is not greater than any code)
+   */
+  static long bigMin32(long z, long min, long max) {
+    long bigMin = 0;
+    for (int bit = 63; bit >= 0; bit--) {
+      long self = 1L << bit;
+      long lower = ((bit & 1) == 1 ? X_BITS : Y_BITS) & (self - 1);
+      int key = ((z & self) != 0 ? 4 : 0) | ((min & self) != 0 ? 2 : 0) | ((max & self) != 0 ? 1 : 0);
+      switch (key) {
+        case 0b000:
+        case 0b111:
+          break;
+        case 0b001: // z 0, min 0, max 1: remember min's upper half, go on in the lower half
+          bigMin = (min | self) & ~lower;
+          max = (max & ~self) | lower;
+          break;
+        case 0b011: // z 0, min 1, max 1: min itself is next
+          return min;
+        case 0b100: // z 1, min 0, max 0: the box lies left of z from here
+          return bigMin;
+        case 0b101: // z 1, min 0, max 1: only the upper half can follow z
+          min = (min | self) & ~lower;
+          break;
+        default:
+          throw new AssertionError("min above max in one dimension at bit " + bit);
+      }
+    }
+    return bigMin;
+  }
+
   private static int bitAt(long hi, long lo, int bit) {
     return (int) ((bit >= 64 ? hi >>> (bit - 64) : lo >>> bit) & 1);
   }

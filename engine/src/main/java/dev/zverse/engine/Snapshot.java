@@ -50,6 +50,7 @@ public final class Snapshot {
   final long liveKeys;
   final long storedVersions;
   final long payloadBytes;
+  final ZIndex zindex;
 
   Snapshot(
       Limits limits,
@@ -62,7 +63,8 @@ public final class Snapshot {
       long keys,
       long liveKeys,
       long storedVersions,
-      long payloadBytes) {
+      long payloadBytes,
+      ZIndex zindex) {
     this.limits = limits;
     this.root = root;
     this.height = height;
@@ -74,6 +76,7 @@ public final class Snapshot {
     this.liveKeys = liveKeys;
     this.storedVersions = storedVersions;
     this.payloadBytes = payloadBytes;
+    this.zindex = zindex;
   }
 
   /** The empty store at version 0, with the {@linkplain Limits#defaults() default limits}. */
@@ -88,8 +91,30 @@ public final class Snapshot {
    * @throws NullPointerException if {@code limits} is null
    */
   public static Snapshot empty(Limits limits) {
+    return empty(limits, ZIndexOptions.defaults());
+  }
+
+  /**
+   * The empty store at version 0, keeping its Z-index as {@code index} says.
+   *
+   * @param limits the key and value limits that every later batch is checked against
+   * @param index whether and how to keep the Z-index that {@link #changes} uses
+   * @throws NullPointerException if an argument is null
+   */
+  public static Snapshot empty(Limits limits, ZIndexOptions index) {
     return new Snapshot(
-        Objects.requireNonNull(limits, "limits"), Node.Leaf.EMPTY, 1, 0, 0, CommitLog.EMPTY, 0, 0, 0, 0, 0);
+        Objects.requireNonNull(limits, "limits"),
+        Node.Leaf.EMPTY,
+        1,
+        0,
+        0,
+        CommitLog.EMPTY,
+        0,
+        0,
+        0,
+        0,
+        0,
+        ZIndex.empty(Objects.requireNonNull(index, "index")));
   }
 
   /** The version this snapshot shows: that of its newest commit, 0 for the empty store. */
@@ -280,6 +305,55 @@ public final class Snapshot {
   /** {@link #history(byte[], long, long)} of a UTF-8 key. */
   public List<Change> history(String key, long fromVersion, long toVersion) {
     return history(utf8(key), fromVersion, toVersion);
+  }
+
+  // ---------------------------------------------------------------- changes in a box
+
+  /**
+   * Every change to a key in {@code range} with a version in [{@code fromVersion}, {@code
+   * toVersion}], deletes included: "what changed under {@code orders/} between versions 1,000 and
+   * 2,000". Ordered by version, then key. The store picks the cheapest way to find them ({@link
+   * QueryPath#AUTO}).
+   *
+   * @param range the keys
+   * @param fromVersion lowest version, at least {@link #watermark()}
+   * @param toVersion highest version, at most {@link #version()}
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative or
+   *     above {@link #version()}
+   * @throws VersionCompactedException if {@code fromVersion} is below {@link #watermark()}
+   */
+  public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
+    return changes(range, fromVersion, toVersion, QueryPath.AUTO);
+  }
+
+  /**
+   * {@link #changes(KeyRange, long, long)} along a chosen path: every path gives the same answer, at
+   * different costs (see {@link QueryPath}). Throws like {@link #changes(KeyRange, long, long)}, and
+   * {@link NullPointerException} if {@code path} is null.
+   */
+  public List<Change> changes(KeyRange range, long fromVersion, long toVersion, QueryPath path) {
+    Objects.requireNonNull(range, "range");
+    Objects.requireNonNull(path, "path");
+    checkVersionRange(fromVersion, toVersion);
+    return ChangeQuery.run(this, range, fromVersion, toVersion, path);
+  }
+
+  /** {@link #changes(KeyRange, long, long)} of a UTF-8 key prefix. */
+  public List<Change> changes(String keyPrefix, long fromVersion, long toVersion) {
+    return changes(KeyRange.prefix(Objects.requireNonNull(keyPrefix, "keyPrefix")), fromVersion, toVersion);
+  }
+
+  /** The path {@link #changes(KeyRange, long, long)} would take for this box; throws like it. */
+  public QueryPath plan(KeyRange range, long fromVersion, long toVersion) {
+    Objects.requireNonNull(range, "range");
+    checkVersionRange(fromVersion, toVersion);
+    return ChangeQuery.choose(this, zindex.settled(watermark), range, fromVersion, toVersion);
+  }
+
+  /** The state of the Z-index, as queries on this snapshot see it. */
+  public ZIndexStats indexStats() {
+    return zindex.settled(watermark).stats();
   }
 
   // ---------------------------------------------------------------- scans

@@ -49,6 +49,10 @@ public final class Transient {
   private long storedVersions;
   private long payloadBytes;
   private State state = State.OPEN;
+  /** The Z-index as of the base snapshot or the last prune. */
+  private ZIndex zindex;
+  /** Changes committed since {@link #zindex} was last brought up to date. */
+  private long unindexed;
 
   /** Keys changed by the batch being applied (the tree's arrays), possibly repeated. */
   private final List<byte[]> changed = new ArrayList<>();
@@ -66,6 +70,7 @@ public final class Transient {
     this.liveKeys = base.liveKeys;
     this.storedVersions = base.storedVersions;
     this.payloadBytes = base.payloadBytes;
+    this.zindex = base.zindex;
   }
 
   /** The version of the last batch applied, or of the snapshot this transient came from. */
@@ -123,7 +128,9 @@ public final class Transient {
       }
     }
     long time = Math.max(commitTimeMillis, lastCommitMillis);
-    commits = commits.append(new Commit(v, time, changedKeys(v)));
+    byte[][] changedKeys = changedKeys(v);
+    commits = commits.append(new Commit(v, time, changedKeys));
+    unindexed += changedKeys.length;
     lastCommitMillis = time;
     version = v;
     state = State.OPEN;
@@ -161,6 +168,8 @@ public final class Transient {
         }
       }
     }
+    zindex = zindex.withUnsealed(unindexed).pruned(watermark, commits);
+    unindexed = 0;
     commits = commits.dropBefore(watermark);
     this.watermark = watermark;
     state = State.OPEN;
@@ -174,10 +183,15 @@ public final class Transient {
   public Snapshot persistent() {
     checkOpen();
     state = State.PERSISTENT;
+    Node root = tree.root();
+    int height = tree.height();
+    // The tree is immutable from here on, so the index's background jobs may read it.
+    ZIndex index =
+        zindex.withUnsealed(unindexed).published(root, height, commits, version, watermark);
     return new Snapshot(
         limits,
-        tree.root(),
-        tree.height(),
+        root,
+        height,
         version,
         watermark,
         commits,
@@ -185,7 +199,8 @@ public final class Transient {
         keys,
         liveKeys,
         storedVersions,
-        payloadBytes);
+        payloadBytes,
+        index);
   }
 
   private void checkOpen() {

@@ -50,6 +50,34 @@ final class TreeCursor {
     return (Leaf) n;
   }
 
+  /**
+   * The estimated fraction of the tree's keys that sort before {@code key}, from the slots taken on
+   * one descent as if every subtree held as many keys as its siblings; {@code null} is past the end.
+   */
+  static double rankFraction(Node root, int height, byte[] key) {
+    if (key == null) {
+      return 1.0;
+    }
+    final long kp = KeyOrder.prefix(key);
+    double before = 0;
+    double width = 1;
+    Node n = root;
+    for (int level = height; level > 1; level--) {
+      Branch b = (Branch) n;
+      int slot = b.childIndex(key, kp);
+      width /= b.size();
+      before += slot * width;
+      n = b.children[slot];
+    }
+    Leaf leaf = (Leaf) n;
+    if (leaf.size() == 0) {
+      return 0;
+    }
+    int s = leaf.search(key, kp);
+    int pos = s >= 0 ? s : -s - 1;
+    return before + width * pos / leaf.size();
+  }
+
   boolean valid() {
     return valid;
   }

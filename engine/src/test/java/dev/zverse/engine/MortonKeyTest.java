@@ -130,6 +130,57 @@ class MortonKeyTest {
   }
 
   @Test
+  void bigMin32AgreesWithBruteForceOnSmallDomainsAndTheTopOfTheRange() {
+    Random rnd = new Random(11);
+    for (int shift : new int[] {0, 26}) { // 26: the 6-bit grid fills the top of the 32-bit coordinates
+      List<long[]> pts = new ArrayList<>();
+      for (long x = 0; x < 64; x++) {
+        for (long y = 0; y < 64; y++) {
+          pts.add(new long[] {MortonKey.interleave32(x << shift, y << shift), x << shift, y << shift});
+        }
+      }
+      pts.sort((p, q) -> Long.compareUnsigned(p[0], q[0]));
+      for (int box = 0; box < 200; box++) {
+        long xa = rnd.nextInt(64) << shift;
+        long xb = rnd.nextInt(64) << shift;
+        long ya = rnd.nextInt(64) << shift;
+        long yb = rnd.nextInt(64) << shift;
+        long x1 = Math.min(xa, xb);
+        long x2 = Math.max(xa, xb);
+        long y1 = Math.min(ya, yb);
+        long y2 = Math.max(ya, yb);
+        long min = MortonKey.interleave32(x1, y1);
+        long max = MortonKey.interleave32(x2, y2);
+        for (int i = 0; i < pts.size(); i++) {
+          long[] p = pts.get(i);
+          boolean inside = p[1] >= x1 && p[1] <= x2 && p[2] >= y1 && p[2] <= y2;
+          if (inside || Long.compareUnsigned(p[0], min) < 0 || Long.compareUnsigned(p[0], max) > 0) {
+            continue;
+          }
+          long expected = 0;
+          for (int j = i + 1; j < pts.size(); j++) {
+            long[] q = pts.get(j);
+            if (q[1] >= x1 && q[1] <= x2 && q[2] >= y1 && q[2] <= y2) {
+              expected = q[0];
+              break;
+            }
+          }
+          long got = MortonKey.bigMin32(p[0], min, max);
+          if (shift == 0) {
+            assertEquals(expected, got, "BIGMIN after " + p[0]);
+          } else if (expected != 0) {
+            // Between grid points the box is continuous: the answer is in it, after z, not after next.
+            assertTrue(Long.compareUnsigned(got, p[0]) > 0 && Long.compareUnsigned(got, expected) <= 0);
+            long gx = MortonKey.compact(got >>> 1);
+            long gy = MortonKey.compact(got);
+            assertTrue(gx >= x1 && gx <= x2 && gy >= y1 && gy <= y2, "BIGMIN in box");
+          }
+        }
+      }
+    }
+  }
+
+  @Test
   void jumpsFromOutsideABoxLandOnItsNearestPoints() {
     long[] out = new long[2];
     // Box x in [1, 2], y in [0, 1]: codes 2, 3 and 8, 9; z = 4 is the point (0, 2) between them.

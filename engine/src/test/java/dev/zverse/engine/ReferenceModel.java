@@ -2,6 +2,7 @@ package dev.zverse.engine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
@@ -77,6 +78,18 @@ final class ReferenceModel {
         out.add(new Change(key, e.getKey(), e.getValue()));
       }
     }
+    return out;
+  }
+
+  /** Every change to a key in {@code range} with version in [from, to], by version then key. */
+  List<Change> changes(KeyRange range, long from, long to) {
+    List<Change> out = new ArrayList<>();
+    for (byte[] k : history.keySet()) {
+      if (range.contains(k)) {
+        out.addAll(history(k, from, to));
+      }
+    }
+    out.sort(Comparator.comparingLong(Change::version)); // stable: keys stay in order
     return out;
   }
 

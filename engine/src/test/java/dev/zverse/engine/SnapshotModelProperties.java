@@ -2,7 +2,9 @@ package dev.zverse.engine;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
@@ -10,6 +12,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
@@ -18,6 +24,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.DoubleRange;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
 
 /**
@@ -64,7 +71,7 @@ class SnapshotModelProperties {
 
   // ------------------------------------------------------------------ script
 
-  sealed interface Step permits BatchStep, PruneStep, HoldStep, ForkCheck {}
+  sealed interface Step permits BatchStep, PruneStep, HoldStep, ForkCheck, IndexStep {}
 
   record OpSpec(int kind, int key, int key2, boolean inc1, boolean inc2, int value) {}
 
@@ -75,6 +82,12 @@ class SnapshotModelProperties {
   record PruneStep(double fraction) implements Step {}
 
   record HoldStep() implements Step {}
+
+  /**
+   * Runs up to {@code jobs} of the Z-index's queued background jobs, newest first if {@code
+   * newestFirst}; then has the executor refuse (or accept again) what is submitted next.
+   */
+  record IndexStep(int jobs, boolean newestFirst, boolean refuse) implements Step {}
 
   /** Applies a batch to a held snapshot: a fork, which must not disturb the main line. */
   record ForkCheck(int key, int value) implements Step {}
@@ -100,19 +113,53 @@ class SnapshotModelProperties {
     Arbitrary<Step> prune = Arbitraries.doubles().between(0, 1).map(PruneStep::new);
     Arbitrary<Step> hold = Arbitraries.just(new HoldStep());
     Arbitrary<Step> fork = Combinators.combine(key, Arbitraries.integers().between(0, 5)).as(ForkCheck::new);
+    Arbitrary<Step> index =
+        Combinators.combine(
+                Arbitraries.integers().between(0, 3),
+                Arbitraries.of(true, false),
+                Arbitraries.integers().between(0, 9).map(i -> i == 0))
+            .as(IndexStep::new);
     Arbitrary<Step> step =
         Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(14, batch),
             net.jqwik.api.Tuple.of(2, prune),
             net.jqwik.api.Tuple.of(1, hold),
-            net.jqwik.api.Tuple.of(1, fork));
+            net.jqwik.api.Tuple.of(1, fork),
+            net.jqwik.api.Tuple.of(3, index));
     return step.list().ofMinSize(30 * SCALE).ofMaxSize(60 * SCALE);
   }
 
+  /** An executor whose tasks wait until the script runs them, in the order it picks. */
+  static final class ManualExecutor implements Executor {
+    final Deque<Runnable> queued = new ArrayDeque<>();
+    boolean refuse;
+
+    @Override
+    public void execute(Runnable task) {
+      if (refuse) {
+        throw new RejectedExecutionException("refused by the script");
+      }
+      queued.add(task);
+    }
+
+    void run(int jobs, boolean newestFirst) {
+      for (int i = 0; i < jobs && !queued.isEmpty(); i++) {
+        (newestFirst ? queued.pollLast() : queued.pollFirst()).run();
+      }
+    }
+  }
+
   @Property(tries = 200, edgeCases = EdgeCasesMode.NONE)
-  void engineAgreesWithModel(@ForAll("scripts") List<Step> script, @ForAll @Size(8) List<@DoubleRange(min = 0, max = 1) Double> probes) {
+  void engineAgreesWithModel(
+      @ForAll("scripts") List<Step> script,
+      @ForAll @Size(8) List<@DoubleRange(min = 0, max = 1) Double> probes,
+      @ForAll @IntRange(min = 1, max = 12) int segmentEntries) {
     ReferenceModel model = new ReferenceModel();
-    Snapshot snap = Snapshot.empty();
+    ManualExecutor jobs = new ManualExecutor();
+    Snapshot snap =
+        Snapshot.empty(
+            Limits.defaults(),
+            ZIndexOptions.defaults().withSegmentEntries(segmentEntries).withExecutor(jobs));
     List<Snapshot> held = new ArrayList<>();
     int probe = 0;
     for (Step step : script) {
@@ -135,6 +182,12 @@ class SnapshotModelProperties {
         Snapshot fork = base.apply(WriteBatch.ofPut(KEYS.get(f.key()), new byte[] {(byte) f.value(), 42}));
         assertEquals(base.version() + 1, fork.version());
         assertArrayEquals(new byte[] {(byte) f.value(), 42}, fork.get(KEYS.get(f.key())));
+        assertEquals(
+            List.of(new Change(KEYS.get(f.key()), fork.version(), new byte[] {(byte) f.value(), 42})),
+            fork.changes(KeyRange.singleton(KEYS.get(f.key())), fork.version(), fork.version(), QueryPath.Z_INDEX));
+      } else if (step instanceof IndexStep i) {
+        jobs.run(i.jobs(), i.newestFirst());
+        jobs.refuse = i.refuse();
       }
       TreeInvariants.check(snap);
       double r = probes.get(probe++ % probes.size());
@@ -147,6 +200,18 @@ class SnapshotModelProperties {
       checkReads(h, model, 0.5);
       checkEverything(h, model);
     }
+    checkEverything(snap, model);
+    // Once every job has run and been adopted, all but the newest changes are sealed.
+    jobs.refuse = false;
+    for (int round = 0; round < 16; round++) {
+      jobs.run(Integer.MAX_VALUE, false);
+      snap = snap.apply(WriteBatch.builder().build());
+      model.apply(List.of());
+    }
+    ZIndexStats stats = snap.indexStats();
+    assertEquals(0, jobs.queued.size(), "jobs left: " + stats);
+    assertFalse(stats.building(), "still building: " + stats);
+    assertTrue(stats.unsealedChanges() < segmentEntries, "unsealed after draining: " + stats);
     checkEverything(snap, model);
   }
 
@@ -254,6 +319,24 @@ class SnapshotModelProperties {
       assertEquals(s.watermark(), e.watermark());
     }
     assertThrows(IllegalArgumentException.class, () -> s.get(KEYS.get(0), s.version() + 1));
+
+    long from = s.watermark() + Math.round(r * r * (s.version() - s.watermark()));
+    long to = from + Math.round((1 - r) * (s.version() - from));
+    checkChanges(s, model, range, from, to);
+    checkChanges(s, model, KeyRange.all(), from, to);
+    checkChanges(s, model, KeyRange.singleton(KEYS.get((int) (r * 31) % KEYS.size())), s.watermark(), s.version());
+  }
+
+  /** The box query along every path, against the model. */
+  private static void checkChanges(Snapshot s, ReferenceModel model, KeyRange range, long from, long to) {
+    List<Change> expected = model.changes(range, from, to);
+    for (QueryPath path : QueryPath.values()) {
+      List<Change> got = s.changes(range, from, to, path);
+      if (!expected.equals(got)) {
+        fail(path + " changes in " + range + " x [" + from + ", " + to + "] " + s.indexStats()
+            + ": expected " + expected + " but was " + got);
+      }
+    }
   }
 
   /** Every read at every retained version. */
@@ -271,5 +354,7 @@ class SnapshotModelProperties {
         fail("history of " + Bytes.describe(k) + ": expected " + m + " but was " + h);
       }
     }
+    checkChanges(s, model, KeyRange.all(), s.watermark(), s.version());
+    checkChanges(s, model, KeyRange.prefix("orders/2026/11/24/1"), s.watermark(), s.version());
   }
 }

@@ -1,0 +1,338 @@
+package dev.zverse.engine;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+
+/**
+ * The Z-index of a snapshot: its history, sealed into immutable Z-sorted {@link ZSegment}s, plus
+ * the count of the newest changes not sealed yet. Immutable, like the snapshot that holds it.
+ *
+ * <h2>Design</h2>
+ *
+ * The writer never sorts. It counts the changes it commits; once {@link
+ * ZIndexOptions#segmentEntries()} of them are unsealed, publishing a snapshot starts a <em>seal</em>
+ * job on the options' executor, which reads that published snapshot (immutable, so the job needs no
+ * lock) and builds a segment of the changes in versions ({@link #sealedThrough}, that version]. Once
+ * {@value #MERGE_FANOUT} segments of one level line up, a <em>merge</em> job builds one segment of
+ * the next level from them (so a query meets a few segments per level, logarithmically many in all),
+ * dropping what lies below the watermark; a merge of the oldest segment alone trims it once most of
+ * it has fallen below the watermark. At most one seal and one merge run at a time.
+ *
+ * <p>A job's result reaches snapshots in two ways, both through the job's volatile state: every later
+ * publish adopts finished jobs into the new snapshot's index ({@link #settled}), and a query on any
+ * snapshot that carries a finished job uses its result at once. A job belongs to the snapshot that
+ * started it and every snapshot derived from it, which all share the history it covers, so forks of a
+ * snapshot may each adopt it safely. A merge is adopted only if the segments it merged are still the
+ * index's (a prune may have dropped them meanwhile); otherwise it is thrown away and redone.
+ *
+ * <p>The invariant queries rely on: the segments hold every change in the retained versions up to
+ * {@link #sealedThrough} (and perhaps some below the watermark, which queries never ask for), and the
+ * commit log holds the rest.
+ */
+final class ZIndex {
+  /** Segments of one level merged into one of the next. */
+  static final int MERGE_FANOUT = 4;
+  /** A merge never builds a segment larger than this. */
+  private static final long MAX_MERGED = 1 << 28;
+  private static final ZSegment[] NONE = new ZSegment[0];
+
+  final ZIndexOptions options;
+  /** Sealed segments, oldest versions first; their version spans never overlap. */
+  final ZSegment[] segments;
+  /** Every retained change at or below this version is in {@link #segments}. */
+  final long sealedThrough;
+  /** Changes committed in versions ({@link #sealedThrough}, the snapshot's version]. */
+  final long unsealed;
+
+  private final Job seal;
+  private final Job merge;
+
+  private ZIndex(
+      ZIndexOptions options, ZSegment[] segments, long sealedThrough, long unsealed, Job seal, Job merge) {
+    this.options = options;
+    this.segments = segments;
+    this.sealedThrough = sealedThrough;
+    this.unsealed = unsealed;
+    this.seal = seal;
+    this.merge = merge;
+  }
+
+  static ZIndex empty(ZIndexOptions options) {
+    return new ZIndex(options, NONE, 0, 0, null, null);
+  }
+
+  /** This index with {@code n} more unsealed changes. */
+  ZIndex withUnsealed(long n) {
+    return n == 0 ? this : new ZIndex(options, segments, sealedThrough, unsealed + n, seal, merge);
+  }
+
+  /**
+   * This index with the results of finished jobs taken in, and without the segments wholly below
+   * {@code watermark}.
+   */
+  ZIndex settled(long watermark) {
+    ZSegment[] segs = segments;
+    long through = sealedThrough;
+    long open = unsealed;
+    Job s = seal;
+    Job m = merge;
+    if (s != null && s.finished()) {
+      if (!s.failed()) {
+        if (s.result != null) {
+          segs = append(segs, s.result);
+        }
+        through = Math.max(through, s.to);
+        open = Math.max(0, open - s.entries);
+      }
+      s = null;
+    }
+    if (m != null && m.finished()) {
+      if (!m.failed()) {
+        segs = replace(segs, m.inputs, m.result);
+      }
+      m = null;
+    }
+    int drop = 0;
+    while (drop < segs.length && segs[drop].maxVersion < watermark) {
+      drop++;
+    }
+    if (drop > 0) {
+      segs = Arrays.copyOfRange(segs, drop, segs.length);
+    }
+    if (segs == segments && s == seal && m == merge) {
+      return this;
+    }
+    return new ZIndex(options, segs, through, open, s, m);
+  }
+
+  /**
+   * This index after a prune to {@code watermark}, given the commit log from before the prune:
+   * segments wholly below it go, and unsealed history below it stops counting.
+   */
+  ZIndex pruned(long watermark, CommitLog commits) {
+    ZIndex z = settled(watermark);
+    if (z.seal != null || z.sealedThrough >= watermark - 1) {
+      return z;
+    }
+    long open = z.unsealed;
+    for (long u = Math.max(z.sealedThrough + 1, commits.firstVersion()); u < watermark; u++) {
+      open -= commits.get(u).keys.length;
+    }
+    return new ZIndex(options, z.segments, watermark - 1, Math.max(0, open), null, z.merge);
+  }
+
+  /**
+   * This index after the publish of a snapshot with these parts: finished jobs adopted, and a seal
+   * or merge started if one is due. Called by the writer once the snapshot's tree is immutable.
+   */
+  ZIndex published(Node root, int height, CommitLog commits, long version, long watermark) {
+    ZIndex z = settled(watermark);
+    if (!options.enabled()) {
+      return z;
+    }
+    Job s = z.seal;
+    if (s == null && z.unsealed >= options.segmentEntries()) {
+      long from = Math.max(Math.max(z.sealedThrough + 1, watermark), commits.firstVersion());
+      if (from <= version) {
+        s = Job.seal(root, height, commits, from, version, z.unsealed);
+      }
+    }
+    Job m = z.merge;
+    if (m == null) {
+      m = z.mergeDue(watermark);
+    }
+    if (s == z.seal && m == z.merge) {
+      return z;
+    }
+    ZIndex next = new ZIndex(options, z.segments, z.sealedThrough, z.unsealed, s, m);
+    // Started only now that the index that owns them exists: a direct executor finishes them here.
+    if (s != z.seal) {
+      s.start(options);
+    }
+    if (m != z.merge) {
+      m.start(options);
+    }
+    return next;
+  }
+
+  /** Counters for {@link Snapshot#indexStats()}. */
+  ZIndexStats stats() {
+    long indexed = 0;
+    for (ZSegment s : segments) {
+      indexed += s.size();
+    }
+    boolean building = (seal != null && !seal.finished()) || (merge != null && !merge.finished());
+    return new ZIndexStats(segments.length, indexed, unsealed, sealedThrough, building);
+  }
+
+  /** A merge worth running now, or {@code null}. */
+  private Job mergeDue(long watermark) {
+    if (segments.length == 0) {
+      return null;
+    }
+    ZSegment oldest = segments[0];
+    if (oldest.minVersion < watermark
+        && (watermark - oldest.minVersion) * 2 >= oldest.maxVersion - oldest.minVersion + 1) {
+      return Job.merge(new ZSegment[] {oldest}, watermark, oldest.level);
+    }
+    for (int end = segments.length; end >= MERGE_FANOUT; end--) {
+      int level = segments[end - 1].level;
+      long size = 0;
+      boolean run = true;
+      for (int i = end - MERGE_FANOUT; i < end && run; i++) {
+        run = segments[i].level == level;
+        size += segments[i].size();
+      }
+      if (run && size <= MAX_MERGED) {
+        return Job.merge(Arrays.copyOfRange(segments, end - MERGE_FANOUT, end), watermark, level + 1);
+      }
+    }
+    return null;
+  }
+
+  private static ZSegment[] append(ZSegment[] segs, ZSegment s) {
+    ZSegment[] out = Arrays.copyOf(segs, segs.length + 1);
+    out[segs.length] = s;
+    return out;
+  }
+
+  /** {@code segs} with the run {@code inputs} replaced by {@code result}, or unchanged if the run is gone. */
+  private static ZSegment[] replace(ZSegment[] segs, ZSegment[] inputs, ZSegment result) {
+    int at = -1;
+    for (int i = 0; i < segs.length && at < 0; i++) {
+      if (segs[i] == inputs[0]) {
+        at = i;
+      }
+    }
+    if (at < 0 || at + inputs.length > segs.length) {
+      return segs;
+    }
+    for (int i = 1; i < inputs.length; i++) {
+      if (segs[at + i] != inputs[i]) {
+        return segs;
+      }
+    }
+    List<ZSegment> out = new ArrayList<>(Arrays.asList(segs).subList(0, at));
+    if (result != null) {
+      out.add(result);
+    }
+    out.addAll(Arrays.asList(segs).subList(at + inputs.length, segs.length));
+    return out.toArray(NONE);
+  }
+
+  /**
+   * A seal or merge, run once on the options' executor. Its result is published by the volatile
+   * write of {@link #state}, which the writer and queries read before {@link #result}.
+   */
+  static final class Job implements Runnable {
+    private static final int RUNNING = 0;
+    private static final int DONE = 1;
+    private static final int FAILED = 2;
+
+    // A seal reads the history of one published snapshot.
+    private final Node root;
+    private final int height;
+    private final CommitLog commits;
+    final long from;
+    final long to;
+    /** Changes the seal covers, as the writer counted them. */
+    final long entries;
+    // A merge reads segments.
+    final ZSegment[] inputs;
+    private final long watermark;
+    private final int level;
+
+    /** Written once by the job before {@link #state}; read after it. */
+    private ZSegment result;
+
+    private volatile int state = RUNNING;
+
+    private Job(
+        Node root,
+        int height,
+        CommitLog commits,
+        long from,
+        long to,
+        long entries,
+        ZSegment[] inputs,
+        long watermark,
+        int level) {
+      this.root = root;
+      this.height = height;
+      this.commits = commits;
+      this.from = from;
+      this.to = to;
+      this.entries = entries;
+      this.inputs = inputs;
+      this.watermark = watermark;
+      this.level = level;
+    }
+
+    static Job seal(Node root, int height, CommitLog commits, long from, long to, long entries) {
+      return new Job(root, height, commits, from, to, entries, null, 0, 0);
+    }
+
+    static Job merge(ZSegment[] inputs, long watermark, int level) {
+      return new Job(null, 0, null, 0, 0, 0, inputs, watermark, level);
+    }
+
+    void start(ZIndexOptions options) {
+      try {
+        options.executor().execute(this);
+      } catch (RejectedExecutionException e) {
+        state = FAILED; // tried again at a later publish; queries walk the commits meanwhile
+      }
+    }
+
+    boolean finished() {
+      return state != RUNNING;
+    }
+
+    boolean failed() {
+      return state == FAILED;
+    }
+
+    @Override
+    public void run() {
+      try {
+        result = inputs == null ? sealed() : ZSegment.merge(Arrays.asList(inputs), watermark, level);
+        state = DONE;
+      } catch (Throwable t) {
+        state = FAILED;
+        throw t; // a bug, or out of memory: let the executor report it; the index only lags
+      }
+    }
+
+    /** The segment of every change in versions [from, to] of the snapshot this seal read. */
+    private ZSegment sealed() {
+      int capacity = (int) Math.min(Math.max(entries, 16), Integer.MAX_VALUE - 16);
+      long[] versions = new long[capacity];
+      byte[][] keys = new byte[capacity][];
+      byte[][] values = new byte[capacity][];
+      int n = 0;
+      for (long u = from; u <= to; u++) {
+        for (byte[] key : commits.get(u).keys) {
+          Version head = TreeCursor.find(root, height, key);
+          Version node = head == null ? null : head.visibleAt(u);
+          if (node == null || node.version != u) {
+            throw new IllegalStateException(
+                "commit " + u + " lists " + Bytes.describe(key) + " but its chain has no change there");
+          }
+          if (n == versions.length) {
+            int grown = (int) Math.min((long) n * 2, Integer.MAX_VALUE - 16);
+            versions = Arrays.copyOf(versions, grown);
+            keys = Arrays.copyOf(keys, grown);
+            values = Arrays.copyOf(values, grown);
+          }
+          versions[n] = u;
+          keys[n] = key;
+          values[n] = node.value;
+          n++;
+        }
+      }
+      return ZSegment.build(0, n, versions, keys, values);
+    }
+  }
+}
