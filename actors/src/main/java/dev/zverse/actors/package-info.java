@@ -1,6 +1,23 @@
 /**
- * The store as a Pekko application uses it: the WriterActor that serializes writes, the EpochActor
- * that turns retention and pinned readers into a pruning watermark, and the store facade. Empty
- * until that work lands (see the project's issues).
+ * The store as a Pekko application uses it.
+ *
+ * <p>{@link dev.zverse.actors.ZVerseStore} is the facade: {@code ZVerseStore.open(system, "orders")}
+ * starts the store's two actors in the application's actor system, configured from {@code
+ * zverse.stores.orders} over the defaults in this module's {@code reference.conf} (see {@link
+ * dev.zverse.actors.StoreSettings}). Coordinated shutdown closes it.
+ *
+ * <ul>
+ *   <li>The <b>WriterActor</b> is the only code that changes the store. It applies writes to a
+ *       transient nobody sees yet and publishes many of them at once (group commit) with one
+ *       release store of the new snapshot; each write batch still takes its own version.
+ *   <li>The <b>EpochActor</b> learns every published snapshot, scans the versions that read
+ *       transactions pin, turns the retention policy into a watermark, sends the writer a prune,
+ *       and warns about readers that pin a version too long ({@link dev.zverse.actors.EpochStats}).
+ *   <li><b>Readers never send a message</b>: {@code store.snapshot()} is one acquire load, and a
+ *       {@link dev.zverse.actors.ReadTransaction} pins its version through a lock-free set.
+ * </ul>
+ *
+ * <p>The actors are package-private; applications use the facade, whose {@code write(batch,
+ * replyTo)} is the protocol for actors. Only the actors log, through SLF4J.
  */
 package dev.zverse.actors;

@@ -1,0 +1,233 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+
+/**
+ * Turns the retention policy and the pinned versions of a store into its watermark, and tells the
+ * writer to prune to it.
+ *
+ * <h2>Design</h2>
+ *
+ * The EpochActor learns every published snapshot from the writer ({@link Published}); it never sees
+ * a reader. Readers register their pins in {@link Pins} without a message, and the EpochActor scans
+ * them on every {@code epoch.tick}:
+ *
+ * <ol>
+ *   <li>the retention target is the lower of what the two rules want kept: the newest {@code
+ *       retention.versions} versions, and (if {@code retention.duration} is set) the version a read
+ *       "as of now minus the duration" needs, found with {@code Snapshot.versionAt} over the commit
+ *       times;
+ *   <li>if the target is above the current watermark it is proposed (see {@link Pins} for the race
+ *       this closes), the pins are scanned, and the watermark becomes the lower of the target and
+ *       the oldest pinned version, never lower than before;
+ *   <li>if it rose, the writer gets a {@link WriterActor.Prune}. If the published watermark is still
+ *       behind a watermark already decided (a prune lost in a failed group), the prune is sent again;
+ *       the writer ignores prunes that change nothing.
+ * </ol>
+ *
+ * The same scan logs a warning for each pin older than {@code epoch.long-pin-warning}, with its age,
+ * its owner and how many versions it holds back from pruning, and repeats it every such interval
+ * while the pin stays open: long-held readers are how an MVCC store runs out of memory.
+ *
+ * <p>Actor-confined.
+ */
+final class EpochActor extends AbstractBehavior<EpochActor.Command> {
+
+  /** The EpochActor's protocol. */
+  interface Command {}
+
+  /**
+   * The writer published {@code snapshot}; prunes go to {@code replyTo}.
+   *
+   * @param snapshot the new latest snapshot
+   * @param replyTo the writer
+   */
+  record Published(Snapshot snapshot, ActorRef<WriterActor.Command> replyTo) implements Command {}
+
+  /**
+   * Asks for the store's {@link EpochStats}.
+   *
+   * @param replyTo receives the stats
+   */
+  record GetStats(ActorRef<EpochStats> replyTo) implements Command {}
+
+  /** The writer stopped: stop too. */
+  enum Stop implements Command {
+    INSTANCE
+  }
+
+  private enum Tick implements Command {
+    INSTANCE
+  }
+
+  /** Everything the EpochActor is started with. */
+  record Setup(
+      String storeName, StoreSettings settings, Root root, Pins pins, CompletableFuture<Done> stopped) {}
+
+  /** What one scan of the pins found. */
+  private record Scan(int count, long oldestVersion, long oldestOpenedNanos) {}
+
+  static Behavior<Command> create(Setup setup) {
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(
+                ctx ->
+                    Behaviors.withTimers(
+                        timers -> {
+                          timers.startTimerWithFixedDelay(Tick.INSTANCE, setup.settings().epochTick());
+                          return new EpochActor(ctx, setup);
+                        })))
+        .onFailure(Throwable.class, SupervisorStrategy.restart());
+  }
+
+  private final Setup setup;
+  private final long longPinNanos;
+  private Snapshot latest;
+  private ActorRef<WriterActor.Command> writer;
+  /** The highest watermark sent to the writer (or published); never goes down. */
+  private long decided;
+  private long publishes;
+
+  private EpochActor(ActorContext<Command> context, Setup setup) {
+    super(context);
+    this.setup = setup;
+    this.longPinNanos = setup.settings().longPinWarning().toNanos();
+    this.latest = setup.root().snapshotAcquire();
+    // After a restart a prune to the proposal may still be in flight: never decide below it.
+    this.decided = Math.max(latest.watermark(), setup.pins().proposedWatermark());
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Published.class, this::onPublished)
+        .onMessage(GetStats.class, this::onGetStats)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  private Behavior<Command> onPublished(Published p) {
+    latest = p.snapshot();
+    writer = p.replyTo();
+    publishes++;
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    long nowNanos = System.nanoTime();
+    long target = retentionTarget(latest, System.currentTimeMillis());
+    if (target > decided) {
+      // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
+      // the proposal and retries (Pins explains the race).
+      setup.pins().propose(target);
+    }
+    Scan scan = scan(nowNanos, target);
+    if (target > decided) {
+      long w = Math.max(decided, Math.min(target, scan.oldestVersion()));
+      // Lowering the proposal from the target to w is safe: nothing above w was ever sent.
+      setup.pins().propose(w);
+      decided = w;
+    }
+    if (writer != null && latest.watermark() < decided) {
+      writer.tell(new WriterActor.Prune(decided));
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetStats(GetStats request) {
+    long nowNanos = System.nanoTime();
+    Scan scan = scan(nowNanos, -1);
+    Duration oldest = scan.count() == 0 ? Duration.ZERO : Duration.ofNanos(nowNanos - scan.oldestOpenedNanos());
+    request
+        .replyTo()
+        .tell(
+            new EpochStats(
+                latest.version(),
+                latest.watermark(),
+                scan.count(),
+                oldest,
+                latest.version() - latest.watermark() + 1,
+                publishes));
+    return this;
+  }
+
+  private Behavior<Command> onPostStop() {
+    setup.stopped().complete(Done.getInstance());
+    return this;
+  }
+
+  /**
+   * The oldest version the retention policy wants readable in {@code s} at {@code nowMillis},
+   * ignoring pins.
+   */
+  private long retentionTarget(Snapshot s, long nowMillis) {
+    long version = s.version();
+    long byCount = version - Math.min(setup.settings().retentionVersions() - 1, version);
+    Duration duration = setup.settings().retentionDuration();
+    if (duration.isZero()) {
+      return byCount;
+    }
+    long byTime;
+    try {
+      byTime = s.versionAt(Instant.ofEpochMilli(nowMillis - duration.toMillis()));
+    } catch (VersionCompactedException e) {
+      // Every retained commit is younger than the window: keep all of them.
+      byTime = s.watermark();
+    }
+    return Math.min(byCount, byTime);
+  }
+
+  /**
+   * Scans the pins: counts them, finds the oldest version and the oldest pin, and (when {@code
+   * target} is not negative) warns about long-held ones.
+   */
+  private Scan scan(long nowNanos, long target) {
+    int count = 0;
+    long oldestVersion = Long.MAX_VALUE;
+    long oldestOpened = nowNanos;
+    for (Iterator<Pins.Pin> it = setup.pins().iterator(); it.hasNext(); ) {
+      Pins.Pin pin = it.next();
+      count++;
+      oldestVersion = Math.min(oldestVersion, pin.version);
+      oldestOpened = Math.min(oldestOpened, pin.openedNanos);
+      if (target >= 0) {
+        warnIfLong(pin, nowNanos, target);
+      }
+    }
+    return new Scan(count, oldestVersion, oldestOpened);
+  }
+
+  private void warnIfLong(Pins.Pin pin, long nowNanos, long target) {
+    long age = nowNanos - pin.openedNanos;
+    if (age < longPinNanos || (pin.warned && nowNanos - pin.warnedNanos < longPinNanos)) {
+      return;
+    }
+    pin.warned = true;
+    pin.warnedNanos = nowNanos;
+    getContext()
+        .getLog()
+        .warn(
+            "[{}] a read transaction opened by [{}] has pinned version [{}] for [{}] ms, holding back [{}] versions from pruning (latest version [{}]); close it to let the store prune",
+            setup.storeName(),
+            pin.owner,
+            pin.version,
+            age / 1_000_000,
+            Math.max(0, target - pin.version),
+            latest.version());
+  }
+}

@@ -1,0 +1,29 @@
+package dev.zverse.actors;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * What the EpochActor of a store knows at one moment: the latest published snapshot, its
+ * watermark, and the readers pinning versions. The operator's view of memory held by history.
+ *
+ * @param version the version of the latest published snapshot
+ * @param watermark the oldest version the latest snapshot can read
+ * @param pins how many read transactions are open (each pins one version)
+ * @param oldestPinAge how long the oldest open pin has been open; {@link Duration#ZERO} when there is
+ *     none
+ * @param retainedVersions how many versions the latest snapshot can read: {@code version - watermark
+ *     + 1}
+ * @param publishes how many snapshots the writer has published since the store opened; with group
+ *     commit many writes share one publish, so this is at most the number of commits (plus prunes)
+ */
+public record EpochStats(
+    long version, long watermark, int pins, Duration oldestPinAge, long retainedVersions, long publishes) {
+
+  /**
+   * @throws NullPointerException if {@code oldestPinAge} is null
+   */
+  public EpochStats {
+    Objects.requireNonNull(oldestPinAge, "oldestPinAge");
+  }
+}

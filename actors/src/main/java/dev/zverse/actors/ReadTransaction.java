@@ -1,0 +1,201 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.Change;
+import dev.zverse.engine.Direction;
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Reads at one version for all its calls, and pins that version while open.
+ *
+ * <p>Every read goes to the one {@link Snapshot} the transaction took when it opened, so all of them
+ * see the same state, whatever commits meanwhile. The pin keeps that version readable in later
+ * snapshots of the store too (so {@code store.get(key, version())} keeps working while the
+ * transaction is open) and shows up in the EpochActor's {@link EpochStats} and long-pin warnings. A
+ * transaction opened long ago holds back pruning, and so memory: close it, best with
+ * try-with-resources.
+ *
+ * <pre>{@code
+ * try (ReadTransaction tx = store.readTransaction()) {
+ *   String a = tx.get("account/1");
+ *   String b = tx.get("account/2");   // same version as a
+ * }
+ * }</pre>
+ *
+ * <p>Opening takes no message and no lock. Closing twice is harmless; any other call after {@link
+ * #close()} throws {@link IllegalStateException}. Iterators taken before the close go on reading the
+ * transaction's snapshot. The transaction stays usable after its store is closed (it reads an
+ * immutable snapshot) until it is closed itself.
+ *
+ * <p>Thread-safe: it may be shared between threads.
+ */
+public final class ReadTransaction implements AutoCloseable {
+  private final String storeName;
+  private final Snapshot snapshot;
+  private final Pins pins;
+  private final Pins.Pin pin;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  ReadTransaction(String storeName, Snapshot snapshot, Pins pins, Pins.Pin pin) {
+    assert pin.version == snapshot.version() : pin.version + " != " + snapshot.version();
+    this.storeName = storeName;
+    this.snapshot = snapshot;
+    this.pins = pins;
+    this.pin = pin;
+  }
+
+  /**
+   * The version this transaction reads at.
+   *
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public long version() {
+    return snapshot().version();
+  }
+
+  /**
+   * The snapshot this transaction reads, to use the engine's whole read API; it stays valid after
+   * the transaction is closed, but its version is then no longer pinned.
+   *
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public Snapshot snapshot() {
+    if (closed.get()) {
+      throw new IllegalStateException("read transaction of store [" + storeName + "] at version "
+          + pin.version + " is closed");
+    }
+    return snapshot;
+  }
+
+  /**
+   * The value of {@code key} at {@link #version()}.
+   *
+   * @return a copy of the value, or {@code null} if the key has none
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the store's key limit
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public byte[] get(byte[] key) {
+    return snapshot().get(key);
+  }
+
+  /**
+   * The value of a UTF-8 key at {@link #version()}, decoded as UTF-8; throws like {@link
+   * #get(byte[])}.
+   *
+   * @return the value, or {@code null} if the key has none
+   */
+  public String get(String key) {
+    return snapshot().get(key);
+  }
+
+  /**
+   * The entry of {@code key} at {@link #version()}, with its create and modify versions.
+   *
+   * @return the entry, or {@code null} if the key has no value
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the store's key limit
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public Entry entry(byte[] key) {
+    return snapshot().entry(key);
+  }
+
+  /** The entry of a UTF-8 key at {@link #version()}; throws like {@link #entry(byte[])}. */
+  public Entry entry(String key) {
+    return snapshot().entry(key);
+  }
+
+  /**
+   * Every live entry in {@code range} at {@link #version()}, in key order.
+   *
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public List<Entry> scan(KeyRange range) {
+    Snapshot s = snapshot();
+    return s.scan(range, s.version());
+  }
+
+  /**
+   * The first {@code limit} live entries in {@code range} at {@link #version()}, in {@code
+   * direction}.
+   *
+   * @param limit the most entries returned, at least 0
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalArgumentException if {@code limit} is negative
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public List<Entry> scan(KeyRange range, Direction direction, int limit) {
+    Snapshot s = snapshot();
+    return s.scan(range, s.version(), direction, limit);
+  }
+
+  /**
+   * A lazy iterator over the live entries in {@code range} at {@link #version()}: the way to walk a
+   * large range without holding it in a list.
+   *
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public Iterator<Entry> iterator(KeyRange range, Direction direction) {
+    Snapshot s = snapshot();
+    return s.iterator(range, s.version(), direction);
+  }
+
+  /**
+   * Number of live keys in {@code range} at {@link #version()}.
+   *
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public long count(KeyRange range) {
+    Snapshot s = snapshot();
+    return s.count(range, s.version());
+  }
+
+  /**
+   * Every change to {@code key} with a version in [{@code fromVersion}, {@code toVersion}], oldest
+   * first, deletes included.
+   *
+   * @param fromVersion lowest version, at least the snapshot's watermark
+   * @param toVersion highest version, at most {@link #version()}
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit, {@code fromVersion >
+   *     toVersion}, or a version is negative or above {@link #version()}
+   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} is below the
+   *     snapshot's watermark
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public List<Change> history(byte[] key, long fromVersion, long toVersion) {
+    return snapshot().history(key, fromVersion, toVersion);
+  }
+
+  /** {@link #history(byte[], long, long)} of a UTF-8 key. */
+  public List<Change> history(String key, long fromVersion, long toVersion) {
+    return snapshot().history(key, fromVersion, toVersion);
+  }
+
+  /** Whether {@link #close()} was called. */
+  public boolean isClosed() {
+    return closed.get();
+  }
+
+  /** Releases the pin. Closing again does nothing. */
+  @Override
+  public void close() {
+    if (closed.compareAndSet(false, true)) {
+      pins.unpin(pin);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ReadTransaction[store=" + storeName + ", version=" + pin.version
+        + (closed.get() ? ", closed]" : "]");
+  }
+}

@@ -1,0 +1,56 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.Snapshot;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The one published root of a store: the latest {@link Snapshot}, written by the WriterActor and
+ * read by everyone else.
+ *
+ * <h2>Memory ordering</h2>
+ *
+ * A snapshot's tree was built in place by a writer-confined {@code Transient}, with plain writes to
+ * non-final fields and arrays. The writer makes it visible with one release store ({@link
+ * #setSnapshotRelease}); a reader takes it with one acquire load ({@link #snapshotAcquire}). The
+ * pair orders every plain write the writer made while building the tree before any read the reader
+ * makes through the loaded reference, so a reader never sees a half-built node. No lock, no CAS: one
+ * writer, any number of readers.
+ *
+ * <p>Recency: the writer replies to a write (completing a future, a CAS) only after its release
+ * store, so any thread that has learned of the reply happens-after the store and loads this
+ * snapshot or a later one. That is what makes "a read begun after a write was acknowledged sees it"
+ * hold.
+ *
+ * <p>Thread-safe: one writer (the store's WriterActor), any number of readers.
+ */
+final class Root {
+  private static final VarHandle SNAPSHOT;
+
+  static {
+    try {
+      SNAPSHOT = MethodHandles.lookup().findVarHandle(Root.class, "snapshot", Snapshot.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /** Accessed only through {@link #SNAPSHOT}. */
+  @SuppressWarnings("unused")
+  private Snapshot snapshot;
+
+  Root(Snapshot initial) {
+    // Safe publication of the initial value is the store constructor's job (final field).
+    SNAPSHOT.set(this, initial);
+  }
+
+  /** The latest published snapshot: an acquire load, pairing with {@link #setSnapshotRelease}. */
+  Snapshot snapshotAcquire() {
+    return (Snapshot) SNAPSHOT.getAcquire(this);
+  }
+
+  /** Publishes {@code s}: a release store, after every write that built it. Writer only. */
+  void setSnapshotRelease(Snapshot s) {
+    SNAPSHOT.setRelease(this, s);
+  }
+}

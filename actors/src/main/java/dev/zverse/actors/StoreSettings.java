@@ -1,0 +1,360 @@
+package dev.zverse.actors;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigUtil;
+import dev.zverse.engine.Limits;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.regex.Pattern;
+import org.apache.pekko.actor.typed.ActorSystem;
+
+/**
+ * The settings of one store: key and value limits, retention, the epoch tick, the long-pin warning
+ * threshold and the writer's bounds. Defaults live in the module's {@code reference.conf} under
+ * {@code zverse.store}; a store named {@code N} reads {@code zverse.stores.N} first and falls back
+ * to the defaults key by key.
+ *
+ * <pre>{@code
+ * zverse.stores.orders {
+ *   retention.versions = 100000
+ *   writer.max-pending-writes = 50000
+ * }
+ * }</pre>
+ *
+ * <p>Immutable; the {@code withX} methods return validated copies.
+ */
+public final class StoreSettings {
+  private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+  private static final long MAX_RETENTION_DAYS = 3650;
+  private static final int MAX_PENDING_WRITES = 1 << 24;
+  private static final int MAX_GROUP_WRITES = 1 << 16;
+
+  private final int maxKeyBytes;
+  private final int maxValueBytes;
+  private final long retentionVersions;
+  private final Duration retentionDuration;
+  private final Duration epochTick;
+  private final Duration longPinWarning;
+  private final int maxPendingWrites;
+  private final int maxGroupWrites;
+  private final String writerDispatcher;
+  private final Duration askTimeout;
+
+  private StoreSettings(
+      int maxKeyBytes,
+      int maxValueBytes,
+      long retentionVersions,
+      Duration retentionDuration,
+      Duration epochTick,
+      Duration longPinWarning,
+      int maxPendingWrites,
+      int maxGroupWrites,
+      String writerDispatcher,
+      Duration askTimeout) {
+    this.maxKeyBytes = maxKeyBytes;
+    this.maxValueBytes = maxValueBytes;
+    this.retentionVersions = retentionVersions;
+    this.retentionDuration = retentionDuration;
+    this.epochTick = epochTick;
+    this.longPinWarning = longPinWarning;
+    this.maxPendingWrites = maxPendingWrites;
+    this.maxGroupWrites = maxGroupWrites;
+    this.writerDispatcher = writerDispatcher;
+    this.askTimeout = askTimeout;
+  }
+
+  /**
+   * The settings of the store named {@code storeName} from the actor system's configuration: {@code
+   * zverse.stores.<storeName>} with {@code zverse.store} as fallback.
+   *
+   * @param system the actor system whose configuration is read
+   * @param storeName the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
+   *     characters
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed or a setting is out of its bounds (the
+   *     message names the setting and the bounds)
+   * @throws com.typesafe.config.ConfigException if a setting is missing or of the wrong type
+   */
+  public static StoreSettings create(ActorSystem<?> system, String storeName) {
+    Objects.requireNonNull(system, "system");
+    return forStore(system.settings().config(), storeName);
+  }
+
+  /**
+   * Settings read from one configuration section laid out like {@code zverse.store} in {@code
+   * reference.conf}: {@code max-key-bytes}, {@code max-value-bytes}, {@code retention.versions},
+   * {@code retention.duration}, {@code epoch.tick}, {@code epoch.long-pin-warning}, {@code
+   * writer.max-pending-writes}, {@code writer.max-group-writes}, {@code writer.dispatcher}, {@code
+   * ask-timeout}.
+   *
+   * @param config the section, e.g. {@code system.settings().config().getConfig("zverse.store")}
+   * @throws NullPointerException if {@code config} is null
+   * @throws IllegalArgumentException if a setting is out of its bounds (the message names the
+   *     setting and the bounds)
+   * @throws com.typesafe.config.ConfigException if a setting is missing or of the wrong type
+   */
+  public static StoreSettings create(Config config) {
+    Objects.requireNonNull(config, "config");
+    return new StoreSettings(
+        (int) inRange(config.getBytes("max-key-bytes"), 1, Limits.CEILING_KEY_BYTES, "max-key-bytes"),
+        (int) inRange(config.getBytes("max-value-bytes"), 0, Limits.CEILING_VALUE_BYTES, "max-value-bytes"),
+        inRange(config.getLong("retention.versions"), 1, Long.MAX_VALUE, "retention.versions"),
+        durationInRange(config.getDuration("retention.duration"), Duration.ZERO, "retention.duration"),
+        durationInRange(config.getDuration("epoch.tick"), Duration.ofMillis(1), Duration.ofHours(1), "epoch.tick"),
+        durationInRange(config.getDuration("epoch.long-pin-warning"), Duration.ofMillis(1), "epoch.long-pin-warning"),
+        (int) inRange(config.getLong("writer.max-pending-writes"), 1, MAX_PENDING_WRITES, "writer.max-pending-writes"),
+        (int) inRange(config.getLong("writer.max-group-writes"), 1, MAX_GROUP_WRITES, "writer.max-group-writes"),
+        config.getString("writer.dispatcher"),
+        durationInRange(config.getDuration("ask-timeout"), Duration.ofMillis(1), Duration.ofHours(1), "ask-timeout"));
+  }
+
+  /** The store's section of a root configuration: its overrides over the defaults. */
+  static StoreSettings forStore(Config root, String storeName) {
+    Objects.requireNonNull(root, "root");
+    requireStoreName(storeName);
+    Config defaults = root.getConfig("zverse.store");
+    String path = ConfigUtil.joinPath("zverse", "stores", storeName);
+    return create(root.hasPath(path) ? root.getConfig(path).withFallback(defaults) : defaults);
+  }
+
+  /**
+   * Checks a store name: it becomes part of actor names and of the configuration path {@code
+   * zverse.stores.<name>}.
+   */
+  static String requireStoreName(String name) {
+    Objects.requireNonNull(name, "name");
+    if (!STORE_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "store name must match [A-Za-z0-9][A-Za-z0-9_-]* and have at most 64 characters, was \""
+              + name
+              + "\"");
+    }
+    return name;
+  }
+
+  // ---------------------------------------------------------------- accessors
+
+  /** The largest key, in bytes, in [1, 64 KiB]. */
+  public int maxKeyBytes() {
+    return maxKeyBytes;
+  }
+
+  /** The largest value, in bytes, in [0, 1 GiB]. */
+  public int maxValueBytes() {
+    return maxValueBytes;
+  }
+
+  /** The key and value limits as the engine takes them. */
+  public Limits limits() {
+    return Limits.defaults().withMaxKeyBytes(maxKeyBytes).withMaxValueBytes(maxValueBytes);
+  }
+
+  /** How many of the newest versions stay readable, at least 1. */
+  public long retentionVersions() {
+    return retentionVersions;
+  }
+
+  /** How long versions stay readable by time; {@link Duration#ZERO} when the time rule is off. */
+  public Duration retentionDuration() {
+    return retentionDuration;
+  }
+
+  /** The interval of the EpochActor's scan of pins and retention. */
+  public Duration epochTick() {
+    return epochTick;
+  }
+
+  /** The age past which a pin is logged as a warning. */
+  public Duration longPinWarning() {
+    return longPinWarning;
+  }
+
+  /** The bound on writes sent and not yet answered. */
+  public int maxPendingWrites() {
+    return maxPendingWrites;
+  }
+
+  /** The most writes that one group commit publishes together. */
+  public int maxGroupWrites() {
+    return maxGroupWrites;
+  }
+
+  /** The configuration path of the WriterActor's dispatcher; empty for the default dispatcher. */
+  public String writerDispatcher() {
+    return writerDispatcher;
+  }
+
+  /** How long {@link ZVerseStore#epochStats()} waits for an answer. */
+  public Duration askTimeout() {
+    return askTimeout;
+  }
+
+  // ---------------------------------------------------------------- copiers
+
+  /**
+   * @param maxKeyBytes the largest key in bytes, in [1, {@value Limits#CEILING_KEY_BYTES}]
+   * @return a copy with this key limit
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withMaxKeyBytes(int maxKeyBytes) {
+    return new StoreSettings(
+        (int) inRange(maxKeyBytes, 1, Limits.CEILING_KEY_BYTES, "maxKeyBytes"),
+        maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param maxValueBytes the largest value in bytes, in [0, {@value Limits#CEILING_VALUE_BYTES}]
+   * @return a copy with this value limit
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withMaxValueBytes(int maxValueBytes) {
+    return new StoreSettings(
+        maxKeyBytes,
+        (int) inRange(maxValueBytes, 0, Limits.CEILING_VALUE_BYTES, "maxValueBytes"),
+        retentionVersions, retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param retentionVersions how many of the newest versions stay readable, at least 1
+   * @return a copy with this count rule
+   * @throws IllegalArgumentException if below 1
+   */
+  public StoreSettings withRetentionVersions(long retentionVersions) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes,
+        inRange(retentionVersions, 1, Long.MAX_VALUE, "retentionVersions"),
+        retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param retentionDuration how long versions stay readable by time, in [0, 3650 days]; zero turns
+   *     the time rule off
+   * @return a copy with this time rule
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withRetentionDuration(Duration retentionDuration) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions,
+        durationInRange(retentionDuration, Duration.ZERO, "retentionDuration"),
+        epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param epochTick the interval of the EpochActor's scan, in [1 ms, 1 h]
+   * @return a copy with this tick
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withEpochTick(Duration epochTick) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration,
+        durationInRange(epochTick, Duration.ofMillis(1), Duration.ofHours(1), "epochTick"),
+        longPinWarning, maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param longPinWarning the age past which a pin is logged as a warning, in [1 ms, 3650 days]
+   * @return a copy with this threshold
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withLongPinWarning(Duration longPinWarning) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick,
+        durationInRange(longPinWarning, Duration.ofMillis(1), "longPinWarning"),
+        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param maxPendingWrites the bound on writes sent and not yet answered, in [1, 16777216]
+   * @return a copy with this bound
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withMaxPendingWrites(int maxPendingWrites) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
+        (int) inRange(maxPendingWrites, 1, MAX_PENDING_WRITES, "maxPendingWrites"),
+        maxGroupWrites, writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param maxGroupWrites the most writes published together, in [1, 65536]
+   * @return a copy with this cap
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withMaxGroupWrites(int maxGroupWrites) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites,
+        (int) inRange(maxGroupWrites, 1, MAX_GROUP_WRITES, "maxGroupWrites"),
+        writerDispatcher, askTimeout);
+  }
+
+  /**
+   * @param writerDispatcher the configuration path of a dispatcher for the WriterActor, or {@code ""}
+   *     for the actor system's default dispatcher
+   * @return a copy with this dispatcher
+   * @throws NullPointerException if null
+   */
+  public StoreSettings withWriterDispatcher(String writerDispatcher) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites,
+        Objects.requireNonNull(writerDispatcher, "writerDispatcher"), askTimeout);
+  }
+
+  /**
+   * @param askTimeout how long {@link ZVerseStore#epochStats()} waits, in [1 ms, 1 h]
+   * @return a copy with this timeout
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withAskTimeout(Duration askTimeout) {
+    return new StoreSettings(
+        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
+        maxPendingWrites, maxGroupWrites, writerDispatcher,
+        durationInRange(askTimeout, Duration.ofMillis(1), Duration.ofHours(1), "askTimeout"));
+  }
+
+  @Override
+  public String toString() {
+    return "StoreSettings[maxKeyBytes=" + maxKeyBytes
+        + ", maxValueBytes=" + maxValueBytes
+        + ", retentionVersions=" + retentionVersions
+        + ", retentionDuration=" + retentionDuration
+        + ", epochTick=" + epochTick
+        + ", longPinWarning=" + longPinWarning
+        + ", maxPendingWrites=" + maxPendingWrites
+        + ", maxGroupWrites=" + maxGroupWrites
+        + ", writerDispatcher=" + writerDispatcher
+        + ", askTimeout=" + askTimeout
+        + "]";
+  }
+
+  // ---------------------------------------------------------------- validation
+
+  private static long inRange(long value, long min, long max, String name) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          name + " must be in [" + min + ", " + (max == Long.MAX_VALUE ? "2^63-1" : max) + "], was " + value);
+    }
+    return value;
+  }
+
+  private static Duration durationInRange(Duration value, Duration min, String name) {
+    return durationInRange(value, min, Duration.ofDays(MAX_RETENTION_DAYS), name);
+  }
+
+  private static Duration durationInRange(Duration value, Duration min, Duration max, String name) {
+    Objects.requireNonNull(value, name);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(name + " must be in [" + min + ", " + max + "], was " + value);
+    }
+    return value;
+  }
+}

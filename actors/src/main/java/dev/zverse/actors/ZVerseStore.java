@@ -1,0 +1,508 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.Change;
+import dev.zverse.engine.Direction;
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.pattern.StatusReply;
+
+/**
+ * A multi-version key-value store inside a Pekko application: what the application holds.
+ *
+ * <h2>Design</h2>
+ *
+ * <pre>
+ *   writers ──Write──▶ WriterActor ──release store──▶ Root (latest Snapshot) ◀──acquire load── readers
+ *                         │   ▲
+ *                Published│   │Prune(watermark)
+ *                         ▼   │
+ *                       EpochActor ◀──scan on each tick── Pins ◀──add/remove── read transactions
+ * </pre>
+ *
+ * <p><b>Reads never wait.</b> {@link #snapshot()} is one acquire load of the published root: no
+ * message, no lock. Every read convenience here ({@link #get(String)}, {@link #scan(KeyRange)},
+ * {@link #history(String, long, long)}, {@link #versionAt(Instant)}) reads the latest snapshot; to
+ * read several things at one version, take a {@link #readTransaction()} (or a {@link Snapshot}).
+ *
+ * <p><b>Writes are serialized</b> through the store's one WriterActor, which applies them with
+ * group commit (see {@code WriterActor}): each write batch takes the next version, and the returned
+ * stage completes with it once the snapshot containing it is published, so a read begun after that
+ * sees it. Writes sent from one thread, or one actor, commit in the order sent. A stage that
+ * completes exceptionally means the batch was <em>not</em> committed: {@link
+ * dev.zverse.engine.ConditionFailedException} (listing every failed condition), {@link
+ * IllegalArgumentException} (a key or value over its limit), {@link StoreOverloadedException} (too
+ * many writes waiting; not sent at all), or the exception that broke the writer while applying it.
+ *
+ * <p>The stages complete on the writer's thread, like the replies of Pekko's ask: dependent actions
+ * attached with the non-async methods run there, so keep them short, and use the {@code ...Async}
+ * variants for anything that blocks (blocking the writer stalls every writer of the store).
+ *
+ * <p><b>Overload.</b> The store counts writes sent and not yet answered; past {@code
+ * writer.max-pending-writes} a write fails at once with {@link StoreOverloadedException} and sends
+ * nothing, so the writer's mailbox never grows without bound.
+ *
+ * <p><b>Closing.</b> {@link #close()} (also run by {@link CoordinatedShutdown} in its {@code
+ * before-actor-system-terminate} phase) stops accepting calls: every method then throws {@link
+ * IllegalStateException}. Writes admitted before the close are still committed and answered; the
+ * returned stage completes when they all are and the store's actors have stopped. (If the actor
+ * system is stopped some other way than through coordinated shutdown, writes still unanswered may
+ * never complete.)
+ *
+ * <p>Thread-safe: share one instance; every method may be called from any thread or actor.
+ */
+public final class ZVerseStore {
+  private final String name;
+  private final StoreSettings settings;
+  private final ActorSystem<?> system;
+  private final Root root;
+  private final WriteGate gate;
+  private final Pins pins;
+  private final ActorRef<WriterActor.Command> writer;
+  private final ActorRef<EpochActor.Command> epoch;
+  private final CompletableFuture<Done> stopped;
+  /** Set right after opening; null only if coordinated shutdown was already running then. */
+  private volatile Cancellable shutdownTask;
+
+  private ZVerseStore(
+      String name,
+      StoreSettings settings,
+      ActorSystem<?> system,
+      Root root,
+      WriteGate gate,
+      Pins pins,
+      ActorRef<WriterActor.Command> writer,
+      ActorRef<EpochActor.Command> epoch,
+      CompletableFuture<Done> stopped) {
+    this.name = name;
+    this.settings = settings;
+    this.system = system;
+    this.root = root;
+    this.gate = gate;
+    this.pins = pins;
+    this.writer = writer;
+    this.epoch = epoch;
+    this.stopped = stopped;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Opens an empty store named {@code name} in {@code system}, configured by {@code
+   * zverse.stores.<name>} over the defaults {@code zverse.store} (see {@link StoreSettings}).
+   *
+   * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
+   *     store
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters;
+   *     unique among the stores open in {@code system}
+   * @return the open store
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed or a setting out of bounds
+   * @throws IllegalStateException if a store of that name is already open in {@code system}
+   */
+  public static ZVerseStore open(ActorSystem<?> system, String name) {
+    return open(system, name, StoreSettings.create(system, name));
+  }
+
+  /**
+   * Opens an empty store named {@code name} in {@code system} with explicit settings (for tests and
+   * benchmarks, or settings built in code).
+   *
+   * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
+   *     store
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters;
+   *     unique among the stores open in {@code system}
+   * @param settings the store's settings
+   * @return the open store
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed
+   * @throws IllegalStateException if a store of that name is already open in {@code system}
+   */
+  public static ZVerseStore open(ActorSystem<?> system, String name, StoreSettings settings) {
+    return open(system, name, settings, WriterActor.Applier.DEFAULT);
+  }
+
+  /** {@link #open(ActorSystem, String, StoreSettings)} with a hook around each batch's apply. */
+  static ZVerseStore open(
+      ActorSystem<?> system, String name, StoreSettings settings, WriterActor.Applier applier) {
+    Objects.requireNonNull(system, "system");
+    StoreSettings.requireStoreName(name);
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(applier, "applier");
+
+    OpenStores open = OpenStores.get(system);
+    long opening = open.reserve(name);
+    ZVerseStore store;
+    try {
+      Root root = new Root(Snapshot.empty(settings.limits()));
+      WriteGate gate = new WriteGate(settings.maxPendingWrites());
+      Pins pins = new Pins();
+      CompletableFuture<Done> epochStopped = new CompletableFuture<>();
+      CompletableFuture<Done> writerStopped = new CompletableFuture<>();
+      String prefix = "zverse-" + name + "-" + opening;
+      ActorRef<EpochActor.Command> epoch =
+          system.systemActorOf(
+              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
+              prefix + "-epoch",
+              Props.empty());
+      Props writerProps =
+          settings.writerDispatcher().isEmpty()
+              ? DispatcherSelector.defaultDispatcher()
+              : DispatcherSelector.fromConfig(settings.writerDispatcher());
+      ActorRef<WriterActor.Command> writer =
+          system.systemActorOf(
+              WriterActor.create(
+                  new WriterActor.Setup(
+                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped)),
+              prefix + "-writer",
+              writerProps);
+      gate.setWriter(writer);
+      CompletableFuture<Done> stopped =
+          CompletableFuture.allOf(writerStopped, epochStopped).thenApply(unused -> Done.getInstance());
+      store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped);
+    } catch (RuntimeException | Error e) {
+      open.release(name);
+      throw e;
+    }
+    store.stopped.whenComplete((done, e) -> open.release(name));
+    store.shutdownTask =
+        CoordinatedShutdown.get(system)
+            .addCancellableTask(
+                CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+                "zverse-close-" + name,
+                store::close);
+    return store;
+  }
+
+  /**
+   * Closes the store: from now on every method but this one throws {@link IllegalStateException}.
+   * Writes admitted before are still committed and answered. Calling it again returns the same
+   * stage and does nothing else.
+   *
+   * @return completes when every admitted write is answered and the store's actors have stopped
+   */
+  public CompletionStage<Done> close() {
+    if (gate.close()) {
+      Cancellable task = shutdownTask;
+      if (task != null) {
+        task.cancel();
+      }
+      writer.tell(WriterActor.Close.INSTANCE);
+    }
+    return stopped.minimalCompletionStage();
+  }
+
+  /** Whether {@link #close()} was called (or the store's actors were stopped). */
+  public boolean isClosed() {
+    return gate.isClosed();
+  }
+
+  /** The store's name. */
+  public String name() {
+    return name;
+  }
+
+  /** The store's settings. */
+  public StoreSettings settings() {
+    return settings;
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Commits {@code batch} atomically as the next version: its puts, deletes and range deletes, if
+   * all its conditions hold.
+   *
+   * @param batch the batch; see {@link WriteBatch#builder()}
+   * @return completes with the committed version, or exceptionally if the batch was not committed:
+   *     {@link dev.zverse.engine.ConditionFailedException} listing the failed conditions, {@link
+   *     IllegalArgumentException} naming a key or value over its limit, {@link
+   *     StoreOverloadedException} (nothing sent), or the writer's failure while applying it
+   * @throws NullPointerException if {@code batch} is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<Long> write(WriteBatch batch) {
+    Objects.requireNonNull(batch, "batch");
+    CompletableFuture<Long> reply = new CompletableFuture<>();
+    send(batch, reply);
+    return reply;
+  }
+
+  /**
+   * The actor protocol of {@link #write(WriteBatch)}: commits {@code batch} and tells {@code
+   * replyTo} the outcome, {@link StatusReply#success} with the committed version or {@link
+   * StatusReply#error(Throwable)} with the reason it was not committed (the same exceptions as
+   * {@link #write(WriteBatch)}). No ask and no temporary actor; one message to the writer, one reply.
+   * Writes from one actor commit in the order it sent them.
+   *
+   * @param batch the batch
+   * @param replyTo receives exactly one reply
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public void write(WriteBatch batch, ActorRef<StatusReply<Long>> replyTo) {
+    Objects.requireNonNull(batch, "batch");
+    Objects.requireNonNull(replyTo, "replyTo");
+    CompletableFuture<Long> reply = new CompletableFuture<>();
+    reply.whenComplete(
+        (version, failure) ->
+            replyTo.tell(failure == null ? StatusReply.success(version) : StatusReply.error(failure)));
+    send(batch, reply);
+  }
+
+  /**
+   * Puts {@code value} under {@code key} as one batch; both arrays are copied.
+   *
+   * @return completes with the committed version; see {@link #write(WriteBatch)}
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<Long> put(byte[] key, byte[] value) {
+    return write(WriteBatch.ofPut(key, value));
+  }
+
+  /** {@link #put(byte[], byte[])} of a UTF-8 key and value. */
+  public CompletionStage<Long> put(String key, String value) {
+    return write(WriteBatch.ofPut(key, value));
+  }
+
+  /**
+   * Deletes {@code key} as one batch (a batch that deletes an absent key still takes a version).
+   *
+   * @return completes with the committed version; see {@link #write(WriteBatch)}
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<Long> delete(byte[] key) {
+    return write(WriteBatch.ofDelete(key));
+  }
+
+  /** {@link #delete(byte[])} of a UTF-8 key. */
+  public CompletionStage<Long> delete(String key) {
+    return write(WriteBatch.ofDelete(key));
+  }
+
+  /** Writes sent and not yet answered, at this moment (for monitoring). */
+  public int pendingWrites() {
+    return gate.pending();
+  }
+
+  private void send(WriteBatch batch, CompletableFuture<Long> reply) {
+    switch (gate.enter()) {
+      case ADMITTED:
+        // One tell per write from the caller's thread: Pekko keeps the order of one sender's
+        // messages to one actor, which is the per-caller commit order.
+        writer.tell(new WriterActor.Write(batch, reply));
+        return;
+      case OVERLOADED:
+        reply.completeExceptionally(new StoreOverloadedException(name, settings.maxPendingWrites()));
+        return;
+      case CLOSED:
+        throw closed();
+      default:
+        throw new AssertionError();
+    }
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The latest published snapshot: one acquire load, no message, no lock. It never changes; read it
+   * at any version from its {@code watermark()} to its {@code version()}.
+   *
+   * @throws IllegalStateException if the store is closed
+   */
+  public Snapshot snapshot() {
+    if (gate.isClosed()) {
+      throw closed();
+    }
+    return root.snapshotAcquire();
+  }
+
+  /**
+   * The version of the latest published snapshot.
+   *
+   * @throws IllegalStateException if the store is closed
+   */
+  public long version() {
+    return snapshot().version();
+  }
+
+  /**
+   * Opens a read transaction at the latest version, pinning it until closed. No message, no lock.
+   *
+   * @throws IllegalStateException if the store is closed
+   */
+  public ReadTransaction readTransaction() {
+    String owner = Thread.currentThread().getName();
+    for (; ; ) {
+      Snapshot s = snapshot();
+      Pins.Pin pin = new Pins.Pin(s.version(), System.nanoTime(), owner);
+      if (pins.tryPin(pin)) {
+        return new ReadTransaction(name, s, pins, pin);
+      }
+      // The EpochActor is about to prune past s.version(): retry with a newer snapshot (Pins).
+    }
+  }
+
+  /**
+   * The value of {@code key} in the latest snapshot.
+   *
+   * @return a copy of the value, or {@code null} if the key has none
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit
+   * @throws IllegalStateException if the store is closed
+   */
+  public byte[] get(byte[] key) {
+    return snapshot().get(key);
+  }
+
+  /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
+  public String get(String key) {
+    return snapshot().get(key);
+  }
+
+  /**
+   * The value of {@code key} at {@code atVersion}, read through the latest snapshot.
+   *
+   * @param atVersion a version in [watermark, version] of the latest snapshot
+   * @return a copy of the value, or {@code null} if the key had none then
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit or {@code atVersion} is
+   *     negative or above the latest version
+   * @throws dev.zverse.engine.VersionCompactedException if {@code atVersion} was pruned
+   * @throws IllegalStateException if the store is closed
+   */
+  public byte[] get(byte[] key, long atVersion) {
+    return snapshot().get(key, atVersion);
+  }
+
+  /** {@link #get(byte[], long)} of a UTF-8 key, decoding the value as UTF-8. */
+  public String get(String key, long atVersion) {
+    return snapshot().get(key, atVersion);
+  }
+
+  /**
+   * The entry of {@code key} in the latest snapshot, with its create and modify versions.
+   *
+   * @return the entry, or {@code null} if the key has no value
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit
+   * @throws IllegalStateException if the store is closed
+   */
+  public Entry entry(byte[] key) {
+    return snapshot().entry(key);
+  }
+
+  /** {@link #entry(byte[])} of a UTF-8 key. */
+  public Entry entry(String key) {
+    return snapshot().entry(key);
+  }
+
+  /**
+   * Every live entry in {@code range} in the latest snapshot, in key order.
+   *
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Entry> scan(KeyRange range) {
+    return snapshot().scan(range);
+  }
+
+  /**
+   * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code
+   * direction}, read through the latest snapshot.
+   *
+   * @param atVersion a version in [watermark, version] of the latest snapshot
+   * @param limit the most entries returned, at least 0
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalArgumentException if {@code limit} is negative or {@code atVersion} out of range
+   * @throws dev.zverse.engine.VersionCompactedException if {@code atVersion} was pruned
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Entry> scan(KeyRange range, long atVersion, Direction direction, int limit) {
+    return snapshot().scan(range, atVersion, direction, limit);
+  }
+
+  /**
+   * Every change to {@code key} with a version in [{@code fromVersion}, {@code toVersion}], oldest
+   * first, deletes included, read through the latest snapshot.
+   *
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit, {@code fromVersion >
+   *     toVersion}, or a version is negative or above the latest version
+   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} was pruned
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Change> history(byte[] key, long fromVersion, long toVersion) {
+    return snapshot().history(key, fromVersion, toVersion);
+  }
+
+  /** {@link #history(byte[], long, long)} of a UTF-8 key. */
+  public List<Change> history(String key, long fromVersion, long toVersion) {
+    return snapshot().history(key, fromVersion, toVersion);
+  }
+
+  /**
+   * Every retained change to {@code key}, oldest first.
+   *
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if {@code key} is over the key limit
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Change> history(byte[] key) {
+    return snapshot().history(key);
+  }
+
+  /**
+   * The newest version committed at or before {@code time}, in the latest snapshot: the version to
+   * read the store "as of" that instant. A commit's time is when the writer applied it, at most one
+   * group commit before it became visible.
+   *
+   * @return a version in [watermark, version] of the latest snapshot; 0 if {@code time} is before
+   *     the first commit and nothing was pruned
+   * @throws NullPointerException if {@code time} is null
+   * @throws dev.zverse.engine.VersionCompactedException if that version was pruned
+   * @throws IllegalStateException if the store is closed
+   */
+  public long versionAt(Instant time) {
+    return snapshot().versionAt(time);
+  }
+
+  /**
+   * Asks the EpochActor for the store's version, watermark, pins and retained versions.
+   *
+   * @return completes with the stats, or exceptionally with a timeout after {@code ask-timeout}
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<EpochStats> epochStats() {
+    if (gate.isClosed()) {
+      throw closed();
+    }
+    return AskPattern.ask(
+        epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler());
+  }
+
+  @Override
+  public String toString() {
+    return "ZVerseStore[" + name + (gate.isClosed() ? ", closed]" : "]");
+  }
+
+  private IllegalStateException closed() {
+    return new IllegalStateException("store [" + name + "] is closed");
+  }
+}

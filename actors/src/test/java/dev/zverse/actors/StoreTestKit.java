@@ -1,0 +1,111 @@
+package dev.zverse.actors;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+
+/** An actor test kit plus what the store tests share: fresh store names, awaiting stages and stats. */
+final class StoreTestKit {
+  static final Duration TIMEOUT = Duration.ofSeconds(10);
+
+  private static final AtomicInteger NAMES = new AtomicInteger();
+
+  final ActorTestKit testKit;
+
+  private StoreTestKit(ActorTestKit testKit) {
+    this.testKit = testKit;
+  }
+
+  static StoreTestKit create() {
+    return create(ConfigFactory.empty());
+  }
+
+  static StoreTestKit create(Config overrides) {
+    Config config =
+        overrides
+            .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off"))
+            .withFallback(ConfigFactory.load());
+    return new StoreTestKit(ActorTestKit.create("zverse-test", config));
+  }
+
+  void shutdown() {
+    testKit.shutdownTestKit();
+  }
+
+  /** Default settings of this test kit's actor system, for stores configured in code. */
+  StoreSettings settings() {
+    return StoreSettings.create(testKit.system().settings().config().getConfig("zverse.store"));
+  }
+
+  static String freshName(String prefix) {
+    return prefix + "-" + NAMES.incrementAndGet();
+  }
+
+  ZVerseStore open(StoreSettings settings) {
+    return ZVerseStore.open(testKit.system(), freshName("store"), settings);
+  }
+
+  ZVerseStore open(StoreSettings settings, WriterActor.Applier applier) {
+    return ZVerseStore.open(testKit.system(), freshName("store"), settings, applier);
+  }
+
+  static <T> T await(CompletionStage<T> stage) {
+    try {
+      return stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } catch (ExecutionException e) {
+      throw new AssertionError("stage failed: " + e.getCause(), e.getCause());
+    } catch (TimeoutException e) {
+      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
+    }
+  }
+
+  /** The exception a stage completed with; fails if it completed normally or not in time. */
+  static Throwable awaitFailure(CompletionStage<?> stage) {
+    try {
+      Object value = stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      return fail("expected a failure, got " + value);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    } catch (TimeoutException e) {
+      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
+    }
+  }
+
+  /** Polls the EpochActor until its stats satisfy {@code condition}. */
+  static EpochStats awaitStats(ZVerseStore store, Predicate<EpochStats> condition, String what) {
+    long deadline = System.nanoTime() + TIMEOUT.toNanos();
+    EpochStats last = null;
+    while (System.nanoTime() < deadline) {
+      last = await(store.epochStats());
+      if (condition.test(last)) {
+        return last;
+      }
+      sleep(5);
+    }
+    throw new AssertionError("timed out waiting for " + what + "; last stats " + last);
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
