@@ -34,6 +34,24 @@ final class CommitLog {
     this.tail = tail;
   }
 
+  /**
+   * An empty log whose first commit will be {@code firstVersion}: what recovery rebuilds a retained
+   * history into. The trie's slots below it stay empty.
+   */
+  static CommitLog startingAt(long firstVersion) {
+    assert firstVersion >= 1 : "first version " + firstVersion;
+    long count = firstVersion - 1;
+    if (count == 0) {
+      return EMPTY;
+    }
+    long tailOffset = count < WIDTH ? 0 : ((count - 1) >>> BITS) << BITS;
+    int shift = BITS;
+    while ((count >>> BITS) > (1L << shift)) {
+      shift += BITS;
+    }
+    return new CommitLog(count, count, shift, new Object[WIDTH], new Commit[(int) (count - tailOffset)]);
+  }
+
   /** Version of the oldest retained commit; {@link #lastVersion()} + 1 when none is retained. */
   long firstVersion() {
     return first + 1;
@@ -126,8 +144,10 @@ final class CommitLog {
     if (level == BITS) {
       copy[slot] = tailNode;
     } else {
+      // A missing child is a fresh subtree; in a log started past version 1 ({@link #startingAt})
+      // the tail may land anywhere in it, not only at its first slot.
       Object[] child = (Object[]) parent[slot];
-      copy[slot] = child != null ? pushTail(level - BITS, child, tailNode) : newPath(level - BITS, tailNode);
+      copy[slot] = pushTail(level - BITS, child != null ? child : new Object[WIDTH], tailNode);
     }
     return copy;
   }

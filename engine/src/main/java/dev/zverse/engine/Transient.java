@@ -203,6 +203,43 @@ public final class Transient {
         index);
   }
 
+  /**
+   * Recovery: inserts {@code key}, absent so far and above every key inserted before, with its
+   * whole retained chain. The tree keeps {@code key} itself.
+   */
+  void restoreChain(byte[] key, Version head) {
+    checkOpen();
+    Version found = tree.seek(key);
+    assert found == null : "restored twice: " + Bytes.describe(key);
+    tree.insert(head);
+    keys++;
+    payloadBytes += key.length;
+    if (head.value != null) {
+      liveKeys++;
+    }
+    for (Version n = head; n != null; n = n.next) {
+      storedVersions++;
+      payloadBytes += n.value == null ? 0 : n.value.length;
+    }
+  }
+
+  /**
+   * Recovery: takes the restored commit log and the version, watermark and last commit time it ends
+   * at. Every retained change counts as unsealed, so the Z-index seals it after the first publish.
+   */
+  void restoreLog(CommitLog log, long version, long watermark, long lastCommitMillis) {
+    checkOpen();
+    long changes = 0;
+    for (long u = log.firstVersion(); u <= log.lastVersion(); u++) {
+      changes += log.get(u).keys.length;
+    }
+    this.commits = log;
+    this.version = version;
+    this.watermark = watermark;
+    this.lastCommitMillis = lastCommitMillis;
+    this.unindexed += changes;
+  }
+
   private void checkOpen() {
     switch (state) {
       case OPEN:

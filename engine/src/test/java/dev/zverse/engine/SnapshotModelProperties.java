@@ -340,7 +340,7 @@ class SnapshotModelProperties {
   }
 
   /** Every read at every retained version. */
-  private static void checkEverything(Snapshot s, ReferenceModel model) {
+  static void checkEverything(Snapshot s, ReferenceModel model) {
     for (long v = s.watermark(); v <= s.version(); v++) {
       assertEquals(model.scan(KeyRange.all(), v), s.scan(KeyRange.all(), v), "whole store at " + v);
       if (v == s.version()) {

@@ -1,0 +1,218 @@
+package dev.zverse.engine;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+import java.util.zip.CheckedInputStream;
+import java.util.zip.CheckedOutputStream;
+
+/**
+ * A snapshot with its retained history in one file: what recovery loads before replaying the log.
+ *
+ * <h2>Format (version {@value #FORMAT})</h2>
+ *
+ * <pre>
+ * magic "ZVERSCKP" (8 bytes), format version (int)
+ * body:
+ *   version, watermark, last commit millis, first retained commit version (longs)
+ *   commit count (long), then each retained commit's time in millis (long)
+ *   key count (long), then per key in key order:
+ *     key length (int), key bytes, chain length (int), then per chain node, newest first:
+ *       version (long), kind (byte: 0 delete, 1 put), for a put: create version (long),
+ *       value length (int), value bytes
+ * CRC32C of the body (int), end magic "ZVCKPEND" (8 bytes)
+ * </pre>
+ *
+ * The commits' key lists are not written: a retained commit's keys are exactly the keys with a chain
+ * node at its version, so reading rebuilds them from the chains. Stateless.
+ */
+final class Checkpoint {
+  static final long MAGIC = 0x5A56_4552_5343_4B50L; // "ZVERSCKP"
+  static final long END = 0x5A56_434B_5045_4E44L; // "ZVCKPEND"
+  static final int FORMAT = 1;
+
+  private Checkpoint() {}
+
+  /** Writes {@code s} to {@code file} and forces it to the disk. */
+  static void write(Snapshot s, Path file) throws IOException {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+      OutputStream raw = Channels.newOutputStream(ch);
+      DataOutputStream head = new DataOutputStream(raw);
+      head.writeLong(MAGIC);
+      head.writeInt(FORMAT);
+      CRC32C crc = new CRC32C();
+      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new CheckedOutputStream(raw, crc), 1 << 16));
+      CommitLog commits = s.commits;
+      long first = commits.firstVersion();
+      out.writeLong(s.version);
+      out.writeLong(s.watermark);
+      out.writeLong(s.lastCommitMillis);
+      out.writeLong(first);
+      out.writeLong(s.version - first + 1);
+      for (long u = first; u <= s.version; u++) {
+        out.writeLong(commits.get(u).timeMillis);
+      }
+      out.writeLong(s.keys);
+      TreeCursor c = new TreeCursor(s.root, s.height);
+      long written = 0;
+      for (c.seekFirst(); c.valid(); c.next()) {
+        byte[] key = c.key();
+        out.writeInt(key.length);
+        out.write(key);
+        int length = 0;
+        for (Version n = c.head(); n != null; n = n.next) {
+          length++;
+        }
+        out.writeInt(length);
+        for (Version n = c.head(); n != null; n = n.next) {
+          out.writeLong(n.version);
+          if (n.value == null) {
+            out.writeByte(0);
+          } else {
+            out.writeByte(1);
+            out.writeLong(n.created());
+            out.writeInt(n.value.length);
+            out.write(n.value);
+          }
+        }
+        written++;
+      }
+      assert written == s.keys : written + " keys written, " + s.keys + " counted";
+      out.flush();
+      DataOutputStream tail = new DataOutputStream(raw);
+      tail.writeInt((int) crc.getValue());
+      tail.writeLong(END);
+      tail.flush();
+      ch.force(true);
+    }
+  }
+
+  /**
+   * The snapshot in {@code file}, with the given limits and index options.
+   *
+   * @throws UnsupportedFormatException if the file is not a checkpoint, or of a newer format
+   * @throws CorruptLogException if it is truncated or fails its checksum
+   */
+  static Snapshot read(Path file, Limits limits, ZIndexOptions index) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      InputStream raw = new BufferedInputStream(Channels.newInputStream(ch), 1 << 16);
+      DataInputStream head = new DataInputStream(raw);
+      if (size < 12) {
+        throw new CorruptLogException(file, size, "truncated checkpoint header");
+      }
+      long magic = head.readLong();
+      if (magic != MAGIC) {
+        throw new UnsupportedFormatException(file, "not a ZVerse checkpoint (magic " + Long.toHexString(magic) + ")");
+      }
+      int format = head.readInt();
+      if (format > FORMAT || format < 1) {
+        throw new UnsupportedFormatException(
+            file, "checkpoint format " + format + " is not supported; this version reads format " + FORMAT);
+      }
+      CRC32C crc = new CRC32C();
+      DataInputStream in = new DataInputStream(new CheckedInputStream(raw, crc));
+      try {
+        return readBody(in, crc, raw, file, limits, index);
+      } catch (EOFException e) {
+        throw new CorruptLogException(file, size, "checkpoint truncated");
+      }
+    }
+  }
+
+  private static Snapshot readBody(
+      DataInputStream in, CRC32C crc, InputStream raw, Path file, Limits limits, ZIndexOptions index)
+      throws IOException {
+    long version = in.readLong();
+    long watermark = in.readLong();
+    long lastCommitMillis = in.readLong();
+    long first = in.readLong();
+    long commitCount = in.readLong();
+    if (version < 0 || watermark < 0 || watermark > version || first < 1 || commitCount < 0
+        || first + commitCount - 1 != version || commitCount > Integer.MAX_VALUE) {
+      throw new CorruptLogException(file, 12, "inconsistent checkpoint header");
+    }
+    long[] times = new long[(int) commitCount];
+    for (int i = 0; i < times.length; i++) {
+      times[i] = in.readLong();
+    }
+    @SuppressWarnings("unchecked")
+    List<byte[]>[] commitKeys = new List[times.length];
+    Transient t = Snapshot.empty(limits, index).asTransient();
+    long keyCount = in.readLong();
+    byte[] previous = null;
+    for (long k = 0; k < keyCount; k++) {
+      byte[] key = readBytes(in, file);
+      if (previous != null && KeyOrder.compare(previous, key) >= 0) {
+        throw new CorruptLogException(file, -1, "checkpoint keys out of order");
+      }
+      previous = key;
+      int length = in.readInt();
+      if (length < 1) {
+        throw new CorruptLogException(file, -1, "empty version chain in checkpoint");
+      }
+      long[] versions = new long[length];
+      long[] created = new long[length];
+      byte[][] values = new byte[length][];
+      for (int i = 0; i < length; i++) {
+        versions[i] = in.readLong();
+        byte kind = in.readByte();
+        if (kind == 1) {
+          created[i] = in.readLong();
+          values[i] = readBytes(in, file);
+        } else if (kind != 0) {
+          throw new CorruptLogException(file, -1, "unknown chain node kind " + kind);
+        }
+        if (versions[i] >= first && versions[i] <= version) {
+          int slot = (int) (versions[i] - first);
+          if (commitKeys[slot] == null) {
+            commitKeys[slot] = new ArrayList<>(4);
+          }
+          commitKeys[slot].add(key);
+        }
+      }
+      Version head = null;
+      for (int i = length - 1; i >= 0; i--) {
+        head = values[i] == null ? Version.tombstone(versions[i], head) : Version.put(versions[i], values[i], head, created[i]);
+      }
+      t.restoreChain(key, head);
+    }
+    int expected = (int) crc.getValue();
+    DataInputStream tail = new DataInputStream(raw);
+    int stored = tail.readInt();
+    long end = tail.readLong();
+    if (stored != expected || end != END) {
+      throw new CorruptLogException(file, -1, "checkpoint checksum mismatch");
+    }
+    CommitLog log = CommitLog.startingAt(first);
+    for (int i = 0; i < times.length; i++) {
+      List<byte[]> ks = commitKeys[i];
+      log = log.append(new Commit(first + i, times[i], ks == null ? new byte[0][] : ks.toArray(new byte[0][])));
+    }
+    t.restoreLog(log, version, watermark, lastCommitMillis);
+    return t.persistent();
+  }
+
+  private static byte[] readBytes(DataInputStream in, Path file) throws IOException {
+    int n = in.readInt();
+    if (n < 0 || n > Limits.CEILING_VALUE_BYTES) {
+      throw new CorruptLogException(file, -1, "impossible length " + n);
+    }
+    byte[] b = new byte[n];
+    in.readFully(b);
+    return b;
+  }
+}

@@ -1,0 +1,125 @@
+package dev.zverse.engine;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * Where and how a durable store keeps its write-ahead log and checkpoints; see {@link DurableLog}.
+ *
+ * <p>Immutable; the {@code withX} methods return copies.
+ */
+public final class DurabilityOptions {
+  /** Bytes a log segment grows to before the next one is started, by default: 64 MiB. */
+  public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+  /** Smallest segment size allowed: 4 KiB. */
+  public static final long MIN_SEGMENT_BYTES = 4L << 10;
+  /** Largest segment size allowed: 1 GiB. */
+  public static final long MAX_SEGMENT_BYTES = 1L << 30;
+
+  private final Path directory;
+  private final SyncPolicy sync;
+  private final Duration syncInterval;
+  private final long segmentBytes;
+  private final boolean recoverPastCorruption;
+
+  private DurabilityOptions(
+      Path directory, SyncPolicy sync, Duration syncInterval, long segmentBytes, boolean recoverPastCorruption) {
+    this.directory = directory;
+    this.sync = sync;
+    this.syncInterval = syncInterval;
+    this.segmentBytes = segmentBytes;
+    this.recoverPastCorruption = recoverPastCorruption;
+  }
+
+  /**
+   * A durable store in {@code directory}, created if missing: every commit forced, 64 MiB log
+   * segments, recovery refusing to pass damaged records.
+   *
+   * @throws NullPointerException if {@code directory} is null
+   */
+  public static DurabilityOptions in(Path directory) {
+    return new DurabilityOptions(
+        Objects.requireNonNull(directory, "directory"),
+        SyncPolicy.EVERY_COMMIT,
+        Duration.ofMillis(100),
+        DEFAULT_SEGMENT_BYTES,
+        false);
+  }
+
+  /** These options with another sync policy. @throws NullPointerException if {@code sync} is null */
+  public DurabilityOptions withSync(SyncPolicy sync) {
+    return new DurabilityOptions(
+        directory, Objects.requireNonNull(sync, "sync"), syncInterval, segmentBytes, recoverPastCorruption);
+  }
+
+  /**
+   * These options with another interval for {@link SyncPolicy#INTERVAL}.
+   *
+   * @throws NullPointerException if {@code interval} is null
+   * @throws IllegalArgumentException if {@code interval} is negative or zero
+   */
+  public DurabilityOptions withSyncInterval(Duration interval) {
+    Objects.requireNonNull(interval, "interval");
+    if (interval.isNegative() || interval.isZero()) {
+      throw new IllegalArgumentException("syncInterval must be positive, was " + interval);
+    }
+    return new DurabilityOptions(directory, sync, interval, segmentBytes, recoverPastCorruption);
+  }
+
+  /**
+   * These options with another log segment size.
+   *
+   * @param segmentBytes in [{@value #MIN_SEGMENT_BYTES}, {@value #MAX_SEGMENT_BYTES}]; one group
+   *     commit's record is never split, so a segment may exceed it by one record
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public DurabilityOptions withSegmentBytes(long segmentBytes) {
+    if (segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
+      throw new IllegalArgumentException(
+          "segmentBytes must be in [" + MIN_SEGMENT_BYTES + ", " + MAX_SEGMENT_BYTES + "], was " + segmentBytes);
+    }
+    return new DurabilityOptions(directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
+  }
+
+  /**
+   * These options with recovery allowed past a damaged log record: the operator's explicit choice
+   * to keep everything before the damage and lose the record and everything after it. Off by
+   * default: then a damaged record followed by whole ones stops the open with a {@link
+   * CorruptLogException} naming the file and offset.
+   */
+  public DurabilityOptions withRecoverPastCorruption(boolean recoverPastCorruption) {
+    return new DurabilityOptions(directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
+  }
+
+  /** The data directory. */
+  public Path directory() {
+    return directory;
+  }
+
+  /** When the log is forced. */
+  public SyncPolicy sync() {
+    return sync;
+  }
+
+  /** The interval of {@link SyncPolicy#INTERVAL}. */
+  public Duration syncInterval() {
+    return syncInterval;
+  }
+
+  /** Bytes a log segment grows to before the next. */
+  public long segmentBytes() {
+    return segmentBytes;
+  }
+
+  /** Whether recovery may cut the log at a damaged record followed by whole ones. */
+  public boolean recoverPastCorruption() {
+    return recoverPastCorruption;
+  }
+
+  @Override
+  public String toString() {
+    return "DurabilityOptions[" + directory + ", " + sync + (sync == SyncPolicy.INTERVAL ? " " + syncInterval : "")
+        + ", segments of " + segmentBytes + " bytes" + (recoverPastCorruption ? ", recovering past corruption" : "") + "]";
+  }
+}
