@@ -497,6 +497,11 @@ public final class ZVerseStore {
         epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler());
   }
 
+  /** The latest published snapshot, whether closed or not: what tests check after a close. */
+  Snapshot lastPublished() {
+    return root.snapshotAcquire();
+  }
+
   @Override
   public String toString() {
     return "ZVerseStore[" + name + (gate.isClosed() ? ", closed]" : "]");

@@ -1,0 +1,140 @@
+package dev.zverse.actors;
+
+import static dev.zverse.actors.StoreTestKit.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith(LogCapturingExtension.class)
+class CloseTest {
+  private static StoreTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = StoreTestKit.create();
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdown();
+  }
+
+  /** What one writer thread saw: the writes it sent, and whether the store refused it as closed. */
+  private static final class Writer {
+    final List<String> keys = new ArrayList<>();
+    final List<CompletionStage<Long>> versions = new ArrayList<>();
+    volatile Throwable refusal;
+  }
+
+  @Test
+  void closeDuringWritesAnswersEveryWriteAndCommitsEveryOneItAdmitted() throws Exception {
+    ScriptedApplier applier = new ScriptedApplier();
+    ZVerseStore store = kit.open(kit.settings().withMaxPendingWrites(100_000), applier);
+    int threads = 4;
+    List<Writer> writers = new ArrayList<>();
+    List<Thread> workers = new ArrayList<>();
+    CountDownLatch started = new CountDownLatch(threads);
+    for (int t = 0; t < threads; t++) {
+      Writer w = new Writer();
+      writers.add(w);
+      int id = t;
+      Thread worker =
+          new Thread(
+              () -> {
+                started.countDown();
+                try {
+                  for (int i = 0; ; i++) {
+                    String key = "t" + id + "/" + i;
+                    CompletionStage<Long> v = store.put(key, "v");
+                    w.keys.add(key);
+                    w.versions.add(v);
+                    if (i % 64 == 0) {
+                      Thread.yield();
+                    }
+                  }
+                } catch (Throwable e) {
+                  w.refusal = e;
+                }
+              });
+      workers.add(worker);
+      worker.start();
+    }
+    started.await();
+    StoreTestKit.sleep(30);
+    CompletionStage<?> closed = store.close();
+    for (Thread worker : workers) {
+      worker.join(TimeUnit.SECONDS.toMillis(10));
+    }
+    await(closed);
+
+    Set<Long> versions = new HashSet<>();
+    int written = 0;
+    for (Writer w : writers) {
+      IllegalStateException e = assertInstanceOf(IllegalStateException.class, w.refusal);
+      assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+      for (CompletionStage<Long> v : w.versions) {
+        CompletableFuture<Long> f = v.toCompletableFuture();
+        assertTrue(f.isDone(), "every write is answered before close completes");
+        if (f.isCompletedExceptionally()) {
+          // Only a write refused at the gate may fail here; it was never sent.
+          assertInstanceOf(StoreOverloadedException.class, StoreTestKit.awaitFailure(f));
+        } else {
+          assertTrue(versions.add(f.join()), "distinct versions");
+          written++;
+        }
+      }
+    }
+    assertTrue(written > 0, "the writers wrote before the close");
+    assertEquals(written, applier.applied.get(), "every admitted write reached the writer, once");
+    Snapshot last = store.lastPublished();
+    assertEquals(written, last.version(), "versions 1.." + written + ", all committed");
+    for (Writer w : writers) {
+      for (int i = 0; i < w.keys.size(); i++) {
+        CompletableFuture<Long> f = w.versions.get(i).toCompletableFuture();
+        if (!f.isCompletedExceptionally()) {
+          assertEquals("v", last.get(w.keys.get(i), f.join()));
+        }
+      }
+    }
+  }
+
+  @Test
+  void closeWaitsForAWriteInProgressAndCommitsIt() throws Exception {
+    ScriptedApplier applier = new ScriptedApplier();
+    ZVerseStore store = kit.open(kit.settings(), applier);
+    WriteBatch slow = WriteBatch.ofPut("k", "slow");
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    applier.pause(slow, entered, release);
+    CompletionStage<Long> v = store.write(slow);
+    CompletionStage<Long> queued = store.put("k", "queued");
+    entered.await();
+
+    CompletionStage<?> closed = store.close();
+    StoreTestKit.sleep(50);
+    assertTrue(!closed.toCompletableFuture().isDone(), "close waits for the admitted writes");
+    assertTrue(store.isClosed());
+    release.countDown();
+
+    await(closed);
+    assertEquals(1, await(v));
+    assertEquals(2, await(queued));
+    assertEquals("queued", store.lastPublished().get("k"));
+  }
+}

@@ -1,0 +1,104 @@
+package dev.zverse.actors;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.zverse.engine.Limits;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class StoreSettingsTest {
+  private static final Config ROOT = ConfigFactory.load();
+
+  private static StoreSettings defaults() {
+    return StoreSettings.create(ROOT.getConfig("zverse.store"));
+  }
+
+  @Test
+  void referenceConfHoldsTheDefaults() {
+    StoreSettings s = defaults();
+    assertEquals(4096, s.maxKeyBytes());
+    assertEquals(16 * 1024 * 1024, s.maxValueBytes());
+    assertEquals(Limits.defaults(), s.limits());
+    assertEquals(1000, s.retentionVersions());
+    assertEquals(Duration.ZERO, s.retentionDuration());
+    assertEquals(Duration.ofSeconds(1), s.epochTick());
+    assertEquals(Duration.ofSeconds(30), s.longPinWarning());
+    assertEquals(10_000, s.maxPendingWrites());
+    assertEquals(1000, s.maxGroupWrites());
+    assertEquals("zverse.writer-dispatcher", s.writerDispatcher());
+    assertEquals(Duration.ofSeconds(5), s.askTimeout());
+  }
+
+  @Test
+  void aStoresSectionOverridesTheDefaultsKeyByKey() {
+    Config root =
+        ConfigFactory.parseString(
+                "zverse.stores.orders { max-value-bytes = 1 KiB, retention { duration = 10m } }")
+            .withFallback(ROOT);
+
+    StoreSettings orders = StoreSettings.forStore(root, "orders");
+    StoreSettings other = StoreSettings.forStore(root, "other");
+
+    assertEquals(1024, orders.maxValueBytes());
+    assertEquals(Duration.ofMinutes(10), orders.retentionDuration());
+    assertEquals(1000, orders.retentionVersions(), "the rest of retention falls back");
+    assertEquals(4096, orders.maxKeyBytes());
+    assertEquals(16 * 1024 * 1024, other.maxValueBytes());
+  }
+
+  @Test
+  void outOfBoundsConfigurationNamesTheSettingAndItsBounds() {
+    assertMessage("max-key-bytes must be in [1, 65536], was 65537", "max-key-bytes = 65537");
+    assertMessage("max-value-bytes must be in [0, 1073741824], was 1073741825", "max-value-bytes = 1073741825");
+    assertMessage("retention.versions must be in [1, 2^63-1], was 0", "retention.versions = 0");
+    assertMessage("retention.duration must be in [PT0S, PT87600H], was PT-1S", "retention.duration = -1s");
+    assertMessage("epoch.tick must be in [PT0.001S, PT1H], was PT0S", "epoch.tick = 0s");
+    assertMessage("writer.max-pending-writes must be in [1, 16777216], was 0", "writer.max-pending-writes = 0");
+    assertMessage("writer.max-group-writes must be in [1, 65536], was 65537", "writer.max-group-writes = 65537");
+    assertMessage("ask-timeout must be in [PT0.001S, PT1H], was PT2H", "ask-timeout = 2h");
+  }
+
+  private static void assertMessage(String message, String setting) {
+    Config config = ConfigFactory.parseString(setting).withFallback(ROOT.getConfig("zverse.store"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.create(config));
+    assertEquals(message, e.getMessage());
+  }
+
+  @Test
+  void copiersValidateAndLeaveTheOriginalUnchanged() {
+    StoreSettings s = defaults();
+    StoreSettings changed = s.withMaxPendingWrites(5).withRetentionVersions(7).withEpochTick(Duration.ofMillis(3));
+
+    assertNotSame(s, changed);
+    assertEquals(10_000, s.maxPendingWrites());
+    assertEquals(5, changed.maxPendingWrites());
+    assertEquals(7, changed.retentionVersions());
+    assertEquals(Duration.ofMillis(3), changed.epochTick());
+    assertEquals(
+        "maxGroupWrites must be in [1, 65536], was 0",
+        assertThrows(IllegalArgumentException.class, () -> s.withMaxGroupWrites(0)).getMessage());
+    assertEquals(
+        "maxKeyBytes must be in [1, 65536], was 0",
+        assertThrows(IllegalArgumentException.class, () -> s.withMaxKeyBytes(0)).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> s.withLongPinWarning(Duration.ZERO));
+    assertThrows(IllegalArgumentException.class, () -> s.withRetentionDuration(Duration.ofSeconds(-1)));
+    assertThrows(IllegalArgumentException.class, () -> s.withAskTimeout(Duration.ofDays(1)));
+    assertThrows(NullPointerException.class, () -> s.withWriterDispatcher(null));
+    assertThrows(NullPointerException.class, () -> s.withEpochTick(null));
+    assertTrue(s.withWriterDispatcher("").writerDispatcher().isEmpty());
+  }
+
+  @Test
+  void storeNamesMustBeUsableInConfigPathsAndActorNames() {
+    assertEquals("orders-2_b", StoreSettings.requireStoreName("orders-2_b"));
+    for (String bad : new String[] {"", "-a", "a.b", "a b", "a/b", "é", "x".repeat(65)}) {
+      assertThrows(IllegalArgumentException.class, () -> StoreSettings.requireStoreName(bad), bad);
+    }
+  }
+}
