@@ -180,6 +180,22 @@ public final class ReadTransaction implements AutoCloseable {
     return snapshot().history(key, fromVersion, toVersion);
   }
 
+  /**
+   * Every change to a key in {@code range} with a version in [{@code fromVersion}, {@code
+   * toVersion}], deletes included, ordered by version then key.
+   *
+   * @param toVersion highest version, at most {@link #version()}
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative or
+   *     above {@link #version()}
+   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} is below the
+   *     snapshot's watermark
+   * @throws IllegalStateException if the transaction is closed
+   */
+  public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
+    return snapshot().changes(range, fromVersion, toVersion);
+  }
+
   /** Whether {@link #close()} was called. */
   public boolean isClosed() {
     return closed.get();

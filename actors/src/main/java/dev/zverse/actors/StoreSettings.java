@@ -3,14 +3,16 @@ package dev.zverse.actors;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigUtil;
 import dev.zverse.engine.Limits;
+import dev.zverse.engine.ZIndexOptions;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * The settings of one store: key and value limits, retention, the epoch tick, the long-pin warning
- * threshold and the writer's bounds. Defaults live in the module's {@code reference.conf} under
+ * threshold, the writer's bounds and the engine's Z-index. Defaults live in the module's {@code reference.conf} under
  * {@code zverse.store}; a store named {@code N} reads {@code zverse.stores.N} first and falls back
  * to the defaults key by key.
  *
@@ -28,6 +30,8 @@ public final class StoreSettings {
   private static final long MAX_RETENTION_DAYS = 3650;
   private static final int MAX_PENDING_WRITES = 1 << 24;
   private static final int MAX_GROUP_WRITES = 1 << 16;
+  private static final Duration MIN_DURATION = Duration.ofMillis(1);
+  private static final Duration MAX_TICK = Duration.ofHours(1);
 
   private final int maxKeyBytes;
   private final int maxValueBytes;
@@ -39,28 +43,59 @@ public final class StoreSettings {
   private final int maxGroupWrites;
   private final String writerDispatcher;
   private final Duration askTimeout;
+  private final boolean zIndexEnabled;
+  private final int zIndexSegmentEntries;
+  private final String zIndexDispatcher;
 
-  private StoreSettings(
-      int maxKeyBytes,
-      int maxValueBytes,
-      long retentionVersions,
-      Duration retentionDuration,
-      Duration epochTick,
-      Duration longPinWarning,
-      int maxPendingWrites,
-      int maxGroupWrites,
-      String writerDispatcher,
-      Duration askTimeout) {
-    this.maxKeyBytes = maxKeyBytes;
-    this.maxValueBytes = maxValueBytes;
-    this.retentionVersions = retentionVersions;
-    this.retentionDuration = retentionDuration;
-    this.epochTick = epochTick;
-    this.longPinWarning = longPinWarning;
-    this.maxPendingWrites = maxPendingWrites;
-    this.maxGroupWrites = maxGroupWrites;
-    this.writerDispatcher = writerDispatcher;
-    this.askTimeout = askTimeout;
+  /** The values of one settings object while it is made; each copier changes one of them. */
+  private static final class Values {
+    int maxKeyBytes;
+    int maxValueBytes;
+    long retentionVersions;
+    Duration retentionDuration;
+    Duration epochTick;
+    Duration longPinWarning;
+    int maxPendingWrites;
+    int maxGroupWrites;
+    String writerDispatcher;
+    Duration askTimeout;
+    boolean zIndexEnabled;
+    int zIndexSegmentEntries;
+    String zIndexDispatcher;
+  }
+
+  private StoreSettings(Values v) {
+    this.maxKeyBytes = v.maxKeyBytes;
+    this.maxValueBytes = v.maxValueBytes;
+    this.retentionVersions = v.retentionVersions;
+    this.retentionDuration = v.retentionDuration;
+    this.epochTick = v.epochTick;
+    this.longPinWarning = v.longPinWarning;
+    this.maxPendingWrites = v.maxPendingWrites;
+    this.maxGroupWrites = v.maxGroupWrites;
+    this.writerDispatcher = v.writerDispatcher;
+    this.askTimeout = v.askTimeout;
+    this.zIndexEnabled = v.zIndexEnabled;
+    this.zIndexSegmentEntries = v.zIndexSegmentEntries;
+    this.zIndexDispatcher = v.zIndexDispatcher;
+  }
+
+  private Values values() {
+    Values v = new Values();
+    v.maxKeyBytes = maxKeyBytes;
+    v.maxValueBytes = maxValueBytes;
+    v.retentionVersions = retentionVersions;
+    v.retentionDuration = retentionDuration;
+    v.epochTick = epochTick;
+    v.longPinWarning = longPinWarning;
+    v.maxPendingWrites = maxPendingWrites;
+    v.maxGroupWrites = maxGroupWrites;
+    v.writerDispatcher = writerDispatcher;
+    v.askTimeout = askTimeout;
+    v.zIndexEnabled = zIndexEnabled;
+    v.zIndexSegmentEntries = zIndexSegmentEntries;
+    v.zIndexDispatcher = zIndexDispatcher;
+    return v;
   }
 
   /**
@@ -85,7 +120,8 @@ public final class StoreSettings {
    * reference.conf}: {@code max-key-bytes}, {@code max-value-bytes}, {@code retention.versions},
    * {@code retention.duration}, {@code epoch.tick}, {@code epoch.long-pin-warning}, {@code
    * writer.max-pending-writes}, {@code writer.max-group-writes}, {@code writer.dispatcher}, {@code
-   * ask-timeout}.
+   * ask-timeout}, {@code z-index.enabled}, {@code z-index.segment-entries}, {@code
+   * z-index.dispatcher}.
    *
    * @param config the section, e.g. {@code system.settings().config().getConfig("zverse.store")}
    * @throws NullPointerException if {@code config} is null
@@ -95,17 +131,27 @@ public final class StoreSettings {
    */
   public static StoreSettings create(Config config) {
     Objects.requireNonNull(config, "config");
-    return new StoreSettings(
-        (int) inRange(config.getBytes("max-key-bytes"), 1, Limits.CEILING_KEY_BYTES, "max-key-bytes"),
-        (int) inRange(config.getBytes("max-value-bytes"), 0, Limits.CEILING_VALUE_BYTES, "max-value-bytes"),
-        inRange(config.getLong("retention.versions"), 1, Long.MAX_VALUE, "retention.versions"),
-        durationInRange(config.getDuration("retention.duration"), Duration.ZERO, "retention.duration"),
-        durationInRange(config.getDuration("epoch.tick"), Duration.ofMillis(1), Duration.ofHours(1), "epoch.tick"),
-        durationInRange(config.getDuration("epoch.long-pin-warning"), Duration.ofMillis(1), "epoch.long-pin-warning"),
-        (int) inRange(config.getLong("writer.max-pending-writes"), 1, MAX_PENDING_WRITES, "writer.max-pending-writes"),
-        (int) inRange(config.getLong("writer.max-group-writes"), 1, MAX_GROUP_WRITES, "writer.max-group-writes"),
-        config.getString("writer.dispatcher"),
-        durationInRange(config.getDuration("ask-timeout"), Duration.ofMillis(1), Duration.ofHours(1), "ask-timeout"));
+    Values v = new Values();
+    v.maxKeyBytes = (int) inRange(config.getBytes("max-key-bytes"), 1, Limits.CEILING_KEY_BYTES, "max-key-bytes");
+    v.maxValueBytes =
+        (int) inRange(config.getBytes("max-value-bytes"), 0, Limits.CEILING_VALUE_BYTES, "max-value-bytes");
+    v.retentionVersions = inRange(config.getLong("retention.versions"), 1, Long.MAX_VALUE, "retention.versions");
+    v.retentionDuration = durationInRange(config.getDuration("retention.duration"), Duration.ZERO, "retention.duration");
+    v.epochTick = durationInRange(config.getDuration("epoch.tick"), MIN_DURATION, MAX_TICK, "epoch.tick");
+    v.longPinWarning =
+        durationInRange(config.getDuration("epoch.long-pin-warning"), MIN_DURATION, "epoch.long-pin-warning");
+    v.maxPendingWrites =
+        (int) inRange(config.getLong("writer.max-pending-writes"), 1, MAX_PENDING_WRITES, "writer.max-pending-writes");
+    v.maxGroupWrites =
+        (int) inRange(config.getLong("writer.max-group-writes"), 1, MAX_GROUP_WRITES, "writer.max-group-writes");
+    v.writerDispatcher = config.getString("writer.dispatcher");
+    v.askTimeout = durationInRange(config.getDuration("ask-timeout"), MIN_DURATION, MAX_TICK, "ask-timeout");
+    v.zIndexEnabled = config.getBoolean("z-index.enabled");
+    v.zIndexSegmentEntries =
+        (int) inRange(
+            config.getLong("z-index.segment-entries"), 1, ZIndexOptions.MAX_SEGMENT_ENTRIES, "z-index.segment-entries");
+    v.zIndexDispatcher = config.getString("z-index.dispatcher");
+    return new StoreSettings(v);
   }
 
   /** The store's section of a root configuration: its overrides over the defaults. */
@@ -189,6 +235,35 @@ public final class StoreSettings {
     return askTimeout;
   }
 
+  /** Whether the store keeps the engine's Z-index, which answers {@link ZVerseStore#changes}. */
+  public boolean zIndexEnabled() {
+    return zIndexEnabled;
+  }
+
+  /** How many changes a sealed segment of the Z-index gathers. */
+  public int zIndexSegmentEntries() {
+    return zIndexSegmentEntries;
+  }
+
+  /**
+   * The configuration path of the dispatcher that seals and merges Z-index segments; empty for the
+   * actor system's default dispatcher.
+   */
+  public String zIndexDispatcher() {
+    return zIndexDispatcher;
+  }
+
+  /**
+   * The engine's options of the Z-index for these settings, building on {@code executor}.
+   *
+   * @param executor where segments are sealed and merged
+   */
+  ZIndexOptions zIndexOptions(Executor executor) {
+    return zIndexEnabled
+        ? ZIndexOptions.defaults().withSegmentEntries(zIndexSegmentEntries).withExecutor(executor)
+        : ZIndexOptions.disabled();
+  }
+
   // ---------------------------------------------------------------- copiers
 
   /**
@@ -197,10 +272,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxKeyBytes(int maxKeyBytes) {
-    return new StoreSettings(
-        (int) inRange(maxKeyBytes, 1, Limits.CEILING_KEY_BYTES, "maxKeyBytes"),
-        maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.maxKeyBytes = (int) inRange(maxKeyBytes, 1, Limits.CEILING_KEY_BYTES, "maxKeyBytes");
+    return new StoreSettings(v);
   }
 
   /**
@@ -209,11 +283,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxValueBytes(int maxValueBytes) {
-    return new StoreSettings(
-        maxKeyBytes,
-        (int) inRange(maxValueBytes, 0, Limits.CEILING_VALUE_BYTES, "maxValueBytes"),
-        retentionVersions, retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.maxValueBytes = (int) inRange(maxValueBytes, 0, Limits.CEILING_VALUE_BYTES, "maxValueBytes");
+    return new StoreSettings(v);
   }
 
   /**
@@ -222,11 +294,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if below 1
    */
   public StoreSettings withRetentionVersions(long retentionVersions) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes,
-        inRange(retentionVersions, 1, Long.MAX_VALUE, "retentionVersions"),
-        retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.retentionVersions = inRange(retentionVersions, 1, Long.MAX_VALUE, "retentionVersions");
+    return new StoreSettings(v);
   }
 
   /**
@@ -237,11 +307,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withRetentionDuration(Duration retentionDuration) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions,
-        durationInRange(retentionDuration, Duration.ZERO, "retentionDuration"),
-        epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.retentionDuration = durationInRange(retentionDuration, Duration.ZERO, "retentionDuration");
+    return new StoreSettings(v);
   }
 
   /**
@@ -251,10 +319,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withEpochTick(Duration epochTick) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration,
-        durationInRange(epochTick, Duration.ofMillis(1), Duration.ofHours(1), "epochTick"),
-        longPinWarning, maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.epochTick = durationInRange(epochTick, MIN_DURATION, MAX_TICK, "epochTick");
+    return new StoreSettings(v);
   }
 
   /**
@@ -264,10 +331,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withLongPinWarning(Duration longPinWarning) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick,
-        durationInRange(longPinWarning, Duration.ofMillis(1), "longPinWarning"),
-        maxPendingWrites, maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.longPinWarning = durationInRange(longPinWarning, MIN_DURATION, "longPinWarning");
+    return new StoreSettings(v);
   }
 
   /**
@@ -276,10 +342,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxPendingWrites(int maxPendingWrites) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
-        (int) inRange(maxPendingWrites, 1, MAX_PENDING_WRITES, "maxPendingWrites"),
-        maxGroupWrites, writerDispatcher, askTimeout);
+    Values v = values();
+    v.maxPendingWrites = (int) inRange(maxPendingWrites, 1, MAX_PENDING_WRITES, "maxPendingWrites");
+    return new StoreSettings(v);
   }
 
   /**
@@ -288,11 +353,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxGroupWrites(int maxGroupWrites) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites,
-        (int) inRange(maxGroupWrites, 1, MAX_GROUP_WRITES, "maxGroupWrites"),
-        writerDispatcher, askTimeout);
+    Values v = values();
+    v.maxGroupWrites = (int) inRange(maxGroupWrites, 1, MAX_GROUP_WRITES, "maxGroupWrites");
+    return new StoreSettings(v);
   }
 
   /**
@@ -302,10 +365,9 @@ public final class StoreSettings {
    * @throws NullPointerException if null
    */
   public StoreSettings withWriterDispatcher(String writerDispatcher) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites,
-        Objects.requireNonNull(writerDispatcher, "writerDispatcher"), askTimeout);
+    Values v = values();
+    v.writerDispatcher = Objects.requireNonNull(writerDispatcher, "writerDispatcher");
+    return new StoreSettings(v);
   }
 
   /**
@@ -315,10 +377,45 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withAskTimeout(Duration askTimeout) {
-    return new StoreSettings(
-        maxKeyBytes, maxValueBytes, retentionVersions, retentionDuration, epochTick, longPinWarning,
-        maxPendingWrites, maxGroupWrites, writerDispatcher,
-        durationInRange(askTimeout, Duration.ofMillis(1), Duration.ofHours(1), "askTimeout"));
+    Values v = values();
+    v.askTimeout = durationInRange(askTimeout, MIN_DURATION, MAX_TICK, "askTimeout");
+    return new StoreSettings(v);
+  }
+
+  /**
+   * @param zIndexEnabled whether the store keeps the Z-index; without it {@link ZVerseStore#changes}
+   *     walks the tree or the commit log, and the writer does no index work
+   * @return a copy with the index on or off
+   */
+  public StoreSettings withZIndexEnabled(boolean zIndexEnabled) {
+    Values v = values();
+    v.zIndexEnabled = zIndexEnabled;
+    return new StoreSettings(v);
+  }
+
+  /**
+   * @param zIndexSegmentEntries changes a Z-index segment gathers before it is sealed, in [1,
+   *     {@value ZIndexOptions#MAX_SEGMENT_ENTRIES}]
+   * @return a copy with this segment size
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withZIndexSegmentEntries(int zIndexSegmentEntries) {
+    Values v = values();
+    v.zIndexSegmentEntries =
+        (int) inRange(zIndexSegmentEntries, 1, ZIndexOptions.MAX_SEGMENT_ENTRIES, "zIndexSegmentEntries");
+    return new StoreSettings(v);
+  }
+
+  /**
+   * @param zIndexDispatcher the configuration path of a dispatcher for sealing and merging Z-index
+   *     segments, or {@code ""} for the actor system's default dispatcher
+   * @return a copy with this dispatcher
+   * @throws NullPointerException if null
+   */
+  public StoreSettings withZIndexDispatcher(String zIndexDispatcher) {
+    Values v = values();
+    v.zIndexDispatcher = Objects.requireNonNull(zIndexDispatcher, "zIndexDispatcher");
+    return new StoreSettings(v);
   }
 
   @Override
@@ -333,6 +430,9 @@ public final class StoreSettings {
         + ", maxGroupWrites=" + maxGroupWrites
         + ", writerDispatcher=" + writerDispatcher
         + ", askTimeout=" + askTimeout
+        + ", zIndexEnabled=" + zIndexEnabled
+        + ", zIndexSegmentEntries=" + zIndexSegmentEntries
+        + ", zIndexDispatcher=" + zIndexDispatcher
         + "]";
   }
 

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -148,7 +149,11 @@ public final class ZVerseStore {
     long opening = open.reserve(name);
     ZVerseStore store;
     try {
-      Root root = new Root(Snapshot.empty(settings.limits()));
+      Executor indexing =
+          settings.zIndexDispatcher().isEmpty()
+              ? system.executionContext()
+              : system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
+      Root root = new Root(Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
       WriteGate gate = new WriteGate(settings.maxPendingWrites());
       Pins pins = new Pins();
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();
@@ -455,6 +460,22 @@ public final class ZVerseStore {
   /** {@link #history(byte[], long, long)} of a UTF-8 key. */
   public List<Change> history(String key, long fromVersion, long toVersion) {
     return snapshot().history(key, fromVersion, toVersion);
+  }
+
+  /**
+   * Every change to a key in {@code range} with a version in [{@code fromVersion}, {@code
+   * toVersion}], deletes included, ordered by version then key, read through the latest snapshot:
+   * "what changed under {@code orders/} between versions 1,000 and 2,000". Answered from the
+   * engine's Z-index when that is the cheapest way ({@code z-index.enabled}).
+   *
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative or
+   *     above the latest version
+   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} was pruned
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
+    return snapshot().changes(range, fromVersion, toVersion);
   }
 
   /**

@@ -32,6 +32,9 @@ class StoreSettingsTest {
     assertEquals(1000, s.maxGroupWrites());
     assertEquals("zverse.writer-dispatcher", s.writerDispatcher());
     assertEquals(Duration.ofSeconds(5), s.askTimeout());
+    assertTrue(s.zIndexEnabled());
+    assertEquals(65_536, s.zIndexSegmentEntries());
+    assertEquals("", s.zIndexDispatcher());
   }
 
   @Test
@@ -61,6 +64,7 @@ class StoreSettingsTest {
     assertMessage("writer.max-pending-writes must be in [1, 16777216], was 0", "writer.max-pending-writes = 0");
     assertMessage("writer.max-group-writes must be in [1, 65536], was 65537", "writer.max-group-writes = 65537");
     assertMessage("ask-timeout must be in [PT0.001S, PT1H], was PT2H", "ask-timeout = 2h");
+    assertMessage("z-index.segment-entries must be in [1, 16777216], was 0", "z-index.segment-entries = 0");
   }
 
   private static void assertMessage(String message, String setting) {
@@ -92,6 +96,12 @@ class StoreSettingsTest {
     assertThrows(NullPointerException.class, () -> s.withWriterDispatcher(null));
     assertThrows(NullPointerException.class, () -> s.withEpochTick(null));
     assertTrue(s.withWriterDispatcher("").writerDispatcher().isEmpty());
+    assertEquals(
+        "zIndexSegmentEntries must be in [1, 16777216], was 0",
+        assertThrows(IllegalArgumentException.class, () -> s.withZIndexSegmentEntries(0)).getMessage());
+    assertEquals(8, s.withZIndexSegmentEntries(8).zIndexSegmentEntries());
+    assertTrue(!s.withZIndexEnabled(false).zIndexEnabled());
+    assertEquals("x", s.withZIndexDispatcher("x").zIndexDispatcher());
   }
 
   @Test

@@ -216,6 +216,28 @@ class ZVerseStoreTest {
   }
 
   @Test
+  void changesInAKeyRangeBetweenTwoVersionsAreTheSameWithAndWithoutTheZIndex() {
+    ZVerseStore indexed = kit.open(kit.settings().withZIndexSegmentEntries(4));
+    ZVerseStore plain = kit.open(kit.settings().withZIndexEnabled(false));
+    for (ZVerseStore store : List.of(indexed, plain)) {
+      for (int i = 0; i < 40; i++) {
+        await(store.put((i % 2 == 0 ? "orders/" : "users/") + (i % 5), "v" + i));
+      }
+      await(store.delete("orders/0"));
+    }
+
+    List<Change> changes = indexed.changes(KeyRange.prefix("orders/"), 11, 41);
+    assertEquals(plain.changes(KeyRange.prefix("orders/"), 11, 41), changes);
+    assertEquals(16, changes.size(), changes.toString());
+    assertTrue(changes.stream().allMatch(c -> c.keyUtf8().startsWith("orders/")));
+    assertEquals(41, changes.get(changes.size() - 1).version());
+    assertTrue(changes.get(changes.size() - 1).isDelete());
+    try (ReadTransaction tx = indexed.readTransaction()) {
+      assertEquals(changes, tx.changes(KeyRange.prefix("orders/"), 11, 41));
+    }
+  }
+
+  @Test
   void versionAtFindsTheNewestVersionCommittedAtOrBeforeAnInstant() {
     ZVerseStore store = open();
     Instant beforeAll = Instant.now().minusSeconds(1);
