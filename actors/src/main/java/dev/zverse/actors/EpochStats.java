@@ -1,7 +1,6 @@
 package dev.zverse.actors;
 
 import java.time.Duration;
-import java.util.Objects;
 
 /**
  * What the EpochActor of a store knows at one moment: the latest published snapshot, its
@@ -18,12 +17,4 @@ import java.util.Objects;
  *     commit many writes share one publish, so this is at most the number of commits (plus prunes)
  */
 public record EpochStats(
-    long version, long watermark, int pins, Duration oldestPinAge, long retainedVersions, long publishes) {
-
-  /**
-   * @throws NullPointerException if {@code oldestPinAge} is null
-   */
-  public EpochStats {
-    Objects.requireNonNull(oldestPinAge, "oldestPinAge");
-  }
-}
+    long version, long watermark, int pins, Duration oldestPinAge, long retainedVersions, long publishes) {}

@@ -10,7 +10,9 @@ package dev.zverse.actors;
 public final class StoreOverloadedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
+  /** The store that refused the write. */
   private final String storeName;
+  /** The bound that was reached. */
   private final int maxPendingWrites;
 
   StoreOverloadedException(String storeName, int maxPendingWrites) {

@@ -267,6 +267,8 @@ public final class StoreSettings {
   // ---------------------------------------------------------------- copiers
 
   /**
+   * These settings with another key limit.
+   *
    * @param maxKeyBytes the largest key in bytes, in [1, {@value Limits#CEILING_KEY_BYTES}]
    * @return a copy with this key limit
    * @throws IllegalArgumentException if out of bounds
@@ -278,6 +280,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another value limit.
+   *
    * @param maxValueBytes the largest value in bytes, in [0, {@value Limits#CEILING_VALUE_BYTES}]
    * @return a copy with this value limit
    * @throws IllegalArgumentException if out of bounds
@@ -289,6 +293,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another count rule of retention.
+   *
    * @param retentionVersions how many of the newest versions stay readable, at least 1
    * @return a copy with this count rule
    * @throws IllegalArgumentException if below 1
@@ -300,6 +306,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another time rule of retention.
+   *
    * @param retentionDuration how long versions stay readable by time, in [0, 3650 days]; zero turns
    *     the time rule off
    * @return a copy with this time rule
@@ -313,6 +321,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another epoch tick.
+   *
    * @param epochTick the interval of the EpochActor's scan, in [1 ms, 1 h]
    * @return a copy with this tick
    * @throws NullPointerException if null
@@ -325,6 +335,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another long-pin warning threshold.
+   *
    * @param longPinWarning the age past which a pin is logged as a warning, in [1 ms, 3650 days]
    * @return a copy with this threshold
    * @throws NullPointerException if null
@@ -337,6 +349,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another bound on waiting writes.
+   *
    * @param maxPendingWrites the bound on writes sent and not yet answered, in [1, 16777216]
    * @return a copy with this bound
    * @throws IllegalArgumentException if out of bounds
@@ -348,6 +362,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another cap on a group commit.
+   *
    * @param maxGroupWrites the most writes published together, in [1, 65536]
    * @return a copy with this cap
    * @throws IllegalArgumentException if out of bounds
@@ -359,6 +375,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another dispatcher for the WriterActor.
+   *
    * @param writerDispatcher the configuration path of a dispatcher for the WriterActor, or {@code ""}
    *     for the actor system's default dispatcher
    * @return a copy with this dispatcher
@@ -371,6 +389,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another timeout for {@link ZVerseStore#epochStats()}.
+   *
    * @param askTimeout how long {@link ZVerseStore#epochStats()} waits, in [1 ms, 1 h]
    * @return a copy with this timeout
    * @throws NullPointerException if null
@@ -383,6 +403,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with the Z-index on or off.
+   *
    * @param zIndexEnabled whether the store keeps the Z-index; without it {@link ZVerseStore#changes}
    *     walks the tree or the commit log, and the writer does no index work
    * @return a copy with the index on or off
@@ -394,6 +416,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another Z-index segment size.
+   *
    * @param zIndexSegmentEntries changes a Z-index segment gathers before it is sealed, in [1,
    *     {@value ZIndexOptions#MAX_SEGMENT_ENTRIES}]
    * @return a copy with this segment size
@@ -407,6 +431,8 @@ public final class StoreSettings {
   }
 
   /**
+   * These settings with another dispatcher for Z-index work.
+   *
    * @param zIndexDispatcher the configuration path of a dispatcher for sealing and merging Z-index
    *     segments, or {@code ""} for the actor system's default dispatcher
    * @return a copy with this dispatcher

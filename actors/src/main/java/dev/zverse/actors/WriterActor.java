@@ -259,8 +259,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     getContext()
         .getLog()
         .error(
-            "[{}] applying a write failed; it is rejected and the other {} step(s) of its group are replayed from version [{}]",
+            "[{}] applying a {} failed; it is rejected and the other {} step(s) of its group are replayed from version [{}]",
             setup.storeName(),
+            failed.isWrite() ? "write" : "prune",
             group.size() - 1,
             published.version(),
             fault);
@@ -276,7 +277,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     } catch (VirtualMachineError fatal) {
       throw fatal;
     } catch (RuntimeException | Error again) {
-      again.addSuppressed(fault);
+      if (again != fault) {
+        again.addSuppressed(fault);
+      }
       open = null;
       failGroup(
           new IllegalStateException(

@@ -184,12 +184,17 @@ public final class ZVerseStore {
       throw e;
     }
     store.stopped.whenComplete((done, e) -> open.release(name));
-    store.shutdownTask =
-        CoordinatedShutdown.get(system)
-            .addCancellableTask(
-                CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-                "zverse-close-" + name,
-                store::close);
+    try {
+      store.shutdownTask =
+          CoordinatedShutdown.get(system)
+              .addCancellableTask(
+                  CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+                  "zverse-close-" + name,
+                  store::close);
+    } catch (RuntimeException e) {
+      store.close();
+      throw e;
+    }
     return store;
   }
 
