@@ -1,8 +1,10 @@
 package dev.zverse.benchmarks;
 
+import dev.zverse.engine.Limits;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.ZIndexOptions;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
@@ -133,18 +135,33 @@ final class Dataset {
 
   /**
    * A ZVerse store holding {@code rounds} versions of every key: one {@link Transient} per round,
-   * applying batches of {@value #LOAD_BATCH} puts.
+   * applying batches of {@value #LOAD_BATCH} puts. The store keeps its Z-index with the {@linkplain
+   * ZIndexOptions#defaults() defaults} (on, built in the background), like {@link Snapshot#empty()}.
    *
    * @param roundVersions receives, at index {@code r}, the version at which round {@code r} is
    *     complete; may be null
    */
   Snapshot loadZVerse(int rounds, long[] roundVersions) {
-    return loadZVerse(rounds, LOAD_BATCH, roundVersions);
+    return loadZVerse(rounds, LOAD_BATCH, ZIndexOptions.defaults(), roundVersions);
+  }
+
+  /** {@link #loadZVerse(int, long[])} keeping the Z-index as {@code index} says. */
+  Snapshot loadZVerse(int rounds, ZIndexOptions index, long[] roundVersions) {
+    return loadZVerse(rounds, LOAD_BATCH, index, roundVersions);
   }
 
   /** {@link #loadZVerse(int, long[])} with {@code batchSize} puts per batch. */
   Snapshot loadZVerse(int rounds, int batchSize, long[] roundVersions) {
-    Snapshot snapshot = Snapshot.empty();
+    return loadZVerse(rounds, batchSize, ZIndexOptions.defaults(), roundVersions);
+  }
+
+  /**
+   * {@link #loadZVerse(int, long[])} with {@code batchSize} puts per batch, keeping the Z-index as
+   * {@code index} says. The transient publishes once per round, so an index with a segment size
+   * below a round's changes starts one seal job per round, of the whole round.
+   */
+  Snapshot loadZVerse(int rounds, int batchSize, ZIndexOptions index, long[] roundVersions) {
+    Snapshot snapshot = Snapshot.empty(Limits.defaults(), index);
     for (int r = 0; r < rounds; r++) {
       Transient t = snapshot.asTransient();
       for (int from = 0; from < keys.length; from += batchSize) {

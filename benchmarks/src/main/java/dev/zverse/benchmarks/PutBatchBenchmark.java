@@ -2,6 +2,7 @@ package dev.zverse.benchmarks;
 
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.ZIndexOptions;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import org.h2.mvstore.MVMap;
@@ -36,15 +37,22 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ZVerse}: builds a {@link WriteBatch} of {@value #BATCH} puts and {@code snapshot =
  *       snapshot.apply(batch)} (one {@link dev.zverse.engine.Transient} per batch), pruning every
  *       {@value PutBenchmark#PRUNE_INTERVAL} versions to keep the last {@value
- *       PutBenchmark#RETAINED_VERSIONS}, that cost included, as in {@link PutBenchmark}.
+ *       PutBenchmark#RETAINED_VERSIONS}, that cost included, as in {@link PutBenchmark}. The store,
+ *       loaded and written, keeps its Z-index with {@link ZIndexOptions#defaults()}, as {@link
+ *       Snapshot#empty()} does: a seal every 65,536 changes, sealing and merging on the common
+ *       pool, so on the other core of a 2-core machine.
+ *   <li>{@code ZVerse_noindex}: the same with {@link ZIndexOptions#disabled()}, loaded and written:
+ *       the write path without any index work, the baseline of the index's cost.
  *   <li>{@code MVStore}: {@value #BATCH} {@code map.put} then {@link MVStore#commit()}, in memory,
  *       keeping the last {@value PutBenchmark#RETAINED_VERSIONS} versions, for context.
  * </ul>
  *
- * <p>Target: ZVerse at least 1,000,000 puts per second.
+ * <p>Targets: ZVerse at least 1,000,000 puts per second; {@code ZVerse} (index on) no more than 10%
+ * below {@code ZVerse_noindex} (issue 3).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PutBatchBenchmark -rf json -rff
- * benchmarks/results/put-batch.json}
+ * benchmarks/results/put-batch.json}; the index's cost alone: {@code ... PutBatchBenchmark -p
+ * impl=ZVerse,ZVerse_noindex}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -59,7 +67,7 @@ public class PutBatchBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "MVStore"})
+  @Param({"ZVerse", "ZVerse_noindex", "MVStore"})
   String impl;
 
   private byte[][] probes;
@@ -81,7 +89,9 @@ public class PutBatchBenchmark {
     }
     switch (impl) {
       case "ZVerse":
-        snapshot = PutBenchmark.prunedFromNowOn(data.loadZVerse(1, null));
+      case "ZVerse_noindex":
+        snapshot =
+            PutBenchmark.prunedFromNowOn(data.loadZVerse(1, PutBenchmark.indexOf(impl), null));
         putBatch = this::applyBatch;
         break;
       case "MVStore":

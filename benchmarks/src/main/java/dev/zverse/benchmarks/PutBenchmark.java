@@ -2,6 +2,7 @@ package dev.zverse.benchmarks;
 
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.ZIndexOptions;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
@@ -36,18 +37,24 @@ import org.openjdk.jmh.annotations.Warmup;
  *       version per put. History would grow without bound over a long run, so every {@value
  *       #PRUNE_INTERVAL} versions the benchmark prunes to keep the last {@value #RETAINED_VERSIONS}
  *       versions, as the store's retention would, and that cost is part of the figure (amortized
- *       over the puts in between).
+ *       over the puts in between). The store, loaded and written, keeps its Z-index with {@link
+ *       ZIndexOptions#defaults()}, as {@link Snapshot#empty()} does: a seal every 65,536 changes,
+ *       sealing and merging on the common pool, so on the other core of a 2-core machine.
+ *   <li>{@code ZVerse_noindex}: the same with {@link ZIndexOptions#disabled()}, loaded and written:
+ *       the write path without any index work, the baseline of the index's cost.
  *   <li>{@code MVStore}: {@code map.put(key, value)} on an in-memory {@link MVMap}, never committed:
  *       every put goes into the one open version, which is less work than a version per put.
  *   <li>{@code ConcurrentSkipListMap}, {@code ConcurrentHashMap} (key wrapped in {@link ByteKey}):
  *       {@code map.put}, for context; neither keeps history.
  * </ul>
  *
- * <p>ZVerse copies the key and value into its batch; the peers keep the caller's arrays. Target:
- * ZVerse at least 2x MVStore.
+ * <p>ZVerse copies the key and value into its batch; the peers keep the caller's arrays. Targets:
+ * ZVerse at least 2x MVStore; {@code ZVerse} (index on) no more than 10% below {@code
+ * ZVerse_noindex} (issue 3).
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar PutBenchmark -rf json -rff
- * benchmarks/results/put.json}
+ * benchmarks/results/put.json}; the index's cost alone: {@code ... PutBenchmark -p
+ * impl=ZVerse,ZVerse_noindex}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -65,7 +72,7 @@ public class PutBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  @Param({"ZVerse", "ZVerse_noindex", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
   String impl;
 
   private byte[][] probes;
@@ -86,7 +93,8 @@ public class PutBenchmark {
     }
     switch (impl) {
       case "ZVerse":
-        snapshot = prunedFromNowOn(data.loadZVerse(1, null));
+      case "ZVerse_noindex":
+        snapshot = prunedFromNowOn(data.loadZVerse(1, indexOf(impl), null));
         put = this::applyPut;
         break;
       case "ConcurrentSkipListMap":
@@ -104,6 +112,11 @@ public class PutBenchmark {
       default:
         throw new IllegalArgumentException("unknown impl " + impl);
     }
+  }
+
+  /** The Z-index options of a ZVerse {@code impl}: off for {@code ZVerse_noindex}, else defaults. */
+  static ZIndexOptions indexOf(String impl) {
+    return impl.endsWith("_noindex") ? ZIndexOptions.disabled() : ZIndexOptions.defaults();
   }
 
   /**
