@@ -160,9 +160,7 @@ final class ChangeQuery {
     for (long u = Math.max(from, 1); u <= to; u++) {
       byte[][] keys = s.commits.get(u).keys;
       for (int i = firstInRange(keys, range); i < keys.length && !range.aboveEnd(keys[i]); i++) {
-        Version node = TreeCursor.find(s.root, s.height, keys[i]).visibleAt(u);
-        assert node != null && node.version == u : "commit " + u + " without its change";
-        out.add(new Change(keys[i], u, node.value));
+        out.add(new Change(keys[i], u, TreeCursor.changeAt(s.root, s.height, keys[i], u).value));
       }
     }
   }

@@ -350,8 +350,7 @@ public final class DurableLog implements AutoCloseable {
       put8(c.timeMillis);
       put4(c.keys.length);
       for (byte[] key : c.keys) {
-        Version node = TreeCursor.find(s.root, s.height, key).visibleAt(u);
-        assert node != null && node.version == u : "commit " + u + " without its change";
+        Version node = TreeCursor.changeAt(s.root, s.height, key, u);
         putBytes(key);
         if (node.value == null) {
           put4(-1);

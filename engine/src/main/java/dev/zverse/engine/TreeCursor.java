@@ -33,6 +33,23 @@ final class TreeCursor {
     return i >= 0 ? leaf.heads[i] : null;
   }
 
+  /**
+   * The node of {@code key}'s chain made by the commit of {@code version}: what a commit's key list
+   * points at, for the readers of the commit log (commit walks, Z-index seals, the durable log).
+   *
+   * @throws IllegalStateException if the chain has no change at that version, which would mean the
+   *     commit log and the tree disagree
+   */
+  static Version changeAt(Node root, int height, byte[] key, long version) {
+    Version head = find(root, height, key);
+    Version node = head == null ? null : head.visibleAt(version);
+    if (node == null || node.version != version) {
+      throw new IllegalStateException(
+          "commit " + version + " lists " + Bytes.describe(key) + " but its chain has no change there");
+    }
+    return node;
+  }
+
   /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
   static byte[] findValue(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);

@@ -314,12 +314,7 @@ final class ZIndex {
       int n = 0;
       for (long u = from; u <= to; u++) {
         for (byte[] key : commits.get(u).keys) {
-          Version head = TreeCursor.find(root, height, key);
-          Version node = head == null ? null : head.visibleAt(u);
-          if (node == null || node.version != u) {
-            throw new IllegalStateException(
-                "commit " + u + " lists " + Bytes.describe(key) + " but its chain has no change there");
-          }
+          Version node = TreeCursor.changeAt(root, height, key, u);
           if (n == versions.length) {
             int grown = (int) Math.min((long) n * 2, Integer.MAX_VALUE - 16);
             versions = Arrays.copyOf(versions, grown);
