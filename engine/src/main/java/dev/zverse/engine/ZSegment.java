@@ -9,9 +9,10 @@ import java.util.List;
  *
  * <h2>Quantization</h2>
  *
- * A segment maps its keys' 8-byte prefixes and its versions into 32 bits each, relative to its own
- * smallest prefix and version, shifted right just enough to fit: {@code qx = (prefix - minPrefix)
- * >>> shiftX}. The code of a change is then one {@code long}, {@link MortonKey#interleave32}. A
+ * A segment maps its keys' 8-byte prefixes and its versions into at most 32 bits each, relative to
+ * its own smallest prefix and version, shifted right so that both coordinates have about the same
+ * number of bits (see {@link #build}): {@code qx = (prefix - minPrefix) >>> shiftX}. The code of a
+ * change is then one {@code long}, {@link MortonKey#interleave32}. A
  * query box maps to the quantized box that covers it, so the codes narrow the search and the exact
  * version and full key of each candidate decide. Keys that share their first 8 bytes, or that
  * quantize together, are told apart by that final check.
@@ -77,7 +78,15 @@ final class ZSegment {
 
   /**
    * A segment of the first {@code n} changes of the arrays, which it may keep or reorder; {@code
-   * null} if {@code n} is 0.
+   * null} if {@code n} is 0. The changes of any one version must come in key order (the query
+   * relies on it, see {@link #emitInOrder}).
+   *
+   * <p>Both coordinates get the same number of bits, so that the curve splits keys and versions
+   * alike and a box that is a small fraction of both is a few runs of the curve. Versions keep
+   * every bit they need (up to 32); key prefixes are cut to as many bits as the versions use, or
+   * more when the versions alone cannot spread the segment's changes over about 4n cells (a
+   * segment of few versions with many keys each). A segment of 1,000,000 changes over 1,000
+   * versions has a 12-by-10-bit grid, about four cells per change.
    */
   static ZSegment build(int level, int n, long[] versions, byte[][] keys, byte[][] values) {
     if (n == 0) {
@@ -100,8 +109,10 @@ final class ZSegment {
       minV = Math.min(minV, versions[i]);
       maxV = Math.max(maxV, versions[i]);
     }
-    int shiftX = shiftFor(maxP - minP);
-    int shiftY = shiftFor(maxV - minV);
+    int bitsY = Math.min(32, bitsOf(maxV - minV));
+    int bitsX = Math.min(bitsOf(maxP - minP), Math.max(bitsY, bitsOf(n) + 2 - bitsY));
+    int shiftX = bitsOf(maxP - minP) - Math.min(32, bitsX);
+    int shiftY = bitsOf(maxV - minV) - bitsY;
     long[] unsorted = new long[n];
     for (int i = 0; i < n; i++) {
       unsorted[i] =
@@ -163,7 +174,7 @@ final class ZSegment {
   }
 
   /**
-   * Adds to {@code out}, in code order, every held change with key in {@code range} and version in
+   * Adds to {@code out}, in version order then key order, every held change with key in {@code range} and version in
    * [{@code from}, {@code to}].
    */
   void query(KeyRange range, long from, long to, List<Change> out) {
@@ -187,12 +198,14 @@ final class ZSegment {
     final long yMax = zMax & Y_BITS;
     final long[] codes = this.codes;
     final int n = codes.length;
+    long[] hits = new long[16];
+    int h = 0;
     int i = lowerBound(codes, 0, n, zMin);
     int misses = 0;
     while (i < n) {
       long c = codes[i];
       if (Long.compareUnsigned(c, zMax) > 0) {
-        return;
+        break;
       }
       // Masked to one dimension's bits, codes compare as that coordinate does.
       long cx = c & X_BITS;
@@ -205,7 +218,10 @@ final class ZSegment {
         long v = versions[i];
         byte[] key = keys[i];
         if (v >= from && v <= to && !range.belowStart(key) && !range.aboveEnd(key)) {
-          out.add(new Change(key, v, values[i]));
+          if (h == hits.length) {
+            hits = Arrays.copyOf(hits, h * 2);
+          }
+          hits[h++] = i;
         }
         i++;
       } else if (++misses < STEPS_BEFORE_JUMP) {
@@ -214,10 +230,47 @@ final class ZSegment {
         misses = 0;
         long next = MortonKey.bigMin32(c, zMin, zMax);
         if (next == 0) {
-          return;
+          break;
         }
         i = gallop(codes, i + 1, n, next);
       }
+    }
+    emitInOrder(hits, h, out);
+  }
+
+  /**
+   * Adds the changes at the positions {@code hits[0, h)} to {@code out} in version order, then key
+   * order.
+   *
+   * <p>Within one version, position order is already key order: the codes of one version grow
+   * with the quantized prefix, which grows with the key, and changes with equal codes keep their
+   * input order (the radix sort is stable), which is key order in a sealed segment (its input is
+   * read commit by commit, each commit's keys sorted) and, by the same argument, in a merged one.
+   * So sorting by (version, position) is enough: one primitive sort of packed longs, no key
+   * compared.
+   */
+  private void emitInOrder(long[] hits, int h, List<Change> out) {
+    if (maxVersion - minVersion < (1L << 32)) {
+      for (int k = 0; k < h; k++) {
+        int pos = (int) hits[k];
+        hits[k] = ((versions[pos] - minVersion) << 31) | pos;
+      }
+      Arrays.sort(hits, 0, h);
+      for (int k = 0; k < h; k++) {
+        int pos = (int) (hits[k] & Integer.MAX_VALUE);
+        out.add(new Change(keys[pos], versions[pos], values[pos]));
+      }
+      return;
+    }
+    // A segment spanning 2^32 versions or more (billions of empty commits): compare the versions.
+    // The hits come in position order and the object sort is stable, so positions break ties.
+    Integer[] boxed = new Integer[h];
+    for (int k = 0; k < h; k++) {
+      boxed[k] = (int) hits[k];
+    }
+    Arrays.sort(boxed, (a, b) -> Long.compare(versions[a], versions[b]));
+    for (int p : boxed) {
+      out.add(new Change(keys[p], versions[p], values[p]));
     }
   }
 
@@ -231,9 +284,9 @@ final class ZSegment {
     return size() * (overlap / span);
   }
 
-  /** Right shift that brings {@code span} (unsigned) into 32 bits. */
-  private static int shiftFor(long span) {
-    return Math.max(0, 32 - Long.numberOfLeadingZeros(span));
+  /** Bits needed to count to {@code span} (unsigned). */
+  private static int bitsOf(long span) {
+    return 64 - Long.numberOfLeadingZeros(span);
   }
 
   /**
