@@ -296,7 +296,9 @@ public final class ActorApplication {
       this.stash = stash;
       this.name = name;
       this.store = store;
-      this.written = writeReplies(context, Written::new);
+      // tag::actor-adapter[]
+      this.written = writeReplies(context, Written::new); // StatusReply<Long> -> Written
+      // end::actor-adapter[]
     }
 
     /**
@@ -328,19 +330,23 @@ public final class ActorApplication {
 
     private Behavior<Command> attempt(Reserve r, int attempt) {
       String key = stockKey(r.item());
+      // tag::actor-read[]
       Entry stock = store.snapshot().entry(key); // a direct read: no message, no lock
+      // end::actor-read[]
       int left = stock == null ? 0 : Integer.parseInt(stock.valueUtf8());
       if (left < r.quantity()) {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, attempt, "only " + left + " left"));
         return next();
       }
+      // tag::actor-write[]
       WriteBatch reservation =
           WriteBatch.builder()
               .requireModVersion(key, stock.modVersion()) // nobody changed the stock since this read
               .put(key, Integer.toString(left - r.quantity()))
               .put(String.format("reservations/%s/%04d", name, ++sequence), r.quantity() + " x " + r.item())
               .build();
-      store.write(reservation, written);
+      store.write(reservation, written); // one message to the writer, one StatusReply back
+      // end::actor-write[]
       pending = new Pending(r, attempt, left);
       return this;
     }
@@ -349,6 +355,7 @@ public final class ActorApplication {
       Pending p = pending;
       pending = null;
       Reserve r = p.request();
+      // tag::actor-reply[]
       if (w.reply().isSuccess()) {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), true, w.reply().getValue(), p.attempt(),
             "stock " + p.stockRead() + " -> " + (p.stockRead() - r.quantity()) + " at version " + w.reply().getValue()));
@@ -359,6 +366,7 @@ public final class ActorApplication {
         getContext().getLog().debug("[{}] stock of [{}] changed under it, retrying", name, r.item());
         return attempt(r, p.attempt() + 1);
       }
+      // end::actor-reply[]
       r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, p.attempt(), "write failed: " + failure));
       return next();
     }

@@ -53,17 +53,13 @@ final class ReadmeSnippets {
   static Versions writes(ZVerseStore store) {
     // tag::writes[]
     long v1 = store.put("orders/1001", "open").toCompletableFuture().join(); // its version
-    long v2 =
-        store
-            .write(
-                WriteBatch.builder() // one batch: all or nothing, one version
-                    .put("orders/1002", "open")
-                    .put("customers/ada/last-order", "1002")
-                    .delete("carts/ada")
-                    .deleteRange(KeyRange.prefix("holds/ada/"))
-                    .build())
-            .toCompletableFuture()
-            .join();
+    long v2 = store.write(WriteBatch.builder() // one batch: all or nothing, one version
+            .put("orders/1002", "open")
+            .put("customers/ada/last-order", "1002")
+            .delete("carts/ada")
+            .deleteRange(KeyRange.prefix("holds/ada/"))
+            .build())
+        .toCompletableFuture().join();
     long v3 = store.delete("orders/1002").toCompletableFuture().join(); // a delete takes one too
     // end::writes[]
     return new Versions(v1, v2, v3);
@@ -112,20 +108,17 @@ final class ReadmeSnippets {
   static CompletionStage<Long> transaction(ZVerseStore store) {
     // tag::transaction[]
     Entry order = store.entry("orders/1001");
-    CompletionStage<Long> paid =
-        store.write(
-            WriteBatch.builder()
-                .requireModVersion("orders/1001", order.modVersion()) // unchanged since read
-                .requireAbsent("payments/1001") // and not paid yet
-                .put("orders/1001", "paid")
-                .put("payments/1001", "42.00 EUR")
-                .build());
-    paid.whenComplete(
-        (version, failure) -> {
-          if (failure instanceof ConditionFailedException refused) { // nothing was written
-            refused.failures().forEach(f -> System.out.println("refused: " + f));
-          }
-        });
+    CompletionStage<Long> paid = store.write(WriteBatch.builder()
+        .requireModVersion("orders/1001", order.modVersion()) // unchanged since read
+        .requireAbsent("payments/1001") // and not paid yet
+        .put("orders/1001", "paid")
+        .put("payments/1001", "42.00 EUR")
+        .build());
+    paid.whenComplete((version, failure) -> {
+      if (failure instanceof ConditionFailedException refused) { // nothing was written
+        refused.failures().forEach(f -> System.out.println("refused: " + f));
+      }
+    });
     // end::transaction[]
     return paid;
   }
@@ -157,11 +150,10 @@ final class ReadmeSnippets {
 
   static ZVerseStore configuredInCode(ActorSystem<?> system) {
     // tag::settings[]
-    StoreSettings settings =
-        StoreSettings.create(system, "audit") // zverse.stores.audit over zverse.store
-            .withRetentionVersions(100_000)
-            .withRetentionDuration(Duration.ofHours(1))
-            .withMaxPendingWrites(50_000);
+    StoreSettings settings = StoreSettings.create(system, "audit") // zverse.stores.audit, then zverse.store
+        .withRetentionVersions(100_000)
+        .withRetentionDuration(Duration.ofHours(1))
+        .withMaxPendingWrites(50_000);
     ZVerseStore audit = ZVerseStore.open(system, "audit", settings);
     // end::settings[]
     return audit;
