@@ -1,0 +1,216 @@
+package dev.zverse.examples;
+
+import dev.zverse.actors.EpochStats;
+import dev.zverse.actors.ReadTransaction;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.Change;
+import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Direction;
+import dev.zverse.engine.DurabilityOptions;
+import dev.zverse.engine.DurableLog;
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Limits;
+import dev.zverse.engine.QueryPath;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
+import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.ZIndexOptions;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+
+/**
+ * The Java snippets of the top-level README.md, compiled by the build. Each snippet sits between
+ * {@code // tag::name[]} and {@code // end::name[]}; {@code ReadmeTest} checks that every Java block
+ * of the README appears here verbatim (up to indentation), and {@code ReadmeSnippetsTest} runs them.
+ * Change a snippet here first, then paste it into the README.
+ */
+final class ReadmeSnippets {
+  private ReadmeSnippets() {}
+
+  /** Versions that the snippets pass on to each other. */
+  record Versions(long v1, long v2, long v3) {}
+
+  /** What {@link #open()} opened. */
+  record Opened(ActorSystem<Void> system, ZVerseStore store) {}
+
+  static Opened open() {
+    // tag::open[]
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "my-app");
+    ZVerseStore store = ZVerseStore.open(system, "orders"); // configured by zverse.stores.orders
+    // end::open[]
+    return new Opened(system, store);
+  }
+
+  static Versions writes(ZVerseStore store) {
+    // tag::writes[]
+    long v1 = store.put("orders/1001", "open").toCompletableFuture().join(); // its version
+    long v2 = store.write(WriteBatch.builder() // one batch: all or nothing, one version
+            .put("orders/1002", "open")
+            .put("customers/ada/last-order", "1002")
+            .delete("carts/ada")
+            .deleteRange(KeyRange.prefix("holds/ada/"))
+            .build())
+        .toCompletableFuture().join();
+    long v3 = store.delete("orders/1002").toCompletableFuture().join(); // a delete takes one too
+    // end::writes[]
+    return new Versions(v1, v2, v3);
+  }
+
+  static String[] readsAtVersion(ZVerseStore store, Versions versions) {
+    long v1 = versions.v1();
+    // tag::read-at-version[]
+    String now = store.get("orders/1001"); // the latest snapshot: one atomic load, no message
+    String then = store.get("orders/1001", v1); // as it was at version v1
+    Entry entry = store.entry("orders/1001"); // value, createVersion(), modVersion()
+    long minuteAgo = store.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
+    Snapshot snapshot = store.snapshot(); // the whole store at one version; never changes
+    // end::read-at-version[]
+    return new String[] {now, then, entry.valueUtf8(), Long.toString(minuteAgo), Long.toString(snapshot.version())};
+  }
+
+  static List<Entry> scans(ZVerseStore store, Versions versions) {
+    long v2 = versions.v2();
+    // tag::scan[]
+    for (Entry e : store.scan(KeyRange.prefix("orders/"))) { // key order, latest version
+      System.out.println(e.keyUtf8() + " = " + e.valueUtf8());
+    }
+    List<Entry> lastTwo = store.scan(KeyRange.prefix("orders/"), v2, Direction.REVERSE, 2);
+    try (ReadTransaction tx = store.readTransaction()) { // large ranges: a lazy iterator
+      Iterator<Entry> all = tx.iterator(KeyRange.all(), Direction.FORWARD);
+      while (all.hasNext()) {
+        System.out.println(all.next());
+      }
+    }
+    // end::scan[]
+    return lastTwo;
+  }
+
+  static List<Change> history(ZVerseStore store) {
+    // tag::history[]
+    long oldest = store.snapshot().watermark(); // the oldest version still readable
+    List<Change> changes = store.history("orders/1002", oldest, store.version());
+    for (Change c : changes) { // oldest first, deletes included
+      System.out.println("v" + c.version() + (c.isDelete() ? " deleted" : " = " + c.valueUtf8()));
+    }
+    // end::history[]
+    return changes;
+  }
+
+  static CompletionStage<Long> transaction(ZVerseStore store) {
+    // tag::transaction[]
+    Entry order = store.entry("orders/1001");
+    CompletionStage<Long> paid = store.write(WriteBatch.builder()
+        .requireModVersion("orders/1001", order.modVersion()) // unchanged since read
+        .requireAbsent("payments/1001") // and not paid yet
+        .put("orders/1001", "paid")
+        .put("payments/1001", "42.00 EUR")
+        .build());
+    paid.whenComplete((version, failure) -> {
+      if (failure instanceof ConditionFailedException refused) { // nothing was written
+        refused.failures().forEach(f -> System.out.println("refused: " + f));
+      }
+    });
+    // end::transaction[]
+    return paid;
+  }
+
+  static long[] readTransaction(ZVerseStore store) {
+    // tag::read-transaction[]
+    try (ReadTransaction tx = store.readTransaction()) { // one version for all, pinned till closed
+      String status = tx.get("orders/1001");
+      long payments = tx.count(KeyRange.prefix("payments/"));
+      List<Entry> orders = tx.scan(KeyRange.prefix("orders/"));
+      System.out.println(status + ", " + payments + " payments, " + orders.size() + " orders at v" + tx.version());
+    }
+    // end::read-transaction[]
+    try (ReadTransaction tx = store.readTransaction()) {
+      return new long[] {tx.version(), tx.count(KeyRange.prefix("payments/"))};
+    }
+  }
+
+  static List<Change> changes(ZVerseStore store, Versions versions) {
+    long v1 = versions.v1();
+    // tag::changes[]
+    KeyRange orders = KeyRange.prefix("orders/");
+    List<Change> changed = store.changes(orders, v1, store.version()); // by version, then key
+    QueryPath path = store.snapshot().plan(orders, v1, store.version()); // how it was answered
+    // end::changes[]
+    System.out.println(path + " " + changed);
+    return changed;
+  }
+
+  static ZVerseStore configuredInCode(ActorSystem<?> system) {
+    // tag::settings[]
+    StoreSettings settings = StoreSettings.create(system, "audit") // zverse.stores.audit, then zverse.store
+        .withRetentionVersions(100_000)
+        .withRetentionDuration(Duration.ofHours(1))
+        .withMaxPendingWrites(50_000);
+    ZVerseStore audit = ZVerseStore.open(system, "audit", settings);
+    // end::settings[]
+    return audit;
+  }
+
+  static EpochStats monitoring(ZVerseStore store) {
+    // tag::epoch-stats[]
+    EpochStats stats = store.epochStats().toCompletableFuture().join();
+    System.out.println("version " + stats.version() + ", readable from " + stats.watermark()
+        + ", " + stats.pins() + " open read transactions, the oldest open for " + stats.oldestPinAge());
+    // end::epoch-stats[]
+    return stats;
+  }
+
+  static long compacted(ZVerseStore store) {
+    long watermark = -1;
+    // tag::compacted[]
+    try {
+      store.get("orders/1001", 1);
+    } catch (VersionCompactedException e) { // version 1 is below the retention watermark
+      watermark = e.watermark(); // the oldest version still readable
+    }
+    // end::compacted[]
+    return watermark;
+  }
+
+  static void close(ActorSystem<Void> system, ZVerseStore store) {
+    // tag::close[]
+    store.close(); // coordinated shutdown also closes it
+    system.terminate();
+    // end::close[]
+  }
+
+  static String engineAlone() {
+    // tag::engine[]
+    Snapshot s0 = Snapshot.empty(); // version 0; the engine alone, no actors
+    Snapshot s1 = s0.apply(WriteBatch.ofPut("key1", "value1")); // version 1
+    Snapshot s2 = s1.apply(WriteBatch.ofPut("key1", "value2")); // version 2; s1 is unchanged
+    String old = s2.get("key1", 1); // "value1"
+    Snapshot pruned = s2.prune(2); // drops what only reads below version 2 need
+    // end::engine[]
+    return old + " " + s1.get("key1") + " " + pruned.watermark();
+  }
+
+  static long durableEngine(Path directory) throws IOException {
+    // tag::durable-log[]
+    try (DurableLog log =
+        DurableLog.open(DurabilityOptions.in(directory), Limits.defaults(), ZIndexOptions.defaults())) {
+      Snapshot recovered = log.recovered(); // the last durable state
+      Snapshot next = recovered.apply(WriteBatch.ofPut("k", "v"));
+      log.append(recovered, next); // one checksummed record, on the disk before it returns
+      log.checkpoint(next); // bounds recovery time; old log segments go
+    }
+    // end::durable-log[]
+    try (DurableLog log =
+        DurableLog.open(DurabilityOptions.in(directory), Limits.defaults(), ZIndexOptions.defaults())) {
+      return log.recovered().version();
+    }
+  }
+}
