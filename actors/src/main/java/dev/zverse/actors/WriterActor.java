@@ -7,7 +7,9 @@ import dev.zverse.engine.WriteBatch;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -435,12 +437,12 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return stopIfDrained(); // failed already, with an earlier group
     }
     if (logged.failure() != null) {
-      Throwable cause =
-          logged.failure() instanceof java.util.concurrent.CompletionException && logged.failure().getCause() != null
-              ? logged.failure().getCause()
-              : logged.failure();
-      if (cause instanceof java.io.UncheckedIOException && cause.getCause() != null) {
+      Throwable cause = logged.failure();
+      if (cause instanceof CompletionException && cause.getCause() != null) {
         cause = cause.getCause();
+      }
+      if (cause instanceof UncheckedIOException && cause.getCause() != null) {
+        cause = cause.getCause(); // the IOException of the append
       }
       StoreFailedException failure = journal.fail(cause);
       getContext()

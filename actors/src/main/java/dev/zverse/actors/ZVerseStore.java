@@ -246,7 +246,14 @@ public final class ZVerseStore {
    * Writes admitted before are still committed and answered. Calling it again returns the same
    * stage and does nothing else.
    *
-   * @return completes when every admitted write is answered and the store's actors have stopped
+   * <p>A durable store then writes a final checkpoint of its last published snapshot (so the next
+   * open replays no log), forces and closes its log and releases its data directory, on its own
+   * thread. When coordinated shutdown closes the store, its {@code before-actor-system-terminate}
+   * phase timeout must cover that checkpoint; if the process ends before it is done, nothing is
+   * lost: the next open replays the log instead.
+   *
+   * @return completes when every admitted write is answered, the store's actors have stopped and, if
+   *     durable, the data directory is released; exceptionally if the log's last force failed
    */
   public CompletionStage<Done> close() {
     if (gate.close()) {
