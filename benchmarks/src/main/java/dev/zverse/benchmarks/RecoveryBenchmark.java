@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * the recovered store holds every one of the 10 versions of each key. {@code source}:
  *
  * <ul>
- *   <li>{@code LOG_ONLY}: no checkpoint; recovery replays the whole log (about 1.3 GB).
+ *   <li>{@code LOG_ONLY}: no checkpoint; recovery replays the whole log (about 1.2 GB).
  *   <li>{@code CHECKPOINT_AND_LOG}: a checkpoint taken after round 9 (9,000,000 changes), then the
  *       log after it (round 10: 1,000,000 changes) replayed on top.
  * </ul>
