@@ -2,17 +2,23 @@ package dev.zverse.actors;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigUtil;
+import dev.zverse.engine.DurabilityOptions;
 import dev.zverse.engine.Limits;
+import dev.zverse.engine.SyncPolicy;
 import dev.zverse.engine.ZIndexOptions;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executor;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * The settings of one store: key and value limits, retention, the epoch tick, the long-pin warning
- * threshold, the writer's bounds and the engine's Z-index. Defaults live in the module's {@code reference.conf} under
+ * threshold, the writer's bounds, the engine's Z-index and durability (memory-only unless {@code
+ * durability.data-directory} is set). Defaults live in the module's {@code reference.conf} under
  * {@code zverse.store}; a store named {@code N} reads {@code zverse.stores.N} first and falls back
  * to the defaults key by key.
  *
@@ -46,6 +52,7 @@ public final class StoreSettings {
   private final boolean zIndexEnabled;
   private final int zIndexSegmentEntries;
   private final String zIndexDispatcher;
+  private final Durability durability;
 
   /** The values of one settings object while it is made; each copier changes one of them. */
   private static final class Values {
@@ -62,6 +69,7 @@ public final class StoreSettings {
     boolean zIndexEnabled;
     int zIndexSegmentEntries;
     String zIndexDispatcher;
+    Durability durability;
   }
 
   private StoreSettings(Values v) {
@@ -78,6 +86,7 @@ public final class StoreSettings {
     this.zIndexEnabled = v.zIndexEnabled;
     this.zIndexSegmentEntries = v.zIndexSegmentEntries;
     this.zIndexDispatcher = v.zIndexDispatcher;
+    this.durability = v.durability;
   }
 
   private Values values() {
@@ -95,6 +104,7 @@ public final class StoreSettings {
     v.zIndexEnabled = zIndexEnabled;
     v.zIndexSegmentEntries = zIndexSegmentEntries;
     v.zIndexDispatcher = zIndexDispatcher;
+    v.durability = durability;
     return v;
   }
 
@@ -121,7 +131,10 @@ public final class StoreSettings {
    * {@code retention.duration}, {@code epoch.tick}, {@code epoch.long-pin-warning}, {@code
    * writer.max-pending-writes}, {@code writer.max-group-writes}, {@code writer.dispatcher}, {@code
    * ask-timeout}, {@code z-index.enabled}, {@code z-index.segment-entries}, {@code
-   * z-index.dispatcher}.
+   * z-index.dispatcher}, {@code durability.data-directory}, {@code durability.sync} ({@code
+   * every-commit}, {@code interval} or {@code never}), {@code durability.sync-interval}, {@code
+   * durability.segment-bytes}, {@code durability.checkpoint-interval}, {@code
+   * durability.checkpoint-every-versions}, {@code durability.recover-past-corruption}.
    *
    * @param config the section, e.g. {@code system.settings().config().getConfig("zverse.store")}
    * @throws NullPointerException if {@code config} is null
@@ -151,6 +164,7 @@ public final class StoreSettings {
         (int) inRange(
             config.getLong("z-index.segment-entries"), 1, ZIndexOptions.MAX_SEGMENT_ENTRIES, "z-index.segment-entries");
     v.zIndexDispatcher = config.getString("z-index.dispatcher");
+    v.durability = Durability.create(config);
     return new StoreSettings(v);
   }
 
@@ -459,7 +473,307 @@ public final class StoreSettings {
         + ", zIndexEnabled=" + zIndexEnabled
         + ", zIndexSegmentEntries=" + zIndexSegmentEntries
         + ", zIndexDispatcher=" + zIndexDispatcher
+        + ", durability=" + durability
         + "]";
+  }
+
+  // ---------------------------------------------------------------- durability
+
+  /**
+   * The durability settings ({@code durability.*}), one value so that the copiers of the other
+   * settings carry them along unchanged. An empty directory means memory-only.
+   */
+  private record Durability(
+      String dataDirectory,
+      SyncPolicy sync,
+      Duration syncInterval,
+      long segmentBytes,
+      Duration checkpointInterval,
+      long checkpointEveryVersions,
+      boolean recoverPastCorruption) {
+
+    static Durability create(Config config) {
+      return new Durability(
+          config.getString("durability.data-directory"),
+          syncPolicy(config.getString("durability.sync")),
+          durationInRange(
+              config.getDuration("durability.sync-interval"), MIN_DURATION, MAX_TICK, "durability.sync-interval"),
+          inRange(
+              config.getBytes("durability.segment-bytes"),
+              DurabilityOptions.MIN_SEGMENT_BYTES,
+              DurabilityOptions.MAX_SEGMENT_BYTES,
+              "durability.segment-bytes"),
+          durationInRange(
+              config.getDuration("durability.checkpoint-interval"), Duration.ZERO, "durability.checkpoint-interval"),
+          inRange(
+              config.getLong("durability.checkpoint-every-versions"),
+              0,
+              Long.MAX_VALUE,
+              "durability.checkpoint-every-versions"),
+          config.getBoolean("durability.recover-past-corruption"));
+    }
+
+    private static SyncPolicy syncPolicy(String value) {
+      switch (value.toLowerCase(Locale.ROOT)) {
+        case "every-commit":
+          return SyncPolicy.EVERY_COMMIT;
+        case "interval":
+          return SyncPolicy.INTERVAL;
+        case "never":
+          return SyncPolicy.NEVER;
+        default:
+          throw new IllegalArgumentException(
+              "durability.sync must be one of every-commit, interval, never; was \"" + value + "\"");
+      }
+    }
+
+    DurabilityOptions options() {
+      return DurabilityOptions.in(Path.of(dataDirectory))
+          .withSync(sync)
+          .withSyncInterval(syncInterval)
+          .withSegmentBytes(segmentBytes)
+          .withRecoverPastCorruption(recoverPastCorruption);
+    }
+
+    @Override
+    public String toString() {
+      return dataDirectory.isEmpty()
+          ? "memory-only"
+          : "[" + dataDirectory + ", sync=" + sync + ", syncInterval=" + syncInterval
+              + ", segmentBytes=" + segmentBytes + ", checkpointInterval=" + checkpointInterval
+              + ", checkpointEveryVersions=" + checkpointEveryVersions
+              + ", recoverPastCorruption=" + recoverPastCorruption + "]";
+    }
+  }
+
+  /**
+   * The data directory of a durable store ({@code durability.data-directory}); empty for a
+   * memory-only store, the default. A relative path is resolved against the working directory.
+   */
+  public Optional<Path> dataDirectory() {
+    return durability.dataDirectory.isEmpty() ? Optional.empty() : Optional.of(Path.of(durability.dataDirectory));
+  }
+
+  /** Whether the store keeps a write-ahead log and checkpoints in a data directory. */
+  public boolean isDurable() {
+    return !durability.dataDirectory.isEmpty();
+  }
+
+  /**
+   * When a durable store forces its log to the disk ({@code durability.sync}); see {@link
+   * SyncPolicy} for what each policy can lose.
+   */
+  public SyncPolicy sync() {
+    return durability.sync;
+  }
+
+  /** How often a durable store under {@link SyncPolicy#INTERVAL} forces its log. */
+  public Duration syncInterval() {
+    return durability.syncInterval;
+  }
+
+  /** The size, in bytes, a log segment grows to before the next one is started. */
+  public long segmentBytes() {
+    return durability.segmentBytes;
+  }
+
+  /** How often a durable store writes a checkpoint; {@link Duration#ZERO} when off. */
+  public Duration checkpointInterval() {
+    return durability.checkpointInterval;
+  }
+
+  /** After how many new versions a durable store writes a checkpoint; 0 when off. */
+  public long checkpointEveryVersions() {
+    return durability.checkpointEveryVersions;
+  }
+
+  /** Whether opening may cut the log at a damaged record that whole records follow. */
+  public boolean recoverPastCorruption() {
+    return durability.recoverPastCorruption;
+  }
+
+  /** The engine's options of the durable log, or null for a memory-only store. */
+  DurabilityOptions durabilityOptions() {
+    return isDurable() ? durability.options() : null;
+  }
+
+  /**
+   * These settings with a data directory: the store is durable. Opening it recovers what the
+   * directory holds, and every group commit is logged before its writers are answered.
+   *
+   * @param dataDirectory the directory, created if missing; held with a lock file while the store is
+   *     open, so at most one store, in any process, uses it at a time
+   * @return a durable copy
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if the path is empty
+   */
+  public StoreSettings withDataDirectory(Path dataDirectory) {
+    Objects.requireNonNull(dataDirectory, "dataDirectory");
+    String dir = dataDirectory.toString();
+    if (dir.isEmpty()) {
+      throw new IllegalArgumentException("dataDirectory must not be empty; use withMemoryOnly() for no directory");
+    }
+    return withDurability(
+        new Durability(
+            dir,
+            durability.sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings without a data directory: the store keeps everything in memory only and starts
+   * empty. The other durability settings are kept but unused.
+   *
+   * @return a memory-only copy
+   */
+  public StoreSettings withMemoryOnly() {
+    return withDurability(
+        new Durability(
+            "",
+            durability.sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with another sync policy. {@link SyncPolicy#EVERY_COMMIT} (the default) loses
+   * nothing acknowledged in any crash; {@link SyncPolicy#INTERVAL} can lose the writes of the last
+   * sync interval if the machine (not just the process) crashes; {@link SyncPolicy#NEVER} can lose
+   * any number of acknowledged writes in a machine crash or power loss (a process crash loses
+   * nothing).
+   *
+   * @param sync the policy
+   * @return a copy with this policy
+   * @throws NullPointerException if null
+   */
+  public StoreSettings withSync(SyncPolicy sync) {
+    Objects.requireNonNull(sync, "sync");
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with another interval of {@link SyncPolicy#INTERVAL}.
+   *
+   * @param syncInterval how often the log is forced, in [1 ms, 1 h]
+   * @return a copy with this interval
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withSyncInterval(Duration syncInterval) {
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            durability.sync,
+            durationInRange(syncInterval, MIN_DURATION, MAX_TICK, "syncInterval"),
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with another log segment size.
+   *
+   * @param segmentBytes the size a segment grows to, in [{@value DurabilityOptions#MIN_SEGMENT_BYTES},
+   *     {@value DurabilityOptions#MAX_SEGMENT_BYTES}]; a group commit's record is never split, so a
+   *     segment may pass it by one record
+   * @return a copy with this segment size
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withSegmentBytes(long segmentBytes) {
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            durability.sync,
+            durability.syncInterval,
+            inRange(segmentBytes, DurabilityOptions.MIN_SEGMENT_BYTES, DurabilityOptions.MAX_SEGMENT_BYTES, "segmentBytes"),
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with another checkpoint interval.
+   *
+   * @param checkpointInterval how often a checkpoint is written, in [0, 3650 days]; zero turns the
+   *     time rule off
+   * @return a copy with this interval
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withCheckpointInterval(Duration checkpointInterval) {
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            durability.sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durationInRange(checkpointInterval, Duration.ZERO, "checkpointInterval"),
+            durability.checkpointEveryVersions,
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with another checkpoint rule by versions.
+   *
+   * @param checkpointEveryVersions a checkpoint is written once this many versions were committed
+   *     since the last one, at least 0; zero turns the rule off
+   * @return a copy with this rule
+   * @throws IllegalArgumentException if negative
+   */
+  public StoreSettings withCheckpointEveryVersions(long checkpointEveryVersions) {
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            durability.sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            inRange(checkpointEveryVersions, 0, Long.MAX_VALUE, "checkpointEveryVersions"),
+            durability.recoverPastCorruption));
+  }
+
+  /**
+   * These settings with recovery allowed, or not, past a damaged log record. Off by default: a
+   * damaged record with whole records after it stops the open with {@link
+   * dev.zverse.engine.CorruptLogException} naming the file and offset. On, the open keeps every
+   * version before the damage and loses the damaged record and everything after it: the operator's
+   * explicit choice, after reading that exception.
+   *
+   * @param recoverPastCorruption whether recovery may cut the log at a damaged record
+   * @return a copy with this choice
+   */
+  public StoreSettings withRecoverPastCorruption(boolean recoverPastCorruption) {
+    return withDurability(
+        new Durability(
+            durability.dataDirectory,
+            durability.sync,
+            durability.syncInterval,
+            durability.segmentBytes,
+            durability.checkpointInterval,
+            durability.checkpointEveryVersions,
+            recoverPastCorruption));
+  }
+
+  private StoreSettings withDurability(Durability durability) {
+    Values v = values();
+    v.durability = durability;
+    return new StoreSettings(v);
   }
 
   // ---------------------------------------------------------------- validation

@@ -4,9 +4,12 @@ import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -49,11 +52,25 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * published snapshot. Nothing partial is ever published: the root only ever holds snapshots made by
  * {@code persistent()} of a transient that no exception touched.
  *
+ * <h2>Durability</h2>
+ *
+ * A durable store gives the writer a {@link Journal}. A group is then not published when it ends but
+ * <em>sealed</em>: made persistent and handed to the journal's log thread, which appends it as one
+ * record and forces it per the sync policy. Only when the append is done ({@link Logged}) is the
+ * group published and answered, so under {@code every-commit} no reader ever sees, and no writer is
+ * told, a version that a crash could lose. Meanwhile the writer opens the next group on top of the
+ * sealed snapshot and applies the writes that keep arriving; at most one group is in the log at a
+ * time unless a group fills up, so the next group grows by exactly the writes that came in during
+ * the force (group commit sized by the disk). If an append fails, that group and every group after
+ * it are failed with a {@link StoreFailedException}, nothing of them is published, and every later
+ * write is refused with it; reads go on from the last published snapshot.
+ *
  * <h2>Closing</h2>
  *
  * On {@link Close} (sent after the {@link WriteGate} was closed) the writer publishes its open
  * group, then goes on committing the writes still arriving, which were admitted before the close,
- * and stops once the gate has no write left unanswered. Prunes are ignored from then on.
+ * and stops once the gate has no write left unanswered (and, if durable, no group is left in the
+ * log thread). Prunes are ignored from then on.
  *
  * <p>Actor-confined: every field is touched only by the actor's messages.
  */
@@ -88,6 +105,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     INSTANCE
   }
 
+  /** The journal appended {@code group} (failure null) or could not. */
+  private record Logged(Sealed group, Throwable failure) implements Command {}
+
   /**
    * How a batch is applied to the open transient: {@code Transient.apply} in production, the seam
    * where tests inject slow or failing writes.
@@ -110,7 +130,35 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       ActorRef<EpochActor.Command> epoch,
       Applier applier,
       int maxGroupWrites,
-      CompletableFuture<Done> stopped) {}
+      CompletableFuture<Done> stopped,
+      Journal journal) {}
+
+  /** A group made persistent and handed to the journal, published once logged. */
+  private static final class Sealed {
+    final Snapshot snapshot;
+    final Step[] steps;
+    final int writes;
+
+    Sealed(Snapshot snapshot, Step[] steps, int writes) {
+      this.snapshot = snapshot;
+      this.steps = steps;
+      this.writes = writes;
+    }
+  }
+
+  /**
+   * What a durable writer keeps in its {@link Journal}, so that it outlives a restart: the sealed
+   * groups in the log thread, oldest first, and the newest sealed snapshot, which the next group
+   * builds on. Writer-confined.
+   */
+  static final class Pipeline {
+    private final ArrayDeque<Sealed> logging = new ArrayDeque<>();
+    private Snapshot head;
+
+    Pipeline(Snapshot recovered) {
+      this.head = recovered;
+    }
+  }
 
   /** One step of a group: a write (with its outcome once applied) or a prune. */
   private static final class Step {
@@ -167,21 +215,30 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(Close.INSTANCE, this::onClose)
         .onMessageEquals(CheckDrained.INSTANCE, this::stopIfDrained)
+        .onMessage(Logged.class, this::onLogged)
         .onSignal(PreRestart.class, signal -> onPreRestart())
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
   private Behavior<Command> onWrite(Write w) {
+    if (setup.journal() != null && setup.journal().failure() != null) {
+      setup.gate().answered(1);
+      w.replyTo().completeExceptionally(setup.journal().failure());
+      return stopIfDrained();
+    }
     add(new Step(w.batch(), w.replyTo(), System.currentTimeMillis(), -1));
     if (groupWrites >= setup.maxGroupWrites()) {
-      publish();
+      endGroup(true);
     }
     return stopIfDrained();
   }
 
   private Behavior<Command> onPrune(Prune p) {
-    if (!closing && p.watermark() > (open != null ? watermarkOfOpen() : published.watermark())) {
+    if (setup.journal() != null && setup.journal().failure() != null) {
+      return this;
+    }
+    if (!closing && p.watermark() > (open != null ? watermarkOfOpen() : base().watermark())) {
       add(new Step(null, null, 0, p.watermark()));
     }
     return this;
@@ -190,7 +247,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private Behavior<Command> onFlush() {
     flushInFlight = false;
     if (open != null) {
-      publish();
+      endGroup(false);
     }
     return stopIfDrained();
   }
@@ -198,19 +255,19 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private Behavior<Command> onClose() {
     closing = true;
     if (open != null) {
-      publish();
+      endGroup(false);
     }
     return stopIfDrained();
   }
 
   private Behavior<Command> stopIfDrained() {
-    return closing && open == null && setup.gate().drained() ? Behaviors.stopped() : this;
+    return closing && open == null && setup.gate().drained() && nothingLogging() ? Behaviors.stopped() : this;
   }
 
   /** Applies one step to the open group, opening it (and asking for its marker) if needed. */
   private void add(Step step) {
     if (open == null) {
-      open = published.asTransient();
+      open = base().asTransient();
     }
     group.add(step);
     if (step.isWrite()) {
@@ -263,9 +320,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
             setup.storeName(),
             failed.isWrite() ? "write" : "prune",
             group.size() - 1,
-            published.version(),
+            base().version(),
             fault);
-    open = published.asTransient();
+    open = base().asTransient();
     try {
       for (Step s : group) {
         if (s.failure == null) {
@@ -291,7 +348,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private long watermarkOfOpen() {
-    long w = published.watermark();
+    long w = base().watermark();
     for (Step s : group) {
       if (!s.isWrite() && s.failure == null) {
         w = Math.max(w, s.pruneTo);
@@ -336,6 +393,118 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
   }
 
+  // ---------------------------------------------------------------- durability
+
+  /** The snapshot the next group builds on: the last published one, or the newest sealed one. */
+  private Snapshot base() {
+    return setup.journal() == null ? published : setup.journal().pipeline.head;
+  }
+
+  private boolean nothingLogging() {
+    return setup.journal() == null || setup.journal().pipeline.logging.isEmpty();
+  }
+
+  /**
+   * Ends the open group: publishes it if memory-only; if durable, seals it for the log when no
+   * group is being logged or when it is {@code full}, else leaves it open to grow until the group in
+   * the log is done.
+   */
+  private void endGroup(boolean full) {
+    if (setup.journal() == null) {
+      publish();
+    } else if (full || nothingLogging()) {
+      seal();
+    }
+  }
+
+  /** Makes the open group persistent and hands it to the journal; it is published once logged. */
+  private void seal() {
+    Journal journal = setup.journal();
+    Snapshot s = open.persistent();
+    open = null;
+    Sealed sealed = new Sealed(s, group.toArray(new Step[0]), groupWrites);
+    group.clear();
+    groupWrites = 0;
+    Snapshot previous = journal.pipeline.head;
+    journal.pipeline.head = s;
+    journal.pipeline.logging.addLast(sealed);
+    getContext().pipeToSelf(journal.append(previous, s), (ok, failure) -> new Logged(sealed, failure));
+  }
+
+  private Behavior<Command> onLogged(Logged logged) {
+    Journal journal = setup.journal();
+    if (journal.pipeline.logging.peekFirst() != logged.group()) {
+      return stopIfDrained(); // failed already, with an earlier group
+    }
+    if (logged.failure() != null) {
+      Throwable cause = logged.failure();
+      if (cause instanceof CompletionException && cause.getCause() != null) {
+        cause = cause.getCause();
+      }
+      if (cause instanceof UncheckedIOException && cause.getCause() != null) {
+        cause = cause.getCause(); // the IOException of the append
+      }
+      StoreFailedException failure = journal.fail(cause);
+      getContext()
+          .getLog()
+          .error(
+              "[{}] appending versions [{}] to [{}] to the durable log failed; their writes and every later"
+                  + " write are refused, reads go on at version [{}]",
+              setup.storeName(),
+              published.version() + 1,
+              logged.group().snapshot.version(),
+              published.version(),
+              cause);
+      failLogging(failure);
+      open = null;
+      failGroup(failure);
+      return stopIfDrained();
+    }
+    journal.pipeline.logging.removeFirst();
+    publishLogged(logged.group());
+    if (open != null && nothingLogging()) {
+      seal();
+    }
+    return stopIfDrained();
+  }
+
+  /** Publishes a logged group and answers it, like {@link #publish()} for a sealed group. */
+  private void publishLogged(Sealed sealed) {
+    Snapshot s = sealed.snapshot;
+    setup.root().setSnapshotRelease(s);
+    published = s;
+    setup.epoch().tell(new EpochActor.Published(s, getContext().getSelf()));
+    // Release the gate before replying, so that a writer answered here sees its slot free.
+    setup.gate().answered(sealed.writes);
+    for (Step step : sealed.steps) {
+      if (step.isWrite()) {
+        if (step.failure == null) {
+          step.replyTo.complete(step.version);
+        } else {
+          step.replyTo.completeExceptionally(step.failure);
+        }
+      }
+    }
+    setup.journal().published(s);
+  }
+
+  /** Fails every write of every sealed group not yet logged; the next group builds on the published. */
+  private void failLogging(Throwable cause) {
+    Journal journal = setup.journal();
+    if (journal == null) {
+      return;
+    }
+    for (Sealed sealed; (sealed = journal.pipeline.logging.pollFirst()) != null; ) {
+      setup.gate().answered(sealed.writes);
+      for (Step step : sealed.steps) {
+        if (step.isWrite()) {
+          step.replyTo.completeExceptionally(step.failure != null ? step.failure : cause);
+        }
+      }
+    }
+    journal.pipeline.head = published;
+  }
+
   private Behavior<Command> onPreRestart() {
     // An exception escaped a handler: whatever is still in the group was never published.
     open = null;
@@ -351,6 +520,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     failGroup(
         new IllegalStateException(
             "store [" + setup.storeName() + "]: the write was not applied: the writer stopped"));
+    failLogging(
+        new IllegalStateException(
+            "store [" + setup.storeName() + "]: the write was not acknowledged: the writer stopped while"
+                + " it was being logged; after a reopen it may or may not be there"));
     setup.gate().close();
     setup.epoch().tell(EpochActor.Stop.INSTANCE);
     setup.stopped().complete(Done.getInstance());

@@ -9,6 +9,7 @@ import dev.zverse.engine.WriteBatch;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -64,6 +65,17 @@ import org.apache.pekko.pattern.StatusReply;
  * system is stopped some other way than through coordinated shutdown, writes still unanswered may
  * never complete.)
  *
+ * <p><b>Durability.</b> Memory-only by default: a store opens empty and forgets everything when
+ * closed. With {@code durability.data-directory} set (see {@link StoreSettings}) it is durable:
+ * opening recovers the directory (the newest valid checkpoint, then the log after it; {@link
+ * #recoveryReport()} says what was found) and the store continues at the next version, with the
+ * recovered history readable and replayable. Every group commit is appended to the write-ahead log
+ * and forced per {@code durability.sync} <em>before</em> its writers are answered and before any
+ * reader can see it; checkpoints are written on a separate thread while writes go on, and a final
+ * one on close. The directory is locked while the store is open: a second store, in this process or
+ * another, fails to open it. If the log cannot be written (disk full, I/O error), the writes of that
+ * group and every later write fail with {@link StoreFailedException}, and reads go on.
+ *
  * <p>Thread-safe: share one instance; every method may be called from any thread or actor.
  */
 public final class ZVerseStore {
@@ -76,6 +88,8 @@ public final class ZVerseStore {
   private final ActorRef<WriterActor.Command> writer;
   private final ActorRef<EpochActor.Command> epoch;
   private final CompletableFuture<Done> stopped;
+  /** The durable log and its threads; null for a memory-only store. */
+  private final Journal journal;
   /** Set right after opening; null only if coordinated shutdown was already running then. */
   private volatile Cancellable shutdownTask;
 
@@ -88,7 +102,8 @@ public final class ZVerseStore {
       Pins pins,
       ActorRef<WriterActor.Command> writer,
       ActorRef<EpochActor.Command> epoch,
-      CompletableFuture<Done> stopped) {
+      CompletableFuture<Done> stopped,
+      Journal journal) {
     this.name = name;
     this.settings = settings;
     this.system = system;
@@ -98,13 +113,15 @@ public final class ZVerseStore {
     this.writer = writer;
     this.epoch = epoch;
     this.stopped = stopped;
+    this.journal = journal;
   }
 
   // ---------------------------------------------------------------- lifecycle
 
   /**
-   * Opens an empty store named {@code name} in {@code system}, configured by {@code
-   * zverse.stores.<name>} over the defaults {@code zverse.store} (see {@link StoreSettings}).
+   * Opens the store named {@code name} in {@code system}, configured by {@code
+   * zverse.stores.<name>} over the defaults {@code zverse.store} (see {@link StoreSettings}): empty
+   * if memory-only, recovered from its data directory if durable.
    *
    * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
    *     store
@@ -113,15 +130,21 @@ public final class ZVerseStore {
    * @return the open store
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if the name is malformed or a setting out of bounds
-   * @throws IllegalStateException if a store of that name is already open in {@code system}
+   * @throws IllegalStateException if a store of that name is already open in {@code system}, or
+   *     another store (in this process or another) holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered: its cause is a
+   *     {@link dev.zverse.engine.CorruptLogException} naming the damaged file and offset (see {@code
+   *     durability.recover-past-corruption}), an {@link dev.zverse.engine.UnsupportedFormatException}
+   *     for a file of an unknown or newer format, or the I/O error
    */
   public static ZVerseStore open(ActorSystem<?> system, String name) {
     return open(system, name, StoreSettings.create(system, name));
   }
 
   /**
-   * Opens an empty store named {@code name} in {@code system} with explicit settings (for tests and
-   * benchmarks, or settings built in code).
+   * Opens the store named {@code name} in {@code system} with explicit settings (for tests and
+   * benchmarks, or settings built in code): empty if memory-only, recovered from its data directory
+   * if durable.
    *
    * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
    *     store
@@ -131,7 +154,10 @@ public final class ZVerseStore {
    * @return the open store
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if the name is malformed
-   * @throws IllegalStateException if a store of that name is already open in {@code system}
+   * @throws IllegalStateException if a store of that name is already open in {@code system}, or
+   *     another store (in this process or another) holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered; see {@link
+   *     #open(ActorSystem, String)}
    */
   public static ZVerseStore open(ActorSystem<?> system, String name, StoreSettings settings) {
     return open(system, name, settings, WriterActor.Applier.DEFAULT);
@@ -148,12 +174,20 @@ public final class ZVerseStore {
     OpenStores open = OpenStores.get(system);
     long opening = open.reserve(name);
     ZVerseStore store;
+    Journal journal = null;
     try {
       Executor indexing =
           settings.zIndexDispatcher().isEmpty()
               ? system.executionContext()
               : system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
-      Root root = new Root(Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
+      if (settings.isDurable()) {
+        journal = Journal.open(name, settings, settings.zIndexOptions(indexing), system.log());
+      }
+      Root root =
+          new Root(
+              journal != null
+                  ? journal.recovered()
+                  : Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
       WriteGate gate = new WriteGate(settings.maxPendingWrites());
       Pins pins = new Pins();
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();
@@ -172,14 +206,23 @@ public final class ZVerseStore {
           system.systemActorOf(
               WriterActor.create(
                   new WriterActor.Setup(
-                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped)),
+                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped, journal)),
               prefix + "-writer",
               writerProps);
       gate.setWriter(writer);
       CompletableFuture<Done> stopped =
           CompletableFuture.allOf(writerStopped, epochStopped).thenApply(unused -> Done.getInstance());
-      store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped);
+      if (journal != null) {
+        // The final checkpoint and the lock's release come after the last write was answered.
+        Journal j = journal;
+        stopped = stopped.thenCompose(done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
+        journal.checkpointEvery(settings.checkpointInterval(), root);
+      }
+      store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
     } catch (RuntimeException | Error e) {
+      if (journal != null) {
+        journal.close(journal.recovered());
+      }
       open.release(name);
       throw e;
     }
@@ -203,7 +246,14 @@ public final class ZVerseStore {
    * Writes admitted before are still committed and answered. Calling it again returns the same
    * stage and does nothing else.
    *
-   * @return completes when every admitted write is answered and the store's actors have stopped
+   * <p>A durable store then writes a final checkpoint of its last published snapshot (so the next
+   * open replays no log), forces and closes its log and releases its data directory, on its own
+   * thread. When coordinated shutdown closes the store, its {@code before-actor-system-terminate}
+   * phase timeout must cover that checkpoint; if the process ends before it is done, nothing is
+   * lost: the next open replays the log instead.
+   *
+   * @return completes when every admitted write is answered, the store's actors have stopped and, if
+   *     durable, the data directory is released; exceptionally if the log's last force failed
    */
   public CompletionStage<Done> close() {
     if (gate.close()) {
@@ -241,7 +291,8 @@ public final class ZVerseStore {
    * @return completes with the committed version, or exceptionally if the batch was not committed:
    *     {@link dev.zverse.engine.ConditionFailedException} listing the failed conditions, {@link
    *     IllegalArgumentException} naming a key or value over its limit, {@link
-   *     StoreOverloadedException} (nothing sent), or the writer's failure while applying it
+   *     StoreOverloadedException} (nothing sent), {@link StoreFailedException} (a durable store whose
+   *     log could not be written), or the writer's failure while applying it
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalStateException if the store is closed
    */
@@ -312,6 +363,10 @@ public final class ZVerseStore {
   }
 
   private void send(WriteBatch batch, CompletableFuture<Long> reply) {
+    if (journal != null && journal.failure() != null && !gate.isClosed()) {
+      reply.completeExceptionally(journal.failure());
+      return;
+    }
     switch (gate.enter()) {
       case ADMITTED:
         // One tell per write from the caller's thread: Pekko keeps the order of one sender's
@@ -521,6 +576,28 @@ public final class ZVerseStore {
     }
     return AskPattern.ask(
         epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler());
+  }
+
+  /**
+   * What opening the data directory found and did, in one line (the checkpoint loaded, the log
+   * records replayed, any torn tail cut off); empty for a memory-only store. Also logged at INFO
+   * when the store opens.
+   */
+  public Optional<String> recoveryReport() {
+    return journal == null ? Optional.empty() : Optional.of(journal.recoveryReport());
+  }
+
+  /**
+   * Why this durable store takes no more writes, if its log failed; empty while it takes writes
+   * (always, for a memory-only store). Reads go on either way.
+   */
+  public Optional<StoreFailedException> failure() {
+    return journal == null ? Optional.empty() : Optional.ofNullable(journal.failure());
+  }
+
+  /** The durable log, or null if memory-only: for tests that inject faults. */
+  dev.zverse.engine.DurableLog durableLog() {
+    return journal == null ? null : journal.log();
   }
 
   /** The latest published snapshot, whether closed or not: what tests check after a close. */

@@ -15,6 +15,11 @@
  *       and warns about readers that pin a version too long ({@link dev.zverse.actors.EpochStats}).
  *   <li><b>Readers never send a message</b>: {@code store.snapshot()} is one acquire load, and a
  *       {@link dev.zverse.actors.ReadTransaction} pins its version through a lock-free set.
+ *   <li>A <b>durable</b> store ({@code durability.data-directory} set) recovers its directory on
+ *       open, and the writer hands each group commit to a log thread that appends and forces it
+ *       before the group is published and answered; checkpoints run on another thread. A store
+ *       whose log cannot be written fails writes with {@link dev.zverse.actors.StoreFailedException}
+ *       and goes on serving reads.
  * </ul>
  *
  * <p>The actors are package-private; applications use the facade, whose {@code write(batch,

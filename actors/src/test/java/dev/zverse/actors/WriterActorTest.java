@@ -44,7 +44,7 @@ class WriterActorTest {
         kit.testKit.spawn(
             WriterActor.create(
                 new WriterActor.Setup(
-                    "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped)));
+                    "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped, null)));
 
     Rig() {
       gate.setWriter(writer);

@@ -1,0 +1,275 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.DurabilityOptions;
+import dev.zverse.engine.DurableLog;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.SyncPolicy;
+import dev.zverse.engine.ZIndexOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+
+/**
+ * The durable side of one store: its {@link DurableLog} and the two threads that write it.
+ *
+ * <h2>Design</h2>
+ *
+ * Appends and forces block, so they never run on the writer's dispatcher. The <em>log thread</em>
+ * runs every {@link #append} in the order the writer submits them (the log wants each group right
+ * after the previous one), plus the periodic force of {@link SyncPolicy#INTERVAL}; it is the only
+ * thread that calls {@code append} and {@code sync}, which is the log's "writer-confined". While it
+ * forces group N to the disk the WriterActor goes on applying the writes that arrive into group N+1
+ * on top of N's unpublished snapshot, and seals N+1 when N is logged: group commit grows the next
+ * group by exactly the writes that came in during the force, and one force serves them all.
+ *
+ * <p>The <em>checkpoint thread</em> writes checkpoints of published snapshots (all of whose versions
+ * are logged), on a timer and when the writer reports enough new versions; snapshots are immutable,
+ * so writes go on meanwhile. Requests coalesce: at most one checkpoint runs and at most one waits,
+ * always the newest snapshot asked for.
+ *
+ * <p>{@link #close} lets the log thread finish what was submitted, writes the final checkpoint of
+ * the last published snapshot, closes the log (its last force) and releases the directory's lock.
+ *
+ * <p>Thread-safe where stated: {@link #append} and {@link #published} belong to the WriterActor, as
+ * does {@link #pipeline}, which lives here so that it outlives a restart of the writer; {@link
+ * #failure()} may be read anywhere.
+ */
+final class Journal {
+  private final String storeName;
+  private final DurableLog log;
+  private final Logger logger;
+  private final long checkpointEveryVersions;
+  private final ScheduledExecutorService logThread;
+  private final ScheduledExecutorService checkpointThread;
+  /** The first failure of the log; once set the store takes no more writes. */
+  private final AtomicReference<StoreFailedException> failure = new AtomicReference<>();
+  /** The newest snapshot a checkpoint was asked for and not yet started. */
+  private final AtomicReference<Snapshot> checkpointWanted = new AtomicReference<>();
+  private final AtomicBoolean checkpointScheduled = new AtomicBoolean();
+  /** The sealed groups waiting for their append; writer-confined, survives writer restarts. */
+  final WriterActor.Pipeline pipeline;
+  /** Writer-confined: the version of the last checkpoint the writer asked for. */
+  private long checkpointAskedAt;
+  /** Checkpoint-thread-confined: set before the log is closed, so no checkpoint runs after it. */
+  private boolean closed;
+
+  private Journal(String storeName, DurableLog log, StoreSettings settings, Logger logger) {
+    this.storeName = storeName;
+    this.log = log;
+    this.logger = logger;
+    this.checkpointEveryVersions = settings.checkpointEveryVersions();
+    this.logThread = Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
+    this.checkpointThread =
+        Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
+    this.pipeline = new WriterActor.Pipeline(log.recovered());
+    this.checkpointAskedAt = log.recovered().version();
+    if (settings.sync() == SyncPolicy.INTERVAL) {
+      long nanos = settings.syncInterval().toNanos();
+      logThread.scheduleWithFixedDelay(this::syncNow, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /**
+   * Opens and recovers the data directory of {@code settings}.
+   *
+   * @throws UncheckedIOException naming the store and the directory, with the engine's exception as
+   *     cause: {@link dev.zverse.engine.CorruptLogException} (file and offset), {@link
+   *     dev.zverse.engine.UnsupportedFormatException}, or another {@link IOException}
+   * @throws IllegalStateException if another store, in this process or another, holds the directory
+   */
+  static Journal open(String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
+    DurabilityOptions options = settings.durabilityOptions();
+    DurableLog log;
+    try {
+      log = DurableLog.open(options, settings.limits(), index);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "store [" + storeName + "] cannot be opened from data directory " + options.directory() + ": "
+              + e.getMessage(),
+          e);
+    }
+    logger.info("[{}] opened data directory {}: {}", storeName, options.directory(), log.recoveryReport());
+    return new Journal(storeName, log, settings, logger);
+  }
+
+  /** The state recovered from the data directory: the store starts from it. */
+  Snapshot recovered() {
+    return log.recovered();
+  }
+
+  /** What recovery did, in one line. */
+  String recoveryReport() {
+    return log.recoveryReport();
+  }
+
+  /** The log itself, for tests that inject faults. */
+  DurableLog log() {
+    return log;
+  }
+
+  /** The store's failure, or null while it takes writes. Any thread. */
+  StoreFailedException failure() {
+    return failure.get();
+  }
+
+  /** Records {@code cause} as the store's failure unless one is recorded; returns the recorded one. */
+  StoreFailedException fail(Throwable cause) {
+    StoreFailedException f =
+        cause instanceof StoreFailedException ? (StoreFailedException) cause : new StoreFailedException(storeName, cause);
+    return failure.compareAndSet(null, f) ? f : failure.get();
+  }
+
+  /**
+   * Appends the commits of {@code next} after {@code previous} on the log thread, forcing them per the
+   * sync policy. Writer only, in version order.
+   *
+   * @return completes once the group is logged, or exceptionally with why it could not be
+   */
+  CompletableFuture<Void> append(Snapshot previous, Snapshot next) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            log.append(previous, next);
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        },
+        logThread);
+  }
+
+  /** The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only. */
+  void published(Snapshot s) {
+    if (checkpointEveryVersions > 0 && s.version() - checkpointAskedAt >= checkpointEveryVersions) {
+      checkpointAskedAt = s.version();
+      checkpoint(s);
+    }
+  }
+
+  /** Writes checkpoints of {@code root}'s latest snapshot every {@code interval}, if positive. */
+  void checkpointEvery(Duration interval, Root root) {
+    if (!interval.isZero()) {
+      long nanos = interval.toNanos();
+      checkpointThread.scheduleWithFixedDelay(() -> checkpoint(root.snapshotAcquire()), nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+  }
+
+  /** Asks for a checkpoint of {@code s} on the checkpoint thread; coalesces with waiting ones. Any thread. */
+  void checkpoint(Snapshot s) {
+    checkpointWanted.accumulateAndGet(s, (a, b) -> a == null || b.version() > a.version() ? b : a);
+    if (checkpointScheduled.compareAndSet(false, true)) {
+      try {
+        checkpointThread.execute(this::runCheckpoint);
+      } catch (java.util.concurrent.RejectedExecutionException closing) {
+        checkpointScheduled.set(false); // closing: the final checkpoint covers it
+      }
+    }
+  }
+
+  private void runCheckpoint() {
+    // Clear the flag before taking the request: a request after this line schedules another run.
+    checkpointScheduled.set(false);
+    Snapshot s = checkpointWanted.getAndSet(null);
+    if (s != null) {
+      writeCheckpoint(s);
+    }
+  }
+
+  private void writeCheckpoint(Snapshot s) {
+    if (closed) {
+      return; // the lock is released: the directory may be someone else's now
+    }
+    long start = System.nanoTime();
+    try {
+      log.checkpoint(s);
+      logger.debug(
+          "[{}] checkpoint at version [{}] written in [{}] ms",
+          storeName,
+          s.version(),
+          (System.nanoTime() - start) / 1_000_000);
+    } catch (IOException | RuntimeException e) {
+      // The log is unharmed: recovery replays it from the previous checkpoint.
+      logger.warn("[{}] checkpoint at version [{}] failed; the log still holds every version", storeName, s.version(), e);
+    }
+  }
+
+  private void syncNow() {
+    if (failure.get() != null) {
+      return;
+    }
+    try {
+      log.sync();
+    } catch (IOException | RuntimeException e) {
+      StoreFailedException f = fail(e);
+      logger.error("[{}] forcing the durable log failed; the store takes no more writes", storeName, f);
+    }
+  }
+
+  /**
+   * Finishes the submitted appends, writes a final checkpoint of {@code last} (unless the log
+   * failed), closes the log and releases the directory, on the checkpoint thread.
+   *
+   * @return completes when the directory is released; exceptionally if the log's last force failed
+   */
+  CompletableFuture<Void> close(Snapshot last) {
+    logThread.shutdown();
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Runnable finish =
+        () -> {
+          try {
+            awaitQuietly(logThread);
+            if (failure.get() == null) {
+              writeCheckpoint(last);
+            }
+            closed = true;
+            log.close();
+            done.complete(null);
+          } catch (IOException | RuntimeException e) {
+            done.completeExceptionally(
+                new UncheckedIOException(
+                    "store [" + storeName + "]: closing the durable log failed: " + e.getMessage(),
+                    e instanceof IOException ? (IOException) e : new IOException(e)));
+          } finally {
+            checkpointThread.shutdown();
+          }
+        };
+    try {
+      checkpointThread.execute(finish);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      finish.run();
+    }
+    return done;
+  }
+
+  private static void awaitQuietly(ExecutorService executor) {
+    boolean interrupted = false;
+    for (; ; ) {
+      try {
+        if (executor.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}
