@@ -306,6 +306,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     open = null;
     setup.root().setSnapshotRelease(s);
     published = s;
+    // Change feeds wake here; listeners only flag and hand off, never block (PublishListener).
+    setup.root().listeners().published(s, getContext().getLog(), setup.storeName());
     setup.epoch().tell(new EpochActor.Published(s, getContext().getSelf()));
     // Release the gate before replying, so that a writer answered here sees its slot free.
     setup.gate().answered(groupWrites);
@@ -352,6 +354,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         new IllegalStateException(
             "store [" + setup.storeName() + "]: the write was not applied: the writer stopped"));
     setup.gate().close();
+    setup.root().listeners().stop(published, getContext().getLog(), setup.storeName());
     setup.epoch().tell(EpochActor.Stop.INSTANCE);
     setup.stopped().complete(Done.getInstance());
     return this;
