@@ -6,6 +6,7 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
+import java.util.ArrayDeque;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.Outlet;
 import org.apache.pekko.stream.SourceShape;
@@ -27,6 +28,16 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
  * switch between two sources, so no gap and no duplicate can arise at one, and versions come out in
  * order. Nothing is buffered: a commit is read when it is about to be pushed.
  *
+ * <p><b>Which snapshot to read from.</b> Any snapshot at or above version {@code v} answers commit
+ * {@code v} alike, but not at the same cost: each change is found by walking its key's version
+ * chain from the newest node down to {@code v}, so reading from the latest snapshot would cost a
+ * lagging feed one step per newer change to the key, and a feed that falls behind would fall
+ * further. So the stage keeps a short trail of the snapshots it was woken with (at most {@value
+ * #MAX_TRAIL}; when full, the newest entry is replaced) and reads each commit from the oldest one
+ * that contains it: the walk then passes only the changes of one publish (one group commit) or so.
+ * The trail holds nothing the pin does not already keep readable, apart from superseded tree paths
+ * between those snapshots, and it empties as the feed catches up.
+ *
  * <p><b>History stays while needed.</b> When it starts, the feed pins {@code afterVersion} ({@link
  * ZVerseStore#pin}), so retention cannot prune what it has not read; it moves the pin up behind the
  * cursor every {@code pinStep} versions. A feed that falls more than {@code maxLag} versions behind
@@ -41,6 +52,8 @@ import org.apache.pekko.stream.stage.GraphStageLogic;
 final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
   /** Empty commits skipped in one go before the stage yields to its other messages. */
   private static final int SKIP_BUDGET = 4096;
+  /** The most snapshots kept to read commits from (see the class comment). */
+  private static final int MAX_TRAIL = 256;
   /** The most versions the pin trails the cursor by, besides lag. */
   private static final long MAX_PIN_STEP = 1024;
 
@@ -82,6 +95,8 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     private VersionPin pin;
     /** The newest snapshot the stage has seen; it reads every commit from it. */
     private Snapshot snap;
+    /** Snapshots seen, oldest first, all at or below {@link #snap}; the first that holds the next commit is read. */
+    private final ArrayDeque<Snapshot> trail = new ArrayDeque<>();
     /** The last version emitted or skipped. */
     private long cursor;
 
@@ -123,6 +138,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       cursor = pin.version();
       // Read after the pin: this and every later snapshot can read from cursor on.
       snap = store.snapshot();
+      trail.addLast(snap);
       assert snap.watermark() <= cursor : "watermark " + snap.watermark() + " above pin " + cursor;
     }
 
@@ -134,7 +150,14 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     /** Checks the lag, then pushes the next commit if pulled, or completes if the store is done. */
     private void advance() {
       boolean stopped = wakeup.isStopped(); // before newest(): then it includes the final snapshot
-      snap = wakeup.newest(snap);
+      Snapshot newest = wakeup.newest(snap);
+      if (newest != snap) {
+        snap = newest;
+        if (trail.size() >= MAX_TRAIL) {
+          trail.pollLast();
+        }
+        trail.addLast(newest);
+      }
       long latest = snap.version();
       if (latest - cursor > maxLag) {
         failStage(new ChangeFeedLagException(cursor, latest, maxLag, snap.watermark()));
@@ -145,7 +168,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       }
       int budget = SKIP_BUDGET;
       while (cursor < latest) {
-        CommitRecord r = snap.commit(cursor + 1, range, previous);
+        CommitRecord r = readable(cursor + 1).commit(cursor + 1, range, previous);
         cursor++;
         if (cursor - pin.version() >= pinStep) {
           // False when the EpochActor is mid-decision: the old pin stays valid; retried next step.
@@ -164,6 +187,15 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       if (stopped) {
         completeStage();
       }
+    }
+
+    /** The oldest snapshot of the trail that holds version {@code v}. */
+    private Snapshot readable(long v) {
+      Snapshot first;
+      while ((first = trail.peekFirst()) != null && first.version() < v) {
+        trail.pollFirst();
+      }
+      return first != null ? first : snap;
     }
 
     @Override
