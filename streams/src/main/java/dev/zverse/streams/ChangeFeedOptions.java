@@ -45,7 +45,9 @@ public final class ChangeFeedOptions {
    * <p>When the feed is materialized, {@code afterVersion} must be at or above the store's
    * watermark (the state at it must be readable), else the feed fails with {@link
    * dev.zverse.engine.VersionCompactedException}, and at most the latest version, else it fails with
-   * {@link IllegalArgumentException}.
+   * {@link IllegalArgumentException}. The lag limit holds from the start: a feed that starts more
+   * than its max-lag versions behind the latest fails at once with {@link ChangeFeedLagException};
+   * give a long replay a higher {@link #withMaxLag limit}.
    *
    * @param afterVersion the version the consumer already has, at least 0
    * @throws IllegalArgumentException if {@code afterVersion} is negative
