@@ -35,6 +35,9 @@ final class Root {
     }
   }
 
+  /** Told of each publish after the release store; lives as long as the store, across writer restarts. */
+  private final PublishListeners listeners = new PublishListeners();
+
   /** Accessed only through {@link #SNAPSHOT}. */
   @SuppressWarnings("unused")
   private Snapshot snapshot;
@@ -47,6 +50,11 @@ final class Root {
   /** The latest published snapshot: an acquire load, pairing with {@link #setSnapshotRelease}. */
   Snapshot snapshotAcquire() {
     return (Snapshot) SNAPSHOT.getAcquire(this);
+  }
+
+  /** The store's publish listeners. */
+  PublishListeners listeners() {
+    return listeners;
   }
 
   /** Publishes {@code s}: a release store, after every write that built it. Writer only. */

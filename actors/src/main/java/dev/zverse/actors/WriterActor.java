@@ -4,10 +4,11 @@ import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
+import java.io.UncheckedIOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.io.UncheckedIOException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.Done;
@@ -361,12 +362,25 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private void publish() {
     Snapshot s = open.persistent();
     open = null;
+    publishAndAnswer(s, group, groupWrites);
+    group.clear();
+    groupWrites = 0;
+  }
+
+  /**
+   * Makes {@code s} the store's snapshot, wakes the change feeds, tells the EpochActor, and answers
+   * the writes of {@code steps} ({@code writes} of them), in that order: a writer answered here
+   * reads its own write.
+   */
+  private void publishAndAnswer(Snapshot s, Iterable<Step> steps, int writes) {
     setup.root().setSnapshotRelease(s);
     published = s;
+    // Change feeds wake here; listeners only flag and hand off, never block (PublishListener).
+    setup.root().listeners().published(s, getContext().getLog(), setup.storeName());
     setup.epoch().tell(new EpochActor.Published(s, getContext().getSelf()));
     // Release the gate before replying, so that a writer answered here sees its slot free.
-    setup.gate().answered(groupWrites);
-    for (Step step : group) {
+    setup.gate().answered(writes);
+    for (Step step : steps) {
       if (step.isWrite()) {
         if (step.failure == null) {
           step.replyTo.complete(step.version);
@@ -375,8 +389,6 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         }
       }
     }
-    group.clear();
-    groupWrites = 0;
   }
 
   /** Fails every write of the open group, steps that succeeded too; nothing of it is published. */
@@ -470,22 +482,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /** Publishes a logged group and answers it, like {@link #publish()} for a sealed group. */
   private void publishLogged(Sealed sealed) {
-    Snapshot s = sealed.snapshot;
-    setup.root().setSnapshotRelease(s);
-    published = s;
-    setup.epoch().tell(new EpochActor.Published(s, getContext().getSelf()));
-    // Release the gate before replying, so that a writer answered here sees its slot free.
-    setup.gate().answered(sealed.writes);
-    for (Step step : sealed.steps) {
-      if (step.isWrite()) {
-        if (step.failure == null) {
-          step.replyTo.complete(step.version);
-        } else {
-          step.replyTo.completeExceptionally(step.failure);
-        }
-      }
-    }
-    setup.journal().published(s);
+    publishAndAnswer(sealed.snapshot, Arrays.asList(sealed.steps), sealed.writes);
+    setup.journal().published(sealed.snapshot);
   }
 
   /** Fails every write of every sealed group not yet logged; the next group builds on the published. */
@@ -525,6 +523,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
             "store [" + setup.storeName() + "]: the write was not acknowledged: the writer stopped while"
                 + " it was being logged; after a reopen it may or may not be there"));
     setup.gate().close();
+    setup.root().listeners().stop(published, getContext().getLog(), setup.storeName());
     setup.epoch().tell(EpochActor.Stop.INSTANCE);
     setup.stopped().complete(Done.getInstance());
     return this;

@@ -600,6 +600,79 @@ public final class ZVerseStore {
     return journal == null ? null : journal.log();
   }
 
+  // ---------------------------------------------------------------- followers (change feeds)
+
+  /** How long {@link #pin} waits out an EpochActor that is deciding a watermark above the version. */
+  private static final long PIN_RACE_NANOS = 20_000_000;
+
+  /**
+   * Registers {@code listener} to be told of every snapshot published from now on, and once of the
+   * writer's stop (see {@link PublishListener} for the rules it must follow: it runs on the writer's
+   * thread). Works on a closed store too: the listener is told of the remaining publishes and the
+   * stop, or of the stop at once if the writer has already stopped.
+   *
+   * @param listener the listener; registering one object twice tells it twice
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public void addPublishListener(PublishListener listener) {
+    root.listeners().add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Unregisters {@code listener} (one registration of it); a publish under way may still call it.
+   *
+   * @return true if it was registered
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public boolean removePublishListener(PublishListener listener) {
+    return root.listeners().remove(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Pins {@code version} so that every snapshot published from now on can still read it, until the
+   * pin is moved or closed: the cursor of a change feed. The EpochActor counts it like a read
+   * transaction's pin. No message, no lock; in the rare case that the EpochActor is deciding a
+   * watermark above {@code version} at this very moment, waits up to 20 ms for the decision.
+   *
+   * @param version a version in [watermark, version] of the latest snapshot
+   * @param owner who holds the pin, named in long-pin warnings
+   * @return the pin; close it to release the version
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version
+   * @throws dev.zverse.engine.VersionCompactedException if {@code version} is below the watermark,
+   *     or is about to be (a prune past it was decided)
+   * @throws IllegalStateException if the store is closed
+   */
+  public VersionPin pin(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    Snapshot s = snapshot();
+    if (version < 0 || version > s.version()) {
+      throw new IllegalArgumentException(
+          "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
+    }
+    long deadline = System.nanoTime() + PIN_RACE_NANOS;
+    for (; ; ) {
+      Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
+      if (pins.tryPin(pin)) {
+        // A validated pin is never pruned past, but a snapshot published before it may already be.
+        long w = root.snapshotAcquire().watermark();
+        if (w > version) {
+          pins.unpin(pin);
+          throw new dev.zverse.engine.VersionCompactedException(version, w);
+        }
+        return new VersionPin(name, pins, pin);
+      }
+      long w = root.snapshotAcquire().watermark();
+      if (w > version || System.nanoTime() - deadline > 0) {
+        throw new dev.zverse.engine.VersionCompactedException(
+            version, Math.max(w, pins.proposedWatermark()));
+      }
+      // The EpochActor proposed a watermark above version and is scanning the pins: its decision
+      // may come out lower (other pins), so wait a little for it rather than fail at once.
+      java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+    }
+  }
+
   /** The latest published snapshot, whether closed or not: what tests check after a close. */
   Snapshot lastPublished() {
     return root.snapshotAcquire();

@@ -356,6 +356,90 @@ public final class Snapshot {
     return zindex.settled(watermark).stats();
   }
 
+  // ---------------------------------------------------------------- commits, one by one
+
+  /**
+   * The commit of {@code atVersion}, every change, without previous values.
+   *
+   * @param atVersion a version in [max(1, {@link #watermark()}), {@link #version()}]
+   * @throws IllegalArgumentException if {@code atVersion} is below 1 or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public CommitRecord commit(long atVersion) {
+    return commit(atVersion, KeyRange.all(), false);
+  }
+
+  /**
+   * The commit of {@code atVersion}, only its changes to keys in {@code range} (maybe none), and with
+   * {@code previousValues} each key's value just before it. Costs one tree descent per change in the
+   * range: the commit log knows each commit's keys, the version chains their values.
+   *
+   * @param atVersion a version in [max(1, {@link #watermark()}), {@link #version()}]; above {@link
+   *     #watermark()} when {@code previousValues}, whose reads are at {@code atVersion - 1}
+   * @param range the keys whose changes are wanted; {@link KeyRange#all()} for every change
+   * @param previousValues whether to read each key's previous value too
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalArgumentException if {@code atVersion} is below 1 or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}, or
+   *     previous values are asked for and {@code atVersion - 1} is
+   */
+  public CommitRecord commit(long atVersion, KeyRange range, boolean previousValues) {
+    Objects.requireNonNull(range, "range");
+    if (atVersion < 1) {
+      throw new IllegalArgumentException("atVersion must be in [1, " + version + "], was " + atVersion);
+    }
+    checkReadVersion(atVersion, "atVersion");
+    if (previousValues) {
+      checkReadVersion(atVersion - 1, "atVersion - 1");
+    }
+    return CommitRecord.read(this, atVersion, range, previousValues);
+  }
+
+  /**
+   * The commits with versions in ({@code afterVersion}, {@code toVersion}], oldest first, read
+   * lazily: each {@code next()} reads one commit as {@link #commit(long, KeyRange, boolean)} does.
+   * Every version in the window yields a record, even one with no change in {@code range}, so a
+   * consumer can check that it saw every version. This is what a change feed replays from: the
+   * state at {@code afterVersion} (read with {@link #scan}) plus these commits is the state at
+   * {@code toVersion}.
+   *
+   * @param afterVersion the version before the first commit wanted, in [{@link #watermark()},
+   *     {@code toVersion}]
+   * @param toVersion the last version wanted, at most {@link #version()}
+   * @param range the keys whose changes are wanted; {@link KeyRange#all()} for every change
+   * @param previousValues whether to read each key's previous value too
+   * @throws NullPointerException if {@code range} is null
+   * @throws IllegalArgumentException if {@code afterVersion > toVersion}, or a version is negative
+   *     or above {@link #version()}
+   * @throws VersionCompactedException if {@code afterVersion} is below {@link #watermark()}
+   */
+  public Iterator<CommitRecord> commits(
+      long afterVersion, long toVersion, KeyRange range, boolean previousValues) {
+    Objects.requireNonNull(range, "range");
+    if (afterVersion > toVersion) {
+      throw new IllegalArgumentException(
+          "afterVersion " + afterVersion + " is after toVersion " + toVersion);
+    }
+    checkReadVersion(toVersion, "toVersion");
+    checkReadVersion(afterVersion, "afterVersion");
+    return new Iterator<>() {
+      private long next = afterVersion + 1;
+
+      @Override
+      public boolean hasNext() {
+        return next <= toVersion;
+      }
+
+      @Override
+      public CommitRecord next() {
+        if (next > toVersion) {
+          throw new NoSuchElementException();
+        }
+        return CommitRecord.read(Snapshot.this, next++, range, previousValues);
+      }
+    };
+  }
+
   // ---------------------------------------------------------------- scans
 
   /** Every live entry in {@code range} at {@link #version()}, in key order. */

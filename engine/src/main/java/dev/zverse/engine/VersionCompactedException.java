@@ -7,8 +7,11 @@ package dev.zverse.engine;
  * <p>The way back: read at or above {@link #watermark()}; a consumer that lost its place takes a
  * snapshot, reads its state, and follows the changes from that snapshot's version (list, then
  * watch).
+ *
+ * <p>Not final so that a reader with a more specific reason (a change feed that fell too far
+ * behind) can say it in its own subclass, which callers still catch as this one.
  */
-public final class VersionCompactedException extends RuntimeException {
+public class VersionCompactedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final long requestedVersion;
@@ -27,6 +30,19 @@ public final class VersionCompactedException extends RuntimeException {
             + ": its history was pruned; read at version "
             + watermark
             + " or later");
+    this.requestedVersion = requestedVersion;
+    this.watermark = watermark;
+  }
+
+  /**
+   * For subclasses: the same refusal with a message of their own, which should name both versions.
+   *
+   * @param message the message
+   * @param requestedVersion the version asked for
+   * @param watermark the oldest version that can still be read
+   */
+  protected VersionCompactedException(String message, long requestedVersion, long watermark) {
+    super(message);
     this.requestedVersion = requestedVersion;
     this.watermark = watermark;
   }

@@ -1,0 +1,166 @@
+package dev.zverse.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * One committed write batch as a reader sees it: its version, its commit time and its changes (each
+ * a key with its new value or a tombstone), in key order, optionally with each key's previous value.
+ * What a change feed emits; read with {@link Snapshot#commit(long, KeyRange, boolean)} or {@link
+ * Snapshot#commits(long, long, KeyRange, boolean)}.
+ *
+ * <p>A record read through a {@link KeyRange} holds only the changes to keys in that range, and may
+ * hold none: every version is a commit, even one whose batch changed nothing (a delete of an absent
+ * key, a range delete that matched nothing) or nothing in the range.
+ *
+ * <p>Immutable. Keys and values go out as copies, as in {@link Change}.
+ */
+public final class CommitRecord {
+  private final long version;
+  private final long timeMillis;
+  private final Change[] changes;
+  /** Parallel to {@link #changes}; {@code null} when previous values were not read. */
+  private final byte[][] previous;
+
+  private CommitRecord(long version, long timeMillis, Change[] changes, byte[][] previous) {
+    this.version = version;
+    this.timeMillis = timeMillis;
+    this.changes = changes;
+    this.previous = previous;
+  }
+
+  /**
+   * Reads the commit of {@code v} from {@code s}: the keys come from the commit log, each value (and
+   * previous value) from the key's version chain, one tree descent per key in {@code range}. The
+   * caller has checked that {@code v} is retained (and, for previous values, that {@code v - 1} is).
+   */
+  static CommitRecord read(Snapshot s, long v, KeyRange range, boolean withPrevious) {
+    Commit commit = s.commits.get(v);
+    byte[][] keys = commit.keys;
+    int from = firstInRange(keys, range);
+    int to = from;
+    while (to < keys.length && !range.aboveEnd(keys[to])) {
+      to++;
+    }
+    int n = to - from;
+    Change[] changes = new Change[n];
+    byte[][] previous = withPrevious ? new byte[n][] : null;
+    for (int i = 0; i < n; i++) {
+      byte[] key = keys[from + i];
+      Version node = TreeCursor.changeAt(s.root, s.height, key, v);
+      changes[i] = new Change(key, v, node.value);
+      if (withPrevious) {
+        // Retained for v above the watermark: pruning keeps the newest change below it, unless that
+        // was a tombstone, and then the key was absent before v, which null says as well.
+        previous[i] = node.next == null ? null : node.next.value;
+      }
+    }
+    return new CommitRecord(v, commit.timeMillis, changes, previous);
+  }
+
+  /** Index of the first of the sorted {@code keys} not below the start of {@code range}. */
+  private static int firstInRange(byte[][] keys, KeyRange range) {
+    if (range.start == null) {
+      return 0;
+    }
+    int lo = 0;
+    int hi = keys.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (range.belowStart(keys[mid])) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
+  /** The version this commit took. */
+  public long version() {
+    return version;
+  }
+
+  /** When the writer applied the batch, in milliseconds since the epoch; never before an earlier commit's. */
+  public long commitTimeMillis() {
+    return timeMillis;
+  }
+
+  /** When the writer applied the batch. */
+  public Instant commitTime() {
+    return Instant.ofEpochMilli(timeMillis);
+  }
+
+  /** The changes, one per key, in key order; unmodifiable, possibly empty. */
+  public List<Change> changes() {
+    return Collections.unmodifiableList(Arrays.asList(changes));
+  }
+
+  /** Number of changes held. */
+  public int size() {
+    return changes.length;
+  }
+
+  /** Whether no change is held: the batch changed nothing, or nothing in the range it was read with. */
+  public boolean isEmpty() {
+    return changes.length == 0;
+  }
+
+  /** Whether this record was read with previous values, so that {@link #previousValue} answers. */
+  public boolean hasPreviousValues() {
+    return previous != null;
+  }
+
+  /**
+   * A copy of the value the key of change {@code index} had just before this commit.
+   *
+   * @param index in [0, {@link #size()})
+   * @return the previous value, or {@code null} if the key had none (absent or deleted)
+   * @throws IndexOutOfBoundsException if {@code index} is out of bounds
+   * @throws IllegalStateException if this record was read without previous values
+   */
+  public byte[] previousValue(int index) {
+    byte[] p = previousRef(index);
+    return p == null ? null : p.clone();
+  }
+
+  /** {@link #previousValue(int)} decoded as UTF-8; throws like it. */
+  public String previousValueUtf8(int index) {
+    byte[] p = previousRef(index);
+    return p == null ? null : new String(p, StandardCharsets.UTF_8);
+  }
+
+  private byte[] previousRef(int index) {
+    if (previous == null) {
+      throw new IllegalStateException(
+          "commit " + version + " was read without previous values; ask for them when reading it");
+    }
+    return previous[index];
+  }
+
+  /** Equal when version, commit time, changes and previous values (or their absence) are. */
+  @Override
+  public boolean equals(Object o) {
+    if (!(o instanceof CommitRecord)) {
+      return false;
+    }
+    CommitRecord c = (CommitRecord) o;
+    return version == c.version
+        && timeMillis == c.timeMillis
+        && Arrays.equals(changes, c.changes)
+        && Arrays.deepEquals(previous, c.previous);
+  }
+
+  @Override
+  public int hashCode() {
+    return 31 * Long.hashCode(version) + Arrays.hashCode(changes);
+  }
+
+  @Override
+  public String toString() {
+    return "commit " + version + " at " + commitTime() + " " + Arrays.toString(changes);
+  }
+}
