@@ -215,9 +215,13 @@ final class ZSegment {
           && Long.compareUnsigned(cy, yMin) >= 0
           && Long.compareUnsigned(cy, yMax) <= 0) {
         misses = 0;
-        long v = versions[i];
-        byte[] key = keys[i];
-        if (v >= from && v <= to && !range.belowStart(key) && !range.aboveEnd(key)) {
+        // A quantized coordinate strictly inside the box's is inside the exact bounds too: only
+        // the cells on the box's edges need the exact check, and only the key edges need to
+        // read the key's bytes (a cache miss each).
+        boolean versionInside =
+            (cy != yMin && cy != yMax) || (versions[i] >= from && versions[i] <= to);
+        if (versionInside
+            && ((cx != xMin && cx != xMax) || (!range.belowStart(keys[i]) && !range.aboveEnd(keys[i])))) {
           if (h == hits.length) {
             hits = Arrays.copyOf(hits, h * 2);
           }

@@ -36,10 +36,29 @@ class ZSegmentTest {
     check(new Random(5), Long.MAX_VALUE / 4, 200);
   }
 
-  /** Segments of random history with versions drawn from [1, 1 + span), queried with random boxes. */
+  /** Coarse version cells that hold several versions each: the box's edge cells need exact checks. */
+  @Test
+  void denseVersionsAndOneFarAway() {
+    check(new Random(6), 1L << 36, 150, true);
+  }
+
   private static void check(Random rnd, long span, int versionCount) {
+    check(rnd, span, versionCount, false);
+  }
+
+  /**
+   * Segments of random history with versions drawn from [1, 1 + span) (or, {@code dense}, 1 to
+   * {@code versionCount} and {@code span}), queried with random boxes.
+   */
+  private static void check(Random rnd, long span, int versionCount, boolean dense) {
     for (int round = 0; round < 20; round++) {
       TreeSet<Long> versionSet = new TreeSet<>();
+      if (dense) { // versions 1..count, and one at the far end of the span
+        for (long v = 1; v <= versionCount; v++) {
+          versionSet.add(v);
+        }
+        versionSet.add(span);
+      }
       while (versionSet.size() < Math.min(versionCount, span)) {
         versionSet.add(1 + (long) (rnd.nextDouble() * span));
       }
@@ -73,8 +92,9 @@ class ZSegmentTest {
         if (q % 10 == 0) {
           range = KeyRange.all();
         }
-        long x = versionSet.first() + (long) (rnd.nextDouble() * (versionSet.last() - versionSet.first()));
-        long y = versionSet.first() + (long) (rnd.nextDouble() * (versionSet.last() - versionSet.first()));
+        long hi = dense && q % 2 == 0 ? versionCount : versionSet.last();
+        long x = versionSet.first() + (long) (rnd.nextDouble() * (hi - versionSet.first()));
+        long y = versionSet.first() + (long) (rnd.nextDouble() * (hi - versionSet.first()));
         long from = Math.min(x, y);
         long to = q % 7 == 0 ? Long.MAX_VALUE : Math.max(x, y);
         List<Change> expected = new ArrayList<>();
