@@ -151,9 +151,10 @@ final class ChangeQuery {
   /** Each commit of the window, its keys in the range (commits keep their keys sorted). */
   static void viaCommits(Snapshot s, KeyRange range, long from, long to, List<Change> out) {
     for (long u = Math.max(from, 1); u <= to; u++) {
-      byte[][] keys = s.commits.get(u).keys;
+      Commit commit = s.commits.get(u);
+      byte[][] keys = commit.keys;
       for (int i = firstInRange(keys, range); i < keys.length && !range.aboveEnd(keys[i]); i++) {
-        out.add(new Change(keys[i], u, TreeCursor.changeAt(s.root, s.height, keys[i], u).value));
+        out.add(new Change(keys[i], u, commit.values[i]));
       }
     }
   }

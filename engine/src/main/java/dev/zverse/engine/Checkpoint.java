@@ -151,6 +151,8 @@ final class Checkpoint {
     }
     @SuppressWarnings("unchecked")
     List<byte[]>[] commitKeys = new List[times.length];
+    @SuppressWarnings("unchecked")
+    List<byte[]>[] commitValues = new List[times.length];
     Transient t = Snapshot.empty(limits, index).asTransient();
     long keyCount = in.readLong();
     byte[] previous = null;
@@ -180,8 +182,10 @@ final class Checkpoint {
           int slot = (int) (versions[i] - first);
           if (commitKeys[slot] == null) {
             commitKeys[slot] = new ArrayList<>(4);
+            commitValues[slot] = new ArrayList<>(4);
           }
           commitKeys[slot].add(key);
+          commitValues[slot].add(values[i]);
         }
       }
       Version head = null;
@@ -200,7 +204,11 @@ final class Checkpoint {
     CommitLog log = CommitLog.startingAt(first);
     for (int i = 0; i < times.length; i++) {
       List<byte[]> ks = commitKeys[i];
-      log = log.append(new Commit(first + i, times[i], ks == null ? new byte[0][] : ks.toArray(new byte[0][])));
+      log =
+          log.append(
+              ks == null
+                  ? new Commit(first + i, times[i], new byte[0][], new byte[0][])
+                  : new Commit(first + i, times[i], ks.toArray(new byte[0][]), commitValues[i].toArray(new byte[0][])));
     }
     t.restoreLog(log, version, watermark, lastCommitMillis);
     return t.persistent();

@@ -33,8 +33,8 @@ public final class CommitRecord {
   }
 
   /**
-   * Reads the commit of {@code v} from {@code s}: the keys come from the commit log, each value (and
-   * previous value) from the key's version chain, one tree descent per key in {@code range}. The
+   * Reads the commit of {@code v} from {@code s}: keys and values come from the commit log; previous
+   * values, if asked for, from the key's version chain, one tree descent per key in {@code range}. The
    * caller has checked that {@code v} is retained (and, for previous values, that {@code v - 1} is).
    */
   static CommitRecord read(Snapshot s, long v, KeyRange range, boolean withPrevious) {
@@ -50,9 +50,9 @@ public final class CommitRecord {
     byte[][] previous = withPrevious ? new byte[n][] : null;
     for (int i = 0; i < n; i++) {
       byte[] key = keys[from + i];
-      Version node = TreeCursor.changeAt(s.root, s.height, key, v);
-      changes[i] = new Change(key, v, node.value);
+      changes[i] = new Change(key, v, commit.values[from + i]);
       if (withPrevious) {
+        Version node = TreeCursor.changeAt(s.root, s.height, key, v);
         // Retained for v above the watermark: pruning keeps the newest change below it, unless that
         // was a tombstone, and then the key was absent before v, which null says as well.
         previous[i] = node.next == null ? null : node.next.value;

@@ -349,13 +349,12 @@ public final class DurableLog implements AutoCloseable {
       Commit c = s.commits.get(u);
       put8(c.timeMillis);
       put4(c.keys.length);
-      for (byte[] key : c.keys) {
-        Version node = TreeCursor.changeAt(s.root, s.height, key, u);
-        putBytes(key);
-        if (node.value == null) {
+      for (int i = 0; i < c.keys.length; i++) {
+        putBytes(c.keys[i]);
+        if (c.values[i] == null) {
           put4(-1);
         } else {
-          putBytes(node.value);
+          putBytes(c.values[i]);
         }
       }
     }

@@ -43,4 +43,40 @@ final class KeyOrder {
   static int compare(byte[] a, byte[] b) {
     return Arrays.compareUnsigned(a, b);
   }
+
+  /**
+   * The permutation that sorts {@code keys} in key order: {@code keys[order[0]]} is the smallest.
+   * Stable (a merge sort of indices), so equal keys keep their order; the keys are not moved.
+   */
+  static int[] sortedOrder(byte[][] keys) {
+    int n = keys.length;
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = i;
+    }
+    if (n < 2) {
+      return order;
+    }
+    int[] tmp = new int[n];
+    for (int width = 1; width < n; width <<= 1) {
+      for (int lo = 0; lo < n - width; lo += width << 1) {
+        int mid = lo + width;
+        int hi = Math.min(lo + (width << 1), n);
+        if (compare(keys[order[mid - 1]], keys[order[mid]]) <= 0) {
+          continue; // already in order: the common case for batches written in key order
+        }
+        System.arraycopy(order, lo, tmp, lo, hi - lo);
+        int a = lo;
+        int b = mid;
+        for (int k = lo; k < hi; k++) {
+          if (b >= hi || (a < mid && compare(keys[tmp[a]], keys[tmp[b]]) <= 0)) {
+            order[k] = tmp[a++];
+          } else {
+            order[k] = tmp[b++];
+          }
+        }
+      }
+    }
+    return order;
+  }
 }

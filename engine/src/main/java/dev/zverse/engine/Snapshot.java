@@ -36,8 +36,11 @@ import java.util.Objects;
 public final class Snapshot {
   /** Heap per key beyond its bytes, measured with JOL (see the benchmarks' MemoryFootprint). */
   static final int KEY_OVERHEAD_BYTES = 40;
-  /** Heap per stored version beyond its value bytes, measured likewise. */
-  static final int VERSION_OVERHEAD_BYTES = 56;
+  /**
+   * Heap per stored version beyond its value bytes, measured likewise (56), plus the commit log's
+   * reference to the value (4, compressed).
+   */
+  static final int VERSION_OVERHEAD_BYTES = 60;
 
   final Limits limits;
   final Node root;

@@ -56,8 +56,13 @@ public final class Transient {
 
   /** Keys changed by the batch being applied (the tree's arrays), possibly repeated. */
   private final List<byte[]> changed = new ArrayList<>();
-  /** Whether the batch undid a change it made earlier, so {@link #changed} needs re-checking. */
-  private boolean undone;
+  /** What the batch left under each of {@link #changed}: the value put, null for a tombstone. */
+  private final List<byte[]> changedValues = new ArrayList<>();
+  /**
+   * Whether the batch changed again a key it had changed already (replaced or undid its own write),
+   * so that {@link #changed} and {@link #changedValues} need re-checking against the tree.
+   */
+  private boolean revisited;
 
   Transient(Snapshot base) {
     this.limits = base.limits;
@@ -111,7 +116,8 @@ public final class Transient {
     state = State.APPLYING;
     final long v = version + 1;
     changed.clear();
-    undone = false;
+    changedValues.clear();
+    revisited = false;
     for (WriteBatch.Op op : batch.ops()) {
       switch (op.kind) {
         case PUT:
@@ -128,9 +134,9 @@ public final class Transient {
       }
     }
     long time = Math.max(commitTimeMillis, lastCommitMillis);
-    byte[][] changedKeys = changedKeys(v);
-    commits = commits.append(new Commit(v, time, changedKeys));
-    unindexed += changedKeys.length;
+    Commit commit = changes(v, time);
+    commits = commits.append(commit);
+    unindexed += commit.keys.length;
     lastCommitMillis = time;
     version = v;
     state = State.OPEN;
@@ -187,7 +193,7 @@ public final class Transient {
     int height = tree.height();
     // The tree is immutable from here on, so the index's background jobs may read it.
     ZIndex index =
-        zindex.withUnsealed(unindexed).published(root, height, commits, version, watermark);
+        zindex.withUnsealed(unindexed).published(commits, version, watermark);
     return new Snapshot(
         limits,
         root,
@@ -278,6 +284,7 @@ public final class Transient {
       storedVersions++;
       payloadBytes += key.length + value.length;
       changed.add(key);
+      changedValues.add(value);
       return;
     }
     boolean again = head.version == v; // a second write to the key in this batch replaces the first
@@ -290,10 +297,12 @@ public final class Transient {
     }
     if (again) {
       payloadBytes += value.length - (head.value == null ? 0 : head.value.length);
+      revisited = true;
     } else {
       storedVersions++;
       payloadBytes += value.length;
       changed.add(treeKey);
+      changedValues.add(value);
     }
   }
 
@@ -308,9 +317,11 @@ public final class Transient {
       tree.replace(Version.tombstone(v, head));
       storedVersions++;
       changed.add(treeKey);
+      changedValues.add(null);
       return;
     }
     // The key was put earlier in this batch: undo that put.
+    revisited = true;
     Version base = head.next;
     payloadBytes -= head.value.length;
     if (base == null) {
@@ -318,11 +329,9 @@ public final class Transient {
       keys--;
       storedVersions--;
       payloadBytes -= key.length;
-      undone = true;
     } else if (base.value == null) {
       tree.replace(base);
       storedVersions--;
-      undone = true;
     } else {
       tree.replace(Version.tombstone(v, base));
     }
@@ -341,28 +350,40 @@ public final class Transient {
     }
   }
 
-  /** The distinct keys whose head is at version {@code v}, sorted. */
-  private byte[][] changedKeys(long v) {
-    byte[][] ks = changed.toArray(new byte[0][]);
-    if (undone) {
-      int n = 0;
-      for (byte[] k : ks) {
-        Version head = TreeCursor.find(tree.root(), tree.height(), k);
-        if (head != null && head.version == v) {
-          ks[n++] = k;
-        }
-      }
-      ks = Arrays.copyOf(ks, n);
-    }
-    Arrays.sort(ks, KeyOrder::compare);
-    int n = 0;
-    for (int i = 0; i < ks.length; i++) {
-      if (n == 0 || KeyOrder.compare(ks[n - 1], ks[i]) != 0) {
-        ks[n++] = ks[i];
-      }
-    }
+  /**
+   * The commit of version {@code v}: the keys the batch changed, sorted and distinct, with what it
+   * left under each. When no key was changed twice (the common case) the values recorded as the
+   * batch went are final; otherwise each key's chain head says whether the batch still changes it
+   * and what it left.
+   */
+  private Commit changes(long v, long time) {
+    int m = changed.size();
+    byte[][] ks = changed.toArray(new byte[m][]);
+    byte[][] vs = changedValues.toArray(new byte[m][]);
     changed.clear();
-    return n == ks.length ? ks : Arrays.copyOf(ks, n);
+    changedValues.clear();
+    int[] order = KeyOrder.sortedOrder(ks);
+    byte[][] keys = new byte[m][];
+    byte[][] values = new byte[m][];
+    int n = 0;
+    for (int i = 0; i < m; i++) {
+      byte[] k = ks[order[i]];
+      if (n > 0 && KeyOrder.compare(keys[n - 1], k) == 0) {
+        continue; // a key changed, undone and changed again is listed twice (and revisited is set)
+      }
+      if (revisited) {
+        Version head = TreeCursor.find(tree.root(), tree.height(), k);
+        if (head == null || head.version != v) {
+          continue; // the batch undid its own change
+        }
+        keys[n] = k;
+        values[n++] = head.value;
+      } else {
+        keys[n] = k;
+        values[n++] = vs[order[i]];
+      }
+    }
+    return n == m ? new Commit(v, time, keys, values) : new Commit(v, time, Arrays.copyOf(keys, n), Arrays.copyOf(values, n));
   }
 
   /** Cuts {@code key}'s chain below what reads at {@code w} and later need; see {@link #prune}. */

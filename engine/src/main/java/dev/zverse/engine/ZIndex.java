@@ -127,7 +127,7 @@ final class ZIndex {
    * This index after the publish of a snapshot with these parts: finished jobs adopted, and a seal
    * or merge started if one is due. Called by the writer once the snapshot's tree is immutable.
    */
-  ZIndex published(Node root, int height, CommitLog commits, long version, long watermark) {
+  ZIndex published(CommitLog commits, long version, long watermark) {
     ZIndex z = settled(watermark);
     if (!options.enabled()) {
       return z;
@@ -136,7 +136,7 @@ final class ZIndex {
     if (s == null && z.unsealed >= options.segmentEntries()) {
       long from = Math.max(Math.max(z.sealedThrough + 1, watermark), commits.firstVersion());
       if (from <= version) {
-        s = Job.seal(root, height, commits, from, version, z.unsealed);
+        s = Job.seal(commits, from, version, z.unsealed);
       }
     }
     Job m = z.merge;
@@ -231,9 +231,7 @@ final class ZIndex {
     private static final int DONE = 1;
     private static final int FAILED = 2;
 
-    // A seal reads the history of one published snapshot.
-    private final Node root;
-    private final int height;
+    // A seal reads the commits (keys and values) of one published snapshot.
     private final CommitLog commits;
     final long from;
     final long to;
@@ -250,8 +248,6 @@ final class ZIndex {
     private volatile int state = RUNNING;
 
     private Job(
-        Node root,
-        int height,
         CommitLog commits,
         long from,
         long to,
@@ -259,8 +255,6 @@ final class ZIndex {
         ZSegment[] inputs,
         long watermark,
         int level) {
-      this.root = root;
-      this.height = height;
       this.commits = commits;
       this.from = from;
       this.to = to;
@@ -270,12 +264,12 @@ final class ZIndex {
       this.level = level;
     }
 
-    static Job seal(Node root, int height, CommitLog commits, long from, long to, long entries) {
-      return new Job(root, height, commits, from, to, entries, null, 0, 0);
+    static Job seal(CommitLog commits, long from, long to, long entries) {
+      return new Job(commits, from, to, entries, null, 0, 0);
     }
 
     static Job merge(ZSegment[] inputs, long watermark, int level) {
-      return new Job(null, 0, null, 0, 0, 0, inputs, watermark, level);
+      return new Job(null, 0, 0, 0, inputs, watermark, level);
     }
 
     void start(ZIndexOptions options) {
@@ -313,8 +307,8 @@ final class ZIndex {
       byte[][] values = new byte[capacity][];
       int n = 0;
       for (long u = from; u <= to; u++) {
-        for (byte[] key : commits.get(u).keys) {
-          Version node = TreeCursor.changeAt(root, height, key, u);
+        Commit commit = commits.get(u);
+        for (int i = 0; i < commit.keys.length; i++) {
           if (n == versions.length) {
             int grown = (int) Math.min((long) n * 2, Integer.MAX_VALUE - 16);
             versions = Arrays.copyOf(versions, grown);
@@ -322,8 +316,8 @@ final class ZIndex {
             values = Arrays.copyOf(values, grown);
           }
           versions[n] = u;
-          keys[n] = key;
-          values[n] = node.value;
+          keys[n] = commit.keys[i];
+          values[n] = commit.values[i];
           n++;
         }
       }

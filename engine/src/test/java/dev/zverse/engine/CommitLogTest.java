@@ -12,7 +12,7 @@ class CommitLogTest {
       CommitLog log = CommitLog.startingAt(start);
       assertEquals(start, log.firstVersion(), "empty log from " + start);
       for (long v = start; v < start + 3_000; v++) {
-        log = log.append(new Commit(v, v * 10, new byte[0][]));
+        log = log.append(new Commit(v, v * 10, new byte[0][], new byte[0][]));
       }
       for (long v = start; v < start + 3_000; v++) {
         assertEquals(v, log.get(v).version, "from " + start);
