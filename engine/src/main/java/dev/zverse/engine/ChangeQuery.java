@@ -38,29 +38,42 @@ final class ChangeQuery {
     return out;
   }
 
-  // Rough costs in nanoseconds, from the engine's benchmarks on a million keys.
+  // Costs in nanoseconds, fitted to ZIndexQueryBenchmark on a million keys (tree height 4) with
+  // ten versions each, on the 2-core machine: see benchmarks/README.md.
   /** One level of a tree descent: a node's prefixes scanned, a cache miss or two. */
-  private static final double DESCENT_LEVEL = 100;
-  /** One version-chain node: a dependent load. */
-  private static final double CHAIN_NODE = 50;
-  /** One key passed in a leaf walk. */
-  private static final double LEAF_SLOT = 30;
-  /** One commit fetched from the commit log and binary-searched. */
-  private static final double COMMIT = 80;
-  /** One candidate checked in a segment: sequential array reads and a key compare. */
-  private static final double CANDIDATE = 25;
+  private static final double DESCENT_LEVEL = 300;
+  /** One key passed in a key-range walk, its version chain walked to the window. */
+  private static final double KEY_STEP = 150;
+  /** One commit fetched from the commit log. */
+  private static final double COMMIT = 50;
+  /** One step of a binary search among a commit's keys for the range's start: a cache miss. */
+  private static final double COMMIT_SEARCH_STEP = 40;
+  /** One key compared with the range's end: a cache miss. */
+  private static final double KEY_CHECK = 50;
+  /** One change put in the answer. */
+  private static final double HIT = 10;
+  /** One candidate checked in a segment: sequential array reads. */
+  private static final double CANDIDATE = 5;
   /** One step of a binary search in a segment's codes. */
   private static final double SEARCH_STEP = 20;
-  /** One BIGMIN computation. */
-  private static final double BIG_MIN = 60;
+  /** One jump to the next run of the curve in the box: a BIGMIN and a galloping search. */
+  private static final double JUMP = 250;
+  /** One comparison of the primitive sort that puts a segment's hits in order. */
+  private static final double SORT_STEP = 2;
 
   /**
-   * The path with the least estimated cost. A key-range walk passes every key in the range and its
-   * newer chain nodes. A commit walk fetches every commit in the window and descends the tree for
-   * each change it finds. The Z-index searches each segment that overlaps the window: with the
-   * segment's n changes spread over a grid of about sqrt(n) by sqrt(n) cells, a box covering
-   * fractions fx and fy of it is about (fx + fy) sqrt(n) runs of the curve, each reached by a BIGMIN
-   * jump and a binary search, and fx fy n candidates; the unsealed versions are a commit walk.
+   * The path with the least estimated cost.
+   *
+   * <ul>
+   *   <li>A key-range walk descends once, then passes every key in the range and its chain.
+   *   <li>A commit walk fetches every commit in the window, binary-searches each for the range's
+   *       start, and reads the changes in the range straight from the commit.
+   *   <li>The Z-index searches each segment that overlaps the window. In a segment's grid of cx by
+   *       cy cells, the box covers about wx by wy cells; the curve enters it about (long side /
+   *       short side) * min(short side, 4) + wx + wy times (each entry a jump), but never more
+   *       often than there are candidates, the changes in the covered cells. The unsealed versions
+   *       are a commit walk.
+   * </ul>
    */
   static QueryPath choose(Snapshot s, ZIndex index, KeyRange range, long from, long to) {
     double keys = Math.max(1, s.keys);
@@ -69,26 +82,32 @@ final class ChangeQuery {
             0,
             TreeCursor.rankFraction(s.root, s.height, range.end)
                 - (range.start == null ? 0 : TreeCursor.rankFraction(s.root, s.height, range.start)));
-    double keysInRange = fx * keys + 1;
-    double chain = s.storedVersions / keys;
-    double keyWalk = s.height * DESCENT_LEVEL + keysInRange * (LEAF_SLOT + CHAIN_NODE * chain);
-
     long first = Math.max(from, 1);
-    double perChange = s.height * DESCENT_LEVEL + CHAIN_NODE;
-    double commitWalk = commitWalkCost(s, first, to, fx, perChange);
+    double hits = fx * changesIn(s.commits, first, to);
+    double keyWalk = s.height * DESCENT_LEVEL + (fx * keys + 1) * KEY_STEP + hits * HIT;
+    double commitWalk = commitWalkCost(s, range, first, to, fx);
 
     double zIndex = 0;
     for (ZSegment seg : index.segments) {
       double inWindow = seg.estimateIn(first, to);
       if (inWindow > 0) {
         double n = seg.size();
-        double fy = inWindow / n;
-        double search = SEARCH_STEP * log2(seg.size());
-        double runs = Math.min(fx * fy * n, (fx + fy) * Math.sqrt(n)) + 1;
-        zIndex += runs * (BIG_MIN + search) + fx * inWindow * CANDIDATE;
+        double cx = seg.cellsX();
+        double cy = seg.cellsY();
+        double wx = Math.min(cx, fx * cx + 1);
+        double wy = Math.min(cy, inWindow / n * cy + 1);
+        double candidates = n * (wx / cx) * (wy / cy);
+        double shortSide = Math.min(wx, wy);
+        double runs = Math.max(wx, wy) / shortSide * Math.min(shortSide, 4) + wx + wy;
+        double segHits = fx * inWindow;
+        zIndex +=
+            SEARCH_STEP * log2(seg.size())
+                + Math.min(runs, candidates + 1) * JUMP
+                + candidates * CANDIDATE
+                + segHits * (HIT + SORT_STEP * log2((int) Math.min(segHits + 1, Integer.MAX_VALUE)));
       }
     }
-    zIndex += commitWalkCost(s, Math.max(first, index.sealedThrough + 1), to, fx, perChange);
+    zIndex += commitWalkCost(s, range, Math.max(first, index.sealedThrough + 1), to, fx);
 
     // Ties go to the plain walks: with no segment in the window the index is a commit walk.
     if (zIndex < keyWalk && zIndex < commitWalk) {
@@ -97,11 +116,17 @@ final class ChangeQuery {
     return keyWalk <= commitWalk ? QueryPath.KEY_RANGE_WALK : QueryPath.COMMIT_WALK;
   }
 
-  private static double commitWalkCost(Snapshot s, long from, long to, double fraction, double perChange) {
+  private static double commitWalkCost(Snapshot s, KeyRange range, long from, long to, double fraction) {
     if (from > to) {
       return 0;
     }
-    return COMMIT * (to - from + 1) + perChange * fraction * changesIn(s.commits, from, to);
+    double commits = to - from + 1;
+    double changes = changesIn(s.commits, from, to);
+    double perCommit = COMMIT;
+    if (range.start != null) {
+      perCommit += COMMIT_SEARCH_STEP * log2((int) Math.min(changes / commits + 1, Integer.MAX_VALUE));
+    }
+    return commits * perCommit + fraction * changes * (HIT + (range.end != null ? KEY_CHECK : 0));
   }
 
   /** The changes committed in [from, to]: summed, or sampled when the window is long. */

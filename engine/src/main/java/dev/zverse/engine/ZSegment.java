@@ -278,6 +278,16 @@ final class ZSegment {
     }
   }
 
+  /** Cells of the quantized grid along the keys. */
+  double cellsX() {
+    return (double) ((maxPrefix - minPrefix) >>> shiftX) + 1;
+  }
+
+  /** Cells of the quantized grid along the versions. */
+  double cellsY() {
+    return (double) ((maxVersion - minVersion) >>> shiftY) + 1;
+  }
+
   /** Estimated number of held changes with version in [from, to], as if versions spread evenly. */
   double estimateIn(long from, long to) {
     if (to < minVersion || from > maxVersion) {
