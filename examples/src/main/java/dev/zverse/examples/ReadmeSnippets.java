@@ -240,7 +240,7 @@ final class ReadmeSnippets {
     // tag::epoch-stats[]
     EpochStats stats = store.epochStats().toCompletableFuture().join();
     System.out.println("version " + stats.version() + ", readable from " + stats.watermark()
-        + ", " + stats.pins() + " open read transactions, the oldest open for " + stats.oldestPinAge());
+        + ", " + stats.pins() + " pins (read transactions, change feeds), the oldest for " + stats.oldestPinAge());
     // end::epoch-stats[]
     return stats;
   }
