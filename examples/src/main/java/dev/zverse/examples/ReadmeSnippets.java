@@ -14,9 +14,15 @@ import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Limits;
 import dev.zverse.engine.QueryPath;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.SyncPolicy;
 import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
+import dev.zverse.streams.ChangeFeed;
+import dev.zverse.streams.ChangeFeedOptions;
+import dev.zverse.streams.SnapshotSource;
+import dev.zverse.streams.WriteFlow;
+import dev.zverse.streams.WriteResult;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -24,8 +30,15 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * The Java snippets of the top-level README.md, compiled by the build. Each snippet sits between
@@ -137,6 +150,70 @@ final class ReadmeSnippets {
     }
   }
 
+  /** What {@link #changeFeed} started: the feed's switch and the state it listed. */
+  record Following(UniqueKillSwitch feed, List<Entry> orders) {}
+
+  static Following changeFeed(ActorSystem<?> system, ZVerseStore store) {
+    // tag::change-feed[]
+    Snapshot listed = store.snapshot(); // list: the state at one version...
+    List<Entry> orders = listed.scan(KeyRange.prefix("orders/"), listed.version());
+    UniqueKillSwitch feed = // ...then watch: every commit after it, replayed, then live
+        ChangeFeed.commits(store, ChangeFeedOptions.after(listed.version()) // exclusive
+                .withRange(KeyRange.prefix("orders/"))
+                .withPreviousValues(true))
+            .viaMat(KillSwitches.single(), Keep.right())
+            .to(Sink.foreach(commit -> {
+              for (int i = 0; i < commit.size(); i++) { // the commit's changes in the range, in key order
+                Change c = commit.changes().get(i);
+                System.out.println("v" + commit.version() + " " + c.keyUtf8() + ": "
+                    + commit.previousValueUtf8(i) + " -> " + (c.isDelete() ? "deleted" : c.valueUtf8()));
+              }
+            }))
+            .run(system);
+    // end::change-feed[]
+    return new Following(feed, orders);
+  }
+
+  static void stopFollowing(UniqueKillSwitch feed) {
+    // tag::change-feed-cancel[]
+    feed.shutdown(); // cancels the feed; its pin is released
+    // end::change-feed-cancel[]
+  }
+
+  static CompletionStage<Done> flattenedFeed(ActorSystem<?> system, ZVerseStore store) {
+    // tag::change-feed-flat[]
+    CompletionStage<Done> done = // completes once the store is closed and everything before was emitted
+        ChangeFeed.changes(store, ChangeFeedOptions.after(0).withRange(KeyRange.prefix("orders/")))
+            .runForeach(c -> System.out.println(c), system); // one Change per key, with its version
+    // end::change-feed-flat[]
+    return done;
+  }
+
+  /** What {@link #streams} started. */
+  record Streamed(Source<Snapshot, NotUsed> latest, CompletionStage<Done> loaded, CompletionStage<List<WriteResult>> results) {}
+
+  static Streamed streams(ActorSystem<?> system, ZVerseStore store, List<WriteBatch> batches) {
+    // tag::streams[]
+    Source<Snapshot, NotUsed> latest = SnapshotSource.create(store); // newest state after each publish, conflated
+    CompletionStage<Done> loaded = // batches commit in order, write-flow.parallelism in flight
+        Source.from(batches).runWith(WriteFlow.sink(store), system); // fails on the first refused batch
+    CompletionStage<List<WriteResult>> results = // one WriteResult per batch, committed or not
+        Source.from(batches).via(WriteFlow.results(store)).runWith(Sink.seq(), system);
+    // end::streams[]
+    return new Streamed(latest, loaded, results);
+  }
+
+  static ZVerseStore durableStore(ActorSystem<?> system, Path directory) {
+    // tag::durable[]
+    StoreSettings durable = StoreSettings.create(system, "ledger")
+        .withDataDirectory(directory) // created if missing; locked while the store is open
+        .withSync(SyncPolicy.EVERY_COMMIT); // the default: no crash loses an acknowledged write
+    ZVerseStore ledger = ZVerseStore.open(system, "ledger", durable); // recovers the directory
+    System.out.println(ledger.recoveryReport().orElseThrow()); // the checkpoint loaded, records replayed
+    // end::durable[]
+    return ledger;
+  }
+
   static List<Change> changes(ZVerseStore store, Versions versions) {
     long v1 = versions.v1();
     // tag::changes[]
@@ -163,7 +240,7 @@ final class ReadmeSnippets {
     // tag::epoch-stats[]
     EpochStats stats = store.epochStats().toCompletableFuture().join();
     System.out.println("version " + stats.version() + ", readable from " + stats.watermark()
-        + ", " + stats.pins() + " open read transactions, the oldest open for " + stats.oldestPinAge());
+        + ", " + stats.pins() + " pins (read transactions, change feeds), the oldest for " + stats.oldestPinAge());
     // end::epoch-stats[]
     return stats;
   }

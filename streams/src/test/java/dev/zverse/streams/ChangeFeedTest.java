@@ -297,6 +297,8 @@ class ChangeFeedTest {
     for (int i = 0; i < 300; i++) {
       await(history.write(store, rnd));
     }
+    // Materialization is asynchronous and a feed started on a closed store fails: close once it pins.
+    awaitStats(store, s -> s.pins() >= 1, "the feed's start");
     await(store.close());
     List<TreeMap<String, String>> states = history.states(600);
     List<String> expected = new ArrayList<>();

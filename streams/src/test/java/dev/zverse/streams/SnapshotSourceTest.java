@@ -73,11 +73,16 @@ class SnapshotSourceTest {
   @Test
   void versionsStrictlyIncreaseWhileWritersCommit() throws Exception {
     ZVerseStore store = kit.open(kit.settings());
+    // Materialization is asynchronous: a source started after the close fails (as documented), so
+    // the writer waits for the first element, which the source emits only once it is listening.
+    CompletableFuture<Long> started = new CompletableFuture<>();
     var seen =
         SnapshotSource.create(store)
             .map(Snapshot::version)
+            .wireTap(started::complete)
             .async()
             .runWith(Sink.seq(), kit.system());
+    await(started);
     Thread writer =
         new Thread(
             () -> {
