@@ -22,7 +22,7 @@ final class OpenStores implements Extension {
       };
 
   private final String systemName;
-  private final ConcurrentHashMap<String, Boolean> open = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Long> open = new ConcurrentHashMap<>();
   private final AtomicLong openings = new AtomicLong();
 
   private OpenStores(String systemName) {
@@ -40,16 +40,20 @@ final class OpenStores implements Extension {
    * @throws IllegalStateException if a store of that name is open
    */
   long reserve(String name) {
-    if (open.putIfAbsent(name, Boolean.TRUE) != null) {
+    long opening = openings.incrementAndGet();
+    if (open.putIfAbsent(name, opening) != null) {
       throw new IllegalStateException(
           "a store named [" + name + "] is already open in actor system [" + systemName
               + "]; close it first, or share the open ZVerseStore");
     }
-    return openings.incrementAndGet();
+    return opening;
   }
 
-  /** Frees {@code name} once its store's actors have stopped. */
-  void release(String name) {
-    open.remove(name);
+  /**
+   * Frees {@code name} if {@code opening} (what {@link #reserve} returned) still holds it: a late
+   * release of an opening that failed never frees the name of a newer store.
+   */
+  void release(String name, long opening) {
+    open.remove(name, opening);
   }
 }

@@ -218,15 +218,16 @@ public final class ZVerseStore {
         stopped = stopped.thenCompose(done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
         journal.checkpointEvery(settings.checkpointInterval(), root);
       }
+      // Part of the stage close() returns: whoever waits for it may open the name again at once.
+      stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
       store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
     } catch (RuntimeException | Error e) {
       if (journal != null) {
         journal.close(journal.recovered());
       }
-      open.release(name);
+      open.release(name, opening);
       throw e;
     }
-    store.stopped.whenComplete((done, e) -> open.release(name));
     try {
       store.shutdownTask =
           CoordinatedShutdown.get(system)

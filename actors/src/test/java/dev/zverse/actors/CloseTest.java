@@ -137,4 +137,18 @@ class CloseTest {
     assertEquals(2, await(queued));
     assertEquals("queued", store.lastPublished().get("k"));
   }
+
+  /**
+   * The stage close() returns completes only once the name is free again: whoever waits for it can
+   * open a store of the same name at once, every time.
+   */
+  @Test
+  void aClosedStoresNameCanBeOpenedAgainAsSoonAsCloseCompletes() {
+    String name = "reopened";
+    for (int i = 0; i < 50; i++) {
+      ZVerseStore store = ZVerseStore.open(kit.testKit.system(), name, kit.settings());
+      assertEquals(1L, await(store.put("k", "v" + i)));
+      await(store.close());
+    }
+  }
 }

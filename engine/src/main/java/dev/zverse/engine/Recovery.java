@@ -183,21 +183,24 @@ final class Recovery {
           return r;
         }
         payload.flip();
-        apply(payload, t, file, pos, r);
-        r.records++;
+        if (apply(payload, t, file, pos, r)) {
+          r.records++; // records wholly within the checkpoint are read but not counted as replayed
+        }
         pos += 8 + payload.capacity();
       }
     }
     return r;
   }
 
-  private static void apply(ByteBuffer p, Transient t, Path file, long pos, Replay r) throws CorruptLogException {
+  /** Applies the versions of the record above the transient's; whether there was any. */
+  private static boolean apply(ByteBuffer p, Transient t, Path file, long pos, Replay r) throws CorruptLogException {
     try {
       if (p.get() != 1) {
         throw new CorruptLogException(file, pos, "unknown record type");
       }
       long first = p.getLong();
       int count = p.getInt();
+      boolean applied = false;
       r.watermark = Math.max(r.watermark, p.getLong());
       for (int i = 0; i < count; i++) {
         long v = first + i;
@@ -220,7 +223,9 @@ final class Recovery {
           throw new CorruptLogException(file, pos, "record of version " + v + " follows version " + t.version());
         }
         t.apply(batch.build(), time);
+        applied = true;
       }
+      return applied;
     } catch (BufferUnderflowException | NegativeArraySizeException e) {
       throw new CorruptLogException(file, pos, "record does not decode: " + e);
     }

@@ -12,7 +12,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,7 +48,6 @@ class DurableStoreTest {
    * engine counts only the records it applies.
    */
   @Test
-  @Disabled("engine: Recovery's report counts log records already in the checkpoint as replayed")
   void aReopenAfterACleanCloseReplaysNoRecord(@TempDir Path directory) {
     for (int run = 0; run < 2; run++) {
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "recovery-report");
