@@ -228,7 +228,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     getContext()
         .getLog()
         .warn(
-            "[{}] a read transaction opened by [{}] has pinned version [{}] for [{}] ms, holding back [{}] versions from pruning (latest version [{}]); close it to let the store prune",
+            "[{}] a pin held by [{}] (a read transaction or a change feed) has pinned version [{}] for [{}] ms, holding back [{}] versions from pruning (latest version [{}]); close it (or let the feed catch up) to let the store prune",
             setup.storeName(),
             pin.owner,
             pin.version,

@@ -8,7 +8,7 @@ import java.time.Duration;
  *
  * @param version the version of the latest published snapshot
  * @param watermark the oldest version the latest snapshot can read
- * @param pins how many read transactions are open (each pins one version)
+ * @param pins how many versions are pinned: open read transactions and change-feed cursors, one each
  * @param oldestPinAge how long the oldest open pin has been open; {@link Duration#ZERO} when there is
  *     none
  * @param retainedVersions how many versions the latest snapshot can read: {@code version - watermark
