@@ -178,27 +178,9 @@ final class ChangeQuery {
     for (long u = Math.max(from, 1); u <= to; u++) {
       Commit commit = s.commits.get(u);
       byte[][] keys = commit.keys;
-      for (int i = firstInRange(keys, range); i < keys.length && !range.aboveEnd(keys[i]); i++) {
+      for (int i = range.firstNotBelowStart(keys); i < keys.length && !range.aboveEnd(keys[i]); i++) {
         out.add(new Change(keys[i], u, commit.values[i]));
       }
     }
-  }
-
-  /** Index of the first of the sorted {@code keys} not below the start of {@code range}. */
-  private static int firstInRange(byte[][] keys, KeyRange range) {
-    if (range.start == null) {
-      return 0;
-    }
-    int lo = 0;
-    int hi = keys.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (range.belowStart(keys[mid])) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 }

@@ -40,7 +40,7 @@ public final class CommitRecord {
   static CommitRecord read(Snapshot s, long v, KeyRange range, boolean withPrevious) {
     Commit commit = s.commits.get(v);
     byte[][] keys = commit.keys;
-    int from = firstInRange(keys, range);
+    int from = range.firstNotBelowStart(keys);
     int to = from;
     while (to < keys.length && !range.aboveEnd(keys[to])) {
       to++;
@@ -59,24 +59,6 @@ public final class CommitRecord {
       }
     }
     return new CommitRecord(v, commit.timeMillis, changes, previous);
-  }
-
-  /** Index of the first of the sorted {@code keys} not below the start of {@code range}. */
-  private static int firstInRange(byte[][] keys, KeyRange range) {
-    if (range.start == null) {
-      return 0;
-    }
-    int lo = 0;
-    int hi = keys.length;
-    while (lo < hi) {
-      int mid = (lo + hi) >>> 1;
-      if (range.belowStart(keys[mid])) {
-        lo = mid + 1;
-      } else {
-        hi = mid;
-      }
-    }
-    return lo;
   }
 
   /** The version this commit took. */

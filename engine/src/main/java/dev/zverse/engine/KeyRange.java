@@ -147,6 +147,24 @@ public final class KeyRange {
     return endInclusive;
   }
 
+  /** Index of the first of the sorted, distinct {@code keys} not below this range's start. */
+  int firstNotBelowStart(byte[][] keys) {
+    if (start == null) {
+      return 0;
+    }
+    int lo = 0;
+    int hi = keys.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (belowStart(keys[mid])) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    return lo;
+  }
+
   boolean belowStart(byte[] key) {
     if (start == null) {
       return false;
