@@ -642,11 +642,16 @@ public final class ZVerseStore {
    * @throws IllegalArgumentException if {@code version} is negative or above the latest version
    * @throws dev.zverse.engine.VersionCompactedException if {@code version} is below the watermark,
    *     or is about to be (a prune past it was decided)
-   * @throws IllegalStateException if the store is closed
+   * @throws IllegalStateException if the store is closed and has stopped; while a close is still
+   *     answering the last writes, a pin is allowed, so that a change feed started before the close
+   *     follows them to the end
    */
   public VersionPin pin(long version, String owner) {
     Objects.requireNonNull(owner, "owner");
-    Snapshot s = snapshot();
+    if (stopped.isDone()) {
+      throw closed();
+    }
+    Snapshot s = root.snapshotAcquire();
     if (version < 0 || version > s.version()) {
       throw new IllegalArgumentException(
           "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
@@ -674,8 +679,12 @@ public final class ZVerseStore {
     }
   }
 
-  /** The latest published snapshot, whether closed or not: what tests check after a close. */
-  Snapshot lastPublished() {
+  /**
+   * The latest published snapshot, whether the store is closed or not. Unlike {@link #snapshot()}
+   * it never throws: while a close answers the last writes it still moves, and after the store
+   * has stopped it is the final state. For followers started before a close, such as change feeds.
+   */
+  public Snapshot lastPublished() {
     return root.snapshotAcquire();
   }
 

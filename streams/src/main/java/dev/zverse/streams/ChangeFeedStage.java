@@ -82,7 +82,9 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
-    return new Logic();
+    // Decided when the stream is materialized, in the caller's thread: a close that comes between
+    // this and preStart (run later, on the stream's actor) must not fail a feed started before it.
+    return new Logic(store.isClosed());
   }
 
   private final class Logic extends GraphStageLogic {
@@ -100,8 +102,12 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     /** The last version emitted or skipped. */
     private long cursor;
 
-    Logic() {
+    /** Whether the store was closed when the feed was materialized. */
+    private final boolean closedAtStart;
+
+    Logic(boolean closedAtStart) {
       super(shape);
+      this.closedAtStart = closedAtStart;
       setHandler(
           out,
           new AbstractOutHandler() {
@@ -114,6 +120,10 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
 
     @Override
     public void preStart() {
+      if (closedAtStart) {
+        failStage(new IllegalStateException("store [" + store.name() + "] is closed"));
+        return;
+      }
       StreamsSettings s = settings != null ? settings : StreamsSettings.create(materializer().system());
       maxLag = options.maxLag(s);
       pinStep = Math.max(1, Math.min(MAX_PIN_STEP, maxLag / 4));
@@ -122,24 +132,43 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       // Listen before reading the first snapshot: every publish after that read wakes the stage.
       store.addPublishListener(wakeup);
       String owner = "change feed of store [" + store.name() + "] " + options;
-      if (options.isFromNow()) {
-        for (; ; ) {
-          Snapshot latest = store.snapshot();
-          try {
-            pin = store.pin(latest.version(), owner);
-            break;
-          } catch (VersionCompactedException raced) {
-            // The EpochActor pruned past it meanwhile: a newer snapshot is published; take that.
+      try {
+        if (options.isFromNow()) {
+          for (; ; ) {
+            Snapshot latest = store.lastPublished();
+            try {
+              pin = store.pin(latest.version(), owner);
+              break;
+            } catch (VersionCompactedException raced) {
+              // The EpochActor pruned past it meanwhile: a newer snapshot is published; take that.
+            }
           }
+        } else {
+          pin = store.pin(options.afterVersion(), owner);
         }
-      } else {
-        pin = store.pin(options.afterVersion(), owner);
+        cursor = pin.version();
+      } catch (IllegalStateException stoppedMeanwhile) {
+        // Closed and stopped since the feed was materialized: nothing prunes any more, so no pin
+        // is needed; the feed emits what the final snapshot holds after its start, then completes.
+        Snapshot last = store.lastPublished();
+        cursor = options.isFromNow() ? last.version() : options.afterVersion();
+        if (cursor > last.version()) {
+          throw new IllegalArgumentException(
+              "afterVersion must be at most the latest version " + last.version() + ", was " + cursor);
+        }
+        if (cursor < last.watermark()) {
+          throw new VersionCompactedException(cursor, last.watermark());
+        }
       }
-      cursor = pin.version();
       // Read after the pin: this and every later snapshot can read from cursor on.
-      snap = store.snapshot();
+      snap = store.lastPublished();
       trail.addLast(snap);
       assert snap.watermark() <= cursor : "watermark " + snap.watermark() + " above pin " + cursor;
+      // A feed that starts already too far behind fails now, not at the first pull or publish: it
+      // must not hold its pin on a quiet store whose consumer never pulls.
+      if (snap.version() - cursor > maxLag) {
+        failStage(new ChangeFeedLagException(cursor, snap.version(), maxLag, snap.watermark()));
+      }
     }
 
     private void onWakeup() {
@@ -170,7 +199,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       while (cursor < latest) {
         CommitRecord r = readable(cursor + 1).commit(cursor + 1, range, previous);
         cursor++;
-        if (cursor - pin.version() >= pinStep) {
+        if (pin != null && cursor - pin.version() >= pinStep) {
           // False when the EpochActor is mid-decision: the old pin stays valid; retried next step.
           pin.moveTo(cursor);
         }

@@ -35,6 +35,7 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
 
   @Override
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
+    boolean closedAtStart = store.isClosed(); // see ChangeFeedStage.createLogic
     return new GraphStageLogic(shape) {
       private Wakeup wakeup;
       private Snapshot snap;
@@ -54,9 +55,13 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
 
       @Override
       public void preStart() {
+        if (closedAtStart) {
+          failStage(new IllegalStateException("store [" + store.name() + "] is closed"));
+          return;
+        }
         wakeup = new Wakeup(createAsyncCallback(w -> onWakeup()));
         store.addPublishListener(wakeup);
-        snap = store.snapshot();
+        snap = store.lastPublished();
       }
 
       private void onWakeup() {

@@ -511,4 +511,42 @@ class ChangeFeedTest {
     assertThrows(IllegalStateException.class, () -> ChangeFeedOptions.fromNow().afterVersion());
     assertThrows(NullPointerException.class, () -> ChangeFeed.commits(null, ChangeFeedOptions.fromNow()));
   }
+
+  /**
+   * A feed that starts further behind than its lag limit fails at once, before any demand, and
+   * releases its pin: a consumer that never pulls on a quiet store must not hold history back.
+   */
+  @Test
+  void aFeedStartingBeyondItsLagFailsAtOnceEvenBeforeDemand() {
+    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(1_000));
+    for (int i = 0; i < 100; i++) {
+      await(store.put("k", "v" + i));
+    }
+    CompletionStage<org.apache.pekko.Done> ended =
+        ChangeFeed.commits(store, ChangeFeedOptions.after(0).withMaxLag(10))
+            .watchTermination(Keep.right())
+            .to(Sink.asPublisher(org.apache.pekko.stream.javadsl.AsPublisher.WITHOUT_FANOUT))
+            .run(kit.system());
+    assertInstanceOf(ChangeFeedLagException.class, awaitFailure(ended));
+    awaitStats(store, s -> s.pins() == 0, "the failed feed's pin released");
+    await(store.close());
+  }
+
+  /**
+   * A feed materialized before close() completes with everything committed, even when the close
+   * comes before the stream's stage has started (it starts later, on the stream's actor).
+   */
+  @Test
+  void aFeedRunJustBeforeCloseCompletesWithEverythingCommitted() {
+    for (int i = 0; i < 100; i++) {
+      ZVerseStore store = kit.open(kit.settings());
+      await(store.put("k", "v"));
+      CompletionStage<List<CommitRecord>> all =
+          ChangeFeed.commits(store, ChangeFeedOptions.after(0)).runWith(Sink.seq(), kit.system());
+      store.close();
+      List<CommitRecord> got = await(all);
+      assertEquals(1, got.size(), "run " + i);
+      assertEquals(1, got.get(0).version(), "run " + i);
+    }
+  }
 }
