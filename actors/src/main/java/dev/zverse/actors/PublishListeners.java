@@ -43,7 +43,10 @@ final class PublishListeners {
     for (PublishListener l : listeners) {
       try {
         l.published(s);
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (RuntimeException | Error e) {
+        // A listener's failure, an AssertionError included, must not restart the writer.
         log.error("[{}] a publish listener threw on version [{}]; ignored", storeName, s.version(), e);
       }
     }
@@ -63,7 +66,9 @@ final class PublishListeners {
     for (Object o : told) {
       try {
         ((PublishListener) o).stopped(last);
-      } catch (RuntimeException e) {
+      } catch (VirtualMachineError fatal) {
+        throw fatal;
+      } catch (RuntimeException | Error e) {
         log.error("[{}] a publish listener threw when told the writer stopped; ignored", storeName, e);
       }
     }

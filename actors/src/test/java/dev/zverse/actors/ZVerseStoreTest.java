@@ -360,4 +360,36 @@ class ZVerseStoreTest {
     assertThrows(NullPointerException.class, () -> store.versionAt(null));
     assertFalse(store.isClosed());
   }
+
+  /**
+   * A publish listener that throws, even an Error such as a failed assertion, is logged and
+   * ignored: every write is still answered with its version, and close completes.
+   */
+  @Test
+  void aThrowingPublishListenerNeitherStopsNorRestartsTheWriter() {
+    ZVerseStore store = kit.open(kit.settings());
+    java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger stopped = new java.util.concurrent.atomic.AtomicInteger();
+    store.addPublishListener(
+        new PublishListener() {
+          @Override
+          public void published(Snapshot snapshot) {
+            published.incrementAndGet();
+            throw new AssertionError("listener bug on version " + snapshot.version());
+          }
+
+          @Override
+          public void stopped(Snapshot last) {
+            stopped.incrementAndGet();
+            throw new IllegalStateException("listener bug at stop");
+          }
+        });
+    for (long v = 1; v <= 5; v++) {
+      assertEquals(v, await(store.put("k", "v" + v)));
+    }
+    assertEquals("v5", store.get("k"));
+    assertEquals(5, published.get(), "one publish per awaited put");
+    await(store.close());
+    assertEquals(1, stopped.get());
+  }
 }
