@@ -191,9 +191,8 @@ public final class Transient {
     state = State.PERSISTENT;
     Node root = tree.root();
     int height = tree.height();
-    // The tree is immutable from here on, so the index's background jobs may read it.
-    ZIndex index =
-        zindex.withUnsealed(unindexed).published(commits, version, watermark);
+    // The commit log is immutable from here on, so the index's background seal may read it.
+    ZIndex index = zindex.withUnsealed(unindexed).published(commits, version, watermark);
     return new Snapshot(
         limits,
         root,

@@ -125,7 +125,8 @@ final class ZIndex {
 
   /**
    * This index after the publish of a snapshot with these parts: finished jobs adopted, and a seal
-   * or merge started if one is due. Called by the writer once the snapshot's tree is immutable.
+   * or merge started if one is due. Called by the writer once the snapshot's commit log is immutable
+   * (a seal reads the keys and values of its commits, nothing else).
    */
   ZIndex published(CommitLog commits, long version, long watermark) {
     ZIndex z = settled(watermark);
