@@ -72,12 +72,12 @@ final class Checkpoint {
         byte[] key = c.key();
         out.writeInt(key.length);
         out.write(key);
-        int length = 0;
-        for (Version n = c.head(); n != null; n = n.next) {
-          length++;
-        }
+        // Only what reads at or above the watermark need: not the superseded version a write may
+        // have left below them (see Transient#prune).
+        int length = Math.max(1, c.head().retainedLength(s.watermark));
         out.writeInt(length);
-        for (Version n = c.head(); n != null; n = n.next) {
+        Version n = c.head();
+        for (int i = 0; i < length; i++, n = n.next) {
           out.writeLong(n.version);
           if (n.value == null) {
             out.writeByte(0);

@@ -9,16 +9,30 @@ package dev.zverse.engine;
  * change. The commit log keeps commits at or above the watermark only, whose values the chains keep
  * anyway, so the references retain nothing extra.
  *
+ * <p>{@link #trims} lists the changes whose keys the prune that passes this version must visit
+ * (see {@link Transient#prune}); most commits list none.
+ *
  * <p>Immutable. {@code keys} are the tree's own arrays, sorted in key order and distinct, and
- * {@code values[i]} belongs to {@code keys[i]}; neither is handed out.
+ * {@code values[i]} belongs to {@code keys[i]}; none of the arrays is handed out.
  */
 final class Commit {
   final long version;
   final long timeMillis;
   final byte[][] keys;
   final byte[][] values;
+  /**
+   * Ascending indexes into {@link #keys} of the changes that leave more history below them than one
+   * superseded version (a tombstone, or a put over a key changed twice within the retention), whose
+   * chains a prune past this version trims; {@code null} when there are none.
+   */
+  final int[] trims;
 
+  /** A commit whose every change is trimmed by the prune that passes it. */
   Commit(long version, long timeMillis, byte[][] keys, byte[][] values) {
+    this(version, timeMillis, keys, values, all(keys.length));
+  }
+
+  Commit(long version, long timeMillis, byte[][] keys, byte[][] values, int[] trims) {
     if (keys.length != values.length) {
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
@@ -26,5 +40,17 @@ final class Commit {
     this.timeMillis = timeMillis;
     this.keys = keys;
     this.values = values;
+    this.trims = trims;
+  }
+
+  private static int[] all(int n) {
+    if (n == 0) {
+      return null;
+    }
+    int[] all = new int[n];
+    for (int i = 0; i < n; i++) {
+      all[i] = i;
+    }
+    return all;
   }
 }

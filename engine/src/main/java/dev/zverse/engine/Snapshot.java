@@ -539,6 +539,14 @@ public final class Snapshot {
    * answers every read at versions from {@code watermark} on exactly as this one does, and refuses
    * older ones with {@link VersionCompactedException}. This snapshot is not affected.
    *
+   * <p>A prune costs about the changes between the old watermark and the new one that need it, not
+   * the size of the store. Writes share the work: a write drops, for free, the history below the
+   * version it supersedes when that version is at or below the watermark, so a prune visits only
+   * tombstones and keys changed twice or more within the window. The price is that each key may
+   * keep one version no read needs any more (the one its latest write superseded, once the
+   * watermark passes that write) until it is written again; {@link Stats#storedVersions()} counts
+   * it.
+   *
    * @param watermark the oldest version to keep readable, in [0, {@link #version()}]; at or below
    *     the current watermark nothing changes
    * @throws IllegalArgumentException if {@code watermark} is negative or above {@link #version()}

@@ -7,7 +7,10 @@ package dev.zverse.engine;
  * @param watermark the oldest readable version
  * @param keys keys held in the tree, deleted ones whose tombstones are still retained included
  * @param liveKeys keys with a value at {@code version}
- * @param storedVersions version-chain nodes retained (values and tombstones) over all keys
+ * @param storedVersions version-chain nodes retained (values and tombstones) over all keys: what
+ *     reads at or above the watermark need, plus at most one version per key that no read needs any
+ *     more (the one its latest write superseded, kept until the key's next write; see {@link
+ *     Snapshot#prune})
  * @param payloadBytes key bytes (once per key) plus value bytes (once per stored version)
  * @param approximateBytes an estimate of the heap the snapshot holds alone: the payload plus the
  *     per-key and per-version overhead measured with JOL on a 64-bit JVM with compressed oops

@@ -56,11 +56,11 @@ public final class Transient {
 
   /** Keys changed by the batch being applied (the tree's arrays), possibly repeated. */
   private final List<byte[]> changed = new ArrayList<>();
-  /** What the batch left under each of {@link #changed}: the value put, null for a tombstone. */
-  private final List<byte[]> changedValues = new ArrayList<>();
+  /** The chain head the batch left under each of {@link #changed}. */
+  private final List<Version> changedHeads = new ArrayList<>();
   /**
    * Whether the batch changed again a key it had changed already (replaced or undid its own write),
-   * so that {@link #changed} and {@link #changedValues} need re-checking against the tree.
+   * so that {@link #changed} and {@link #changedHeads} need re-checking against the tree.
    */
   private boolean revisited;
 
@@ -116,7 +116,7 @@ public final class Transient {
     state = State.APPLYING;
     final long v = version + 1;
     changed.clear();
-    changedValues.clear();
+    changedHeads.clear();
     revisited = false;
     for (WriteBatch.Op op : batch.ops()) {
       switch (op.kind) {
@@ -146,11 +146,17 @@ public final class Transient {
   /**
    * Drops the history that only reads below {@code watermark} need; see {@link Snapshot#prune}.
    *
-   * <p>The work is proportional to the changes committed between the old watermark and the new one,
-   * not to the size of the store: only keys changed in that window can hold history that just became
-   * unreadable. For each, the retained part of its chain (versions at or above the watermark, plus
-   * the newest older put that reads at the watermark still need) is copied, and the rest is left to
-   * the garbage collector once no held snapshot reaches it.
+   * <p>Pruning shares its work with the writes. A write cuts the chain it goes on top of when that
+   * chain's head is at or below the watermark (the head is then all that reads at the watermark
+   * need of it), which costs no tree descent: the key is in hand. What is left is at most one
+   * superseded version per key, the one its latest write replaced, once the watermark passes that
+   * write. A prune therefore visits only the changes in the window between the old watermark and
+   * the new one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a
+   * key changed twice within the retention); for each, the retained part of its chain (versions at
+   * or above the watermark, plus the newest older put that reads at the watermark still need) is
+   * copied, and the rest is left to the garbage collector once no held snapshot reaches it. Keys
+   * written once per retention window, the common case, cost a prune nothing but a look at their
+   * commit.
    *
    * @param watermark the oldest version to keep readable, in [0, {@link #version()}]
    * @throws IllegalArgumentException if {@code watermark} is negative or above {@link #version()}
@@ -166,9 +172,17 @@ public final class Transient {
       return;
     }
     state = State.APPLYING;
-    Set<byte[]> seen = Collections.newSetFromMap(new IdentityHashMap<>());
+    Set<byte[]> seen = null;
     for (long u = Math.max(this.watermark, commits.firstVersion()); u <= watermark; u++) {
-      for (byte[] key : commits.get(u).keys) {
+      Commit c = commits.get(u);
+      if (c.trims == null) {
+        continue;
+      }
+      if (seen == null) {
+        seen = Collections.newSetFromMap(new IdentityHashMap<>());
+      }
+      for (int i : c.trims) {
+        byte[] key = c.keys[i];
         if (seen.add(key)) {
           trim(key, watermark);
         }
@@ -277,20 +291,22 @@ public final class Transient {
   private void put(byte[] key, byte[] value, long v) {
     Version head = tree.seek(key);
     if (head == null) {
-      tree.insert(Version.put(v, value, null, v));
+      Version node = Version.put(v, value, null, v);
+      tree.insert(node);
       keys++;
       liveKeys++;
       storedVersions++;
       payloadBytes += key.length + value.length;
       changed.add(key);
-      changedValues.add(value);
+      changedHeads.add(node);
       return;
     }
     boolean again = head.version == v; // a second write to the key in this batch replaces the first
-    Version base = again ? head.next : head;
+    Version base = again ? head.next : cutBelowWatermark(head);
     long created = base != null && base.value != null ? base.created() : v;
     byte[] treeKey = tree.foundKey();
-    tree.replace(Version.put(v, value, base, created));
+    Version node = Version.put(v, value, base, created);
+    tree.replace(node);
     if (head.value == null) {
       liveKeys++;
     }
@@ -301,7 +317,7 @@ public final class Transient {
       storedVersions++;
       payloadBytes += value.length;
       changed.add(treeKey);
-      changedValues.add(value);
+      changedHeads.add(node);
     }
   }
 
@@ -313,10 +329,11 @@ public final class Transient {
     liveKeys--;
     if (head.version != v) {
       byte[] treeKey = tree.foundKey();
-      tree.replace(Version.tombstone(v, head));
+      Version node = Version.tombstone(v, cutBelowWatermark(head));
+      tree.replace(node);
       storedVersions++;
       changed.add(treeKey);
-      changedValues.add(null);
+      changedHeads.add(node);
       return;
     }
     // The key was put earlier in this batch: undo that put.
@@ -351,38 +368,82 @@ public final class Transient {
 
   /**
    * The commit of version {@code v}: the keys the batch changed, sorted and distinct, with what it
-   * left under each. When no key was changed twice (the common case) the values recorded as the
-   * batch went are final; otherwise each key's chain head says whether the batch still changes it
-   * and what it left.
+   * left under each and which of them a prune must trim. When no key was changed twice (the common
+   * case) the heads recorded as the batch went are final; otherwise each key's chain head in the
+   * tree says whether the batch still changes it and what it left.
    */
   private Commit changes(long v, long time) {
     int m = changed.size();
     byte[][] ks = changed.toArray(new byte[m][]);
-    byte[][] vs = changedValues.toArray(new byte[m][]);
+    Version[] hs = changedHeads.toArray(new Version[m]);
     changed.clear();
-    changedValues.clear();
+    changedHeads.clear();
     int[] order = KeyOrder.sortedOrder(ks);
     byte[][] keys = new byte[m][];
     byte[][] values = new byte[m][];
+    int[] trims = null;
+    int t = 0;
     int n = 0;
     for (int i = 0; i < m; i++) {
       byte[] k = ks[order[i]];
       if (n > 0 && KeyOrder.compare(keys[n - 1], k) == 0) {
         continue; // a key changed, undone and changed again is listed twice (and revisited is set)
       }
+      Version head = hs[order[i]];
       if (revisited) {
-        Version head = TreeCursor.find(tree.root(), tree.height(), k);
+        head = TreeCursor.find(tree.root(), tree.height(), k);
         if (head == null || head.version != v) {
           continue; // the batch undid its own change
         }
-        keys[n] = k;
-        values[n++] = head.value;
-      } else {
-        keys[n] = k;
-        values[n++] = vs[order[i]];
       }
+      if (leavesHistoryToTrim(head)) {
+        if (trims == null) {
+          trims = new int[m];
+        }
+        trims[t++] = n;
+      }
+      keys[n] = k;
+      values[n++] = head.value;
     }
-    return n == m ? new Commit(v, time, keys, values) : new Commit(v, time, Arrays.copyOf(keys, n), Arrays.copyOf(values, n));
+    if (trims != null && t < trims.length) {
+      trims = Arrays.copyOf(trims, t);
+    }
+    return n == m
+        ? new Commit(v, time, keys, values, trims)
+        : new Commit(v, time, Arrays.copyOf(keys, n), Arrays.copyOf(values, n), trims);
+  }
+
+  /**
+   * Whether the prune that passes {@code head}'s version must trim its key: when the key's history
+   * below {@code head} would then be more than the one superseded version a write leaves (see {@link
+   * #prune}), or {@code head} is a tombstone (the prune may then drop the key).
+   */
+  private static boolean leavesHistoryToTrim(Version head) {
+    return head.value == null || (head.next != null && head.next.next != null);
+  }
+
+  /**
+   * {@code head}, the chain a write at the next version goes on top of, without what no read at or
+   * above the watermark needs of it. A head at or below the watermark is what those reads see (the
+   * next version is the newest change), so everything older goes, and the head too if it is a
+   * tombstone below the watermark. A head above the watermark is kept whole: walking its chain would cost every write
+   * to a hot key; the prune trims those ({@link #leavesHistoryToTrim}).
+   */
+  private Version cutBelowWatermark(Version head) {
+    if (head.version > watermark) {
+      return head;
+    }
+    // A change at the watermark is readable history (history and changes from the watermark).
+    boolean keepHead = head.value != null || head.version == watermark;
+    Version firstDropped = keepHead ? head.next : head;
+    if (firstDropped == null) {
+      return head;
+    }
+    for (Version d = firstDropped; d != null; d = d.next) {
+      storedVersions--;
+      payloadBytes -= d.value == null ? 0 : d.value.length;
+    }
+    return keepHead ? head.withNext(null) : null;
   }
 
   /** Cuts {@code key}'s chain below what reads at {@code w} and later need; see {@link #prune}. */

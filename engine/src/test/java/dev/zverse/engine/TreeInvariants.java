@@ -14,8 +14,9 @@ final class TreeInvariants {
   /**
    * Checks: keys strictly ascending and between their separators; prefixes match keys; every leaf at
    * the same depth; no empty node but an empty root; branches other than the root hold at least
-   * {@link Node#MIN} children; chains strictly descending, at or below the snapshot's version; and
-   * the snapshot's counters match what the tree holds.
+   * {@link Node#MIN} children; chains strictly descending, at or below the snapshot's version, and
+   * holding at most one version more than reads at the watermark need; and the snapshot's counters
+   * match what the tree holds.
    */
   static void check(Snapshot s) {
     long[] counts = new long[4]; // keys, live, versions, payload
@@ -63,6 +64,15 @@ final class TreeInvariants {
             assertTrue(v.next.version < v.version, "chain descends");
           }
         }
+        // Below what reads at the watermark see, at most the one version a write superseded.
+        int needed = Math.max(1, head.retainedLength(s.watermark));
+        int length = 0;
+        for (Version v = head; v != null; v = v.next) {
+          length++;
+        }
+        assertTrue(
+            length - needed <= 1,
+            length + " versions of " + Bytes.describe(k) + " where reads at " + s.watermark + " need " + needed);
       }
       return;
     }

@@ -402,6 +402,9 @@ class ChangeFeedTest {
     // At the watermark is fine: the state there is readable.
     SinkQueueWithCancel<CommitRecord> ok =
         ChangeFeed.commits(store, ChangeFeedOptions.after(10)).toMat(Sink.queue(), Keep.right()).run(kit.system());
+    // The feed pins its start when its stage starts, just after run() returns; a write before that
+    // could move the watermark past 10 first.
+    awaitStats(store, s -> s.pins() == 1, "the feed's pin");
     await(store.put("k", "v10"));
     assertEquals(11, await(ok.pull()).orElseThrow().version());
     ok.cancel();
