@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -57,6 +58,8 @@ final class Journal {
   private final AtomicBoolean checkpointScheduled = new AtomicBoolean();
   /** The sealed groups waiting for their append; writer-confined, survives writer restarts. */
   final WriterActor.Pipeline pipeline;
+  /** The longest a group waits for its returning writers (StoreSettings#groupCommitWait); 0 = never. */
+  final long groupCommitWaitNanos;
   /** Writer-confined: the version of the last checkpoint the writer asked for. */
   private long checkpointAskedAt;
   /** Checkpoint-thread-confined: set before the log is closed, so no checkpoint runs after it. */
@@ -67,6 +70,7 @@ final class Journal {
     this.log = log;
     this.logger = logger;
     this.checkpointEveryVersions = settings.checkpointEveryVersions();
+    this.groupCommitWaitNanos = settings.groupCommitWait().toNanos();
     this.logThread = Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
@@ -146,6 +150,20 @@ final class Journal {
         logThread);
   }
 
+  /**
+   * Runs {@code task} on the log thread after {@code nanos}, a timer finer than the actor system's
+   * scheduler (whose tick is 10 ms by default); the group-commit wait is a fraction of a
+   * millisecond. The log thread is idle while a group waits, since no group is being logged then.
+   * Dropped once the journal closes. Any thread.
+   */
+  void schedule(Runnable task, long nanos) {
+    try {
+      logThread.schedule(task, nanos, TimeUnit.NANOSECONDS);
+    } catch (RejectedExecutionException closing) {
+      // closing: the writer seals whatever is open without waiting
+    }
+  }
+
   /** The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only. */
   void published(Snapshot s) {
     if (checkpointEveryVersions > 0 && s.version() - checkpointAskedAt >= checkpointEveryVersions) {
@@ -168,7 +186,7 @@ final class Journal {
     if (checkpointScheduled.compareAndSet(false, true)) {
       try {
         checkpointThread.execute(this::runCheckpoint);
-      } catch (java.util.concurrent.RejectedExecutionException closing) {
+      } catch (RejectedExecutionException closing) {
         checkpointScheduled.set(false); // closing: the final checkpoint covers it
       }
     }

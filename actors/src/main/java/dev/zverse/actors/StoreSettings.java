@@ -12,6 +12,7 @@ import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.Executor;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 
@@ -38,6 +39,7 @@ public final class StoreSettings {
   private static final int MAX_GROUP_WRITES = 1 << 16;
   private static final Duration MIN_DURATION = Duration.ofMillis(1);
   private static final Duration MAX_TICK = Duration.ofHours(1);
+  private static final Duration MAX_GROUP_COMMIT_WAIT = Duration.ofSeconds(1);
 
   private final int maxKeyBytes;
   private final int maxValueBytes;
@@ -133,8 +135,9 @@ public final class StoreSettings {
    * ask-timeout}, {@code z-index.enabled}, {@code z-index.segment-entries}, {@code
    * z-index.dispatcher}, {@code durability.data-directory}, {@code durability.sync} ({@code
    * every-commit}, {@code interval} or {@code never}), {@code durability.sync-interval}, {@code
-   * durability.segment-bytes}, {@code durability.checkpoint-interval}, {@code
-   * durability.checkpoint-every-versions}, {@code durability.recover-past-corruption}.
+   * durability.group-commit-wait}, {@code durability.segment-bytes}, {@code
+   * durability.checkpoint-interval}, {@code durability.checkpoint-every-versions}, {@code
+   * durability.recover-past-corruption}.
    *
    * @param config the section, e.g. {@code system.settings().config().getConfig("zverse.store")}
    * @throws NullPointerException if {@code config} is null
@@ -481,36 +484,62 @@ public final class StoreSettings {
 
   /**
    * The durability settings ({@code durability.*}), one value so that the copiers of the other
-   * settings carry them along unchanged. An empty directory means memory-only.
+   * settings carry them along unchanged. An empty directory means memory-only. Changed only while a
+   * copy is made ({@link #withDurability}), never once a settings object holds it.
    */
-  private record Durability(
-      String dataDirectory,
-      SyncPolicy sync,
-      Duration syncInterval,
-      long segmentBytes,
-      Duration checkpointInterval,
-      long checkpointEveryVersions,
-      boolean recoverPastCorruption) {
+  private static final class Durability {
+    String dataDirectory;
+    SyncPolicy sync;
+    Duration syncInterval;
+    Duration groupCommitWait;
+    long segmentBytes;
+    Duration checkpointInterval;
+    long checkpointEveryVersions;
+    boolean recoverPastCorruption;
 
     static Durability create(Config config) {
-      return new Durability(
-          config.getString("durability.data-directory"),
-          syncPolicy(config.getString("durability.sync")),
+      Durability d = new Durability();
+      d.dataDirectory = config.getString("durability.data-directory");
+      d.sync = syncPolicy(config.getString("durability.sync"));
+      d.syncInterval =
           durationInRange(
-              config.getDuration("durability.sync-interval"), MIN_DURATION, MAX_TICK, "durability.sync-interval"),
+              config.getDuration("durability.sync-interval"), MIN_DURATION, MAX_TICK, "durability.sync-interval");
+      d.groupCommitWait =
+          durationInRange(
+              config.getDuration("durability.group-commit-wait"),
+              Duration.ZERO,
+              MAX_GROUP_COMMIT_WAIT,
+              "durability.group-commit-wait");
+      d.segmentBytes =
           inRange(
               config.getBytes("durability.segment-bytes"),
               DurabilityOptions.MIN_SEGMENT_BYTES,
               DurabilityOptions.MAX_SEGMENT_BYTES,
-              "durability.segment-bytes"),
+              "durability.segment-bytes");
+      d.checkpointInterval =
           durationInRange(
-              config.getDuration("durability.checkpoint-interval"), Duration.ZERO, "durability.checkpoint-interval"),
+              config.getDuration("durability.checkpoint-interval"), Duration.ZERO, "durability.checkpoint-interval");
+      d.checkpointEveryVersions =
           inRange(
               config.getLong("durability.checkpoint-every-versions"),
               0,
               Long.MAX_VALUE,
-              "durability.checkpoint-every-versions"),
-          config.getBoolean("durability.recover-past-corruption"));
+              "durability.checkpoint-every-versions");
+      d.recoverPastCorruption = config.getBoolean("durability.recover-past-corruption");
+      return d;
+    }
+
+    Durability copy() {
+      Durability d = new Durability();
+      d.dataDirectory = dataDirectory;
+      d.sync = sync;
+      d.syncInterval = syncInterval;
+      d.groupCommitWait = groupCommitWait;
+      d.segmentBytes = segmentBytes;
+      d.checkpointInterval = checkpointInterval;
+      d.checkpointEveryVersions = checkpointEveryVersions;
+      d.recoverPastCorruption = recoverPastCorruption;
+      return d;
     }
 
     private static SyncPolicy syncPolicy(String value) {
@@ -540,7 +569,8 @@ public final class StoreSettings {
       return dataDirectory.isEmpty()
           ? "memory-only"
           : "[" + dataDirectory + ", sync=" + sync + ", syncInterval=" + syncInterval
-              + ", segmentBytes=" + segmentBytes + ", checkpointInterval=" + checkpointInterval
+              + ", groupCommitWait=" + groupCommitWait + ", segmentBytes=" + segmentBytes
+              + ", checkpointInterval=" + checkpointInterval
               + ", checkpointEveryVersions=" + checkpointEveryVersions
               + ", recoverPastCorruption=" + recoverPastCorruption + "]";
     }
@@ -570,6 +600,23 @@ public final class StoreSettings {
   /** How often a durable store under {@link SyncPolicy#INTERVAL} forces its log. */
   public Duration syncInterval() {
     return durability.syncInterval;
+  }
+
+  /**
+   * How long a durable store's next group commit waits, at most, for the writers the previous group
+   * just answered, before it is sealed and forced ({@code durability.group-commit-wait}); {@link
+   * Duration#ZERO} seals it as soon as the previous group is on disk.
+   *
+   * <p>While one group is being forced, its writers are waiting for it, so the next group holds only
+   * the other writers. Sealing it the moment the force returns would split steady writers into two
+   * cohorts that alternate between the disk's forces, halving each group. With a wait, the writers
+   * coming back from the last answer join the next group (it is sealed as soon as it has as many
+   * writes as the last group answered plus what it held then, or when the wait ends), so one force
+   * serves them all. It adds at most the wait to one write's latency, and nothing when the group
+   * fills or when no group was just forced.
+   */
+  public Duration groupCommitWait() {
+    return durability.groupCommitWait;
   }
 
   /** The size, in bytes, a log segment grows to before the next one is started. */
@@ -613,15 +660,7 @@ public final class StoreSettings {
     if (dir.isEmpty()) {
       throw new IllegalArgumentException("dataDirectory must not be empty; use withMemoryOnly() for no directory");
     }
-    return withDurability(
-        new Durability(
-            dir,
-            durability.sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    return withDurability(d -> d.dataDirectory = dir);
   }
 
   /**
@@ -631,15 +670,7 @@ public final class StoreSettings {
    * @return a memory-only copy
    */
   public StoreSettings withMemoryOnly() {
-    return withDurability(
-        new Durability(
-            "",
-            durability.sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    return withDurability(d -> d.dataDirectory = "");
   }
 
   /**
@@ -655,15 +686,7 @@ public final class StoreSettings {
    */
   public StoreSettings withSync(SyncPolicy sync) {
     Objects.requireNonNull(sync, "sync");
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    return withDurability(d -> d.sync = sync);
   }
 
   /**
@@ -675,15 +698,22 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withSyncInterval(Duration syncInterval) {
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            durability.sync,
-            durationInRange(syncInterval, MIN_DURATION, MAX_TICK, "syncInterval"),
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    Duration checked = durationInRange(syncInterval, MIN_DURATION, MAX_TICK, "syncInterval");
+    return withDurability(d -> d.syncInterval = checked);
+  }
+
+  /**
+   * These settings with another group-commit wait; see {@link #groupCommitWait()}.
+   *
+   * @param groupCommitWait the longest a group waits for returning writers, in [0, 1 s]; zero seals
+   *     each group as soon as the previous one is on disk
+   * @return a copy with this wait
+   * @throws NullPointerException if null
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public StoreSettings withGroupCommitWait(Duration groupCommitWait) {
+    Duration checked = durationInRange(groupCommitWait, Duration.ZERO, MAX_GROUP_COMMIT_WAIT, "groupCommitWait");
+    return withDurability(d -> d.groupCommitWait = checked);
   }
 
   /**
@@ -696,15 +726,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withSegmentBytes(long segmentBytes) {
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            durability.sync,
-            durability.syncInterval,
-            inRange(segmentBytes, DurabilityOptions.MIN_SEGMENT_BYTES, DurabilityOptions.MAX_SEGMENT_BYTES, "segmentBytes"),
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    long checked =
+        inRange(segmentBytes, DurabilityOptions.MIN_SEGMENT_BYTES, DurabilityOptions.MAX_SEGMENT_BYTES, "segmentBytes");
+    return withDurability(d -> d.segmentBytes = checked);
   }
 
   /**
@@ -717,15 +741,8 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withCheckpointInterval(Duration checkpointInterval) {
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            durability.sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durationInRange(checkpointInterval, Duration.ZERO, "checkpointInterval"),
-            durability.checkpointEveryVersions,
-            durability.recoverPastCorruption));
+    Duration checked = durationInRange(checkpointInterval, Duration.ZERO, "checkpointInterval");
+    return withDurability(d -> d.checkpointInterval = checked);
   }
 
   /**
@@ -737,15 +754,8 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if negative
    */
   public StoreSettings withCheckpointEveryVersions(long checkpointEveryVersions) {
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            durability.sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            inRange(checkpointEveryVersions, 0, Long.MAX_VALUE, "checkpointEveryVersions"),
-            durability.recoverPastCorruption));
+    long checked = inRange(checkpointEveryVersions, 0, Long.MAX_VALUE, "checkpointEveryVersions");
+    return withDurability(d -> d.checkpointEveryVersions = checked);
   }
 
   /**
@@ -759,20 +769,14 @@ public final class StoreSettings {
    * @return a copy with this choice
    */
   public StoreSettings withRecoverPastCorruption(boolean recoverPastCorruption) {
-    return withDurability(
-        new Durability(
-            durability.dataDirectory,
-            durability.sync,
-            durability.syncInterval,
-            durability.segmentBytes,
-            durability.checkpointInterval,
-            durability.checkpointEveryVersions,
-            recoverPastCorruption));
+    return withDurability(d -> d.recoverPastCorruption = recoverPastCorruption);
   }
 
-  private StoreSettings withDurability(Durability durability) {
+  private StoreSettings withDurability(Consumer<Durability> change) {
+    Durability d = durability.copy();
+    change.accept(d);
     Values v = values();
-    v.durability = durability;
+    v.durability = d;
     return new StoreSettings(v);
   }
 

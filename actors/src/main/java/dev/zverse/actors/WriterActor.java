@@ -62,7 +62,15 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * told, a version that a crash could lose. Meanwhile the writer opens the next group on top of the
  * sealed snapshot and applies the writes that keep arriving; at most one group is in the log at a
  * time unless a group fills up, so the next group grows by exactly the writes that came in during
- * the force (group commit sized by the disk). If an append fails, that group and every group after
+ * the force (group commit sized by the disk).
+ *
+ * <p>That alone would split steady writers into two cohorts: while group N is forced, the writers it
+ * holds are waiting for it, so N + 1 gathers only the others, and sealing N + 1 the moment N is on
+ * disk leaves the writers N just answered for N + 2; each force would serve half of them. So when N
+ * is logged, N + 1 is sealed only once it holds as many writes as N answered plus what it held then
+ * (the writers coming back), or when {@code durability.group-commit-wait} ends ({@link HoldOver},
+ * timed on the journal's log thread), whichever is first. A lone writer is never held: its next
+ * write alone reaches the target. If an append fails, that group and every group after
  * it are failed with a {@link StoreFailedException}, nothing of them is published, and every later
  * write is refused with it; reads go on from the last published snapshot.
  *
@@ -108,6 +116,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /** The journal appended {@code group} (failure null) or could not. */
   private record Logged(Sealed group, Throwable failure) implements Command {}
+
+  /** The end of wait {@code number} for a durable group's returning writers: {@link #holdOpenGroup}. */
+  private record HoldOver(long number) implements Command {}
 
   /**
    * How a batch is applied to the open transient: {@code Transient.apply} in production, the seam
@@ -198,6 +209,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private int groupWrites;
   private boolean flushInFlight;
   private boolean closing;
+  /** Durable: the writes the open group should reach before it is sealed (see "Durability"). */
+  private int holdTarget;
+  /** Number of the open group's wait, to ignore a late {@link HoldOver}; 0 when none is armed. */
+  private long holdNumber;
+  private long holds;
 
   private WriterActor(ActorContext<Command> context, Setup setup) {
     super(context);
@@ -217,6 +233,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         .onMessageEquals(Close.INSTANCE, this::onClose)
         .onMessageEquals(CheckDrained.INSTANCE, this::stopIfDrained)
         .onMessage(Logged.class, this::onLogged)
+        .onMessage(HoldOver.class, this::onHoldOver)
         .onSignal(PreRestart.class, signal -> onPreRestart())
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
@@ -417,20 +434,47 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   /**
-   * Ends the open group: publishes it if memory-only; if durable, seals it for the log when no
-   * group is being logged or when it is {@code full}, else leaves it open to grow until the group in
-   * the log is done.
+   * Ends the open group: publishes it if memory-only; if durable, seals it for the log when it is
+   * {@code full}, when closing, or when no group is being logged and it need not wait for returning
+   * writers; else leaves it open to grow until the group in the log is done or the wait ends.
    */
   private void endGroup(boolean full) {
     if (setup.journal() == null) {
       publish();
-    } else if (full || nothingLogging()) {
+    } else if (full || closing || (nothingLogging() && !holdOpenGroup())) {
       seal();
     }
   }
 
+  /** Whether the open group should wait for more writes before it is sealed (and arms the wait). */
+  private boolean holdOpenGroup() {
+    Journal journal = setup.journal();
+    if (groupWrites >= holdTarget || journal.groupCommitWaitNanos == 0) {
+      return false;
+    }
+    if (holdNumber == 0) {
+      HoldOver over = new HoldOver(holdNumber = ++holds);
+      ActorRef<Command> self = getContext().getSelf();
+      journal.schedule(() -> self.tell(over), journal.groupCommitWaitNanos);
+    }
+    return true;
+  }
+
+  private Behavior<Command> onHoldOver(HoldOver h) {
+    if (h.number() == holdNumber) {
+      holdNumber = 0;
+      holdTarget = 0;
+      if (open != null && nothingLogging()) {
+        seal();
+      }
+    }
+    return stopIfDrained();
+  }
+
   /** Makes the open group persistent and hands it to the journal; it is published once logged. */
   private void seal() {
+    holdTarget = 0;
+    holdNumber = 0;
     Journal journal = setup.journal();
     Snapshot s = open.persistent();
     open = null;
@@ -474,8 +518,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
     journal.pipeline.logging.removeFirst();
     publishLogged(logged.group());
-    if (open != null && nothingLogging()) {
-      seal();
+    if (nothingLogging()) {
+      holdTarget = Math.min(setup.maxGroupWrites(), logged.group().writes + groupWrites);
+      if (open != null && (closing || !holdOpenGroup())) {
+        seal();
+      }
     }
     return stopIfDrained();
   }

@@ -34,6 +34,7 @@ class DurabilitySettingsTest {
     assertNull(s.durabilityOptions());
     assertEquals(SyncPolicy.EVERY_COMMIT, s.sync());
     assertEquals(Duration.ofMillis(100), s.syncInterval());
+    assertEquals(Duration.ofNanos(300_000), s.groupCommitWait());
     assertEquals(64L << 20, s.segmentBytes());
     assertEquals(Duration.ofMinutes(5), s.checkpointInterval());
     assertEquals(1_000_000, s.checkpointEveryVersions());
@@ -45,7 +46,7 @@ class DurabilitySettingsTest {
     StoreSettings s =
         parse(
             "durability { data-directory = \"/var/lib/zverse/orders\", sync = interval, sync-interval = 20ms,"
-                + " segment-bytes = 1 MiB, checkpoint-interval = 0s, checkpoint-every-versions = 0,"
+                + " group-commit-wait = 2ms, segment-bytes = 1 MiB, checkpoint-interval = 0s, checkpoint-every-versions = 0,"
                 + " recover-past-corruption = on }");
     assertTrue(s.isDurable());
     assertEquals(Path.of("/var/lib/zverse/orders"), s.dataDirectory().orElseThrow());
@@ -53,6 +54,8 @@ class DurabilitySettingsTest {
     assertEquals(Path.of("/var/lib/zverse/orders"), o.directory());
     assertEquals(SyncPolicy.INTERVAL, o.sync());
     assertEquals(Duration.ofMillis(20), o.syncInterval());
+    assertEquals(Duration.ofMillis(2), s.groupCommitWait());
+    assertEquals(Duration.ZERO, parse("durability.group-commit-wait = 0s").groupCommitWait());
     assertEquals(1L << 20, o.segmentBytes());
     assertTrue(o.recoverPastCorruption());
     assertEquals(Duration.ZERO, s.checkpointInterval());
@@ -68,6 +71,10 @@ class DurabilitySettingsTest {
     assertMessage(
         "durability.segment-bytes must be in [4096, 1073741824], was 1024", "durability.segment-bytes = 1 KiB");
     assertMessage("durability.sync-interval must be in [PT0.001S, PT1H], was PT0S", "durability.sync-interval = 0s");
+    assertMessage(
+        "durability.group-commit-wait must be in [PT0S, PT1S], was PT2S", "durability.group-commit-wait = 2s");
+    assertMessage(
+        "durability.group-commit-wait must be in [PT0S, PT1S], was PT-0.001S", "durability.group-commit-wait = -1ms");
     assertMessage(
         "durability.checkpoint-interval must be in [PT0S, PT87600H], was PT-1S", "durability.checkpoint-interval = -1s");
     assertMessage(
@@ -86,6 +93,7 @@ class DurabilitySettingsTest {
         s.withDataDirectory(Path.of("data"))
             .withSync(SyncPolicy.NEVER)
             .withSyncInterval(Duration.ofSeconds(1))
+            .withGroupCommitWait(Duration.ofMillis(1))
             .withSegmentBytes(8192)
             .withCheckpointInterval(Duration.ofMinutes(1))
             .withCheckpointEveryVersions(5)
@@ -93,6 +101,7 @@ class DurabilitySettingsTest {
     assertEquals(Path.of("data"), d.dataDirectory().orElseThrow());
     assertEquals(SyncPolicy.NEVER, d.sync());
     assertEquals(Duration.ofSeconds(1), d.syncInterval());
+    assertEquals(Duration.ofMillis(1), d.groupCommitWait());
     assertEquals(8192, d.segmentBytes());
     assertEquals(Duration.ofMinutes(1), d.checkpointInterval());
     assertEquals(5, d.checkpointEveryVersions());
@@ -109,6 +118,11 @@ class DurabilitySettingsTest {
     assertEquals(
         "syncInterval must be in [PT0.001S, PT1H], was PT0S",
         assertThrows(IllegalArgumentException.class, () -> s.withSyncInterval(Duration.ZERO)).getMessage());
+    assertEquals(
+        "groupCommitWait must be in [PT0S, PT1S], was PT1.000000001S",
+        assertThrows(IllegalArgumentException.class, () -> s.withGroupCommitWait(Duration.ofNanos(1_000_000_001)))
+            .getMessage());
+    assertThrows(NullPointerException.class, () -> s.withGroupCommitWait(null));
     assertEquals(
         "checkpointEveryVersions must be in [0, 2^63-1], was -1",
         assertThrows(IllegalArgumentException.class, () -> s.withCheckpointEveryVersions(-1)).getMessage());

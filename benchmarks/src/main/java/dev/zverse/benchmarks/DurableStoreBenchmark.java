@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -43,7 +44,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * target/zverse-bench}, relative to the working directory: run from the repository root and it is
  * on the disk of the checkout), deleted at the end of the trial; {@code sync} is the policy, {@code
  * EVERY_COMMIT} (an fsync per group commit, before any writer of the group is answered) unless
- * {@code -p sync=...} says otherwise. {@code store=memory} is the memory-only store. Both are loaded
+ * {@code -p sync=...} says otherwise; {@code groupCommitWaitMicros} is its group-commit wait
+ * (default 300 µs). {@code store=memory} is the memory-only store. Both are loaded
  * with 100,000 random 16-byte keys with 100-byte values ({@link Dataset}, in batches of 1,000).
  *
  * <p>{@code put64}: 64 threads, each with exactly <b>one write in flight</b>: a put of a random
@@ -78,6 +80,13 @@ public class DurableStoreBenchmark {
     @Param({"EVERY_COMMIT"})
     SyncPolicy sync;
 
+    /**
+     * The durable store's {@code durability.group-commit-wait}, in microseconds: the default, 300,
+     * unless {@code -p groupCommitWaitMicros=...} says otherwise (0 turns the wait off).
+     */
+    @Param({"300"})
+    long groupCommitWaitMicros;
+
     ActorSystem<Void> system;
     ZVerseStore zverse;
     Path dir;
@@ -102,7 +111,11 @@ public class DurableStoreBenchmark {
           Path base = Path.of(System.getProperty("zverse.bench.dir", "target/zverse-bench"));
           Files.createDirectories(base);
           dir = Files.createTempDirectory(base.toAbsolutePath(), "durable-put-");
-          settings = settings.withDataDirectory(dir).withSync(sync);
+          settings =
+              settings
+                  .withDataDirectory(dir)
+                  .withSync(sync)
+                  .withGroupCommitWait(Duration.ofNanos(groupCommitWaitMicros * 1_000));
           System.out.println("\ndata directory: " + dir);
           break;
         default:
