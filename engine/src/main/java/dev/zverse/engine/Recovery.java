@@ -201,7 +201,8 @@ final class Recovery {
       long first = p.getLong();
       int count = p.getInt();
       boolean applied = false;
-      r.watermark = Math.max(r.watermark, p.getLong());
+      long recordWatermark = p.getLong();
+      r.watermark = Math.max(r.watermark, recordWatermark);
       for (int i = 0; i < count; i++) {
         long v = first + i;
         long time = p.getLong();
@@ -211,9 +212,9 @@ final class Recovery {
           byte[] key = bytes(p, p.getInt());
           int n = p.getInt();
           if (n < 0) {
-            batch.delete(key);
+            batch.deleteOwned(key);
           } else {
-            batch.put(key, bytes(p, n));
+            batch.putOwned(key, bytes(p, n));
           }
         }
         if (v <= t.version()) {
@@ -224,6 +225,11 @@ final class Recovery {
         }
         t.apply(batch.build(), time);
         applied = true;
+      }
+      if (applied && recordWatermark <= t.version()) {
+        // Prune as the store did, so that replaying a long log holds its retained history only,
+        // not every version it ever logged (a no-op unless the watermark moved).
+        t.prune(recordWatermark);
       }
       return applied;
     } catch (BufferUnderflowException | NegativeArraySizeException e) {

@@ -145,6 +145,21 @@ public final class WriteBatch {
       return this;
     }
 
+    /**
+     * Recovery: puts {@code value} under {@code key} without copying them; both were just decoded
+     * and belong to nobody else.
+     */
+    Builder putOwned(byte[] key, byte[] value) {
+      ops.add(new Op(OpKind.PUT, key, value, null));
+      return this;
+    }
+
+    /** Recovery: deletes {@code key} without copying it, like {@link #putOwned}. */
+    Builder deleteOwned(byte[] key) {
+      ops.add(new Op(OpKind.DELETE, key, null, null));
+      return this;
+    }
+
     /** Puts a UTF-8 value under a UTF-8 key. @throws NullPointerException if an argument is null */
     public Builder put(String key, String value) {
       Objects.requireNonNull(key, "key");
