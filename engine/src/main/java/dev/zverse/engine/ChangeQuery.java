@@ -163,7 +163,7 @@ final class ChangeQuery {
   static void viaKeys(Snapshot s, KeyRange range, long from, long to, List<Change> out) {
     int start = out.size();
     TreeCursor c = new TreeCursor(s.root, s.height);
-    for (c.seekStart(range, false); c.valid() && !range.aboveEnd(c.key()); c.next()) {
+    for (c.seekStart(range, false); c.valid() && !range.aboveEnd(c.key(), c.prefix()); c.next()) {
       byte[] key = c.key();
       for (Version v = c.head().visibleAt(to); v != null && v.version >= from; v = v.next) {
         out.add(new Change(key, v.version, v.value));

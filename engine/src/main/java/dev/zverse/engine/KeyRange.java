@@ -20,12 +20,17 @@ public final class KeyRange {
   /** End key, or {@code null} when unbounded above. Never handed out. */
   final byte[] end;
   final boolean endInclusive;
+  /** {@link KeyOrder#prefix} of the start and end keys (0 when unbounded): most checks stop there. */
+  private final long startPrefix;
+  private final long endPrefix;
 
   private KeyRange(byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
     this.start = start;
     this.startInclusive = startInclusive;
     this.end = end;
     this.endInclusive = endInclusive;
+    this.startPrefix = start == null ? 0 : KeyOrder.prefix(start);
+    this.endPrefix = end == null ? 0 : KeyOrder.prefix(end);
   }
 
   private static KeyRange of(byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
@@ -179,6 +184,26 @@ public final class KeyRange {
     }
     int c = KeyOrder.compare(key, end);
     return c > 0 || (c == 0 && !endInclusive);
+  }
+
+  /**
+   * {@link #belowStart(byte[])} of a key whose {@link KeyOrder#prefix} is {@code kp} (a tree's
+   * stored prefix): the key's bytes are read only when the prefixes tie, which saves a scan a cache
+   * miss per key.
+   */
+  boolean belowStart(byte[] key, long kp) {
+    if (start == null) {
+      return false;
+    }
+    return kp != startPrefix ? kp < startPrefix : belowStart(key);
+  }
+
+  /** {@link #aboveEnd(byte[])} of a key whose prefix is {@code kp}, like {@link #belowStart(byte[], long)}. */
+  boolean aboveEnd(byte[] key, long kp) {
+    if (end == null) {
+      return false;
+    }
+    return kp != endPrefix ? kp > endPrefix : aboveEnd(key);
   }
 
   /** The smallest key greater than every key with prefix {@code p}, or null if there is none. */

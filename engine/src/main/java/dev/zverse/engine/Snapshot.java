@@ -501,7 +501,7 @@ public final class Snapshot {
     checkReadVersion(atVersion, "atVersion");
     TreeCursor c = seek(range, false);
     long n = 0;
-    for (; c.valid() && !range.aboveEnd(c.key()); c.next()) {
+    for (; c.valid() && !range.aboveEnd(c.key(), c.prefix()); c.next()) {
       Version v = c.head().visibleAt(atVersion);
       if (v != null && v.value != null) {
         n++;
@@ -609,7 +609,8 @@ public final class Snapshot {
       next = null;
       while (cursor.valid()) {
         byte[] key = cursor.key();
-        if (reverse ? range.belowStart(key) : range.aboveEnd(key)) {
+        long kp = cursor.prefix();
+        if (reverse ? range.belowStart(key, kp) : range.aboveEnd(key, kp)) {
           return;
         }
         Version v = cursor.head().visibleAt(atVersion);

@@ -356,7 +356,7 @@ public final class Transient {
   private void deleteRange(KeyRange range, long v) {
     List<byte[]> live = new ArrayList<>();
     TreeCursor c = new TreeCursor(tree.root(), tree.height());
-    for (c.seekStart(range, false); c.valid() && !range.aboveEnd(c.key()); c.next()) {
+    for (c.seekStart(range, false); c.valid() && !range.aboveEnd(c.key(), c.prefix()); c.next()) {
       if (c.head().value != null) {
         live.add(c.key());
       }

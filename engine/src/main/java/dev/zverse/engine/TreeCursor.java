@@ -105,6 +105,12 @@ final class TreeCursor {
     return nodes[height - 1].keys[slots[height - 1]];
   }
 
+  /** The {@link KeyOrder#prefix} of the key under the cursor, without reading the key. */
+  long prefix() {
+    assert valid : "cursor is not on a key";
+    return nodes[height - 1].prefixes[slots[height - 1]];
+  }
+
   /** The head of the version chain under the cursor. */
   Version head() {
     assert valid : "cursor is not on a key";
