@@ -1,5 +1,7 @@
 package dev.zverse.engine;
 
+import java.util.Arrays;
+
 /**
  * One committed write batch as the commit log keeps it: its version, its commit time, the keys it
  * changed and what it left under each: the value put, or {@code null} for a tombstone.
@@ -9,7 +11,7 @@ package dev.zverse.engine;
  * change. The commit log keeps commits at or above the watermark only, whose values the chains keep
  * anyway, so the references retain nothing extra.
  *
- * <p>{@link #trims} lists the changes whose keys the prune that passes this version must visit
+ * <p>{@link #trims} marks the changes whose keys the prune that passes this version must visit
  * (see {@link Transient#prune}); most commits list none.
  *
  * <p>Immutable. {@code keys} are the tree's own arrays, sorted in key order and distinct, and
@@ -21,18 +23,19 @@ final class Commit {
   final byte[][] keys;
   final byte[][] values;
   /**
-   * Ascending indexes into {@link #keys} of the changes that leave more history below them than one
-   * superseded version (a tombstone, or a put over a key changed twice within the retention), whose
-   * chains a prune past this version trims; {@code null} when there are none.
+   * A bit set over {@link #keys} (bit {@code i} of word {@code i >>> 6}): the changes that leave
+   * more history below them than one superseded version (a tombstone, or a put over a key changed
+   * twice within the retention), whose chains a prune past this version trims; {@code null} when
+   * there are none. A bit per change, so that a store that never prunes pays almost nothing.
    */
-  final int[] trims;
+  final long[] trims;
 
   /** A commit whose every change is trimmed by the prune that passes it. */
   Commit(long version, long timeMillis, byte[][] keys, byte[][] values) {
     this(version, timeMillis, keys, values, all(keys.length));
   }
 
-  Commit(long version, long timeMillis, byte[][] keys, byte[][] values, int[] trims) {
+  Commit(long version, long timeMillis, byte[][] keys, byte[][] values, long[] trims) {
     if (keys.length != values.length) {
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
@@ -43,13 +46,14 @@ final class Commit {
     this.trims = trims;
   }
 
-  private static int[] all(int n) {
+  private static long[] all(int n) {
     if (n == 0) {
       return null;
     }
-    int[] all = new int[n];
-    for (int i = 0; i < n; i++) {
-      all[i] = i;
+    long[] all = new long[(n + 63) >>> 6];
+    Arrays.fill(all, -1L);
+    if ((n & 63) != 0) {
+      all[all.length - 1] = -1L >>> (64 - (n & 63));
     }
     return all;
   }

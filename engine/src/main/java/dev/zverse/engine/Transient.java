@@ -181,10 +181,13 @@ public final class Transient {
       if (seen == null) {
         seen = Collections.newSetFromMap(new IdentityHashMap<>());
       }
-      for (int i : c.trims) {
-        byte[] key = c.keys[i];
-        if (seen.add(key)) {
-          trim(key, watermark);
+      long[] bits = c.trims;
+      for (int w = 0; w < bits.length; w++) {
+        for (long word = bits[w]; word != 0; word &= word - 1) {
+          byte[] key = c.keys[(w << 6) + Long.numberOfTrailingZeros(word)];
+          if (seen.add(key)) {
+            trim(key, watermark);
+          }
         }
       }
     }
@@ -381,8 +384,7 @@ public final class Transient {
     int[] order = KeyOrder.sortedOrder(ks);
     byte[][] keys = new byte[m][];
     byte[][] values = new byte[m][];
-    int[] trims = null;
-    int t = 0;
+    long[] trims = null;
     int n = 0;
     for (int i = 0; i < m; i++) {
       byte[] k = ks[order[i]];
@@ -398,15 +400,15 @@ public final class Transient {
       }
       if (leavesHistoryToTrim(head)) {
         if (trims == null) {
-          trims = new int[m];
+          trims = new long[(m + 63) >>> 6];
         }
-        trims[t++] = n;
+        trims[n >>> 6] |= 1L << n;
       }
       keys[n] = k;
       values[n++] = head.value;
     }
-    if (trims != null && t < trims.length) {
-      trims = Arrays.copyOf(trims, t);
+    if (trims != null && trims.length > (n + 63) >>> 6) {
+      trims = Arrays.copyOf(trims, (n + 63) >>> 6);
     }
     return n == m
         ? new Commit(v, time, keys, values, trims)

@@ -1,6 +1,8 @@
 package dev.zverse.engine;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 
 import org.junit.jupiter.api.Test;
 
@@ -24,6 +26,20 @@ class CommitLogTest {
       for (long v = start + 1_000; v < start + 3_000; v++) {
         assertEquals(v, log.get(v).version, "after drop, from " + start);
       }
+    }
+  }
+
+  @Test
+  void aCommitMadeWithoutTrimMarksMarksEveryChangeForTrimming() {
+    // What recovery rebuilds from a checkpoint: the first prune past it visits every change.
+    assertNull(new Commit(1, 0, new byte[0][], new byte[0][]).trims);
+    for (int n : new int[] {1, 63, 64, 65, 128, 130}) {
+      Commit c = new Commit(1, 0, new byte[n][], new byte[n][]);
+      long[] expected = new long[(n + 63) / 64];
+      for (int i = 0; i < n; i++) {
+        expected[i / 64] |= 1L << (i % 64);
+      }
+      assertArrayEquals(expected, c.trims, n + " changes");
     }
   }
 }
