@@ -1,6 +1,7 @@
 package dev.zverse.benchmarks;
 
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.ZIndexOptions;
 import java.util.Locale;
 import org.h2.mvstore.MVStore;
 import org.openjdk.jol.info.GraphLayout;
@@ -15,7 +16,9 @@ import org.openjdk.jol.vm.VM;
  * {@link GraphLayout#totalSize()} of everything reachable from the store, key bytes count each
  * key's 16 bytes once, and value bytes count each stored version's 100 bytes once. Everything else
  * (array headers, padding, nodes, version-chain links, the commit log, a peer's key wrappers) is
- * overhead. Target for ZVerse: at most 64 bytes per key-version.
+ * overhead. Target for ZVerse: at most 64 bytes per key-version, for the tree, its chains and the
+ * commit log (Z-index off); a second line measures the same store with its Z-index built (inline, so
+ * that no pool thread is reachable from it).
  *
  * <p>Workload: {@code --keys} random 16-byte keys (default {@value Dataset#DEFAULT_KEYS}), {@code
  * --versions} rounds (default 10) each writing every key once with a new 100-byte value, loaded as
@@ -77,9 +80,10 @@ public final class MemoryFootprint {
     }
     System.out.println(VM.current().details());
     MemoryFootprint footprint = new MemoryFootprint(Dataset.create(keys), versions, batch);
-    footprint.zverse(versions, histogram);
+    footprint.zverse(versions, histogram, false);
+    footprint.zverse(versions, false, true);
     if (versions > 1) {
-      footprint.zverse(1, false);
+      footprint.zverse(1, false, false);
     }
     footprint.measure("ConcurrentSkipListMap", 1, footprint.data.loadSkipList(), histogram);
     footprint.measure("ConcurrentHashMap", 1, footprint.data.loadHashMap(), histogram);
@@ -97,9 +101,12 @@ public final class MemoryFootprint {
     return n;
   }
 
-  private void zverse(int rounds, boolean histogram) {
-    Snapshot snapshot = data.loadZVerse(rounds, batch, null);
-    String name = "ZVerse (batches of " + batch + " puts)";
+  private void zverse(int rounds, boolean histogram, boolean index) {
+    // The index is built inline: with the default executor, everything the common pool's threads
+    // reach would count too.
+    ZIndexOptions options = index ? ZIndexOptions.defaults().withExecutor(Runnable::run) : ZIndexOptions.disabled();
+    Snapshot snapshot = data.loadZVerse(rounds, batch, options, null);
+    String name = "ZVerse (batches of " + batch + " puts, Z-index " + (index ? "built" : "off") + ")";
     long total = measure(name, rounds, snapshot, histogram);
     System.out.printf(
         Locale.ROOT,
