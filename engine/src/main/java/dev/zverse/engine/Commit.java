@@ -1,7 +1,5 @@
 package dev.zverse.engine;
 
-import java.util.Arrays;
-
 /**
  * One committed write batch as the commit log keeps it: its version, its commit time, the keys it
  * changed and what it left under each: the value put, or {@code null} for a tombstone.
@@ -26,9 +24,13 @@ final class Commit {
    * A bit set over {@link #keys} (bit {@code i} of word {@code i >>> 6}): the changes that leave
    * more history below them than one superseded version (a tombstone, or a put over a key changed
    * twice within the retention), whose chains a prune past this version trims; {@code null} when
-   * there are none. A bit per change, so that a store that never prunes pays almost nothing.
+   * there are none, {@link #ALL} when every change is one (then no bit set is kept: a store that
+   * never prunes, with keys written again and again, marks every change).
    */
   final long[] trims;
+
+  /** {@link #trims} when every change of the commit is to be trimmed. */
+  static final long[] ALL = new long[0];
 
   /** A commit whose every change is trimmed by the prune that passes it. */
   Commit(long version, long timeMillis, byte[][] keys, byte[][] values) {
@@ -47,14 +49,11 @@ final class Commit {
   }
 
   private static long[] all(int n) {
-    if (n == 0) {
-      return null;
-    }
-    long[] all = new long[(n + 63) >>> 6];
-    Arrays.fill(all, -1L);
-    if ((n & 63) != 0) {
-      all[all.length - 1] = -1L >>> (64 - (n & 63));
-    }
-    return all;
+    return n == 0 ? null : ALL;
+  }
+
+  /** Whether the change of {@code keys[i]} is to be trimmed; see {@link #trims}. */
+  boolean trims(int i) {
+    return trims == ALL || (trims != null && (trims[i >>> 6] & (1L << i)) != 0);
   }
 }

@@ -181,13 +181,9 @@ public final class Transient {
       if (seen == null) {
         seen = Collections.newSetFromMap(new IdentityHashMap<>());
       }
-      long[] bits = c.trims;
-      for (int w = 0; w < bits.length; w++) {
-        for (long word = bits[w]; word != 0; word &= word - 1) {
-          byte[] key = c.keys[(w << 6) + Long.numberOfTrailingZeros(word)];
-          if (seen.add(key)) {
-            trim(key, watermark);
-          }
+      for (int i = 0; i < c.keys.length; i++) {
+        if (c.trims(i) && seen.add(c.keys[i])) {
+          trim(c.keys[i], watermark);
         }
       }
     }
@@ -385,6 +381,7 @@ public final class Transient {
     byte[][] keys = new byte[m][];
     byte[][] values = new byte[m][];
     long[] trims = null;
+    int marked = 0;
     int n = 0;
     for (int i = 0; i < m; i++) {
       byte[] k = ks[order[i]];
@@ -403,11 +400,14 @@ public final class Transient {
           trims = new long[(m + 63) >>> 6];
         }
         trims[n >>> 6] |= 1L << n;
+        marked++;
       }
       keys[n] = k;
       values[n++] = head.value;
     }
-    if (trims != null && trims.length > (n + 63) >>> 6) {
+    if (marked == n && n > 0) {
+      trims = Commit.ALL;
+    } else if (trims != null && trims.length > (n + 63) >>> 6) {
       trims = Arrays.copyOf(trims, (n + 63) >>> 6);
     }
     return n == m

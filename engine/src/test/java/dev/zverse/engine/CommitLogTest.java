@@ -1,8 +1,9 @@
 package dev.zverse.engine;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -33,13 +34,16 @@ class CommitLogTest {
   void aCommitMadeWithoutTrimMarksMarksEveryChangeForTrimming() {
     // What recovery rebuilds from a checkpoint: the first prune past it visits every change.
     assertNull(new Commit(1, 0, new byte[0][], new byte[0][]).trims);
-    for (int n : new int[] {1, 63, 64, 65, 128, 130}) {
-      Commit c = new Commit(1, 0, new byte[n][], new byte[n][]);
-      long[] expected = new long[(n + 63) / 64];
-      for (int i = 0; i < n; i++) {
-        expected[i / 64] |= 1L << (i % 64);
-      }
-      assertArrayEquals(expected, c.trims, n + " changes");
+    Commit all = new Commit(1, 0, new byte[130][], new byte[130][]);
+    assertSame(Commit.ALL, all.trims);
+    for (int i = 0; i < 130; i++) {
+      assertTrue(all.trims(i));
+    }
+    long[] bits = new long[3];
+    bits[1] = 1L << 2; // change 66
+    Commit some = new Commit(1, 0, new byte[130][], new byte[130][], bits);
+    for (int i = 0; i < 130; i++) {
+      assertEquals(i == 66, some.trims(i), "change " + i);
     }
   }
 }
