@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -102,30 +101,13 @@ class GroupCommitTest {
 
   /** {@code threads} threads, each putting {@code perThread} times and waiting for each answer. */
   private static void putAndJoin(ZVerseStore store, int threads, int perThread) throws Exception {
-    CyclicBarrier start = new CyclicBarrier(threads);
-    List<Thread> workers = new ArrayList<>();
-    List<Throwable> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-    for (int t = 0; t < threads; t++) {
-      int id = t;
-      Thread worker =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                  for (int i = 0; i < perThread; i++) {
-                    await(store.put("t" + id, "v" + i));
-                  }
-                } catch (Throwable e) {
-                  failures.add(e);
-                }
-              });
-      workers.add(worker);
-      worker.start();
-    }
-    for (Thread worker : workers) {
-      worker.join();
-    }
-    assertEquals(List.of(), failures);
+    StoreTestKit.onThreads(
+        threads,
+        id -> {
+          for (int i = 0; i < perThread; i++) {
+            await(store.put("t" + id, "v" + i));
+          }
+        });
   }
 
   @Test
@@ -177,32 +159,18 @@ class GroupCommitTest {
   private static List<Sent> writeConcurrently(ZVerseStore store, int threads, int perThread)
       throws Exception {
     List<List<Sent>> perThreadSent = new ArrayList<>();
-    List<Thread> workers = new ArrayList<>();
-    CyclicBarrier start = new CyclicBarrier(threads);
     for (int t = 0; t < threads; t++) {
-      List<Sent> mine = new ArrayList<>();
-      perThreadSent.add(mine);
-      int id = t;
-      Thread worker =
-          new Thread(
-              () -> {
-                try {
-                  start.await();
-                } catch (Exception e) {
-                  throw new AssertionError(e);
-                }
-                for (int i = 0; i < perThread; i++) {
-                  String key = "t" + id + "/" + (i % 37);
-                  String value = id + ":" + i;
-                  mine.add(new Sent(key, value, store.put(key, value)));
-                }
-              });
-      workers.add(worker);
-      worker.start();
+      perThreadSent.add(new ArrayList<>());
     }
-    for (Thread worker : workers) {
-      worker.join();
-    }
+    StoreTestKit.onThreads(
+        threads,
+        id -> {
+          for (int i = 0; i < perThread; i++) {
+            String key = "t" + id + "/" + (i % 37);
+            String value = id + ":" + i;
+            perThreadSent.get(id).add(new Sent(key, value, store.put(key, value)));
+          }
+        });
     List<Sent> all = new ArrayList<>();
     perThreadSent.forEach(all::addAll);
     return all;

@@ -5,7 +5,11 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -106,6 +110,44 @@ final class StoreTestKit {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
+    }
+  }
+
+  /** The work of one of {@link #onThreads}' threads. */
+  interface ThreadBody {
+    void run(int id) throws Exception;
+  }
+
+  /**
+   * Runs {@code body} on {@code threads} new threads ({@code id} 0 to {@code threads - 1}), released
+   * together by a barrier; returns when all are done, and throws the first failure of any of them.
+   */
+  static void onThreads(int threads, ThreadBody body) throws InterruptedException {
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Throwable> failures = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      int id = t;
+      Thread worker =
+          new Thread(
+              () -> {
+                try {
+                  start.await();
+                  body.run(id);
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      workers.add(worker);
+      worker.start();
+    }
+    for (Thread worker : workers) {
+      worker.join();
+    }
+    if (!failures.isEmpty()) {
+      AssertionError e = new AssertionError(failures.size() + " thread(s) failed", failures.get(0));
+      failures.stream().skip(1).forEach(e::addSuppressed);
+      throw e;
     }
   }
 }

@@ -454,45 +454,23 @@ public final class Transient {
     if (head == null) {
       return;
     }
-    int kept = 0;
-    Version lastKept = null;
-    Version below = head;
-    while (below != null && below.version >= w) {
-      lastKept = below;
-      below = below.next;
-      kept++;
+    int keep = head.retainedLength(w);
+    Version[] retained = new Version[keep];
+    Version dropped = head;
+    for (int i = 0; i < keep; i++, dropped = dropped.next) {
+      retained[i] = dropped;
     }
-    if (below == null) {
-      return;
+    if (dropped == null) {
+      return; // reads at w need all of it
     }
-    // The newest change below w is what a read at w sees, unless a change exactly at w hides it or
-    // it is a tombstone (then the key reads as absent either way, and may go with its older history).
-    Version floor;
-    Version firstDropped;
-    if ((lastKept != null && lastKept.version == w) || below.value == null) {
-      floor = null;
-      firstDropped = below;
-    } else {
-      if (below.next == null) {
-        return;
-      }
-      floor = below.withNext(null);
-      firstDropped = below.next;
-    }
-    for (Version d = firstDropped; d != null; d = d.next) {
+    for (Version d = dropped; d != null; d = d.next) {
       storedVersions--;
       payloadBytes -= d.value == null ? 0 : d.value.length;
     }
-    Version chain = floor;
-    if (kept > 0) {
-      Version[] retained = new Version[kept];
-      Version n = head;
-      for (int i = 0; i < kept; i++, n = n.next) {
-        retained[i] = n;
-      }
-      for (int i = kept - 1; i >= 0; i--) {
-        chain = retained[i].withNext(chain);
-      }
+    // The retained nodes are shared with older snapshots: copy them, the last one cut off.
+    Version chain = null;
+    for (int i = keep - 1; i >= 0; i--) {
+      chain = retained[i].withNext(chain);
     }
     if (chain == null) {
       tree.remove();
