@@ -543,9 +543,9 @@ public final class Snapshot {
    * the size of the store. Writes share the work: a write drops, for free, the history below the
    * version it supersedes when that version is at or below the watermark, so a prune visits only
    * tombstones and keys changed twice or more within the window. The price is that each key may
-   * keep one version no read needs any more (the one its latest write superseded, once the
-   * watermark passes that write) until it is written again; {@link Stats#storedVersions()} counts
-   * it.
+   * keep one version no read needs any more (one a write superseded, once the watermark passes
+   * that write) until it is written again or a later prune visits it; {@link
+   * Stats#storedVersions()} counts it.
    *
    * @param watermark the oldest version to keep readable, in [0, {@link #version()}]; at or below
    *     the current watermark nothing changes

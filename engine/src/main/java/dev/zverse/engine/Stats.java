@@ -9,8 +9,9 @@ package dev.zverse.engine;
  * @param liveKeys keys with a value at {@code version}
  * @param storedVersions version-chain nodes retained (values and tombstones) over all keys: what
  *     reads at or above the watermark need, plus at most one version per key that no read needs any
- *     more (the one its latest write superseded, kept until the key's next write; see {@link
- *     Snapshot#prune})
+ *     more (a version a write superseded, kept until the key is written again or a prune visits it;
+ *     see {@link Snapshot#prune}). Not kept across a restart: checkpoints and recovery hold only
+ *     what reads need, so this count may drop after a reopen
  * @param payloadBytes key bytes (once per key) plus value bytes (once per stored version)
  * @param approximateBytes an estimate of the heap the snapshot holds alone: the payload plus the
  *     per-key and per-version overhead measured with JOL on a 64-bit JVM with compressed oops

@@ -149,9 +149,9 @@ public final class Transient {
    * <p>Pruning shares its work with the writes. A write cuts the chain it goes on top of when that
    * chain's head is at or below the watermark (the head is then all that reads at the watermark
    * need of it), which costs no tree descent: the key is in hand. What is left is at most one
-   * superseded version per key, the one its latest write replaced, once the watermark passes that
-   * write. A prune therefore visits only the changes in the window between the old watermark and
-   * the new one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a
+   * superseded version per key (one a write replaced, once the watermark passes that write). A
+   * prune therefore visits only the changes in the window between the old watermark and the new
+   * one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a
    * key changed twice within the retention); for each, the retained part of its chain (versions at
    * or above the watermark, plus the newest older put that reads at the watermark still need) is
    * copied, and the rest is left to the garbage collector once no held snapshot reaches it. Keys

@@ -65,7 +65,7 @@ final class TreeInvariants {
           }
         }
         // Below what reads at the watermark see, at most the one version a write superseded.
-        int needed = Math.max(1, head.retainedLength(s.watermark));
+        int needed = head.retainedLength(s.watermark);
         int length = 0;
         for (Version v = head; v != null; v = v.next) {
           length++;
