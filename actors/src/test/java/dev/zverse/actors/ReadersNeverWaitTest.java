@@ -5,12 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.engine.WriteBatch;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -49,46 +46,33 @@ class ReadersNeverWaitTest {
     int readers = 4;
     long[] reads = new long[readers];
     long[] slowestNanos = new long[readers];
-    AtomicReference<Throwable> problem = new AtomicReference<>();
-    List<Thread> threads = new ArrayList<>();
     long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
-    for (int r = 0; r < readers; r++) {
-      int id = r;
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  while (System.nanoTime() < until) {
-                    long start = System.nanoTime();
-                    String v0 = store.get("k0");
-                    long version = store.version();
-                    try (ReadTransaction tx = store.readTransaction()) {
-                      if (!"old".equals(tx.get("k99"))) {
-                        throw new AssertionError("a read transaction saw the unpublished write");
-                      }
-                    }
-                    slowestNanos[id] = Math.max(slowestNanos[id], System.nanoTime() - start);
-                    if (!"old".equals(v0) || version != 100) {
-                      throw new AssertionError("saw " + v0 + " at version " + version);
-                    }
-                    reads[id]++;
-                  }
-                } catch (Throwable e) {
-                  problem.set(e);
+    boolean stillBlocked;
+    try {
+      StoreTestKit.onThreads(
+          readers,
+          id -> {
+            while (System.nanoTime() < until) {
+              long start = System.nanoTime();
+              String v0 = store.get("k0");
+              long version = store.version();
+              try (ReadTransaction tx = store.readTransaction()) {
+                if (!"old".equals(tx.get("k99"))) {
+                  throw new AssertionError("a read transaction saw the unpublished write");
                 }
-              });
-      threads.add(t);
-      t.start();
+              }
+              slowestNanos[id] = Math.max(slowestNanos[id], System.nanoTime() - start);
+              if (!"old".equals(v0) || version != 100) {
+                throw new AssertionError("saw " + v0 + " at version " + version);
+              }
+              reads[id]++;
+            }
+          });
+    } finally {
+      stillBlocked = !slowVersion.toCompletableFuture().isDone();
+      release.countDown();
     }
-    for (Thread t : threads) {
-      t.join();
-    }
-    boolean stillBlocked = !slowVersion.toCompletableFuture().isDone();
-    release.countDown();
 
-    if (problem.get() != null) {
-      throw new AssertionError(problem.get());
-    }
     assertTrue(stillBlocked, "the write must still have been in progress while reading");
     for (int r = 0; r < readers; r++) {
       // A read is a few hundred nanoseconds; thousands in 300 ms is far below full speed and far

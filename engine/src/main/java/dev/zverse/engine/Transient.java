@@ -390,10 +390,12 @@ public final class Transient {
       }
       Version head = hs[order[i]];
       if (revisited) {
-        head = TreeCursor.find(tree.root(), tree.height(), k);
+        head = tree.seek(k);
         if (head == null || head.version != v) {
           continue; // the batch undid its own change
         }
+        // A key put, deleted away and put again is held by the tree as the last put's array.
+        k = tree.foundKey();
       }
       if (leavesHistoryToTrim(head)) {
         if (trims == null) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -261,6 +262,19 @@ class SnapshotTest {
     assertEquals(1, s1.version());
     assertEquals(1001, s2.version());
     assertEquals(502, s2.size());
+  }
+
+  @Test
+  void aCommitListsTheTreesOwnKeyArrayWhenABatchPutsDeletesAndPutsAgain() {
+    Snapshot s =
+        Snapshot.empty()
+            .apply(WriteBatch.builder().put(b("k"), b("1")).delete(b("k")).put(b("k"), b("2")).build());
+    TreeCursor c = new TreeCursor(s.root, s.height);
+    c.seekFirst();
+    Commit commit = s.commits.get(1);
+    assertEquals(1, commit.keys.length);
+    assertSame(c.key(), commit.keys[0], "no second copy of the key kept by the commit log");
+    assertArrayEquals(b("2"), commit.values[0]);
   }
 
   // ------------------------------------------------------------ pruning
