@@ -151,9 +151,9 @@ public final class Transient {
    * need of it), which costs no tree descent: the key is in hand. What is left is at most one
    * superseded version per key (one a write replaced, once the watermark passes that write). A
    * prune therefore visits only the changes in the window between the old watermark and the new
-   * one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a
-   * key changed twice within the retention); for each, the retained part of its chain (versions at
-   * or above the watermark, plus the newest older put that reads at the watermark still need) is
+   * one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a key
+   * changed twice within the retention); for each, the retained part of its chain (versions at or
+   * above the watermark, plus the newest older put that reads at the watermark still need) is
    * copied, and the rest is left to the garbage collector once no held snapshot reaches it. Keys
    * written once per retention window, the common case, cost a prune nothing but a look at their
    * commit.
@@ -430,8 +430,8 @@ public final class Transient {
    * {@code head}, the chain a write at the next version goes on top of, without what no read at or
    * above the watermark needs of it. A head at or below the watermark is what those reads see (the
    * next version is the newest change), so everything older goes, and the head too if it is a
-   * tombstone below the watermark. A head above the watermark is kept whole: walking its chain would cost every write
-   * to a hot key; the prune trims those ({@link #leavesHistoryToTrim}).
+   * tombstone below the watermark. A head above the watermark is kept whole: walking its chain
+   * would cost every write to a hot key; the prune trims those ({@link #leavesHistoryToTrim}).
    */
   private Version cutBelowWatermark(Version head) {
     if (head.version > watermark) {
