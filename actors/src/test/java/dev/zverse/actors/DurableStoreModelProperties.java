@@ -2,30 +2,25 @@ package dev.zverse.actors;
 
 import static dev.zverse.actors.StoreTestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
-import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.actors.ModelWrites.Step;
+import dev.zverse.actors.ModelWrites.Write;
 import dev.zverse.engine.Direction;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.SyncPolicy;
-import dev.zverse.engine.WriteBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
@@ -54,36 +49,22 @@ class DurableStoreModelProperties {
     kit.shutdown();
   }
 
-  sealed interface Action permits Put, Delete, DeleteRange, PutIfValue, Reopen {}
-
-  record Put(String key, String value) implements Action {}
-
-  record Delete(String key) implements Action {}
-
-  record DeleteRange(String prefix) implements Action {}
-
-  record PutIfValue(String key, String value, boolean stale) implements Action {}
-
   /** Close the store and open the directory again, first deleting the newest checkpoint if asked. */
-  record Reopen(boolean dropNewestCheckpoint) implements Action {}
+  record Reopen(boolean dropNewestCheckpoint) implements Step {}
 
   @Provide
-  Arbitrary<List<Action>> scripts() {
+  Arbitrary<List<Step>> scripts() {
     Arbitrary<String> keys = Arbitraries.of(KEYS);
     Arbitrary<String> values = Arbitraries.strings().alpha().ofMaxLength(3);
-    Arbitrary<Action> action =
+    Arbitrary<Step> action =
         Arbitraries.frequencyOf(
-            Tuple.of(6, Combinators.combine(keys, values).as(Put::new)),
-            Tuple.of(2, keys.map(Delete::new)),
-            Tuple.of(1, Arbitraries.of("a/", "b/", "").map(DeleteRange::new)),
-            Tuple.of(2, Combinators.combine(keys, values, Arbitraries.of(true, false)).as(PutIfValue::new)),
-            Tuple.of(2, Arbitraries.of(true, false).map(Reopen::new)));
+            Tuple.of(11, ModelWrites.writes(keys, values, 6)), Tuple.of(2, Arbitraries.of(true, false).map(Reopen::new)));
     return action.list().ofMinSize(1).ofMaxSize(50);
   }
 
   @Property(tries = 30)
   void aReopenedStoreAnswersLikeTheModelAtEveryVersion(
-      @ForAll("scripts") List<Action> script, @ForAll SyncPolicy sync,
+      @ForAll("scripts") List<Step> script, @ForAll SyncPolicy sync,
       @ForAll boolean smallCheckpoints,
       @ForAll boolean smallGroups)
       throws IOException {
@@ -104,43 +85,14 @@ class DurableStoreModelProperties {
     }
   }
 
-  private static void run(List<Action> script, StoreSettings settings, Path dir) throws IOException {
+  private static void run(List<Step> script, StoreSettings settings, Path dir) throws IOException {
     ZVerseStore store = kit.open(settings);
-    List<TreeMap<String, String>> model = new ArrayList<>();
-    model.add(new TreeMap<>());
-    Map<CompletionStage<Long>, Long> expected = new LinkedHashMap<>();
-    List<CompletionStage<Long>> refused = new ArrayList<>();
-
-    for (Action a : script) {
-      TreeMap<String, String> last = model.get(model.size() - 1);
-      TreeMap<String, String> next = new TreeMap<>(last);
-      WriteBatch batch;
-      if (a instanceof Put p) {
-        batch = WriteBatch.ofPut(p.key(), p.value());
-        next.put(p.key(), p.value());
-      } else if (a instanceof Delete d) {
-        batch = WriteBatch.ofDelete(d.key());
-        next.remove(d.key());
-      } else if (a instanceof DeleteRange r) {
-        batch = WriteBatch.builder().deleteRange(KeyRange.prefix(r.prefix())).build();
-        next.keySet().removeIf(k -> k.startsWith(r.prefix()));
-      } else if (a instanceof PutIfValue c) {
-        String current = last.get(c.key());
-        String required = c.stale() ? (current == null ? "" : current + "!") : current;
-        WriteBatch.Builder b = WriteBatch.builder();
-        if (required == null) {
-          b.requireAbsent(c.key());
-        } else {
-          b.requireValue(c.key(), required);
-        }
-        batch = b.put(c.key(), c.value()).build();
-        if (c.stale()) {
-          refused.add(store.write(batch));
-          continue;
-        }
-        next.put(c.key(), c.value());
+    ModelWrites.Run run = new ModelWrites.Run();
+    for (Step a : script) {
+      if (a instanceof Write w) {
+        run.send(store, w);
       } else {
-        settle(expected, refused);
+        run.settle();
         Snapshot before = store.snapshot();
         await(store.close());
         if (((Reopen) a).dropNewestCheckpoint()) {
@@ -150,28 +102,16 @@ class DurableStoreModelProperties {
           }
         }
         store = kit.open(settings);
-        check(model, before, store.snapshot());
-        continue;
+        check(run.model, before, store.snapshot());
       }
-      expected.put(store.write(batch), (long) model.size());
-      model.add(next);
     }
-    settle(expected, refused);
+    run.settle();
     Snapshot before = store.snapshot();
     await(store.close());
     store = kit.open(settings);
-    check(model, before, store.snapshot());
-    assertEquals(model.size(), await(store.put("after", "x")), "versions continue after a reopen");
+    check(run.model, before, store.snapshot());
+    assertEquals(run.model.size(), await(store.put("after", "x")), "versions continue after a reopen");
     await(store.close());
-  }
-
-  private static void settle(Map<CompletionStage<Long>, Long> expected, List<CompletionStage<Long>> refused) {
-    expected.forEach((stage, version) -> assertEquals(version, await(stage), "version of a write"));
-    expected.clear();
-    for (CompletionStage<Long> r : refused) {
-      assertInstanceOf(ConditionFailedException.class, StoreTestKit.awaitFailure(r));
-    }
-    refused.clear();
   }
 
   /** Every read of the recovered snapshot at every version against the model and the one before. */
