@@ -437,17 +437,23 @@ public final class Transient {
     if (head.version > watermark) {
       return head;
     }
-    // A change at the watermark is readable history (history and changes from the watermark).
-    boolean keepHead = head.value != null || head.version == watermark;
+    // The head is the newest change, so reads from the watermark on need it alone (a put, or any
+    // change exactly at the watermark), or nothing (a tombstone below it).
+    boolean keepHead = head.retainedLength(watermark) == 1;
     Version firstDropped = keepHead ? head.next : head;
     if (firstDropped == null) {
       return head;
     }
+    forget(firstDropped);
+    return keepHead ? head.withNext(null) : null;
+  }
+
+  /** Takes {@code firstDropped} and every older node of its chain off the counters. */
+  private void forget(Version firstDropped) {
     for (Version d = firstDropped; d != null; d = d.next) {
       storedVersions--;
       payloadBytes -= d.value == null ? 0 : d.value.length;
     }
-    return keepHead ? head.withNext(null) : null;
   }
 
   /** Cuts {@code key}'s chain below what reads at {@code w} and later need; see {@link #prune}. */
@@ -465,10 +471,7 @@ public final class Transient {
     if (dropped == null) {
       return; // reads at w need all of it
     }
-    for (Version d = dropped; d != null; d = d.next) {
-      storedVersions--;
-      payloadBytes -= d.value == null ? 0 : d.value.length;
-    }
+    forget(dropped);
     // The retained nodes are shared with older snapshots: copy them, the last one cut off.
     Version chain = null;
     for (int i = keep - 1; i >= 0; i--) {
