@@ -7,6 +7,7 @@ import java.time.Instant;
 import java.util.Iterator;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -44,6 +45,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * and repeats it every such interval while the pin stays open: long-held readers are how an MVCC
  * store runs out of memory.
  *
+ * <p>It ticks with one scheduled message at a time rather than a periodic timer, so that on {@link
+ * Stop} it knows whether a tick is still on its way and waits for it before stopping: nothing is
+ * left in its mailbox to become a dead letter. It answers the writer only then, after its last
+ * prune. It logs under {@code dev.zverse.actors.EpochActor}.
+ *
  * <p>Actor-confined.
  */
 final class EpochActor extends AbstractBehavior<EpochActor.Command> {
@@ -66,13 +72,29 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
    */
   record GetStats(ActorRef<EpochStats> replyTo) implements Command {}
 
-  /** The writer stopped: stop too. */
-  enum Stop implements Command {
-    INSTANCE
-  }
+  /**
+   * Stop, and tell {@code replyTo} once nothing more will come from here: sent by the writer once
+   * it is drained and closing, so that no prune reaches a stopped writer.
+   *
+   * @param replyTo told {@link WriterActor.EpochStopped} after the last prune; null when the writer
+   *     has stopped already (the actor system stopped it), so there is nobody to tell
+   */
+  record Stop(ActorRef<WriterActor.Command> replyTo) implements Command {}
 
   private enum Tick implements Command {
     INSTANCE
+  }
+
+  /**
+   * What the actor keeps across its restarts: the one tick that is scheduled or on its way (a
+   * restart would otherwise start a second one) and the stop it is carrying out. Actor-confined.
+   */
+  private static final class Lifecycle {
+    /** The scheduled tick, or null while none is scheduled or in the mailbox. */
+    Cancellable pendingTick;
+
+    /** Set by {@link Stop} while a tick that could not be cancelled is still on its way. */
+    Stop stopping;
   }
 
   /** Everything the EpochActor is started with. */
@@ -83,18 +105,20 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   private record Scan(int count, long oldestVersion, long oldestOpenedNanos) {}
 
   static Behavior<Command> create(Setup setup) {
+    Lifecycle lifecycle = new Lifecycle();
     return Behaviors.supervise(
             Behaviors.<Command>setup(
-                ctx ->
-                    Behaviors.withTimers(
-                        timers -> {
-                          timers.startTimerWithFixedDelay(Tick.INSTANCE, setup.settings().epochTick());
-                          return new EpochActor(ctx, setup);
-                        })))
+                ctx -> {
+                  // Pekko would name the logger after the class that first logs through it (or
+                  // ActorCell, from a timer): fix it, so that users find it under dev.zverse.
+                  ctx.setLoggerName(EpochActor.class);
+                  return new EpochActor(ctx, setup, lifecycle);
+                }))
         .onFailure(Throwable.class, SupervisorStrategy.restart());
   }
 
   private final Setup setup;
+  private final Lifecycle lifecycle;
   private final long longPinNanos;
   private Snapshot latest;
   private ActorRef<WriterActor.Command> writer;
@@ -102,9 +126,13 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   private long decided;
   private long publishes;
 
-  private EpochActor(ActorContext<Command> context, Setup setup) {
+  private EpochActor(ActorContext<Command> context, Setup setup, Lifecycle lifecycle) {
     super(context);
     this.setup = setup;
+    this.lifecycle = lifecycle;
+    if (lifecycle.pendingTick == null) {
+      scheduleTick(); // after a restart, the tick still on its way schedules the next one
+    }
     this.longPinNanos = setup.settings().longPinWarning().toNanos();
     this.latest = setup.root().snapshotAcquire();
     // After a restart a prune to the proposal may still be in flight: never decide below it.
@@ -117,7 +145,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
         .onMessage(Published.class, this::onPublished)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
-        .onMessageEquals(Stop.INSTANCE, Behaviors::stopped)
+        .onMessage(Stop.class, this::onStop)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
@@ -129,7 +157,41 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     return this;
   }
 
+  /**
+   * Ticks are scheduled one at a time, not by a periodic timer, so that a stop can tell whether one
+   * is still on its way: a tick left in the mailbox of a stopped actor would be a dead letter.
+   */
+  private void scheduleTick() {
+    lifecycle.pendingTick =
+        getContext()
+            .scheduleOnce(setup.settings().epochTick(), getContext().getSelf(), Tick.INSTANCE);
+  }
+
+  private Behavior<Command> onStop(Stop stop) {
+    lifecycle.stopping = stop;
+    // Cancelled means it will never be sent; otherwise it was sent or is being sent: wait for it.
+    if (lifecycle.pendingTick == null || lifecycle.pendingTick.cancel()) {
+      lifecycle.pendingTick = null;
+      return stopNow();
+    }
+    return this;
+  }
+
+  /** Stops once the tick is not on its way, after the last prune was sent. */
+  private Behavior<Command> stopNow() {
+    ActorRef<WriterActor.Command> writer = lifecycle.stopping.replyTo();
+    if (writer != null) {
+      writer.tell(WriterActor.EpochStopped.INSTANCE);
+    }
+    return Behaviors.stopped();
+  }
+
   private Behavior<Command> onTick() {
+    lifecycle.pendingTick = null;
+    if (lifecycle.stopping != null) {
+      return stopNow();
+    }
+    scheduleTick();
     long nowNanos = System.nanoTime();
     long target = retentionTarget(latest, System.currentTimeMillis());
     if (target > decided) {

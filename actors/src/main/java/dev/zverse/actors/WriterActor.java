@@ -78,8 +78,12 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * On {@link Close} (sent after the {@link WriteGate} was closed) the writer publishes its open
  * group, then goes on committing the writes still arriving, which were admitted before the close,
- * and stops once the gate has no write left unanswered (and, if durable, no group is left in the
- * log thread). Prunes are ignored from then on.
+ * until the gate has no write left unanswered (and, if durable, no group is left in the log
+ * thread). Prunes are ignored from then on. It then asks the EpochActor to stop and stops itself on
+ * the answer ({@link EpochStopped}), once no {@link HoldOver} is on its way either: nothing is left
+ * in flight to either actor, so closing a store leaves no dead letters behind.
+ *
+ * <p>It logs under {@code dev.zverse.actors.WriterActor}.
  *
  * <p>Actor-confined: every field is touched only by the actor's messages.
  */
@@ -109,8 +113,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     INSTANCE
   }
 
-  /** A caller backed out of the gate during close: the writer may now be drained. */
-  enum CheckDrained implements Command {
+  /**
+   * The EpochActor stopped on the writer's {@link EpochActor.Stop}: no prune will come after this.
+   */
+  enum EpochStopped implements Command {
     INSTANCE
   }
 
@@ -172,6 +178,21 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
   }
 
+  /**
+   * What the writer keeps across its restarts about its stop: the messages still on their way to
+   * it, so that it stops only once none is left (one left in its mailbox would be a dead letter).
+   * Writer-confined.
+   */
+  private static final class Lifecycle {
+    /** {@link HoldOver}s scheduled on the journal's log thread and not yet received. */
+    int holdOversOnTheirWay;
+
+    /** Whether the EpochActor was asked to stop; it answers {@link EpochStopped}. */
+    boolean epochStopAsked;
+
+    boolean epochStopped;
+  }
+
   /** One step of a group: a write (with its outcome once applied) or a prune. */
   private static final class Step {
     final WriteBatch batch;
@@ -198,11 +219,20 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * exception it could not contain.
    */
   static Behavior<Command> create(Setup setup) {
-    return Behaviors.supervise(Behaviors.<Command>setup(ctx -> new WriterActor(ctx, setup)))
+    Lifecycle lifecycle = new Lifecycle();
+    return Behaviors.supervise(
+            Behaviors.<Command>setup(
+                ctx -> {
+                  // Pekko would name the logger after the class that first logs through it: fix
+                  // it, so that users find it under dev.zverse.
+                  ctx.setLoggerName(WriterActor.class);
+                  return new WriterActor(ctx, setup, lifecycle);
+                }))
         .onFailure(Throwable.class, SupervisorStrategy.restart());
   }
 
   private final Setup setup;
+  private final Lifecycle lifecycle;
   private final ArrayList<Step> group = new ArrayList<>();
   private Snapshot published;
   private Transient open;
@@ -215,9 +245,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private long holdNumber;
   private long holds;
 
-  private WriterActor(ActorContext<Command> context, Setup setup) {
+  private WriterActor(ActorContext<Command> context, Setup setup, Lifecycle lifecycle) {
     super(context);
     this.setup = setup;
+    this.lifecycle = lifecycle;
     // The writer's own last release store (or the initial snapshot): after a restart, the truth.
     this.published = setup.root().snapshotAcquire();
     // A restart forgets the Close message it may already have seen; the gate remembers.
@@ -231,7 +262,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         .onMessage(Prune.class, this::onPrune)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(Close.INSTANCE, this::onClose)
-        .onMessageEquals(CheckDrained.INSTANCE, this::stopIfDrained)
+        .onMessageEquals(EpochStopped.INSTANCE, this::onEpochStopped)
         .onMessage(Logged.class, this::onLogged)
         .onMessage(HoldOver.class, this::onHoldOver)
         .onSignal(PreRestart.class, signal -> onPreRestart())
@@ -278,9 +309,31 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     return stopIfDrained();
   }
 
+  /**
+   * Stops once closing and nothing is left to do or on its way here. Drained, the writer first asks
+   * the EpochActor to stop and waits for its answer: every prune the EpochActor sent, and every
+   * marker the writer sent itself before asking, is then ahead of the answer in the mailbox. It
+   * also waits for the group-commit wait's {@link HoldOver}s, sent from the journal's thread.
+   */
   private Behavior<Command> stopIfDrained() {
-    return closing && open == null && setup.gate().drained() && nothingLogging() ? Behaviors.stopped() : this;
+    if (!closing || open != null || !setup.gate().drained() || !nothingLogging()) {
+      return this;
+    }
+    // Drained while closing is final: the gate admits no write, prunes are ignored, no group opens.
+    if (!lifecycle.epochStopAsked) {
+      lifecycle.epochStopAsked = true;
+      setup.epoch().tell(new EpochActor.Stop(getContext().getSelf()));
+    }
+    return lifecycle.epochStopped && lifecycle.holdOversOnTheirWay == 0
+        ? Behaviors.stopped()
+        : this;
   }
+
+  private Behavior<Command> onEpochStopped() {
+    lifecycle.epochStopped = true;
+    return stopIfDrained();
+  }
+
 
   /** Applies one step to the open group, opening it (and asking for its marker) if needed. */
   private void add(Step step) {
@@ -394,6 +447,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     published = s;
     // Change feeds wake here; listeners only flag and hand off, never block (PublishListener).
     setup.root().listeners().published(s, getContext().getLog(), setup.storeName());
+    assert !lifecycle.epochStopAsked : "published after the EpochActor was asked to stop";
     setup.epoch().tell(new EpochActor.Published(s, getContext().getSelf()));
     // Release the gate before replying, so that a writer answered here sees its slot free.
     setup.gate().answered(writes);
@@ -455,12 +509,15 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     if (holdNumber == 0) {
       HoldOver over = new HoldOver(holdNumber = ++holds);
       ActorRef<Command> self = getContext().getSelf();
+      // Never refused while the writer lives: the journal closes only after the writer stopped.
       journal.schedule(() -> self.tell(over), journal.groupCommitWaitNanos);
+      lifecycle.holdOversOnTheirWay++;
     }
     return true;
   }
 
   private Behavior<Command> onHoldOver(HoldOver h) {
+    lifecycle.holdOversOnTheirWay--;
     if (h.number() == holdNumber) {
       holdNumber = 0;
       holdTarget = 0;
@@ -571,7 +628,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
                 + " it was being logged; after a reopen it may or may not be there"));
     setup.gate().close();
     setup.root().listeners().stop(published, getContext().getLog(), setup.storeName());
-    setup.epoch().tell(EpochActor.Stop.INSTANCE);
+    if (!lifecycle.epochStopAsked) {
+      // Stopped by the actor system, not drained after a close: nobody to answer to.
+      lifecycle.epochStopAsked = true;
+      setup.epoch().tell(new EpochActor.Stop(null));
+    }
     setup.stopped().complete(Done.getInstance());
     return this;
   }

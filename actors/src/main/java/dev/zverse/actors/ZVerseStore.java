@@ -22,6 +22,8 @@ import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.pattern.StatusReply;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A multi-version key-value store inside a Pekko application: what the application holds.
@@ -181,7 +183,8 @@ public final class ZVerseStore {
               ? system.executionContext()
               : system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
       if (settings.isDurable()) {
-        journal = Journal.open(name, settings, settings.zIndexOptions(indexing), system.log());
+        Logger log = LoggerFactory.getLogger(Journal.class);
+        journal = Journal.open(name, settings, settings.zIndexOptions(indexing), log);
       }
       Root root =
           new Root(
@@ -209,7 +212,6 @@ public final class ZVerseStore {
                       name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped, journal)),
               prefix + "-writer",
               writerProps);
-      gate.setWriter(writer);
       CompletableFuture<Done> stopped =
           CompletableFuture.allOf(writerStopped, epochStopped).thenApply(unused -> Done.getInstance());
       if (journal != null) {

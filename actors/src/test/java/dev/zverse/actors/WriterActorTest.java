@@ -46,8 +46,11 @@ class WriterActorTest {
                 new WriterActor.Setup(
                     "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped, null)));
 
-    Rig() {
-      gate.setWriter(writer);
+    /** Answers the writer's request to stop the EpochActor, as the EpochActor does. */
+    void answerEpochStop() {
+      EpochActor.Stop stop = epoch.expectMessageClass(EpochActor.Stop.class);
+      assertEquals(writer, stop.replyTo());
+      stop.replyTo().tell(WriterActor.EpochStopped.INSTANCE);
     }
 
     CompletableFuture<Long> write(WriteBatch batch) {
@@ -76,9 +79,9 @@ class WriterActorTest {
     rig.writer.tell(new WriterActor.Write(WriteBatch.ofPut("k", "v"), reply));
 
     assertEquals(1, await(reply));
-    await(rig.stopped);
     assertEquals(1, rig.expectPublished().version());
-    assertEquals(EpochActor.Stop.INSTANCE, rig.epoch.receiveMessage());
+    rig.answerEpochStop();
+    await(rig.stopped);
     assertEquals(WriteGate.Admission.CLOSED, rig.gate.enter());
   }
 
@@ -90,8 +93,28 @@ class WriterActorTest {
     rig.writer.tell(WriterActor.Close.INSTANCE);
 
     assertEquals(1, await(v));
+    rig.expectPublished();
+    rig.answerEpochStop();
     await(rig.stopped);
     assertEquals("v", rig.root.snapshotAcquire().get("k"));
+  }
+
+  @Test
+  void aDrainedWriterStopsOnlyAfterTheEpochActorAnsweredSoThatItsPrunesArrive() {
+    Rig rig = new Rig();
+    await(rig.write(WriteBatch.ofPut("k", "v")));
+    rig.expectPublished();
+    rig.gate.close();
+    rig.writer.tell(WriterActor.Close.INSTANCE);
+    EpochActor.Stop stop = rig.epoch.expectMessageClass(EpochActor.Stop.class);
+
+    // A prune sent before the EpochActor stopped still finds the writer, which ignores it.
+    rig.writer.tell(new WriterActor.Prune(1));
+    rig.epoch.expectNoMessage(Duration.ofMillis(50));
+    assertFalse(rig.stopped.isDone(), "stopped before the EpochActor answered");
+    stop.replyTo().tell(WriterActor.EpochStopped.INSTANCE);
+    await(rig.stopped);
+    assertEquals(0, rig.root.snapshotAcquire().watermark(), "a prune after the close was applied");
   }
 
   @Test
