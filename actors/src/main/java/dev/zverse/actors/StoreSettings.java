@@ -1,19 +1,31 @@
 package dev.zverse.actors;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigUtil;
+import com.typesafe.config.ConfigValue;
 import dev.zverse.engine.DurabilityOptions;
 import dev.zverse.engine.Limits;
 import dev.zverse.engine.SyncPolicy;
 import dev.zverse.engine.ZIndexOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.Executor;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -33,6 +45,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * <p>Immutable; the {@code withX} methods return validated copies.
  */
 public final class StoreSettings {
+  /** The section of the defaults every store falls back to, and whose keys are the settings. */
+  private static final String DEFAULTS = "zverse.store";
+
   private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
   private static final long MAX_RETENTION_DAYS = 3650;
   private static final int MAX_PENDING_WRITES = 1 << 24;
@@ -40,6 +55,7 @@ public final class StoreSettings {
   private static final Duration MIN_DURATION = Duration.ofMillis(1);
   private static final Duration MAX_TICK = Duration.ofHours(1);
   private static final Duration MAX_GROUP_COMMIT_WAIT = Duration.ofSeconds(1);
+  private static final Duration MAX_DAYS = Duration.ofDays(MAX_RETENTION_DAYS);
 
   private final int maxKeyBytes;
   private final int maxValueBytes;
@@ -147,37 +163,57 @@ public final class StoreSettings {
    */
   public static StoreSettings create(Config config) {
     Objects.requireNonNull(config, "config");
+    Section section = new Section(config, UnaryOperator.identity());
+    section.requireKnownKeys();
+    return read(section);
+  }
+
+  /** Reads a section laid out like {@code zverse.store}, each value checked against its bounds. */
+  private static StoreSettings read(Section c) {
     Values v = new Values();
-    v.maxKeyBytes = (int) inRange(config.getBytes("max-key-bytes"), 1, Limits.CEILING_KEY_BYTES, "max-key-bytes");
-    v.maxValueBytes =
-        (int) inRange(config.getBytes("max-value-bytes"), 0, Limits.CEILING_VALUE_BYTES, "max-value-bytes");
-    v.retentionVersions = inRange(config.getLong("retention.versions"), 1, Long.MAX_VALUE, "retention.versions");
-    v.retentionDuration = durationInRange(config.getDuration("retention.duration"), Duration.ZERO, "retention.duration");
-    v.epochTick = durationInRange(config.getDuration("epoch.tick"), MIN_DURATION, MAX_TICK, "epoch.tick");
-    v.longPinWarning =
-        durationInRange(config.getDuration("epoch.long-pin-warning"), MIN_DURATION, "epoch.long-pin-warning");
-    v.maxPendingWrites =
-        (int) inRange(config.getLong("writer.max-pending-writes"), 1, MAX_PENDING_WRITES, "writer.max-pending-writes");
-    v.maxGroupWrites =
-        (int) inRange(config.getLong("writer.max-group-writes"), 1, MAX_GROUP_WRITES, "writer.max-group-writes");
-    v.writerDispatcher = config.getString("writer.dispatcher");
-    v.askTimeout = durationInRange(config.getDuration("ask-timeout"), MIN_DURATION, MAX_TICK, "ask-timeout");
-    v.zIndexEnabled = config.getBoolean("z-index.enabled");
+    v.maxKeyBytes = (int) c.bytes("max-key-bytes", 1, Limits.CEILING_KEY_BYTES);
+    v.maxValueBytes = (int) c.bytes("max-value-bytes", 0, Limits.CEILING_VALUE_BYTES);
+    v.retentionVersions = c.number("retention.versions", 1, Long.MAX_VALUE);
+    v.retentionDuration = c.duration("retention.duration", Duration.ZERO, MAX_DAYS);
+    v.epochTick = c.duration("epoch.tick", MIN_DURATION, MAX_TICK);
+    v.longPinWarning = c.duration("epoch.long-pin-warning", MIN_DURATION, MAX_DAYS);
+    v.maxPendingWrites = (int) c.number("writer.max-pending-writes", 1, MAX_PENDING_WRITES);
+    v.maxGroupWrites = (int) c.number("writer.max-group-writes", 1, MAX_GROUP_WRITES);
+    v.writerDispatcher = c.config.getString("writer.dispatcher");
+    v.askTimeout = c.duration("ask-timeout", MIN_DURATION, MAX_TICK);
+    v.zIndexEnabled = c.config.getBoolean("z-index.enabled");
     v.zIndexSegmentEntries =
-        (int) inRange(
-            config.getLong("z-index.segment-entries"), 1, ZIndexOptions.MAX_SEGMENT_ENTRIES, "z-index.segment-entries");
-    v.zIndexDispatcher = config.getString("z-index.dispatcher");
-    v.durability = Durability.create(config);
+        (int) c.number("z-index.segment-entries", 1, ZIndexOptions.MAX_SEGMENT_ENTRIES);
+    v.zIndexDispatcher = c.config.getString("z-index.dispatcher");
+    v.durability = Durability.create(c);
     return new StoreSettings(v);
   }
 
-  /** The store's section of a root configuration: its overrides over the defaults. */
+  /**
+   * The store's section of a root configuration: its overrides over the defaults. Every key of both
+   * must be a setting of {@code reference.conf}'s {@code zverse.store}, and every message names the
+   * full path of the value at fault: {@code zverse.stores.<storeName>.<key>} if the store sets it,
+   * else {@code zverse.store.<key>} and the store.
+   */
   static StoreSettings forStore(Config root, String storeName) {
     Objects.requireNonNull(root, "root");
     requireStoreName(storeName);
-    Config defaults = root.getConfig("zverse.store");
-    String path = ConfigUtil.joinPath("zverse", "stores", storeName);
-    return create(root.hasPath(path) ? root.getConfig(path).withFallback(defaults) : defaults);
+    Config defaults = root.getConfig(DEFAULTS);
+    String storePath = ConfigUtil.joinPath("zverse", "stores", storeName);
+    new Section(defaults, key -> DEFAULTS + "." + key).requireKnownKeys();
+    if (!root.hasPath(storePath)) {
+      return read(
+          new Section(defaults, key -> DEFAULTS + "." + key + " (store " + storeName + ")"));
+    }
+    Config overrides = root.getConfig(storePath);
+    new Section(overrides, key -> storePath + "." + key).requireKnownKeys();
+    return read(
+        new Section(
+            overrides.withFallback(defaults),
+            key ->
+                overrides.hasPathOrNull(key)
+                    ? storePath + "." + key
+                    : DEFAULTS + "." + key + " (store " + storeName + ")"));
   }
 
   /**
@@ -497,35 +533,22 @@ public final class StoreSettings {
     long checkpointEveryVersions;
     boolean recoverPastCorruption;
 
-    static Durability create(Config config) {
+    static Durability create(Section c) {
       Durability d = new Durability();
-      d.dataDirectory = config.getString("durability.data-directory");
-      d.sync = syncPolicy(config.getString("durability.sync"));
-      d.syncInterval =
-          durationInRange(
-              config.getDuration("durability.sync-interval"), MIN_DURATION, MAX_TICK, "durability.sync-interval");
+      d.dataDirectory = c.config.getString("durability.data-directory");
+      d.sync = syncPolicy(c.config.getString("durability.sync"), c.path.apply("durability.sync"));
+      d.syncInterval = c.duration("durability.sync-interval", MIN_DURATION, MAX_TICK);
       d.groupCommitWait =
-          durationInRange(
-              config.getDuration("durability.group-commit-wait"),
-              Duration.ZERO,
-              MAX_GROUP_COMMIT_WAIT,
-              "durability.group-commit-wait");
+          c.duration("durability.group-commit-wait", Duration.ZERO, MAX_GROUP_COMMIT_WAIT);
       d.segmentBytes =
-          inRange(
-              config.getBytes("durability.segment-bytes"),
+          c.bytes(
+              "durability.segment-bytes",
               DurabilityOptions.MIN_SEGMENT_BYTES,
-              DurabilityOptions.MAX_SEGMENT_BYTES,
-              "durability.segment-bytes");
-      d.checkpointInterval =
-          durationInRange(
-              config.getDuration("durability.checkpoint-interval"), Duration.ZERO, "durability.checkpoint-interval");
+              DurabilityOptions.MAX_SEGMENT_BYTES);
+      d.checkpointInterval = c.duration("durability.checkpoint-interval", Duration.ZERO, MAX_DAYS);
       d.checkpointEveryVersions =
-          inRange(
-              config.getLong("durability.checkpoint-every-versions"),
-              0,
-              Long.MAX_VALUE,
-              "durability.checkpoint-every-versions");
-      d.recoverPastCorruption = config.getBoolean("durability.recover-past-corruption");
+          c.number("durability.checkpoint-every-versions", 0, Long.MAX_VALUE);
+      d.recoverPastCorruption = c.config.getBoolean("durability.recover-past-corruption");
       return d;
     }
 
@@ -542,7 +565,7 @@ public final class StoreSettings {
       return d;
     }
 
-    private static SyncPolicy syncPolicy(String value) {
+    private static SyncPolicy syncPolicy(String value, String name) {
       switch (value.toLowerCase(Locale.ROOT)) {
         case "every-commit":
           return SyncPolicy.EVERY_COMMIT;
@@ -552,7 +575,7 @@ public final class StoreSettings {
           return SyncPolicy.NEVER;
         default:
           throw new IllegalArgumentException(
-              "durability.sync must be one of every-commit, interval, never; was \"" + value + "\"");
+              name + " must be one of every-commit, interval, never; was \"" + value + "\"");
       }
     }
 
@@ -782,10 +805,131 @@ public final class StoreSettings {
 
   // ---------------------------------------------------------------- validation
 
+  /**
+   * One configuration section laid out like {@code zverse.store}, read with its bounds checked;
+   * {@code path} turns a key of it into the name that messages give it (its full path).
+   */
+  private static final class Section {
+    final Config config;
+    final UnaryOperator<String> path;
+
+    Section(Config config, UnaryOperator<String> path) {
+      this.config = config;
+      this.path = path;
+    }
+
+    long bytes(String key, long min, long max) {
+      return inRange(config.getBytes(key), min, max, path.apply(key));
+    }
+
+    long number(String key, long min, long max) {
+      return inRange(config.getLong(key), min, max, path.apply(key));
+    }
+
+    Duration duration(String key, Duration min, Duration max) {
+      return durationInRange(config.getDuration(key), min, max, path.apply(key));
+    }
+
+    /**
+     * Refuses every key that is not a setting: HOCON would ignore a misspelt one and the store
+     * would quietly run on the default. The message names each such key's full path, where it was
+     * set, and the setting nearest to it (by edit distance, a swap of two neighbouring letters
+     * counting one).
+     */
+    void requireKnownKeys() {
+      Set<String> known = knownKeys();
+      List<String> problems = new ArrayList<>();
+      TreeMap<String, ConfigValue> entries = new TreeMap<>(); // reported in a stable order
+      for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
+        entries.put(e.getKey(), e.getValue());
+      }
+      for (Map.Entry<String, ConfigValue> e : entries.entrySet()) {
+        String key = e.getKey();
+        if (!known.contains(key)) {
+          problems.add(
+              path.apply(key)
+                  + " is not a setting of a store (set at "
+                  + e.getValue().origin().description()
+                  + "); did you mean "
+                  + path.apply(nearest(key, known))
+                  + "?");
+        }
+      }
+      if (!problems.isEmpty()) {
+        throw new IllegalArgumentException(String.join("; ", problems));
+      }
+    }
+  }
+
+  /** The keys of {@code zverse.store} in the reference configuration: every setting of a store. */
+  static Set<String> knownKeys() {
+    return KnownKeys.KEYS;
+  }
+
+  /** Loaded once, on first use (the holder idiom). */
+  private static final class KnownKeys {
+    static final Set<String> KEYS =
+        Collections.unmodifiableSet(
+            new TreeSet<>(
+                ConfigFactory.defaultReference(StoreSettings.class.getClassLoader())
+                    .getConfig(DEFAULTS)
+                    .entrySet()
+                    .stream()
+                    .map(Map.Entry::getKey)
+                    .collect(Collectors.toSet())));
+  }
+
+  /** The key of {@code candidates} nearest to {@code key}; the first in order among equals. */
+  static String nearest(String key, Collection<String> candidates) {
+    String best = null;
+    int bestDistance = Integer.MAX_VALUE;
+    for (String c : candidates) {
+      int d = editDistance(key, c);
+      if (d < bestDistance) {
+        best = c;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The optimal-string-alignment distance: the fewest insertions, deletions, substitutions and
+   * swaps of two neighbouring characters that turn {@code a} into {@code b} (no substring edited
+   * twice). A swap counts one, as the typing slip it usually is.
+   */
+  static int editDistance(String a, String b) {
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length()][b.length()];
+  }
+
   private static long inRange(long value, long min, long max, String name) {
     if (value < min || value > max) {
       throw new IllegalArgumentException(
-          name + " must be in [" + min + ", " + (max == Long.MAX_VALUE ? "2^63-1" : max) + "], was " + value);
+          name
+              + (max == Long.MAX_VALUE
+                  ? " must be >= " + min
+                  : " must be in [" + min + ", " + max + "]")
+              + ", was "
+              + value);
     }
     return value;
   }

@@ -9,6 +9,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.zverse.engine.Limits;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 
 class StoreSettingsTest {
@@ -58,7 +62,7 @@ class StoreSettingsTest {
   void outOfBoundsConfigurationNamesTheSettingAndItsBounds() {
     assertMessage("max-key-bytes must be in [1, 65536], was 65537", "max-key-bytes = 65537");
     assertMessage("max-value-bytes must be in [0, 1073741824], was 1073741825", "max-value-bytes = 1073741825");
-    assertMessage("retention.versions must be in [1, 2^63-1], was 0", "retention.versions = 0");
+    assertMessage("retention.versions must be >= 1, was 0", "retention.versions = 0");
     assertMessage("retention.duration must be in [PT0S, PT87600H], was PT-1S", "retention.duration = -1s");
     assertMessage("epoch.tick must be in [PT0.001S, PT1H], was PT0S", "epoch.tick = 0s");
     assertMessage("writer.max-pending-writes must be in [1, 16777216], was 0", "writer.max-pending-writes = 0");
@@ -102,6 +106,178 @@ class StoreSettingsTest {
     assertEquals(8, s.withZIndexSegmentEntries(8).zIndexSegmentEntries());
     assertTrue(!s.withZIndexEnabled(false).zIndexEnabled());
     assertEquals("x", s.withZIndexDispatcher("x").zIndexDispatcher());
+  }
+
+  @Test
+  void outOfBoundsMessagesOfAStoreNameTheFullPathAndTheStore() {
+    Config root =
+        ConfigFactory.parseString(
+                "zverse.stores.orders.retention.versions = 0\n"
+                    + "zverse.store.writer.max-group-writes = 0")
+            .withFallback(ROOT);
+    Config defaultsOnly =
+        ConfigFactory.parseString("zverse.store.writer.max-group-writes = 0").withFallback(ROOT);
+
+    assertEquals(
+        "zverse.stores.orders.retention.versions must be >= 1, was 0",
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "orders"))
+            .getMessage());
+    assertEquals(
+        "zverse.store.writer.max-group-writes (store other) must be in [1, 65536], was 0",
+        assertThrows(
+                IllegalArgumentException.class, () -> StoreSettings.forStore(defaultsOnly, "other"))
+            .getMessage());
+    Config badSync =
+        ConfigFactory.parseString("zverse.stores.o.durability.sync = always").withFallback(ROOT);
+    assertEquals(
+        "zverse.stores.o.durability.sync must be one of every-commit, interval, never; was"
+            + " \"always\"",
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(badSync, "o"))
+            .getMessage());
+  }
+
+  @Test
+  void aMisspeltKeyIsRefusedWithItsFullPathWhereItWasSetAndTheNearestSetting() {
+    Config root =
+        ConfigFactory.parseString("zverse.stores.orders { retention.version = 5 }")
+            .withFallback(ROOT);
+
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "orders"));
+
+    assertEquals(
+        "zverse.stores.orders.retention.version is not a setting of a store (set at String: 1); did"
+            + " you mean zverse.stores.orders.retention.versions?",
+        e.getMessage());
+  }
+
+  @Test
+  void aMisspeltKeyAmongTheDefaultsIsRefusedForEveryStore() {
+    Config root = ConfigFactory.parseString("zverse.store.epoch.tik = 5s").withFallback(ROOT);
+
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "any"));
+
+    assertTrue(
+        e.getMessage().startsWith("zverse.store.epoch.tik is not a setting of a store"),
+        e.getMessage());
+    assertTrue(e.getMessage().endsWith("did you mean zverse.store.epoch.tick?"), e.getMessage());
+    Config section =
+        ConfigFactory.parseString("epoch.tik = 5s").withFallback(ROOT.getConfig("zverse.store"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> StoreSettings.create(section))
+            .getMessage()
+            .endsWith("did you mean epoch.tick?"));
+  }
+
+  /**
+   * Every setting misspelt in every way one slip of the fingers makes (a letter dropped, doubled,
+   * or swapped with its neighbour) is refused, and the message suggests the setting meant.
+   */
+  @Test
+  void everyOneSlipMisspellingOfEverySettingSuggestsThatSetting() {
+    Config reference = ConfigFactory.defaultReference().getConfig("zverse.store");
+    Set<String> known = StoreSettings.knownKeys();
+    assertEquals(reference.entrySet().size(), known.size());
+    assertTrue(
+        known.contains("retention.versions") && known.contains("durability.sync"),
+        known.toString());
+    List<String> wrong = new ArrayList<>();
+    int checked = 0;
+    for (String key : known) {
+      for (String slip : slips(key)) {
+        if (known.contains(slip)
+            || slip.startsWith(".")
+            || slip.endsWith(".")
+            || slip.contains("..")) {
+          continue; // another setting, or no path at all
+        }
+        String path = "zverse.stores.orders." + slip;
+        Config root =
+            ConfigFactory.empty().withValue(path, reference.getValue(key)).withFallback(ROOT);
+        checked++;
+        try {
+          StoreSettings.forStore(root, "orders");
+          wrong.add(slip + ": accepted");
+        } catch (IllegalArgumentException e) {
+          String expected =
+              path
+                  + " is not a setting of a store (set at "
+                  + reference.getValue(key).origin().description()
+                  + "); did you mean zverse.stores.orders."
+                  + key
+                  + "?";
+          if (!e.getMessage().equals(expected)) {
+            wrong.add(slip + ": " + e.getMessage());
+          }
+        }
+      }
+    }
+    assertEquals(
+        List.of(),
+        wrong.subList(0, Math.min(20, wrong.size())),
+        wrong.size() + " of " + checked + " wrong");
+    assertTrue(checked > 1000, checked + " misspellings");
+  }
+
+  /** Every string one slip away from {@code key}: a character dropped, doubled, or swapped. */
+  private static Set<String> slips(String key) {
+    Set<String> slips = new TreeSet<>();
+    for (int i = 0; i < key.length(); i++) {
+      slips.add(key.substring(0, i) + key.substring(i + 1));
+      slips.add(key.substring(0, i + 1) + key.charAt(i) + key.substring(i + 1));
+      if (i + 1 < key.length() && key.charAt(i) != key.charAt(i + 1)) {
+        slips.add(key.substring(0, i) + key.charAt(i + 1) + key.charAt(i) + key.substring(i + 2));
+      }
+    }
+    slips.remove(key);
+    return slips;
+  }
+
+  @Test
+  void openingAStoreWithAMisspeltSettingFailsAndLeavesNothingOpen() {
+    StoreTestKit kit =
+        StoreTestKit.create(
+            ConfigFactory.parseString(
+                "zverse.stores.orders { retention.version = 5 }\n"
+                    + "zverse.stores.fine { retention.versions = 5 }\n"
+                    + "zverse.stores.zero { writer.max-pending-writes = 0 }"));
+    try {
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> ZVerseStore.open(kit.testKit.system(), "orders"));
+      assertTrue(
+          e.getMessage()
+              .startsWith("zverse.stores.orders.retention.version is not a setting of a store"),
+          e.getMessage());
+      assertTrue(e.getMessage().endsWith("did you mean zverse.stores.orders.retention.versions?"));
+      assertEquals(
+          "zverse.stores.zero.writer.max-pending-writes must be in [1, 16777216], was 0",
+          assertThrows(
+                  IllegalArgumentException.class,
+                  () -> ZVerseStore.open(kit.testKit.system(), "zero"))
+              .getMessage());
+
+      ZVerseStore fine = ZVerseStore.open(kit.testKit.system(), "fine");
+      assertEquals(5, fine.settings().retentionVersions());
+      StoreTestKit.await(fine.close());
+      assertThrows(
+          IllegalArgumentException.class, () -> ZVerseStore.open(kit.testKit.system(), "orders"));
+    } finally {
+      kit.shutdown();
+    }
+  }
+
+  @Test
+  void editDistanceCountsASwapOfNeighboursAsOne() {
+    assertEquals(0, StoreSettings.editDistance("tick", "tick"));
+    assertEquals(1, StoreSettings.editDistance("tick", "tikc"));
+    assertEquals(1, StoreSettings.editDistance("tick", "tik"));
+    assertEquals(1, StoreSettings.editDistance("tick", "trick"));
+    assertEquals(1, StoreSettings.editDistance("tick", "tack"));
+    assertEquals(4, StoreSettings.editDistance("", "tick"));
+    assertEquals(3, StoreSettings.editDistance("kitten", "sitting"));
   }
 
   @Test
