@@ -33,7 +33,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * threshold, the writer's bounds, the engine's Z-index and durability (memory-only unless {@code
  * durability.data-directory} is set). Defaults live in the module's {@code reference.conf} under
  * {@code zverse.store}; a store named {@code N} reads {@code zverse.stores.N} first and falls back
- * to the defaults key by key.
+ * to the defaults key by key. A key in either section that is not a setting is refused, not
+ * ignored, so that a misspelling cannot leave a store on a default unnoticed.
  *
  * <pre>{@code
  * zverse.stores.orders {
@@ -134,8 +135,10 @@ public final class StoreSettings {
    * @param storeName the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
    *     characters
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if the name is malformed or a setting is out of its bounds (the
-   *     message names the setting and the bounds)
+   * @throws IllegalArgumentException if the name is malformed, a setting is out of its bounds (the
+   *     message names the setting's full path and the bounds), or a key of either section is not a
+   *     setting of {@code reference.conf}'s {@code zverse.store} (the message names its full path,
+   *     where it was set and the nearest setting)
    * @throws com.typesafe.config.ConfigException if a setting is missing or of the wrong type
    */
   public static StoreSettings create(ActorSystem<?> system, String storeName) {
@@ -158,7 +161,8 @@ public final class StoreSettings {
    * @param config the section, e.g. {@code system.settings().config().getConfig("zverse.store")}
    * @throws NullPointerException if {@code config} is null
    * @throws IllegalArgumentException if a setting is out of its bounds (the message names the
-   *     setting and the bounds)
+   *     setting and the bounds), or a key is not one of these settings (the message names the
+   *     nearest one)
    * @throws com.typesafe.config.ConfigException if a setting is missing or of the wrong type
    */
   public static StoreSettings create(Config config) {

@@ -131,7 +131,9 @@ public final class ZVerseStore {
    *     unique among the stores open in {@code system}
    * @return the open store
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if the name is malformed or a setting out of bounds
+   * @throws IllegalArgumentException if the name is malformed, a setting out of bounds, or a key
+   *     under {@code zverse.store} or {@code zverse.stores.<name>} not a setting (the message names
+   *     its full path and the nearest setting)
    * @throws IllegalStateException if a store of that name is already open in {@code system}, or
    *     another store (in this process or another) holds the data directory
    * @throws java.io.UncheckedIOException if the data directory cannot be recovered: its cause is a
