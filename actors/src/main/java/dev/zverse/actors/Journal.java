@@ -155,12 +155,15 @@ final class Journal {
    * scheduler (whose tick is 10 ms by default); the group-commit wait is a fraction of a
    * millisecond. The log thread is idle while a group waits, since no group is being logged then.
    * Dropped once the journal closes. Any thread.
+   *
+   * @return whether it was scheduled; false once the journal closes
    */
-  void schedule(Runnable task, long nanos) {
+  boolean schedule(Runnable task, long nanos) {
     try {
       logThread.schedule(task, nanos, TimeUnit.NANOSECONDS);
+      return true;
     } catch (RejectedExecutionException closing) {
-      // closing: the writer seals whatever is open without waiting
+      return false; // closing: the writer seals whatever is open without waiting
     }
   }
 

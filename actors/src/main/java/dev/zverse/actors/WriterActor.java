@@ -80,8 +80,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * group, then goes on committing the writes still arriving, which were admitted before the close,
  * until the gate has no write left unanswered (and, if durable, no group is left in the log
  * thread). Prunes are ignored from then on. It then asks the EpochActor to stop and stops itself on
- * the answer ({@link EpochStopped}), once no {@link HoldOver} is on its way either: nothing is left
- * in flight to either actor, so closing a store leaves no dead letters behind.
+ * the answer ({@link EpochStopped}), once nothing from the journal's log thread is on its way
+ * either (a {@link HoldOver}, the {@link Logged} of a group failed along with an earlier one):
+ * nothing is left in flight to either actor, so closing a store leaves no dead letters behind.
  *
  * <p>It logs under {@code dev.zverse.actors.WriterActor}.
  *
@@ -184,8 +185,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * Writer-confined.
    */
   private static final class Lifecycle {
-    /** {@link HoldOver}s scheduled on the journal's log thread and not yet received. */
-    int holdOversOnTheirWay;
+    /**
+     * Messages sent from the journal's log thread and not yet received: the {@link Logged} of each
+     * append (also of those failed along with an earlier one) and each scheduled {@link HoldOver}.
+     */
+    int fromTheLogThread;
 
     /** Whether the EpochActor was asked to stop; it answers {@link EpochStopped}. */
     boolean epochStopAsked;
@@ -313,7 +317,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * Stops once closing and nothing is left to do or on its way here. Drained, the writer first asks
    * the EpochActor to stop and waits for its answer: every prune the EpochActor sent, and every
    * marker the writer sent itself before asking, is then ahead of the answer in the mailbox. It
-   * also waits for the group-commit wait's {@link HoldOver}s, sent from the journal's thread.
+   * also waits for what the journal's log thread still sends ({@link Logged}, {@link HoldOver}).
    */
   private Behavior<Command> stopIfDrained() {
     if (!closing || open != null || !setup.gate().drained() || !nothingLogging()) {
@@ -324,9 +328,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       lifecycle.epochStopAsked = true;
       setup.epoch().tell(new EpochActor.Stop(getContext().getSelf()));
     }
-    return lifecycle.epochStopped && lifecycle.holdOversOnTheirWay == 0
-        ? Behaviors.stopped()
-        : this;
+    return lifecycle.epochStopped && lifecycle.fromTheLogThread == 0 ? Behaviors.stopped() : this;
   }
 
   private Behavior<Command> onEpochStopped() {
@@ -509,15 +511,15 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     if (holdNumber == 0) {
       HoldOver over = new HoldOver(holdNumber = ++holds);
       ActorRef<Command> self = getContext().getSelf();
-      // Never refused while the writer lives: the journal closes only after the writer stopped.
-      journal.schedule(() -> self.tell(over), journal.groupCommitWaitNanos);
-      lifecycle.holdOversOnTheirWay++;
+      if (journal.schedule(() -> self.tell(over), journal.groupCommitWaitNanos)) {
+        lifecycle.fromTheLogThread++;
+      }
     }
     return true;
   }
 
   private Behavior<Command> onHoldOver(HoldOver h) {
-    lifecycle.holdOversOnTheirWay--;
+    lifecycle.fromTheLogThread--;
     if (h.number() == holdNumber) {
       holdNumber = 0;
       holdTarget = 0;
@@ -542,9 +544,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     journal.pipeline.head = s;
     journal.pipeline.logging.addLast(sealed);
     getContext().pipeToSelf(journal.append(previous, s), (ok, failure) -> new Logged(sealed, failure));
+    lifecycle.fromTheLogThread++;
   }
 
   private Behavior<Command> onLogged(Logged logged) {
+    lifecycle.fromTheLogThread--;
     Journal journal = setup.journal();
     if (journal.pipeline.logging.peekFirst() != logged.group()) {
       return stopIfDrained(); // failed already, with an earlier group

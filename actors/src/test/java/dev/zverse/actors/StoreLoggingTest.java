@@ -9,7 +9,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.typesafe.config.ConfigFactory;
+import dev.zverse.engine.LogFaults;
 import dev.zverse.engine.Snapshot;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -17,6 +19,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.ActorIdentity;
@@ -85,17 +90,22 @@ class StoreLoggingTest {
 
     // Fast ticks keep prunes flowing to the writer while it closes; the long-pin warning makes the
     // EpochActor log; a throwing publish listener makes the writer log; the durable store's
-    // journal logs its recovery.
+    // journal logs its recovery. The last rounds fail the log under groups of two writes, so that
+    // several appends are in the log thread when the first fails, and the store closes right away.
     StoreSettings settings =
         kit.settings()
             .withEpochTick(Duration.ofMillis(1))
             .withRetentionVersions(1)
             .withLongPinWarning(Duration.ofMillis(1));
-    for (int round = 0; round < 20; round++) {
-      boolean durable = round % 2 == 0;
-      ZVerseStore store =
-          kit.open(durable ? settings.withDataDirectory(dir.resolve("r" + round)) : settings);
+    for (int round = 0; round < 30; round++) {
+      boolean failing = round >= 20;
+      StoreSettings s =
+          failing || round % 2 == 0 ? settings.withDataDirectory(dir.resolve("r" + round)) : settings;
+      ZVerseStore store = kit.open(failing ? s.withMaxGroupWrites(2) : s);
       List<ActorRef<Void>> actors = actorsOf(store);
+      if (failing) {
+        LogFaults.failWrites(store.durableLog(), new IOException("disk full, for the test"));
+      }
       if (round == 0) {
         store.addPublishListener(new Throwing());
         ReadTransaction pin = store.readTransaction();
@@ -110,8 +120,8 @@ class StoreLoggingTest {
         writes.add(store.put("k" + i, "v" + round));
       }
       CompletionStage<?> closed = store.close();
-      writes.forEach(StoreTestKit::await);
-      await(closed);
+      writes.forEach(failing ? StoreLoggingTest::settle : StoreTestKit::await);
+      settle(closed);
       awaitTerminated(actors);
     }
     List<String> dead = deadLettersBeforeFence(deadLetters);
@@ -135,6 +145,17 @@ class StoreLoggingTest {
                 "dev.zverse.actors.EpochActor",
                 "dev.zverse.actors.Journal")),
         "each of the store's parts logged under its documented name: " + loggers);
+  }
+
+  /** Waits for {@code stage} to complete, either way. */
+  private static void settle(CompletionStage<?> stage) {
+    try {
+      stage.toCompletableFuture().get(StoreTestKit.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (ExecutionException expected) {
+      // refused or failed: all this test needs is that it is answered
+    } catch (InterruptedException | TimeoutException e) {
+      throw new AssertionError("not answered within " + StoreTestKit.TIMEOUT, e);
+    }
   }
 
   /** The store's actors, found by their paths under /system, so that the test can watch them. */
