@@ -99,8 +99,8 @@ class StoreLoggingTest {
             .withLongPinWarning(Duration.ofMillis(1));
     for (int round = 0; round < 30; round++) {
       boolean failing = round >= 20;
-      StoreSettings s =
-          failing || round % 2 == 0 ? settings.withDataDirectory(dir.resolve("r" + round)) : settings;
+      boolean durable = failing || round % 2 == 0;
+      StoreSettings s = durable ? settings.withDataDirectory(dir.resolve("r" + round)) : settings;
       ZVerseStore store = kit.open(failing ? s.withMaxGroupWrites(2) : s);
       List<ActorRef<Void>> actors = actorsOf(store);
       if (failing) {
