@@ -179,9 +179,9 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   /** Stops once the tick is not on its way, after the last prune was sent. */
   private Behavior<Command> stopNow() {
-    ActorRef<WriterActor.Command> writer = lifecycle.stopping.replyTo();
-    if (writer != null) {
-      writer.tell(WriterActor.EpochStopped.INSTANCE);
+    ActorRef<WriterActor.Command> answerTo = lifecycle.stopping.replyTo();
+    if (answerTo != null) {
+      answerTo.tell(WriterActor.EpochStopped.INSTANCE);
     }
     return Behaviors.stopped();
   }
