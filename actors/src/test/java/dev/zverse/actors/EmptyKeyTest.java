@@ -34,6 +34,10 @@ class EmptyKeyTest {
     kit.shutdown();
   }
 
+  private static List<String> keys(List<Entry> entries) {
+    return entries.stream().map(Entry::keyUtf8).toList();
+  }
+
   @Test
   void theEmptyKeyIsReadWrittenAndScannedFirst() {
     ZVerseStore store = kit.open(kit.settings());
@@ -43,11 +47,10 @@ class EmptyKeyTest {
     await(store.put("a", "1"));
     assertEquals("root", store.get(""));
     assertEquals("root", store.get("", v1));
-    List<Entry> all = store.scan(KeyRange.all());
-    assertEquals(List.of("", "a"), all.stream().map(Entry::keyUtf8).toList(), "the smallest key");
-    assertEquals(List.of(""), store.scan(KeyRange.singleton("")).stream().map(Entry::keyUtf8).toList());
-    assertEquals(List.of(""), store.scan(KeyRange.atMost("")).stream().map(Entry::keyUtf8).toList());
-    assertEquals(List.of("a"), store.scan(KeyRange.greaterThan("")).stream().map(Entry::keyUtf8).toList());
+    assertEquals(List.of("", "a"), keys(store.scan(KeyRange.all())), "the smallest key");
+    assertEquals(List.of(""), keys(store.scan(KeyRange.singleton(""))));
+    assertEquals(List.of(""), keys(store.scan(KeyRange.atMost(""))));
+    assertEquals(List.of("a"), keys(store.scan(KeyRange.greaterThan(""))));
     long v3 = await(store.write(WriteBatch.builder().requireValue("", "root").delete("").build()));
     assertNull(store.get(""));
     assertEquals(List.of(v1, v3), store.history("").stream().map(Change::version).toList());
@@ -56,7 +59,8 @@ class EmptyKeyTest {
 
   @Test
   void theEmptyKeyIsRecoveredByADurableStore(@TempDir Path dir) {
-    StoreSettings durable = kit.settings().withDataDirectory(dir).withRetentionVersions(Long.MAX_VALUE);
+    StoreSettings durable =
+        kit.settings().withDataDirectory(dir).withRetentionVersions(Long.MAX_VALUE);
     ZVerseStore store = kit.open(durable);
     await(store.put("", "first"));
     await(store.close()); // a final checkpoint holding the empty key

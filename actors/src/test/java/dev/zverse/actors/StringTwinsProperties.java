@@ -70,8 +70,8 @@ class StringTwinsProperties {
         Method twin = twin(m);
         if (twin == null || twin.getReturnType()
             != (m.getReturnType() == byte[].class ? String.class : m.getReturnType())) {
-          missing.add(type.getSimpleName() + "." + m.getName() + Arrays.stream(m.getParameterTypes())
-              .map(Class::getSimpleName).toList());
+          missing.add(type.getSimpleName() + "." + m.getName()
+              + Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList());
         }
       }
     }
@@ -92,7 +92,8 @@ class StringTwinsProperties {
       }
     }
     try {
-      return m.getDeclaringClass().getMethod(takesBytes ? m.getName() : m.getName() + "Utf8", twinTypes);
+      String name = takesBytes ? m.getName() : m.getName() + "Utf8";
+      return m.getDeclaringClass().getMethod(name, twinTypes);
     } catch (NoSuchMethodException e) {
       return null;
     }
@@ -105,7 +106,8 @@ class StringTwinsProperties {
         Arbitraries.oneOf(
             Arbitraries.just(""),
             Arbitraries.strings().ascii().ofMaxLength(4),
-            Arbitraries.strings().withCharRange('\u00e0', '\u00ff').withChars('a', '/').ofMaxLength(4),
+            Arbitraries.strings().withCharRange('\u00e0', '\u00ff').withChars('a', '/')
+                .ofMaxLength(4),
             Arbitraries.strings().withCharRange('\u4e00', '\u4e14').ofMaxLength(3),
             Arbitraries.of("\ud83d\ude00", "a\ud83d\ude00", "\u0000", "\uffff"),
             Arbitraries.strings().all().ofMaxLength(3));
@@ -131,7 +133,8 @@ class StringTwinsProperties {
       for (Class<?> type : TYPES) {
         Object target = type == ZVerseStore.class ? store : tx;
         for (Method m : type.getDeclaredMethods()) {
-          if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic() || WRITES.contains(m.getName())
+          if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()
+              || WRITES.contains(m.getName())
               || !Arrays.asList(m.getParameterTypes()).contains(byte[].class)) {
             continue;
           }
@@ -145,7 +148,7 @@ class StringTwinsProperties {
     }
   }
 
-  /** Twin arguments for {@code m}: keys from {@code keys} (sometimes null), versions around {@code latest}. */
+  /** Arguments for the twin of {@code m}: keys from {@code keys} or null, versions up to latest. */
   private static Object[] arguments(Method m, List<String> keys, long latest, Random random) {
     Class<?>[] types = m.getParameterTypes();
     Object[] args = new Object[types.length];

@@ -90,7 +90,8 @@ final class ReadmeSnippets {
     long minuteAgo = store.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
     Snapshot snapshot = store.snapshot(); // the whole store at one version; never changes
     // end::read-at-version[]
-    return new String[] {now, then, none, entry.valueUtf8(), Long.toString(minuteAgo), Long.toString(snapshot.version())};
+    String version = Long.toString(snapshot.version());
+    return new String[] {now, then, none, entry.valueUtf8(), Long.toString(minuteAgo), version};
   }
 
   static List<Entry> scans(ZVerseStore store, Versions versions) {

@@ -153,29 +153,36 @@ class ReadmeTest {
             .filter(lines -> lines.stream().allMatch(l -> l.startsWith("import ")))
             .toList();
     assertEquals(1, blocks.size(), "the README shows one block of imports, not " + blocks.size());
-    String source =
-        Files.readString(ROOT.resolve("examples/src/main/java/dev/zverse/examples/ReadmeSnippets.java"), StandardCharsets.UTF_8);
-    List<String> imports = normalized(source).stream().filter(l -> l.startsWith("import ")).toList();
+    Path snippets = ROOT.resolve("examples/src/main/java/dev/zverse/examples/ReadmeSnippets.java");
+    List<String> source = normalized(Files.readString(snippets, StandardCharsets.UTF_8));
+    List<String> imports = source.stream().filter(l -> l.startsWith("import ")).toList();
     assertEquals(imports, blocks.get(0), "the README's imports are not ReadmeSnippets.java's");
-    String code = normalized(source).stream().filter(l -> !l.startsWith("import ")).reduce("", (a, b) -> a + "\n" + b);
+    String code = String.join("\n", source.stream().filter(l -> !l.startsWith("import ")).toList());
     for (String line : imports) {
       String simpleName = line.substring(line.lastIndexOf('.') + 1, line.length() - 1);
-      assertTrue(Pattern.compile("\\b" + simpleName + "\\b").matcher(code).find(), "ReadmeSnippets.java does not use " + line);
+      assertTrue(
+          Pattern.compile("\\b" + simpleName + "\\b").matcher(code).find(),
+          "ReadmeSnippets.java does not use " + line);
     }
   }
 
   @Test
   void theDependenciesShowTheVersionsBuilt() throws IOException {
     String pom = Files.readString(ROOT.resolve("pom.xml"), StandardCharsets.UTF_8);
-    Matcher project = Pattern.compile("<artifactId>zverse-parent</artifactId>\\s*<version>([^<]+)</version>").matcher(pom);
+    Matcher project =
+        Pattern.compile("<artifactId>zverse-parent</artifactId>\\s*<version>([^<]+)</version>")
+            .matcher(pom);
     Matcher logback = Pattern.compile("<logback.version>([^<]+)</logback.version>").matcher(pom);
     assertTrue(project.find() && logback.find(), "pom.xml has no project or Logback version");
     Map<String, String> built = Map.of(
         "dev.zverse:zverse-actors", project.group(1),
         "dev.zverse:zverse-streams", project.group(1),
         "ch.qos.logback:logback-classic", logback.group(1));
-    Matcher dependency = Pattern.compile(
-        "<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>\\s*<version>([^<]+)</version>").matcher(readme());
+    Matcher dependency =
+        Pattern.compile(
+                "<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>"
+                    + "\\s*<version>([^<]+)</version>")
+            .matcher(readme());
     int shown = 0;
     while (dependency.find()) {
       String artifact = dependency.group(1) + ":" + dependency.group(2);
@@ -183,6 +190,7 @@ class ReadmeTest {
       shown++;
     }
     assertEquals(built.size(), shown, "the README shows each dependency once");
-    assertTrue(readme().contains("    ./mvnw -B -q install -DskipTests\n"), "the README does not show how to install");
+    String install = "    ./mvnw -B -q install -DskipTests\n";
+    assertTrue(readme().contains(install), "the README does not show how to install");
   }
 }
