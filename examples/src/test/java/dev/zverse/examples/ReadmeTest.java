@@ -24,8 +24,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the top-level README.md honest: its Java snippets are compiled code, its configuration
- * reference has a row for every key of every module's reference.conf with its default, and its HOCON
+ * Keeps the top-level README.md honest: its Java snippets are compiled code, its imports are the
+ * ones they need, the dependencies it shows have the versions built, its configuration reference
+ * has a row for every key of every module's reference.conf with its default, and its HOCON
  * examples are settings a store accepts.
  */
 class ReadmeTest {
