@@ -555,6 +555,19 @@ public final class ZVerseStore {
   }
 
   /**
+   * {@link #history(byte[])} of a UTF-8 key: every retained change to it, oldest first.
+   *
+   * @param key the key, encoded as UTF-8
+   * @return the changes, deletes included
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if the key's UTF-8 bytes are over the key limit
+   * @throws IllegalStateException if the store is closed
+   */
+  public List<Change> history(String key) {
+    return snapshot().history(key);
+  }
+
+  /**
    * The newest version committed at or before {@code time}, in the latest snapshot: the version to
    * read the store "as of" that instant. A commit's time is when the writer applied it, at most one
    * group commit before it became visible.

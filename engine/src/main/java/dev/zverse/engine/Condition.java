@@ -108,6 +108,24 @@ public final class Condition {
     return value == null ? null : value.clone();
   }
 
+  /**
+   * The key decoded as UTF-8.
+   *
+   * @return the key as a string
+   */
+  public String keyUtf8() {
+    return new String(key, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The required value of a {@link Kind#VALUE_EQUALS} condition decoded as UTF-8.
+   *
+   * @return the value as a string, or {@code null} for the other kinds
+   */
+  public String valueUtf8() {
+    return value == null ? null : new String(value, StandardCharsets.UTF_8);
+  }
+
   byte[] keyBytes() {
     return key;
   }

@@ -126,10 +126,102 @@ public final class KeyRange {
     return prefix(utf8(prefix, "prefix"));
   }
 
+  /**
+   * {@link #open(byte[], byte[])} of UTF-8 strings: keys {@code > start} and {@code < end}.
+   *
+   * @param start the exclusive lower bound, encoded as UTF-8
+   * @param end the exclusive upper bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code start}'s bytes are after {@code end}'s
+   */
+  public static KeyRange open(String start, String end) {
+    return open(utf8(start, "start"), utf8(end, "end"));
+  }
+
+  /**
+   * {@link #openClosed(byte[], byte[])} of UTF-8 strings: keys {@code > start} and {@code <= end}.
+   *
+   * @param start the exclusive lower bound, encoded as UTF-8
+   * @param end the inclusive upper bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code start}'s bytes are after {@code end}'s
+   */
+  public static KeyRange openClosed(String start, String end) {
+    return openClosed(utf8(start, "start"), utf8(end, "end"));
+  }
+
+  /**
+   * {@link #atLeast(byte[])} of a UTF-8 string: keys {@code >= start}.
+   *
+   * @param start the inclusive lower bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if {@code start} is null
+   */
+  public static KeyRange atLeast(String start) {
+    return atLeast(utf8(start, "start"));
+  }
+
+  /**
+   * {@link #greaterThan(byte[])} of a UTF-8 string: keys {@code > start}.
+   *
+   * @param start the exclusive lower bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if {@code start} is null
+   */
+  public static KeyRange greaterThan(String start) {
+    return greaterThan(utf8(start, "start"));
+  }
+
+  /**
+   * {@link #lessThan(byte[])} of a UTF-8 string: keys {@code < end}.
+   *
+   * @param end the exclusive upper bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if {@code end} is null
+   */
+  public static KeyRange lessThan(String end) {
+    return lessThan(utf8(end, "end"));
+  }
+
+  /**
+   * {@link #atMost(byte[])} of a UTF-8 string: keys {@code <= end}.
+   *
+   * @param end the inclusive upper bound, encoded as UTF-8
+   * @return the range
+   * @throws NullPointerException if {@code end} is null
+   */
+  public static KeyRange atMost(String end) {
+    return atMost(utf8(end, "end"));
+  }
+
+  /**
+   * {@link #singleton(byte[])} of a UTF-8 string: exactly {@code key}.
+   *
+   * @param key the key, encoded as UTF-8; the empty string is a valid key
+   * @return the range
+   * @throws NullPointerException if {@code key} is null
+   */
+  public static KeyRange singleton(String key) {
+    return singleton(utf8(key, "key"));
+  }
+
   /** Whether {@code key} lies in this range. @throws NullPointerException if {@code key} is null */
   public boolean contains(byte[] key) {
     Objects.requireNonNull(key, "key");
     return !belowStart(key) && !aboveEnd(key);
+  }
+
+  /**
+   * {@link #contains(byte[])} of a UTF-8 key.
+   *
+   * @param key the key, encoded as UTF-8
+   * @return whether the key's UTF-8 bytes lie in this range
+   * @throws NullPointerException if {@code key} is null
+   */
+  public boolean contains(String key) {
+    return contains(utf8(key, "key"));
   }
 
   /** A copy of the start key, or {@code null} when unbounded below. */

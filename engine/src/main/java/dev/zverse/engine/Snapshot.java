@@ -243,6 +243,18 @@ public final class Snapshot {
   }
 
   /**
+   * {@link #containsKey(byte[])} of a UTF-8 key.
+   *
+   * @param key the key, encoded as UTF-8; the empty string is a valid key
+   * @return whether the key has a value at {@link #version()}
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if the key's UTF-8 bytes are over the key limit
+   */
+  public boolean containsKey(String key) {
+    return containsKey(utf8(key));
+  }
+
+  /**
    * The entry of {@code key} at {@link #version()}, with its create and modify versions.
    *
    * @return the entry, or {@code null} if the key has no value
@@ -269,6 +281,21 @@ public final class Snapshot {
   /** {@link #entry(byte[])} of a UTF-8 key. */
   public Entry entry(String key) {
     return entry(utf8(key));
+  }
+
+  /**
+   * {@link #entry(byte[], long)} of a UTF-8 key.
+   *
+   * @param key the key, encoded as UTF-8
+   * @param atVersion a version in [{@link #watermark()}, {@link #version()}]
+   * @return the entry, or {@code null} if the key had no value at that version
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if the key's UTF-8 bytes are over the key limit, or {@code
+   *     atVersion} is negative or above {@link #version()}
+   * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
+   */
+  public Entry entry(String key, long atVersion) {
+    return entry(utf8(key), atVersion);
   }
 
   // ---------------------------------------------------------------- history
@@ -308,6 +335,18 @@ public final class Snapshot {
   /** {@link #history(byte[], long, long)} of a UTF-8 key. */
   public List<Change> history(String key, long fromVersion, long toVersion) {
     return history(utf8(key), fromVersion, toVersion);
+  }
+
+  /**
+   * {@link #history(byte[])} of a UTF-8 key: every retained change to it, oldest first.
+   *
+   * @param key the key, encoded as UTF-8
+   * @return the changes from {@link #watermark()} to {@link #version()}, deletes included
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalArgumentException if the key's UTF-8 bytes are over the key limit
+   */
+  public List<Change> history(String key) {
+    return history(utf8(key));
   }
 
   // ---------------------------------------------------------------- changes in a box

@@ -39,6 +39,7 @@ import org.apache.pekko.stream.UniqueKillSwitch;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.Source;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Java snippets of the top-level README.md, compiled by the build. Each snippet sits between
@@ -57,6 +58,7 @@ final class ReadmeSnippets {
 
   static Opened open() {
     // tag::open[]
+    LoggerFactory.getILoggerFactory(); // SLF4J set up before the actor system's threads log
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "my-app");
     ZVerseStore store = ZVerseStore.open(system, "orders"); // configured by zverse.stores.orders
     // end::open[]
@@ -83,11 +85,13 @@ final class ReadmeSnippets {
     // tag::read-at-version[]
     String now = store.get("orders/1001"); // the latest snapshot: one atomic load, no message
     String then = store.get("orders/1001", v1); // as it was at version v1
+    String none = store.get("orders/9999"); // null: the key has no value
     Entry entry = store.entry("orders/1001"); // value, createVersion(), modVersion()
     long minuteAgo = store.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
     Snapshot snapshot = store.snapshot(); // the whole store at one version; never changes
     // end::read-at-version[]
-    return new String[] {now, then, entry.valueUtf8(), Long.toString(minuteAgo), Long.toString(snapshot.version())};
+    String version = Long.toString(snapshot.version());
+    return new String[] {now, then, none, entry.valueUtf8(), Long.toString(minuteAgo), version};
   }
 
   static List<Entry> scans(ZVerseStore store, Versions versions) {

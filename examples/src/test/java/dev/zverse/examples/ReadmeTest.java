@@ -24,8 +24,9 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 
 /**
- * Keeps the top-level README.md honest: its Java snippets are compiled code, its configuration
- * reference has a row for every key of every module's reference.conf with its default, and its HOCON
+ * Keeps the top-level README.md honest: its Java snippets are compiled code, its imports are the
+ * ones they need, the dependencies it shows have the versions built, its configuration reference
+ * has a row for every key of every module's reference.conf with its default, and its HOCON
  * examples are settings a store accepts.
  */
 class ReadmeTest {
@@ -143,5 +144,54 @@ class ReadmeTest {
     String pom = Files.readString(ROOT.resolve("examples/pom.xml"), StandardCharsets.UTF_8);
     assertTrue(pom.contains("<zverse.main>" + Demo.class.getName() + "</zverse.main>"), "examples/pom.xml does not run the demo");
     assertEquals(1, Collections.frequency(List.of(readme.split("\n")), "    ./mvnw -B verify"), "the test command is not shown once");
+  }
+
+  @Test
+  void theImportsBlockIsWhatTheSnippetsUse() throws IOException {
+    List<List<String>> blocks =
+        blocks(JAVA_BLOCK, readme()).stream()
+            .map(ReadmeTest::normalized)
+            .filter(lines -> lines.stream().allMatch(l -> l.startsWith("import ")))
+            .toList();
+    assertEquals(1, blocks.size(), "the README shows one block of imports, not " + blocks.size());
+    Path snippets = ROOT.resolve("examples/src/main/java/dev/zverse/examples/ReadmeSnippets.java");
+    List<String> source = normalized(Files.readString(snippets, StandardCharsets.UTF_8));
+    List<String> imports = source.stream().filter(l -> l.startsWith("import ")).toList();
+    assertEquals(imports, blocks.get(0), "the README's imports are not ReadmeSnippets.java's");
+    String code = String.join("\n", source.stream().filter(l -> !l.startsWith("import ")).toList());
+    for (String line : imports) {
+      String simpleName = line.substring(line.lastIndexOf('.') + 1, line.length() - 1);
+      assertTrue(
+          Pattern.compile("\\b" + simpleName + "\\b").matcher(code).find(),
+          "ReadmeSnippets.java does not use " + line);
+    }
+  }
+
+  @Test
+  void theDependenciesShowTheVersionsBuilt() throws IOException {
+    String pom = Files.readString(ROOT.resolve("pom.xml"), StandardCharsets.UTF_8);
+    Matcher project =
+        Pattern.compile("<artifactId>zverse-parent</artifactId>\\s*<version>([^<]+)</version>")
+            .matcher(pom);
+    Matcher logback = Pattern.compile("<logback.version>([^<]+)</logback.version>").matcher(pom);
+    assertTrue(project.find() && logback.find(), "pom.xml has no project or Logback version");
+    Map<String, String> built = Map.of(
+        "dev.zverse:zverse-actors", project.group(1),
+        "dev.zverse:zverse-streams", project.group(1),
+        "ch.qos.logback:logback-classic", logback.group(1));
+    Matcher dependency =
+        Pattern.compile(
+                "<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>"
+                    + "\\s*<version>([^<]+)</version>")
+            .matcher(readme());
+    int shown = 0;
+    while (dependency.find()) {
+      String artifact = dependency.group(1) + ":" + dependency.group(2);
+      assertEquals(built.get(artifact), dependency.group(3), "the README's version of " + artifact);
+      shown++;
+    }
+    assertEquals(built.size(), shown, "the README shows each dependency once");
+    String install = "    ./mvnw -B -q install -DskipTests\n";
+    assertTrue(readme().contains(install), "the README does not show how to install");
   }
 }
