@@ -4,6 +4,7 @@ import static dev.zverse.actors.StoreTestKit.await;
 import static dev.zverse.actors.StoreTestKit.awaitFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
@@ -31,6 +32,16 @@ class CommitTimeTest {
   @AfterAll
   static void stop() {
     kit.shutdown();
+  }
+
+  @Test
+  void theClockIsTheSystemClockUnlessSetAndCopiesKeepIt() {
+    assertSame(InstantSource.system(), kit.settings().clock());
+    ManualClock clock = new ManualClock(T);
+    assertSame(clock, kit.settings().withClock(clock).withRetentionVersions(5).clock());
+    NullPointerException e =
+        assertThrows(NullPointerException.class, () -> kit.settings().withClock(null));
+    assertEquals("clock", e.getMessage());
   }
 
   @Test
