@@ -193,7 +193,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     }
     scheduleTick();
     long nowNanos = System.nanoTime();
-    long target = retentionTarget(latest, System.currentTimeMillis());
+    long target = retentionTarget(latest, setup.settings().clock().instant());
     if (target > decided) {
       // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
       // the proposal and retries (Pins explains the race).
@@ -235,10 +235,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   }
 
   /**
-   * The oldest version the retention policy wants readable in {@code s} at {@code nowMillis},
-   * ignoring pins.
+   * The oldest version the retention policy wants readable in {@code s} at {@code now} (the store's
+   * clock, which stamps the commits too), ignoring pins.
    */
-  private long retentionTarget(Snapshot s, long nowMillis) {
+  private long retentionTarget(Snapshot s, Instant now) {
     long version = s.version();
     long byCount = version - Math.min(setup.settings().retentionVersions() - 1, version);
     Duration duration = setup.settings().retentionDuration();
@@ -247,7 +247,9 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     }
     long byTime;
     try {
-      byTime = s.versionAt(Instant.ofEpochMilli(nowMillis - duration.toMillis()));
+      // A clock near the start of time has nothing before the window: the cut saturates.
+      Instant cut = now.isAfter(Instant.MIN.plus(duration)) ? now.minus(duration) : Instant.MIN;
+      byTime = s.versionAt(cut);
     } catch (VersionCompactedException e) {
       // Every retained commit is younger than the window: keep all of them.
       byTime = s.watermark();

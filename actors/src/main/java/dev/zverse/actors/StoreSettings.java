@@ -10,6 +10,7 @@ import dev.zverse.engine.SyncPolicy;
 import dev.zverse.engine.ZIndexOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -72,6 +73,7 @@ public final class StoreSettings {
   private final int zIndexSegmentEntries;
   private final String zIndexDispatcher;
   private final Durability durability;
+  private final InstantSource clock;
 
   /** The values of one settings object while it is made; each copier changes one of them. */
   private static final class Values {
@@ -89,6 +91,7 @@ public final class StoreSettings {
     int zIndexSegmentEntries;
     String zIndexDispatcher;
     Durability durability;
+    InstantSource clock;
   }
 
   private StoreSettings(Values v) {
@@ -106,6 +109,7 @@ public final class StoreSettings {
     this.zIndexSegmentEntries = v.zIndexSegmentEntries;
     this.zIndexDispatcher = v.zIndexDispatcher;
     this.durability = v.durability;
+    this.clock = v.clock;
   }
 
   private Values values() {
@@ -124,6 +128,7 @@ public final class StoreSettings {
     v.zIndexSegmentEntries = zIndexSegmentEntries;
     v.zIndexDispatcher = zIndexDispatcher;
     v.durability = durability;
+    v.clock = clock;
     return v;
   }
 
@@ -190,6 +195,7 @@ public final class StoreSettings {
         (int) c.number("z-index.segment-entries", 1, ZIndexOptions.MAX_SEGMENT_ENTRIES);
     v.zIndexDispatcher = c.config.getString("z-index.dispatcher");
     v.durability = Durability.create(c);
+    v.clock = InstantSource.system();
     return new StoreSettings(v);
   }
 
@@ -498,6 +504,31 @@ public final class StoreSettings {
   public StoreSettings withZIndexDispatcher(String zIndexDispatcher) {
     Values v = values();
     v.zIndexDispatcher = Objects.requireNonNull(zIndexDispatcher, "zIndexDispatcher");
+    return new StoreSettings(v);
+  }
+
+  /**
+   * The clock that stamps commits and that {@code retention.duration} is measured against: the
+   * system clock unless set with {@link #withClock}.
+   */
+  public InstantSource clock() {
+    return clock;
+  }
+
+  /**
+   * These settings with another clock, e.g. a manual one in tests: the writer reads it as it
+   * applies each write, whose commit time is then the first microsecond after the reading (or just
+   * after the previous commit's, if later; see {@link dev.zverse.engine.Snapshot#commitTime}), and
+   * the EpochActor reads it for {@code retention.duration}. Not part of the configuration.
+   *
+   * @param clock the clock, read on the writer's and the EpochActor's threads; any instant it gives
+   *     is taken, and readings that go back are allowed
+   * @return a copy with this clock
+   * @throws NullPointerException if null
+   */
+  public StoreSettings withClock(InstantSource clock) {
+    Values v = values();
+    v.clock = Objects.requireNonNull(clock, "clock");
     return new StoreSettings(v);
   }
 

@@ -5,10 +5,13 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
 import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.Done;
@@ -133,12 +136,14 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    */
   @FunctionalInterface
   interface Applier {
-    Applier DEFAULT = (tx, batch, commitTimeMillis) -> tx.apply(batch, commitTimeMillis);
+    Applier DEFAULT = (tx, batch, clockReading) -> tx.apply(batch, clockReading);
 
     /**
+     * @param clockReading the store's clock as the writer took the write, for {@link
+     *     Transient#apply(WriteBatch, java.time.Instant)}
      * @return the version the batch took
      */
-    long apply(Transient tx, WriteBatch batch, long commitTimeMillis);
+    long apply(Transient tx, WriteBatch batch, Instant clockReading);
   }
 
   /** Everything the writer is started with. */
@@ -150,7 +155,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       Applier applier,
       int maxGroupWrites,
       CompletableFuture<Done> stopped,
-      Journal journal) {}
+      Journal journal,
+      InstantSource clock) {}
 
   /** A group made persistent and handed to the journal, published once logged. */
   private static final class Sealed {
@@ -201,15 +207,16 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private static final class Step {
     final WriteBatch batch;
     final CompletableFuture<Long> replyTo;
-    final long timeMillis;
+    /** The clock when the writer took the write; kept so that a replay stamps it the same. */
+    final Instant clockReading;
     final long pruneTo;
     long version;
     Throwable failure;
 
-    Step(WriteBatch batch, CompletableFuture<Long> replyTo, long timeMillis, long pruneTo) {
+    Step(WriteBatch batch, CompletableFuture<Long> replyTo, Instant clockReading, long pruneTo) {
       this.batch = batch;
       this.replyTo = replyTo;
-      this.timeMillis = timeMillis;
+      this.clockReading = clockReading;
       this.pruneTo = pruneTo;
     }
 
@@ -280,7 +287,23 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       w.replyTo().completeExceptionally(setup.journal().failure());
       return stopIfDrained();
     }
-    add(new Step(w.batch(), w.replyTo(), System.currentTimeMillis(), -1));
+    // Read after the write was sent, so every instant its sender read before is not later (unless
+    // the clock stepped back) and, the commit time being after this reading, not covered by it.
+    Instant now;
+    try {
+      now = Objects.requireNonNull(setup.clock().instant(), "the store's clock gave null");
+    } catch (RuntimeException broken) {
+      getContext()
+          .getLog()
+          .error(
+              "[{}] reading the store's clock failed; the write is refused",
+              setup.storeName(),
+              broken);
+      setup.gate().answered(1);
+      w.replyTo().completeExceptionally(broken);
+      return stopIfDrained();
+    }
+    add(new Step(w.batch(), w.replyTo(), now, -1));
     if (groupWrites >= setup.maxGroupWrites()) {
       endGroup(true);
     }
@@ -292,7 +315,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return this;
     }
     if (!closing && p.watermark() > (open != null ? watermarkOfOpen() : base().watermark())) {
-      add(new Step(null, null, 0, p.watermark()));
+      add(new Step(null, null, null, p.watermark()));
     }
     return this;
   }
@@ -373,7 +396,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private void applyTo(Transient tx, Step step) {
     if (step.isWrite()) {
-      step.version = setup.applier().apply(tx, step.batch, step.timeMillis);
+      step.version = setup.applier().apply(tx, step.batch, step.clockReading);
     } else {
       tx.prune(step.pruneTo);
     }

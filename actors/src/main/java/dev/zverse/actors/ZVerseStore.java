@@ -211,7 +211,8 @@ public final class ZVerseStore {
           system.systemActorOf(
               WriterActor.create(
                   new WriterActor.Setup(
-                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped, journal)),
+                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped,
+                      journal, settings.clock())),
               prefix + "-writer",
               writerProps);
       CompletableFuture<Done> stopped =
@@ -569,9 +570,13 @@ public final class ZVerseStore {
 
   /**
    * The newest version committed at or before {@code time}, in the latest snapshot: the version to
-   * read the store "as of" that instant. A commit's time is when the writer applied it, at most one
-   * group commit before it became visible.
+   * read the store "as of" that instant. A commit's time is the first microsecond after the
+   * store's clock ({@link StoreSettings#clock()}) read as the writer applied it, at most one group
+   * commit before it became visible, and above every earlier commit's: an instant read from that
+   * clock before a write was sent never reaches the write's version. See {@link
+   * Snapshot#commitTime(long)} for a clock that steps back.
    *
+   * @param time any instant, {@link Instant#MIN} and {@link Instant#MAX} included
    * @return a version in [watermark, version] of the latest snapshot; 0 if {@code time} is before
    *     the first commit and nothing was pruned
    * @throws NullPointerException if {@code time} is null

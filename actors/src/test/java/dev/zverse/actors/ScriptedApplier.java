@@ -2,6 +2,7 @@ package dev.zverse.actors;
 
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
+import java.time.Instant;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -38,14 +39,14 @@ final class ScriptedApplier implements WriterActor.Applier {
   final AtomicInteger applied = new AtomicInteger();
 
   @Override
-  public long apply(Transient tx, WriteBatch batch, long commitTimeMillis) {
+  public long apply(Transient tx, WriteBatch batch, Instant clockReading) {
     applied.incrementAndGet();
     Action action = actions.get(batch);
     if (action != null) {
       int call = calls.computeIfAbsent(batch, b -> new AtomicInteger()).incrementAndGet();
       action.before(tx, call);
     }
-    return tx.apply(batch, commitTimeMillis);
+    return tx.apply(batch, clockReading);
   }
 
   void on(WriteBatch batch, Action action) {

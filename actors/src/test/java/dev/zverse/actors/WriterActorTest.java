@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.time.Duration;
+import java.time.InstantSource;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -44,7 +45,8 @@ class WriterActorTest {
         kit.testKit.spawn(
             WriterActor.create(
                 new WriterActor.Setup(
-                    "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped, null)));
+                    "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped,
+                    null, InstantSource.system())));
 
     /** Answers the writer's request to stop the EpochActor, as the EpochActor does. */
     void answerEpochStop() {

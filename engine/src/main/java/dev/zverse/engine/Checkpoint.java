@@ -25,8 +25,8 @@ import java.util.zip.CheckedOutputStream;
  * <pre>
  * magic "ZVERSCKP" (8 bytes), format version (int)
  * body:
- *   version, watermark, last commit millis, first retained commit version (longs)
- *   commit count (long), then each retained commit's time in millis (long)
+ *   version, watermark, last commit time, first retained commit version (longs)
+ *   commit count (long), then each retained commit's time (long)
  *   key count (long), then per key in key order:
  *     key length (int), key bytes, chain length (int), then per chain node, newest first:
  *       version (long), kind (byte: 0 delete, 1 put), for a put: create version (long),
@@ -34,13 +34,16 @@ import java.util.zip.CheckedOutputStream;
  * CRC32C of the body (int), end magic "ZVCKPEND" (8 bytes)
  * </pre>
  *
- * The commits' key lists are not written: a retained commit's keys are exactly the keys with a chain
- * node at its version, so reading rebuilds them from the chains. Stateless.
+ * Times are in microseconds since the epoch. Format 1, read as well, differs only there: it kept
+ * milliseconds, whose ties reading raises to increasing times.
+ *
+ * <p>The commits' key lists are not written: a retained commit's keys are exactly the keys with a
+ * chain node at its version, so reading rebuilds them from the chains. Stateless.
  */
 final class Checkpoint {
   static final long MAGIC = 0x5A56_4552_5343_4B50L; // "ZVERSCKP"
   static final long END = 0x5A56_434B_5045_4E44L; // "ZVCKPEND"
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
   /** Magic and format. */
   private static final int HEADER_BYTES = 12;
   /** The body's CRC32C and {@link #END}. */
@@ -62,11 +65,11 @@ final class Checkpoint {
       long first = commits.firstVersion();
       out.writeLong(s.version);
       out.writeLong(s.watermark);
-      out.writeLong(s.lastCommitMillis);
+      out.writeLong(s.lastCommitMicros);
       out.writeLong(first);
       out.writeLong(s.version - first + 1);
       for (long u = first; u <= s.version; u++) {
-        out.writeLong(commits.get(u).timeMillis);
+        out.writeLong(commits.get(u).timeMicros);
       }
       out.writeLong(s.keys);
       TreeCursor c = new TreeCursor(s.root, s.height);
@@ -139,7 +142,7 @@ final class Checkpoint {
       ch.position(HEADER_BYTES);
       DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
       try {
-        return readBody(in, file, limits, index);
+        return readBody(in, format, file, limits, index);
       } catch (EOFException e) {
         throw new CorruptLogException(file, size, "checkpoint truncated");
       }
@@ -173,11 +176,12 @@ final class Checkpoint {
     return b.flip();
   }
 
-  private static Snapshot readBody(DataInputStream in, Path file, Limits limits, ZIndexOptions index)
+  private static Snapshot readBody(
+      DataInputStream in, int format, Path file, Limits limits, ZIndexOptions index)
       throws IOException {
     long version = in.readLong();
     long watermark = in.readLong();
-    long lastCommitMillis = in.readLong();
+    long lastCommitTime = time(in.readLong(), format);
     long first = in.readLong();
     long commitCount = in.readLong();
     if (version < 0 || watermark < 0 || watermark > version || first < 1 || commitCount < 0
@@ -186,7 +190,10 @@ final class Checkpoint {
     }
     long[] times = new long[(int) commitCount];
     for (int i = 0; i < times.length; i++) {
-      times[i] = in.readLong();
+      times[i] = time(in.readLong(), format);
+      if (i > 0 && times[i] <= times[i - 1]) {
+        times[i] = Commit.after(times[i - 1]);
+      }
     }
     @SuppressWarnings("unchecked")
     List<byte[]>[] commitKeys = new List[times.length];
@@ -242,8 +249,16 @@ final class Checkpoint {
                   ? new Commit(first + i, times[i], new byte[0][], new byte[0][])
                   : new Commit(first + i, times[i], ks.toArray(new byte[0][]), commitValues[i].toArray(new byte[0][])));
     }
-    t.restoreLog(log, version, watermark, lastCommitMillis);
+    if (times.length > 0) {
+      lastCommitTime = Math.max(lastCommitTime, times[times.length - 1]);
+    }
+    t.restoreLog(log, version, watermark, lastCommitTime);
     return t.persistent();
+  }
+
+  /** A commit time as {@code format} stored it, in microseconds since the epoch. */
+  private static long time(long stored, int format) {
+    return format == 1 ? Commit.microsOfMillis(stored) : stored;
   }
 
   private static byte[] readBytes(DataInputStream in, Path file) throws IOException {

@@ -1,5 +1,7 @@
 package dev.zverse.engine;
 
+import java.time.Instant;
+
 /**
  * One committed write batch as the commit log keeps it: its version, its commit time, the keys it
  * changed and what it left under each: the value put, or {@code null} for a tombstone.
@@ -17,7 +19,11 @@ package dev.zverse.engine;
  */
 final class Commit {
   final long version;
-  final long timeMillis;
+  /**
+   * The commit time, in microseconds since the epoch: strictly above the previous commit's (see
+   * {@link #after}), so that a time names at most one commit.
+   */
+  final long timeMicros;
   final byte[][] keys;
   final byte[][] values;
   /**
@@ -33,19 +39,66 @@ final class Commit {
   static final long[] ALL = new long[0];
 
   /** A commit whose every change is trimmed by the prune that passes it. */
-  Commit(long version, long timeMillis, byte[][] keys, byte[][] values) {
-    this(version, timeMillis, keys, values, all(keys.length));
+  Commit(long version, long timeMicros, byte[][] keys, byte[][] values) {
+    this(version, timeMicros, keys, values, all(keys.length));
   }
 
-  Commit(long version, long timeMillis, byte[][] keys, byte[][] values, long[] trims) {
+  Commit(long version, long timeMicros, byte[][] keys, byte[][] values, long[] trims) {
     if (keys.length != values.length) {
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
     this.version = version;
-    this.timeMillis = timeMillis;
+    this.timeMicros = timeMicros;
     this.keys = keys;
     this.values = values;
     this.trims = trims;
+  }
+
+  /** Commit time of a store with no commit yet: below every time {@link #after} gives. */
+  static final long NO_TIME = Long.MIN_VALUE;
+
+  /**
+   * {@code time} in whole microseconds since the epoch, rounded down, saturated to the range of a
+   * {@code long} (about 292,000 years either side of 1970): every instant converts, and the order
+   * of instants is kept (not strictly, past the ends of the range).
+   */
+  static long micros(Instant time) {
+    long seconds = time.getEpochSecond();
+    long micro = time.getNano() / 1_000;
+    try {
+      // A negative second is taken as (second + 1) minus the rest, so that the one second whose
+      // product alone overflows, the range's last, still converts exactly.
+      return seconds >= 0
+          ? Math.addExact(Math.multiplyExact(seconds, 1_000_000L), micro)
+          : Math.addExact(Math.multiplyExact(seconds + 1, 1_000_000L), micro - 1_000_000L);
+    } catch (ArithmeticException beyond) {
+      return seconds >= 0 ? Long.MAX_VALUE : Long.MIN_VALUE;
+    }
+  }
+
+  /** The instant of {@code micros} microseconds since the epoch; every long is one. */
+  static Instant instant(long micros) {
+    return Instant.ofEpochSecond(
+        Math.floorDiv(micros, 1_000_000L), Math.floorMod(micros, 1_000_000L) * 1_000L);
+  }
+
+  /**
+   * {@code millis} milliseconds since the epoch in microseconds, saturated: the commit times of
+   * format 1 files, which kept milliseconds.
+   */
+  static long microsOfMillis(long millis) {
+    long micros = millis * 1_000L;
+    return Math.multiplyHigh(millis, 1_000L) == (micros >> 63)
+        ? micros
+        : (millis < 0 ? Long.MIN_VALUE : Long.MAX_VALUE);
+  }
+
+  /**
+   * The microsecond after {@code micros}, saturated at {@link Long#MAX_VALUE}: commit times
+   * strictly increase up to the end of the range, about the year 294,000, and stay there.
+   */
+  static long after(long micros) {
+    return micros == Long.MAX_VALUE ? micros : micros + 1;
   }
 
   private static long[] all(int n) {

@@ -115,16 +115,17 @@ final class CommitLog {
   }
 
   /**
-   * The newest retained version committed at or before {@code timeMillis}, or {@code -1} when every
-   * retained commit is later (or none is retained).
+   * The newest retained version committed at or before {@code timeMicros} (microseconds since the
+   * epoch), or {@code -1} when every retained commit is later (or none is retained). Commit times
+   * increase with the version, so a binary search finds it.
    */
-  long versionAt(long timeMillis) {
+  long versionAt(long timeMicros) {
     long lo = first;
     long hi = count - 1;
     long found = -1;
     while (lo <= hi) {
       long mid = (lo + hi) >>> 1;
-      if (get(mid + 1).timeMillis <= timeMillis) {
+      if (get(mid + 1).timeMicros <= timeMicros) {
         found = mid + 1;
         lo = mid + 1;
       } else {

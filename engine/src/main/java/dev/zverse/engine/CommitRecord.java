@@ -20,14 +20,14 @@ import java.util.List;
  */
 public final class CommitRecord {
   private final long version;
-  private final long timeMillis;
+  private final long timeMicros;
   private final Change[] changes;
   /** Parallel to {@link #changes}; {@code null} when previous values were not read. */
   private final byte[][] previous;
 
-  private CommitRecord(long version, long timeMillis, Change[] changes, byte[][] previous) {
+  private CommitRecord(long version, long timeMicros, Change[] changes, byte[][] previous) {
     this.version = version;
-    this.timeMillis = timeMillis;
+    this.timeMicros = timeMicros;
     this.changes = changes;
     this.previous = previous;
   }
@@ -58,7 +58,7 @@ public final class CommitRecord {
         previous[i] = node.next == null ? null : node.next.value;
       }
     }
-    return new CommitRecord(v, commit.timeMillis, changes, previous);
+    return new CommitRecord(v, commit.timeMicros, changes, previous);
   }
 
   /** The version this commit took. */
@@ -66,14 +66,14 @@ public final class CommitRecord {
     return version;
   }
 
-  /** When the writer applied the batch, in milliseconds since the epoch; never before an earlier commit's. */
-  public long commitTimeMillis() {
-    return timeMillis;
-  }
-
-  /** When the writer applied the batch. */
+  /**
+   * When the writer applied the batch, to the microsecond: the same as {@link
+   * Snapshot#commitTime(long)}, which says how it is chosen.
+   *
+   * @return the commit time, a whole number of microseconds, after every earlier commit's
+   */
   public Instant commitTime() {
-    return Instant.ofEpochMilli(timeMillis);
+    return Commit.instant(timeMicros);
   }
 
   /** The changes, one per key, in key order; unmodifiable, possibly empty. */
@@ -131,7 +131,7 @@ public final class CommitRecord {
     }
     CommitRecord c = (CommitRecord) o;
     return version == c.version
-        && timeMillis == c.timeMillis
+        && timeMicros == c.timeMicros
         && Arrays.equals(changes, c.changes)
         && Arrays.deepEquals(previous, c.previous);
   }

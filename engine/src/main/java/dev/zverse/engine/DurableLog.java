@@ -55,7 +55,11 @@ import java.util.zip.CRC32C;
  */
 public final class DurableLog implements AutoCloseable {
   static final long MAGIC = 0x5A56_4552_5357_414CL; // "ZVERSWAL"
-  static final int FORMAT = 1;
+  /**
+   * The log format written: 2 keeps commit times in microseconds. Format 1, with milliseconds, is
+   * still read (see {@link Recovery}).
+   */
+  static final int FORMAT = 2;
   static final int HEADER_BYTES = 12;
   /** Largest record payload accepted when reading: guards against a damaged length. */
   static final int MAX_RECORD_BYTES = Integer.MAX_VALUE - 64;
@@ -347,7 +351,7 @@ public final class DurableLog implements AutoCloseable {
     put8(s.watermark);
     for (long u = from; u <= to; u++) {
       Commit c = s.commits.get(u);
-      put8(c.timeMillis);
+      put8(c.timeMicros);
       put4(c.keys.length);
       for (int i = 0; i < c.keys.length; i++) {
         putBytes(c.keys[i]);

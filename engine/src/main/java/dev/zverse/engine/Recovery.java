@@ -183,7 +183,7 @@ final class Recovery {
           return r;
         }
         payload.flip();
-        if (apply(payload, t, file, pos, r)) {
+        if (apply(payload, format, t, file, pos, r)) {
           r.records++; // records wholly within the checkpoint are read but not counted as replayed
         }
         pos += 8 + payload.capacity();
@@ -193,7 +193,8 @@ final class Recovery {
   }
 
   /** Applies the versions of the record above the transient's; whether there was any. */
-  private static boolean apply(ByteBuffer p, Transient t, Path file, long pos, Replay r) throws CorruptLogException {
+  private static boolean apply(ByteBuffer p, int format, Transient t, Path file, long pos, Replay r)
+      throws CorruptLogException {
     try {
       if (p.get() != 1) {
         throw new CorruptLogException(file, pos, "unknown record type");
@@ -205,7 +206,8 @@ final class Recovery {
       r.watermark = Math.max(r.watermark, recordWatermark);
       for (int i = 0; i < count; i++) {
         long v = first + i;
-        long time = p.getLong();
+        // Format 1 kept milliseconds; applyAt raises the ties they leave to increasing times.
+        long time = format == 1 ? Commit.microsOfMillis(p.getLong()) : p.getLong();
         int changes = p.getInt();
         WriteBatch.Builder batch = WriteBatch.builder();
         for (int c = 0; c < changes; c++) {
@@ -223,7 +225,7 @@ final class Recovery {
         if (v != t.version() + 1) {
           throw new CorruptLogException(file, pos, "record of version " + v + " follows version " + t.version());
         }
-        t.apply(batch.build(), time);
+        t.applyAt(batch.build(), time);
         applied = true;
       }
       if (applied && recordWatermark <= t.version()) {

@@ -48,7 +48,8 @@ public final class Snapshot {
   final long version;
   final long watermark;
   final CommitLog commits;
-  final long lastCommitMillis;
+  /** Time of the newest commit, in microseconds since the epoch; {@link Commit#NO_TIME} if none. */
+  final long lastCommitMicros;
   final long keys;
   final long liveKeys;
   final long storedVersions;
@@ -62,7 +63,7 @@ public final class Snapshot {
       long version,
       long watermark,
       CommitLog commits,
-      long lastCommitMillis,
+      long lastCommitMicros,
       long keys,
       long liveKeys,
       long storedVersions,
@@ -74,7 +75,7 @@ public final class Snapshot {
     this.version = version;
     this.watermark = watermark;
     this.commits = commits;
-    this.lastCommitMillis = lastCommitMillis;
+    this.lastCommitMicros = lastCommitMicros;
     this.keys = keys;
     this.liveKeys = liveKeys;
     this.storedVersions = storedVersions;
@@ -112,7 +113,7 @@ public final class Snapshot {
         0,
         0,
         CommitLog.EMPTY,
-        0,
+        Commit.NO_TIME,
         0,
         0,
         0,
@@ -154,9 +155,12 @@ public final class Snapshot {
 
   /**
    * The newest version committed at or before {@code time}: the version a reader "as of" that
-   * instant should read. Commit times never go backwards, so this is well defined.
+   * instant should read. Commit times strictly increase with the version (see {@link
+   * #commitTime(long)}), so this is well defined; an instant read from the writer's clock before a
+   * batch was applied never reaches that batch's version.
    *
-   * @param time an instant
+   * @param time any instant, {@link Instant#MIN} and {@link Instant#MAX} included (compared to the
+   *     microsecond; instants beyond about 292,000 years from 1970 count as the end of that range)
    * @return a version in [{@link #watermark()}, {@link #version()}]; 0 if {@code time} is before the
    *     first commit and nothing was pruned
    * @throws NullPointerException if {@code time} is null
@@ -164,8 +168,8 @@ public final class Snapshot {
    *     requestedVersion} is then {@code watermark() - 1}, the newest version it could be)
    */
   public long versionAt(Instant time) {
-    long millis = Objects.requireNonNull(time, "time").toEpochMilli();
-    long v = commits.versionAt(millis);
+    long micros = Commit.micros(Objects.requireNonNull(time, "time"));
+    long v = commits.versionAt(micros);
     if (v >= 0) {
       return v;
     }
@@ -176,9 +180,18 @@ public final class Snapshot {
   }
 
   /**
-   * The time at which {@code atVersion} was committed.
+   * The time at which {@code atVersion} was committed, to the microsecond.
+   *
+   * <p>The writer stamps a batch with the first microsecond after its clock's reading as it applies
+   * the batch, or the microsecond after the previous commit's time if that is later (see {@link
+   * Transient#apply(WriteBatch, Instant)}). So commit times strictly increase with the version, and
+   * an instant read from the same clock before the batch was applied, ties included, is before its
+   * commit time. If the clock steps back, commit times run ahead of it, one microsecond per commit,
+   * until it catches up: meanwhile an instant read just before the step may reach versions
+   * committed after it, as their times say.
    *
    * @param atVersion a version in [max(1, {@link #watermark()}), {@link #version()}]
+   * @return the commit time, a whole number of microseconds since the epoch
    * @throws IllegalArgumentException if {@code atVersion} is below 1 or above {@link #version()}
    * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
    */
@@ -187,7 +200,7 @@ public final class Snapshot {
       throw new IllegalArgumentException("atVersion must be in [1, " + version + "], was " + atVersion);
     }
     checkReadVersion(atVersion, "atVersion");
-    return Instant.ofEpochMilli(commits.get(atVersion).timeMillis);
+    return Commit.instant(commits.get(atVersion).timeMicros);
   }
 
   // ---------------------------------------------------------------- point reads
@@ -560,8 +573,9 @@ public final class Snapshot {
   }
 
   /**
-   * This store after {@code batch}: a new snapshot at {@code version() + 1}. This snapshot is not
-   * affected.
+   * This store after {@code batch}: a new snapshot at {@code version() + 1}, committed just after
+   * the system clock's present reading (see {@link Transient#apply(WriteBatch)}). This snapshot is
+   * not affected.
    *
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalArgumentException if a key or value is over its limit

@@ -1,5 +1,6 @@
 package dev.zverse.engine;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
@@ -43,7 +44,8 @@ public final class Transient {
   private long version;
   private long watermark;
   private CommitLog commits;
-  private long lastCommitMillis;
+  /** Microseconds since the epoch; {@link Commit#NO_TIME} before the first commit. */
+  private long lastCommitMicros;
   private long keys;
   private long liveKeys;
   private long storedVersions;
@@ -70,7 +72,7 @@ public final class Transient {
     this.version = base.version;
     this.watermark = base.watermark;
     this.commits = base.commits;
-    this.lastCommitMillis = base.lastCommitMillis;
+    this.lastCommitMicros = base.lastCommitMicros;
     this.keys = base.keys;
     this.liveKeys = base.liveKeys;
     this.storedVersions = base.storedVersions;
@@ -84,8 +86,10 @@ public final class Transient {
   }
 
   /**
-   * Applies {@code batch} as the next version, stamped with the current time.
+   * Applies {@code batch} as the next version, committed just after the system clock's present
+   * reading: {@link #apply(WriteBatch, Instant)} with {@link Instant#now()}.
    *
+   * @param batch the batch
    * @return the batch's version
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalArgumentException if a key or value is over its limit; nothing is changed
@@ -93,21 +97,39 @@ public final class Transient {
    * @throws IllegalStateException if this transient is closed
    */
   public long apply(WriteBatch batch) {
-    return apply(batch, System.currentTimeMillis());
+    Objects.requireNonNull(batch, "batch");
+    return apply(batch, Instant.now());
   }
 
   /**
-   * Applies {@code batch} as the next version, committed at {@code commitTimeMillis} (raised to the
-   * previous commit's time if earlier, so commit times never go backwards).
+   * Applies {@code batch} as the next version, which a clock read as {@code clockReading} when the
+   * batch came to be applied. The commit time is the first microsecond after {@code clockReading},
+   * or the microsecond after the previous commit's time if that is later: commit times strictly
+   * increase with the version, and every instant read from that clock before this call, equal ones
+   * included, is before the commit time, so {@link Snapshot#versionAt} of such an instant never
+   * gives this version.
    *
-   * @param commitTimeMillis the commit time, in milliseconds since the epoch
+   * @param batch the batch
+   * @param clockReading any instant; those beyond about 292,000 years from 1970 count as the end of
+   *     that range (where commit times stop increasing)
    * @return the batch's version
-   * @throws NullPointerException if {@code batch} is null
+   * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if a key or value is over its limit; nothing is changed
    * @throws ConditionFailedException if a condition fails; nothing is changed
    * @throws IllegalStateException if this transient is closed
    */
-  public long apply(WriteBatch batch, long commitTimeMillis) {
+  public long apply(WriteBatch batch, Instant clockReading) {
+    Objects.requireNonNull(batch, "batch");
+    Objects.requireNonNull(clockReading, "clockReading");
+    return applyAt(batch, Commit.after(Commit.micros(clockReading)));
+  }
+
+  /**
+   * Recovery (and {@link #apply(WriteBatch, Instant)}): applies {@code batch} as the next version,
+   * committed at {@code timeMicros}, raised to the microsecond after the previous commit's time if
+   * not after it; a format 1 log, which kept milliseconds, has ties to raise.
+   */
+  long applyAt(WriteBatch batch, long timeMicros) {
     Objects.requireNonNull(batch, "batch");
     checkOpen();
     batch.checkLimits(limits);
@@ -133,11 +155,11 @@ public final class Transient {
           throw new AssertionError(op.kind);
       }
     }
-    long time = Math.max(commitTimeMillis, lastCommitMillis);
+    long time = Math.max(timeMicros, Commit.after(lastCommitMicros));
     Commit commit = changes(v, time);
     commits = commits.append(commit);
     unindexed += commit.keys.length;
-    lastCommitMillis = time;
+    lastCommitMicros = time;
     version = v;
     state = State.OPEN;
     return v;
@@ -213,7 +235,7 @@ public final class Transient {
         version,
         watermark,
         commits,
-        lastCommitMillis,
+        lastCommitMicros,
         keys,
         liveKeys,
         storedVersions,
@@ -245,7 +267,7 @@ public final class Transient {
    * Recovery: takes the restored commit log and the version, watermark and last commit time it ends
    * at. Every retained change counts as unsealed, so the Z-index seals it after the first publish.
    */
-  void restoreLog(CommitLog log, long version, long watermark, long lastCommitMillis) {
+  void restoreLog(CommitLog log, long version, long watermark, long lastCommitMicros) {
     checkOpen();
     long changes = 0;
     for (long u = log.firstVersion(); u <= log.lastVersion(); u++) {
@@ -254,7 +276,7 @@ public final class Transient {
     this.commits = log;
     this.version = version;
     this.watermark = watermark;
-    this.lastCommitMillis = lastCommitMillis;
+    this.lastCommitMicros = lastCommitMicros;
     this.unindexed += changes;
   }
 

@@ -73,7 +73,7 @@ class DurableLogTest {
               ops.add(new ReferenceModel.DeleteRange(r));
             }
           }
-          t.apply(batch.build(), 1_000L * (model.version + 1));
+          t.apply(batch.build(), java.time.Instant.ofEpochMilli(1_000L * (model.version + 1)));
           model.apply(ops);
         }
         Snapshot next = t.persistent();

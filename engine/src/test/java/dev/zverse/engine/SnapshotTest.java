@@ -47,29 +47,72 @@ class SnapshotTest {
     assertEquals("value2", s3.get("key2"));
   }
 
+  private static Instant ms(long millis, long micros) {
+    return Instant.ofEpochMilli(millis).plusNanos(micros * 1_000);
+  }
+
   @Test
   void versionAtFindsTheNewestCommitAtOrBeforeATime() {
     Transient t = Snapshot.empty().asTransient();
-    t.apply(WriteBatch.ofPut("a", "1"), 1_000);
-    t.apply(WriteBatch.ofPut("a", "2"), 2_000);
-    t.apply(WriteBatch.ofPut("a", "3"), 1_500); // clock went back: stamped 2,000
-    t.apply(WriteBatch.ofPut("a", "4"), 3_000);
+    t.apply(WriteBatch.ofPut("a", "1"), ms(1_000, 0)); // committed at 1,000 ms + 1 us
+    t.apply(WriteBatch.ofPut("a", "2"), ms(2_000, 0));
+    t.apply(WriteBatch.ofPut("a", "3"), ms(1_500, 0)); // the clock went back: 2,000 ms + 2 us
+    t.apply(WriteBatch.ofPut("a", "4"), ms(3_000, 0));
     Snapshot s = t.persistent();
-    assertEquals(0, s.versionAt(Instant.ofEpochMilli(999)));
-    assertEquals(1, s.versionAt(Instant.ofEpochMilli(1_000)));
-    assertEquals(1, s.versionAt(Instant.ofEpochMilli(1_999)));
-    assertEquals(3, s.versionAt(Instant.ofEpochMilli(2_000)));
+    assertEquals(0, s.versionAt(ms(1_000, 0)), "the clock's reading itself is before the commit");
+    assertEquals(1, s.versionAt(ms(1_000, 1)));
+    assertEquals(1, s.versionAt(ms(2_000, 0)));
+    assertEquals(2, s.versionAt(ms(2_000, 1)));
+    assertEquals(3, s.versionAt(ms(2_000, 2)));
     assertEquals(4, s.versionAt(Instant.ofEpochMilli(10_000)));
-    assertEquals(Instant.ofEpochMilli(2_000), s.commitTime(3));
+    assertEquals(ms(1_000, 1), s.commitTime(1));
+    assertEquals(ms(2_000, 2), s.commitTime(3));
     assertThrows(IllegalArgumentException.class, () -> s.commitTime(0));
     assertThrows(IllegalArgumentException.class, () -> s.commitTime(5));
 
     Snapshot pruned = s.prune(3);
-    assertEquals(3, pruned.versionAt(Instant.ofEpochMilli(2_000)));
+    assertEquals(3, pruned.versionAt(ms(2_000, 2)));
     VersionCompactedException e =
-        assertThrows(VersionCompactedException.class, () -> pruned.versionAt(Instant.ofEpochMilli(1_999)));
+        assertThrows(VersionCompactedException.class, () -> pruned.versionAt(ms(2_000, 1)));
     assertEquals(3, e.watermark());
     assertThrows(VersionCompactedException.class, () -> pruned.commitTime(2));
+  }
+
+  @Test
+  void commitTimesKeepMicrosecondsAndTiesStillIncrease() {
+    Transient t = Snapshot.empty().asTransient();
+    Instant reading = Instant.parse("2026-01-01T00:00:00.123456789Z");
+    t.apply(WriteBatch.ofPut("a", "1"), reading);
+    t.apply(WriteBatch.ofPut("a", "2"), reading);
+    t.apply(WriteBatch.ofPut("a", "3"), reading.plusNanos(500));
+    Snapshot s = t.persistent();
+    assertEquals(Instant.parse("2026-01-01T00:00:00.123457Z"), s.commitTime(1));
+    assertEquals(Instant.parse("2026-01-01T00:00:00.123458Z"), s.commitTime(2));
+    assertEquals(Instant.parse("2026-01-01T00:00:00.123459Z"), s.commitTime(3));
+    assertEquals(0, s.versionAt(reading));
+    assertEquals(1, s.versionAt(reading.plusNanos(500)), "read after commit 1's time");
+    assertEquals(1, s.versionAt(Instant.parse("2026-01-01T00:00:00.1234579Z")));
+  }
+
+  @Test
+  void versionAtTakesEveryInstant() {
+    Snapshot empty = Snapshot.empty();
+    assertEquals(0, empty.versionAt(Instant.MIN));
+    assertEquals(0, empty.versionAt(Instant.MAX));
+    Transient t = empty.asTransient();
+    t.apply(WriteBatch.ofPut("a", "1"), Instant.MIN);
+    t.apply(WriteBatch.ofPut("a", "2"), Instant.EPOCH);
+    t.apply(WriteBatch.ofPut("a", "3"), Instant.MAX);
+    t.apply(WriteBatch.ofPut("a", "4"), Instant.MAX);
+    Snapshot s = t.persistent();
+    assertEquals(0, s.versionAt(Instant.MIN));
+    assertEquals(1, s.versionAt(s.commitTime(1)));
+    assertEquals(2, s.versionAt(Instant.EPOCH.plusNanos(1_000)));
+    assertEquals(4, s.versionAt(Instant.MAX));
+    // Past the microsecond range (about 292,000 years) readings count as its end, where commit
+    // times stop increasing.
+    assertEquals(s.commitTime(3), s.commitTime(4));
+    assertEquals(2, s.versionAt(s.commitTime(3).minusNanos(1_000)));
   }
 
   @Test
