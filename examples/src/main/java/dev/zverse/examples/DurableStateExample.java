@@ -35,16 +35,17 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.LoggerFactory;
 
 /**
- * Example 7, Pekko Persistence durable state: {@code DurableStateBehavior} actors keep their state in
- * a durable ZVerse store through the plug-in of the {@code persistence} module.
+ * Example 7, Pekko Persistence durable state: {@code DurableStateBehavior} actors keep their state
+ * in a durable ZVerse store through the plug-in of the {@code persistence} module.
  *
  * <p>The example runs the application twice on one data directory (a temporary one, deleted at the
  * end). The first run starts two {@link Account} actors and deposits into them; each deposit is an
  * upsert of the account's state at its next revision, on the disk before the actor replies. The
- * second run, in a new actor system as after a restart, starts the same accounts: they recover their
- * balances and go on. Then it queries the plug-in: {@code currentChanges} by tag (the latest state of
- * each account), {@code changes} from the first offset (every revision, with the store version as
- * the offset), and an account's state at an older version, read through ZVerse (time travel).
+ * second run, in a new actor system as after a restart, starts the same accounts: they recover
+ * their balances and go on. Then it queries the plug-in: {@code currentChanges} by tag (the latest
+ * state of each account), {@code changes} from the first offset (every revision, with the store
+ * version as the offset), and an account's state at an older version, read through ZVerse (time
+ * travel).
  *
  * <p>The state is a record with a serializer of its own ({@link BalanceSerializer}), bound in the
  * configuration as any Pekko serializer is; the plug-in stores its serializer id and manifest.
@@ -179,7 +180,8 @@ public final class DurableStateExample {
    * @throws IOException if the temporary directory cannot be made or deleted
    */
   public static void main(String[] args) throws IOException {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    // Logging is set up on this thread first, before Pekko's threads log.
+    LoggerFactory.getILoggerFactory();
     Path directory = Files.createTempDirectory("zverse-durable-state-example-");
     try {
       run(directory, System.out);
@@ -245,7 +247,8 @@ public final class DurableStateExample {
     system = ActorSystem.create(SpawnProtocol.create(), "bank", config(directory));
     try {
       ActorRef<Account.Command> ada = spawn(system, "ada");
-      Balance recovered = join(AskPattern.ask(ada, Account.GetBalance::new, TIMEOUT, system.scheduler()));
+      Balance recovered =
+          join(AskPattern.ask(ada, Account.GetBalance::new, TIMEOUT, system.scheduler()));
       out.printf("  ada recovered %s%n", recovered);
       Balance afterRestart = deposit(system, ada, 25_00);
       out.printf("  a deposit of 25.00 after the restart: %s%n", afterRestart);
@@ -262,7 +265,8 @@ public final class DurableStateExample {
 
       // Every revision: the live query from the first offset, the first four changes of it.
       List<DurableStateChange<Balance>> every =
-          join(accounts.changes("accounts", Offset.sequence(0)).take(4).runWith(Sink.seq(), system));
+          join(
+              accounts.changes("accounts", Offset.sequence(0)).take(4).runWith(Sink.seq(), system));
       List<String> revisions = every.stream().map(DurableStateExample::describe).toList();
       revisions.forEach(c -> out.printf("  revision: %s%n", c));
 
@@ -278,7 +282,8 @@ public final class DurableStateExample {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(10);
 
-  private static ActorRef<Account.Command> spawn(ActorSystem<SpawnProtocol.Command> system, String id) {
+  private static ActorRef<Account.Command> spawn(
+      ActorSystem<SpawnProtocol.Command> system, String id) {
     return join(
         AskPattern.<SpawnProtocol.Command, ActorRef<Account.Command>>ask(
             system,
@@ -287,7 +292,8 @@ public final class DurableStateExample {
             system.scheduler()));
   }
 
-  private static Balance deposit(ActorSystem<?> system, ActorRef<Account.Command> account, long cents) {
+  private static Balance deposit(
+      ActorSystem<?> system, ActorRef<Account.Command> account, long cents) {
     return join(
         AskPattern.ask(account, r -> new Account.Deposit(cents, r), TIMEOUT, system.scheduler()));
   }

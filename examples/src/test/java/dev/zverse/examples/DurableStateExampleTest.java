@@ -11,7 +11,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DurableStateExampleTest {
   @Test
-  void accountsRecoverTheirStateAfterARestartAndTheQueriesSeeEveryRevision(@TempDir Path directory) {
+  void accountsRecoverTheirStateAfterARestartAndTheQueriesSeeEveryRevision(
+      @TempDir Path directory) {
     Output out = new Output();
     Runs runs = DurableStateExample.run(directory.resolve("accounts"), out.stream);
 

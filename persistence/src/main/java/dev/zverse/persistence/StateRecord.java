@@ -100,7 +100,8 @@ record StateRecord(
       b.get(m);
       byte[] payload = new byte[b.remaining()];
       b.get(payload);
-      return state(revision, timestamp, serializerId, new String(m, StandardCharsets.UTF_8), payload);
+      String manifest = new String(m, StandardCharsets.UTF_8);
+      return state(revision, timestamp, serializerId, manifest, payload);
     } catch (BufferUnderflowException | NegativeArraySizeException e) {
       throw malformed("state", bytes.length);
     }

@@ -42,9 +42,9 @@ import org.apache.pekko.serialization.Serializers;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * The durable state store of the plug-in, Java DSL: Pekko Persistence's durable state objects kept in
- * a ZVerse store, with the changes-by-tag query on the store's change feed, and reads of any object
- * at any retained version of the store.
+ * The durable state store of the plug-in, Java DSL: Pekko Persistence's durable state objects kept
+ * in a ZVerse store, with the changes-by-tag query on the store's change feed, and reads of any
+ * object at any retained version of the store.
  *
  * <h2>Revisions</h2>
  *
@@ -61,8 +61,8 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * Every upsert and delete takes one version of the store; the offset of its change is {@code
  * Offset.sequence(version)}, and a query from {@code Offset.sequence(v)} emits the changes after
- * version {@code v}, as Pekko's test kit and the JDBC plug-in do. {@link Offset#noOffset()} lists the
- * tag's objects at the latest version (the oldest change first) and, for {@link #changes}, then
+ * version {@code v}, as Pekko's test kit and the JDBC plug-in do. {@link Offset#noOffset()} lists
+ * the tag's objects at the latest version (the oldest change first) and, for {@link #changes}, then
  * follows the feed after that version: nothing missed, nothing twice. An offset below the store's
  * retention watermark fails the query with {@link VersionCompactedException}: the changes since it
  * were pruned, and the query never skips them silently. Moving an object to another tag, or the
@@ -155,7 +155,8 @@ public final class ZVerseDurableStateStore<A>
               + "] but no state is stored under it at version " + atVersion);
     }
     StateRecord r = StateRecord.decode(state);
-    return new GetObjectResult<>(r.deleted() ? Optional.empty() : Optional.of(value(r)), r.revision());
+    Optional<A> value = r.deleted() ? Optional.empty() : Optional.of(value(r));
+    return new GetObjectResult<>(value, r.revision());
   }
 
   @SuppressWarnings("unchecked")
@@ -172,10 +173,10 @@ public final class ZVerseDurableStateStore<A>
    * @param revision the object's current revision plus one (1 for a new object)
    * @param value the state, serialized with Pekko's serialization; not null
    * @param tag the tag whose queries see the object; null or empty for none (the empty tag)
-   * @return a stage completed once the state is committed (on disk for a durable store), failed with
-   *     {@link RevisionConflictException} if the revision is not the current one plus one, with
-   *     {@link IllegalArgumentException} if a key or the value is over the store's limits, or with
-   *     the serializer's exception; a failed upsert changes nothing
+   * @return a stage completed once the state is committed (on disk for a durable store), failed
+   *     with {@link RevisionConflictException} if the revision is not the current one plus one,
+   *     with {@link IllegalArgumentException} if a key or the value is over the store's limits, or
+   *     with the serializer's exception; a failed upsert changes nothing
    * @throws NullPointerException if {@code persistenceId} or {@code value} is null
    * @throws IllegalArgumentException if {@code revision} is below 1
    */
@@ -197,7 +198,7 @@ public final class ZVerseDurableStateStore<A>
                   serializer.toBinary(value));
           return r;
         })
-        .thenCompose(r -> write(persistenceId, r, tag == null ? "" : tag, 1, false));
+        .thenCompose(r -> write(persistenceId, r, tag == null ? "" : tag, 1));
   }
 
   /**
@@ -217,13 +218,13 @@ public final class ZVerseDurableStateStore<A>
   public CompletionStage<Done> deleteObject(String persistenceId, long revision) {
     Objects.requireNonNull(persistenceId, "persistenceId");
     requireRevision(revision);
-    return write(persistenceId, StateRecord.deletion(revision, clock.millis()), null, 1, false);
+    return write(persistenceId, StateRecord.deletion(revision, clock.millis()), null, 1);
   }
 
   /**
    * Deletes the object without checking its revision (deprecated by Pekko): its keys are removed,
-   * so its revision starts from 0 again and no query of its tag sees a change. Nothing happens to an
-   * object that does not exist.
+   * so its revision starts from 0 again and no query of its tag sees a change. Nothing happens to
+   * an object that does not exist.
    *
    * @param persistenceId the object's persistence id, not null
    * @return a stage completed once the deletion is committed
@@ -252,44 +253,48 @@ public final class ZVerseDurableStateStore<A>
   /**
    * Writes {@code r} as the object's next record if its revision is the current one plus one. The
    * revision is read from the latest snapshot and the batch is conditioned on the head's version of
-   * then, so the check holds at the commit. A concurrent change that left the revision right (only
-   * the deprecated delete can) is retried.
+   * then, so the check holds at the commit. A condition that failed is read again: a revision that
+   * moved is the conflict; one that did not (only the deprecated delete and a re-creation can put
+   * it back) is tried again, at most {@value #MAX_TRIES} times.
    *
    * @param tag the object's tag; null keeps the tag it has (a delete)
+   * @return a stage that fails instead of throwing, also for a key over the store's limit
    */
-  private CompletionStage<Done> write(
-      String persistenceId, StateRecord r, String tag, int attempt, boolean lastConflict) {
-    byte[] headKey = keys.head(persistenceId);
-    Entry head = store.snapshot().entry(headKey);
-    StateRecord.Head current = head == null ? null : StateRecord.Head.decode(head.value());
-    long currentRevision = current == null ? 0 : current.revision();
-    if (currentRevision != r.revision() - 1 || lastConflict) {
-      return CompletableFuture.failedFuture(conflict(persistenceId, r, currentRevision));
+  private CompletionStage<Done> write(String persistenceId, StateRecord r, String tag, int tries) {
+    try {
+      byte[] headKey = keys.head(persistenceId);
+      Entry head = store.snapshot().entry(headKey);
+      StateRecord.Head current = head == null ? null : StateRecord.Head.decode(head.value());
+      long currentRevision = current == null ? 0 : current.revision();
+      if (currentRevision != r.revision() - 1 || tries > MAX_TRIES) {
+        return CompletableFuture.failedFuture(conflict(persistenceId, r, currentRevision));
+      }
+      String newTag = tag != null ? tag : current == null ? "" : current.tag();
+      WriteBatch.Builder batch =
+          WriteBatch.builder()
+              .requireModVersion(headKey, head == null ? 0 : head.modVersion())
+              .put(headKey, new StateRecord.Head(r.revision(), newTag).encode());
+      if (current != null && !current.tag().equals(newTag)) {
+        batch.delete(keys.state(current.tag(), persistenceId));
+      }
+      batch.put(keys.state(newTag, persistenceId), r.encode());
+      return store
+          .write(batch.build())
+          .handleAsync(
+              (version, failure) -> {
+                if (failure == null) {
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                }
+                Throwable cause = unwrap(failure);
+                return cause instanceof ConditionFailedException
+                    ? write(persistenceId, r, tag, tries + 1)
+                    : CompletableFuture.<Done>failedFuture(cause);
+              },
+              executor)
+          .thenCompose(stage -> stage);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    String newTag = tag != null ? tag : current == null ? "" : current.tag();
-    WriteBatch.Builder batch =
-        WriteBatch.builder()
-            .requireModVersion(headKey, head == null ? 0 : head.modVersion())
-            .put(headKey, new StateRecord.Head(r.revision(), newTag).encode());
-    if (current != null && !current.tag().equals(newTag)) {
-      batch.delete(keys.state(current.tag(), persistenceId));
-    }
-    batch.put(keys.state(newTag, persistenceId), r.encode());
-    return store
-        .write(batch.build())
-        .handleAsync(
-            (version, failure) -> {
-              if (failure == null) {
-                return CompletableFuture.completedFuture(Done.getInstance());
-              }
-              Throwable cause = unwrap(failure);
-              if (cause instanceof ConditionFailedException) {
-                return write(persistenceId, r, tag, attempt + 1, attempt + 1 >= MAX_TRIES);
-              }
-              return CompletableFuture.<Done>failedFuture(cause);
-            },
-            executor)
-        .thenCompose(stage -> stage);
   }
 
   private static RuntimeException conflict(String persistenceId, StateRecord r, long current) {

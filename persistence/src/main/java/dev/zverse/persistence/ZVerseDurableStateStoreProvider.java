@@ -17,8 +17,8 @@ import org.apache.pekko.persistence.state.javadsl.DurableStateStore;
  * zverse.persistence.state.store = "durable-state"   # a ZVerse store: zverse.stores.durable-state
  * }</pre>
  *
- * <p>It opens the named ZVerse store with that store's settings (memory-only, or durable with a data
- * directory); the store closes with the actor system. Thread-safe.
+ * <p>It opens the named ZVerse store with that store's settings (memory-only, or durable with a
+ * data directory); the store closes with the actor system. Thread-safe.
  */
 public final class ZVerseDurableStateStoreProvider implements DurableStateStoreProvider {
   private final ZVerseDurableStateStore<Object> javadsl;

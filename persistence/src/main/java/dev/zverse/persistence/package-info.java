@@ -6,8 +6,8 @@
  *       {@code zverse.persistence.state.class} names (this module's {@code reference.conf}); select
  *       it with {@code pekko.persistence.state.plugin = "zverse.persistence.state"}.
  *   <li>{@link dev.zverse.persistence.ZVerseDurableStateStore}: the Java DSL store, with
- *       revision-checked upserts and deletes, {@code currentChanges} and {@code changes} by tag with
- *       {@code Offset.sequence(version)}, and reads of an object at an older version.
+ *       revision-checked upserts and deletes, {@code currentChanges} and {@code changes} by tag
+ *       with {@code Offset.sequence(version)}, and reads of an object at an older version.
  *   <li>{@link dev.zverse.persistence.RevisionConflictException}: a stale revision.
  * </ul>
  *

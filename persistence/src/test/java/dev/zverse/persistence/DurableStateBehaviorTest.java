@@ -9,6 +9,7 @@ import com.typesafe.config.ConfigValueFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -57,7 +58,9 @@ class DurableStateBehaviorTest {
     public CommandHandler<Command, Long> commandHandler() {
       return newCommandHandlerBuilder()
           .forAnyState()
-          .onCommand(Add.class, (state, c) -> Effect().persist(state + c.amount()).thenReply(c.replyTo(), s -> s))
+          .onCommand(
+              Add.class,
+              (state, c) -> Effect().persist(state + c.amount()).thenReply(c.replyTo(), s -> s))
           .onCommand(Get.class, (state, c) -> Effect().reply(c.replyTo(), state))
           .build();
     }
@@ -71,7 +74,10 @@ class DurableStateBehaviorTest {
         .withFallback(PersistenceTestKit.CONFIG);
   }
 
-  private static long ask(ActorTestKit kit, ActorRef<Counter.Command> counter, java.util.function.Function<ActorRef<Long>, Counter.Command> msg) {
+  private static long ask(
+      ActorTestKit kit,
+      ActorRef<Counter.Command> counter,
+      Function<ActorRef<Long>, Counter.Command> msg) {
     TestProbe<Long> probe = kit.createTestProbe();
     counter.tell(msg.apply(probe.getRef()));
     return probe.receiveMessage(PersistenceTestKit.TIMEOUT);

@@ -20,6 +20,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Offset;
@@ -29,6 +30,7 @@ import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
 import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
 import org.apache.pekko.persistence.state.scaladsl.DurableStateUpdateStore;
 import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,20 +59,23 @@ class DurableStateContractTest {
     return await(s.getObject(id));
   }
 
-  private static void upsert(ZVerseDurableStateStore<Object> s, String id, long rev, Object v, String tag) {
+  private static void upsert(
+      ZVerseDurableStateStore<Object> s, String id, long rev, Object v, String tag) {
     await(s.upsertObject(id, rev, v, tag));
   }
 
   @Test
   void theConfiguredPluginIsTheOneBothRegistriesAnswer() {
-    DurableStateStoreRegistry registry = DurableStateStoreRegistry.get(Adapter.toClassic(kit.system()));
+    DurableStateStoreRegistry registry = registry();
     @SuppressWarnings("unchecked")
-    ZVerseDurableStateStore<Object> javadsl = registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, "");
-    DurableStateUpdateStore<Object> scaladsl = registry.durableStateStoreFor("zverse.persistence.state");
+    ZVerseDurableStateStore<Object> javadsl =
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, "");
+    DurableStateUpdateStore<Object> scaladsl =
+        registry.durableStateStoreFor("zverse.persistence.state");
     assertEquals("durable-state", javadsl.store().name());
 
     upsert(javadsl, "registry-1", 1, "hello", "");
-    var read = FutureConverters.asJava(scaladsl.getObject("registry-1")).toCompletableFuture().join();
+    var read = await(FutureConverters.asJava(scaladsl.getObject("registry-1")));
     assertEquals("hello", read.value().get());
     assertEquals(1, read.revision());
     await(FutureConverters.asJava(scaladsl.upsertObject("registry-1", 2, "again", "")));
@@ -147,8 +152,28 @@ class DurableStateContractTest {
         assertThrows(IllegalArgumentException.class,
             () -> s.currentChanges("t", Offset.timeBasedUUID(UUID.fromString(TIME_BASED_UUID))));
     assertTrue(
-        o.getMessage().startsWith("offset must be NoOffset or Offset.sequence(version)"), o.getMessage());
+        o.getMessage().startsWith("offset must be NoOffset or Offset.sequence(version)"),
+        o.getMessage());
     assertEquals(0, s.store().version());
+  }
+
+  @Test
+  void anIdOrStateOverTheStoresLimitsFailsTheWriteAndChangesNothing() {
+    ZVerseDurableStateStore<Object> s = kit.plugin("small");
+    upsert(s, "p", 1, "fits", "t");
+    long version = s.store().version();
+    String longId = "x".repeat(64);
+    for (CompletionStage<Done> refused :
+        List.of(
+            s.upsertObject(longId, 1, "v", "t"),
+            s.deleteObject(longId, 1),
+            s.upsertObject("p", 2, "v".repeat(200), "t"))) {
+      Throwable e = awaitFailure(refused);
+      assertInstanceOf(IllegalArgumentException.class, e);
+      assertTrue(e.getMessage().contains("64") || e.getMessage().contains("100"), e.getMessage());
+    }
+    assertEquals(version, s.store().version());
+    assertEquals(new GetObjectResult<>(Optional.of("fits"), 1), get(s, "p"));
   }
 
   @Test
@@ -211,7 +236,8 @@ class DurableStateContractTest {
           result.get();
           won++;
         } catch (java.util.concurrent.ExecutionException e) {
-          RevisionConflictException c = assertInstanceOf(RevisionConflictException.class, e.getCause());
+          RevisionConflictException c =
+              assertInstanceOf(RevisionConflictException.class, e.getCause());
           assertEquals(rev, c.currentRevision(), "the loser saw the winner's revision");
         }
       }
@@ -313,7 +339,8 @@ class DurableStateContractTest {
       for (int pulled = 1; pulled <= n; pulled++) {
         p.next();
         // The queue asks for one element ahead; anything more was pushed without demand.
-        assertTrue(p.emitted().get() <= pulled + 1, p.emitted().get() + " emitted, " + pulled + " pulled");
+        int emitted = p.emitted().get();
+        assertTrue(emitted <= pulled + 1, emitted + " emitted, " + pulled + " pulled");
       }
       p.cancel();
     }
@@ -333,7 +360,8 @@ class DurableStateContractTest {
     assertTrue(watermark >= 5, "the epoch actor did not prune: watermark " + watermark);
 
     for (boolean live : new boolean[] {false, true}) {
-      var source = live ? s.changes("t", Offset.sequence(1)) : s.currentChanges("t", Offset.sequence(1));
+      var source =
+          live ? s.changes("t", Offset.sequence(1)) : s.currentChanges("t", Offset.sequence(1));
       Throwable e = awaitFailure(source.runWith(Sink.seq(), kit.system()));
       VersionCompactedException c = assertInstanceOf(VersionCompactedException.class, e);
       assertEquals(1, c.requestedVersion());
@@ -346,7 +374,8 @@ class DurableStateContractTest {
   @Test
   void anOffsetAfterTheLatestVersionIsRefused() {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-    Throwable e = awaitFailure(s.currentChanges("t", Offset.sequence(5)).runWith(Sink.seq(), kit.system()));
+    Throwable e =
+        awaitFailure(s.currentChanges("t", Offset.sequence(5)).runWith(Sink.seq(), kit.system()));
     assertInstanceOf(IllegalArgumentException.class, e);
     assertTrue(e.getMessage().contains("was 5"), e.getMessage());
   }
@@ -365,7 +394,8 @@ class DurableStateContractTest {
     assertEquals(new GetObjectResult<>(Optional.of("second"), 2), s.getObject("p", v2));
     assertEquals(new GetObjectResult<>(Optional.empty(), 3), s.getObject("p", s.store().version()));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> s.getObject("p", s.store().version() + 1));
+        assertThrows(
+            IllegalArgumentException.class, () -> s.getObject("p", s.store().version() + 1));
     assertTrue(e.getMessage().startsWith("atVersion must be in ["), e.getMessage());
   }
 
@@ -382,13 +412,18 @@ class DurableStateContractTest {
 
   @Test
   void theProviderIsCreatedOncePerPluginAndSharesTheStore() {
-    DurableStateStoreRegistry registry = DurableStateStoreRegistry.get(Adapter.toClassic(kit.system()));
+    DurableStateStoreRegistry registry = registry();
+    String path = "zverse.persistence.state";
     assertSame(
-        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, "zverse.persistence.state"),
-        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, "zverse.persistence.state"));
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, path),
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, path));
   }
 
-  private static List<String> texts(org.apache.pekko.stream.javadsl.Source<DurableStateChange<Object>, org.apache.pekko.NotUsed> src) {
+  private static DurableStateStoreRegistry registry() {
+    return DurableStateStoreRegistry.get(Adapter.toClassic(kit.system()));
+  }
+
+  private static List<String> texts(Source<DurableStateChange<Object>, NotUsed> src) {
     return kit.collect(src).stream().map(PersistenceTestKit::describe).toList();
   }
 }

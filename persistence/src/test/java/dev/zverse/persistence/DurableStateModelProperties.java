@@ -64,11 +64,16 @@ class DurableStateModelProperties {
         Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(6, Arbitraries.just(0)),
             net.jqwik.api.Tuple.of(1, Arbitraries.of(-2, -1, 1)));
-    return Combinators.combine(ids, tags, values, offsets).as(Step::new).list().ofMinSize(1).ofMaxSize(25);
+    return Combinators.combine(ids, tags, values, offsets)
+        .as(Step::new)
+        .list()
+        .ofMinSize(1)
+        .ofMaxSize(25);
   }
 
   @Property(tries = 30)
-  void thePluginAgreesWithAModelAtEveryVersionAndFromEveryOffset(@ForAll("scripts") List<Step> script) {
+  void thePluginAgreesWithAModelAtEveryVersionAndFromEveryOffset(
+      @ForAll("scripts") List<Step> script) {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
     long base = s.store().version();
     List<Map<String, Obj>> model = new ArrayList<>(); // model.get(i): the objects at base + i
@@ -94,9 +99,11 @@ class DurableStateModelProperties {
         if (step.value() == null) {
           assertInstanceOf(DeleteRevisionException.class, e);
         } else {
-          assertEquals(currentRevision, assertInstanceOf(RevisionConflictException.class, e).currentRevision());
+          RevisionConflictException c = assertInstanceOf(RevisionConflictException.class, e);
+          assertEquals(currentRevision, c.currentRevision());
         }
-        assertEquals(base + model.size() - 1, s.store().version(), "a refused write took a version");
+        assertEquals(
+            base + model.size() - 1, s.store().version(), "a refused write took a version");
         continue;
       }
       if (step.value() == null) {
@@ -118,7 +125,8 @@ class DurableStateModelProperties {
     for (String id : List.of("p1", "p2", "p3", "p4")) {
       assertEquals(result(now.get(id)), await(s.getObject(id)), id);
       for (int i = 0; i < model.size(); i++) {
-        assertEquals(result(model.get(i).get(id)), s.getObject(id, base + i), id + " at " + (base + i));
+        long at = base + i;
+        assertEquals(result(model.get(i).get(id)), s.getObject(id, at), id + " at " + at);
       }
     }
     for (String tag : List.of("red", "blue", "")) {

@@ -25,7 +25,7 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 
-/** An actor system with the plug-in selected, and what the tests share: fresh plug-ins, awaiting. */
+/** An actor system with the plug-in selected, and what the tests share: fresh plug-ins, waits. */
 final class PersistenceTestKit {
   static final Duration TIMEOUT = Duration.ofSeconds(20);
   private static final AtomicInteger NAMES = new AtomicInteger();
@@ -41,6 +41,7 @@ final class PersistenceTestKit {
               pekko.actor.serialization-bindings { "dev.zverse.persistence.Cart" = cart }
               zverse.store.epoch.tick = 5ms
               zverse.stores.short-history.retention.versions = 2
+              zverse.stores.small { max-key-bytes = 64, max-value-bytes = 100 }
               """)
           .withFallback(ConfigFactory.load());
 
@@ -65,7 +66,8 @@ final class PersistenceTestKit {
 
   /**
    * A plug-in on the store {@code storeName}, opened with its settings from {@link #CONFIG}
-   * ({@code short-history} keeps 2 versions).
+   * ({@code short-history} keeps 2 versions; {@code small} takes keys up to 64 bytes and values up
+   * to 100).
    */
   ZVerseDurableStateStore<Object> plugin(String storeName) {
     Config block =
@@ -119,7 +121,7 @@ final class PersistenceTestKit {
     return await(source.runWith(Sink.seq(), system()));
   }
 
-  /** A change as text: {@code pid@revision=value@offset}, or {@code pid@revision deleted@offset}. */
+  /** A change as text: {@code pid@revision=value@offset} or {@code pid@revision deleted@offset}. */
   static String describe(DurableStateChange<?> c) {
     long offset = ((Sequence) c.offset()).value();
     if (c instanceof UpdatedDurableState<?> u) {
