@@ -109,14 +109,17 @@ public final class ZVerseDurableStateStore<A>
    *
    * @param persistenceId the object's persistence id, not null
    * @return a stage with the state (empty if never written or deleted) and revision (0 if never
-   *     written); failed if the stored state cannot be deserialized
+   *     written); failed if the stored state cannot be deserialized or the store is closed
    * @throws NullPointerException if {@code persistenceId} is null
    */
   @Override
   public CompletionStage<GetObjectResult<A>> getObject(String persistenceId) {
     Objects.requireNonNull(persistenceId, "persistenceId");
-    Snapshot s = store.snapshot();
-    return attempt(() -> read(s, persistenceId, s.version()));
+    return attempt(
+        () -> {
+          Snapshot s = store.snapshot();
+          return read(s, persistenceId, s.version());
+        });
   }
 
   /**
@@ -235,19 +238,41 @@ public final class ZVerseDurableStateStore<A>
   @Override
   public CompletionStage<Done> deleteObject(String persistenceId) {
     Objects.requireNonNull(persistenceId, "persistenceId");
-    byte[] headKey = keys.head(persistenceId);
-    Entry head = store.snapshot().entry(headKey);
-    if (head == null) {
-      return CompletableFuture.completedFuture(Done.getInstance());
+    return remove(persistenceId, 1);
+  }
+
+  /** The deprecated delete, conditioned on the head it read: it removes the right tag's key. */
+  private CompletionStage<Done> remove(String persistenceId, int tries) {
+    try {
+      byte[] headKey = keys.head(persistenceId);
+      Entry head = store.snapshot().entry(headKey);
+      if (head == null) {
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+      String tag = StateRecord.Head.decode(head.value()).tag();
+      WriteBatch batch =
+          WriteBatch.builder()
+              .requireModVersion(headKey, head.modVersion())
+              .delete(headKey)
+              .delete(keys.state(tag, persistenceId))
+              .build();
+      return store
+          .write(batch)
+          .handleAsync(
+              (version, failure) -> {
+                if (failure == null) {
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                }
+                Throwable cause = unwrap(failure);
+                return cause instanceof ConditionFailedException && tries < MAX_TRIES
+                    ? remove(persistenceId, tries + 1)
+                    : CompletableFuture.<Done>failedFuture(cause);
+              },
+              executor)
+          .thenCompose(stage -> stage);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
     }
-    String tag = StateRecord.Head.decode(head.value()).tag();
-    return store
-        .write(
-            WriteBatch.builder()
-                .delete(headKey)
-                .delete(keys.state(tag, persistenceId))
-                .build())
-        .thenApply(version -> Done.getInstance());
   }
 
   /**

@@ -366,6 +366,10 @@ class DurableStateContractTest {
       VersionCompactedException c = assertInstanceOf(VersionCompactedException.class, e);
       assertEquals(1, c.requestedVersion());
     }
+    assertEquals(
+        watermark - 1,
+        assertThrows(VersionCompactedException.class, () -> s.getObject("p", watermark - 1))
+            .requestedVersion());
     // From the start of the retained history all is there: the state at the latest version.
     assertEquals(List.of("p@10=v10@" + s.store().version()),
         texts(s.currentChanges("t", Offset.noOffset())));
