@@ -349,9 +349,10 @@ public final class ZVerseDurableStateStore<A>
    *     Offset.sequence(v)} for the changes after version {@code v}
    * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
    *     offset {@code Offset.sequence(version of the change)}; it fails with {@link
-   *     VersionCompactedException} if {@code v} is below the retention watermark, with {@link
-   *     IllegalArgumentException} if {@code v} is negative or after the latest version, and with
-   *     {@link dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the
+   *     VersionCompactedException} if the changes after {@code v} were pruned ({@code v + 1} is
+   *     below the retention watermark), with {@link IllegalArgumentException} if {@code v} is
+   *     negative or after the latest version, and with {@link
+   *     dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the
    *     change feed's lag limit
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code offset} is neither {@code NoOffset} nor a {@link
@@ -430,10 +431,12 @@ public final class ZVerseDurableStateStore<A>
     Snapshot s = store.snapshot();
     if (after < 0 || after > s.version()) {
       throw new IllegalArgumentException(
-          "offset must be Offset.sequence(v) with v in [" + s.watermark() + ", " + s.version()
-              + "], the store's retained versions, was " + after);
+          "offset must be Offset.sequence(v) with v in [" + Math.max(0, s.watermark() - 1) + ", "
+              + s.version() + "], the store's retained changes, was " + after);
     }
-    if (after < s.watermark()) {
+    // The changes after `after` start at after + 1, and a change at the watermark is retained; the
+    // change feed itself refuses what it cannot replay whole, so this only fails sooner.
+    if (after + 1 < s.watermark()) {
       throw new VersionCompactedException(after, s.watermark());
     }
     if (live) {
