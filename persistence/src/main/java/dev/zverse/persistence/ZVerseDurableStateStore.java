@@ -486,11 +486,15 @@ public final class ZVerseDurableStateStore<A>
     T run();
   }
 
-  /** Runs {@code body} now; what it throws fails the stage instead of the caller. */
+  /**
+   * Runs {@code body} now; what it throws fails the stage instead of the caller. Pekko's
+   * serialization throws checked exceptions undeclared (a {@code NotSerializableException} for a
+   * class with no serializer bound), hence {@code Exception}.
+   */
   private static <T> CompletionStage<T> attempt(Attempt<T> body) {
     try {
       return CompletableFuture.completedFuture(body.run());
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
       return CompletableFuture.failedFuture(e);
     }
   }

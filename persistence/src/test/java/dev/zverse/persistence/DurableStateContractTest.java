@@ -115,6 +115,34 @@ class DurableStateContractTest {
   }
 
   @Test
+  void aStateWithoutASerializerFailsTheUpsertAndChangesNothing() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Throwable e = awaitFailure(s.upsertObject("p", 1, new Object(), "t"));
+    assertTrue(
+        e.getMessage().contains("java.lang.Object"), "the refusal does not name the class: " + e);
+    assertEquals(0, s.store().version());
+    assertEquals(new GetObjectResult<>(Optional.empty(), 0), get(s, "p"));
+  }
+
+  @Test
+  void theScalaDslQueriesAreTheJavaDslQueries() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "a", 1, "a1", "t");
+    upsert(s, "b", 1, "b1", "t");
+    var scaladsl = new ScalaDurableStateStore<>(s);
+    List<String> scala =
+        kit.collect(scaladsl.currentChanges("t", Offset.noOffset()).asJava()).stream()
+            .map(PersistenceTestKit::describe)
+            .toList();
+    assertEquals(texts(s.currentChanges("t", Offset.noOffset())), scala);
+    List<String> live =
+        kit.collect(scaladsl.changes("t", Offset.sequence(0)).asJava().take(2)).stream()
+            .map(PersistenceTestKit::describe)
+            .toList();
+    assertEquals(scala, live);
+  }
+
+  @Test
   void anUpsertWithAStaleOrSkippedRevisionFailsNamingTheIdAndRevisionsAndChangesNothing() {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
     upsert(s, "p-1", 1, "a", "t");
