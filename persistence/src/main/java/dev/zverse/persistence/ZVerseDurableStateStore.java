@@ -1,0 +1,510 @@
+package dev.zverse.persistence;
+
+import dev.zverse.actors.ReadTransaction;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.Change;
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
+import dev.zverse.engine.WriteBatch;
+import dev.zverse.streams.ChangeFeed;
+import dev.zverse.streams.ChangeFeedOptions;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.persistence.query.DeletedDurableState;
+import org.apache.pekko.persistence.query.DurableStateChange;
+import org.apache.pekko.persistence.query.NoOffset;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.Sequence;
+import org.apache.pekko.persistence.query.UpdatedDurableState;
+import org.apache.pekko.persistence.query.javadsl.DurableStateStoreQuery;
+import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
+import org.apache.pekko.persistence.state.javadsl.DurableStateUpdateStore;
+import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
+import org.apache.pekko.serialization.Serialization;
+import org.apache.pekko.serialization.SerializationExtension;
+import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.serialization.Serializers;
+import org.apache.pekko.stream.javadsl.Source;
+
+/**
+ * The durable state store of the plug-in, Java DSL: Pekko Persistence's durable state objects kept
+ * in a ZVerse store, with the changes-by-tag query on the store's change feed, and reads of any
+ * object at any retained version of the store.
+ *
+ * <h2>Revisions</h2>
+ *
+ * An object that was never written has revision 0. {@link #upsertObject} with revision {@code r}
+ * succeeds only if the object's revision is {@code r - 1}, else it fails with {@link
+ * RevisionConflictException} naming the persistence id, the revision asked for and the one found;
+ * {@link #deleteObject(String, long)} likewise, with Pekko's {@link DeleteRevisionException}. The
+ * check and the write are one atomic ZVerse batch, conditioned on the version of the object's last
+ * change, so of two concurrent writers of one revision exactly one succeeds. A delete keeps the
+ * object's revision: {@link #getObject} then answers no value with the delete's revision, and the
+ * next upsert takes the revision after it.
+ *
+ * <h2>Changes by tag</h2>
+ *
+ * Every upsert and delete takes one version of the store; the offset of its change is {@code
+ * Offset.sequence(version)}, and a query from {@code Offset.sequence(v)} emits the changes after
+ * version {@code v}, as Pekko's test kit and the JDBC plug-in do. {@link Offset#noOffset()} lists
+ * the tag's objects at the latest version (the oldest change first) and, for {@link #changes}, then
+ * follows the feed after that version: nothing missed, nothing twice. An offset below the store's
+ * retention watermark fails the query with {@link VersionCompactedException}: the changes since it
+ * were pruned, and the query never skips them silently. Moving an object to another tag, or the
+ * deprecated {@link #deleteObject(String)}, removes it from its old tag without a change there.
+ *
+ * <p>Thread-safe: one instance serves every actor of the actor system.
+ *
+ * @param <A> the type of the state objects
+ */
+public final class ZVerseDurableStateStore<A>
+    implements DurableStateUpdateStore<A>, DurableStateStoreQuery<A> {
+  /** Tries of a conditional write whose condition failed while the revision was still right. */
+  private static final int MAX_TRIES = 16;
+
+  private final ZVerseStore store;
+  private final StateKeys keys;
+  private final Serialization serialization;
+  private final InstantSource clock;
+  private final Executor executor;
+
+  ZVerseDurableStateStore(
+      ExtendedActorSystem system, ZVerseStore store, String keyPrefix, InstantSource clock) {
+    this.store = store;
+    this.keys = new StateKeys(keyPrefix);
+    this.serialization = SerializationExtension.get(system);
+    this.clock = clock;
+    this.executor = system.dispatcher();
+  }
+
+  /**
+   * The ZVerse store the objects are kept in: its reads, history and change feeds see the plug-in's
+   * keys (see the README for their layout).
+   *
+   * @return the store, open until the actor system terminates
+   */
+  public ZVerseStore store() {
+    return store;
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * The object's latest state and revision.
+   *
+   * @param persistenceId the object's persistence id, not null
+   * @return a stage with the state (empty if never written or deleted) and revision (0 if never
+   *     written); failed if the stored state cannot be deserialized or the store is closed
+   * @throws NullPointerException if {@code persistenceId} is null
+   */
+  @Override
+  public CompletionStage<GetObjectResult<A>> getObject(String persistenceId) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    return attempt(
+        () -> {
+          Snapshot s = store.snapshot();
+          return read(s, persistenceId, s.version());
+        });
+  }
+
+  /**
+   * The object's state and revision as they were at version {@code atVersion} of the store: time
+   * travel. The version of a change is the sequence number of its offset in {@link #changes}.
+   *
+   * @param persistenceId the object's persistence id, not null
+   * @param atVersion a version of the store, in [watermark, latest version]
+   * @return the state then (empty if not written yet or deleted) and the revision then
+   * @throws NullPointerException if {@code persistenceId} is null
+   * @throws VersionCompactedException if {@code atVersion} is below the retention watermark
+   * @throws IllegalArgumentException if {@code atVersion} is negative or after the latest version
+   * @throws org.apache.pekko.serialization.SerializationException or the serializer's own exception
+   *     if the state cannot be deserialized
+   */
+  public GetObjectResult<A> getObject(String persistenceId, long atVersion) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    Snapshot s = store.snapshot();
+    if (atVersion < 0 || atVersion > s.version()) {
+      throw new IllegalArgumentException(
+          "atVersion must be in [" + s.watermark() + ", " + s.version() + "], was " + atVersion);
+    }
+    return read(s, persistenceId, atVersion);
+  }
+
+  private GetObjectResult<A> read(Snapshot s, String persistenceId, long atVersion) {
+    byte[] head = s.get(keys.head(persistenceId), atVersion);
+    if (head == null) {
+      return new GetObjectResult<>(Optional.empty(), 0);
+    }
+    StateRecord.Head h = StateRecord.Head.decode(head);
+    byte[] state = s.get(keys.state(h.tag(), persistenceId), atVersion);
+    if (state == null) {
+      throw new IllegalStateException(
+          "the head of persistenceId [" + persistenceId + "] names tag [" + h.tag()
+              + "] but no state is stored under it at version " + atVersion);
+    }
+    StateRecord r = StateRecord.decode(state);
+    Optional<A> value = r.deleted() ? Optional.empty() : Optional.of(value(r));
+    return new GetObjectResult<>(value, r.revision());
+  }
+
+  @SuppressWarnings("unchecked")
+  private A value(StateRecord r) {
+    return (A) serialization.deserialize(r.payload(), r.serializerId(), r.manifest()).get();
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Stores {@code value} as the object's state at {@code revision}, under {@code tag}.
+   *
+   * @param persistenceId the object's persistence id, not null
+   * @param revision the object's current revision plus one (1 for a new object)
+   * @param value the state, serialized with Pekko's serialization; not null
+   * @param tag the tag whose queries see the object; null or empty for none (the empty tag)
+   * @return a stage completed once the state is committed (on disk for a durable store), failed
+   *     with {@link RevisionConflictException} if the revision is not the current one plus one,
+   *     with {@link IllegalArgumentException} if a key or the value is over the store's limits, or
+   *     with the serializer's exception; a failed upsert changes nothing
+   * @throws NullPointerException if {@code persistenceId} or {@code value} is null
+   * @throws IllegalArgumentException if {@code revision} is below 1
+   */
+  @Override
+  public CompletionStage<Done> upsertObject(
+      String persistenceId, long revision, A value, String tag) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    Objects.requireNonNull(value, "value");
+    requireRevision(revision);
+    return attempt(
+        () -> {
+          Serializer serializer = serialization.findSerializerFor(value);
+          StateRecord r =
+              StateRecord.state(
+                  revision,
+                  clock.millis(),
+                  serializer.identifier(),
+                  Serializers.manifestFor(serializer, value),
+                  serializer.toBinary(value));
+          return r;
+        })
+        .thenCompose(r -> write(persistenceId, r, tag == null ? "" : tag, 1));
+  }
+
+  /**
+   * Deletes the object's state, checking its revision (Pekko 1.1 and later): the object keeps
+   * revision {@code revision}, and {@link #getObject} answers no value.
+   *
+   * @param persistenceId the object's persistence id, not null
+   * @param revision the object's current revision plus one, as Pekko's {@code DurableStateBehavior}
+   *     passes it
+   * @return a stage completed once the deletion is committed, or failed with {@link
+   *     DeleteRevisionException} if the revision is not the current one plus one; a failed delete
+   *     changes nothing
+   * @throws NullPointerException if {@code persistenceId} is null
+   * @throws IllegalArgumentException if {@code revision} is below 1
+   */
+  @Override
+  public CompletionStage<Done> deleteObject(String persistenceId, long revision) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    requireRevision(revision);
+    return write(persistenceId, StateRecord.deletion(revision, clock.millis()), null, 1);
+  }
+
+  /**
+   * Deletes the object without checking its revision (deprecated by Pekko): its keys are removed,
+   * so its revision starts from 0 again and no query of its tag sees a change. Nothing happens to
+   * an object that does not exist.
+   *
+   * @param persistenceId the object's persistence id, not null
+   * @return a stage completed once the deletion is committed
+   * @throws NullPointerException if {@code persistenceId} is null
+   * @deprecated use {@link #deleteObject(String, long)}, which checks the revision
+   */
+  @Deprecated
+  @Override
+  public CompletionStage<Done> deleteObject(String persistenceId) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    return remove(persistenceId, 1);
+  }
+
+  /** The deprecated delete, conditioned on the head it read: it removes the right tag's key. */
+  private CompletionStage<Done> remove(String persistenceId, int tries) {
+    try {
+      byte[] headKey = keys.head(persistenceId);
+      Entry head = store.snapshot().entry(headKey);
+      if (head == null) {
+        return CompletableFuture.completedFuture(Done.getInstance());
+      }
+      String tag = StateRecord.Head.decode(head.value()).tag();
+      WriteBatch batch =
+          WriteBatch.builder()
+              .requireModVersion(headKey, head.modVersion())
+              .delete(headKey)
+              .delete(keys.state(tag, persistenceId))
+              .build();
+      return store
+          .write(batch)
+          .handleAsync(
+              (version, failure) -> {
+                if (failure == null) {
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                }
+                Throwable cause = unwrap(failure);
+                return cause instanceof ConditionFailedException && tries < MAX_TRIES
+                    ? remove(persistenceId, tries + 1)
+                    : CompletableFuture.<Done>failedFuture(cause);
+              },
+              executor)
+          .thenCompose(stage -> stage);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Writes {@code r} as the object's next record if its revision is the current one plus one. The
+   * revision is read from the latest snapshot and the batch is conditioned on the head's version of
+   * then, so the check holds at the commit. A condition that failed is read again: a revision that
+   * moved is the conflict; one that did not (only the deprecated delete and a re-creation can put
+   * it back) is tried again, at most {@value #MAX_TRIES} times.
+   *
+   * @param tag the object's tag; null keeps the tag it has (a delete)
+   * @return a stage that fails instead of throwing, also for a key over the store's limit
+   */
+  private CompletionStage<Done> write(String persistenceId, StateRecord r, String tag, int tries) {
+    try {
+      byte[] headKey = keys.head(persistenceId);
+      Entry head = store.snapshot().entry(headKey);
+      StateRecord.Head current = head == null ? null : StateRecord.Head.decode(head.value());
+      long currentRevision = current == null ? 0 : current.revision();
+      if (currentRevision != r.revision() - 1 || tries > MAX_TRIES) {
+        return CompletableFuture.failedFuture(conflict(persistenceId, r, currentRevision));
+      }
+      String newTag = tag != null ? tag : current == null ? "" : current.tag();
+      WriteBatch.Builder batch =
+          WriteBatch.builder()
+              .requireModVersion(headKey, head == null ? 0 : head.modVersion())
+              .put(headKey, new StateRecord.Head(r.revision(), newTag).encode());
+      if (current != null && !current.tag().equals(newTag)) {
+        batch.delete(keys.state(current.tag(), persistenceId));
+      }
+      batch.put(keys.state(newTag, persistenceId), r.encode());
+      return store
+          .write(batch.build())
+          .handleAsync(
+              (version, failure) -> {
+                if (failure == null) {
+                  return CompletableFuture.completedFuture(Done.getInstance());
+                }
+                Throwable cause = unwrap(failure);
+                return cause instanceof ConditionFailedException
+                    ? write(persistenceId, r, tag, tries + 1)
+                    : CompletableFuture.<Done>failedFuture(cause);
+              },
+              executor)
+          .thenCompose(stage -> stage);
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static RuntimeException conflict(String persistenceId, StateRecord r, long current) {
+    if (!r.deleted()) {
+      return new RevisionConflictException(persistenceId, r.revision(), current);
+    }
+    return new DeleteRevisionException(
+        "Failed to delete object with persistenceId [" + persistenceId + "] and revision ["
+            + r.revision() + "]: it has to be 1 more than the revision in the store, [" + current
+            + "], so expected [" + (current + 1) + "]");
+  }
+
+  private static void requireRevision(long revision) {
+    if (revision < 1) {
+      throw new IllegalArgumentException("revision must be >= 1, was " + revision);
+    }
+  }
+
+  // ---------------------------------------------------------------- queries
+
+  /**
+   * The most recent change of each object of {@code tag} after {@code offset}, up to the store's
+   * version when the source is materialized, oldest first; then the source completes.
+   *
+   * @param tag the tag, not null ("" for objects upserted without one)
+   * @param offset {@link Offset#noOffset()} for every object of the tag, or {@code
+   *     Offset.sequence(v)} for the changes after version {@code v}
+   * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
+   *     offset {@code Offset.sequence(version of the change)}; it fails with {@link
+   *     VersionCompactedException} if the changes after {@code v} were pruned ({@code v + 1} is
+   *     below the retention watermark), with {@link IllegalArgumentException} if {@code v} is
+   *     negative or after the latest version, and with {@link
+   *     dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the
+   *     change feed's lag limit
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code offset} is neither {@code NoOffset} nor a {@link
+   *     Sequence}
+   */
+  @Override
+  public Source<DurableStateChange<A>, NotUsed> currentChanges(String tag, Offset offset) {
+    return query(tag, offset, false);
+  }
+
+  /**
+   * The changes of the objects of {@code tag} after {@code offset}, then live: the source does not
+   * complete. Replays from the store's retained history and then follows its commits, with no gap
+   * and no duplicate, back-pressured (see {@link ChangeFeed}); from {@code NoOffset} it first lists
+   * the tag's objects at the latest version.
+   *
+   * @param tag the tag, not null ("" for objects upserted without one)
+   * @param offset {@link Offset#noOffset()} or {@code Offset.sequence(v)}, as in {@link
+   *     #currentChanges}
+   * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}; it fails as
+   *     {@link #currentChanges} does, and with {@link dev.zverse.streams.ChangeFeedLagException}
+   *     when it falls further behind than the change feed's lag limit; it completes when the store
+   *     is closed
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code offset} is neither {@code NoOffset} nor a {@link
+   *     Sequence}
+   */
+  @Override
+  public Source<DurableStateChange<A>, NotUsed> changes(String tag, Offset offset) {
+    return query(tag, offset, true);
+  }
+
+  private Source<DurableStateChange<A>, NotUsed> query(String tag, Offset offset, boolean live) {
+    Objects.requireNonNull(tag, "tag");
+    Objects.requireNonNull(offset, "offset");
+    if (!(offset instanceof Sequence) && offset != NoOffset.getInstance()) {
+      throw new IllegalArgumentException(
+          "offset must be NoOffset or Offset.sequence(version), was " + offset);
+    }
+    // Each materialization reads the store when it starts, not when the source was made.
+    return Source.lazySource(
+            () ->
+                offset instanceof Sequence
+                    ? fromVersion(tag, ((Sequence) offset).value(), live)
+                    : fromStart(tag, live))
+        .mapMaterializedValue(unused -> NotUsed.getInstance());
+  }
+
+  /**
+   * List, then watch: the tag's objects at a pinned version V, oldest change first, then the feed
+   * after V. The read transaction pins V until the list is done; by then the feed, materialized
+   * with the list, has pinned its own start.
+   */
+  private Source<DurableStateChange<A>, NotUsed> fromStart(String tag, boolean live) {
+    ReadTransaction tx = store.readTransaction();
+    try {
+      long v = tx.version();
+      List<Entry> objects = new ArrayList<>(tx.scan(keys.tag(tag)));
+      objects.sort(Comparator.comparingLong(Entry::modVersion));
+      Source<DurableStateChange<A>, NotUsed> list =
+          Source.from(objects)
+              .map(e -> change(tag, e.key(), e.modVersion(), e.value()))
+              .watchTermination(
+                  (mat, done) -> {
+                    done.whenComplete((d, e) -> tx.close());
+                    return mat;
+                  });
+      return live ? list.concat(feed(tag, v)) : list;
+    } catch (RuntimeException | Error e) {
+      tx.close();
+      throw e;
+    }
+  }
+
+  private Source<DurableStateChange<A>, NotUsed> fromVersion(String tag, long after, boolean live) {
+    Snapshot s = store.snapshot();
+    if (after < 0 || after > s.version()) {
+      throw new IllegalArgumentException(
+          "offset must be Offset.sequence(v) with v in [" + Math.max(0, s.watermark() - 1) + ", "
+              + s.version() + "], the store's retained changes, was " + after);
+    }
+    // The changes after `after` start at after + 1, and a change at the watermark is retained; the
+    // change feed itself refuses what it cannot replay whole, so this only fails sooner.
+    if (after + 1 < s.watermark()) {
+      throw new VersionCompactedException(after, s.watermark());
+    }
+    if (live) {
+      return feed(tag, after);
+    }
+    long until = s.version();
+    if (after == until) {
+      return Source.empty();
+    }
+    KeyRange range = keys.tag(tag);
+    // Every version is emitted (empty commits too) so that the feed reaches `until` and completes.
+    // Of each object, only its last change up to `until` is a change of this query (Pekko's
+    // contract): one whose key the snapshot at `until` shows as last changed at that version.
+    return ChangeFeed.commits(store, ChangeFeedOptions.after(after).withRange(range))
+        .takeWhile(c -> c.version() < until, true)
+        .mapConcat(CommitRecord::changes)
+        .filter(c -> !c.isDelete() && isLatest(s, c))
+        .map(c -> change(tag, c.key(), c.version(), c.value()));
+  }
+
+  private static boolean isLatest(Snapshot s, Change c) {
+    Entry e = s.entry(c.key());
+    return e != null && e.modVersion() == c.version();
+  }
+
+  private Source<DurableStateChange<A>, NotUsed> feed(String tag, long after) {
+    // A removal from the range (the object moved to another tag, or the deprecated delete) is no
+    // change of this tag: Pekko's deletions are records, not removals.
+    return ChangeFeed.changes(store, ChangeFeedOptions.after(after).withRange(keys.tag(tag)))
+        .filter(c -> !c.isDelete())
+        .map(c -> change(tag, c.key(), c.version(), c.value()));
+  }
+
+  private DurableStateChange<A> change(String tag, byte[] key, long version, byte[] value) {
+    String persistenceId = keys.persistenceId(tag, key);
+    StateRecord r = StateRecord.decode(value);
+    Offset offset = Offset.sequence(version);
+    if (r.deleted()) {
+      return new DeletedDurableState<>(persistenceId, r.revision(), offset, r.timestamp());
+    }
+    return new UpdatedDurableState<>(persistenceId, r.revision(), value(r), offset, r.timestamp());
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private interface Attempt<T> {
+    T run();
+  }
+
+  /**
+   * Runs {@code body} now; what it throws fails the stage instead of the caller. Pekko's
+   * serialization throws checked exceptions undeclared (a {@code NotSerializableException} for a
+   * class with no serializer bound), hence {@code Exception}.
+   */
+  private static <T> CompletionStage<T> attempt(Attempt<T> body) {
+    try {
+      return CompletableFuture.completedFuture(body.run());
+    } catch (Exception e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+
+  @Override
+  public String toString() {
+    return "ZVerseDurableStateStore[" + store.name() + "]";
+  }
+}

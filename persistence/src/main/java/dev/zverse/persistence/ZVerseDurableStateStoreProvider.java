@@ -1,0 +1,68 @@
+package dev.zverse.persistence;
+
+import com.typesafe.config.Config;
+import java.time.InstantSource;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.state.DurableStateStoreProvider;
+import org.apache.pekko.persistence.state.javadsl.DurableStateStore;
+
+/**
+ * The durable state plug-in: Pekko Persistence instantiates it from the {@code class} of the
+ * plug-in's configuration block when a {@code DurableStateBehavior} or the {@code
+ * DurableStateStoreRegistry} first asks for it, once per actor system and block.
+ *
+ * <pre>{@code
+ * pekko.persistence.state.plugin = "zverse.persistence.state"
+ * zverse.persistence.state.store = "durable-state"   # a ZVerse store: zverse.stores.durable-state
+ * }</pre>
+ *
+ * <p>It opens the named ZVerse store with that store's settings (memory-only, or durable with a
+ * data directory); the store closes with the actor system. Thread-safe.
+ */
+public final class ZVerseDurableStateStoreProvider implements DurableStateStoreProvider {
+  private final ZVerseDurableStateStore<Object> javadsl;
+  private final ScalaDurableStateStore<Object> scaladsl;
+
+  /**
+   * The constructor Pekko calls, with the plug-in's block and its path.
+   *
+   * @param system the actor system
+   * @param config the plug-in's configuration block ({@code store}, {@code key-prefix})
+   * @param configPath the block's path, such as {@code zverse.persistence.state}
+   * @throws IllegalArgumentException if a setting is out of its bounds
+   * @throws IllegalStateException if the application opened the store itself
+   */
+  public ZVerseDurableStateStoreProvider(
+      ExtendedActorSystem system, Config config, String configPath) {
+    DurableStateSettings settings = DurableStateSettings.create(config);
+    this.javadsl =
+        new ZVerseDurableStateStore<>(
+            system,
+            PluginStores.storeFor(Adapter.toTyped(system), settings.storeName()),
+            settings.keyPrefix(),
+            InstantSource.system());
+    this.scaladsl = new ScalaDurableStateStore<>(javadsl);
+  }
+
+  /**
+   * The Scala DSL: a {@code DurableStateUpdateStore} and {@code DurableStateStoreQuery}.
+   *
+   * @return the store, the same on every call
+   */
+  @Override
+  public org.apache.pekko.persistence.state.scaladsl.DurableStateStore<Object>
+      scaladslDurableStateStore() {
+    return scaladsl;
+  }
+
+  /**
+   * The Java DSL: a {@link ZVerseDurableStateStore}.
+   *
+   * @return the store, the same on every call
+   */
+  @Override
+  public DurableStateStore<Object> javadslDurableStateStore() {
+    return javadsl;
+  }
+}

@@ -1,0 +1,461 @@
+package dev.zverse.persistence;
+
+import static dev.zverse.persistence.PersistenceTestKit.await;
+import static dev.zverse.persistence.PersistenceTestKit.awaitFailure;
+import static dev.zverse.persistence.PersistenceTestKit.describe;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.VersionCompactedException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import org.apache.pekko.Done;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.query.DurableStateChange;
+import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.javadsl.DurableStateStoreQuery;
+import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
+import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
+import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
+import org.apache.pekko.persistence.state.scaladsl.DurableStateUpdateStore;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import scala.jdk.javaapi.FutureConverters;
+
+/**
+ * What Pekko's durable state stores promise (the JDBC plug-in, {@code
+ * PersistenceTestKitDurableStateStore}, the {@code DurableStateUpdateStore} and {@code
+ * DurableStateStoreQuery} contracts), checked on the ZVerse plug-in.
+ */
+class DurableStateContractTest {
+  private static final String TIME_BASED_UUID = "49225740-2019-11ea-a752-ffae2393b6e4";
+  private static PersistenceTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = new PersistenceTestKit();
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdown();
+  }
+
+  private static GetObjectResult<Object> get(ZVerseDurableStateStore<Object> s, String id) {
+    return await(s.getObject(id));
+  }
+
+  private static void upsert(
+      ZVerseDurableStateStore<Object> s, String id, long rev, Object v, String tag) {
+    await(s.upsertObject(id, rev, v, tag));
+  }
+
+  @Test
+  void theConfiguredPluginIsTheOneBothRegistriesAnswer() {
+    DurableStateStoreRegistry registry = registry();
+    @SuppressWarnings("unchecked")
+    ZVerseDurableStateStore<Object> javadsl =
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, "");
+    DurableStateUpdateStore<Object> scaladsl =
+        registry.durableStateStoreFor("zverse.persistence.state");
+    assertEquals("durable-state", javadsl.store().name());
+
+    upsert(javadsl, "registry-1", 1, "hello", "");
+    var read = await(FutureConverters.asJava(scaladsl.getObject("registry-1")));
+    assertEquals("hello", read.value().get());
+    assertEquals(1, read.revision());
+    await(FutureConverters.asJava(scaladsl.upsertObject("registry-1", 2, "again", "")));
+    assertEquals(new GetObjectResult<>(Optional.of("again"), 2), get(javadsl, "registry-1"));
+    assertInstanceOf(
+        org.apache.pekko.persistence.query.scaladsl.DurableStateStoreQuery.class, scaladsl);
+    assertInstanceOf(DurableStateStoreQuery.class, javadsl);
+  }
+
+  @Test
+  void anObjectNeverWrittenHasNoValueAndRevisionZero() {
+    assertEquals(new GetObjectResult<>(Optional.empty(), 0), get(kit.freshPlugin(), "nobody"));
+  }
+
+  @Test
+  void readsSeeTheirOwnUpserts() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    for (int rev = 1; rev <= 5; rev++) {
+      upsert(s, "p", rev, "v" + rev, "t");
+      assertEquals(new GetObjectResult<>(Optional.of("v" + rev), rev), get(s, "p"));
+    }
+  }
+
+  @Test
+  void stateGoesThroughTheConfiguredSerializerAndIsStoredWithItsIdAndManifest() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Cart cart = new Cart(List.of("apple", "pear"));
+    upsert(s, "cart-1", 1, cart, "carts");
+    assertEquals(new GetObjectResult<>(Optional.of(cart), 1), get(s, "cart-1"));
+
+    List<Entry> stored = s.store().scan(KeyRange.prefix("pekko-state/t/"));
+    assertEquals(1, stored.size());
+    StateRecord r = StateRecord.decode(stored.get(0).value());
+    assertEquals(Cart.Serializer.ID, r.serializerId());
+    assertEquals("cart-v1", r.manifest());
+    assertEquals("apple,pear", new String(r.payload(), java.nio.charset.StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void aStateWithoutASerializerFailsTheUpsertAndChangesNothing() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Throwable e = awaitFailure(s.upsertObject("p", 1, new Object(), "t"));
+    assertTrue(
+        e.getMessage().contains("java.lang.Object"), "the refusal does not name the class: " + e);
+    assertEquals(0, s.store().version());
+    assertEquals(new GetObjectResult<>(Optional.empty(), 0), get(s, "p"));
+  }
+
+  @Test
+  void theScalaDslQueriesAreTheJavaDslQueries() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "a", 1, "a1", "t");
+    upsert(s, "b", 1, "b1", "t");
+    var scaladsl = new ScalaDurableStateStore<>(s);
+    List<String> scala =
+        kit.collect(scaladsl.currentChanges("t", Offset.noOffset()).asJava()).stream()
+            .map(PersistenceTestKit::describe)
+            .toList();
+    assertEquals(texts(s.currentChanges("t", Offset.noOffset())), scala);
+    List<String> live =
+        kit.collect(scaladsl.changes("t", Offset.sequence(0)).asJava().take(2)).stream()
+            .map(PersistenceTestKit::describe)
+            .toList();
+    assertEquals(scala, live);
+  }
+
+  @Test
+  void anUpsertWithAStaleOrSkippedRevisionFailsNamingTheIdAndRevisionsAndChangesNothing() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "p-1", 1, "a", "t");
+    upsert(s, "p-1", 2, "b", "t");
+    long version = s.store().version();
+
+    for (long stale : new long[] {1, 2, 4}) {
+      Throwable e = awaitFailure(s.upsertObject("p-1", stale, "x", "t"));
+      RevisionConflictException c = assertInstanceOf(RevisionConflictException.class, e);
+      assertEquals("p-1", c.persistenceId());
+      assertEquals(stale, c.revision());
+      assertEquals(2, c.currentRevision());
+      assertTrue(
+          c.getMessage().contains("[" + stale + "]") && c.getMessage().contains("[p-1]")
+              && c.getMessage().contains("expected [3]"),
+          c.getMessage());
+    }
+    assertEquals(new GetObjectResult<>(Optional.of("b"), 2), get(s, "p-1"));
+    assertEquals(version, s.store().version(), "a refused upsert took a version");
+
+    Throwable fresh = awaitFailure(s.upsertObject("p-2", 2, "x", "t"));
+    assertEquals(0, assertInstanceOf(RevisionConflictException.class, fresh).currentRevision());
+  }
+
+  @Test
+  void badArgumentsAreRefusedNamingTheArgument() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.upsertObject("p", 0, "x", "t"));
+    assertEquals("revision must be >= 1, was 0", e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> s.deleteObject("p", -1));
+    assertThrows(NullPointerException.class, () -> s.upsertObject(null, 1, "x", "t"));
+    assertThrows(NullPointerException.class, () -> s.upsertObject("p", 1, null, "t"));
+    IllegalArgumentException o =
+        assertThrows(IllegalArgumentException.class,
+            () -> s.currentChanges("t", Offset.timeBasedUUID(UUID.fromString(TIME_BASED_UUID))));
+    assertTrue(
+        o.getMessage().startsWith("offset must be NoOffset or Offset.sequence(version)"),
+        o.getMessage());
+    assertEquals(0, s.store().version());
+  }
+
+  @Test
+  void anIdOrStateOverTheStoresLimitsFailsTheWriteAndChangesNothing() {
+    ZVerseDurableStateStore<Object> s = kit.plugin("small");
+    upsert(s, "p", 1, "fits", "t");
+    long version = s.store().version();
+    String longId = "x".repeat(64);
+    for (CompletionStage<Done> refused :
+        List.of(
+            s.upsertObject(longId, 1, "v", "t"),
+            s.deleteObject(longId, 1),
+            s.upsertObject("p", 2, "v".repeat(200), "t"))) {
+      Throwable e = awaitFailure(refused);
+      assertInstanceOf(IllegalArgumentException.class, e);
+      assertTrue(e.getMessage().contains("64") || e.getMessage().contains("100"), e.getMessage());
+    }
+    assertEquals(version, s.store().version());
+    assertEquals(new GetObjectResult<>(Optional.of("fits"), 1), get(s, "p"));
+  }
+
+  @Test
+  void aDeleteChecksTheRevisionAndKeepsItForTheNextUpsert() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "p", 1, "a", "t");
+    upsert(s, "p", 2, "b", "t");
+
+    for (long wrong : new long[] {2, 4}) {
+      Throwable e = awaitFailure(s.deleteObject("p", wrong));
+      assertInstanceOf(DeleteRevisionException.class, e);
+      assertTrue(
+          e.getMessage().contains("persistenceId [p] and revision [" + wrong + "]")
+              && e.getMessage().contains("[2], so expected [3]"),
+          e.getMessage());
+    }
+    assertEquals(new GetObjectResult<>(Optional.of("b"), 2), get(s, "p"));
+
+    await(s.deleteObject("p", 3));
+    assertEquals(new GetObjectResult<>(Optional.empty(), 3), get(s, "p"));
+    upsert(s, "p", 4, "c", "t");
+    assertEquals(new GetObjectResult<>(Optional.of("c"), 4), get(s, "p"));
+  }
+
+  @Test
+  @SuppressWarnings("deprecation")
+  void theDeprecatedDeleteRemovesTheObjectAndItsRevision() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "p", 1, "a", "t");
+    await(s.deleteObject("p"));
+    assertEquals(new GetObjectResult<>(Optional.empty(), 0), get(s, "p"));
+    await(s.deleteObject("never-written"));
+    upsert(s, "p", 1, "again", "t");
+    assertEquals(new GetObjectResult<>(Optional.of("again"), 1), get(s, "p"));
+  }
+
+  @Test
+  void concurrentUpsertsOfOneRevisionLetExactlyOneWin() throws Exception {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    int writers = 8;
+    int rounds = 30;
+    for (int round = 1; round <= rounds; round++) {
+      long rev = round;
+      CountDownLatch go = new CountDownLatch(1);
+      List<CompletableFuture<CompletionStage<Done>>> sent = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        String value = "r" + round + "w" + w;
+        sent.add(
+            CompletableFuture.supplyAsync(
+                () -> {
+                  awaitLatch(go);
+                  return s.upsertObject("contended", rev, value, "t");
+                }));
+      }
+      go.countDown();
+      int won = 0;
+      for (CompletableFuture<CompletionStage<Done>> f : sent) {
+        CompletableFuture<Done> result = f.get().toCompletableFuture();
+        try {
+          result.get();
+          won++;
+        } catch (java.util.concurrent.ExecutionException e) {
+          RevisionConflictException c =
+              assertInstanceOf(RevisionConflictException.class, e.getCause());
+          assertEquals(rev, c.currentRevision(), "the loser saw the winner's revision");
+        }
+      }
+      assertEquals(1, won, "round " + round);
+      GetObjectResult<Object> now = get(s, "contended");
+      assertEquals(rev, now.revision());
+      assertTrue(((String) now.value().get()).startsWith("r" + round + "w"), now.toString());
+    }
+  }
+
+  private static void awaitLatch(CountDownLatch latch) {
+    try {
+      latch.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  @Test
+  void currentChangesListTheLatestChangeOfEachObjectOfTheTagFromAnyOffset() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long base = s.store().version();
+    upsert(s, "a", 1, "a1", "blue"); // base + 1
+    upsert(s, "b", 1, "b1", "blue"); // + 2
+    upsert(s, "c", 1, "c1", "green"); // + 3
+    upsert(s, "a", 2, "a2", "blue"); // + 4
+    await(s.deleteObject("b", 2)); // + 5
+    upsert(s, "c", 2, "c2", "blue"); // + 6: c moves from green to blue
+
+    assertEquals(
+        List.of("a@2=a2@" + (base + 4), "b@2 deleted@" + (base + 5), "c@2=c2@" + (base + 6)),
+        texts(s.currentChanges("blue", Offset.noOffset())));
+    assertEquals(texts(s.currentChanges("blue", Offset.noOffset())),
+        texts(s.currentChanges("blue", Offset.sequence(base))));
+    assertEquals(
+        List.of("b@2 deleted@" + (base + 5), "c@2=c2@" + (base + 6)),
+        texts(s.currentChanges("blue", Offset.sequence(base + 4))));
+    assertEquals(List.of(), texts(s.currentChanges("blue", Offset.sequence(base + 6))));
+    assertEquals(List.of(), texts(s.currentChanges("green", Offset.noOffset())));
+    assertEquals(List.of(), texts(s.currentChanges("green", Offset.sequence(base))));
+    assertEquals(List.of(), texts(s.currentChanges("no-such-tag", Offset.noOffset())));
+  }
+
+  @Test
+  void currentChangesCompleteAtTheVersionOfTheirStart() {
+    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
+      ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+      upsert(s, "a", 1, "a1", "t");
+      long started = s.store().version();
+      PersistenceTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.currentChanges("t", from));
+      assertEquals("a@1=a1@" + started, describe(p.next()));
+      upsert(s, "b", 1, "b1", "t");
+      assertTrue(p.completed(), "a current query from " + from + " went on past its start");
+    }
+  }
+
+  @Test
+  void changesReplayThenFollowLiveWithNoGapAndNoDuplicate() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long base = s.store().version();
+    upsert(s, "a", 1, "a1", "t");
+    upsert(s, "b", 1, "b1", "t");
+    upsert(s, "a", 2, "a2", "t");
+    upsert(s, "x", 1, "x1", "other");
+
+    PersistenceTestKit.Pull<DurableStateChange<Object>> fromStart =
+        kit.pull(s.changes("t", Offset.noOffset()));
+    PersistenceTestKit.Pull<DurableStateChange<Object>> fromOffset =
+        kit.pull(s.changes("t", Offset.sequence(base + 1)));
+    // From the start: the tag's objects at the latest version, oldest change first.
+    assertEquals("b@1=b1@" + (base + 2), describe(fromStart.next()));
+    assertEquals("a@2=a2@" + (base + 3), describe(fromStart.next()));
+    // From an offset: every change after it (the live query is not collapsed per object).
+    assertEquals("b@1=b1@" + (base + 2), describe(fromOffset.next()));
+    assertEquals("a@2=a2@" + (base + 3), describe(fromOffset.next()));
+
+    upsert(s, "b", 2, "b2", "t");
+    await(s.deleteObject("a", 3));
+    upsert(s, "y", 1, "y1", "other");
+    upsert(s, "z", 1, "z1", "t");
+    for (PersistenceTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
+      assertEquals("b@2=b2@" + (base + 5), describe(p.next()));
+      assertEquals("a@3 deleted@" + (base + 6), describe(p.next()));
+      assertEquals("z@1=z1@" + (base + 8), describe(p.next()));
+      p.cancel();
+    }
+  }
+
+  @Test
+  void changesAreBackPressured() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    int n = 20;
+    for (int i = 1; i <= n; i++) {
+      upsert(s, "p" + i, 1, "v", "t");
+    }
+    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
+      PersistenceTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.changes("t", from));
+      for (int pulled = 1; pulled <= n; pulled++) {
+        p.next();
+        // The queue asks for one element ahead; anything more was pushed without demand.
+        int emitted = p.emitted().get();
+        assertTrue(emitted <= pulled + 1, emitted + " emitted, " + pulled + " pulled");
+      }
+      p.cancel();
+    }
+  }
+
+  @Test
+  void anOffsetBelowTheWatermarkFailsWithTheCompactedErrorAndNeverSkips() {
+    ZVerseDurableStateStore<Object> s = kit.plugin("short-history");
+    for (int rev = 1; rev <= 10; rev++) {
+      upsert(s, "p", rev, "v" + rev, "t");
+    }
+    long deadline = System.nanoTime() + PersistenceTestKit.TIMEOUT.toNanos();
+    while (s.store().snapshot().watermark() < 5 && System.nanoTime() < deadline) {
+      Thread.onSpinWait();
+    }
+    long watermark = s.store().snapshot().watermark();
+    assertTrue(watermark >= 5, "the epoch actor did not prune: watermark " + watermark);
+
+    for (boolean live : new boolean[] {false, true}) {
+      var source =
+          live ? s.changes("t", Offset.sequence(1)) : s.currentChanges("t", Offset.sequence(1));
+      Throwable e = awaitFailure(source.runWith(Sink.seq(), kit.system()));
+      VersionCompactedException c = assertInstanceOf(VersionCompactedException.class, e);
+      assertEquals(1, c.requestedVersion());
+    }
+    assertEquals(
+        watermark - 1,
+        assertThrows(VersionCompactedException.class, () -> s.getObject("p", watermark - 1))
+            .requestedVersion());
+    // From the start of the retained history all is there: the state at the latest version.
+    assertEquals(List.of("p@10=v10@" + s.store().version()),
+        texts(s.currentChanges("t", Offset.noOffset())));
+  }
+
+  @Test
+  void anOffsetAfterTheLatestVersionIsRefused() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Throwable e =
+        awaitFailure(s.currentChanges("t", Offset.sequence(5)).runWith(Sink.seq(), kit.system()));
+    assertInstanceOf(IllegalArgumentException.class, e);
+    assertTrue(e.getMessage().contains("was 5"), e.getMessage());
+  }
+
+  @Test
+  void anObjectCanBeReadAtAnyRetainedVersion() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "p", 1, "first", "t");
+    long v1 = s.store().version();
+    upsert(s, "p", 2, "second", "u");
+    long v2 = s.store().version();
+    await(s.deleteObject("p", 3));
+
+    assertEquals(new GetObjectResult<>(Optional.empty(), 0), s.getObject("p", v1 - 1));
+    assertEquals(new GetObjectResult<>(Optional.of("first"), 1), s.getObject("p", v1));
+    assertEquals(new GetObjectResult<>(Optional.of("second"), 2), s.getObject("p", v2));
+    assertEquals(new GetObjectResult<>(Optional.empty(), 3), s.getObject("p", s.store().version()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> s.getObject("p", s.store().version() + 1));
+    assertTrue(e.getMessage().startsWith("atVersion must be in ["), e.getMessage());
+  }
+
+  @Test
+  void timestampsAreWhenTheChangeWasWritten() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long before = System.currentTimeMillis();
+    upsert(s, "p", 1, "v", "t");
+    long after = System.currentTimeMillis();
+    DurableStateChange<Object> c = kit.collect(s.currentChanges("t", Offset.noOffset())).get(0);
+    long ts = ((org.apache.pekko.persistence.query.UpdatedDurableState<Object>) c).timestamp();
+    assertTrue(before <= ts && ts <= after, before + " <= " + ts + " <= " + after);
+  }
+
+  @Test
+  void theProviderIsCreatedOncePerPluginAndSharesTheStore() {
+    DurableStateStoreRegistry registry = registry();
+    String path = "zverse.persistence.state";
+    assertSame(
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, path),
+        registry.getDurableStateStoreFor(ZVerseDurableStateStore.class, path));
+  }
+
+  private static DurableStateStoreRegistry registry() {
+    return DurableStateStoreRegistry.get(Adapter.toClassic(kit.system()));
+  }
+
+  private static List<String> texts(Source<DurableStateChange<Object>, NotUsed> src) {
+    return kit.collect(src).stream().map(PersistenceTestKit::describe).toList();
+  }
+}
