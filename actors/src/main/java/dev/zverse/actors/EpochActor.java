@@ -109,6 +109,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     this.latest = setup.root().snapshotAcquire();
     // After a restart a prune to the proposal may still be in flight: never decide below it.
     this.decided = Math.max(latest.watermark(), setup.pins().proposedWatermark());
+    setup.pins().decide(decided);
   }
 
   @Override
@@ -131,7 +132,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   private Behavior<Command> onTick() {
     long nowNanos = System.nanoTime();
-    long target = retentionTarget(latest, System.currentTimeMillis());
+    long target = retentionTarget(latest, setup.settings(), System.currentTimeMillis());
     if (target > decided) {
       // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
       // the proposal and retries (Pins explains the race).
@@ -141,7 +142,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     if (target > decided) {
       long w = Math.max(decided, Math.min(target, scan.oldestVersion()));
       // Lowering the proposal from the target to w is safe: nothing above w was ever sent.
-      setup.pins().propose(w);
+      setup.pins().decide(w);
       decided = w;
     }
     if (writer != null && latest.watermark() < decided) {
@@ -173,13 +174,14 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   }
 
   /**
-   * The oldest version the retention policy wants readable in {@code s} at {@code nowMillis},
-   * ignoring pins.
+   * The oldest version the retention policy of {@code settings} wants readable in {@code s} at
+   * {@code nowMillis}, ignoring pins: the watermark retention alone gives. Also what a change feed
+   * tells its consumer when it lets go ({@link ZVerseStore#retentionWatermark()}).
    */
-  private long retentionTarget(Snapshot s, long nowMillis) {
+  static long retentionTarget(Snapshot s, StoreSettings settings, long nowMillis) {
     long version = s.version();
-    long byCount = version - Math.min(setup.settings().retentionVersions() - 1, version);
-    Duration duration = setup.settings().retentionDuration();
+    long byCount = version - Math.min(settings.retentionVersions() - 1, version);
+    Duration duration = settings.retentionDuration();
     if (duration.isZero()) {
       return byCount;
     }
