@@ -410,14 +410,14 @@ public final class ZVerseStore {
   }
 
   /**
-   * Opens a read transaction at the latest version, pinning it until closed; its pin is named after
-   * the calling thread in long-pin warnings. No message, no lock.
+   * Opens a read transaction at the latest version, pinning it until closed; its owner, named in
+   * long-pin warnings, is the calling thread's name. No message, no lock.
    *
    * @return the open transaction
    * @throws IllegalStateException if the store is closed
    */
   public ReadTransaction readTransaction() {
-    return readTransaction("read transaction of thread [" + Thread.currentThread().getName() + "]");
+    return readTransaction(Thread.currentThread().getName());
   }
 
   /**

@@ -111,8 +111,7 @@ class PinHandoverTest {
             });
     tx.get().close();
     try (ReadTransaction unnamed = store.readTransaction()) {
-      assertEquals("read transaction of thread [" + Thread.currentThread().getName() + "]",
-          unnamed.owner());
+      assertEquals(Thread.currentThread().getName(), unnamed.owner(), "the thread, by default");
     }
     await(store.close());
   }
