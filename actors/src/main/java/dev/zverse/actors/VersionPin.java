@@ -26,7 +26,7 @@ public final class VersionPin implements AutoCloseable {
   /** The current pin; {@code null} once closed. */
   private final AtomicReference<Pins.Pin> current;
 
-  /** Holds {@code pin}, of which the caller has made this a holder; later pins name {@code owner}. */
+  /** Holds {@code pin}, which the caller made this a holder of; new pins name {@code owner}. */
   VersionPin(String storeName, Pins pins, Pins.Pin pin, String owner) {
     this.storeName = storeName;
     this.pins = pins;

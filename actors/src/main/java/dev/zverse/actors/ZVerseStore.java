@@ -452,7 +452,8 @@ public final class ZVerseStore {
    * @throws NullPointerException if {@code owner} is null
    * @throws IllegalArgumentException if {@code version} is negative or above the latest version
    * @throws dev.zverse.engine.VersionCompactedException if {@code version} is below the watermark,
-   *     or a prune past it was decided; its {@code watermark()} is the oldest version still readable
+   *     or a prune past it was decided; its {@code watermark()} is the oldest version still
+   *     readable
    * @throws IllegalStateException if the store is closed
    */
   public ReadTransaction readTransaction(long version, String owner) {
@@ -460,7 +461,8 @@ public final class ZVerseStore {
     Snapshot latest = snapshot();
     if (version < 0 || version > latest.version()) {
       throw new IllegalArgumentException(
-          "version must be in [" + latest.watermark() + ", " + latest.version() + "], was " + version);
+          "version must be in [" + latest.watermark() + ", " + latest.version() + "], was "
+              + version);
     }
     long deadline = System.nanoTime() + PIN_RACE_NANOS;
     for (; ; ) {
@@ -660,8 +662,8 @@ public final class ZVerseStore {
   // ---------------------------------------------------------------- followers (change feeds)
 
   /**
-   * How long {@link #readTransaction(long, String)} waits out an EpochActor that is deciding a
-   * watermark above the version.
+   * How long {@link #readTransaction(long, String)} and {@link #pin(long, String)} wait out an
+   * EpochActor that is deciding a watermark above the version.
    */
   private static final long PIN_RACE_NANOS = 20_000_000;
 
@@ -721,6 +723,44 @@ public final class ZVerseStore {
     }
     Pins.Pin pin = tryPinAt(version, owner);
     return pin == null ? Optional.empty() : Optional.of(new VersionPin(name, pins, pin, owner));
+  }
+
+  /**
+   * Pins {@code version} like {@link #tryPin}, for callers that may wait a moment: in the rare case
+   * that the EpochActor is deciding a watermark above {@code version} at this very moment, spins
+   * until its decision (microseconds; at most 20 ms). Never call it from a stream stage or an
+   * actor: use {@link #tryPin} there.
+   *
+   * @param version a version in [watermark, version] of the latest snapshot
+   * @param owner who holds the pin, named in long-pin warnings
+   * @return the pin; close it to release the version
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version
+   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
+   *     was decided
+   * @throws IllegalStateException if the store is closed and has stopped
+   */
+  public VersionPin pin(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    if (stopped.isDone()) {
+      throw closed();
+    }
+    Snapshot s = root.snapshotAcquire();
+    if (version < 0 || version > s.version()) {
+      throw new IllegalArgumentException(
+          "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
+    }
+    long deadline = System.nanoTime() + PIN_RACE_NANOS;
+    for (; ; ) {
+      Pins.Pin pin = tryPinAt(version, owner);
+      if (pin != null) {
+        return new VersionPin(name, pins, pin, owner);
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new VersionCompactedException(version, pins.proposedWatermark());
+      }
+      Thread.onSpinWait();
+    }
   }
 
   /**

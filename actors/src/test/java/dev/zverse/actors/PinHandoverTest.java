@@ -190,6 +190,11 @@ class PinHandoverTest {
     assertEquals(6, e.watermark());
     assertEquals(11, store.tryPin(11, "caught-up feed").orElseThrow().version(), "the next commit");
     assertThrows(IllegalArgumentException.class, () -> store.tryPin(12, "feed"));
+    // The waiting form refuses, after its short wait, a version whose decision stays pending.
+    pins.propose(9);
+    assertThrows(VersionCompactedException.class, () -> store.pin(7, "impatient"));
+    pins.decide(6);
+    store.pin(7, "patient").close();
     at6.close();
     await(store.close());
   }

@@ -157,18 +157,19 @@ final class ReadmeSnippets {
     // tag::change-feed[]
     List<Entry> orders;
     UniqueKillSwitch feed;
-    try (ReadTransaction tx = store.readTransaction("orders view")) { // list: the state at one version...
+    try (ReadTransaction tx = store.readTransaction("orders view")) { // list at one version...
       orders = tx.scan(KeyRange.prefix("orders/"));
       feed = // ...then watch: every commit after it, replayed, then live
-          ChangeFeed.commits(store, ChangeFeedOptions.after(tx) // exclusive; takes over the pin of tx
+          ChangeFeed.commits(store, ChangeFeedOptions.after(tx) // exclusive; takes over tx's pin
                   .withRange(KeyRange.prefix("orders/"))
                   .withPreviousValues(true))
               .viaMat(KillSwitches.single(), Keep.right())
               .to(Sink.foreach(commit -> {
-                for (int i = 0; i < commit.size(); i++) { // the commit's changes in the range, in key order
+                for (int i = 0; i < commit.size(); i++) { // its changes in the range, by key
                   Change c = commit.changes().get(i);
+                  String now = c.isDelete() ? "deleted" : c.valueUtf8();
                   System.out.println("v" + commit.version() + " " + c.keyUtf8() + ": "
-                      + commit.previousValueUtf8(i) + " -> " + (c.isDelete() ? "deleted" : c.valueUtf8()));
+                      + commit.previousValueUtf8(i) + " -> " + now);
                 }
               }))
               .run(system); // materialized before tx closes: no version is pruned in between

@@ -208,7 +208,11 @@ public final class ChangeFeedOptions {
     return emptyCommits;
   }
 
-  /** The read transaction whose pin the feed takes over, if started {@link #after(ReadTransaction)}. */
+  /**
+   * The read transaction whose pin the feed takes over.
+   *
+   * @return the transaction, if the feed starts {@link #after(ReadTransaction) after one}
+   */
   public Optional<ReadTransaction> transaction() {
     return Optional.ofNullable(transaction);
   }

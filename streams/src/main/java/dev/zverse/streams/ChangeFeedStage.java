@@ -50,8 +50,9 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
  * versions, and at once when the pin would hold anything the store's retention does not keep. A
  * feed that falls behind its limit fails with {@link ChangeFeedLagException} and lets go of its
  * pin: by default ({@code max-lag = retention}) once its needed version is older than retention
- * alone keeps, so that compaction wins over a slow consumer; with a lag limit of its own, once it is
- * more than {@code maxLag} versions behind, holding back at most {@code maxLag + pinStep} versions.
+ * alone keeps, so that compaction wins over a slow consumer; with a lag limit of its own, once it
+ * is more than {@code maxLag} versions behind, holding back at most {@code maxLag + pinStep}
+ * versions.
  * The lag is checked on every pull and every publish, so a consumer that stops pulling altogether
  * is caught as well.
  *
@@ -83,7 +84,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
   private static final long MAX_PIN_STEP = 1024;
   /** How long the stage waits before it tries again a pin whose decision was pending. */
   private static final Duration RETRY = Duration.ofMillis(1);
-  /** Pins tried at once on newer snapshots, for a feed from now, before waiting for {@link #RETRY}. */
+  /** Pins a feed from now tries on newer snapshots before it waits for {@link #RETRY}. */
   private static final int FROM_NOW_TRIES = 8;
 
   private final ZVerseStore store;
@@ -259,7 +260,8 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
         failStage(refused);
         return;
       }
-      StreamsSettings s = settings != null ? settings : StreamsSettings.create(materializer().system());
+      StreamsSettings s =
+          settings != null ? settings : StreamsSettings.create(materializer().system());
       OptionalLong lag = options.maxLag(s);
       maxLag = lag.orElse(0);
       long step = lag.orElse(store.settings().retentionVersions()) / 4;
@@ -389,8 +391,8 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       }
       long need = needed(cursor);
       long pinned = pin.version();
-      boolean pastRetention =
-          maxLag == 0 && need > pinned && pinned < latest - store.settings().retentionVersions() + 1;
+      long keptByCount = latest - store.settings().retentionVersions() + 1;
+      boolean pastRetention = maxLag == 0 && need > pinned && pinned < keptByCount;
       if (need - pinned >= pinStep || pastRetention) {
         // False when the EpochActor is mid-decision: the old pin stays valid; retried next step.
         pin.moveTo(need);

@@ -385,7 +385,8 @@ class ChangeFeedTest {
     assertEquals(11, await(queue.pull()).orElseThrow().version());
     // The feed has read 11 only: the watermark stays at or below the commit it needs next.
     StreamsTestKit.sleep(50);
-    assertTrue(store.snapshot().watermark() <= 12, "pruned past the feed: " + store.snapshot().watermark());
+    long w = store.snapshot().watermark();
+    assertTrue(w <= 12, "pruned past the feed: " + w);
 
     queue.cancel();
     awaitStats(store, s -> s.pins() == 0, "the pin released on cancel");
@@ -402,7 +403,8 @@ class ChangeFeedTest {
     awaitStats(store, s -> s.watermark() == 10, "retention of one version");
     Throwable e =
         awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(4)).runWith(Sink.seq(), kit.system()));
-    ChangeFeedCompactedException compacted = assertInstanceOf(ChangeFeedCompactedException.class, e);
+    ChangeFeedCompactedException compacted =
+        assertInstanceOf(ChangeFeedCompactedException.class, e);
     assertEquals(4, compacted.afterVersion());
     assertEquals(5, compacted.requestedVersion(), "the first commit it needed");
     assertEquals(10, compacted.watermark());
@@ -434,7 +436,10 @@ class ChangeFeedTest {
     assertEquals(3, deleted);
 
     List<CommitRecord> commits =
-        await(ChangeFeed.commits(store, ChangeFeedOptions.after(deleted - 1)).take(3).runWith(Sink.seq(), kit.system()));
+        await(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(deleted - 1))
+                .take(3)
+                .runWith(Sink.seq(), kit.system()));
     assertEquals(List.of(3L, 4L, 5L), commits.stream().map(CommitRecord::version).toList());
     Change delete = commits.get(0).changes().get(0);
     assertEquals("a", delete.keyUtf8());
@@ -457,11 +462,16 @@ class ChangeFeedTest {
     }
     awaitStats(atOne, s -> s.watermark() == 1, "W = 1");
     List<CommitRecord> replay =
-        await(ChangeFeed.commits(atOne, ChangeFeedOptions.after(0)).take(3).runWith(Sink.seq(), kit.system()));
+        await(
+            ChangeFeed.commits(atOne, ChangeFeedOptions.after(0))
+                .take(3)
+                .runWith(Sink.seq(), kit.system()));
     assertEquals(List.of(1L, 2L, 3L), replay.stream().map(CommitRecord::version).toList());
     assertInstanceOf(
         ChangeFeedCompactedException.class,
-        awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(0)).runWith(Sink.seq(), kit.system())));
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(0))
+                .runWith(Sink.seq(), kit.system())));
     await(store.close());
     await(atOne.close());
   }

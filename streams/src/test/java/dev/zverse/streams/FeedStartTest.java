@@ -113,7 +113,8 @@ class FeedStartTest {
     try (ReadTransaction tx = other.readTransaction()) {
       Throwable e =
           awaitFailure(
-              ChangeFeed.commits(store, ChangeFeedOptions.after(tx)).runWith(Sink.seq(), kit.system()));
+              ChangeFeed.commits(store, ChangeFeedOptions.after(tx))
+                  .runWith(Sink.seq(), kit.system()));
       assertInstanceOf(IllegalArgumentException.class, e);
     }
     await(store.close());
@@ -167,7 +168,8 @@ class FeedStartTest {
     writeFlatOut(store, 2_500);
     ChangeFeedLagException lag = assertInstanceOf(ChangeFeedLagException.class, failureOf(queue));
     assertEquals(2_000, lag.maxLag());
-    awaitStats(store, s -> s.pins() == 0 && s.retainedVersions() == 10, "retention after the limit");
+    awaitStats(
+        store, s -> s.pins() == 0 && s.retainedVersions() == 10, "retention after the limit");
     await(store.close());
   }
 
@@ -198,7 +200,8 @@ class FeedStartTest {
               for (Source<CommitRecord, ?> refused :
                   List.of(
                       ChangeFeed.commits(store, ChangeFeedOptions.after(3)),
-                      ChangeFeed.commits(store, ChangeFeedOptions.after(9).withPreviousValues(true)),
+                      ChangeFeed.commits(
+                          store, ChangeFeedOptions.after(9).withPreviousValues(true)),
                       ChangeFeed.commits(keeping, ChangeFeedOptions.after(0).withMaxLag(1)),
                       ChangeFeed.commits(store, afterClosedTx),
                       ChangeFeed.commits(store, ChangeFeedOptions.after(11)),
@@ -240,7 +243,10 @@ class FeedStartTest {
             .runWith(Sink.seq(), kit.system());
     assertEquals(
         List.of(1, 2, 3),
-        await(Source.from(List.of(1, 2, 3)).withAttributes(oneThread).runWith(Sink.seq(), kit.system())),
+        await(
+            Source.from(List.of(1, 2, 3))
+                .withAttributes(oneThread)
+                .runWith(Sink.seq(), kit.system())),
         "another stream on the same thread runs while the feeds wait");
     StreamsTestKit.sleep(50);
     assertFalse(kept.toCompletableFuture().isDone(), "pending, not refused");

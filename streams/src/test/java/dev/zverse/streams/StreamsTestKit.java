@@ -30,7 +30,8 @@ final class StreamsTestKit {
             ConfigFactory.parseString(
                     "pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
                         // One thread, for tests that show a stage never blocks it.
-                        + "one-thread-dispatcher { type = Dispatcher, executor = thread-pool-executor,"
+                        + "one-thread-dispatcher { type = Dispatcher,"
+                        + " executor = thread-pool-executor,"
                         + " thread-pool-executor.fixed-pool-size = 1, throughput = 1 }")
                 .withFallback(ConfigFactory.load()));
   }
