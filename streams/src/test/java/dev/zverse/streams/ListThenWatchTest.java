@@ -35,12 +35,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * List, then watch, while writers go flat out and retention keeps one version (or ten) with a 1 ms
  * epoch tick: every start must succeed, and the state listed in the read transaction plus the
- * commits the feed emits after it must be the store's latest state, with every version once.
+ * commits the feed emits after it must be the store's latest state, with every version once. 1,000
+ * starts per retention, 10 per round of writing (fewer per round means shorter replays); the
+ * writers stop at the end of each round so that "the latest state" is one state.
  */
 class ListThenWatchTest {
   private static final int KEYS = 16;
-  private static final int ROUNDS = 20;
-  private static final int STARTS_PER_ROUND = 50;
+  private static final int ROUNDS = 100;
+  private static final int STARTS_PER_ROUND = 10;
   private static final StreamsTestKit kit = new StreamsTestKit();
 
   @AfterAll
@@ -78,12 +80,10 @@ class ListThenWatchTest {
         t.start();
       }
       List<Watch> watches = new ArrayList<>();
-      long previous = store.version();
+      // Start while the writers are committing flat out.
+      awaitVersionAbove(store, store.version() + 32);
       for (int i = 0; i < STARTS_PER_ROUND; i++) {
-        // Each start while the writers are committing: at least one commit since the last start.
-        awaitVersionAbove(store, previous);
         watches.add(listThenWatch(store));
-        previous = watches.get(i).version();
         // The plain form would have raced here: retention alone has moved past the listed state.
         if (store.retentionWatermark() > watches.get(i).version() + 1) {
           raced.incrementAndGet();
