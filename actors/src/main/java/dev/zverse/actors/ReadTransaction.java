@@ -68,7 +68,11 @@ public final class ReadTransaction implements AutoCloseable {
     return version;
   }
 
-  /** Who holds the transaction's pin, as named in long-pin warnings. */
+  /**
+   * Who holds the transaction's pin, as named in long-pin warnings.
+   *
+   * @return the owner given when it was opened, or the opening thread's name
+   */
   public String owner() {
     return pin.owner;
   }
