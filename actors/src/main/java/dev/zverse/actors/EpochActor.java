@@ -137,6 +137,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     this.latest = setup.root().snapshotAcquire();
     // After a restart a prune to the proposal may still be in flight: never decide below it.
     this.decided = Math.max(latest.watermark(), setup.pins().proposedWatermark());
+    setup.pins().decide(decided);
   }
 
   @Override
@@ -193,7 +194,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     }
     scheduleTick();
     long nowNanos = System.nanoTime();
-    long target = retentionTarget(latest, setup.settings().clock().instant());
+    long target = retentionTarget(latest, setup.settings(), setup.settings().clock().instant());
     if (target > decided) {
       // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
       // the proposal and retries (Pins explains the race).
@@ -203,7 +204,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     if (target > decided) {
       long w = Math.max(decided, Math.min(target, scan.oldestVersion()));
       // Lowering the proposal from the target to w is safe: nothing above w was ever sent.
-      setup.pins().propose(w);
+      setup.pins().decide(w);
       decided = w;
     }
     if (writer != null && latest.watermark() < decided) {
@@ -235,13 +236,15 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   }
 
   /**
-   * The oldest version the retention policy wants readable in {@code s} at {@code now} (the store's
-   * clock, which stamps the commits too), ignoring pins.
+   * The oldest version the retention policy of {@code settings} wants readable in {@code s} at
+   * {@code now} (the store's clock, which stamps the commits too), ignoring pins: the watermark
+   * retention alone gives. Also what a change feed tells its consumer when it lets go ({@link
+   * ZVerseStore#retentionWatermark()}).
    */
-  private long retentionTarget(Snapshot s, Instant now) {
+  static long retentionTarget(Snapshot s, StoreSettings settings, Instant now) {
     long version = s.version();
-    long byCount = version - Math.min(setup.settings().retentionVersions() - 1, version);
-    Duration duration = setup.settings().retentionDuration();
+    long byCount = version - Math.min(settings.retentionVersions() - 1, version);
+    Duration duration = settings.retentionDuration();
     if (duration.isZero()) {
       return byCount;
     }

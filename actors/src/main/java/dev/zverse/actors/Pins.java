@@ -3,6 +3,7 @@ package dev.zverse.actors;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -32,7 +33,19 @@ import java.util.concurrent.atomic.AtomicLong;
  * </ol>
  *
  * Either the scan sees the pin, or the reader sees the proposal; a validated pin is never pruned.
- * The proposal never goes down.
+ * The proposal never goes down below a {@linkplain #decidedWatermark() decided} watermark.
+ *
+ * <p><b>Pending and decided.</b> A pin that lost the race to a proposal may still be honoured: the
+ * EpochActor lowers its proposal to the oldest pin it finds, and that may be the version asked for.
+ * A reader that must not wait (a stream stage) tells the two cases apart with {@link
+ * #decidedWatermark()}: below it the version is gone for good; at or above it the decision is
+ * pending and a later try may succeed.
+ *
+ * <p><b>Shared pins.</b> A pin may have several holders ({@link #retain}): a read transaction hands
+ * its pin to a change feed that way, so the version stays pinned without a gap from the moment the
+ * transaction read its state until the feed lets go, whichever of the two closes first. Sharing
+ * the validated pin object, rather than validating a second pin at the same version, is what makes
+ * the handover safe: a second pin can lose the race above while the first is being closed.
  *
  * <p>What a pin protects: a read transaction reads its own {@code Snapshot}, which stays fully
  * readable whatever later snapshots prune (held snapshots never change). The pin's job is to keep
@@ -52,6 +65,8 @@ final class Pins {
     final String owner;
     long warnedNanos;
     boolean warned;
+    /** Its holders; the pin leaves the set when the last one {@linkplain #release releases} it. */
+    final AtomicInteger holders = new AtomicInteger(1);
 
     Pin(long version, long openedNanos, String owner) {
       this.version = version;
@@ -63,6 +78,8 @@ final class Pins {
   private final Set<Pin> pins = ConcurrentHashMap.newKeySet();
   /** Written by the EpochActor only; read by readers validating a pin. */
   private final AtomicLong proposed = new AtomicLong();
+  /** The last watermark the EpochActor decided; written by it only, after the proposal. */
+  private final AtomicLong decided = new AtomicLong();
 
   /**
    * Adds {@code pin} and checks it against the proposal.
@@ -78,9 +95,32 @@ final class Pins {
     return false;
   }
 
-  /** Removes {@code pin}; true if it was there. */
+  /** Removes {@code pin}, whatever its holders; true if it was there. */
   boolean unpin(Pin pin) {
     return pins.remove(pin);
+  }
+
+  /**
+   * Adds a holder to a validated {@code pin} that still has one.
+   *
+   * @return false if its last holder has released it (it no longer pins anything)
+   */
+  boolean retain(Pin pin) {
+    for (int n = pin.holders.get(); n > 0; n = pin.holders.get()) {
+      if (pin.holders.compareAndSet(n, n + 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Releases one holder of {@code pin}; the last one removes it. */
+  void release(Pin pin) {
+    int left = pin.holders.decrementAndGet();
+    assert left >= 0 : "pin of [" + pin.owner + "] at " + pin.version + " released too often";
+    if (left == 0) {
+      pins.remove(pin);
+    }
   }
 
   /** The watermark the EpochActor may prune to; a pin below it is not honoured. */
@@ -91,6 +131,23 @@ final class Pins {
   /** Sets the proposal. EpochActor only; never lowers it below a value already sent as a prune. */
   void propose(long watermark) {
     proposed.set(watermark);
+  }
+
+  /**
+   * Ends a decision: lowers the proposal to {@code watermark} and records it as decided. EpochActor
+   * only, after its scan; never below a watermark decided before.
+   */
+  void decide(long watermark) {
+    proposed.set(watermark);
+    decided.set(watermark);
+  }
+
+  /**
+   * The last watermark the EpochActor decided: a version below it is pruned, or about to be, for
+   * good. It never goes down.
+   */
+  long decidedWatermark() {
+    return decided.get();
   }
 
   /** The pins, weakly consistent. EpochActor only. */

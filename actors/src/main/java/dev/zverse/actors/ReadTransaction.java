@@ -5,19 +5,21 @@ import dev.zverse.engine.Direction;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
+import java.nio.charset.StandardCharsets;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Reads at one version for all its calls, and pins that version while open.
  *
- * <p>Every read goes to the one {@link Snapshot} the transaction took when it opened, so all of them
- * see the same state, whatever commits meanwhile. The pin keeps that version readable in later
- * snapshots of the store too (so {@code store.get(key, version())} keeps working while the
- * transaction is open) and shows up in the EpochActor's {@link EpochStats} and long-pin warnings. A
- * transaction opened long ago holds back pruning, and so memory: close it, best with
- * try-with-resources.
+ * <p>Every read goes to the one {@link Snapshot} the transaction took when it opened, at its
+ * {@link #version()}, so all of them see the same state, whatever commits meanwhile. The pin keeps
+ * that version readable in later snapshots of the store too (so {@code store.get(key, version())}
+ * keeps working while the transaction is open) and shows up in the EpochActor's {@link EpochStats}
+ * and long-pin warnings under the transaction's owner. A transaction opened long ago holds back
+ * pruning, and so memory: close it, best with try-with-resources.
  *
  * <pre>{@code
  * try (ReadTransaction tx = store.readTransaction()) {
@@ -25,6 +27,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  *   String b = tx.get("account/2");   // same version as a
  * }
  * }</pre>
+ *
+ * <p>To follow the changes after the state a transaction read, hand its pin to a change feed
+ * ({@code ChangeFeedOptions.after(tx)} in the streams module, or {@link ZVerseStore#pin(
+ * ReadTransaction, String)}): the version then stays pinned without a gap until the feed holds its
+ * own place, and the transaction may be closed as soon as the feed is materialized.
  *
  * <p>Opening takes no message and no lock. Closing twice is harmless; any other call after {@link
  * #close()} throws {@link IllegalStateException}. Iterators taken before the close go on reading the
@@ -36,14 +43,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class ReadTransaction implements AutoCloseable {
   private final String storeName;
   private final Snapshot snapshot;
+  private final long version;
   private final Pins pins;
   private final Pins.Pin pin;
   private final AtomicBoolean closed = new AtomicBoolean();
 
   ReadTransaction(String storeName, Snapshot snapshot, Pins pins, Pins.Pin pin) {
-    assert pin.version == snapshot.version() : pin.version + " != " + snapshot.version();
+    assert pin.version <= snapshot.version() && pin.version >= snapshot.watermark()
+        : pin.version + " outside [" + snapshot.watermark() + ", " + snapshot.version() + "]";
     this.storeName = storeName;
     this.snapshot = snapshot;
+    this.version = pin.version;
     this.pins = pins;
     this.pin = pin;
   }
@@ -54,21 +64,38 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public long version() {
-    return snapshot().version();
+    live();
+    return version;
   }
 
   /**
-   * The snapshot this transaction reads, to use the engine's whole read API; it stays valid after
-   * the transaction is closed, but its version is then no longer pinned.
+   * Who holds the transaction's pin, as named in long-pin warnings.
+   *
+   * @return the owner given when it was opened, or the opening thread's name
+   */
+  public String owner() {
+    return pin.owner;
+  }
+
+  /**
+   * The snapshot this transaction reads through, to use the engine's whole read API at {@link
+   * #version()}; it stays valid after the transaction is closed, but the version is then no longer
+   * pinned. Its own {@code version()} is newer than the transaction's when the transaction was
+   * opened at an older version ({@link ZVerseStore#readTransaction(long, String)}): read it at
+   * {@link #version()}.
    *
    * @throws IllegalStateException if the transaction is closed
    */
   public Snapshot snapshot() {
-    if (closed.get()) {
-      throw new IllegalStateException("read transaction of store [" + storeName + "] at version "
-          + pin.version + " is closed");
-    }
+    live();
     return snapshot;
+  }
+
+  private void live() {
+    if (closed.get()) {
+      throw new IllegalStateException("read transaction of [" + pin.owner + "] on store ["
+          + storeName + "] at version " + version + " is closed");
+    }
   }
 
   /**
@@ -80,7 +107,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public byte[] get(byte[] key) {
-    return snapshot().get(key);
+    return snapshot().get(key, version);
   }
 
   /**
@@ -90,7 +117,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @return the value, or {@code null} if the key has none
    */
   public String get(String key) {
-    return snapshot().get(key);
+    return snapshot().get(key, version);
   }
 
   /**
@@ -102,12 +129,12 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public Entry entry(byte[] key) {
-    return snapshot().entry(key);
+    return snapshot().entry(key, version);
   }
 
   /** The entry of a UTF-8 key at {@link #version()}; throws like {@link #entry(byte[])}. */
   public Entry entry(String key) {
-    return snapshot().entry(key);
+    return entry(Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8));
   }
 
   /**
@@ -117,8 +144,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public List<Entry> scan(KeyRange range) {
-    Snapshot s = snapshot();
-    return s.scan(range, s.version());
+    return snapshot().scan(range, version);
   }
 
   /**
@@ -131,8 +157,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public List<Entry> scan(KeyRange range, Direction direction, int limit) {
-    Snapshot s = snapshot();
-    return s.scan(range, s.version(), direction, limit);
+    return snapshot().scan(range, version, direction, limit);
   }
 
   /**
@@ -143,8 +168,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public Iterator<Entry> iterator(KeyRange range, Direction direction) {
-    Snapshot s = snapshot();
-    return s.iterator(range, s.version(), direction);
+    return snapshot().iterator(range, version, direction);
   }
 
   /**
@@ -154,8 +178,7 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public long count(KeyRange range) {
-    Snapshot s = snapshot();
-    return s.count(range, s.version());
+    return snapshot().count(range, version);
   }
 
   /**
@@ -172,12 +195,12 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public List<Change> history(byte[] key, long fromVersion, long toVersion) {
-    return snapshot().history(key, fromVersion, toVersion);
+    return snapshot().history(key, fromVersion, requireAtMostVersion(toVersion));
   }
 
   /** {@link #history(byte[], long, long)} of a UTF-8 key. */
   public List<Change> history(String key, long fromVersion, long toVersion) {
-    return snapshot().history(key, fromVersion, toVersion);
+    return snapshot().history(key, fromVersion, requireAtMostVersion(toVersion));
   }
 
   /**
@@ -193,7 +216,34 @@ public final class ReadTransaction implements AutoCloseable {
    * @throws IllegalStateException if the transaction is closed
    */
   public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
-    return snapshot().changes(range, fromVersion, toVersion);
+    return snapshot().changes(range, fromVersion, requireAtMostVersion(toVersion));
+  }
+
+  private long requireAtMostVersion(long toVersion) {
+    if (toVersion > version) {
+      throw new IllegalArgumentException(
+          "toVersion must be at most the transaction's version " + version + ", was " + toVersion);
+    }
+    return toVersion;
+  }
+
+  /**
+   * A second holder of this transaction's pin, for {@link ZVerseStore#pin(ReadTransaction,
+   * String)}.
+   *
+   * @return false if the transaction is closed and its pin released
+   */
+  boolean retainPin(Pins storePins) {
+    if (storePins != pins) {
+      throw new IllegalArgumentException(
+          "the read transaction belongs to store [" + storeName + "], not to this one");
+    }
+    return !closed.get() && pins.retain(pin);
+  }
+
+  /** The transaction's pin, shared by {@link #retainPin}. */
+  Pins.Pin pin() {
+    return pin;
   }
 
   /** Whether {@link #close()} was called. */
@@ -205,13 +255,13 @@ public final class ReadTransaction implements AutoCloseable {
   @Override
   public void close() {
     if (closed.compareAndSet(false, true)) {
-      pins.unpin(pin);
+      pins.release(pin);
     }
   }
 
   @Override
   public String toString() {
-    return "ReadTransaction[store=" + storeName + ", version=" + pin.version
+    return "ReadTransaction[store=" + storeName + ", owner=" + pin.owner + ", version=" + version
         + (closed.get() ? ", closed]" : "]");
   }
 }

@@ -5,7 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A pinned version that its owner moves forward as it goes: what a change feed holds on its cursor,
  * so that retention keeps the history the feed has not read yet. Made by {@link
- * ZVerseStore#pin(long, String)}.
+ * ZVerseStore#tryPin(long, String)}, or by {@link ZVerseStore#pin(ReadTransaction, String)} from a
+ * read transaction's own pin, which it then shares until it moves or closes.
  *
  * <p>While the pin is at {@code v}, no snapshot the store publishes has a watermark above {@code v}:
  * every version from {@code v} on stays readable. The EpochActor counts it with the read
@@ -25,10 +26,11 @@ public final class VersionPin implements AutoCloseable {
   /** The current pin; {@code null} once closed. */
   private final AtomicReference<Pins.Pin> current;
 
-  VersionPin(String storeName, Pins pins, Pins.Pin pin) {
+  /** Holds {@code pin}, which the caller made this a holder of; new pins name {@code owner}. */
+  VersionPin(String storeName, Pins pins, Pins.Pin pin, String owner) {
     this.storeName = storeName;
     this.pins = pins;
-    this.owner = pin.owner;
+    this.owner = owner;
     this.current = new AtomicReference<>(pin);
   }
 
@@ -66,10 +68,10 @@ public final class VersionPin implements AutoCloseable {
     }
     if (!current.compareAndSet(old, next)) {
       // Closed meanwhile: the new pin must not outlive the close.
-      pins.unpin(next);
+      pins.release(next);
       throw closed(old.version);
     }
-    pins.unpin(old);
+    pins.release(old);
     return true;
   }
 
@@ -83,7 +85,7 @@ public final class VersionPin implements AutoCloseable {
   public void close() {
     Pins.Pin p = current.getAndSet(null);
     if (p != null) {
-      pins.unpin(p);
+      pins.release(p);
     }
   }
 

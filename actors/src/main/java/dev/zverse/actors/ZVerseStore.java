@@ -5,6 +5,7 @@ import dev.zverse.engine.Direction;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 import java.time.Instant;
 import java.util.List;
@@ -414,12 +415,26 @@ public final class ZVerseStore {
   }
 
   /**
-   * Opens a read transaction at the latest version, pinning it until closed. No message, no lock.
+   * Opens a read transaction at the latest version, pinning it until closed; its owner, named in
+   * long-pin warnings, is the calling thread's name. No message, no lock.
    *
+   * @return the open transaction
    * @throws IllegalStateException if the store is closed
    */
   public ReadTransaction readTransaction() {
-    String owner = Thread.currentThread().getName();
+    return readTransaction(Thread.currentThread().getName());
+  }
+
+  /**
+   * Opens a read transaction at the latest version, pinning it until closed. No message, no lock.
+   *
+   * @param owner who holds the transaction, named in long-pin warnings ("order export job")
+   * @return the open transaction
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalStateException if the store is closed
+   */
+  public ReadTransaction readTransaction(String owner) {
+    Objects.requireNonNull(owner, "owner");
     for (; ; ) {
       Snapshot s = snapshot();
       Pins.Pin pin = new Pins.Pin(s.version(), System.nanoTime(), owner);
@@ -427,6 +442,44 @@ public final class ZVerseStore {
         return new ReadTransaction(name, s, pins, pin);
       }
       // The EpochActor is about to prune past s.version(): retry with a newer snapshot (Pins).
+    }
+  }
+
+  /**
+   * Opens a read transaction at {@code version}, an older retained version or the latest, pinning
+   * it until closed: every read of the transaction sees the state at {@code version}. No message
+   * and no lock; in the rare case that the EpochActor is deciding a watermark above {@code version}
+   * at this very moment, spins until its decision (microseconds; at most 20 ms).
+   *
+   * @param version a version in [watermark, version] of the latest snapshot
+   * @param owner who holds the transaction, named in long-pin warnings
+   * @return the open transaction
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version
+   * @throws dev.zverse.engine.VersionCompactedException if {@code version} is below the watermark,
+   *     or a prune past it was decided; its {@code watermark()} is the oldest version still
+   *     readable
+   * @throws IllegalStateException if the store is closed
+   */
+  public ReadTransaction readTransaction(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    Snapshot latest = snapshot();
+    if (version < 0 || version > latest.version()) {
+      throw new IllegalArgumentException(
+          "version must be in [" + latest.watermark() + ", " + latest.version() + "], was "
+              + version);
+    }
+    long deadline = System.nanoTime() + PIN_RACE_NANOS;
+    for (; ; ) {
+      Pins.Pin pin = tryPinAt(version, owner);
+      if (pin != null) {
+        // Read after the pin holds: this snapshot and every later one can read version.
+        return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new VersionCompactedException(version, pins.proposedWatermark());
+      }
+      Thread.onSpinWait();
     }
   }
 
@@ -618,6 +671,11 @@ public final class ZVerseStore {
     return journal == null ? Optional.empty() : Optional.ofNullable(journal.failure());
   }
 
+  /** The store's pins: for tests that play the EpochActor's side of the pin race. */
+  Pins pins() {
+    return pins;
+  }
+
   /** The durable log, or null if memory-only: for tests that inject faults. */
   dev.zverse.engine.DurableLog durableLog() {
     return journal == null ? null : journal.log();
@@ -625,7 +683,10 @@ public final class ZVerseStore {
 
   // ---------------------------------------------------------------- followers (change feeds)
 
-  /** How long {@link #pin} waits out an EpochActor that is deciding a watermark above the version. */
+  /**
+   * How long {@link #readTransaction(long, String)} and {@link #pin(long, String)} wait out an
+   * EpochActor that is deciding a watermark above the version.
+   */
   private static final long PIN_RACE_NANOS = 20_000_000;
 
   /**
@@ -652,21 +713,54 @@ public final class ZVerseStore {
   }
 
   /**
-   * Pins {@code version} so that every snapshot published from now on can still read it, until the
-   * pin is moved or closed: the cursor of a change feed. The EpochActor counts it like a read
-   * transaction's pin. No message, no lock; in the rare case that the EpochActor is deciding a
-   * watermark above {@code version} at this very moment, waits up to 20 ms for the decision.
+   * Tries to pin {@code version} so that every snapshot published from now on can still read it,
+   * until the pin is moved or closed: the cursor of a change feed. The EpochActor counts it like a
+   * read transaction's pin. No message, no lock, no wait: in the rare case that the EpochActor is
+   * deciding a watermark above {@code version} at this very moment, whose outcome may still keep
+   * {@code version} (other pins), it returns empty, and the caller tries again later (the decision
+   * takes one message of the EpochActor).
+   *
+   * @param version a version in [watermark, version + 1] of the latest snapshot; {@code version +
+   *     1} is the next commit, which a follower that has read everything needs next, and holds
+   *     nothing back
+   * @param owner who holds the pin, named in long-pin warnings
+   * @return the pin (close it to release the version), or empty if the decision is pending
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version + 1
+   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
+   *     was decided; its {@code watermark()} is the oldest version still readable
+   * @throws IllegalStateException if the store is closed and has stopped; while a close is still
+   *     answering the last writes, a pin is allowed, so that a change feed started before the close
+   *     follows them to the end
+   */
+  public Optional<VersionPin> tryPin(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    if (stopped.isDone()) {
+      throw closed();
+    }
+    Snapshot s = root.snapshotAcquire();
+    if (version < 0 || version > s.version() + 1) {
+      throw new IllegalArgumentException(
+          "version must be in [" + s.watermark() + ", " + (s.version() + 1) + "], was " + version);
+    }
+    Pins.Pin pin = tryPinAt(version, owner);
+    return pin == null ? Optional.empty() : Optional.of(new VersionPin(name, pins, pin, owner));
+  }
+
+  /**
+   * Pins {@code version} like {@link #tryPin}, for callers that may wait a moment: in the rare case
+   * that the EpochActor is deciding a watermark above {@code version} at this very moment, spins
+   * until its decision (microseconds; at most 20 ms). Never call it from a stream stage or an
+   * actor: use {@link #tryPin} there.
    *
    * @param version a version in [watermark, version] of the latest snapshot
    * @param owner who holds the pin, named in long-pin warnings
    * @return the pin; close it to release the version
    * @throws NullPointerException if {@code owner} is null
    * @throws IllegalArgumentException if {@code version} is negative or above the latest version
-   * @throws dev.zverse.engine.VersionCompactedException if {@code version} is below the watermark,
-   *     or is about to be (a prune past it was decided)
-   * @throws IllegalStateException if the store is closed and has stopped; while a close is still
-   *     answering the last writes, a pin is allowed, so that a change feed started before the close
-   *     follows them to the end
+   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
+   *     was decided
+   * @throws IllegalStateException if the store is closed and has stopped
    */
   public VersionPin pin(long version, String owner) {
     Objects.requireNonNull(owner, "owner");
@@ -680,25 +774,83 @@ public final class ZVerseStore {
     }
     long deadline = System.nanoTime() + PIN_RACE_NANOS;
     for (; ; ) {
-      Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
-      if (pins.tryPin(pin)) {
-        // A validated pin is never pruned past, but a snapshot published before it may already be.
-        long w = root.snapshotAcquire().watermark();
-        if (w > version) {
-          pins.unpin(pin);
-          throw new dev.zverse.engine.VersionCompactedException(version, w);
-        }
-        return new VersionPin(name, pins, pin);
+      Pins.Pin pin = tryPinAt(version, owner);
+      if (pin != null) {
+        return new VersionPin(name, pins, pin, owner);
       }
-      long w = root.snapshotAcquire().watermark();
-      if (w > version || System.nanoTime() - deadline > 0) {
-        throw new dev.zverse.engine.VersionCompactedException(
-            version, Math.max(w, pins.proposedWatermark()));
+      if (System.nanoTime() - deadline > 0) {
+        throw new VersionCompactedException(version, pins.proposedWatermark());
       }
-      // The EpochActor proposed a watermark above version and is scanning the pins: its decision
-      // may come out lower (other pins), so wait a little for it rather than fail at once.
-      java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+      Thread.onSpinWait();
     }
+  }
+
+  /**
+   * A pin at {@code transaction}'s version that shares the transaction's own pin, taken over at
+   * once: the version stays pinned without a gap from the moment the transaction read its state
+   * until this pin moves or closes, whether the transaction is closed before or after. This is
+   * how a change feed started from a read transaction follows the state it listed (list, then
+   * watch); nothing waits and nothing can race with the EpochActor here.
+   *
+   * @param transaction an open read transaction of this store
+   * @param owner who holds the pin once it moves, named in long-pin warnings
+   * @return the pin; close it to release its share of the version
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code transaction} belongs to another store
+   * @throws IllegalStateException if {@code transaction} is closed, or the store is closed and has
+   *     stopped
+   */
+  public VersionPin pin(ReadTransaction transaction, String owner) {
+    Objects.requireNonNull(transaction, "transaction");
+    Objects.requireNonNull(owner, "owner");
+    if (stopped.isDone()) {
+      throw closed();
+    }
+    if (!transaction.retainPin(pins)) {
+      throw new IllegalStateException(
+          transaction + " is closed: take the pin before closing the transaction");
+    }
+    return new VersionPin(name, pins, transaction.pin(), owner);
+  }
+
+  /**
+   * Pins {@code version} if it holds now: the pin, or null if the EpochActor's decision is pending.
+   *
+   * @throws VersionCompactedException if {@code version} is, or is decided to be, below the
+   *     watermark
+   */
+  private Pins.Pin tryPinAt(long version, String owner) {
+    Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
+    if (pins.tryPin(pin)) {
+      // A validated pin is never pruned past, but a snapshot published before it may already be.
+      long w = root.snapshotAcquire().watermark();
+      if (w > version) {
+        pins.unpin(pin);
+        throw new VersionCompactedException(version, w);
+      }
+      return pin;
+    }
+    // Lost the race to a proposal: a decided watermark is final, a pending one may yet come out at
+    // or below version (Pins).
+    long w = Math.max(root.snapshotAcquire().watermark(), pins.decidedWatermark());
+    if (w > version) {
+      throw new VersionCompactedException(version, w);
+    }
+    return null;
+  }
+
+  /**
+   * The watermark that retention alone gives now: the oldest version the retention policy keeps
+   * readable at the latest version, ignoring every pin (read transactions and change feeds may
+   * keep older versions for a while). Where history starts once a follower lets go, so it is what
+   * a change feed's errors report. Works on a closed store too.
+   *
+   * @return a version in [watermark, version] of the latest snapshot
+   */
+  public long retentionWatermark() {
+    Snapshot s = root.snapshotAcquire();
+    return Math.max(
+        s.watermark(), EpochActor.retentionTarget(s, settings, settings.clock().instant()));
   }
 
   /**

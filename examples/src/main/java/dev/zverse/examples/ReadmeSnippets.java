@@ -159,21 +159,25 @@ final class ReadmeSnippets {
 
   static Following changeFeed(ActorSystem<?> system, ZVerseStore store) {
     // tag::change-feed[]
-    Snapshot listed = store.snapshot(); // list: the state at one version...
-    List<Entry> orders = listed.scan(KeyRange.prefix("orders/"), listed.version());
-    UniqueKillSwitch feed = // ...then watch: every commit after it, replayed, then live
-        ChangeFeed.commits(store, ChangeFeedOptions.after(listed.version()) // exclusive
-                .withRange(KeyRange.prefix("orders/"))
-                .withPreviousValues(true))
-            .viaMat(KillSwitches.single(), Keep.right())
-            .to(Sink.foreach(commit -> {
-              for (int i = 0; i < commit.size(); i++) { // the commit's changes in the range, in key order
-                Change c = commit.changes().get(i);
-                System.out.println("v" + commit.version() + " " + c.keyUtf8() + ": "
-                    + commit.previousValueUtf8(i) + " -> " + (c.isDelete() ? "deleted" : c.valueUtf8()));
-              }
-            }))
-            .run(system);
+    List<Entry> orders;
+    UniqueKillSwitch feed;
+    try (ReadTransaction tx = store.readTransaction("orders view")) { // list at one version...
+      orders = tx.scan(KeyRange.prefix("orders/"));
+      feed = // ...then watch: every commit after it, replayed, then live
+          ChangeFeed.commits(store, ChangeFeedOptions.after(tx) // exclusive; takes over tx's pin
+                  .withRange(KeyRange.prefix("orders/"))
+                  .withPreviousValues(true))
+              .viaMat(KillSwitches.single(), Keep.right())
+              .to(Sink.foreach(commit -> {
+                for (int i = 0; i < commit.size(); i++) { // its changes in the range, by key
+                  Change c = commit.changes().get(i);
+                  String now = c.isDelete() ? "deleted" : c.valueUtf8();
+                  System.out.println("v" + commit.version() + " " + c.keyUtf8() + ": "
+                      + commit.previousValueUtf8(i) + " -> " + now);
+                }
+              }))
+              .run(system); // materialized before tx closes: no version is pruned in between
+    }
     // end::change-feed[]
     return new Following(feed, orders);
   }

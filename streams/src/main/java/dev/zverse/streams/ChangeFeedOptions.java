@@ -1,18 +1,28 @@
 package dev.zverse.streams;
 
+import dev.zverse.actors.ReadTransaction;
 import dev.zverse.engine.KeyRange;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
 
 /**
  * Where a change feed starts and what it emits: the version it follows from, a key range, previous
  * values, whether commits with no change in the range are emitted, and its lag limit.
  *
  * <pre>{@code
- * ChangeFeedOptions.after(snapshot.version())     // every commit after the snapshot's version
+ * ChangeFeedOptions.after(tx)                      // every commit after the transaction's version
  *     .withRange(KeyRange.prefix("orders/"))
  *     .withPreviousValues(true)
  *     .withMaxLag(10_000);
  * }</pre>
+ *
+ * <p><b>Where a feed can start.</b> A feed {@code after(v)} reads commits {@code v + 1} on, which
+ * are readable while {@code v + 1} is at or above the store's watermark {@code W}: it can start
+ * wherever a read can, including {@code after(W - 1)}, whose first commit is the one at {@code W}.
+ * With {@linkplain #withPreviousValues previous values} it also reads the state at {@code v}, so
+ * then {@code v} itself must be at or above {@code W}. The feed pins what it needs (commit {@code
+ * cursor + 1} on, or the state at its cursor with previous values) and no more.
  *
  * <p>Immutable; the {@code withX} methods return validated copies.
  */
@@ -22,14 +32,22 @@ public final class ChangeFeedOptions {
   private static final long FROM_CONFIG = 0;
 
   private final long afterVersion;
+  /** The transaction whose pin the feed takes over, or null. */
+  private final ReadTransaction transaction;
   private final KeyRange range;
   private final boolean previousValues;
   private final boolean emptyCommits;
   private final long maxLag;
 
   private ChangeFeedOptions(
-      long afterVersion, KeyRange range, boolean previousValues, boolean emptyCommits, long maxLag) {
+      long afterVersion,
+      ReadTransaction transaction,
+      KeyRange range,
+      boolean previousValues,
+      boolean emptyCommits,
+      long maxLag) {
     this.afterVersion = afterVersion;
+    this.transaction = transaction;
     this.range = range;
     this.previousValues = previousValues;
     this.emptyCommits = emptyCommits;
@@ -38,33 +56,69 @@ public final class ChangeFeedOptions {
 
   /**
    * A feed of the commits after {@code afterVersion}, exclusive: the first commit emitted is {@code
-   * afterVersion + 1}. This is the list-then-watch form: read a snapshot at version {@code v}, then
-   * follow {@code after(v)}; nothing is missed and nothing is seen twice. {@code after(0)} replays
-   * everything from the first commit, if the store still holds it.
+   * afterVersion + 1}; {@code after(0)} replays everything from the first commit, if the store
+   * still holds it. For list-then-watch prefer {@link #after(ReadTransaction)}: a version read from
+   * a plain snapshot is pinned by nothing, and under concurrent writes retention may prune past it
+   * before the feed starts.
    *
-   * <p>When the feed is materialized, {@code afterVersion} must be at or above the store's
-   * watermark (the state at it must be readable), else the feed fails with {@link
-   * dev.zverse.engine.VersionCompactedException}, and at most the latest version, else it fails with
-   * {@link IllegalArgumentException}. The lag limit holds from the start: a feed that starts more
-   * than its max-lag versions behind the latest fails at once with {@link ChangeFeedLagException};
-   * give a long replay a higher {@link #withMaxLag limit}.
+   * <p>When the feed is materialized, commit {@code afterVersion + 1} must still be readable
+   * ({@code afterVersion + 1} at or above the store's watermark; {@code afterVersion} itself with
+   * previous values), else the feed fails with {@link ChangeFeedCompactedException}, and {@code
+   * afterVersion} must be at most the latest version, else it fails with {@link
+   * IllegalArgumentException}. The lag limit holds from the start: a feed that starts further
+   * behind than its limit allows fails at once with {@link ChangeFeedLagException}; give a long
+   * replay a higher {@link #withMaxLag limit}.
    *
    * @param afterVersion the version the consumer already has, at least 0
+   * @return the options
    * @throws IllegalArgumentException if {@code afterVersion} is negative
    */
   public static ChangeFeedOptions after(long afterVersion) {
     if (afterVersion < 0) {
       throw new IllegalArgumentException("afterVersion must be >= 0, was " + afterVersion);
     }
-    return new ChangeFeedOptions(afterVersion, KeyRange.all(), false, true, FROM_CONFIG);
+    return new ChangeFeedOptions(afterVersion, null, KeyRange.all(), false, true, FROM_CONFIG);
+  }
+
+  /**
+   * A feed of the commits after {@code transaction}'s version, which takes over the transaction's
+   * pin: list, then watch, with nothing pruned in between. Read the state through the transaction,
+   * materialize the feed, then close the transaction: materializing takes a share of the
+   * transaction's pin on the calling thread, so the version stays pinned without a gap from the
+   * transaction's read until the feed holds its own place, however busy the writers and however
+   * short the retention.
+   *
+   * <pre>{@code
+   * try (ReadTransaction tx = store.readTransaction("orders view")) {
+   *   List<Entry> orders = tx.scan(KeyRange.prefix("orders/"));          // list
+   *   ChangeFeed.commits(store, ChangeFeedOptions.after(tx)).run...(system); // then watch
+   * }
+   * }</pre>
+   *
+   * <p>Each materialization takes its own share, so a source made from these options can be run
+   * again while the transaction is open; a materialization after the transaction closed fails the
+   * feed with {@link IllegalStateException}, and one on another store's feed with {@link
+   * IllegalArgumentException}. Otherwise as {@link #after(long)} with the transaction's version.
+   *
+   * @param transaction an open read transaction of the store the feed follows
+   * @return the options
+   * @throws NullPointerException if {@code transaction} is null
+   * @throws IllegalStateException if {@code transaction} is closed
+   */
+  public static ChangeFeedOptions after(ReadTransaction transaction) {
+    Objects.requireNonNull(transaction, "transaction");
+    return new ChangeFeedOptions(
+        transaction.version(), transaction, KeyRange.all(), false, true, FROM_CONFIG);
   }
 
   /**
    * A feed of the commits after the latest version at the moment the feed is materialized: live
    * commits only, no history needed.
+   *
+   * @return the options
    */
   public static ChangeFeedOptions fromNow() {
-    return new ChangeFeedOptions(FROM_NOW, KeyRange.all(), false, true, FROM_CONFIG);
+    return new ChangeFeedOptions(FROM_NOW, null, KeyRange.all(), false, true, FROM_CONFIG);
   }
 
   /**
@@ -73,7 +127,13 @@ public final class ChangeFeedOptions {
    * @throws NullPointerException if {@code range} is null
    */
   public ChangeFeedOptions withRange(KeyRange range) {
-    return new ChangeFeedOptions(afterVersion, Objects.requireNonNull(range, "range"), previousValues, emptyCommits, maxLag);
+    return new ChangeFeedOptions(
+        afterVersion,
+        transaction,
+        Objects.requireNonNull(range, "range"),
+        previousValues,
+        emptyCommits,
+        maxLag);
   }
 
   /**
@@ -82,7 +142,8 @@ public final class ChangeFeedOptions {
    * chain walk.
    */
   public ChangeFeedOptions withPreviousValues(boolean previousValues) {
-    return new ChangeFeedOptions(afterVersion, range, previousValues, emptyCommits, maxLag);
+    return new ChangeFeedOptions(
+        afterVersion, transaction, range, previousValues, emptyCommits, maxLag);
   }
 
   /**
@@ -92,18 +153,27 @@ public final class ChangeFeedOptions {
    * better choice for a narrow range over a busy store.
    */
   public ChangeFeedOptions withEmptyCommits(boolean emptyCommits) {
-    return new ChangeFeedOptions(afterVersion, range, previousValues, emptyCommits, maxLag);
+    return new ChangeFeedOptions(
+        afterVersion, transaction, range, previousValues, emptyCommits, maxLag);
   }
 
   /**
-   * A copy with its own lag limit instead of {@code zverse.streams.change-feed.max-lag}.
+   * A copy with its own lag limit instead of {@code zverse.streams.change-feed.max-lag}: the feed
+   * may fall up to {@code maxLag} versions behind the latest version, pinning that history even
+   * where the store's retention would prune it. By default a feed holds nothing beyond retention.
    *
    * @param maxLag how far, in versions, the feed may fall behind the latest version, in [1, 10^9]
+   * @return the copy
    * @throws IllegalArgumentException if out of bounds
    */
   public ChangeFeedOptions withMaxLag(long maxLag) {
     return new ChangeFeedOptions(
-        afterVersion, range, previousValues, emptyCommits, StreamsSettings.requireMaxLag(maxLag, "maxLag"));
+        afterVersion,
+        transaction,
+        range,
+        previousValues,
+        emptyCommits,
+        StreamsSettings.requireMaxLag(maxLag, "maxLag"));
   }
 
   /** Whether the feed starts at the latest version when materialized ({@link #fromNow()}). */
@@ -138,9 +208,21 @@ public final class ChangeFeedOptions {
     return emptyCommits;
   }
 
-  /** This feed's lag limit, or {@code settings.maxLag()} if it has none of its own. */
-  long maxLag(StreamsSettings settings) {
-    return maxLag == FROM_CONFIG ? settings.maxLag() : maxLag;
+  /**
+   * The read transaction whose pin the feed takes over.
+   *
+   * @return the transaction, if the feed starts {@link #after(ReadTransaction) after one}
+   */
+  public Optional<ReadTransaction> transaction() {
+    return Optional.ofNullable(transaction);
+  }
+
+  /**
+   * This feed's lag limit, else {@code settings.maxLag()}; empty if the feed is bounded by the
+   * store's retention.
+   */
+  OptionalLong maxLag(StreamsSettings settings) {
+    return maxLag == FROM_CONFIG ? settings.maxLag() : OptionalLong.of(maxLag);
   }
 
   /** Whether a lag limit was set on these options. */
@@ -152,6 +234,7 @@ public final class ChangeFeedOptions {
   public String toString() {
     return "ChangeFeedOptions["
         + (isFromNow() ? "from now" : "after " + afterVersion)
+        + (transaction != null ? " (read transaction of [" + transaction.owner() + "])" : "")
         + ", range=" + range
         + ", previousValues=" + previousValues
         + ", emptyCommits=" + emptyCommits

@@ -1,7 +1,9 @@
 package dev.zverse.streams;
 
 import com.typesafe.config.Config;
+import com.typesafe.config.ConfigValueType;
 import java.util.Objects;
+import java.util.OptionalLong;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
 
 /**
@@ -11,10 +13,16 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  *
  * <pre>{@code
  * zverse.streams {
- *   change-feed.max-lag = 100000
+ *   change-feed.max-lag = retention   # or a number of versions
  *   write-flow.parallelism = 64
  * }
  * }</pre>
+ *
+ * <p>By default a change feed holds no history beyond what the store's retention keeps: once the
+ * commit it needs next is older than retention alone would keep, it fails with {@link
+ * ChangeFeedLagException} and lets go, so compaction wins over a slow consumer. A number instead
+ * lets every feed fall that many versions behind the latest, holding the history it has not read
+ * even past retention.
  *
  * <p>Immutable; the {@code withX} methods return validated copies.
  */
@@ -24,11 +32,15 @@ public final class StreamsSettings {
   /** The largest {@code write-flow.parallelism}. */
   public static final int PARALLELISM_CEILING = 1 << 16;
 
+  /** {@link #maxLag}'s value when feeds are bounded by the store's retention. */
+  private static final long RETENTION = 0;
+  private static final String RETENTION_NAME = "retention";
+
   private final long maxLag;
   private final int writeParallelism;
 
   private StreamsSettings(long maxLag, int writeParallelism) {
-    this.maxLag = requireMaxLag(maxLag, "change-feed.max-lag");
+    this.maxLag = maxLag == RETENTION ? RETENTION : requireMaxLag(maxLag, "change-feed.max-lag");
     this.writeParallelism = requireParallelism(writeParallelism, "write-flow.parallelism");
   }
 
@@ -50,6 +62,7 @@ public final class StreamsSettings {
    * {@code change-feed.max-lag}, {@code write-flow.parallelism}.
    *
    * @param config the section
+   * @return the settings
    * @throws NullPointerException if {@code config} is null
    * @throws IllegalArgumentException if a setting is out of its bounds (the message names it and the
    *     bounds)
@@ -57,14 +70,33 @@ public final class StreamsSettings {
    */
   public static StreamsSettings create(Config config) {
     Objects.requireNonNull(config, "config");
+    long maxLag;
+    if (config.getValue("change-feed.max-lag").valueType() == ConfigValueType.STRING
+        && !config.getString("change-feed.max-lag").matches("-?[0-9]+")) {
+      String s = config.getString("change-feed.max-lag");
+      if (!s.equals(RETENTION_NAME)) {
+        throw new IllegalArgumentException(
+            "change-feed.max-lag must be \"retention\" or a number of versions in [1, "
+                + MAX_LAG_CEILING + "], was \"" + s + "\"");
+      }
+      maxLag = RETENTION;
+    } else {
+      maxLag = requireMaxLag(config.getLong("change-feed.max-lag"), "change-feed.max-lag");
+    }
     return new StreamsSettings(
-        config.getLong("change-feed.max-lag"),
+        maxLag,
         (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, config.getLong("write-flow.parallelism"))));
   }
 
-  /** How far, in versions, a change feed may fall behind the latest version, in [1, 10^9]. */
-  public long maxLag() {
-    return maxLag;
+  /**
+   * How far, in versions, a change feed may fall behind the latest version, in [1, 10^9]; empty
+   * (the default, {@code max-lag = retention}) if a feed may fall behind only as far as the
+   * store's retention keeps history, and holds nothing beyond it.
+   *
+   * @return the lag limit, or empty for the store's retention
+   */
+  public OptionalLong maxLag() {
+    return maxLag == RETENTION ? OptionalLong.empty() : OptionalLong.of(maxLag);
   }
 
   /** Writes a write flow keeps in flight, in [1, 65536]. */
@@ -76,10 +108,21 @@ public final class StreamsSettings {
    * A copy with another change-feed lag limit.
    *
    * @param maxLag versions, in [1, 10^9]
+   * @return the copy
    * @throws IllegalArgumentException if out of bounds
    */
   public StreamsSettings withMaxLag(long maxLag) {
-    return new StreamsSettings(maxLag, writeParallelism);
+    return new StreamsSettings(requireMaxLag(maxLag, "maxLag"), writeParallelism);
+  }
+
+  /**
+   * A copy whose change feeds fall behind only as far as their store's retention keeps history
+   * (the default, {@code max-lag = retention}).
+   *
+   * @return the copy
+   */
+  public StreamsSettings withMaxLagOfRetention() {
+    return new StreamsSettings(RETENTION, writeParallelism);
   }
 
   /**
@@ -109,6 +152,7 @@ public final class StreamsSettings {
 
   @Override
   public String toString() {
-    return "StreamsSettings[maxLag=" + maxLag + ", writeParallelism=" + writeParallelism + "]";
+    return "StreamsSettings[maxLag=" + (maxLag == RETENTION ? RETENTION_NAME : maxLag)
+        + ", writeParallelism=" + writeParallelism + "]";
   }
 }

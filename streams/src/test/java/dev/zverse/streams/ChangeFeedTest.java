@@ -195,17 +195,24 @@ class ChangeFeedTest {
     }
 
     // List, then watch: a read transaction fixes the state the feed starts after; the writers go on
-    // for a random while before the feed starts, so it replays first, then follows live.
+    // for a random while before the feed starts, so it replays first, then follows live. Half the
+    // runs hand the transaction's pin to the feed and close it at once; the others start a plain
+    // feed after its version and hold the transaction until the feed's first element.
     StreamsTestKit.sleep(rnd.nextInt(5));
     ReadTransaction tx = store.readTransaction();
     long after = tx.version();
     List<Entry> listed = tx.snapshot().scan(KeyRange.all(), after);
     StreamsTestKit.sleep(rnd.nextInt(5));
+    boolean handOver = rnd.nextBoolean();
     AtomicBoolean first = new AtomicBoolean(true);
+    ChangeFeedOptions options =
+        (handOver ? ChangeFeedOptions.after(tx) : ChangeFeedOptions.after(after))
+            .withRange(range)
+            .withPreviousValues(previous)
+            .withEmptyCommits(empty)
+            .withMaxLag(1_000_000); // the store keeps 1 to 20 versions; the feed may hold more
     CompletionStage<List<CommitRecord>> fed =
-        ChangeFeed.commits(
-                store,
-                ChangeFeedOptions.after(after).withRange(range).withPreviousValues(previous).withEmptyCommits(empty))
+        ChangeFeed.commits(store, options)
             .map(
                 c -> {
                   if (first.getAndSet(false)) {
@@ -222,10 +229,10 @@ class ChangeFeedTest {
                   return c;
                 })
             .runWith(Sink.seq(), kit.system());
+    if (handOver) {
+      tx.close(); // materializing took over its pin
+    }
 
-    // The feed must have started (pinned) before the store closes: a feed started on a closed store
-    // fails. Either it has emitted, or its pin shows beside the transaction's.
-    awaitStats(store, s -> !first.get() || s.pins() >= 2, "the feed's start");
     for (Thread t : threads) {
       t.join();
     }
@@ -338,7 +345,8 @@ class ChangeFeedTest {
     // Retention keeps one version, but the pin holds what the feed has not read, also in the
     // snapshots published after the one the feed was reading from.
     writeFlatOut(store, 1_500, 3_000);
-    awaitStats(store, s -> s.watermark() == start + 1_000, "pruning up to the pin");
+    // The pin is on the next commit the feed needs, moved every 1,000 versions: start + 1,001.
+    awaitStats(store, s -> s.watermark() == start + 1_001, "pruning up to the pin");
     for (; v <= start + 3_000; v++) {
       CommitRecord c = await(queue.pull()).orElseThrow();
       assertEquals(v, c.version());
@@ -366,18 +374,19 @@ class ChangeFeedTest {
     }
     awaitStats(store, s -> s.watermark() == 10, "retention of one version");
     SinkQueueWithCancel<CommitRecord> queue =
-        ChangeFeed.commits(store, ChangeFeedOptions.after(10))
+        ChangeFeed.commits(store, ChangeFeedOptions.after(10).withMaxLag(100))
             .toMat(Sink.queue(), Keep.right())
             .withAttributes(Attributes.inputBuffer(1, 1))
             .run(kit.system());
-    awaitStats(store, s -> s.pins() == 1, "the feed's pin");
+    assertEquals(1, await(store.epochStats()).pins(), "pinned when materialized");
     for (int i = 0; i < 20; i++) {
       await(store.put("k", "w" + i));
     }
     assertEquals(11, await(queue.pull()).orElseThrow().version());
-    // The feed has read 11 only: the watermark stays at or below its pin.
+    // The feed has read 11 only: the watermark stays at or below the commit it needs next.
     StreamsTestKit.sleep(50);
-    assertTrue(store.snapshot().watermark() <= 11, "pruned past the feed: " + store.snapshot().watermark());
+    long w = store.snapshot().watermark();
+    assertTrue(w <= 12, "pruned past the feed: " + w);
 
     queue.cancel();
     awaitStats(store, s -> s.pins() == 0, "the pin released on cancel");
@@ -386,7 +395,7 @@ class ChangeFeedTest {
   }
 
   @Test
-  void aFeedStartingBelowTheWatermarkFailsWithTheCompactedVersionError() {
+  void aFeedStartingWhereItsFirstCommitIsPrunedFailsWithTheCompactedError() {
     ZVerseStore store = kit.open(kit.settings().withRetentionVersions(1));
     for (int i = 0; i < 10; i++) {
       await(store.put("k", "v" + i));
@@ -394,21 +403,77 @@ class ChangeFeedTest {
     awaitStats(store, s -> s.watermark() == 10, "retention of one version");
     Throwable e =
         awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(4)).runWith(Sink.seq(), kit.system()));
-    VersionCompactedException compacted = assertInstanceOf(VersionCompactedException.class, e);
-    assertSame(VersionCompactedException.class, e.getClass());
-    assertEquals(4, compacted.requestedVersion());
+    ChangeFeedCompactedException compacted =
+        assertInstanceOf(ChangeFeedCompactedException.class, e);
+    assertEquals(4, compacted.afterVersion());
+    assertEquals(5, compacted.requestedVersion(), "the first commit it needed");
     assertEquals(10, compacted.watermark());
+    // With previous values the feed needs the state at its start too: after(9) is refused.
+    ChangeFeedCompactedException withPrevious =
+        assertInstanceOf(
+            ChangeFeedCompactedException.class,
+            awaitFailure(
+                ChangeFeed.commits(store, ChangeFeedOptions.after(9).withPreviousValues(true))
+                    .runWith(Sink.seq(), kit.system())));
+    assertEquals(9, withPrevious.requestedVersion());
     awaitStats(store, s -> s.pins() == 0, "no pin left behind");
-    // At the watermark is fine: the state there is readable.
-    SinkQueueWithCancel<CommitRecord> ok =
-        ChangeFeed.commits(store, ChangeFeedOptions.after(10)).toMat(Sink.queue(), Keep.right()).run(kit.system());
-    // The feed pins its start when its stage starts, just after run() returns; a write before that
-    // could move the watermark past 10 first.
-    awaitStats(store, s -> s.pins() == 1, "the feed's pin");
-    await(store.put("k", "v10"));
-    assertEquals(11, await(ok.pull()).orElseThrow().version());
-    ok.cancel();
     await(store.close());
+  }
+
+  /**
+   * A feed can start wherever a read can: at watermark W, after(W - 1) reads commit W. Here W is a
+   * delete's version, which no feed could deliver before.
+   */
+  @Test
+  void aFeedStartsOneBeforeTheWatermarkAndDeliversTheDeleteAtIt() {
+    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(3));
+    await(store.put("a", "1"));
+    await(store.put("b", "2"));
+    long deleted = await(store.delete("a"));
+    await(store.put("c", "3"));
+    await(store.put("c", "4"));
+    awaitStats(store, s -> s.watermark() == deleted, "the watermark at the delete");
+    assertEquals(3, deleted);
+
+    List<CommitRecord> commits =
+        await(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(deleted - 1))
+                .take(3)
+                .runWith(Sink.seq(), kit.system()));
+    assertEquals(List.of(3L, 4L, 5L), commits.stream().map(CommitRecord::version).toList());
+    Change delete = commits.get(0).changes().get(0);
+    assertEquals("a", delete.keyUtf8());
+    assertTrue(delete.isDelete(), delete.toString());
+    await(store.close());
+  }
+
+  /** after(0) replays from the first commit while retention holds it: with W = 1. */
+  @Test
+  void afterZeroReplaysFromTheFirstCommitAtWatermarkOne() {
+    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(3));
+    for (int i = 0; i < 3; i++) {
+      await(store.put("k", "v" + i));
+    }
+    await(store.delete("k"));
+    awaitStats(store, s -> s.watermark() == 2, "versions 2 to 4 kept");
+    ZVerseStore atOne = kit.open(kit.settings().withRetentionVersions(3));
+    for (int i = 0; i < 3; i++) {
+      await(atOne.put("k", "v" + i));
+    }
+    awaitStats(atOne, s -> s.watermark() == 1, "W = 1");
+    List<CommitRecord> replay =
+        await(
+            ChangeFeed.commits(atOne, ChangeFeedOptions.after(0))
+                .take(3)
+                .runWith(Sink.seq(), kit.system()));
+    assertEquals(List.of(1L, 2L, 3L), replay.stream().map(CommitRecord::version).toList());
+    assertInstanceOf(
+        ChangeFeedCompactedException.class,
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(0))
+                .runWith(Sink.seq(), kit.system())));
+    await(store.close());
+    await(atOne.close());
   }
 
   @Test
@@ -447,6 +512,9 @@ class ChangeFeedTest {
     assertEquals(50, lag.maxLag());
     assertTrue(lag.latestVersion() - lag.requestedVersion() > 50, lag.getMessage());
     assertTrue(lag.getMessage().contains("max-lag of 50"), lag.getMessage());
+    // Where history starts once the feed let go: retention keeps one version, so the latest one;
+    // not the version the feed's own pin held the store at.
+    assertTrue(lag.watermark() >= lag.latestVersion(), lag.getMessage());
     await(store.close());
   }
 

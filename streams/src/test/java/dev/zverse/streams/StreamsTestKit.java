@@ -27,7 +27,12 @@ final class StreamsTestKit {
     this.testKit =
         ActorTestKit.create(
             "zverse-streams-test",
-            ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off")
+            ConfigFactory.parseString(
+                    "pekko.loglevel = WARNING\npekko.log-dead-letters = off\n"
+                        // One thread, for tests that show a stage never blocks it.
+                        + "one-thread-dispatcher { type = Dispatcher,"
+                        + " executor = thread-pool-executor,"
+                        + " thread-pool-executor.fixed-pool-size = 1, throughput = 1 }")
                 .withFallback(ConfigFactory.load()));
   }
 

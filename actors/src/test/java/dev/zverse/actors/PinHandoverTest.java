@@ -1,0 +1,276 @@
+package dev.zverse.actors;
+
+import static dev.zverse.actors.StoreTestKit.await;
+import static dev.zverse.actors.StoreTestKit.awaitStats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.VersionCompactedException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Read transactions at older versions, their owners, the handover of a transaction's pin to a
+ * follower, and the non-blocking pin a stream stage takes.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class PinHandoverTest {
+  private static StoreTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = StoreTestKit.create();
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdown();
+  }
+
+  private static StoreSettings fastTicks() {
+    return kit.settings().withEpochTick(Duration.ofMillis(5));
+  }
+
+  private static void putVersions(ZVerseStore store, int from, int to) {
+    for (int i = from; i <= to; i++) {
+      await(store.put("k", "v" + i));
+    }
+  }
+
+  @Test
+  void aReadTransactionAtAnOlderRetainedVersionReadsThatStateAndPinsIt() {
+    ZVerseStore store = kit.open(fastTicks().withRetentionVersions(5));
+    putVersions(store, 1, 10);
+    awaitStats(store, s -> s.watermark() == 6, "retention of five versions");
+    try (ReadTransaction tx = store.readTransaction(7, "audit")) {
+      assertEquals(7, tx.version());
+      assertEquals("audit", tx.owner());
+      assertEquals("v7", tx.get("k"));
+      Entry e = tx.entry("k");
+      assertEquals(7, e.modVersion());
+      assertEquals(List.of(e), tx.scan(KeyRange.all()));
+      assertEquals(1, tx.count(KeyRange.all()));
+      assertThrows(IllegalArgumentException.class, () -> tx.history("k", 7, 8));
+      assertEquals(2, tx.history("k", 6, 7).size());
+      putVersions(store, 11, 30);
+      EpochStats held = awaitStats(store, s -> s.version() == 30, "the writes");
+      StoreTestKit.sleep(50);
+      assertEquals(7, await(store.epochStats()).watermark(), "held at the transaction's version");
+      assertEquals(1, held.pins());
+      assertEquals("v7", store.get("k", 7));
+    }
+    awaitStats(store, s -> s.watermark() == 26 && s.pins() == 0, "pruned once closed");
+    await(store.close());
+  }
+
+  @Test
+  void aReadTransactionBelowTheWatermarkOrAfterTheLatestIsRefused() {
+    ZVerseStore store = kit.open(fastTicks().withRetentionVersions(2));
+    putVersions(store, 1, 10);
+    awaitStats(store, s -> s.watermark() == 9, "retention of two versions");
+    VersionCompactedException e =
+        assertThrows(VersionCompactedException.class, () -> store.readTransaction(8, "late"));
+    assertEquals(8, e.requestedVersion());
+    assertEquals(9, e.watermark());
+    IllegalArgumentException after =
+        assertThrows(IllegalArgumentException.class, () -> store.readTransaction(11, "early"));
+    assertTrue(after.getMessage().contains("[9, 10], was 11"), after.getMessage());
+    assertThrows(NullPointerException.class, () -> store.readTransaction(9, null));
+    assertEquals(0, await(store.epochStats()).pins(), "no pin left behind");
+    await(store.close());
+  }
+
+  @Test
+  void theOwnerOfAReadTransactionIsNamedInTheLongPinWarning() {
+    ZVerseStore store =
+        kit.open(fastTicks().withRetentionVersions(1).withLongPinWarning(Duration.ofMillis(100)));
+    putVersions(store, 1, 1);
+    AtomicReference<ReadTransaction> tx = new AtomicReference<>();
+    LoggingTestKit.warn("a pin held by [nightly order export]")
+        .withCheckExcess(false) // repeated every 100 ms while open
+        .expect(
+            kit.testKit.system(),
+            () -> {
+              tx.set(store.readTransaction("nightly order export"));
+              putVersions(store, 2, 4);
+              return null;
+            });
+    tx.get().close();
+    try (ReadTransaction unnamed = store.readTransaction()) {
+      assertEquals(Thread.currentThread().getName(), unnamed.owner(), "the thread, by default");
+    }
+    await(store.close());
+  }
+
+  @Test
+  void aPinTakenFromAReadTransactionHoldsItsVersionUntilBothAreClosed() {
+    ZVerseStore store = kit.open(fastTicks().withRetentionVersions(1));
+    putVersions(store, 1, 3);
+    ReadTransaction tx = store.readTransaction("lister");
+    VersionPin pin = store.pin(tx, "follower");
+    assertEquals(3, pin.version());
+    tx.close();
+    putVersions(store, 4, 10);
+    StoreTestKit.sleep(50);
+    EpochStats held = await(store.epochStats());
+    assertEquals(3, held.watermark(), "the shared pin outlives the transaction: " + held);
+    assertEquals(1, held.pins(), "one pin, two holders");
+    assertEquals("v3", store.get("k", 3));
+    assertTrue(pin.moveTo(8));
+    awaitStats(store, s -> s.watermark() == 8, "the follower moved on");
+    pin.close();
+    awaitStats(store, s -> s.watermark() == 10 && s.pins() == 0, "both let go");
+
+    ReadTransaction second = store.readTransaction();
+    VersionPin shared = store.pin(second, "follower");
+    shared.close();
+    putVersions(store, 11, 12);
+    StoreTestKit.sleep(50);
+    assertEquals(10, await(store.epochStats()).watermark(), "the transaction still holds it");
+    second.close();
+    awaitStats(store, s -> s.watermark() == 12 && s.pins() == 0, "both let go");
+    await(store.close());
+  }
+
+  @Test
+  void aPinIsNotTakenFromAClosedTransactionOrOneOfAnotherStore() {
+    ZVerseStore store = kit.open(fastTicks());
+    ZVerseStore other = kit.open(fastTicks());
+    putVersions(store, 1, 1);
+    ReadTransaction tx = store.readTransaction();
+    IllegalArgumentException foreign =
+        assertThrows(IllegalArgumentException.class, () -> other.pin(tx, "follower"));
+    assertTrue(foreign.getMessage().contains("belongs to store [" + store.name() + "]"),
+        foreign.getMessage());
+    tx.close();
+    IllegalStateException closed =
+        assertThrows(IllegalStateException.class, () -> store.pin(tx, "follower"));
+    assertTrue(closed.getMessage().contains("is closed"), closed.getMessage());
+    assertEquals(0, await(store.epochStats()).pins());
+    await(store.close());
+    await(other.close());
+  }
+
+  /**
+   * The EpochActor's side of the race played by hand (its own tick set to an hour): while a
+   * watermark above the version is proposed but not decided, tryPin answers at once that the
+   * decision is pending; once decided, it refuses for good, naming the decided watermark.
+   */
+  @Test
+  void tryPinAnswersAPendingDecisionAtOnceAndADecidedOneForGood() {
+    ZVerseStore store = kit.open(kit.settings().withEpochTick(Duration.ofHours(1)));
+    putVersions(store, 1, 10);
+    await(store.epochStats()); // the EpochActor has started: it decides nothing before an hour
+    Pins pins = store.pins();
+    pins.propose(8);
+    long before = System.nanoTime();
+    assertEquals(Optional.empty(), store.tryPin(5, "feed"), "pending: the decision may keep 5");
+    assertTrue(System.nanoTime() - before < Duration.ofSeconds(5).toNanos());
+    assertEquals(0, pins.size(), "the losing pin is gone");
+    VersionPin at8 = store.tryPin(8, "feed").orElseThrow();
+    at8.close();
+    pins.decide(6);
+    VersionPin at6 = store.tryPin(6, "feed").orElseThrow();
+    VersionCompactedException e =
+        assertThrows(VersionCompactedException.class, () -> store.tryPin(5, "feed"));
+    assertEquals(6, e.watermark());
+    assertEquals(11, store.tryPin(11, "caught-up feed").orElseThrow().version(), "the next commit");
+    assertThrows(IllegalArgumentException.class, () -> store.tryPin(12, "feed"));
+    // The waiting form refuses, after its short wait, a version whose decision stays pending.
+    pins.propose(9);
+    assertThrows(VersionCompactedException.class, () -> store.pin(7, "impatient"));
+    pins.decide(6);
+    store.pin(7, "patient").close();
+    at6.close();
+    await(store.close());
+  }
+
+  @Test
+  void theRetentionWatermarkIgnoresPins() {
+    ZVerseStore store = kit.open(fastTicks().withRetentionVersions(3));
+    putVersions(store, 1, 2);
+    try (ReadTransaction tx = store.readTransaction()) {
+      putVersions(store, 3, 10);
+      awaitStats(store, s -> s.version() == 10 && s.watermark() == 2, "the pin holding it at 2");
+      assertEquals(2, tx.version());
+      assertEquals(8, store.retentionWatermark());
+    }
+    await(store.close());
+    assertEquals(8, store.retentionWatermark(), "also once closed");
+  }
+
+  /**
+   * Handovers racing the EpochActor at retention 1 with a 1 ms tick and a writer flat out: after a
+   * transaction hands its pin over and closes, the latest snapshot still reads its version for as
+   * long as the taken pin is open. 2,000 handovers.
+   */
+  @Test
+  void aHandedOverPinIsHonouredWhilePruningRaces() throws Exception {
+    ZVerseStore store =
+        kit.open(kit.settings().withEpochTick(Duration.ofMillis(1)).withRetentionVersions(1));
+    AtomicBoolean running = new AtomicBoolean(true);
+    AtomicReference<Throwable> problem = new AtomicReference<>();
+    AtomicLong checks = new AtomicLong();
+    Thread writer =
+        new Thread(
+            () -> {
+              for (int i = 0; running.get(); i++) {
+                await(store.put("k" + (i % 4), Integer.toString(i)));
+              }
+            });
+    Thread follower =
+        new Thread(
+            () -> {
+              try {
+                for (int n = 0; n < 2_000; n++) {
+                  VersionPin pin;
+                  String[] listed = new String[4];
+                  long v;
+                  try (ReadTransaction tx = store.readTransaction("lister")) {
+                    v = tx.version();
+                    for (int i = 0; i < 4; i++) {
+                      listed[i] = tx.get("k" + i);
+                    }
+                    pin = store.pin(tx, "follower");
+                  }
+                  for (int i = 0; i < 4; i++) {
+                    String latest = store.snapshot().get("k" + i, v);
+                    if (latest == null ? listed[i] != null : !latest.equals(listed[i])) {
+                      throw new AssertionError("at " + v + ": " + latest + " != " + listed[i]);
+                    }
+                  }
+                  pin.close();
+                  checks.incrementAndGet();
+                }
+              } catch (Throwable e) {
+                problem.compareAndSet(null, e);
+              } finally {
+                running.set(false);
+              }
+            });
+    writer.start();
+    follower.start();
+    follower.join();
+    writer.join();
+    if (problem.get() != null) {
+      throw new AssertionError("a handed-over pin was pruned past", problem.get());
+    }
+    assertEquals(2_000, checks.get());
+    awaitStats(store, s -> s.pins() == 0 && s.watermark() == s.version(), "pruned");
+    await(store.close());
+  }
+}
