@@ -189,7 +189,9 @@ final class Checkpoint {
   /** CRC32C of the bytes of {@code ch} in [{@code from}, {@code to}). */
   private static int checksum(FileChannel ch, long from, long to) throws IOException {
     CRC32C crc = new CRC32C();
-    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+    // No bigger than the body: direct memory is freed only by a collection, and a small store
+    // opened often (tests, tools) would otherwise wait on the collections it forces.
+    ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.max(1, Math.min(1 << 20, to - from)));
     for (long at = from; at < to; ) {
       buffer.clear().limit((int) Math.min(buffer.capacity(), to - at));
       int n = ch.read(buffer, at);
