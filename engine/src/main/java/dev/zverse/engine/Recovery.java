@@ -618,7 +618,9 @@ final class Recovery {
         versions = "no version";
       } else {
         versions =
-            "no whole record (the versions after " + (dropFrom - 1) + " in them cannot be read)";
+            "the versions from "
+                + dropFrom
+                + " on that these bytes hold (no whole header among them says how many)";
       }
       return "cut "
           + file.getFileName()

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -261,5 +262,46 @@ class RecoveryTest {
     assertTrue(
         e.getMessage().contains(file.toString()) && e.getMessage().contains("not a directory"),
         e.getMessage());
+  }
+
+  @Test
+  void format1FilesAreStillRead(@TempDir Path dir) throws IOException {
+    try (DurableLog log = open(dir, false, 4096)) {
+      write(log, log.recovered(), 60, 20, 40);
+    }
+    for (long v : DurableLog.segmentVersions(dir)) {
+      toFormat1Segment(dir.resolve(DurableLog.segmentName(v)));
+    }
+    for (long v : DurableLog.checkpointVersions(dir)) {
+      Path cp = dir.resolve(DurableLog.checkpointName(v));
+      byte[] b = Files.readAllBytes(cp);
+      ByteBuffer out = ByteBuffer.allocate(b.length - 4).put(b, 0, 8).putInt(1);
+      Files.write(cp, out.put(b, 16, b.length - 16).array());
+    }
+    Path last = LogFiles.lastSegment(dir);
+    assertEquals(1, LogFiles.format(last));
+    LogFiles.truncate(last, Files.size(last) - 3); // a torn format-1 record
+    try (DurableLog log = open(dir, false, 4096)) {
+      assertEquals(59, log.recovered().version(), log.recoveryReport());
+      assertTrue(log.recoveryReport().contains("dropped the versions from 60 on"), log.recoveryReport());
+      checkHistory(write(log, log.recovered(), 70), log.recoveryReport());
+    }
+    try (DurableLog log = open(dir, false, 4096)) {
+      assertEquals(70, log.recovered().version(), log.recoveryReport());
+      checkHistory(log.recovered(), log.recoveryReport());
+      assertEquals(DurableLog.FORMAT, LogFiles.format(LogFiles.lastSegment(dir)));
+    }
+  }
+
+  /** Rewrites a segment in format 1: a 12-byte header, records of length, payload CRC, payload. */
+  private static void toFormat1Segment(Path seg) throws IOException {
+    byte[] b = Files.readAllBytes(seg);
+    ByteBuffer out = ByteBuffer.allocate(b.length).put(b, 0, 8).putInt(1);
+    for (long at : LogFiles.records(seg)) {
+      ByteBuffer in = ByteBuffer.wrap(b);
+      int length = in.getInt((int) at);
+      out.putInt(length).putInt(in.getInt((int) at + 16)).put(b, (int) at + 24, length);
+    }
+    Files.write(seg, java.util.Arrays.copyOf(out.array(), out.position()));
   }
 }
