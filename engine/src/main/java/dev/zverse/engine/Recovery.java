@@ -315,6 +315,29 @@ final class Recovery {
       return null;
     }
 
+    /**
+     * For a format-3 frame whose header is damaged: if its payload, ending where the header says or
+     * at {@code next}, still matches the payload checksum of the header, the end, first and last
+     * version it holds; else null.
+     */
+    long[] intactPayload(Frame f, long next) throws IOException {
+      long start = f.pos + rh;
+      long claimed = start + f.length; // before next, if the length is not the damaged field
+      for (long end : new long[] {claimed, next}) {
+        long n = end - start;
+        if (n < DurableLog.MIN_RECORD_BYTES || n > DurableLog.MAX_RECORD_BYTES || end > size) {
+          continue;
+        }
+        ByteBuffer p = readAt(start, (int) (end - start));
+        CRC32C crc = new CRC32C();
+        crc.update(p.array(), 0, p.limit());
+        if ((int) crc.getValue() == f.payloadCrc && p.get(0) == 1 && p.getInt(9) >= 1) {
+          return new long[] {end, p.getLong(1), p.getLong(1) + p.getInt(9) - 1};
+        }
+      }
+      return null;
+    }
+
     /** The newest version of the whole records from {@code from} on, or -1 if none is readable. */
     long lastVersionFrom(long from, long after) throws IOException {
       long last = -1;
@@ -519,10 +542,16 @@ final class Recovery {
           next = size;
           upper = last() ? -1 : nextFirst - 1;
         }
+        long[] intact = seg.checked && !f.cutShort ? seg.intactPayload(f, next) : null;
+        if (intact != null) { // only the header is damaged: its payload says which versions
+          next = intact[0];
+          lower = intact[1];
+          upper = intact[2];
+        }
       }
       String versions =
           upper < 0
-              ? "versions from " + lower + " on, how many cannot be known"
+              ? "the versions from " + lower + " on, how many cannot be read"
               : upper < lower ? "no version" : range(lower, upper);
       if (upper >= 0 && upper <= t.version()) {
         report.add(
@@ -547,8 +576,11 @@ final class Recovery {
             what
                 + ", with more of the log after it (not a torn write); it holds "
                 + versions
-                + ", which no checkpoint holds; open with recover-past-corruption to keep the"
-                + " versions before it and drop the rest");
+                + (upper < 0
+                    ? ", so the checkpoint cannot be shown to hold them"
+                    : ", which no checkpoint holds")
+                + "; open with recover-past-corruption to keep the versions before it and drop"
+                + " the rest");
       }
       cut(seg, f.pos, what, f, prevEnd);
       return -1;

@@ -201,6 +201,35 @@ class RecoveryTest {
   }
 
   @Test
+  void aDamagedLastHeaderIsSkippedWhenItsPayloadShowsTheCheckpointHoldsIt(@TempDir Path dir)
+      throws IOException {
+    writeAndClose(dir, 30, 30); // as a clean close leaves it: a checkpoint of the last version
+    Path seg = LogFiles.lastSegment(dir);
+    long at = LogFiles.records(seg).get(29);
+    Path pristine = dir.resolveSibling(dir.getFileName() + "-pristine");
+    LogFiles.copy(dir, pristine);
+    for (int bit = 0; bit < 24 * 8; bit++) {
+      LogFiles.delete(dir);
+      LogFiles.copy(pristine, dir);
+      LogFiles.flipBit(seg, at + bit / 8, bit % 8);
+      boolean payloadCrcField = bit / 8 >= 16 && bit / 8 < 20;
+      if (payloadCrcField) {
+        // Then nothing tells which versions the record held: refused, saying why.
+        CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(dir, false));
+        assertEquals(at, e.offset(), e.getMessage());
+        assertTrue(e.getMessage().contains("cannot be shown to hold them"), e.getMessage());
+      } else {
+        try (DurableLog log = open(dir, false)) {
+          assertEquals(30, log.recovered().version(), "bit " + bit + ": " + log.recoveryReport());
+          assertTrue(
+              log.recoveryReport().contains("version 30, which the checkpoint already holds"),
+              log.recoveryReport());
+        }
+      }
+    }
+  }
+
+  @Test
   void aFlippedBitInTheNewestCheckpointsHeaderFallsBackToTheOlderOne(@TempDir Path dir)
       throws IOException {
     writeAndClose(dir, 250, 100, 200);
@@ -283,7 +312,8 @@ class RecoveryTest {
     LogFiles.truncate(last, Files.size(last) - 3); // a torn format-1 record
     try (DurableLog log = open(dir, false, 4096)) {
       assertEquals(59, log.recovered().version(), log.recoveryReport());
-      assertTrue(log.recoveryReport().contains("dropped the versions from 60 on"), log.recoveryReport());
+      assertTrue(
+          log.recoveryReport().contains("dropped the versions from 60 on"), log.recoveryReport());
       checkHistory(write(log, log.recovered(), 70), log.recoveryReport());
     }
     try (DurableLog log = open(dir, false, 4096)) {
