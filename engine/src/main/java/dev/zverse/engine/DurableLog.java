@@ -146,7 +146,9 @@ public final class DurableLog implements AutoCloseable {
    * @param limits the limits of the recovered store
    * @param index the Z-index options of the recovered store
    * @throws IllegalStateException if another store, in this process or another, holds the directory
-   * @throws CorruptLogException if a file is damaged where recovery may not pass
+   * @throws java.nio.file.NotDirectoryException if the path exists and is not a directory
+   * @throws CorruptLogException if a file is damaged where recovery may not pass, naming the file
+   *     and the byte offset
    * @throws UnsupportedFormatException if a file is of an unknown or newer format
    * @throws IOException if the directory cannot be read or written
    */
