@@ -648,6 +648,8 @@ final class Recovery {
         versions = range(dropFrom, dropTo);
       } else if (droppedZeros) {
         versions = "no version";
+      } else if (dropTo >= 0) {
+        versions = "no version the checkpoint does not hold (they end at " + dropTo + ")";
       } else {
         versions =
             "the versions from "
