@@ -225,8 +225,10 @@ public final class DurableLog implements AutoCloseable {
               + next.watermark + ")");
     }
     // Every version must fit a record before any is written: a refusal leaves the log as it was.
+    long total = MIN_RECORD_BYTES;
     for (long u = previous.version + 1; u <= next.version; u++) {
       long bytes = commitBytes(next.commits.get(u));
+      total += bytes;
       if (bytes > recordLimit - MIN_RECORD_BYTES) {
         throw new IllegalArgumentException(
             "version " + u + " needs " + bytes + " bytes in the log, over the largest record of "
@@ -235,7 +237,7 @@ public final class DurableLog implements AutoCloseable {
     }
     try {
       for (long u = previous.version + 1; u <= next.version; ) {
-        ByteBuffer record = encode(next, u, next.version);
+        ByteBuffer record = encode(next, u, next.version, total > recordLimit);
         if (activeBytes + record.remaining() > options.segmentBytes()
             && activeBytes > HEADER_BYTES) {
           active.force(false);
@@ -408,9 +410,10 @@ public final class DurableLog implements AutoCloseable {
 
   /**
    * The record of the commits of {@code s} from {@code from} on, up to {@code to} or as many as fit
-   * {@link #recordLimit} (one at least): header, then payload; see the class comment.
+   * {@link #recordLimit} (one at least) if {@code split}: header, then payload; see the class
+   * comment.
    */
-  private ByteBuffer encode(Snapshot s, long from, long to) {
+  private ByteBuffer encode(Snapshot s, long from, long to, boolean split) {
     buffer.clear();
     buffer.position(RECORD_HEADER_BYTES);
     put1(GROUP);
@@ -421,7 +424,9 @@ public final class DurableLog implements AutoCloseable {
     long u = from;
     for (; u <= to; u++) {
       Commit c = s.commits.get(u);
-      if (u > from && buffer.position() - RECORD_HEADER_BYTES + commitBytes(c) > recordLimit) {
+      if (split
+          && u > from
+          && buffer.position() - RECORD_HEADER_BYTES + commitBytes(c) > recordLimit) {
         break;
       }
       put8(c.timeMillis);
