@@ -75,7 +75,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * timed on the journal's log thread), whichever is first. A lone writer is never held: its next
  * write alone reaches the target. If an append fails, that group and every group after
  * it are failed with a {@link StoreFailedException}, nothing of them is published, and every later
- * write is refused with it; reads go on from the last published snapshot.
+ * write is refused with it; reads go on from the last published snapshot. A group that the log
+ * refuses before writing any of it (an {@link IllegalArgumentException}: a version too big for a
+ * record) fails only itself and the groups built on it, with that refusal; the store goes on.
  *
  * <h2>Closing</h2>
  *
@@ -584,6 +586,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       if (cause instanceof UncheckedIOException && cause.getCause() != null) {
         cause = cause.getCause(); // the IOException of the append
       }
+      if (cause instanceof IllegalArgumentException) {
+        return onRefusedByLog(logged.group(), (IllegalArgumentException) cause);
+      }
       StoreFailedException failure = journal.fail(cause);
       getContext()
           .getLog()
@@ -608,6 +613,27 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
         seal();
       }
     }
+    return stopIfDrained();
+  }
+
+  /**
+   * The log refused {@code group} before writing any of it (a version too big for one record): the
+   * log and the store are sound, so the store goes on. The group fails with the refusal; the groups
+   * sealed after it, and the open one, were built on it and fail too; nothing of them is published,
+   * and the next group builds on the published snapshot again.
+   */
+  private Behavior<Command> onRefusedByLog(Sealed group, IllegalArgumentException refusal) {
+    getContext()
+        .getLog()
+        .warn(
+            "[{}] the durable log refused versions [{}] to [{}], which are not committed: {}",
+            setup.storeName(),
+            published.version() + 1,
+            group.snapshot.version(),
+            refusal.getMessage());
+    failLogging(refusal);
+    open = null;
+    failGroup(refusal);
     return stopIfDrained();
   }
 

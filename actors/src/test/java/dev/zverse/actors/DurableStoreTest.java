@@ -170,6 +170,26 @@ class DurableStoreTest {
     await(reopened.close());
   }
 
+  @Test
+  void aVersionTheLogCannotTakeIsRefusedWithoutFailingTheStore(@TempDir Path dir) {
+    ZVerseStore store = kit.open(durable(dir));
+    long acked = await(store.put("a", "1"));
+    LogFaults.limitRecords(store.durableLog(), 200);
+    Throwable refused = awaitFailure(store.put("big", "x".repeat(500)));
+    IllegalArgumentException e = assertInstanceOf(IllegalArgumentException.class, refused);
+    assertTrue(e.getMessage().contains("over the largest record of 200 bytes"), e.getMessage());
+    assertTrue(store.failure().isEmpty(), "one caller's write does not fail the store");
+    assertEquals(acked, store.version(), "nothing of the refused group is published");
+    assertEquals(acked + 1, await(store.put("c", "3")), "later writes go on");
+    await(store.close());
+
+    ZVerseStore reopened = kit.open(durable(dir));
+    assertEquals("1", reopened.get("a"));
+    assertEquals("3", reopened.get("c"));
+    assertNull(reopened.get("big"));
+    await(reopened.close());
+  }
+
   @ParameterizedTest
   @EnumSource(SyncPolicy.class)
   void everySyncPolicyKeepsWhatWasAcknowledgedAcrossAReopen(SyncPolicy sync, @TempDir Path dir) {
@@ -222,7 +242,7 @@ class DurableStoreTest {
       Files.delete(dir.resolve(c)); // recovery must read the log
     }
     Path segment = dir.resolve(files(dir, "wal-").get(0));
-    long offset = 12 + 8 + 10; // the header, the first record's length and CRC, into its payload
+    long offset = 16 + 24 + 10; // the segment header, the first record's header, into its payload
     flipByte(segment, offset);
 
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> kit.open(durable(dir)));
@@ -242,8 +262,14 @@ class DurableStoreTest {
     await(store.put("k", "v"));
     await(store.close());
     Path checkpoint = dir.resolve(files(dir, "checkpoint-").get(0));
-    try (FileChannel ch = FileChannel.open(checkpoint, StandardOpenOption.WRITE)) {
+    try (FileChannel ch = FileChannel.open(checkpoint, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ch.write(ByteBuffer.allocate(4).putInt(0, 99), 8); // the format version after the magic number
+      // A newer ZVerse writes a whole header: its checksum holds (a damaged one would fall back).
+      ByteBuffer header = ByteBuffer.allocate(12);
+      ch.read(header, 0);
+      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      crc.update(header.array());
+      ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()), 12);
     }
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> kit.open(durable(dir)));
     UnsupportedFormatException unsupported = assertInstanceOf(UnsupportedFormatException.class, e.getCause());

@@ -22,4 +22,13 @@ public final class LogFaults {
               throw e;
             };
   }
+
+  /**
+   * Makes {@code log} take records of at most {@code bytes} of payload from now on, so that a
+   * small version is too big for one (a range delete of millions of keys, in production). Set it
+   * before the write is sent, like {@link #failWrites}.
+   */
+  public static void limitRecords(DurableLog log, int bytes) {
+    log.recordLimit = bytes;
+  }
 }

@@ -5,7 +5,9 @@ import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -23,7 +25,7 @@ import java.util.zip.CheckedOutputStream;
  * <h2>Format (version {@value #FORMAT})</h2>
  *
  * <pre>
- * magic "ZVERSCKP" (8 bytes), format version (int)
+ * magic "ZVERSCKP" (8 bytes), format version (int), CRC32C of those 12 bytes (int)
  * body:
  *   version, watermark, last commit time, first retained commit version (longs)
  *   commit count (long), then each retained commit's time (long)
@@ -34,8 +36,11 @@ import java.util.zip.CheckedOutputStream;
  * CRC32C of the body (int), end magic "ZVCKPEND" (8 bytes)
  * </pre>
  *
- * Times are in microseconds since the epoch. Format 1, read as well, differs only there: it kept
- * milliseconds, whose ties reading raises to increasing times.
+ * A damaged header (its checksum fails) is damage, and recovery falls back to the older checkpoint;
+ * a whole header of a newer format is refused (see {@link FileHeader}). Times are in microseconds
+ * since the epoch. Format 1 is still read: it differs in the header, which has no checksum, and in
+ * the times, which it kept in milliseconds (reading raises the ties they leave to increasing
+ * times).
  *
  * <p>The commits' key lists are not written: a retained commit's keys are exactly the keys with a
  * chain node at its version, so reading rebuilds them from the chains. Stateless.
@@ -43,9 +48,9 @@ import java.util.zip.CheckedOutputStream;
 final class Checkpoint {
   static final long MAGIC = 0x5A56_4552_5343_4B50L; // "ZVERSCKP"
   static final long END = 0x5A56_434B_5045_4E44L; // "ZVCKPEND"
-  static final int FORMAT = 2;
-  /** Magic and format. */
-  private static final int HEADER_BYTES = 12;
+  static final int FORMAT = 3;
+  /** The older formats still read: their header has no checksum. */
+  static final int[] LEGACY_FORMATS = {1};
   /** The body's CRC32C and {@link #END}. */
   private static final int TAIL_BYTES = 12;
 
@@ -56,9 +61,7 @@ final class Checkpoint {
     try (FileChannel ch =
         FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       OutputStream raw = Channels.newOutputStream(ch);
-      DataOutputStream head = new DataOutputStream(raw);
-      head.writeLong(MAGIC);
-      head.writeInt(FORMAT);
+      raw.write(FileHeader.encode(MAGIC, FORMAT).array());
       CRC32C crc = new CRC32C();
       DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new CheckedOutputStream(raw, crc), 1 << 16));
       CommitLog commits = s.commits;
@@ -110,49 +113,87 @@ final class Checkpoint {
    * The snapshot in {@code file}, with the given limits and index options.
    *
    * @throws UnsupportedFormatException if the file is not a checkpoint, or of a newer format
-   * @throws CorruptLogException if it is truncated or fails its checksum
+   * @throws CorruptLogException if its header is damaged, it is cut short or fails its checksum,
+   *     naming the offset
    */
   static Snapshot read(Path file, Limits limits, ZIndexOptions index) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
-      if (size < HEADER_BYTES) {
-        throw new CorruptLogException(file, size, "truncated checkpoint header");
-      }
-      ByteBuffer header = readAt(ch, 0, HEADER_BYTES);
-      long magic = header.getLong();
-      if (magic != MAGIC) {
-        throw new UnsupportedFormatException(file, "not a ZVerse checkpoint (magic " + Long.toHexString(magic) + ")");
-      }
-      int format = header.getInt();
-      if (format > FORMAT || format < 1) {
-        throw new UnsupportedFormatException(
-            file, "checkpoint format " + format + " is not supported; this version reads format " + FORMAT);
-      }
+      int format = FileHeader.check(ch, file, size, MAGIC, FORMAT, LEGACY_FORMATS, "checkpoint");
+      int headerBytes =
+          FileHeader.checked(format) ? FileHeader.CHECKED_BYTES : FileHeader.LEGACY_BYTES;
       // The whole body is checked before anything is built from it, in one bulk pass: a CRC fed
       // byte by byte through the stream that parses it cost more than the parse itself.
-      if (size < HEADER_BYTES + TAIL_BYTES) {
-        throw new CorruptLogException(file, size, "checkpoint truncated");
+      if (size < headerBytes + TAIL_BYTES) {
+        throw new CorruptLogException(
+            file, size, "checkpoint cut short: " + size + " bytes, fewer than its header and tail");
       }
       ByteBuffer tail = readAt(ch, size - TAIL_BYTES, TAIL_BYTES);
       int stored = tail.getInt();
       long end = tail.getLong();
-      if (end != END || stored != checksum(ch, HEADER_BYTES, size - TAIL_BYTES)) {
-        throw new CorruptLogException(file, -1, "checkpoint checksum mismatch");
+      if (end != END) {
+        throw new CorruptLogException(
+            file, size - 8, "checkpoint end marker missing or damaged (a checkpoint cut short?)");
       }
-      ch.position(HEADER_BYTES);
-      DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16));
+      if (stored != checksum(ch, headerBytes, size - TAIL_BYTES)) {
+        throw new CorruptLogException(
+            file,
+            headerBytes,
+            "checkpoint body, bytes " + headerBytes + " to " + (size - TAIL_BYTES)
+                + ", fails the checksum stored at byte " + (size - TAIL_BYTES));
+      }
+      ch.position(headerBytes);
+      Position in =
+          new Position(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16), headerBytes);
       try {
-        return readBody(in, format, file, limits, index);
+        return readBody(new DataInputStream(in), in, format, file, limits, index);
       } catch (EOFException e) {
-        throw new CorruptLogException(file, size, "checkpoint truncated");
+        throw new CorruptLogException(file, in.at, "checkpoint body ends early");
       }
+    }
+  }
+
+  /** Counts the bytes read, so that a body that does not parse is reported at its offset. */
+  private static final class Position extends FilterInputStream {
+    long at;
+
+    Position(InputStream in, long at) {
+      super(in);
+      this.at = at;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        at++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        at += n;
+      }
+      return n;
+    }
+
+    @Override
+    public long skip(long n) throws IOException {
+      long k = super.skip(n);
+      at += k;
+      return k;
     }
   }
 
   /** CRC32C of the bytes of {@code ch} in [{@code from}, {@code to}). */
   private static int checksum(FileChannel ch, long from, long to) throws IOException {
     CRC32C crc = new CRC32C();
-    ByteBuffer buffer = ByteBuffer.allocateDirect(1 << 20);
+    // No bigger than the body: direct memory is freed only by a collection, and a small store
+    // opened often (tests, tools) would otherwise wait on the collections it forces.
+    ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.max(1, Math.min(1 << 20, to - from)));
     for (long at = from; at < to; ) {
       buffer.clear().limit((int) Math.min(buffer.capacity(), to - at));
       int n = ch.read(buffer, at);
@@ -177,8 +218,9 @@ final class Checkpoint {
   }
 
   private static Snapshot readBody(
-      DataInputStream in, int format, Path file, Limits limits, ZIndexOptions index)
+      DataInputStream in, Position at, int format, Path file, Limits limits, ZIndexOptions index)
       throws IOException {
+    long start = at.at;
     long version = in.readLong();
     long watermark = in.readLong();
     long lastCommitTime = time(in.readLong(), format);
@@ -186,7 +228,7 @@ final class Checkpoint {
     long commitCount = in.readLong();
     if (version < 0 || watermark < 0 || watermark > version || first < 1 || commitCount < 0
         || first + commitCount - 1 != version || commitCount > Integer.MAX_VALUE) {
-      throw new CorruptLogException(file, 12, "inconsistent checkpoint header");
+      throw new CorruptLogException(file, start, "inconsistent checkpoint header");
     }
     long[] times = new long[(int) commitCount];
     for (int i = 0; i < times.length; i++) {
@@ -203,14 +245,15 @@ final class Checkpoint {
     long keyCount = in.readLong();
     byte[] previous = null;
     for (long k = 0; k < keyCount; k++) {
-      byte[] key = readBytes(in, file);
+      long keyAt = at.at;
+      byte[] key = readBytes(in, at, file);
       if (previous != null && KeyOrder.compare(previous, key) >= 0) {
-        throw new CorruptLogException(file, -1, "checkpoint keys out of order");
+        throw new CorruptLogException(file, keyAt, "checkpoint keys out of order");
       }
       previous = key;
       int length = in.readInt();
       if (length < 1) {
-        throw new CorruptLogException(file, -1, "empty version chain in checkpoint");
+        throw new CorruptLogException(file, at.at - 4, "empty version chain in checkpoint");
       }
       long[] versions = new long[length];
       long[] created = new long[length];
@@ -220,9 +263,9 @@ final class Checkpoint {
         byte kind = in.readByte();
         if (kind == 1) {
           created[i] = in.readLong();
-          values[i] = readBytes(in, file);
+          values[i] = readBytes(in, at, file);
         } else if (kind != 0) {
-          throw new CorruptLogException(file, -1, "unknown chain node kind " + kind);
+          throw new CorruptLogException(file, at.at - 1, "unknown chain node kind " + kind);
         }
         if (versions[i] >= first && versions[i] <= version) {
           int slot = (int) (versions[i] - first);
@@ -261,10 +304,10 @@ final class Checkpoint {
     return format == 1 ? Commit.microsOfMillis(stored) : stored;
   }
 
-  private static byte[] readBytes(DataInputStream in, Path file) throws IOException {
+  private static byte[] readBytes(DataInputStream in, Position at, Path file) throws IOException {
     int n = in.readInt();
     if (n < 0 || n > Limits.CEILING_VALUE_BYTES) {
-      throw new CorruptLogException(file, -1, "impossible length " + n);
+      throw new CorruptLogException(file, at.at - 4, "impossible length " + n);
     }
     byte[] b = new byte[n];
     in.readFully(b);

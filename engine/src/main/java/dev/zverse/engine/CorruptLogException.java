@@ -4,9 +4,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 
 /**
- * A file of a durable store is damaged where recovery cannot pass it safely: a log record whose
- * checksum fails with whole records after it, a gap in the logged versions, or a checkpoint that is
- * truncated or fails its checksum with no other way to recover. Names the file and the byte offset.
+ * A file of a durable store is damaged where recovery cannot pass it safely: log damage that is no
+ * torn tail (a record failing its checksum with data after it, a damaged record header) in versions
+ * no checkpoint holds, a gap in the logged versions, or a checkpoint that is damaged with no other
+ * way to recover. Names the file and the byte offset.
  *
  * <p>The way on, for an operator who accepts losing the damaged record and everything logged after
  * it: open again with {@link DurabilityOptions#withRecoverPastCorruption(boolean)}.

@@ -84,9 +84,14 @@ public final class DurabilityOptions {
 
   /**
    * These options with recovery allowed past a damaged log record: the operator's explicit choice
-   * to keep everything before the damage and lose the record and everything after it. Off by
-   * default: then a damaged record followed by whole ones stops the open with a {@link
-   * CorruptLogException} naming the file and offset.
+   * to keep everything before the damage and lose the record and everything after it; the recovery
+   * report says which versions and how many bytes were dropped. Off by default: then damage that
+   * is not a torn tail stops the open with a {@link CorruptLogException} naming the file and
+   * offset. Either way a torn tail is cut, and damage in versions the checkpoint already holds is
+   * skipped.
+   *
+   * @param recoverPastCorruption whether recovery may cut the log at damage
+   * @return a copy with the new setting
    */
   public DurabilityOptions withRecoverPastCorruption(boolean recoverPastCorruption) {
     return new DurabilityOptions(directory, sync, syncInterval, segmentBytes, recoverPastCorruption);

@@ -7,6 +7,7 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -25,11 +26,30 @@ import java.util.zip.CRC32C;
  * <h2>Design</h2>
  *
  * The writer publishes a group of batches as one snapshot; {@link #append} writes that group's
- * changes as <em>one</em> record (length, CRC32C, payload) at the end of the current log segment and,
- * under {@link SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer tells
- * its callers only after their writes are durable, and one force serves the whole group. A record
- * is never split; a segment past its size is followed by a new one named after the first version it
- * may hold ({@code wal-<version>.log}).
+ * changes as one record at the end of the current log segment and, under {@link
+ * SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer tells its callers
+ * only after their writes are durable, and one force serves the whole group. A group too big for
+ * one record ({@link #MAX_RECORD_BYTES}) is written as several, each of whole versions; a version
+ * is never split (the batch limit, {@link Limits#maxBatchBytes()}, keeps each one well inside a
+ * record). A record is never split across segments; a segment past its size is followed by a new
+ * one named after the first version it may hold ({@code wal-<version>.log}).
+ *
+ * <h2>Format (version {@value #FORMAT})</h2>
+ *
+ * <pre>
+ * segment header: magic "ZVERSWAL" (8 bytes), format (int), CRC32C of those 12 bytes (int)
+ * record: payload length (int), first version (long), version count (int),
+ *         CRC32C of the payload (int), CRC32C of the 20 header bytes before it (int), payload
+ * payload: type 1 (byte), first version (long), count (int), watermark (long), then per version:
+ *          commit time in microseconds (long), change count (int), per change: key length (int), key,
+ *          value length (int, -1 for a delete), value
+ * </pre>
+ *
+ * The record header has its own checksum, so a damaged length is seen as damage and never read as
+ * a record running past the end of the file, and a damaged record's versions are known from its
+ * header: recovery can tell which records a checkpoint already holds without their payload.
+ * Format 1 (a record was payload length, payload CRC32C, payload; a 12-byte segment header; commit
+ * times in milliseconds) is still read; new segments are written in format {@value #FORMAT}.
  *
  * <p>{@link #checkpoint} writes a snapshot with its retained history to a temporary file, forces it
  * and renames it into place atomically ({@code checkpoint-<version>.zvc}); snapshots are immutable,
@@ -37,12 +57,13 @@ import java.util.zip.CRC32C;
  * kept, and the log segments that the older of them covers are deleted: a damaged newest checkpoint
  * still leaves a way back.
  *
- * <p>{@link #open} recovers: it loads the newest readable checkpoint and replays the log after it. A
- * torn last record (a crash mid-append) is cut off. A damaged record with whole records after it,
- * or a gap in the versions, stops the open with {@link CorruptLogException}, unless the options allow
- * recovery past it. Every file starts with a magic number and a format version; newer formats are
- * refused with {@link UnsupportedFormatException}. A lock file keeps a second store, in this process
- * or another, out of the directory.
+ * <p>{@link #open} recovers: it loads the newest readable checkpoint and replays the log after it
+ * (see {@link Recovery} for what counts as a torn tail and what as damage). A torn last record (a
+ * crash mid-append) is cut off; damage anywhere else, or a gap in the versions, stops the open with
+ * {@link CorruptLogException}, unless the checkpoint already holds the damaged versions or the
+ * options allow recovery past it. Every file starts with a magic number and a format version
+ * ({@link FileHeader}); newer formats are refused with {@link UnsupportedFormatException}. A lock
+ * file keeps a second store, in this process or another, out of the directory.
  *
  * <p>An I/O error while appending (a full disk, a failing device) fails that append and every later
  * one with the first error: what was acknowledged before is on the disk, and reads of the published
@@ -55,15 +76,24 @@ import java.util.zip.CRC32C;
  */
 public final class DurableLog implements AutoCloseable {
   static final long MAGIC = 0x5A56_4552_5357_414CL; // "ZVERSWAL"
-  /**
-   * The log format written: 2 keeps commit times in microseconds. Format 1, with milliseconds, is
-   * still read (see {@link Recovery}).
-   */
-  static final int FORMAT = 2;
-  static final int HEADER_BYTES = 12;
-  /** Largest record payload accepted when reading: guards against a damaged length. */
+  static final int FORMAT = 3;
+  /** The older formats still read: their records have no header checksum. */
+  static final int[] LEGACY_FORMATS = {1};
+  /** Bytes of the segment header this code writes. */
+  static final int HEADER_BYTES = FileHeader.CHECKED_BYTES;
+  /** Bytes of a record header: length, first version, count, payload CRC32C, header CRC32C. */
+  static final int RECORD_HEADER_BYTES = 24;
+  /** Bytes of a format-1 record header: length, payload CRC32C. */
+  static final int LEGACY_RECORD_HEADER_BYTES = 8;
+  /** Largest record payload, written or read: guards against a damaged length. */
   static final int MAX_RECORD_BYTES = Integer.MAX_VALUE - 64;
+  /** Smallest record payload: type, first version, count, watermark. A length 0 never validates. */
+  static final int MIN_RECORD_BYTES = 21;
+  /** Bytes of a version in a record besides its changes: commit time, change count. */
+  static final int COMMIT_BYTES = 12;
   private static final byte GROUP = 1;
+  /** The append buffer is dropped after a record bigger than this, not kept for the next one. */
+  private static final int KEPT_BUFFER_BYTES = 16 << 20;
 
   private final DurabilityOptions options;
   private final Path directory;
@@ -93,6 +123,9 @@ public final class DurableLog implements AutoCloseable {
 
   Fault fault;
 
+  /** The largest record payload written; tests lower it to see a group split into records. */
+  int recordLimit = MAX_RECORD_BYTES;
+
   private DurableLog(DurabilityOptions options, FileChannel lockChannel, FileLock lock, Recovery recovery)
       throws IOException {
     this.options = options;
@@ -113,7 +146,9 @@ public final class DurableLog implements AutoCloseable {
    * @param limits the limits of the recovered store
    * @param index the Z-index options of the recovered store
    * @throws IllegalStateException if another store, in this process or another, holds the directory
-   * @throws CorruptLogException if a file is damaged where recovery may not pass
+   * @throws java.nio.file.NotDirectoryException if the path exists and is not a directory
+   * @throws CorruptLogException if a file is damaged where recovery may not pass, naming the file
+   *     and the byte offset
    * @throws UnsupportedFormatException if a file is of an unknown or newer format
    * @throws IOException if the directory cannot be read or written
    */
@@ -122,6 +157,9 @@ public final class DurableLog implements AutoCloseable {
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(index, "index");
     Path dir = options.directory();
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new NotDirectoryException(dir + " is not a directory: a data directory must be one");
+    }
     Files.createDirectories(dir);
     FileChannel lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     FileLock lock;
@@ -167,7 +205,8 @@ public final class DurableLog implements AutoCloseable {
    * @param next a snapshot derived from {@code previous} by the writer, still holding the commits
    *     after it (prune only to versions at or below {@code previous.version() + 1})
    * @throws IllegalArgumentException if {@code previous} is not the last appended version, or
-   *     {@code next} no longer holds the commits to log
+   *     {@code next} no longer holds the commits to log, or one of them is too big for a record
+   *     ({@link #MAX_RECORD_BYTES}); nothing is written then and the log stays usable
    * @throws IllegalStateException if the log is closed or failed earlier (the cause is that failure)
    * @throws IOException if writing or forcing fails; the log is then failed
    */
@@ -185,26 +224,45 @@ public final class DurableLog implements AutoCloseable {
           "versions from " + (previous.version + 1) + " were pruned before they were logged (watermark "
               + next.watermark + ")");
     }
-    ByteBuffer record = encode(next, previous.version + 1, next.version);
+    // Every version must fit a record before any is written: a refusal leaves the log as it was.
+    long total = MIN_RECORD_BYTES;
+    for (long u = previous.version + 1; u <= next.version; u++) {
+      long bytes = commitBytes(next.commits.get(u));
+      total += bytes;
+      if (bytes > recordLimit - MIN_RECORD_BYTES) {
+        throw new IllegalArgumentException(
+            "version " + u + " needs " + bytes + " bytes in the log, over the largest record of "
+                + recordLimit + " bytes");
+      }
+    }
     try {
-      if (activeBytes + record.remaining() > options.segmentBytes() && activeBytes > HEADER_BYTES) {
-        active.force(false);
-        active.close();
-        startSegment(previous.version + 1);
+      for (long u = previous.version + 1; u <= next.version; ) {
+        ByteBuffer record = encode(next, u, next.version, total > recordLimit);
+        if (activeBytes + record.remaining() > options.segmentBytes()
+            && activeBytes > HEADER_BYTES) {
+          active.force(false);
+          active.close();
+          startSegment(u);
+        }
+        if (fault != null) {
+          fault.beforeWrite();
+        }
+        long at = activeBytes;
+        int n = record.remaining();
+        while (record.hasRemaining()) {
+          active.write(record, at + (n - record.remaining()));
+        }
+        activeBytes += n;
+        u += record.getInt(12);
       }
-      if (fault != null) {
-        fault.beforeWrite();
-      }
-      long at = activeBytes;
-      int n = record.remaining();
-      while (record.hasRemaining()) {
-        active.write(record, at + (n - record.remaining()));
-      }
-      activeBytes += n;
       forceIfDue();
     } catch (IOException e) {
       failure = e;
       throw e;
+    } finally {
+      if (buffer.capacity() > KEPT_BUFFER_BYTES) {
+        buffer = ByteBuffer.allocate(1 << 16); // one huge group must not pin its buffer for good
+      }
     }
     loggedVersion = next.version;
   }
@@ -308,7 +366,7 @@ public final class DurableLog implements AutoCloseable {
     Path file = directory.resolve(segmentName(firstVersion));
     FileChannel ch =
         FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
-    ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES).putLong(MAGIC).putInt(FORMAT).flip();
+    ByteBuffer header = FileHeader.encode(MAGIC, FORMAT);
     while (header.hasRemaining()) {
       ch.write(header, HEADER_BYTES - header.remaining());
     }
@@ -341,16 +399,36 @@ public final class DurableLog implements AutoCloseable {
     }
   }
 
-  /** The record of the commits in [from, to] of {@code s}: length, CRC32C, payload. */
-  private ByteBuffer encode(Snapshot s, long from, long to) {
+  /** Bytes of commit {@code c} in a record's payload. */
+  private static long commitBytes(Commit c) {
+    long n = COMMIT_BYTES;
+    for (int i = 0; i < c.keys.length; i++) {
+      n += 8L + c.keys[i].length + (c.values[i] == null ? 0 : c.values[i].length);
+    }
+    return n;
+  }
+
+  /**
+   * The record of the commits of {@code s} from {@code from} on, up to {@code to} or as many as fit
+   * {@link #recordLimit} (one at least) if {@code split}: header, then payload; see the class
+   * comment.
+   */
+  private ByteBuffer encode(Snapshot s, long from, long to, boolean split) {
     buffer.clear();
-    buffer.position(8);
+    buffer.position(RECORD_HEADER_BYTES);
     put1(GROUP);
     put8(from);
-    put4((int) (to - from + 1));
+    int countAt = buffer.position();
+    put4(0);
     put8(s.watermark);
-    for (long u = from; u <= to; u++) {
+    long u = from;
+    for (; u <= to; u++) {
       Commit c = s.commits.get(u);
+      if (split
+          && u > from
+          && buffer.position() - RECORD_HEADER_BYTES + commitBytes(c) > recordLimit) {
+        break;
+      }
       put8(c.timeMicros);
       put4(c.keys.length);
       for (int i = 0; i < c.keys.length; i++) {
@@ -362,11 +440,16 @@ public final class DurableLog implements AutoCloseable {
         }
       }
     }
+    int count = (int) (u - from);
+    buffer.putInt(countAt, count);
     int end = buffer.position();
     crc.reset();
-    crc.update(buffer.array(), 8, end - 8);
-    buffer.putInt(0, end - 8);
-    buffer.putInt(4, (int) crc.getValue());
+    crc.update(buffer.array(), RECORD_HEADER_BYTES, end - RECORD_HEADER_BYTES);
+    buffer.putInt(0, end - RECORD_HEADER_BYTES);
+    buffer.putLong(4, from);
+    buffer.putInt(12, count);
+    buffer.putInt(16, (int) crc.getValue());
+    buffer.putInt(20, FileHeader.crc(buffer.array(), 0, 20));
     buffer.flip();
     return buffer;
   }
@@ -374,10 +457,10 @@ public final class DurableLog implements AutoCloseable {
   private void ensure(int n) {
     if (buffer.remaining() < n) {
       long need = (long) buffer.position() + n;
-      if (need > MAX_RECORD_BYTES) {
-        throw new IllegalArgumentException("a group commit of over " + MAX_RECORD_BYTES + " bytes cannot be logged");
-      }
-      ByteBuffer bigger = ByteBuffer.allocate((int) Math.min(MAX_RECORD_BYTES, Math.max(need, 2L * buffer.capacity())));
+      long most = (long) MAX_RECORD_BYTES + RECORD_HEADER_BYTES;
+      assert need <= most : "append checks every version's size first";
+      ByteBuffer bigger =
+          ByteBuffer.allocate((int) Math.min(most, Math.max(need, 2L * buffer.capacity())));
       buffer.flip();
       bigger.put(buffer);
       buffer = bigger;

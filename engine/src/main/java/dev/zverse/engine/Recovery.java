@@ -4,9 +4,11 @@ import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
@@ -15,24 +17,53 @@ import java.util.zip.CRC32C;
 /**
  * Recovery of a data directory: the newest readable checkpoint, then the log after it; see {@link
  * DurableLog}. One use, on the thread that opens the store.
+ *
+ * <h2>Torn tail or damage</h2>
+ *
+ * A crash mid-append leaves the last record of the last segment torn. On ext4 and XFS what reaches
+ * the disk of an unfinished write is a prefix of it: a process killed inside {@code write} leaves a
+ * shorter file, and a machine that loses power leaves the blocks the file system had allocated but
+ * not written reading as zeros, from a sector boundary on. So a torn record is, at the physical end
+ * of the last segment: a record header cut short; a whole header (its checksum holds) whose record
+ * runs past the end of the file; or a record whose bytes from some sector boundary (512 bytes) on
+ * are zero, with nothing but zeros after it. A zero tail (the file extended but never written) is
+ * torn too, and a length of 0 never reads as a record. Everything else is damage: a bad checksum on
+ * a full record, a damaged header with data after it, any damage before the last record or in an
+ * earlier segment.
+ *
+ * <p>Damage in versions that the checkpoint already holds is passed: the damaged record's versions
+ * are known from its header, or, when the header itself is damaged, from the next whole record
+ * (found by scanning for a header whose checksum holds and whose payload checksum holds too) or the
+ * next segment's name. Damage in versions the store needs stops the open with {@link
+ * CorruptLogException} naming the file and the offset, unless the options allow recovery past it:
+ * then the log is cut there and the report says which versions and how many bytes were dropped.
+ * Format-1 records have no header checksum: their damaged lengths cannot be told from torn ones,
+ * and their damage is not scanned past.
  */
 final class Recovery {
+  /** Where the unwritten part of a torn write may start: a disk sector. */
+  private static final int SECTOR = 512;
+
   final Snapshot snapshot;
+
   /** The segments kept, by first version. */
   final NavigableMap<Long, Path> segments;
+
   final long checkpointVersion;
   final String report;
 
-  private Recovery(Snapshot snapshot, NavigableMap<Long, Path> segments, long checkpointVersion, String report) {
+  private Recovery(
+      Snapshot snapshot, NavigableMap<Long, Path> segments, long checkpointVersion, String report) {
     this.snapshot = snapshot;
     this.segments = segments;
     this.checkpointVersion = checkpointVersion;
     this.report = report;
   }
 
-  static Recovery run(DurabilityOptions options, Limits limits, ZIndexOptions index) throws IOException {
+  static Recovery run(DurabilityOptions options, Limits limits, ZIndexOptions index)
+      throws IOException {
     Path dir = options.directory();
-    StringBuilder report = new StringBuilder();
+    List<String> report = new ArrayList<>();
     Snapshot base = null;
     long checkpointVersion = -1;
     CorruptLogException damagedCheckpoint = null;
@@ -42,16 +73,17 @@ final class Recovery {
       try {
         base = Checkpoint.read(file, limits, index);
         checkpointVersion = base.version;
-        report.append("checkpoint ").append(file.getFileName()).append(" at version ").append(base.version);
+        report.add("checkpoint " + file.getFileName() + " at version " + base.version);
       } catch (CorruptLogException e) {
         damagedCheckpoint = damagedCheckpoint == null ? e : damagedCheckpoint;
-        report.append("skipped damaged ").append(file.getFileName()).append("; ");
+        report.add("skipped damaged " + file.getFileName() + " (" + e.getMessage() + ")");
       }
     }
     if (base == null) {
       base = Snapshot.empty(limits, index);
-      report.append("no checkpoint");
+      report.add("no checkpoint");
     }
+    removeUnfinishedCheckpoints(dir, report);
 
     NavigableMap<Long, Path> segments = new TreeMap<>();
     for (long v : DurableLog.segmentVersions(dir)) {
@@ -66,30 +98,42 @@ final class Recovery {
         throw damagedCheckpoint;
       }
       throw new CorruptLogException(
-          segments.firstEntry().getValue(), 0, "the log starts at version " + segments.firstKey()
-              + " but the state recovered so far ends at version " + base.version);
+          segments.firstEntry().getValue(),
+          0,
+          "the log starts at version "
+              + segments.firstKey()
+              + " but the state recovered so far ends at version "
+              + base.version);
     }
     if (from != null) {
-      Long last = segments.lastKey();
-      for (Long first : segments.tailMap(from, true).keySet().toArray(new Long[0])) {
+      Long[] firsts = segments.tailMap(from, true).keySet().toArray(new Long[0]);
+      for (int i = 0; i < firsts.length; i++) {
+        long first = firsts[i];
         Path file = segments.get(first);
-        if (!segments.containsKey(first)) {
-          break; // cut off by a recovery past corruption below
-        }
         if (first > t.version() + 1) {
           throw new CorruptLogException(
-              file, 0, "versions " + (t.version() + 1) + " to " + (first - 1) + " are missing from the log");
+              file,
+              0,
+              "versions " + (t.version() + 1) + " to " + (first - 1) + " are missing from the log");
         }
-        Replay r = replay(file, t, first.equals(last), options.recoverPastCorruption());
+        long nextFirst = i + 1 < firsts.length ? firsts[i + 1] : -1;
+        Replay r = new Replay(file, first, nextFirst, t, options.recoverPastCorruption(), report);
+        r.run();
         records += r.records;
         watermark = Math.max(watermark, r.watermark);
         if (r.cutAt >= 0) {
-          report.append("; cut ").append(file.getFileName()).append(" at byte ").append(r.cutAt)
-              .append(r.problem == null ? "" : " (" + r.problem + ")");
-          // Segments after a cut hold nothing recoverable: drop them.
-          for (Long later : segments.tailMap(first, false).keySet().toArray(new Long[0])) {
-            Files.deleteIfExists(segments.remove(later));
+          // Segments after a cut hold nothing recoverable: drop them, and say what they held.
+          for (int j = i + 1; j < firsts.length; j++) {
+            Path later = segments.remove(firsts[j]);
+            r.dropBytes += Files.size(later);
+            r.dropTo = Math.max(r.dropTo, lastVersionIn(later));
+            Files.deleteIfExists(later);
           }
+          if (r.cutAt <= DurableLog.HEADER_BYTES && r.keptNothing) {
+            Files.deleteIfExists(segments.remove(first)); // a segment with no record left
+          }
+          report.add(r.cutReport());
+          break;
         }
       }
     }
@@ -103,154 +147,600 @@ final class Recovery {
     if (nextSegment != null) {
       Files.deleteIfExists(nextSegment);
     }
-    report.append("; replayed ").append(records).append(" records to version ").append(s.version());
-    return new Recovery(s, segments, checkpointVersion, report.toString());
+    report.add("replayed " + records + " records to version " + s.version());
+    return new Recovery(s, segments, checkpointVersion, String.join("; ", report));
   }
 
-  /** What replaying one segment found. */
+  /**
+   * Deletes the {@code checkpoint-*.tmp} files a crash left mid-write: only the writer that renames
+   * one into place can finish it, and the directory's lock says none runs now.
+   */
+  private static void removeUnfinishedCheckpoints(Path dir, List<String> report)
+      throws IOException {
+    int files = 0;
+    long bytes = 0;
+    try (DirectoryStream<Path> tmps = Files.newDirectoryStream(dir, "checkpoint-*.tmp")) {
+      for (Path p : tmps) {
+        bytes += Files.size(p);
+        Files.delete(p);
+        files++;
+      }
+    }
+    if (files > 0) {
+      report.add("removed " + files + " unfinished checkpoint file(s) of " + bytes + " bytes");
+    }
+  }
+
+  /** The newest version a whole record of {@code file} holds, or -1; for the report only. */
+  private static long lastVersionIn(Path file) throws IOException {
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      long size = ch.size();
+      int format;
+      try {
+        format =
+            FileHeader.check(
+                ch,
+                file,
+                size,
+                DurableLog.MAGIC,
+                DurableLog.FORMAT,
+                DurableLog.LEGACY_FORMATS,
+                "log segment");
+      } catch (CorruptLogException | UnsupportedFormatException e) {
+        return -1;
+      }
+      Segment seg = new Segment(file, ch, size, format);
+      return seg.lastVersionFrom(seg.headerBytes(), 0);
+    }
+  }
+
+  /** One record's frame as read at an offset: header fields, and whether they can be trusted. */
+  private static final class Frame {
+    final long pos;
+
+    /** The file ends inside the record header. */
+    boolean cutShort;
+
+    /** The header is whole and holds (format 3: its checksum; format 1: a possible length). */
+    boolean headerOk;
+
+    int length;
+
+    /** Format 3 only; -1 in format 1, whose header does not say. */
+    long first = -1;
+
+    int count;
+    int payloadCrc;
+
+    Frame(long pos) {
+      this.pos = pos;
+    }
+
+    long end(int headerBytes) {
+      return pos + headerBytes + length;
+    }
+
+    long last() {
+      return first + count - 1;
+    }
+  }
+
+  /** Reading the records of one open segment file. */
+  private static class Segment {
+    final Path file;
+    final FileChannel ch;
+    final long size;
+    final int format;
+    final boolean checked;
+    final int rh;
+
+    Segment(Path file, FileChannel ch, long size, int format) {
+      this.file = file;
+      this.ch = ch;
+      this.size = size;
+      this.format = format;
+      this.checked = FileHeader.checked(format);
+      this.rh = checked ? DurableLog.RECORD_HEADER_BYTES : DurableLog.LEGACY_RECORD_HEADER_BYTES;
+    }
+
+    int headerBytes() {
+      return checked ? FileHeader.CHECKED_BYTES : FileHeader.LEGACY_BYTES;
+    }
+
+    Frame frame(long pos) throws IOException {
+      Frame f = new Frame(pos);
+      if (size - pos < rh) {
+        f.cutShort = true;
+        return f;
+      }
+      ByteBuffer h = readAt(pos, rh);
+      f.length = h.getInt(0);
+      boolean lengthOk =
+          f.length >= DurableLog.MIN_RECORD_BYTES && f.length <= DurableLog.MAX_RECORD_BYTES;
+      if (checked) {
+        f.first = h.getLong(4);
+        f.count = h.getInt(12);
+        f.payloadCrc = h.getInt(16);
+        f.headerOk =
+            lengthOk
+                && f.first >= 1
+                && f.count >= 1
+                && h.getInt(20) == FileHeader.crc(h.array(), 0, 20);
+      } else {
+        f.payloadCrc = h.getInt(4);
+        f.headerOk = lengthOk;
+      }
+      return f;
+    }
+
+    /** The payload of {@code f} if whole and its checksum holds, else null. */
+    ByteBuffer payload(Frame f) throws IOException {
+      if (!f.headerOk || f.end(rh) > size) {
+        return null;
+      }
+      ByteBuffer p = readAt(f.pos + rh, f.length);
+      CRC32C crc = new CRC32C();
+      crc.update(p.array(), 0, f.length);
+      return (int) crc.getValue() == f.payloadCrc ? p : null;
+    }
+
+    /**
+     * The first whole format-3 record at or after {@code from} whose versions start after {@code
+     * after}: header and payload checksums hold. Null if none, or in format 1.
+     */
+    Frame nextWhole(long from, long after) throws IOException {
+      if (!checked) {
+        return null;
+      }
+      int window = 1 << 20;
+      for (long base = from; base + rh <= size; base += window - rh + 1) {
+        int n = (int) Math.min(window, size - base);
+        ByteBuffer b = readAt(base, n);
+        for (int i = 0; i + rh <= n; i++) {
+          int length = b.getInt(i);
+          // Cheap tests first: at most offsets inside data the length alone is impossible.
+          if (length < DurableLog.MIN_RECORD_BYTES
+              || base + i + rh + length > size
+              || b.getInt(i + 12) < 1
+              || b.getLong(i + 4) <= after
+              || b.getInt(i + 20) != FileHeader.crc(b.array(), i, 20)) {
+            continue;
+          }
+          Frame f = frame(base + i);
+          if (f.headerOk && payload(f) != null) {
+            return f;
+          }
+        }
+      }
+      return null;
+    }
+
+    /**
+     * For a format-3 frame whose header is damaged: if its payload, ending where the header says or
+     * at {@code next}, still matches the payload checksum of the header, the end, first and last
+     * version it holds; else null.
+     */
+    long[] intactPayload(Frame f, long next) throws IOException {
+      long start = f.pos + rh;
+      long claimed = start + f.length; // before next, if the length is not the damaged field
+      for (long end : new long[] {claimed, next}) {
+        long n = end - start;
+        if (n < DurableLog.MIN_RECORD_BYTES || n > DurableLog.MAX_RECORD_BYTES || end > size) {
+          continue;
+        }
+        ByteBuffer p = readAt(start, (int) (end - start));
+        CRC32C crc = new CRC32C();
+        crc.update(p.array(), 0, p.limit());
+        if ((int) crc.getValue() == f.payloadCrc && p.get(0) == 1 && p.getInt(9) >= 1) {
+          return new long[] {end, p.getLong(1), p.getLong(1) + p.getInt(9) - 1};
+        }
+      }
+      return null;
+    }
+
+    /** The newest version of the whole records from {@code from} on, or -1 if none is readable. */
+    long lastVersionFrom(long from, long after) throws IOException {
+      long last = -1;
+      long pos = from;
+      while (pos < size) {
+        Frame f = frame(pos);
+        ByteBuffer p = payload(f);
+        if (p == null) {
+          f = nextWhole(pos + 1, after);
+          if (f == null) {
+            return last;
+          }
+          p = payload(f);
+        }
+        long fl = checked ? f.last() : p.getLong(1) + p.getInt(9) - 1;
+        last = Math.max(last, fl);
+        pos = f.end(rh);
+      }
+      return last;
+    }
+
+    /** Offset of the last non-zero byte in [{@code from}, size), or {@code from - 1}. */
+    long lastNonZero(long from) throws IOException {
+      int chunk = 1 << 16;
+      for (long end = size; end > from; ) {
+        long start = Math.max(from, end - chunk);
+        ByteBuffer b = readAt(start, (int) (end - start));
+        for (int i = (int) (end - start) - 1; i >= 0; i--) {
+          if (b.get(i) != 0) {
+            return start + i;
+          }
+        }
+        end = start;
+      }
+      return from - 1;
+    }
+
+    /** Whether the damaged frame {@code f} is a torn write at the physical end of the file. */
+    boolean torn(Frame f) throws IOException {
+      long lnz = lastNonZero(f.pos);
+      if (lnz < f.pos || f.cutShort) {
+        return true; // zeros only, or the file ends inside a record header
+      }
+      long zeroFrom = (lnz + SECTOR) / SECTOR * SECTOR; // first sector boundary after the data
+      if (f.headerOk) {
+        long end = f.end(rh);
+        // A prefix of the record, or the record with its unwritten end zeroed and nothing after.
+        return end > size || zeroFrom < end;
+      }
+      // A header written only in part: zeros from inside it, nothing after.
+      return zeroFrom < f.pos + rh;
+    }
+
+    ByteBuffer readAt(long at, int n) throws IOException {
+      ByteBuffer b = ByteBuffer.allocate(n);
+      while (b.hasRemaining()) {
+        if (ch.read(b, at + b.position()) < 0) {
+          break;
+        }
+      }
+      return b.flip();
+    }
+  }
+
+  /** Replaying one segment into the transient: what it found, and where it cut. */
   private static final class Replay {
+    final Path file;
+    final long first;
+
+    /** The first version of the next segment; -1 for the last segment. */
+    final long nextFirst;
+
+    final Transient t;
+    final boolean pastCorruption;
+    final List<String> report;
     long records;
     long watermark;
     long cutAt = -1;
     String problem;
-  }
 
-  private static Replay replay(Path file, Transient t, boolean lastSegment, boolean pastCorruption)
-      throws IOException {
-    Replay r = new Replay();
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      long size = ch.size();
-      ByteBuffer header = ByteBuffer.allocate(DurableLog.HEADER_BYTES);
-      readFully(ch, header, 0);
-      header.flip();
-      if (header.remaining() < DurableLog.HEADER_BYTES) {
-        if (lastSegment) { // crashed while starting the segment
-          ch.truncate(0);
-          r.cutAt = 0;
-          return r;
+    /** Whether the cut left no record in the file. */
+    boolean keptNothing;
+
+    /** The versions dropped by the cut: from {@code t.version() + 1} to this, -1 if none known. */
+    long dropTo = -1;
+
+    long dropFrom;
+    long dropBytes;
+
+    /** Whether the dropped bytes were zeros only. */
+    boolean droppedZeros;
+
+    Replay(
+        Path file,
+        long first,
+        long nextFirst,
+        Transient t,
+        boolean pastCorruption,
+        List<String> report) {
+      this.file = file;
+      this.first = first;
+      this.nextFirst = nextFirst;
+      this.t = t;
+      this.pastCorruption = pastCorruption;
+      this.report = report;
+    }
+
+    boolean last() {
+      return nextFirst < 0;
+    }
+
+    void run() throws IOException {
+      try (FileChannel ch =
+          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+        long size = ch.size();
+        int format;
+        try {
+          format =
+              FileHeader.check(
+                  ch,
+                  file,
+                  size,
+                  DurableLog.MAGIC,
+                  DurableLog.FORMAT,
+                  DurableLog.LEGACY_FORMATS,
+                  "log segment");
+        } catch (CorruptLogException e) {
+          damagedHeader(ch, size, e);
+          return;
         }
-        throw new CorruptLogException(file, 0, "truncated log segment header");
+        Segment seg = new Segment(file, ch, size, format);
+        long pos = seg.headerBytes();
+        long prevEnd = first - 1;
+        while (pos < size) {
+          Frame f = seg.frame(pos);
+          if (seg.checked && f.headerOk && f.end(seg.rh) <= size && f.last() <= t.version()) {
+            prevEnd = f.last(); // held by the checkpoint: not read, not needed
+            pos = f.end(seg.rh);
+            continue;
+          }
+          ByteBuffer p = seg.payload(f);
+          if (p != null) {
+            prevEnd = apply(p, seg.format, f, pos);
+            pos = f.end(seg.rh);
+            continue;
+          }
+          long resume = damage(seg, f, prevEnd);
+          if (resume < 0) {
+            return;
+          }
+          prevEnd = Math.max(prevEnd, skippedTo);
+          pos = resume;
+        }
       }
-      long magic = header.getLong();
-      if (magic != DurableLog.MAGIC) {
-        throw new UnsupportedFormatException(file, "not a ZVerse log segment (magic " + Long.toHexString(magic) + ")");
+    }
+
+    /** The last version of the damaged stretch just skipped. */
+    private long skippedTo;
+
+    /**
+     * Deals with the damaged frame {@code f}: a torn tail is cut; damage in versions nobody needs
+     * is skipped; other damage is refused, or cut with {@code recover-past-corruption}.
+     *
+     * @return the offset to go on reading at, or -1 if the segment was cut
+     */
+    private long damage(Segment seg, Frame f, long prevEnd) throws IOException {
+      long size = seg.size;
+      String what;
+      if (f.cutShort) {
+        what = "record header cut short";
+      } else if (!f.headerOk) {
+        what =
+            seg.checked
+                ? "record header damaged (its checksum does not hold, or its length "
+                    + f.length
+                    + " is impossible)"
+                : "impossible record length " + f.length;
+      } else if (f.end(seg.rh) > size) {
+        what = "record of " + f.length + " bytes runs past the end of the file";
+      } else {
+        what = "record checksum mismatch";
       }
-      int format = header.getInt();
-      if (format > DurableLog.FORMAT || format < 1) {
-        throw new UnsupportedFormatException(
-            file, "log format " + format + " is not supported; this version reads format " + DurableLog.FORMAT);
+      if (last() && seg.torn(f)) {
+        boolean zeros = seg.lastNonZero(f.pos) < f.pos;
+        cut(seg, f.pos, zeros ? "zero tail" : "torn last record (" + what + ")", f, prevEnd);
+        return -1;
       }
-      long pos = DurableLog.HEADER_BYTES;
-      ByteBuffer frame = ByteBuffer.allocate(8);
-      CRC32C crc = new CRC32C();
-      while (pos < size) {
-        String problem = null;
-        boolean reachesEnd = false;
-        ByteBuffer payload = null;
-        if (size - pos < 8) {
-          problem = "record header cut short";
-          reachesEnd = true;
+      // Where the damage ends and which versions it held.
+      long next;
+      long lower = prevEnd + 1;
+      long upper;
+      if (seg.checked && f.headerOk && f.end(seg.rh) <= size) {
+        next = f.end(seg.rh);
+        lower = f.first;
+        upper = f.last();
+      } else {
+        Frame whole = seg.nextWhole(f.pos + 1, prevEnd);
+        if (whole != null) {
+          next = whole.pos;
+          upper = whole.first - 1;
         } else {
-          frame.clear();
-          readFully(ch, frame, pos);
-          int length = frame.getInt(0);
-          int stored = frame.getInt(4);
-          if (length < 0 || length > DurableLog.MAX_RECORD_BYTES) {
-            problem = "impossible record length " + length;
-          } else if (pos + 8 + length > size) {
-            problem = "record of " + length + " bytes runs past the end of the file";
-            reachesEnd = true;
-          } else {
-            payload = ByteBuffer.allocate(length);
-            readFully(ch, payload, pos + 8);
-            crc.reset();
-            crc.update(payload.array(), 0, length);
-            if ((int) crc.getValue() != stored) {
-              problem = "record checksum mismatch";
-              reachesEnd = pos + 8 + length == size;
+          next = size;
+          upper = last() ? -1 : nextFirst - 1;
+        }
+        long[] intact = seg.checked && !f.cutShort ? seg.intactPayload(f, next) : null;
+        if (intact != null) { // only the header is damaged: its payload says which versions
+          next = intact[0];
+          lower = intact[1];
+          upper = intact[2];
+        }
+      }
+      String versions =
+          upper < 0
+              ? "the versions from " + lower + " on, how many cannot be read"
+              : upper < lower ? "no version" : range(lower, upper);
+      if (upper >= 0 && upper <= t.version()) {
+        report.add(
+            "skipped damaged bytes "
+                + f.pos
+                + " to "
+                + next
+                + " of "
+                + file.getFileName()
+                + " ("
+                + what
+                + "), "
+                + versions
+                + ", which the checkpoint already holds");
+        skippedTo = upper;
+        return next;
+      }
+      if (!pastCorruption) {
+        throw new CorruptLogException(
+            file,
+            f.pos,
+            what
+                + ", with more of the log after it (not a torn write); it holds "
+                + versions
+                + (upper < 0
+                    ? ", so the checkpoint cannot be shown to hold them"
+                    : ", which no checkpoint holds")
+                + "; open with recover-past-corruption to keep the versions before it and drop"
+                + " the rest");
+      }
+      cut(seg, f.pos, what, f, prevEnd);
+      return -1;
+    }
+
+    private void cut(Segment seg, long pos, String why, Frame f, long prevEnd) throws IOException {
+      dropFrom = t.version() + 1;
+      dropBytes = seg.size - pos;
+      droppedZeros = seg.lastNonZero(pos) < pos;
+      long known = seg.checked && f.headerOk ? f.last() : -1;
+      dropTo = Math.max(known, seg.lastVersionFrom(pos, prevEnd));
+      seg.ch.truncate(pos);
+      seg.ch.force(true);
+      cutAt = pos;
+      problem = why;
+      keptNothing = prevEnd < first;
+    }
+
+    /** A segment whose header is damaged or cut short. */
+    private void damagedHeader(FileChannel ch, long size, CorruptLogException e)
+        throws IOException {
+      Segment raw = new Segment(file, ch, size, DurableLog.FORMAT);
+      boolean torn =
+          last()
+              && raw.lastNonZero(Math.min(size, FileHeader.CHECKED_BYTES))
+                  < FileHeader.CHECKED_BYTES;
+      if (torn) { // a crash while the segment was started: nothing was logged in it
+        cutAt = 0;
+        problem = "segment header never finished";
+        dropFrom = t.version() + 1;
+        dropBytes = size;
+        droppedZeros = raw.lastNonZero(0) < 0;
+        keptNothing = true;
+        ch.truncate(0);
+        return;
+      }
+      long upper = last() ? -1 : nextFirst - 1;
+      if (upper >= 0 && upper <= t.version()) {
+        report.add(
+            "skipped "
+                + file.getFileName()
+                + ", whose header is damaged ("
+                + e.getMessage()
+                + "): "
+                + range(first, upper)
+                + ", which the checkpoint already holds");
+        return;
+      }
+      if (!pastCorruption) {
+        throw e;
+      }
+      cutAt = 0;
+      problem = "segment header damaged";
+      dropFrom = t.version() + 1;
+      dropBytes = size;
+      keptNothing = true;
+      Segment seg = new Segment(file, ch, size, DurableLog.FORMAT);
+      dropTo = seg.lastVersionFrom(FileHeader.CHECKED_BYTES, t.version());
+    }
+
+    /** The report's account of the cut. */
+    String cutReport() {
+      String versions;
+      if (dropTo >= dropFrom) {
+        versions = range(dropFrom, dropTo);
+      } else if (droppedZeros) {
+        versions = "no version";
+      } else if (dropTo >= 0) {
+        versions = "no version the checkpoint does not hold (they end at " + dropTo + ")";
+      } else {
+        versions =
+            "the versions from "
+                + dropFrom
+                + " on that these bytes hold (no whole header among them says how many)";
+      }
+      return "cut "
+          + file.getFileName()
+          + " at byte "
+          + cutAt
+          + " ("
+          + problem
+          + "): dropped "
+          + versions
+          + ", "
+          + dropBytes
+          + (droppedZeros ? " zero" : "")
+          + " bytes";
+    }
+
+    /**
+     * Applies the versions of the record above the transient's.
+     *
+     * @return the record's last version
+     */
+    private long apply(ByteBuffer p, int format, Frame f, long pos) throws CorruptLogException {
+      try {
+        if (p.get() != 1) {
+          throw new CorruptLogException(file, pos, "unknown record type");
+        }
+        long first = p.getLong();
+        int count = p.getInt();
+        if (f.first >= 0 && (first != f.first || count != f.count)) {
+          throw new CorruptLogException(
+              file,
+              pos,
+              "record header says versions "
+                  + range(f.first, f.last())
+                  + ", its payload "
+                  + range(first, first + count - 1));
+        }
+        boolean applied = false;
+        long recordWatermark = p.getLong();
+        watermark = Math.max(watermark, recordWatermark);
+        for (int i = 0; i < count; i++) {
+          long v = first + i;
+          // Format 1 kept milliseconds; applyAt raises the ties they leave to increasing times.
+          long time = format == 1 ? Commit.microsOfMillis(p.getLong()) : p.getLong();
+          int changes = p.getInt();
+          WriteBatch.Builder batch = WriteBatch.builder();
+          for (int c = 0; c < changes; c++) {
+            byte[] key = bytes(p, p.getInt());
+            int n = p.getInt();
+            if (n < 0) {
+              batch.deleteOwned(key);
+            } else {
+              batch.putOwned(key, bytes(p, n));
             }
           }
-        }
-        if (problem != null) {
-          boolean torn = lastSegment && reachesEnd;
-          if (!torn && !pastCorruption) {
-            throw new CorruptLogException(file, pos, problem + ", with more of the log after it");
+          if (v <= t.version()) {
+            continue; // already in the checkpoint
           }
-          ch.truncate(pos);
-          ch.force(true);
-          r.cutAt = pos;
-          r.problem = torn ? "torn last record" : problem;
-          return r;
+          if (v != t.version() + 1) {
+            throw new CorruptLogException(
+                file, pos, "record of version " + v + " follows version " + t.version());
+          }
+          t.applyAt(batch.build(), time);
+          applied = true;
         }
-        payload.flip();
-        if (apply(payload, format, t, file, pos, r)) {
-          r.records++; // records wholly within the checkpoint are read but not counted as replayed
+        if (applied) {
+          records++; // records wholly within the checkpoint are read but not counted as replayed
+          if (recordWatermark <= t.version()) {
+            // Prune as the store did, so that replaying a long log holds its retained history only,
+            // not every version it ever logged (a no-op unless the watermark moved).
+            t.prune(recordWatermark);
+          }
         }
-        pos += 8 + payload.capacity();
+        return first + count - 1;
+      } catch (BufferUnderflowException | NegativeArraySizeException e) {
+        throw new CorruptLogException(file, pos, "record does not decode: " + e);
       }
     }
-    return r;
   }
 
-  /** Applies the versions of the record above the transient's; whether there was any. */
-  private static boolean apply(ByteBuffer p, int format, Transient t, Path file, long pos, Replay r)
-      throws CorruptLogException {
-    try {
-      if (p.get() != 1) {
-        throw new CorruptLogException(file, pos, "unknown record type");
-      }
-      long first = p.getLong();
-      int count = p.getInt();
-      boolean applied = false;
-      long recordWatermark = p.getLong();
-      r.watermark = Math.max(r.watermark, recordWatermark);
-      for (int i = 0; i < count; i++) {
-        long v = first + i;
-        // Format 1 kept milliseconds; applyAt raises the ties they leave to increasing times.
-        long time = format == 1 ? Commit.microsOfMillis(p.getLong()) : p.getLong();
-        int changes = p.getInt();
-        WriteBatch.Builder batch = WriteBatch.builder();
-        for (int c = 0; c < changes; c++) {
-          byte[] key = bytes(p, p.getInt());
-          int n = p.getInt();
-          if (n < 0) {
-            batch.deleteOwned(key);
-          } else {
-            batch.putOwned(key, bytes(p, n));
-          }
-        }
-        if (v <= t.version()) {
-          continue; // already in the checkpoint
-        }
-        if (v != t.version() + 1) {
-          throw new CorruptLogException(file, pos, "record of version " + v + " follows version " + t.version());
-        }
-        t.applyAt(batch.build(), time);
-        applied = true;
-      }
-      if (applied && recordWatermark <= t.version()) {
-        // Prune as the store did, so that replaying a long log holds its retained history only,
-        // not every version it ever logged (a no-op unless the watermark moved).
-        t.prune(recordWatermark);
-      }
-      return applied;
-    } catch (BufferUnderflowException | NegativeArraySizeException e) {
-      throw new CorruptLogException(file, pos, "record does not decode: " + e);
-    }
+  private static String range(long from, long to) {
+    return from == to ? "version " + from : "versions " + from + " to " + to;
   }
 
   private static byte[] bytes(ByteBuffer p, int n) {
     byte[] b = new byte[n];
     p.get(b);
     return b;
-  }
-
-  private static void readFully(FileChannel ch, ByteBuffer b, long at) throws IOException {
-    while (b.hasRemaining()) {
-      int n = ch.read(b, at + b.position());
-      if (n < 0) {
-        return;
-      }
-    }
   }
 }

@@ -91,20 +91,29 @@ public final class WriteBatch {
   }
 
   /**
-   * Checks every key and value against {@code limits} before anything is applied.
+   * Checks every key and value, and the batch's size, against {@code limits} before anything is
+   * applied.
    *
    * @throws IllegalArgumentException naming the first argument over a limit
    */
   void checkLimits(Limits limits) {
     // Names are built only for a refusal: this runs for every batch on the writer's thread.
+    long bytes = 0;
     for (int i = 0; i < ops.size(); i++) {
       Op op = ops.get(i);
+      bytes += Limits.MUTATION_BYTES + (op.key == null ? 0 : op.key.length);
+      bytes += op.value == null ? 0 : op.value.length;
       if (op.kind != OpKind.DELETE_RANGE && op.key.length > limits.maxKeyBytes()) {
         limits.checkKey(op.key, "key of mutation " + i);
       }
       if (op.kind == OpKind.PUT && op.value.length > limits.maxValueBytes()) {
         limits.checkValue(op.value, "value of mutation " + i);
       }
+    }
+    if (bytes > limits.maxBatchBytes()) {
+      throw new IllegalArgumentException(
+          "batch is " + bytes + " bytes (keys and values plus " + Limits.MUTATION_BYTES
+              + " per mutation), over the limit maxBatchBytes = " + limits.maxBatchBytes());
     }
     for (int i = 0; i < conditions.size(); i++) {
       Condition c = conditions.get(i);

@@ -1,12 +1,9 @@
 package dev.zverse.engine;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -141,18 +138,5 @@ class CommitTimeDurabilityTest {
         assertTrue(v == 1 || t.isAfter(r.commitTime(v - 1)), "version " + v + " after " + (v - 1));
       }
     }
-  }
-
-  @Test
-  void aNewerFormatIsRefusedNamingIt(@TempDir Path dir) throws IOException {
-    try (DurableLog log = open(dir)) {
-      write(log, log.recovered(), 3);
-    }
-    Path segment = dir.resolve(DurableLog.segmentName(DurableLog.segmentVersions(dir).get(0)));
-    byte[] bytes = Files.readAllBytes(segment);
-    ByteBuffer.wrap(bytes).putInt(8, DurableLog.FORMAT + 1);
-    Files.write(segment, bytes);
-    UnsupportedFormatException e = assertThrows(UnsupportedFormatException.class, () -> open(dir));
-    assertTrue(e.getMessage().contains("format " + (DurableLog.FORMAT + 1)), e.getMessage());
   }
 }

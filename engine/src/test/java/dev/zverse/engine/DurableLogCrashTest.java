@@ -6,11 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -76,6 +78,12 @@ class DurableLogCrashTest {
           assertEquals(CrashWriter.expected(v), got, "version " + v + " after kill " + kill);
         }
         lastRecovered = s.version();
+        try (Stream<Path> files = Files.list(dir)) {
+          assertEquals(
+              List.of(),
+              files.filter(p -> p.toString().endsWith(".tmp")).toList(),
+              "a checkpoint the kill left unfinished is removed on open");
+        }
       }
     }
     assertTrue(lastRecovered > KILLS, "the child wrote too little to mean anything: " + lastRecovered);
