@@ -7,7 +7,13 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The Z-index of a snapshot: its history, sealed into immutable Z-sorted {@link ZSegment}s, plus
- * the count of the newest changes not sealed yet. Immutable, like the snapshot that holds it.
+ * the count of the newest changes not sealed yet.
+ *
+ * <p>Its own fields never change, but it is not immutable: the seal and merge {@link Job}s it
+ * carries finish on another thread, each once, and a query that meets a finished job uses its
+ * segment. That changes how a query finds its answer, never the answer (a job's segment holds the
+ * same changes as the commits or segments it replaces). Safe for concurrent readers: a job's result
+ * is read only after its volatile state says it is done.
  *
  * <h2>Design</h2>
  *
