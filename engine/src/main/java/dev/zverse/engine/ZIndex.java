@@ -12,8 +12,9 @@ import java.util.concurrent.RejectedExecutionException;
  * <p>Its own fields never change, but it is not immutable: the seal and merge {@link Job}s it
  * carries finish on another thread, each once, and a query that meets a finished job uses its
  * segment. That changes how a query finds its answer, never the answer (a job's segment holds the
- * same changes as the commits or segments it replaces). Safe for concurrent readers: a job's result
- * is read only after its volatile state says it is done.
+ * same changes at or above the watermark as the commits or segments it replaces, and queries ask
+ * for nothing below it). Safe for concurrent readers: a job's result is read only after its
+ * volatile state says it is done.
  *
  * <h2>Design</h2>
  *
