@@ -81,7 +81,7 @@ public final class Condition {
     }
   }
 
-  /** Compares {@code value} by content: the record's own equals would compare the array's identity. */
+  /** Compares {@code value} by content (a record's own equals compares the array's identity). */
   private record ValueEquals(byte[] value) implements Expectation {
     @Override
     public Kind kind() {

@@ -49,7 +49,9 @@ final class MortonKey {
       long lower = ((bit & 1) == 1 ? X_BITS : Y_BITS) & (self - 1);
       int key = ((z & self) != 0 ? 4 : 0) | ((min & self) != 0 ? 2 : 0) | ((max & self) != 0 ? 1 : 0);
       switch (key) {
-        case 0b000, 0b111 -> { }
+        case 0b000, 0b111 -> {
+          // z, min and max agree at this bit: nothing to decide yet
+        }
         case 0b001 -> {
           // z 0, min 0, max 1: remember min's upper half, go on in the lower half
           bigMin = (min | self) & ~lower;
@@ -61,7 +63,10 @@ final class MortonKey {
         case 0b100 -> {
           return bigMin; // z 1, min 0, max 0: the box lies left of z from here
         }
-        case 0b101 -> min = (min | self) & ~lower; // z 1, min 0, max 1: only the upper half follows z
+        case 0b101 -> {
+          // z 1, min 0, max 1: only the upper half can follow z
+          min = (min | self) & ~lower;
+        }
         default -> throw new AssertionError("min above max in one dimension at bit " + bit);
       }
     }

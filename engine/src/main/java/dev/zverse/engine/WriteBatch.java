@@ -183,7 +183,8 @@ public final class WriteBatch {
     public Builder put(String key, String value) {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
-      ops.add(new Put(key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
+      ops.add(
+          new Put(key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
       return this;
     }
 

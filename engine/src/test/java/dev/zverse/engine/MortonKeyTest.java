@@ -84,7 +84,9 @@ class MortonKeyTest {
       List<long[]> pts = new ArrayList<>();
       for (long x = 0; x < 64; x++) {
         for (long y = 0; y < 64; y++) {
-          pts.add(new long[] {MortonKey.interleave(x << shift, y << shift), x << shift, y << shift});
+          long px = x << shift;
+          long py = y << shift;
+          pts.add(new long[] {MortonKey.interleave(px, py), px, py});
         }
       }
       pts.sort((p, q) -> Long.compareUnsigned(p[0], q[0]));

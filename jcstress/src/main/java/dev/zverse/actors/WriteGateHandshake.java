@@ -104,8 +104,14 @@ public final class WriteGateHandshake {
    */
   @JCStressTest
   @State
-  @Outcome(id = "1, 2, 1", expect = ACCEPTABLE, desc = "the first admitted, the second over the bound")
-  @Outcome(id = "2, 1, 1", expect = ACCEPTABLE, desc = "the second admitted, the first over the bound")
+  @Outcome(
+      id = "1, 2, 1",
+      expect = ACCEPTABLE,
+      desc = "the first admitted, the second over the bound")
+  @Outcome(
+      id = "2, 1, 1",
+      expect = ACCEPTABLE,
+      desc = "the second admitted, the first over the bound")
   @Outcome(
       id = "1, 1, 2",
       expect = FORBIDDEN,
