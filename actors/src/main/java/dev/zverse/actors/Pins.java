@@ -56,8 +56,9 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 final class Pins {
   /**
-   * One pinned version. Immutable but for {@link #warnedNanos}, which only the EpochActor touches
-   * (Pekko orders its successive messages, whatever threads run them).
+   * One pinned version. Not immutable: {@link #warned} and {@link #warnedNanos} change, but only
+   * the EpochActor touches them (Pekko orders its successive messages, whatever threads run them);
+   * the rest is final.
    */
   static final class Pin {
     final long version;
@@ -153,9 +154,5 @@ final class Pins {
   /** The pins, weakly consistent. EpochActor only. */
   Iterator<Pin> iterator() {
     return pins.iterator();
-  }
-
-  int size() {
-    return pins.size();
   }
 }

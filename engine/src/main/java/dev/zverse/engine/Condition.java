@@ -23,16 +23,106 @@ public final class Condition {
     VALUE_EQUALS
   }
 
-  private final Kind kind;
-  private final byte[] key;
-  private final long modVersion;
-  private final byte[] value;
+  /**
+   * What the key's head must be like, one record per {@link Kind}, each with its own check and
+   * wording, so no field means something for one kind and nothing for the others.
+   */
+  private sealed interface Expectation permits Absent, ModVersion, ValueEquals {
+    Kind kind();
 
-  private Condition(Kind kind, byte[] key, long modVersion, byte[] value) {
-    this.kind = kind;
+    /**
+     * Checks the key's live head, {@code null} if the key is absent (never written, deleted, or
+     * pruned away while deleted).
+     *
+     * @return {@code null} if the expectation holds, else what was found instead
+     */
+    String check(Version live);
+
+    /** The expectation in words, after the key. */
+    String describe();
+  }
+
+  private record Absent() implements Expectation {
+    static final Absent INSTANCE = new Absent();
+
+    @Override
+    public Kind kind() {
+      return Kind.ABSENT;
+    }
+
+    @Override
+    public String check(Version live) {
+      return live == null ? null : "present, last changed at version " + live.version;
+    }
+
+    @Override
+    public String describe() {
+      return "is absent";
+    }
+  }
+
+  private record ModVersion(long version) implements Expectation {
+    @Override
+    public Kind kind() {
+      return Kind.MOD_VERSION;
+    }
+
+    @Override
+    public String check(Version live) {
+      if (live == null) {
+        return version == 0 ? null : "absent";
+      }
+      return live.version == version ? null : "last changed at version " + live.version;
+    }
+
+    @Override
+    public String describe() {
+      return "last changed at version " + version;
+    }
+  }
+
+  /** Compares {@code value} by content (a record's own equals compares the array's identity). */
+  private record ValueEquals(byte[] value) implements Expectation {
+    @Override
+    public Kind kind() {
+      return Kind.VALUE_EQUALS;
+    }
+
+    @Override
+    public String check(Version live) {
+      if (live == null) {
+        return "absent";
+      }
+      return Arrays.equals(live.value, value) ? null : "value " + Bytes.describe(live.value);
+    }
+
+    @Override
+    public String describe() {
+      return "equals " + Bytes.describe(value);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ValueEquals other && Arrays.equals(value, other.value);
+    }
+
+    @Override
+    public int hashCode() {
+      return Arrays.hashCode(value);
+    }
+
+    @Override
+    public String toString() {
+      return "ValueEquals[" + Bytes.describe(value) + "]";
+    }
+  }
+
+  private final byte[] key;
+  private final Expectation expected;
+
+  private Condition(byte[] key, Expectation expected) {
     this.key = key;
-    this.modVersion = modVersion;
-    this.value = value;
+    this.expected = expected;
   }
 
   /**
@@ -41,7 +131,7 @@ public final class Condition {
    * @throws NullPointerException if {@code key} is null
    */
   public static Condition absent(byte[] key) {
-    return new Condition(Kind.ABSENT, Objects.requireNonNull(key, "key").clone(), 0, null);
+    return new Condition(Objects.requireNonNull(key, "key").clone(), Absent.INSTANCE);
   }
 
   /**
@@ -55,7 +145,7 @@ public final class Condition {
     if (modVersion < 0) {
       throw new IllegalArgumentException("modVersion must be >= 0, was " + modVersion);
     }
-    return new Condition(Kind.MOD_VERSION, Objects.requireNonNull(key, "key").clone(), modVersion, null);
+    return new Condition(Objects.requireNonNull(key, "key").clone(), new ModVersion(modVersion));
   }
 
   /**
@@ -65,10 +155,8 @@ public final class Condition {
    */
   public static Condition valueEquals(byte[] key, byte[] value) {
     return new Condition(
-        Kind.VALUE_EQUALS,
         Objects.requireNonNull(key, "key").clone(),
-        0,
-        Objects.requireNonNull(value, "value").clone());
+        new ValueEquals(Objects.requireNonNull(value, "value").clone()));
   }
 
   /** {@link #absent(byte[])} of a UTF-8 key. */
@@ -90,7 +178,7 @@ public final class Condition {
 
   /** What this condition compares. */
   public Kind kind() {
-    return kind;
+    return expected.kind();
   }
 
   /** A copy of the key. */
@@ -100,12 +188,13 @@ public final class Condition {
 
   /** The required version of a {@link Kind#MOD_VERSION} condition, else 0. */
   public long modVersion() {
-    return modVersion;
+    return expected instanceof ModVersion m ? m.version() : 0;
   }
 
   /** A copy of the required value of a {@link Kind#VALUE_EQUALS} condition, else {@code null}. */
   public byte[] value() {
-    return value == null ? null : value.clone();
+    byte[] v = valueBytes();
+    return v == null ? null : v.clone();
   }
 
   /**
@@ -123,7 +212,8 @@ public final class Condition {
    * @return the value as a string, or {@code null} for the other kinds
    */
   public String valueUtf8() {
-    return value == null ? null : new String(value, StandardCharsets.UTF_8);
+    byte[] v = valueBytes();
+    return v == null ? null : new String(v, StandardCharsets.UTF_8);
   }
 
   byte[] keyBytes() {
@@ -131,7 +221,7 @@ public final class Condition {
   }
 
   byte[] valueBytes() {
-    return value;
+    return expected instanceof ValueEquals e ? e.value() : null;
   }
 
   /**
@@ -140,49 +230,21 @@ public final class Condition {
    * @return {@code null} if it holds, else what was found instead
    */
   String check(Version head) {
-    boolean live = head != null && !head.isTombstone();
-    switch (kind) {
-      case ABSENT:
-        return live ? "present, last changed at version " + head.version : null;
-      case MOD_VERSION:
-        long actual = live ? head.version : 0;
-        return actual == modVersion ? null : (live ? "last changed at version " + actual : "absent");
-      case VALUE_EQUALS:
-        if (!live) {
-          return "absent";
-        }
-        return Arrays.equals(head.value, value) ? null : "value " + Bytes.describe(head.value);
-      default:
-        throw new AssertionError(kind);
-    }
+    return expected.check(head != null && !head.isTombstone() ? head : null);
   }
 
   @Override
   public boolean equals(Object o) {
-    if (!(o instanceof Condition)) {
-      return false;
-    }
-    Condition c = (Condition) o;
-    return kind == c.kind
-        && modVersion == c.modVersion
-        && Arrays.equals(key, c.key)
-        && Arrays.equals(value, c.value);
+    return o instanceof Condition c && Arrays.equals(key, c.key) && expected.equals(c.expected);
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(kind, Arrays.hashCode(key), modVersion, Arrays.hashCode(value));
+    return 31 * Arrays.hashCode(key) + expected.hashCode();
   }
 
   @Override
   public String toString() {
-    switch (kind) {
-      case ABSENT:
-        return Bytes.describe(key) + " is absent";
-      case MOD_VERSION:
-        return Bytes.describe(key) + " last changed at version " + modVersion;
-      default:
-        return Bytes.describe(key) + " equals " + Bytes.describe(value);
-    }
+    return Bytes.describe(key) + " " + expected.describe();
   }
 }

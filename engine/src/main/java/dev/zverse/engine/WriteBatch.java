@@ -22,24 +22,68 @@ import java.util.Objects;
  * }</pre>
  */
 public final class WriteBatch {
-  enum OpKind {
-    PUT,
-    DELETE,
-    DELETE_RANGE
+  /**
+   * One mutation: a put, a delete or a range delete, each a record with the check that differs by
+   * kind; {@code Transient} applies them by type. Arrays are the batch's own copies, never handed
+   * out. Records compare arrays by identity, which nothing relies on: mutations are never compared.
+   */
+  sealed interface Op permits Put, Delete, DeleteRange {
+    /**
+     * Checks this mutation's key and value against {@code limits}.
+     *
+     * @param index the mutation's position in its batch, to name it in a refusal
+     * @throws IllegalArgumentException naming the argument over a limit
+     */
+    void checkLimits(Limits limits, int index);
+
+    /** What this mutation counts toward {@link Limits#maxBatchBytes()}. */
+    long bytes();
   }
 
-  /** One mutation; arrays are the batch's own copies. */
-  static final class Op {
-    final OpKind kind;
-    final byte[] key;
-    final byte[] value;
-    final KeyRange range;
+  /** Puts {@code value} under {@code key}. */
+  record Put(byte[] key, byte[] value) implements Op {
+    @Override
+    public void checkLimits(Limits limits, int index) {
+      // Names are built only for a refusal: this runs for every put on the writer's thread.
+      if (key.length > limits.maxKeyBytes()) {
+        limits.checkKey(key, "key of mutation " + index);
+      }
+      if (value.length > limits.maxValueBytes()) {
+        limits.checkValue(value, "value of mutation " + index);
+      }
+    }
 
-    Op(OpKind kind, byte[] key, byte[] value, KeyRange range) {
-      this.kind = kind;
-      this.key = key;
-      this.value = value;
-      this.range = range;
+    @Override
+    public long bytes() {
+      return Limits.MUTATION_BYTES + key.length + (long) value.length;
+    }
+  }
+
+  /** Deletes {@code key}. */
+  record Delete(byte[] key) implements Op {
+    @Override
+    public void checkLimits(Limits limits, int index) {
+      if (key.length > limits.maxKeyBytes()) {
+        limits.checkKey(key, "key of mutation " + index);
+      }
+    }
+
+    @Override
+    public long bytes() {
+      return Limits.MUTATION_BYTES + key.length;
+    }
+  }
+
+  /** Deletes every key that has a value in {@code range}. */
+  record DeleteRange(KeyRange range) implements Op {
+    @Override
+    public void checkLimits(Limits limits, int index) {
+      // A range's bounds are never stored, so no limit applies to them.
+    }
+
+    @Override
+    public long bytes() {
+      return Limits.MUTATION_BYTES;
     }
   }
 
@@ -97,18 +141,11 @@ public final class WriteBatch {
    * @throws IllegalArgumentException naming the first argument over a limit
    */
   void checkLimits(Limits limits) {
-    // Names are built only for a refusal: this runs for every batch on the writer's thread.
     long bytes = 0;
     for (int i = 0; i < ops.size(); i++) {
       Op op = ops.get(i);
-      bytes += Limits.MUTATION_BYTES + (op.key == null ? 0 : op.key.length);
-      bytes += op.value == null ? 0 : op.value.length;
-      if (op.kind != OpKind.DELETE_RANGE && op.key.length > limits.maxKeyBytes()) {
-        limits.checkKey(op.key, "key of mutation " + i);
-      }
-      if (op.kind == OpKind.PUT && op.value.length > limits.maxValueBytes()) {
-        limits.checkValue(op.value, "value of mutation " + i);
-      }
+      op.checkLimits(limits, i);
+      bytes += op.bytes();
     }
     if (bytes > limits.maxBatchBytes()) {
       throw new IllegalArgumentException(
@@ -150,7 +187,7 @@ public final class WriteBatch {
     public Builder put(byte[] key, byte[] value) {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
-      ops.add(new Op(OpKind.PUT, key.clone(), value.clone(), null));
+      ops.add(new Put(key.clone(), value.clone()));
       return this;
     }
 
@@ -159,13 +196,13 @@ public final class WriteBatch {
      * and belong to nobody else.
      */
     Builder putOwned(byte[] key, byte[] value) {
-      ops.add(new Op(OpKind.PUT, key, value, null));
+      ops.add(new Put(key, value));
       return this;
     }
 
     /** Recovery: deletes {@code key} without copying it, like {@link #putOwned}. */
     Builder deleteOwned(byte[] key) {
-      ops.add(new Op(OpKind.DELETE, key, null, null));
+      ops.add(new Delete(key));
       return this;
     }
 
@@ -174,11 +211,7 @@ public final class WriteBatch {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(value, "value");
       ops.add(
-          new Op(
-              OpKind.PUT,
-              key.getBytes(StandardCharsets.UTF_8),
-              value.getBytes(StandardCharsets.UTF_8),
-              null));
+          new Put(key.getBytes(StandardCharsets.UTF_8), value.getBytes(StandardCharsets.UTF_8)));
       return this;
     }
 
@@ -188,14 +221,13 @@ public final class WriteBatch {
      * @throws NullPointerException if {@code key} is null
      */
     public Builder delete(byte[] key) {
-      ops.add(new Op(OpKind.DELETE, Objects.requireNonNull(key, "key").clone(), null, null));
+      ops.add(new Delete(Objects.requireNonNull(key, "key").clone()));
       return this;
     }
 
     /** Deletes a UTF-8 key. @throws NullPointerException if {@code key} is null */
     public Builder delete(String key) {
-      ops.add(
-          new Op(OpKind.DELETE, Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8), null, null));
+      ops.add(new Delete(Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8)));
       return this;
     }
 
@@ -205,7 +237,7 @@ public final class WriteBatch {
      * @throws NullPointerException if {@code range} is null
      */
     public Builder deleteRange(KeyRange range) {
-      ops.add(new Op(OpKind.DELETE_RANGE, null, null, Objects.requireNonNull(range, "range")));
+      ops.add(new DeleteRange(Objects.requireNonNull(range, "range")));
       return this;
     }
 

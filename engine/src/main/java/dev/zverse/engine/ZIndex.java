@@ -7,7 +7,14 @@ import java.util.concurrent.RejectedExecutionException;
 
 /**
  * The Z-index of a snapshot: its history, sealed into immutable Z-sorted {@link ZSegment}s, plus
- * the count of the newest changes not sealed yet. Immutable, like the snapshot that holds it.
+ * the count of the newest changes not sealed yet.
+ *
+ * <p>Its own fields never change, but it is not immutable: the seal and merge {@link Job}s it
+ * carries finish on another thread, each once, and a query that meets a finished job uses its
+ * segment. That changes how a query finds its answer, never the answer (a job's segment holds the
+ * same changes at or above the watermark as the commits or segments it replaces, and queries ask
+ * for nothing below it). Safe for concurrent readers: a job's result is read only after its
+ * volatile state says it is done.
  *
  * <h2>Design</h2>
  *
@@ -46,11 +53,16 @@ final class ZIndex {
   /** Changes committed in versions ({@link #sealedThrough}, the snapshot's version]. */
   final long unsealed;
 
-  private final Job seal;
-  private final Job merge;
+  private final Job<Seal> seal;
+  private final Job<Merge> merge;
 
   private ZIndex(
-      ZIndexOptions options, ZSegment[] segments, long sealedThrough, long unsealed, Job seal, Job merge) {
+      ZIndexOptions options,
+      ZSegment[] segments,
+      long sealedThrough,
+      long unsealed,
+      Job<Seal> seal,
+      Job<Merge> merge) {
     this.options = options;
     this.segments = segments;
     this.sealedThrough = sealedThrough;
@@ -76,21 +88,21 @@ final class ZIndex {
     ZSegment[] segs = segments;
     long through = sealedThrough;
     long open = unsealed;
-    Job s = seal;
-    Job m = merge;
+    Job<Seal> s = seal;
+    Job<Merge> m = merge;
     if (s != null && s.finished()) {
       if (!s.failed()) {
         if (s.result != null) {
           segs = append(segs, s.result);
         }
-        through = Math.max(through, s.to);
-        open = Math.max(0, open - s.entries);
+        through = Math.max(through, s.work.to());
+        open = Math.max(0, open - s.work.entries());
       }
       s = null;
     }
     if (m != null && m.finished()) {
       if (!m.failed()) {
-        segs = replace(segs, m.inputs, m.result);
+        segs = replace(segs, m.work.inputs(), m.result);
       }
       m = null;
     }
@@ -133,14 +145,14 @@ final class ZIndex {
     if (!options.enabled()) {
       return z;
     }
-    Job s = z.seal;
+    Job<Seal> s = z.seal;
     if (s == null && z.unsealed >= options.segmentEntries()) {
       long from = Math.max(Math.max(z.sealedThrough + 1, watermark), commits.firstVersion());
       if (from <= version) {
-        s = Job.seal(commits, from, version, z.unsealed);
+        s = new Job<>(new Seal(commits, from, version, z.unsealed));
       }
     }
-    Job m = z.merge;
+    Job<Merge> m = z.merge;
     if (m == null) {
       m = z.mergeDue(watermark);
     }
@@ -169,14 +181,14 @@ final class ZIndex {
   }
 
   /** A merge worth running now, or {@code null}. */
-  private Job mergeDue(long watermark) {
+  private Job<Merge> mergeDue(long watermark) {
     if (segments.length == 0) {
       return null;
     }
     ZSegment oldest = segments[0];
     if (oldest.minVersion < watermark
         && (watermark - oldest.minVersion) * 2 >= oldest.maxVersion - oldest.minVersion + 1) {
-      return Job.merge(new ZSegment[] {oldest}, watermark, oldest.level);
+      return new Job<>(new Merge(new ZSegment[] {oldest}, watermark, oldest.level));
     }
     for (int end = segments.length; end >= MERGE_FANOUT; end--) {
       int level = segments[end - 1].level;
@@ -187,7 +199,8 @@ final class ZIndex {
         size += segments[i].size();
       }
       if (run && size <= MAX_MERGED) {
-        return Job.merge(Arrays.copyOfRange(segments, end - MERGE_FANOUT, end), watermark, level + 1);
+        ZSegment[] inputs = Arrays.copyOfRange(segments, end - MERGE_FANOUT, end);
+        return new Job<>(new Merge(inputs, watermark, level + 1));
       }
     }
     return null;
@@ -223,85 +236,23 @@ final class ZIndex {
     return out.toArray(NONE);
   }
 
+  /** What a {@link Job} builds: one record per kind of job, each with its own build. */
+  sealed interface Work permits Seal, Merge {
+    /**
+     * Builds the job's segment. Runs on the options' executor, reading only immutable inputs.
+     *
+     * @return the segment, or {@code null} if no change is left for it
+     */
+    ZSegment build();
+  }
+
   /**
-   * A seal or merge, run once on the options' executor. Its result is published by the volatile
-   * write of {@link #state}, which the writer and queries read before {@link #result}.
+   * Seals the changes in versions [{@code from}, {@code to}] of one published snapshot's commits
+   * (immutable once published), {@code entries} of them as the writer counted.
    */
-  static final class Job implements Runnable {
-    private static final int RUNNING = 0;
-    private static final int DONE = 1;
-    private static final int FAILED = 2;
-
-    // A seal reads the commits (keys and values) of one published snapshot.
-    private final CommitLog commits;
-    final long from;
-    final long to;
-    /** Changes the seal covers, as the writer counted them. */
-    final long entries;
-    // A merge reads segments.
-    final ZSegment[] inputs;
-    private final long watermark;
-    private final int level;
-
-    /** Written once by the job before {@link #state}; read after it. */
-    private ZSegment result;
-
-    private volatile int state = RUNNING;
-
-    private Job(
-        CommitLog commits,
-        long from,
-        long to,
-        long entries,
-        ZSegment[] inputs,
-        long watermark,
-        int level) {
-      this.commits = commits;
-      this.from = from;
-      this.to = to;
-      this.entries = entries;
-      this.inputs = inputs;
-      this.watermark = watermark;
-      this.level = level;
-    }
-
-    static Job seal(CommitLog commits, long from, long to, long entries) {
-      return new Job(commits, from, to, entries, null, 0, 0);
-    }
-
-    static Job merge(ZSegment[] inputs, long watermark, int level) {
-      return new Job(null, 0, 0, 0, inputs, watermark, level);
-    }
-
-    void start(ZIndexOptions options) {
-      try {
-        options.executor().execute(this);
-      } catch (RejectedExecutionException e) {
-        state = FAILED; // tried again at a later publish; queries walk the commits meanwhile
-      }
-    }
-
-    boolean finished() {
-      return state != RUNNING;
-    }
-
-    boolean failed() {
-      return state == FAILED;
-    }
-
+  record Seal(CommitLog commits, long from, long to, long entries) implements Work {
     @Override
-    public void run() {
-      try {
-        result = inputs == null ? sealed() : ZSegment.merge(Arrays.asList(inputs), watermark, level);
-        state = DONE;
-      } catch (Throwable t) {
-        state = FAILED;
-        throw t; // a bug, or out of memory: let the executor report it; the index only lags
-      }
-    }
-
-    /** The segment of every change in versions [from, to] of the snapshot this seal read. */
-    private ZSegment sealed() {
+    public ZSegment build() {
       int capacity = (int) Math.min(Math.max(entries, 16), Integer.MAX_VALUE - 16);
       long[] versions = new long[capacity];
       byte[][] keys = new byte[capacity][];
@@ -323,6 +274,66 @@ final class ZIndex {
         }
       }
       return ZSegment.build(0, n, versions, keys, values);
+    }
+  }
+
+  /**
+   * Merges the run {@code inputs} into one segment of {@code level}, without the changes below
+   * {@code watermark}. The array is never changed, and the record is never compared (its equals
+   * would compare the array's identity).
+   */
+  record Merge(ZSegment[] inputs, long watermark, int level) implements Work {
+    @Override
+    public ZSegment build() {
+      return ZSegment.merge(Arrays.asList(inputs), watermark, level);
+    }
+  }
+
+  /**
+   * A seal or merge, run once on the options' executor. Its result is published by the volatile
+   * write of {@link #state}, which the writer and queries read before {@link #result}.
+   */
+  static final class Job<W extends Work> implements Runnable {
+    private static final int RUNNING = 0;
+    private static final int DONE = 1;
+    private static final int FAILED = 2;
+
+    final W work;
+
+    /** Written once by the job before {@link #state}; read after it. */
+    private ZSegment result;
+
+    private volatile int state = RUNNING;
+
+    Job(W work) {
+      this.work = work;
+    }
+
+    void start(ZIndexOptions options) {
+      try {
+        options.executor().execute(this);
+      } catch (RejectedExecutionException e) {
+        state = FAILED; // tried again at a later publish; queries walk the commits meanwhile
+      }
+    }
+
+    boolean finished() {
+      return state != RUNNING;
+    }
+
+    boolean failed() {
+      return state == FAILED;
+    }
+
+    @Override
+    public void run() {
+      try {
+        result = work.build();
+        state = DONE;
+      } catch (Throwable t) {
+        state = FAILED;
+        throw t; // a bug, or out of memory: let the executor report it; the index only lags
+      }
     }
   }
 }

@@ -12,7 +12,7 @@ import java.util.List;
  * A segment maps its keys' 8-byte prefixes and its versions into at most 32 bits each, relative to
  * its own smallest prefix and version, shifted right so that both coordinates have about the same
  * number of bits (see {@link #build}): {@code qx = (prefix - minPrefix) >>> shiftX}. The code of a
- * change is then one {@code long}, {@link MortonKey#interleave32}. A
+ * change is then one {@code long}, {@link MortonKey#interleave}. A
  * query box maps to the quantized box that covers it, so the codes narrow the search and the exact
  * version and full key of each candidate decide. Keys that share their first 8 bytes, or that
  * quantize together, are told apart by that final check.
@@ -20,7 +20,7 @@ import java.util.List;
  * <h2>Search</h2>
  *
  * Binary search to the box's first code, then walk forward; after a few codes outside the box in a
- * row, jump with {@link MortonKey#bigMin32} to the next code that can be inside (Tropf and Herzog).
+ * row, jump with {@link MortonKey#bigMin} to the next code that can be inside (Tropf and Herzog).
  *
  * <p>Immutable; safe for concurrent readers once published (segments are handed to the writer
  * through a volatile field).
@@ -28,8 +28,6 @@ import java.util.List;
 final class ZSegment {
   /** Codes outside the box stepped over one by one before a BIGMIN jump: stepping is cheaper. */
   private static final int STEPS_BEFORE_JUMP = 8;
-  private static final long X_BITS = 0xAAAA_AAAA_AAAA_AAAAL;
-  private static final long Y_BITS = 0x5555_5555_5555_5555L;
 
   /** Smallest and largest version of the changes held. */
   final long minVersion;
@@ -116,7 +114,7 @@ final class ZSegment {
     long[] unsorted = new long[n];
     for (int i = 0; i < n; i++) {
       unsorted[i] =
-          MortonKey.interleave32((prefixes[i] - minP) >>> shiftX, (versions[i] - minV) >>> shiftY);
+          MortonKey.interleave((prefixes[i] - minP) >>> shiftX, (versions[i] - minV) >>> shiftY);
     }
     int[] order = sortOrder(unsorted);
     long[] codes = new long[n];
@@ -190,12 +188,12 @@ final class ZSegment {
     long qx2 = ((Long.compareUnsigned(pHi, maxPrefix) >= 0 ? maxPrefix : pHi) - minPrefix) >>> shiftX;
     long qy1 = (Math.max(from, minVersion) - minVersion) >>> shiftY;
     long qy2 = (Math.min(to, maxVersion) - minVersion) >>> shiftY;
-    final long zMin = MortonKey.interleave32(qx1, qy1);
-    final long zMax = MortonKey.interleave32(qx2, qy2);
-    final long xMin = zMin & X_BITS;
-    final long xMax = zMax & X_BITS;
-    final long yMin = zMin & Y_BITS;
-    final long yMax = zMax & Y_BITS;
+    final long zMin = MortonKey.interleave(qx1, qy1);
+    final long zMax = MortonKey.interleave(qx2, qy2);
+    final long xMin = zMin & MortonKey.X_BITS;
+    final long xMax = zMax & MortonKey.X_BITS;
+    final long yMin = zMin & MortonKey.Y_BITS;
+    final long yMax = zMax & MortonKey.Y_BITS;
     final long[] codes = this.codes;
     final int n = codes.length;
     long[] hits = new long[16];
@@ -208,8 +206,8 @@ final class ZSegment {
         break;
       }
       // Masked to one dimension's bits, codes compare as that coordinate does.
-      long cx = c & X_BITS;
-      long cy = c & Y_BITS;
+      long cx = c & MortonKey.X_BITS;
+      long cy = c & MortonKey.Y_BITS;
       if (Long.compareUnsigned(cx, xMin) >= 0
           && Long.compareUnsigned(cx, xMax) <= 0
           && Long.compareUnsigned(cy, yMin) >= 0
@@ -232,7 +230,7 @@ final class ZSegment {
         i++;
       } else {
         misses = 0;
-        long next = MortonKey.bigMin32(c, zMin, zMax);
+        long next = MortonKey.bigMin(c, zMin, zMax);
         if (next == 0) {
           break;
         }

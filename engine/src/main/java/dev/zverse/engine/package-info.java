@@ -7,8 +7,10 @@
  * writer's thread and publishes them as a new snapshot. Keys are {@code byte[]} in unsigned
  * lexicographic order.
  *
- * <p>Everything public here is immutable and safe for concurrent readers, except {@link
- * dev.zverse.engine.Transient} and {@link dev.zverse.engine.WriteBatch.Builder}, which belong to one
- * thread. Implementation classes are package-private.
+ * <p>Every public type here is immutable and safe for concurrent readers, except three: {@link
+ * dev.zverse.engine.Transient} and {@link dev.zverse.engine.WriteBatch.Builder} belong to one
+ * thread, and {@link dev.zverse.engine.DurableLog} (the write-ahead log and checkpoints on disk)
+ * belongs to the writer but for its checkpoints, as its class comment says. Implementation classes
+ * are package-private.
  */
 package dev.zverse.engine;
