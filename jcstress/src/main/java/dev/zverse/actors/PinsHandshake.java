@@ -73,7 +73,7 @@ public final class PinsHandshake {
     private final long decided;
 
     public TryPinAgainstTick() {
-      pins.propose(PINNED);
+      pins.decide(PINNED);
       decided = PINNED;
     }
 
@@ -91,7 +91,7 @@ public final class PinsHandshake {
         oldest = Math.min(oldest, it.next().version);
       }
       long w = Math.max(decided, Math.min(TARGET, oldest));
-      pins.propose(w);
+      pins.decide(w);
       r.r2 = (int) w;
     }
 
