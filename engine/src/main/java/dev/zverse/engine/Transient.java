@@ -121,18 +121,22 @@ public final class Transient {
   public long apply(WriteBatch batch, Instant clockReading) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(clockReading, "clockReading");
+    checkOpen();
+    batch.checkLimits(limits);
     return applyAt(batch, Commit.after(Commit.micros(clockReading)));
   }
 
   /**
-   * Recovery (and {@link #apply(WriteBatch, Instant)}): applies {@code batch} as the next version,
-   * committed at {@code timeMicros}, raised to the microsecond after the previous commit's time if
-   * not after it; a format 1 log, which kept milliseconds, has ties to raise.
+   * Recovery (and {@link #apply(WriteBatch, Instant)}, which checks the limits first): applies
+   * {@code batch} as the next version, committed at {@code timeMicros}, raised to the microsecond
+   * after the previous commit's time if not after it; a format 1 log, which kept milliseconds, has
+   * ties to raise. Recovery does not check the limits: what the log holds was acknowledged, and a
+   * logged range delete (every key it removed) may hold more than a batch may, or the limits may
+   * have been lowered since.
    */
   long applyAt(WriteBatch batch, long timeMicros) {
     Objects.requireNonNull(batch, "batch");
     checkOpen();
-    batch.checkLimits(limits);
     checkConditions(batch.conditions());
 
     state = State.APPLYING;

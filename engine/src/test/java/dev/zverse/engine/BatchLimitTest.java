@@ -106,4 +106,34 @@ class BatchLimitTest {
       assertNull(log.recovered().get("b"));
     }
   }
+
+  /**
+   * What the log holds was acknowledged: replay applies it whatever the limits are now. A range
+   * delete logs every key it removed, which may add up to more than a batch may hold, and the
+   * limits may have been lowered since.
+   */
+  @Test
+  void replayAppliesWhatWasLoggedWhateverTheLimitsAreNow(@TempDir Path dir) throws IOException {
+    Limits small = Limits.defaults().withMaxBatchBytes(1000);
+    DurabilityOptions options = DurabilityOptions.in(dir);
+    try (DurableLog log = DurableLog.open(options, small, ZIndexOptions.defaults())) {
+      Snapshot s = log.recovered();
+      for (int i = 0; i < 100; i++) {
+        Snapshot next = s.apply(WriteBatch.ofPut("key-" + "x".repeat(40) + i, "v"));
+        log.append(s, next);
+        s = next;
+      }
+      Snapshot cleared = s.apply(WriteBatch.builder().deleteRange(KeyRange.all()).build());
+      log.append(s, cleared); // about 5,000 bytes of tombstones logged in one version
+      Snapshot longKey = cleared.apply(WriteBatch.ofPut("k".repeat(100), "v"));
+      log.append(cleared, longKey);
+    }
+    Limits smaller = small.withMaxKeyBytes(10);
+    try (DurableLog log = DurableLog.open(options, smaller, ZIndexOptions.defaults())) {
+      Snapshot r = log.recovered();
+      assertEquals(102, r.version(), log.recoveryReport());
+      assertEquals(0, r.count(KeyRange.prefix("key-"), 101));
+      assertEquals(100, r.count(KeyRange.prefix("key-"), 100));
+    }
+  }
 }
