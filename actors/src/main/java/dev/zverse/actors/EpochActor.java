@@ -135,8 +135,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     }
     this.longPinNanos = setup.settings().longPinWarning().toNanos();
     this.latest = setup.root().snapshotAcquire();
-    // After a restart a prune to the proposal may still be in flight: never decide below it.
-    this.decided = Math.max(latest.watermark(), setup.pins().proposedWatermark());
+    // After a restart, go on from the last decision (a prune to it may still be in flight), not
+    // from a proposal a failed tick left: pins validated before that proposal were never scanned.
+    // Deciding lowers the proposal back to it.
+    this.decided = Math.max(latest.watermark(), setup.pins().decidedWatermark());
     setup.pins().decide(decided);
   }
 

@@ -6,16 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
+import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.ZIndexOptions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -220,5 +226,37 @@ class EpochTest {
     EpochStats stats = awaitStats(store, s -> s.pins() == 0 && s.watermark() == s.version(), "pruned");
     assertTrue(stats.version() > 10, stats.toString());
     await(store.close());
+  }
+
+  /**
+   * An EpochActor that (re)starts after a tick died between its proposal and its decision (a
+   * restart keeps the Pins) decides from what was decided before, not from the proposal: a pin
+   * validated before that proposal still holds its version.
+   */
+  @Test
+  void aRestartAfterAProposalDecidesNoHigherThanAPinValidatedBeforeIt() {
+    Snapshot s = Snapshot.empty(kit.settings().limits(), ZIndexOptions.defaults());
+    for (int v = 1; v <= 10; v++) {
+      s = s.apply(WriteBatch.ofPut("k", "v" + v));
+    }
+    Pins pins = new Pins();
+    assertTrue(pins.tryPin(new Pins.Pin(5, System.nanoTime(), "reader")));
+    pins.propose(8); // the tick that proposed 8 died before it scanned and decided
+    EpochActor.Setup setup =
+        new EpochActor.Setup(
+            "restarted",
+            kit.settings().withEpochTick(Duration.ofHours(1)).withRetentionVersions(1),
+            new Root(s),
+            pins,
+            new CompletableFuture<>());
+    ActorRef<EpochActor.Command> epoch = kit.testKit.spawn(EpochActor.create(setup));
+    TestProbe<EpochStats> stats = kit.testKit.createTestProbe();
+    epoch.tell(new EpochActor.GetStats(stats.ref()));
+    stats.receiveMessage();
+    assertTrue(
+        pins.decidedWatermark() <= 5,
+        "decided " + pins.decidedWatermark() + " above the pin at 5");
+    assertTrue(pins.proposedWatermark() <= 5, "proposal " + pins.proposedWatermark());
+    epoch.tell(new EpochActor.Stop(null));
   }
 }
