@@ -50,7 +50,9 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
  * versions, and at once when the pin would hold anything the store's retention does not keep. A
  * feed that falls behind its limit fails with {@link ChangeFeedLagException} and lets go of its
  * pin: by default ({@code max-lag = retention}) once its needed version is older than retention
- * alone keeps, so that compaction wins over a slow consumer; with a lag limit of its own, once it
+ * alone keeps by more than one group commit ({@code writer.max-group-writes}: one publish may bring
+ * more versions than a small retention keeps), so that compaction wins over a slow consumer; with
+ * a lag limit of its own, once it
  * is more than {@code maxLag} versions behind, holding back at most {@code maxLag + pinStep}
  * versions.
  * The lag is checked on every pull and every publish, so a consumer that stops pulling altogether
@@ -333,13 +335,17 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     }
 
     /**
-     * Whether the version the feed needs is older than the store's retention keeps. Retention by
-     * count alone keeps {@code latest - retentionVersions + 1} on; retention by time may keep more,
-     * never less, so that cheap bound is checked before the exact one.
+     * Whether the version the feed needs is older than the store's retention keeps, by more than
+     * one group commit ({@code writer.max-group-writes} versions): one publish may bring more
+     * versions than the store retains, and a feed that keeps up is then behind retention through
+     * no slowness of its consumer. Retention by count alone keeps {@code latest -
+     * retentionVersions + 1} on; retention by time may keep more, never less, so that cheap bound
+     * is checked before the exact one.
      */
     private boolean holdsPastRetention(long latest) {
+      long slack = store.settings().maxGroupWrites();
       long byCount = latest - store.settings().retentionVersions() + 1;
-      long need = needed(cursor);
+      long need = needed(cursor) + slack;
       return need < byCount && need < store.retentionWatermark();
     }
 

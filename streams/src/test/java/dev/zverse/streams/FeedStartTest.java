@@ -147,6 +147,30 @@ class FeedStartTest {
     await(store.close());
   }
 
+  /**
+   * One group commit may publish more versions than the store retains: a feed that keeps up is
+   * then behind retention by part of one group, through no slowness of its consumer, and must not
+   * fail for it (nor with previous values, which need the state before each commit).
+   */
+  @Test
+  void aFeedThatKeepsUpOutlivesGroupsLargerThanTheRetention() {
+    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(2));
+    for (boolean previous : new boolean[] {false, true}) {
+      long from = store.version();
+      CompletionStage<List<CommitRecord>> seen =
+          ChangeFeed.commits(store, ChangeFeedOptions.fromNow().withPreviousValues(previous))
+              .take(2_000)
+              .runWith(Sink.seq(), kit.system());
+      awaitStats(store, s -> s.pins() == 1, "the feed has started");
+      writeFlatOut(store, 2_000); // groups of up to 256 writes, each far more than 2 versions
+      List<CommitRecord> commits = await(seen);
+      for (int i = 0; i < commits.size(); i++) {
+        assertEquals(from + 1 + i, commits.get(i).version(), "previous values " + previous);
+      }
+    }
+    await(store.close());
+  }
+
   /** A lag limit set for one store's feeds (explicit settings) holds history past retention. */
   @Test
   void aLagLimitInTheSettingsLetsAFeedHoldHistoryPastRetention() {
