@@ -63,9 +63,11 @@ import org.apache.pekko.stream.javadsl.Source;
  * Offset.sequence(version)}, and a query from {@code Offset.sequence(v)} emits the changes after
  * version {@code v}, as Pekko's test kit and the JDBC plug-in do. {@link Offset#noOffset()} lists
  * the tag's objects at the latest version (the oldest change first) and, for {@link #changes}, then
- * follows the feed after that version: nothing missed, nothing twice. An offset below the store's
- * retention watermark fails the query with {@link VersionCompactedException}: the changes since it
- * were pruned, and the query never skips them silently. Moving an object to another tag, or the
+ * follows the feed after that version: nothing missed, nothing twice. An offset whose changes
+ * retention has pruned (a projection may have stored the offset of a listed object changed long
+ * ago) is served the same way: the objects changed after it are listed with their state at the
+ * latest version, since of each object only its latest change is promised, so nothing is skipped.
+ * Moving an object to another tag, or the
  * deprecated {@link #deleteObject(String)}, removes it from its old tag without a change there.
  *
  * <p>Thread-safe: one instance serves every actor of the actor system.
@@ -348,10 +350,10 @@ public final class ZVerseDurableStateStore<A>
    * @param offset {@link Offset#noOffset()} for every object of the tag, or {@code
    *     Offset.sequence(v)} for the changes after version {@code v}
    * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
-   *     offset {@code Offset.sequence(version of the change)}; it fails with {@link
-   *     VersionCompactedException} if the changes after {@code v} were pruned ({@code v + 1} is
-   *     below the retention watermark), with {@link IllegalArgumentException} if {@code v} is
-   *     negative or after the latest version, and with {@link
+   *     offset {@code Offset.sequence(version of the change)} (if the changes after {@code v} were
+   *     pruned, the objects changed after {@code v} with their latest state, listed); it fails
+   *     with {@link IllegalArgumentException} if {@code v} is negative or after the latest
+   *     version, and with {@link
    *     dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the
    *     change feed's lag limit
    * @throws NullPointerException if an argument is null
@@ -397,20 +399,31 @@ public final class ZVerseDurableStateStore<A>
             () ->
                 offset instanceof Sequence
                     ? fromVersion(tag, ((Sequence) offset).value(), live)
-                    : fromStart(tag, live))
+                    : listThenWatch(tag, Long.MIN_VALUE, live))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 
   /**
-   * List, then watch: the tag's objects at a pinned version V, oldest change first, then the feed
-   * after V. The read transaction pins V until the list is done; by then the feed, materialized
-   * with the list, has pinned its own start.
+   * List, then watch: the tag's objects at a pinned version V that changed after {@code after},
+   * oldest change first, then (if {@code live}) the feed after V. The feed takes a share of the
+   * read transaction's pin when it is materialized with the list, so V stays pinned without a gap;
+   * the transaction itself is closed once the list is done.
+   *
+   * <p>This also serves an offset whose changes retention has pruned (a projection may have stored
+   * the offset of a listed object changed long ago): of each object only its latest change is a
+   * change of this query (Pekko's contract), and every object changed after {@code after} is
+   * listed with its state at V, so nothing is skipped.
    */
-  private Source<DurableStateChange<A>, NotUsed> fromStart(String tag, boolean live) {
-    ReadTransaction tx = store.readTransaction();
+  private Source<DurableStateChange<A>, NotUsed> listThenWatch(
+      String tag, long after, boolean live) {
+    ReadTransaction tx = store.readTransaction("durable state query of tag [" + tag + "]");
     try {
-      long v = tx.version();
-      List<Entry> objects = new ArrayList<>(tx.scan(keys.tag(tag)));
+      List<Entry> objects = new ArrayList<>();
+      for (Entry e : tx.scan(keys.tag(tag))) {
+        if (e.modVersion() > after) {
+          objects.add(e);
+        }
+      }
       objects.sort(Comparator.comparingLong(Entry::modVersion));
       Source<DurableStateChange<A>, NotUsed> list =
           Source.from(objects)
@@ -420,7 +433,7 @@ public final class ZVerseDurableStateStore<A>
                     done.whenComplete((d, e) -> tx.close());
                     return mat;
                   });
-      return live ? list.concat(feed(tag, v)) : list;
+      return live ? list.concat(feed(tag, ChangeFeedOptions.after(tx))) : list;
     } catch (RuntimeException | Error e) {
       tx.close();
       throw e;
@@ -431,16 +444,16 @@ public final class ZVerseDurableStateStore<A>
     Snapshot s = store.snapshot();
     if (after < 0 || after > s.version()) {
       throw new IllegalArgumentException(
-          "offset must be Offset.sequence(v) with v in [" + Math.max(0, s.watermark() - 1) + ", "
-              + s.version() + "], the store's retained changes, was " + after);
+          "offset must be Offset.sequence(v) with v in [0, " + s.version()
+              + "], the store's versions, was " + after);
     }
-    // The changes after `after` start at after + 1, and a change at the watermark is retained; the
-    // change feed itself refuses what it cannot replay whole, so this only fails sooner.
+    // The changes after `after` start at after + 1, and a change at the watermark is retained.
+    // Below that the changes are pruned, but each object's latest state is not: list them.
     if (after + 1 < s.watermark()) {
-      throw new VersionCompactedException(after, s.watermark());
+      return listThenWatch(tag, after, live);
     }
     if (live) {
-      return feed(tag, after);
+      return feed(tag, ChangeFeedOptions.after(after));
     }
     long until = s.version();
     if (after == until) {
@@ -462,10 +475,10 @@ public final class ZVerseDurableStateStore<A>
     return e != null && e.modVersion() == c.version();
   }
 
-  private Source<DurableStateChange<A>, NotUsed> feed(String tag, long after) {
+  private Source<DurableStateChange<A>, NotUsed> feed(String tag, ChangeFeedOptions from) {
     // A removal from the range (the object moved to another tag, or the deprecated delete) is no
     // change of this tag: Pekko's deletions are records, not removals.
-    return ChangeFeed.changes(store, ChangeFeedOptions.after(after).withRange(keys.tag(tag)))
+    return ChangeFeed.changes(store, from.withRange(keys.tag(tag)))
         .filter(c -> !c.isDelete())
         .map(c -> change(tag, c.key(), c.version(), c.value()));
   }
