@@ -171,21 +171,25 @@ final class Recovery {
     }
   }
 
+  /** The format of a log segment's header; see {@link FileHeader#check}. */
+  private static int segmentFormat(FileChannel ch, Path file, long size) throws IOException {
+    return FileHeader.check(
+        ch,
+        file,
+        size,
+        DurableLog.MAGIC,
+        DurableLog.FORMAT,
+        DurableLog.LEGACY_FORMATS,
+        "log segment");
+  }
+
   /** The newest version a whole record of {@code file} holds, or -1; for the report only. */
   private static long lastVersionIn(Path file) throws IOException {
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       long size = ch.size();
       int format;
       try {
-        format =
-            FileHeader.check(
-                ch,
-                file,
-                size,
-                DurableLog.MAGIC,
-                DurableLog.FORMAT,
-                DurableLog.LEGACY_FORMATS,
-                "log segment");
+        format = segmentFormat(ch, file, size);
       } catch (CorruptLogException | UnsupportedFormatException e) {
         return -1;
       }
@@ -455,15 +459,7 @@ final class Recovery {
         long size = ch.size();
         int format;
         try {
-          format =
-              FileHeader.check(
-                  ch,
-                  file,
-                  size,
-                  DurableLog.MAGIC,
-                  DurableLog.FORMAT,
-                  DurableLog.LEGACY_FORMATS,
-                  "log segment");
+          format = segmentFormat(ch, file, size);
         } catch (CorruptLogException e) {
           damagedHeader(ch, size, e);
           return;
