@@ -15,8 +15,8 @@ import java.util.Objects;
  * @param version the committed version, at least 0; 0 when the batch was not committed
  * @param failure why the batch was not committed ({@link
  *     dev.zverse.engine.ConditionFailedException}, {@link IllegalArgumentException}, {@link
- *     StoreOverloadedException}, {@link StoreFailedException}, or the writer's failure); null when it
- *     was committed
+ *     StoreOverloadedException}, {@link StoreFailedException}, or the writer's failure); null when
+ *     it was committed
  */
 public record WriteReply(long version, Throwable failure) {
   /**

@@ -14,8 +14,9 @@ import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
  * The registry of the stores open in one actor system, as a Pekko typed extension: {@code
- * ZVerse.get(system).open("inventory")} opens a store by name, {@link #store(String)} finds an open
- * one, {@link #stores()} lists them. A store name is open at most once at a time in an actor system.
+ * ZVerse.get(system).open("inventory")} opens a store by name, {@link #store(String)} finds an
+ * open one, {@link #stores()} lists them. A store name is open at most once at a time in an actor
+ * system.
  * {@link ZVerseStore#open(ActorSystem, String)} goes through the same registry, so a store opened
  * either way is found here.
  *

@@ -21,12 +21,13 @@ public final class ZVerseSetup extends ExtensionSetup<ZVerse> {
    * A setup whose registry opens each store named {@code name} with {@code settings.apply(system,
    * name)} instead of its configured settings.
    *
-   * @param settings the settings of a store, from the actor system and the store's name; it must not
-   *     return null, and may start from {@link StoreSettings#create(ActorSystem, String)}
+   * @param settings the settings of a store, from the actor system and the store's name; it must
+   *     not return null, and may start from {@link StoreSettings#create(ActorSystem, String)}
    * @return the setup
    * @throws NullPointerException if {@code settings} is null
    */
-  public static ZVerseSetup withSettings(BiFunction<ActorSystem<?>, String, StoreSettings> settings) {
+  public static ZVerseSetup withSettings(
+      BiFunction<ActorSystem<?>, String, StoreSettings> settings) {
     return new ZVerseSetup(Objects.requireNonNull(settings, "settings"));
   }
 }

@@ -118,9 +118,11 @@ class ZVerseExtensionTest {
 
   @Test
   void coordinatedShutdownClosesEveryOpenStore() {
-    ActorTestKit own = ActorTestKit.create("zverse-shutdown", kit.testKit.system().settings().config());
+    ActorTestKit own =
+        ActorTestKit.create("zverse-shutdown", kit.testKit.system().settings().config());
     ZVerse zverse = ZVerse.get(own.system());
-    List<ZVerseStore> stores = List.of(zverse.open("one"), zverse.open("two"), zverse.open("three"));
+    List<ZVerseStore> stores =
+        List.of(zverse.open("one"), zverse.open("two"), zverse.open("three"));
     await(stores.get(0).put("k", "v"));
     assertEquals(3, zverse.stores().size());
 
