@@ -99,12 +99,12 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   interface Command {}
 
   /**
-   * Apply {@code batch} as one version; complete {@code replyTo} with it once published.
+   * Apply {@code batch} as one version; complete {@code result} with it once published.
    *
    * @param batch the batch
-   * @param replyTo completed with the committed version, or exceptionally if not committed
+   * @param result completed with the committed version, or exceptionally if not committed
    */
-  record Write(WriteBatch batch, CompletableFuture<Long> replyTo) implements Command {}
+  record Write(WriteBatch batch, CompletableFuture<Long> result) implements Command {}
 
   /** Drop the history below {@code watermark}; sent by the EpochActor. */
   record Prune(long watermark) implements Command {}
@@ -208,16 +208,16 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   /** One step of a group: a write (with its outcome once applied) or a prune. */
   private static final class Step {
     final WriteBatch batch;
-    final CompletableFuture<Long> replyTo;
+    final CompletableFuture<Long> result;
     /** The clock when the writer took the write; kept so that a replay stamps it the same. */
     final Instant clockReading;
     final long pruneTo;
     long version;
     Throwable failure;
 
-    Step(WriteBatch batch, CompletableFuture<Long> replyTo, Instant clockReading, long pruneTo) {
+    Step(WriteBatch batch, CompletableFuture<Long> result, Instant clockReading, long pruneTo) {
       this.batch = batch;
-      this.replyTo = replyTo;
+      this.result = result;
       this.clockReading = clockReading;
       this.pruneTo = pruneTo;
     }
@@ -286,7 +286,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private Behavior<Command> onWrite(Write w) {
     if (setup.journal() != null && setup.journal().failure() != null) {
       setup.gate().answered(1);
-      w.replyTo().completeExceptionally(setup.journal().failure());
+      w.result().completeExceptionally(setup.journal().failure());
       return stopIfDrained();
     }
     // Read after the write was sent, so every instant its sender read before is not later (unless
@@ -302,10 +302,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
               setup.storeName(),
               broken);
       setup.gate().answered(1);
-      w.replyTo().completeExceptionally(broken);
+      w.result().completeExceptionally(broken);
       return stopIfDrained();
     }
-    add(new Step(w.batch(), w.replyTo(), now, -1));
+    add(new Step(w.batch(), w.result(), now, -1));
     if (groupWrites >= setup.maxGroupWrites()) {
       endGroup(true);
     }
@@ -481,9 +481,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     for (Step step : steps) {
       if (step.isWrite()) {
         if (step.failure == null) {
-          step.replyTo.complete(step.version);
+          step.result.complete(step.version);
         } else {
-          step.replyTo.completeExceptionally(step.failure);
+          step.result.completeExceptionally(step.failure);
         }
       }
     }
@@ -498,7 +498,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     setup.gate().answered(writes);
     for (Step step : steps) {
       if (step.isWrite()) {
-        step.replyTo.completeExceptionally(step.failure != null ? step.failure : cause);
+        step.result.completeExceptionally(step.failure != null ? step.failure : cause);
       }
     }
   }
@@ -653,7 +653,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       setup.gate().answered(sealed.writes);
       for (Step step : sealed.steps) {
         if (step.isWrite()) {
-          step.replyTo.completeExceptionally(step.failure != null ? step.failure : cause);
+          step.result.completeExceptionally(step.failure != null ? step.failure : cause);
         }
       }
     }

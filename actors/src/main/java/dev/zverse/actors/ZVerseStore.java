@@ -22,7 +22,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -124,7 +123,9 @@ public final class ZVerseStore {
   /**
    * Opens the store named {@code name} in {@code system}, configured by {@code
    * zverse.stores.<name>} over the defaults {@code zverse.store} (see {@link StoreSettings}): empty
-   * if memory-only, recovered from its data directory if durable.
+   * if memory-only, recovered from its data directory if durable. The same as {@code
+   * ZVerse.get(system).open(name)} (see {@link ZVerse}, the registry of a system's stores; a {@link
+   * ZVerseSetup} may supply the settings instead).
    *
    * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
    *     store
@@ -143,13 +144,13 @@ public final class ZVerseStore {
    *     for a file of an unknown or newer format, or the I/O error
    */
   public static ZVerseStore open(ActorSystem<?> system, String name) {
-    return open(system, name, StoreSettings.create(system, name));
+    return ZVerse.get(system).open(name);
   }
 
   /**
    * Opens the store named {@code name} in {@code system} with explicit settings (for tests and
    * benchmarks, or settings built in code): empty if memory-only, recovered from its data directory
-   * if durable.
+   * if durable. The same as {@code ZVerse.get(system).open(name, settings)}.
    *
    * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
    *     store
@@ -176,7 +177,7 @@ public final class ZVerseStore {
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(applier, "applier");
 
-    OpenStores open = OpenStores.get(system);
+    ZVerse open = ZVerse.get(system);
     long opening = open.reserve(name);
     ZVerseStore store;
     Journal journal = null;
@@ -227,6 +228,7 @@ public final class ZVerseStore {
       // Part of the stage close() returns: whoever waits for it may open the name again at once.
       stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
       store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
+      open.opened(name, opening, store);
     } catch (RuntimeException | Error e) {
       if (journal != null) {
         journal.close(journal.recovered());
@@ -312,23 +314,26 @@ public final class ZVerseStore {
 
   /**
    * The actor protocol of {@link #write(WriteBatch)}: commits {@code batch} and tells {@code
-   * replyTo} the outcome, {@link StatusReply#success} with the committed version or {@link
-   * StatusReply#error(Throwable)} with the reason it was not committed (the same exceptions as
-   * {@link #write(WriteBatch)}). No ask and no temporary actor; one message to the writer, one reply.
-   * Writes from one actor commit in the order it sent them.
+   * replyTo} the outcome, a {@link WriteReply} with the committed version or the reason it was not
+   * committed (the same exceptions as {@link #write(WriteBatch)}). No ask and no temporary actor;
+   * one message to the writer, one reply. Writes from one actor commit in the order it sent them.
+   *
+   * <p>{@link WriteReply} is not generic, so an actor adapts it without a cast: {@code
+   * context.messageAdapter(WriteReply.class, Written::new)}.
    *
    * @param batch the batch
    * @param replyTo receives exactly one reply
    * @throws NullPointerException if an argument is null
    * @throws IllegalStateException if the store is closed
    */
-  public void write(WriteBatch batch, ActorRef<StatusReply<Long>> replyTo) {
+  public void write(WriteBatch batch, ActorRef<WriteReply> replyTo) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(replyTo, "replyTo");
     CompletableFuture<Long> reply = new CompletableFuture<>();
     reply.whenComplete(
         (version, failure) ->
-            replyTo.tell(failure == null ? StatusReply.success(version) : StatusReply.error(failure)));
+            replyTo.tell(
+                failure == null ? WriteReply.committed(version) : WriteReply.failed(failure)));
     send(batch, reply);
   }
 

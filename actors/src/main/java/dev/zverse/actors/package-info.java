@@ -4,7 +4,8 @@
  * <p>{@link dev.zverse.actors.ZVerseStore} is the facade: {@code ZVerseStore.open(system, "orders")}
  * starts the store's two actors in the application's actor system, configured from {@code
  * zverse.stores.orders} over the defaults in this module's {@code reference.conf} (see {@link
- * dev.zverse.actors.StoreSettings}). Coordinated shutdown closes it.
+ * dev.zverse.actors.StoreSettings}). Coordinated shutdown closes it. The Pekko extension {@link
+ * dev.zverse.actors.ZVerse} is the registry of a system's open stores, by name.
  *
  * <ul>
  *   <li>The <b>WriterActor</b> is the only code that changes the store. It applies writes to a
@@ -23,6 +24,7 @@
  * </ul>
  *
  * <p>The actors are package-private; applications use the facade, whose {@code write(batch,
- * replyTo)} is the protocol for actors. Only the actors log, through SLF4J.
+ * replyTo)} is the protocol for actors, answering with a {@link dev.zverse.actors.WriteReply}.
+ * Only the actors log, through SLF4J.
  */
 package dev.zverse.actors;

@@ -14,7 +14,6 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -53,7 +52,7 @@ class OverloadTest {
     for (int i = 0; i < 5; i++) {
       refused.add(store.put("k", "refused" + i));
     }
-    TestProbe<StatusReply<Long>> probe = kit.testKit.createTestProbe();
+    TestProbe<WriteReply> probe = kit.testKit.createTestProbe();
     store.write(WriteBatch.ofPut("k", "refused by actor"), probe.getRef());
 
     assertEquals(8, store.pendingWrites());
@@ -65,8 +64,8 @@ class OverloadTest {
       assertEquals(store.name(), e.storeName());
       assertTrue(e.getMessage().contains("max-pending-writes = 8"), e.getMessage());
     }
-    StatusReply<Long> reply = probe.receiveMessage();
-    assertInstanceOf(StoreOverloadedException.class, reply.getError());
+    WriteReply reply = probe.receiveMessage();
+    assertInstanceOf(StoreOverloadedException.class, reply.failure());
 
     release.countDown();
     for (int i = 0; i < 8; i++) {

@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
-import org.apache.pekko.pattern.StatusReply;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -157,20 +156,20 @@ class ZVerseStoreTest {
   @Test
   void actorsWriteWithReplyToAndGetRepliesInTheOrderSent() {
     ZVerseStore store = open();
-    TestProbe<StatusReply<Long>> probe = kit.testKit.createTestProbe();
+    TestProbe<WriteReply> probe = kit.testKit.createTestProbe();
     for (int i = 0; i < 50; i++) {
       store.write(WriteBatch.ofPut("k", "v" + i), probe.getRef());
     }
     store.write(WriteBatch.builder().requireAbsent("k").put("k", "x").build(), probe.getRef());
 
     for (long v = 1; v <= 50; v++) {
-      StatusReply<Long> reply = probe.receiveMessage();
-      assertTrue(reply.isSuccess(), reply.toString());
-      assertEquals(v, reply.getValue());
+      WriteReply reply = probe.receiveMessage();
+      assertTrue(reply.isCommitted(), reply.toString());
+      assertEquals(v, reply.version());
     }
-    StatusReply<Long> refused = probe.receiveMessage();
-    assertTrue(refused.isError());
-    assertInstanceOf(ConditionFailedException.class, refused.getError());
+    WriteReply refused = probe.receiveMessage();
+    assertFalse(refused.isCommitted());
+    assertInstanceOf(ConditionFailedException.class, refused.failure());
   }
 
   @Test
@@ -279,7 +278,7 @@ class ZVerseStoreTest {
             () -> store.put("k", "w"),
             () -> store.delete("k"),
             () -> store.write(WriteBatch.ofPut("k", "w")),
-            () -> store.write(WriteBatch.ofPut("k", "w"), kit.testKit.<StatusReply<Long>>createTestProbe().getRef()));
+            () -> store.write(WriteBatch.ofPut("k", "w"), kit.testKit.<WriteReply>createTestProbe().getRef()));
     for (Runnable call : calls) {
       IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
       assertTrue(e.getMessage().contains("is closed"), e.getMessage());

@@ -1,6 +1,8 @@
 package dev.zverse.examples;
 
 import dev.zverse.actors.ReadTransaction;
+import dev.zverse.actors.WriteReply;
+import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Entry;
@@ -25,15 +27,14 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
-import org.apache.pekko.pattern.StatusReply;
 import org.slf4j.LoggerFactory;
 
 /**
  * Example 3, a Pekko typed application: a shop whose clerk actors reserve stock in a store.
  *
- * <p>The guardian ({@link Shop}) opens the store {@code inventory} in its actor system, writes the
- * initial stock through the store's actor protocol ({@link ZVerseStore#write(WriteBatch, ActorRef)},
- * one {@link StatusReply} per write, no ask), then hands the orders to three {@link Clerk}s. A clerk
+ * <p>The guardian ({@link Shop}) opens the store {@code inventory} through its actor system's {@link
+ * ZVerse} registry, writes the initial stock through the store's actor protocol ({@link
+ * ZVerseStore#write(WriteBatch, ActorRef)}, one {@link WriteReply} per write, no ask), then hands the orders to three {@link Clerk}s. A clerk
  * reads the stock directly from the latest snapshot (no message), and writes the reservation as one
  * batch that requires the stock entry to be unchanged since it read it. When two clerks race for the
  * same item, the writer commits one batch and refuses the other with a {@link
@@ -117,17 +118,6 @@ public final class ActorApplication {
     }
   }
 
-  /**
-   * An adapter that turns the store's {@code StatusReply<Long>} write replies into messages of the
-   * actor {@code context} belongs to. ({@code StatusReply.class} is raw; Java cannot name the class
-   * of {@code StatusReply<Long>}, hence the cast.)
-   */
-  @SuppressWarnings({"unchecked", "rawtypes"})
-  static <T> ActorRef<StatusReply<Long>> writeReplies(
-      ActorContext<T> context, Function<StatusReply<Long>, T> wrap) {
-    return (ActorRef) context.messageAdapter(StatusReply.class, reply -> wrap.apply((StatusReply<Long>) reply));
-  }
-
   // ---------------------------------------------------------------- the guardian
 
   /**
@@ -141,7 +131,7 @@ public final class ActorApplication {
     /** The shop's protocol: only its own adapters send to it. */
     public interface Command {}
 
-    private record Stocked(StatusReply<Long> reply) implements Command {}
+    private record Stocked(WriteReply reply) implements Command {}
 
     private record Served(Clerk.Outcome outcome) implements Command {}
 
@@ -161,10 +151,10 @@ public final class ActorApplication {
       this.orders = orders;
       this.out = out;
       this.done = done;
-      this.store = ZVerseStore.open(context.getSystem(), "inventory");
+      this.store = ZVerse.get(context.getSystem()).open("inventory");
       WriteBatch.Builder initial = WriteBatch.builder();
       stock.forEach((item, count) -> initial.put(stockKey(item), Integer.toString(count)));
-      store.write(initial.build(), writeReplies(context, Stocked::new));
+      store.write(initial.build(), context.messageAdapter(WriteReply.class, Stocked::new));
     }
 
     /**
@@ -191,11 +181,11 @@ public final class ActorApplication {
     }
 
     private Behavior<Command> onStocked(Stocked stocked) {
-      if (stocked.reply().isError()) {
-        done.completeExceptionally(stocked.reply().getError());
+      if (!stocked.reply().isCommitted()) {
+        done.completeExceptionally(stocked.reply().failure());
         return Behaviors.stopped();
       }
-      out.printf("stock written at version %d: %s%n", stocked.reply().getValue(), readStock());
+      out.printf("stock written at version %d: %s%n", stocked.reply().version(), readStock());
       if (orders.isEmpty()) {
         return finish();
       }
@@ -265,7 +255,7 @@ public final class ActorApplication {
      */
     public record Reserve(String item, int quantity, ActorRef<Outcome> replyTo) implements Command {}
 
-    private record Written(StatusReply<Long> reply) implements Command {}
+    private record Written(WriteReply reply) implements Command {}
 
     /**
      * How a reservation ended.
@@ -287,7 +277,7 @@ public final class ActorApplication {
     private final StashBuffer<Command> stash;
     private final String name;
     private final ZVerseStore store;
-    private final ActorRef<StatusReply<Long>> written;
+    private final ActorRef<WriteReply> written;
     private Pending pending;
     private int sequence;
 
@@ -297,7 +287,7 @@ public final class ActorApplication {
       this.name = name;
       this.store = store;
       // tag::actor-adapter[]
-      this.written = writeReplies(context, Written::new); // StatusReply<Long> -> Written
+      this.written = context.messageAdapter(WriteReply.class, Written::new); // no cast
       // end::actor-adapter[]
     }
 
@@ -345,7 +335,7 @@ public final class ActorApplication {
               .put(key, Integer.toString(left - r.quantity()))
               .put(String.format("reservations/%s/%04d", name, ++sequence), r.quantity() + " x " + r.item())
               .build();
-      store.write(reservation, written); // one message to the writer, one StatusReply back
+      store.write(reservation, written); // one message to the writer, one WriteReply back
       // end::actor-write[]
       pending = new Pending(r, attempt, left);
       return this;
@@ -356,12 +346,12 @@ public final class ActorApplication {
       pending = null;
       Reserve r = p.request();
       // tag::actor-reply[]
-      if (w.reply().isSuccess()) {
-        r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), true, w.reply().getValue(), p.attempt(),
-            "stock " + p.stockRead() + " -> " + (p.stockRead() - r.quantity()) + " at version " + w.reply().getValue()));
+      if (w.reply().isCommitted()) {
+        r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), true, w.reply().version(), p.attempt(),
+            "stock " + p.stockRead() + " -> " + (p.stockRead() - r.quantity()) + " at version " + w.reply().version()));
         return next();
       }
-      Throwable failure = w.reply().getError();
+      Throwable failure = w.reply().failure();
       if (failure instanceof ConditionFailedException) {
         getContext().getLog().debug("[{}] stock of [{}] changed under it, retrying", name, r.item());
         return attempt(r, p.attempt() + 1);

@@ -1,6 +1,7 @@
 package dev.zverse.persistence;
 
 import com.typesafe.config.Config;
+import dev.zverse.actors.ZVerse;
 import java.time.InstantSource;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -17,8 +18,9 @@ import org.apache.pekko.persistence.state.javadsl.DurableStateStore;
  * zverse.persistence.state.store = "durable-state"   # a ZVerse store: zverse.stores.durable-state
  * }</pre>
  *
- * <p>It opens the named ZVerse store with that store's settings (memory-only, or durable with a
- * data directory); the store closes with the actor system. Thread-safe.
+ * <p>It takes the named ZVerse store from the actor system's {@link ZVerse} registry, opening it
+ * with that store's settings (memory-only, or durable with a data directory) unless the application
+ * or another plug-in block opened it already; the store closes with the actor system. Thread-safe.
  */
 public final class ZVerseDurableStateStoreProvider implements DurableStateStoreProvider {
   private final ZVerseDurableStateStore<Object> javadsl;
@@ -31,7 +33,8 @@ public final class ZVerseDurableStateStoreProvider implements DurableStateStoreP
    * @param config the plug-in's configuration block ({@code store}, {@code key-prefix})
    * @param configPath the block's path, such as {@code zverse.persistence.state}
    * @throws IllegalArgumentException if a setting is out of its bounds
-   * @throws IllegalStateException if the application opened the store itself
+   * @throws IllegalStateException if the store is closing but has not stopped yet, or another
+   *     store holds its data directory
    */
   public ZVerseDurableStateStoreProvider(
       ExtendedActorSystem system, Config config, String configPath) {
@@ -39,7 +42,7 @@ public final class ZVerseDurableStateStoreProvider implements DurableStateStoreP
     this.javadsl =
         new ZVerseDurableStateStore<>(
             system,
-            PluginStores.storeFor(Adapter.toTyped(system), settings.storeName()),
+            ZVerse.get(Adapter.toTyped(system)).getOrOpen(settings.storeName()),
             settings.keyPrefix(),
             InstantSource.system());
     this.scaladsl = new ScalaDurableStateStore<>(javadsl);

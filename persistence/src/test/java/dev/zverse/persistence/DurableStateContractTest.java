@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.zverse.actors.ZVerse;
+import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.VersionCompactedException;
@@ -83,6 +85,15 @@ class DurableStateContractTest {
     assertInstanceOf(
         org.apache.pekko.persistence.query.scaladsl.DurableStateStoreQuery.class, scaladsl);
     assertInstanceOf(DurableStateStoreQuery.class, javadsl);
+  }
+
+  @Test
+  void thePluginSharesAStoreTheApplicationOpenedThroughTheRegistry() {
+    ZVerseStore opened = ZVerse.get(kit.system()).open("opened-by-the-application");
+    ZVerseDurableStateStore<Object> plugin = kit.plugin("opened-by-the-application");
+    assertSame(opened, plugin.store());
+    assertSame(plugin.store(), kit.plugin("opened-by-the-application").store());
+    assertSame(opened, ZVerse.get(kit.system()).store("opened-by-the-application").orElseThrow());
   }
 
   @Test

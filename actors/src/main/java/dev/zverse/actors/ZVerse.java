@@ -1,0 +1,187 @@
+package dev.zverse.actors;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiFunction;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The registry of the stores open in one actor system, as a Pekko typed extension: {@code
+ * ZVerse.get(system).open("inventory")} opens a store by name, {@link #store(String)} finds an
+ * open one, {@link #stores()} lists them. A store name is open at most once at a time in an actor
+ * system.
+ * {@link ZVerseStore#open(ActorSystem, String)} goes through the same registry, so a store opened
+ * either way is found here.
+ *
+ * <p>The actor system's coordinated shutdown closes every store still open, in its {@code
+ * before-actor-system-terminate} phase: each store registers its own close task when it opens and
+ * cancels it when closed earlier (see {@link ZVerseStore#close()}).
+ *
+ * <p>Tests replace the settings a store opened by name gets (for example a manual clock or a
+ * temporary data directory, also for stores a plug-in opens) with a {@link ZVerseSetup} in the
+ * actor system's setup.
+ *
+ * <p>Thread-safe.
+ */
+public final class ZVerse implements Extension {
+  /** The extension's id; a {@link ZVerseSetup} replaces how it is created. */
+  static final ExtensionId<ZVerse> ID =
+      new ExtensionId<>() {
+        @Override
+        public ZVerse createExtension(ActorSystem<?> system) {
+          return new ZVerse(system, StoreSettings::create);
+        }
+      };
+
+  /** A name's holder: {@code store} is null while the opening is under way. */
+  private record Slot(long opening, ZVerseStore store) {}
+
+  private final ActorSystem<?> system;
+  private final BiFunction<ActorSystem<?>, String, StoreSettings> settings;
+  private final ConcurrentHashMap<String, Slot> open = new ConcurrentHashMap<>();
+  private final AtomicLong openings = new AtomicLong();
+  /** Serializes {@link #getOrOpen}, so that two callers sharing a name open it once. */
+  private final Object sharing = new Object();
+
+  ZVerse(ActorSystem<?> system, BiFunction<ActorSystem<?>, String, StoreSettings> settings) {
+    this.system = Objects.requireNonNull(system, "system");
+    this.settings = Objects.requireNonNull(settings, "settings");
+  }
+
+  /**
+   * The registry of {@code system}'s stores, created on first use.
+   *
+   * @param system the actor system
+   * @return its registry; the same instance on every call
+   * @throws NullPointerException if {@code system} is null
+   */
+  public static ZVerse get(ActorSystem<?> system) {
+    return ID.apply(Objects.requireNonNull(system, "system"));
+  }
+
+  /**
+   * Opens the store named {@code name} with its configured settings: {@code zverse.stores.<name>}
+   * over the defaults {@code zverse.store} (see {@link StoreSettings#create(ActorSystem, String)}),
+   * unless a {@link ZVerseSetup} supplies them.
+   *
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
+   *     characters
+   * @return the open store
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if the name is malformed or a setting is invalid
+   * @throws IllegalStateException if a store of that name is already open in this actor system, or
+   *     another store holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered; see {@link
+   *     ZVerseStore#open(ActorSystem, String)}
+   */
+  public ZVerseStore open(String name) {
+    StoreSettings.requireStoreName(name);
+    return open(name, Objects.requireNonNull(settings.apply(system, name), "settings of " + name));
+  }
+
+  /**
+   * Opens the store named {@code name} with explicit settings.
+   *
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
+   *     characters
+   * @param settings the store's settings
+   * @return the open store
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed
+   * @throws IllegalStateException if a store of that name is already open in this actor system, or
+   *     another store holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered; see {@link
+   *     ZVerseStore#open(ActorSystem, String)}
+   */
+  public ZVerseStore open(String name, StoreSettings settings) {
+    return ZVerseStore.open(system, name, settings);
+  }
+
+  /**
+   * The open store named {@code name}, or, if none is, opens it as {@link #open(String)} does: for
+   * parts of an application (such as the durable state plug-in) that share a store by name.
+   *
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
+   *     characters
+   * @return the open store
+   * @throws NullPointerException if {@code name} is null
+   * @throws IllegalArgumentException if the name is malformed or a setting is invalid
+   * @throws IllegalStateException if a store of that name is closing but has not stopped yet, or
+   *     another store holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered
+   */
+  public ZVerseStore getOrOpen(String name) {
+    synchronized (sharing) {
+      return store(name).orElseGet(() -> open(name));
+    }
+  }
+
+  /**
+   * The open store named {@code name}.
+   *
+   * @param name the store's name
+   * @return the store, or empty if no store of that name is open (or it is still opening, or
+   *     closed)
+   * @throws NullPointerException if {@code name} is null
+   */
+  public Optional<ZVerseStore> store(String name) {
+    Slot slot = open.get(Objects.requireNonNull(name, "name"));
+    if (slot == null || slot.store() == null || slot.store().isClosed()) {
+      return Optional.empty();
+    }
+    return Optional.of(slot.store());
+  }
+
+  /**
+   * The stores open in this actor system.
+   *
+   * @return the open stores, by name; a copy, not updated by later opens and closes
+   */
+  public List<ZVerseStore> stores() {
+    List<ZVerseStore> stores = new ArrayList<>();
+    for (Slot slot : open.values()) {
+      if (slot.store() != null && !slot.store().isClosed()) {
+        stores.add(slot.store());
+      }
+    }
+    stores.sort(Comparator.comparing(ZVerseStore::name));
+    return List.copyOf(stores);
+  }
+
+  /**
+   * Reserves {@code name} for an opening.
+   *
+   * @return the number of this opening, unique in the actor system
+   * @throws IllegalStateException if a store of that name is open
+   */
+  long reserve(String name) {
+    long opening = openings.incrementAndGet();
+    if (open.putIfAbsent(name, new Slot(opening, null)) != null) {
+      throw new IllegalStateException(
+          "a store named [" + name + "] is already open in actor system [" + system.name()
+              + "]; close it first, or share the open ZVerseStore (ZVerse.get(system).store)");
+    }
+    return opening;
+  }
+
+  /** Makes the store of the opening {@code opening} (what {@link #reserve} returned) findable. */
+  void opened(String name, long opening, ZVerseStore store) {
+    boolean replaced = open.replace(name, new Slot(opening, null), new Slot(opening, store));
+    assert replaced : "opening " + opening + " of [" + name + "] lost its reservation";
+  }
+
+  /**
+   * Frees {@code name} if {@code opening} still holds it: a late release of an opening that failed
+   * never frees the name of a newer store.
+   */
+  void release(String name, long opening) {
+    open.computeIfPresent(name, (n, slot) -> slot.opening() == opening ? null : slot);
+  }
+}
