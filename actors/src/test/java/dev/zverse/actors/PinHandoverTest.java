@@ -2,6 +2,7 @@ package dev.zverse.actors;
 
 import static dev.zverse.actors.StoreTestKit.await;
 import static dev.zverse.actors.StoreTestKit.awaitStats;
+import static dev.zverse.actors.StoreTestKit.putVersions;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,12 +44,6 @@ class PinHandoverTest {
 
   private static StoreSettings fastTicks() {
     return kit.settings().withEpochTick(Duration.ofMillis(5));
-  }
-
-  private static void putVersions(ZVerseStore store, int from, int to) {
-    for (int i = from; i <= to; i++) {
-      await(store.put("k", "v" + i));
-    }
   }
 
   @Test

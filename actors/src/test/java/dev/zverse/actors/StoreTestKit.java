@@ -45,6 +45,13 @@ final class StoreTestKit {
     testKit.shutdownTestKit();
   }
 
+
+  /** Puts versions {@code from} to {@code to} of key {@code k}, one write each, in order. */
+  static void putVersions(ZVerseStore store, int from, int to) {
+    for (int i = from; i <= to; i++) {
+      await(store.put("k", "v" + i));
+    }
+  }
   /** Default settings of this test kit's actor system, for stores configured in code. */
   StoreSettings settings() {
     return StoreSettings.create(testKit.system().settings().config().getConfig("zverse.store"));
