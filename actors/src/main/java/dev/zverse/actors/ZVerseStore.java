@@ -474,18 +474,9 @@ public final class ZVerseStore {
           "version must be in [" + latest.watermark() + ", " + latest.version() + "], was "
               + version);
     }
-    long deadline = System.nanoTime() + PIN_RACE_NANOS;
-    for (; ; ) {
-      Pins.Pin pin = tryPinAt(version, owner);
-      if (pin != null) {
-        // Read after the pin holds: this snapshot and every later one can read version.
-        return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new VersionCompactedException(version, pins.proposedWatermark());
-      }
-      Thread.onSpinWait();
-    }
+    Pins.Pin pin = pinAwaitingDecision(version, owner);
+    // Read after the pin holds: this snapshot and every later one can read version.
+    return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
   }
 
   /**
@@ -777,11 +768,21 @@ public final class ZVerseStore {
       throw new IllegalArgumentException(
           "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
     }
+    return new VersionPin(name, pins, pinAwaitingDecision(version, owner), owner);
+  }
+
+  /**
+   * A validated pin at {@code version}: spins while the EpochActor's decision on it is pending
+   * (microseconds; at most 20 ms), for the callers that may wait a moment.
+   *
+   * @throws VersionCompactedException if a prune past it was decided, or no decision came in time
+   */
+  private Pins.Pin pinAwaitingDecision(long version, String owner) {
     long deadline = System.nanoTime() + PIN_RACE_NANOS;
     for (; ; ) {
       Pins.Pin pin = tryPinAt(version, owner);
       if (pin != null) {
-        return new VersionPin(name, pins, pin, owner);
+        return pin;
       }
       if (System.nanoTime() - deadline > 0) {
         throw new VersionCompactedException(version, pins.proposedWatermark());
