@@ -12,7 +12,9 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,6 +57,18 @@ final class Checkpoint {
   private static final int TAIL_BYTES = 12;
 
   private Checkpoint() {}
+
+  /**
+   * Writes {@code s} as the checkpoint of its version in {@code dir}: to the temporary file first,
+   * forced, then renamed into place atomically and the rename forced, so that a crash leaves either
+   * no checkpoint of that version or a whole one.
+   */
+  static void writeInto(DataDirectory dir, Snapshot s) throws IOException {
+    Path tmp = dir.checkpointTemp(s.version);
+    write(s, tmp);
+    Files.move(tmp, dir.checkpoint(s.version), StandardCopyOption.ATOMIC_MOVE);
+    dir.force();
+  }
 
   /** Writes {@code s} to {@code file} and forces it to the disk. */
   static void write(Snapshot s, Path file) throws IOException {

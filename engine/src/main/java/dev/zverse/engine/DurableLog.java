@@ -3,13 +3,8 @@ package dev.zverse.engine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -96,9 +91,8 @@ public final class DurableLog implements AutoCloseable {
   private static final int KEPT_BUFFER_BYTES = 16 << 20;
 
   private final DurabilityOptions options;
+  private final DataDirectory dir;
   private final Path directory;
-  private final FileChannel lockChannel;
-  private final FileLock lock;
   private final Snapshot recovered;
   private final String recoveryReport;
 
@@ -126,12 +120,11 @@ public final class DurableLog implements AutoCloseable {
   /** The largest record payload written; tests lower it to see a group split into records. */
   int recordLimit = MAX_RECORD_BYTES;
 
-  private DurableLog(DurabilityOptions options, FileChannel lockChannel, FileLock lock, Recovery recovery)
+  private DurableLog(DurabilityOptions options, DataDirectory dir, Recovery recovery)
       throws IOException {
     this.options = options;
-    this.directory = options.directory();
-    this.lockChannel = lockChannel;
-    this.lock = lock;
+    this.dir = dir;
+    this.directory = dir.path();
     this.recovered = recovery.snapshot;
     this.recoveryReport = recovery.report;
     this.loggedVersion = recovery.snapshot.version;
@@ -156,28 +149,11 @@ public final class DurableLog implements AutoCloseable {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(index, "index");
-    Path dir = options.directory();
-    if (Files.exists(dir) && !Files.isDirectory(dir)) {
-      throw new NotDirectoryException(dir + " is not a directory: a data directory must be one");
-    }
-    Files.createDirectories(dir);
-    FileChannel lockChannel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    FileLock lock;
+    DataDirectory dir = DataDirectory.lock(options.directory());
     try {
-      lock = lockChannel.tryLock();
-    } catch (OverlappingFileLockException e) {
-      lockChannel.close();
-      throw new IllegalStateException("data directory " + dir + " is already open by another store in this process");
-    }
-    if (lock == null) {
-      lockChannel.close();
-      throw new IllegalStateException("data directory " + dir + " is locked by another process");
-    }
-    try {
-      return new DurableLog(options, lockChannel, lock, Recovery.run(options, limits, index));
+      return new DurableLog(options, dir, Recovery.run(dir, options, limits, index));
     } catch (IOException | RuntimeException | Error e) {
-      lock.release();
-      lockChannel.close();
+      dir.close();
       throw e;
     }
   }
@@ -298,17 +274,13 @@ public final class DurableLog implements AutoCloseable {
       if (snapshot.version <= checkpointedVersion) {
         return;
       }
-      Path tmp = directory.resolve(String.format("checkpoint-%020d.tmp", snapshot.version));
-      Path file = directory.resolve(checkpointName(snapshot.version));
-      Checkpoint.write(snapshot, tmp);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      forceDirectory(directory);
+      Checkpoint.writeInto(dir, snapshot);
       checkpointedVersion = snapshot.version;
-      List<Long> kept = checkpointVersions(directory);
+      List<Long> kept = dir.checkpointVersions();
       if (kept.size() >= 2) {
         long older = kept.get(kept.size() - 2);
         for (long v : kept.subList(0, kept.size() - 2)) {
-          Files.deleteIfExists(directory.resolve(checkpointName(v)));
+          Files.deleteIfExists(dir.checkpoint(v));
         }
         deleteSegmentsThrough(older);
       }
@@ -327,9 +299,11 @@ public final class DurableLog implements AutoCloseable {
         active.force(false);
       }
     } finally {
-      active.close();
-      lock.release();
-      lockChannel.close();
+      try {
+        active.close();
+      } finally {
+        dir.close();
+      }
     }
   }
 
@@ -363,7 +337,7 @@ public final class DurableLog implements AutoCloseable {
   }
 
   private void startSegment(long firstVersion) throws IOException {
-    Path file = directory.resolve(segmentName(firstVersion));
+    Path file = dir.segment(firstVersion);
     FileChannel ch =
         FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
     ByteBuffer header = FileHeader.encode(MAGIC, FORMAT);
@@ -371,7 +345,7 @@ public final class DurableLog implements AutoCloseable {
       ch.write(header, HEADER_BYTES - header.remaining());
     }
     ch.force(true);
-    forceDirectory(directory);
+    dir.force();
     synchronized (this) {
       segments.put(firstVersion, file);
     }
@@ -486,52 +460,5 @@ public final class DurableLog implements AutoCloseable {
     ensure(4 + b.length);
     buffer.putInt(b.length);
     buffer.put(b);
-  }
-
-  static String segmentName(long firstVersion) {
-    return String.format("wal-%020d.log", firstVersion);
-  }
-
-  static String checkpointName(long version) {
-    return String.format("checkpoint-%020d.zvc", version);
-  }
-
-  /** Versions of the checkpoints in {@code dir}, ascending. */
-  static List<Long> checkpointVersions(Path dir) throws IOException {
-    return versionsOf(dir, "checkpoint-", ".zvc");
-  }
-
-  /** First versions of the log segments in {@code dir}, ascending. */
-  static List<Long> segmentVersions(Path dir) throws IOException {
-    return versionsOf(dir, "wal-", ".log");
-  }
-
-  private static List<Long> versionsOf(Path dir, String prefix, String suffix) throws IOException {
-    List<Long> out = new ArrayList<>();
-    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, prefix + "*" + suffix)) {
-      for (Path p : files) {
-        String name = p.getFileName().toString();
-        String digits = name.substring(prefix.length(), name.length() - suffix.length());
-        try {
-          out.add(Long.parseLong(digits));
-        } catch (NumberFormatException e) {
-          throw new UnsupportedFormatException(p, "unexpected file name in a ZVerse data directory");
-        }
-      }
-    }
-    out.sort(null);
-    return out;
-  }
-
-  /** Makes a rename or a new file in {@code dir} durable (Linux: fsync of the directory). */
-  static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-      ch.force(true);
-    } catch (IOException e) {
-      // Some platforms cannot open a directory; there the rename's own durability is all there is.
-      if (!System.getProperty("os.name", "").toLowerCase(java.util.Locale.ROOT).startsWith("windows")) {
-        throw e;
-      }
-    }
   }
 }

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -60,16 +59,16 @@ final class Recovery {
     this.report = report;
   }
 
-  static Recovery run(DurabilityOptions options, Limits limits, ZIndexOptions index)
+  static Recovery run(
+      DataDirectory dir, DurabilityOptions options, Limits limits, ZIndexOptions index)
       throws IOException {
-    Path dir = options.directory();
     List<String> report = new ArrayList<>();
     Snapshot base = null;
     long checkpointVersion = -1;
     CorruptLogException damagedCheckpoint = null;
-    List<Long> checkpoints = DurableLog.checkpointVersions(dir);
+    List<Long> checkpoints = dir.checkpointVersions();
     for (int i = checkpoints.size() - 1; i >= 0 && base == null; i--) {
-      Path file = dir.resolve(DurableLog.checkpointName(checkpoints.get(i)));
+      Path file = dir.checkpoint(checkpoints.get(i));
       try {
         base = Checkpoint.read(file, limits, index);
         checkpointVersion = base.version;
@@ -83,11 +82,15 @@ final class Recovery {
       base = Snapshot.empty(limits, index);
       report.add("no checkpoint");
     }
-    removeUnfinishedCheckpoints(dir, report);
+    long[] removed = dir.removeCheckpointTemps();
+    if (removed[0] > 0) {
+      report.add(
+          "removed " + removed[0] + " unfinished checkpoint file(s) of " + removed[1] + " bytes");
+    }
 
     NavigableMap<Long, Path> segments = new TreeMap<>();
-    for (long v : DurableLog.segmentVersions(dir)) {
-      segments.put(v, dir.resolve(DurableLog.segmentName(v)));
+    for (long v : dir.segmentVersions()) {
+      segments.put(v, dir.segment(v));
     }
     Transient t = base.asTransient();
     long watermark = base.watermark;
@@ -149,26 +152,6 @@ final class Recovery {
     }
     report.add("replayed " + records + " records to version " + s.version());
     return new Recovery(s, segments, checkpointVersion, String.join("; ", report));
-  }
-
-  /**
-   * Deletes the {@code checkpoint-*.tmp} files a crash left mid-write: only the writer that renames
-   * one into place can finish it, and the directory's lock says none runs now.
-   */
-  private static void removeUnfinishedCheckpoints(Path dir, List<String> report)
-      throws IOException {
-    int files = 0;
-    long bytes = 0;
-    try (DirectoryStream<Path> tmps = Files.newDirectoryStream(dir, "checkpoint-*.tmp")) {
-      for (Path p : tmps) {
-        bytes += Files.size(p);
-        Files.delete(p);
-        files++;
-      }
-    }
-    if (files > 0) {
-      report.add("removed " + files + " unfinished checkpoint file(s) of " + bytes + " bytes");
-    }
   }
 
   /** The format of a log segment's header; see {@link FileHeader#check}. */

@@ -123,9 +123,9 @@ class CorruptionTableTest {
             d -> LogFiles.flipBit(d.resolve(segName), at, b));
       }
     }
-    List<Long> checkpoints = DurableLog.checkpointVersions(template);
+    List<Long> checkpoints = DataDirectory.checkpointVersions(template);
     if (checkpoints.size() == 2) {
-      Path newest = template.resolve(DurableLog.checkpointName(checkpoints.get(1)));
+      Path newest = template.resolve(DataDirectory.checkpointName(checkpoints.get(1)));
       int headerBytes = LogFiles.format(newest) >= 3 ? 16 : 12;
       String name = newest.getFileName().toString();
       for (int bit = 0; bit < headerBytes * 8; bit++) {

@@ -99,7 +99,7 @@ class DurableLogTest {
       }
     }
     log.close();
-    assertTrue(DurableLog.segmentVersions(dir).size() < 40, "checkpoints let old segments go");
+    assertTrue(DataDirectory.segmentVersions(dir).size() < 40, "checkpoints let old segments go");
   }
 
   @Test
@@ -161,9 +161,9 @@ class DurableLogTest {
       log.checkpoint(s);
       write(log, s, 320);
     }
-    List<Long> cps = DurableLog.checkpointVersions(dir);
+    List<Long> cps = DataDirectory.checkpointVersions(dir);
     assertEquals(List.of(200L, 300L), cps, "the newest two checkpoints are kept");
-    Path newest = dir.resolve(DurableLog.checkpointName(300));
+    Path newest = dir.resolve(DataDirectory.checkpointName(300));
     try (RandomAccessFile f = new RandomAccessFile(newest.toFile(), "rw")) {
       f.setLength(f.length() / 2);
     }
@@ -179,9 +179,9 @@ class DurableLogTest {
     try (DurableLog log = open(dir)) {
       write(log, log.recovered(), 200);
     }
-    List<Long> segs = DurableLog.segmentVersions(dir);
+    List<Long> segs = DataDirectory.segmentVersions(dir);
     assertTrue(segs.size() >= 3, "segments: " + segs);
-    Files.delete(dir.resolve(DurableLog.segmentName(segs.get(1))));
+    Files.delete(dir.resolve(DataDirectory.segmentName(segs.get(1))));
     CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(dir));
     assertTrue(e.getMessage().contains("missing"), e.getMessage());
   }
@@ -191,7 +191,7 @@ class DurableLogTest {
     try (DurableLog log = open(dir)) {
       log.checkpoint(write(log, log.recovered(), 10));
     }
-    Path cp = dir.resolve(DurableLog.checkpointName(10));
+    Path cp = dir.resolve(DataDirectory.checkpointName(10));
     patchFormat(cp, 99);
     UnsupportedFormatException e = assertThrows(UnsupportedFormatException.class, () -> open(dir));
     assertTrue(e.getMessage().contains("format 99 at byte 8"), e.getMessage());
@@ -247,8 +247,8 @@ class DurableLogTest {
   }
 
   private static Path lastSegment(Path dir) throws IOException {
-    List<Long> segs = DurableLog.segmentVersions(dir);
-    return dir.resolve(DurableLog.segmentName(segs.get(segs.size() - 1)));
+    List<Long> segs = DataDirectory.segmentVersions(dir);
+    return dir.resolve(DataDirectory.segmentName(segs.get(segs.size() - 1)));
   }
 
   /** Rewrites the header as a newer ZVerse would: its checksum holds, so it is no damage. */

@@ -19,11 +19,11 @@ final class Format1 {
 
   /** Rewrites every log segment and checkpoint of {@code dir} in format 1. */
   static void rewrite(Path dir) throws IOException {
-    for (long v : DurableLog.segmentVersions(dir)) {
-      rewriteSegment(dir.resolve(DurableLog.segmentName(v)));
+    for (long v : DataDirectory.segmentVersions(dir)) {
+      rewriteSegment(dir.resolve(DataDirectory.segmentName(v)));
     }
-    for (long v : DurableLog.checkpointVersions(dir)) {
-      rewriteCheckpoint(dir.resolve(DurableLog.checkpointName(v)));
+    for (long v : DataDirectory.checkpointVersions(dir)) {
+      rewriteCheckpoint(dir.resolve(DataDirectory.checkpointName(v)));
     }
   }
 

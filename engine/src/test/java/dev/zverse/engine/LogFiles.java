@@ -72,8 +72,8 @@ final class LogFiles {
   }
 
   static Path lastSegment(Path dir) throws IOException {
-    List<Long> segs = DurableLog.segmentVersions(dir);
-    return dir.resolve(DurableLog.segmentName(segs.get(segs.size() - 1)));
+    List<Long> segs = DataDirectory.segmentVersions(dir);
+    return dir.resolve(DataDirectory.segmentName(segs.get(segs.size() - 1)));
   }
 
   /** Copies the files of {@code from} (no subdirectories) into the empty or missing {@code to}. */

@@ -72,8 +72,8 @@ class RandomDamageProperties {
     List<Long> records = LogFiles.records(seg);
     List<Path> files = new ArrayList<>();
     files.add(seg);
-    for (long v : DurableLog.checkpointVersions(dir)) {
-      files.add(dir.resolve(DurableLog.checkpointName(v)));
+    for (long v : DataDirectory.checkpointVersions(dir)) {
+      files.add(dir.resolve(DataDirectory.checkpointName(v)));
     }
     List<String> done = new ArrayList<>();
     int flips = rnd.nextInt(4);

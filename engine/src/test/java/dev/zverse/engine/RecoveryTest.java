@@ -173,7 +173,7 @@ class RecoveryTest {
   @Test
   void damageInRecordsTheCheckpointHoldsIsSkipped(@TempDir Path dir) throws IOException {
     writeAndClose(dir, 400, 300);
-    assertEquals(List.of(300L), DurableLog.checkpointVersions(dir));
+    assertEquals(List.of(300L), DataDirectory.checkpointVersions(dir));
     Path seg = LogFiles.lastSegment(dir);
     List<Long> records = LogFiles.records(seg);
     Path pristine = dir.resolveSibling(dir.getFileName() + "-pristine");
@@ -233,7 +233,7 @@ class RecoveryTest {
   void aFlippedBitInTheNewestCheckpointsHeaderFallsBackToTheOlderOne(@TempDir Path dir)
       throws IOException {
     writeAndClose(dir, 250, 100, 200);
-    Path newest = dir.resolve(DurableLog.checkpointName(200));
+    Path newest = dir.resolve(DataDirectory.checkpointName(200));
     Path pristine = dir.resolveSibling(dir.getFileName() + "-pristine");
     LogFiles.copy(dir, pristine);
     // A bit of the magic number, of the format, and of the header's checksum (the corruption
@@ -273,9 +273,9 @@ class RecoveryTest {
     try (DurableLog log = open(dir, false, 4096)) {
       write(log, log.recovered(), 320, 100, 200, 300);
     }
-    assertTrue(DurableLog.segmentVersions(dir).get(0) > 1, "the log no longer starts at version 1");
-    for (long v : DurableLog.checkpointVersions(dir)) {
-      Path cp = dir.resolve(DurableLog.checkpointName(v));
+    assertTrue(DataDirectory.segmentVersions(dir).get(0) > 1, "the log no longer starts at version 1");
+    for (long v : DataDirectory.checkpointVersions(dir)) {
+      Path cp = dir.resolve(DataDirectory.checkpointName(v));
       LogFiles.flipBit(cp, Files.size(cp) / 2, 0);
     }
     CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(dir, false));
