@@ -61,6 +61,21 @@ public final class CommitRecord {
     return new CommitRecord(v, commit.timeMicros, changes, previous);
   }
 
+  /** A commit without previous values, as a log record holds it; {@code changes} handed over. */
+  static CommitRecord of(long version, long timeMicros, Change[] changes) {
+    return new CommitRecord(version, timeMicros, changes, null);
+  }
+
+  /** The changes themselves, not to be changed or handed out. */
+  Change[] changesRef() {
+    return changes;
+  }
+
+  /** The commit time in microseconds since the epoch; see {@link #commitTime()}. */
+  long timeMicros() {
+    return timeMicros;
+  }
+
   /** The version this commit took. */
   public long version() {
     return version;

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 
 /**
  * The durable half of a store: a write-ahead log of group commits plus checkpoints in one data
@@ -21,23 +20,21 @@ import java.util.zip.CRC32C;
  * <h2>Design</h2>
  *
  * The writer publishes a group of batches as one snapshot; {@link #append} writes that group's
- * changes as one record at the end of the current log segment and, under {@link
- * SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer tells its callers
- * only after their writes are durable, and one force serves the whole group. A group too big for
- * one record ({@link #MAX_RECORD_BYTES}) is written as several, each of whole versions; a version
- * is never split (the batch limit, {@link Limits#maxBatchBytes()}, keeps each one well inside a
- * record). A record is never split across segments; a segment past its size is followed by a new
+ * changes as one record ({@link CommitRecordCodec}) at the end of the current log segment and,
+ * under {@link SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer tells
+ * its callers only after their writes are durable, and one force serves the whole group. A group
+ * too big for one record ({@link CommitRecordCodec#MAX_PAYLOAD_BYTES}) is written as several, each
+ * of whole versions; a version is never split (the batch limit, {@link Limits#maxBatchBytes()},
+ * keeps each one well inside a record). A record is never split across segments; a segment past its size is followed by a new
  * one named after the first version it may hold ({@code wal-<version>.log}).
  *
  * <h2>Format (version {@value #FORMAT})</h2>
  *
  * <pre>
  * segment header: magic "ZVERSWAL" (8 bytes), format (int), CRC32C of those 12 bytes (int)
- * record: payload length (int), first version (long), version count (int),
- *         CRC32C of the payload (int), CRC32C of the 20 header bytes before it (int), payload
- * payload: type 1 (byte), first version (long), count (int), watermark (long), then per version:
- *          commit time in microseconds (long), change count (int), per change: key length (int), key,
- *          value length (int, -1 for a delete), value
+ * then records back to back, each as {@link CommitRecordCodec} encodes it: a 24-byte header with
+ *   its own checksum (payload length, first version, count, payload CRC32C, header CRC32C), then
+ *   the payload (type, versions, watermark, per version its commit time and changes)
  * </pre>
  *
  * The record header has its own checksum, so a damaged length is seen as damage and never read as
@@ -76,19 +73,6 @@ public final class DurableLog implements AutoCloseable {
   static final int[] LEGACY_FORMATS = {1};
   /** Bytes of the segment header this code writes. */
   static final int HEADER_BYTES = FileHeader.CHECKED_BYTES;
-  /** Bytes of a record header: length, first version, count, payload CRC32C, header CRC32C. */
-  static final int RECORD_HEADER_BYTES = 24;
-  /** Bytes of a format-1 record header: length, payload CRC32C. */
-  static final int LEGACY_RECORD_HEADER_BYTES = 8;
-  /** Largest record payload, written or read: guards against a damaged length. */
-  static final int MAX_RECORD_BYTES = Integer.MAX_VALUE - 64;
-  /** Smallest record payload: type, first version, count, watermark. A length 0 never validates. */
-  static final int MIN_RECORD_BYTES = 21;
-  /** Bytes of a version in a record besides its changes: commit time, change count. */
-  static final int COMMIT_BYTES = 12;
-  private static final byte GROUP = 1;
-  /** The append buffer is dropped after a record bigger than this, not kept for the next one. */
-  private static final int KEPT_BUFFER_BYTES = 16 << 20;
 
   private final DurabilityOptions options;
   private final DataDirectory dir;
@@ -104,8 +88,7 @@ public final class DurableLog implements AutoCloseable {
   private long lastForceNanos = System.nanoTime();
   private IOException failure;
   private boolean closed;
-  private ByteBuffer buffer = ByteBuffer.allocate(1 << 16);
-  private final CRC32C crc = new CRC32C();
+  private final CommitRecordCodec.Writer writer = new CommitRecordCodec.Writer(1 << 16);
 
   private final Object checkpointLock = new Object();
   private long checkpointedVersion = -1;
@@ -118,7 +101,7 @@ public final class DurableLog implements AutoCloseable {
   Fault fault;
 
   /** The largest record payload written; tests lower it to see a group split into records. */
-  int recordLimit = MAX_RECORD_BYTES;
+  int recordLimit = CommitRecordCodec.MAX_PAYLOAD_BYTES;
 
   private DurableLog(DurabilityOptions options, DataDirectory dir, Recovery recovery)
       throws IOException {
@@ -182,7 +165,8 @@ public final class DurableLog implements AutoCloseable {
    *     after it (prune only to versions at or below {@code previous.version() + 1})
    * @throws IllegalArgumentException if {@code previous} is not the last appended version, or
    *     {@code next} no longer holds the commits to log, or one of them is too big for a record
-   *     ({@link #MAX_RECORD_BYTES}); nothing is written then and the log stays usable
+   *     ({@link CommitRecordCodec#MAX_PAYLOAD_BYTES}); nothing is written then and the log stays
+   *     usable
    * @throws IllegalStateException if the log is closed or failed earlier (the cause is that failure)
    * @throws IOException if writing or forcing fails; the log is then failed
    */
@@ -201,11 +185,11 @@ public final class DurableLog implements AutoCloseable {
               + next.watermark + ")");
     }
     // Every version must fit a record before any is written: a refusal leaves the log as it was.
-    long total = MIN_RECORD_BYTES;
+    long total = CommitRecordCodec.MIN_PAYLOAD_BYTES;
     for (long u = previous.version + 1; u <= next.version; u++) {
-      long bytes = commitBytes(next.commits.get(u));
+      long bytes = CommitRecordCodec.commitBytes(next.commits.get(u));
       total += bytes;
-      if (bytes > recordLimit - MIN_RECORD_BYTES) {
+      if (bytes > recordLimit - CommitRecordCodec.MIN_PAYLOAD_BYTES) {
         throw new IllegalArgumentException(
             "version " + u + " needs " + bytes + " bytes in the log, over the largest record of "
                 + recordLimit + " bytes");
@@ -213,7 +197,9 @@ public final class DurableLog implements AutoCloseable {
     }
     try {
       for (long u = previous.version + 1; u <= next.version; ) {
-        ByteBuffer record = encode(next, u, next.version, total > recordLimit);
+        ByteBuffer record =
+            writer.encode(
+                next.commits, next.watermark, u, next.version, recordLimit, total > recordLimit);
         if (activeBytes + record.remaining() > options.segmentBytes()
             && activeBytes > HEADER_BYTES) {
           active.force(false);
@@ -229,16 +215,14 @@ public final class DurableLog implements AutoCloseable {
           active.write(record, at + (n - record.remaining()));
         }
         activeBytes += n;
-        u += record.getInt(12);
+        u += CommitRecordCodec.headerCount(record, 0);
       }
       forceIfDue();
     } catch (IOException e) {
       failure = e;
       throw e;
     } finally {
-      if (buffer.capacity() > KEPT_BUFFER_BYTES) {
-        buffer = ByteBuffer.allocate(1 << 16); // one huge group must not pin its buffer for good
-      }
+      writer.shrink();
     }
     loggedVersion = next.version;
   }
@@ -371,94 +355,5 @@ public final class DurableLog implements AutoCloseable {
     for (Path p : doomed) {
       Files.deleteIfExists(p);
     }
-  }
-
-  /** Bytes of commit {@code c} in a record's payload. */
-  private static long commitBytes(Commit c) {
-    long n = COMMIT_BYTES;
-    for (int i = 0; i < c.keys.length; i++) {
-      n += 8L + c.keys[i].length + (c.values[i] == null ? 0 : c.values[i].length);
-    }
-    return n;
-  }
-
-  /**
-   * The record of the commits of {@code s} from {@code from} on, up to {@code to} or as many as fit
-   * {@link #recordLimit} (one at least) if {@code split}: header, then payload; see the class
-   * comment.
-   */
-  private ByteBuffer encode(Snapshot s, long from, long to, boolean split) {
-    buffer.clear();
-    buffer.position(RECORD_HEADER_BYTES);
-    put1(GROUP);
-    put8(from);
-    int countAt = buffer.position();
-    put4(0);
-    put8(s.watermark);
-    long u = from;
-    for (; u <= to; u++) {
-      Commit c = s.commits.get(u);
-      if (split
-          && u > from
-          && buffer.position() - RECORD_HEADER_BYTES + commitBytes(c) > recordLimit) {
-        break;
-      }
-      put8(c.timeMicros);
-      put4(c.keys.length);
-      for (int i = 0; i < c.keys.length; i++) {
-        putBytes(c.keys[i]);
-        if (c.values[i] == null) {
-          put4(-1);
-        } else {
-          putBytes(c.values[i]);
-        }
-      }
-    }
-    int count = (int) (u - from);
-    buffer.putInt(countAt, count);
-    int end = buffer.position();
-    crc.reset();
-    crc.update(buffer.array(), RECORD_HEADER_BYTES, end - RECORD_HEADER_BYTES);
-    buffer.putInt(0, end - RECORD_HEADER_BYTES);
-    buffer.putLong(4, from);
-    buffer.putInt(12, count);
-    buffer.putInt(16, (int) crc.getValue());
-    buffer.putInt(20, FileHeader.crc(buffer.array(), 0, 20));
-    buffer.flip();
-    return buffer;
-  }
-
-  private void ensure(int n) {
-    if (buffer.remaining() < n) {
-      long need = (long) buffer.position() + n;
-      long most = (long) MAX_RECORD_BYTES + RECORD_HEADER_BYTES;
-      assert need <= most : "append checks every version's size first";
-      ByteBuffer bigger =
-          ByteBuffer.allocate((int) Math.min(most, Math.max(need, 2L * buffer.capacity())));
-      buffer.flip();
-      bigger.put(buffer);
-      buffer = bigger;
-    }
-  }
-
-  private void put1(byte b) {
-    ensure(1);
-    buffer.put(b);
-  }
-
-  private void put4(int i) {
-    ensure(4);
-    buffer.putInt(i);
-  }
-
-  private void put8(long l) {
-    ensure(8);
-    buffer.putLong(l);
-  }
-
-  private void putBytes(byte[] b) {
-    ensure(4 + b.length);
-    buffer.putInt(b.length);
-    buffer.put(b);
   }
 }

@@ -1,7 +1,6 @@
 package dev.zverse.engine;
 
 import java.io.IOException;
-import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import java.util.zip.CRC32C;
 
 /**
  * Recovery of a data directory: the newest readable checkpoint, then the log after it; see {@link
@@ -40,9 +38,6 @@ import java.util.zip.CRC32C;
  * and their damage is not scanned past.
  */
 final class Recovery {
-  /** Where the unwritten part of a torn write may start: a disk sector. */
-  private static final int SECTOR = 512;
-
   final Snapshot snapshot;
 
   /** The segments kept, by first version. */
@@ -129,7 +124,7 @@ final class Recovery {
           for (int j = i + 1; j < firsts.length; j++) {
             Path later = segments.remove(firsts[j]);
             r.dropBytes += Files.size(later);
-            r.dropTo = Math.max(r.dropTo, lastVersionIn(later));
+            r.dropTo = Math.max(r.dropTo, LogSegment.lastVersionIn(later));
             Files.deleteIfExists(later);
           }
           if (r.cutAt <= DurableLog.HEADER_BYTES && r.keptNothing) {
@@ -152,241 +147,6 @@ final class Recovery {
     }
     report.add("replayed " + records + " records to version " + s.version());
     return new Recovery(s, segments, checkpointVersion, String.join("; ", report));
-  }
-
-  /** The format of a log segment's header; see {@link FileHeader#check}. */
-  private static int segmentFormat(FileChannel ch, Path file, long size) throws IOException {
-    return FileHeader.check(
-        ch,
-        file,
-        size,
-        DurableLog.MAGIC,
-        DurableLog.FORMAT,
-        DurableLog.LEGACY_FORMATS,
-        "log segment");
-  }
-
-  /** The newest version a whole record of {@code file} holds, or -1; for the report only. */
-  private static long lastVersionIn(Path file) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      int format;
-      try {
-        format = segmentFormat(ch, file, size);
-      } catch (CorruptLogException | UnsupportedFormatException e) {
-        return -1;
-      }
-      Segment seg = new Segment(file, ch, size, format);
-      return seg.lastVersionFrom(seg.headerBytes(), 0);
-    }
-  }
-
-  /** One record's frame as read at an offset: header fields, and whether they can be trusted. */
-  private static final class Frame {
-    final long pos;
-
-    /** The file ends inside the record header. */
-    boolean cutShort;
-
-    /** The header is whole and holds (format 3: its checksum; format 1: a possible length). */
-    boolean headerOk;
-
-    int length;
-
-    /** Format 3 only; -1 in format 1, whose header does not say. */
-    long first = -1;
-
-    int count;
-    int payloadCrc;
-
-    Frame(long pos) {
-      this.pos = pos;
-    }
-
-    long end(int headerBytes) {
-      return pos + headerBytes + length;
-    }
-
-    long last() {
-      return first + count - 1;
-    }
-  }
-
-  /** Reading the records of one open segment file. */
-  private static class Segment {
-    final Path file;
-    final FileChannel ch;
-    final long size;
-    final int format;
-    final boolean checked;
-    final int rh;
-
-    Segment(Path file, FileChannel ch, long size, int format) {
-      this.file = file;
-      this.ch = ch;
-      this.size = size;
-      this.format = format;
-      this.checked = FileHeader.checked(format);
-      this.rh = checked ? DurableLog.RECORD_HEADER_BYTES : DurableLog.LEGACY_RECORD_HEADER_BYTES;
-    }
-
-    int headerBytes() {
-      return checked ? FileHeader.CHECKED_BYTES : FileHeader.LEGACY_BYTES;
-    }
-
-    Frame frame(long pos) throws IOException {
-      Frame f = new Frame(pos);
-      if (size - pos < rh) {
-        f.cutShort = true;
-        return f;
-      }
-      ByteBuffer h = readAt(pos, rh);
-      f.length = h.getInt(0);
-      boolean lengthOk =
-          f.length >= DurableLog.MIN_RECORD_BYTES && f.length <= DurableLog.MAX_RECORD_BYTES;
-      if (checked) {
-        f.first = h.getLong(4);
-        f.count = h.getInt(12);
-        f.payloadCrc = h.getInt(16);
-        f.headerOk =
-            lengthOk
-                && f.first >= 1
-                && f.count >= 1
-                && h.getInt(20) == FileHeader.crc(h.array(), 0, 20);
-      } else {
-        f.payloadCrc = h.getInt(4);
-        f.headerOk = lengthOk;
-      }
-      return f;
-    }
-
-    /** The payload of {@code f} if whole and its checksum holds, else null. */
-    ByteBuffer payload(Frame f) throws IOException {
-      if (!f.headerOk || f.end(rh) > size) {
-        return null;
-      }
-      ByteBuffer p = readAt(f.pos + rh, f.length);
-      CRC32C crc = new CRC32C();
-      crc.update(p.array(), 0, f.length);
-      return (int) crc.getValue() == f.payloadCrc ? p : null;
-    }
-
-    /**
-     * The first whole format-3 record at or after {@code from} whose versions start after {@code
-     * after}: header and payload checksums hold. Null if none, or in format 1.
-     */
-    Frame nextWhole(long from, long after) throws IOException {
-      if (!checked) {
-        return null;
-      }
-      int window = 1 << 20;
-      for (long base = from; base + rh <= size; base += window - rh + 1) {
-        int n = (int) Math.min(window, size - base);
-        ByteBuffer b = readAt(base, n);
-        for (int i = 0; i + rh <= n; i++) {
-          int length = b.getInt(i);
-          // Cheap tests first: at most offsets inside data the length alone is impossible.
-          if (length < DurableLog.MIN_RECORD_BYTES
-              || base + i + rh + length > size
-              || b.getInt(i + 12) < 1
-              || b.getLong(i + 4) <= after
-              || b.getInt(i + 20) != FileHeader.crc(b.array(), i, 20)) {
-            continue;
-          }
-          Frame f = frame(base + i);
-          if (f.headerOk && payload(f) != null) {
-            return f;
-          }
-        }
-      }
-      return null;
-    }
-
-    /**
-     * For a format-3 frame whose header is damaged: if its payload, ending where the header says or
-     * at {@code next}, still matches the payload checksum of the header, the end, first and last
-     * version it holds; else null.
-     */
-    long[] intactPayload(Frame f, long next) throws IOException {
-      long start = f.pos + rh;
-      long claimed = start + f.length; // before next, if the length is not the damaged field
-      for (long end : new long[] {claimed, next}) {
-        long n = end - start;
-        if (n < DurableLog.MIN_RECORD_BYTES || n > DurableLog.MAX_RECORD_BYTES || end > size) {
-          continue;
-        }
-        ByteBuffer p = readAt(start, (int) (end - start));
-        CRC32C crc = new CRC32C();
-        crc.update(p.array(), 0, p.limit());
-        if ((int) crc.getValue() == f.payloadCrc && p.get(0) == 1 && p.getInt(9) >= 1) {
-          return new long[] {end, p.getLong(1), p.getLong(1) + p.getInt(9) - 1};
-        }
-      }
-      return null;
-    }
-
-    /** The newest version of the whole records from {@code from} on, or -1 if none is readable. */
-    long lastVersionFrom(long from, long after) throws IOException {
-      long last = -1;
-      long pos = from;
-      while (pos < size) {
-        Frame f = frame(pos);
-        ByteBuffer p = payload(f);
-        if (p == null) {
-          f = nextWhole(pos + 1, after);
-          if (f == null) {
-            return last;
-          }
-          p = payload(f);
-        }
-        long fl = checked ? f.last() : p.getLong(1) + p.getInt(9) - 1;
-        last = Math.max(last, fl);
-        pos = f.end(rh);
-      }
-      return last;
-    }
-
-    /** Offset of the last non-zero byte in [{@code from}, size), or {@code from - 1}. */
-    long lastNonZero(long from) throws IOException {
-      int chunk = 1 << 16;
-      for (long end = size; end > from; ) {
-        long start = Math.max(from, end - chunk);
-        ByteBuffer b = readAt(start, (int) (end - start));
-        for (int i = (int) (end - start) - 1; i >= 0; i--) {
-          if (b.get(i) != 0) {
-            return start + i;
-          }
-        }
-        end = start;
-      }
-      return from - 1;
-    }
-
-    /** Whether the damaged frame {@code f} is a torn write at the physical end of the file. */
-    boolean torn(Frame f) throws IOException {
-      long lnz = lastNonZero(f.pos);
-      if (lnz < f.pos || f.cutShort) {
-        return true; // zeros only, or the file ends inside a record header
-      }
-      long zeroFrom = (lnz + SECTOR) / SECTOR * SECTOR; // first sector boundary after the data
-      if (f.headerOk) {
-        long end = f.end(rh);
-        // A prefix of the record, or the record with its unwritten end zeroed and nothing after.
-        return end > size || zeroFrom < end;
-      }
-      // A header written only in part: zeros from inside it, nothing after.
-      return zeroFrom < f.pos + rh;
-    }
-
-    ByteBuffer readAt(long at, int n) throws IOException {
-      ByteBuffer b = ByteBuffer.allocate(n);
-      while (b.hasRemaining()) {
-        if (ch.read(b, at + b.position()) < 0) {
-          break;
-        }
-      }
-      return b.flip();
-    }
   }
 
   /** Replaying one segment into the transient: what it found, and where it cut. */
@@ -442,16 +202,16 @@ final class Recovery {
         long size = ch.size();
         int format;
         try {
-          format = segmentFormat(ch, file, size);
+          format = LogSegment.format(ch, file, size);
         } catch (CorruptLogException e) {
           damagedHeader(ch, size, e);
           return;
         }
-        Segment seg = new Segment(file, ch, size, format);
+        LogSegment seg = new LogSegment(file, ch, size, format);
         long pos = seg.headerBytes();
         long prevEnd = first - 1;
         while (pos < size) {
-          Frame f = seg.frame(pos);
+          LogSegment.Frame f = seg.frame(pos);
           if (seg.checked && f.headerOk && f.end(seg.rh) <= size && f.last() <= t.version()) {
             prevEnd = f.last(); // held by the checkpoint: not read, not needed
             pos = f.end(seg.rh);
@@ -482,7 +242,7 @@ final class Recovery {
      *
      * @return the offset to go on reading at, or -1 if the segment was cut
      */
-    private long damage(Segment seg, Frame f, long prevEnd) throws IOException {
+    private long damage(LogSegment seg, LogSegment.Frame f, long prevEnd) throws IOException {
       long size = seg.size;
       String what;
       if (f.cutShort) {
@@ -513,7 +273,7 @@ final class Recovery {
         lower = f.first;
         upper = f.last();
       } else {
-        Frame whole = seg.nextWhole(f.pos + 1, prevEnd);
+        LogSegment.Frame whole = seg.nextWhole(f.pos + 1, prevEnd);
         if (whole != null) {
           next = whole.pos;
           upper = whole.first - 1;
@@ -565,7 +325,8 @@ final class Recovery {
       return -1;
     }
 
-    private void cut(Segment seg, long pos, String why, Frame f, long prevEnd) throws IOException {
+    private void cut(LogSegment seg, long pos, String why, LogSegment.Frame f, long prevEnd)
+        throws IOException {
       dropFrom = t.version() + 1;
       dropBytes = seg.size - pos;
       droppedZeros = seg.lastNonZero(pos) < pos;
@@ -581,7 +342,7 @@ final class Recovery {
     /** A segment whose header is damaged or cut short. */
     private void damagedHeader(FileChannel ch, long size, CorruptLogException e)
         throws IOException {
-      Segment raw = new Segment(file, ch, size, DurableLog.FORMAT);
+      LogSegment raw = new LogSegment(file, ch, size, DurableLog.FORMAT);
       boolean torn =
           last()
               && raw.lastNonZero(Math.min(size, FileHeader.CHECKED_BYTES))
@@ -616,7 +377,7 @@ final class Recovery {
       dropFrom = t.version() + 1;
       dropBytes = size;
       keptNothing = true;
-      Segment seg = new Segment(file, ch, size, DurableLog.FORMAT);
+      LogSegment seg = new LogSegment(file, ch, size, DurableLog.FORMAT);
       dropTo = seg.lastVersionFrom(FileHeader.CHECKED_BYTES, t.version());
     }
 
@@ -654,72 +415,69 @@ final class Recovery {
      *
      * @return the record's last version
      */
-    private long apply(ByteBuffer p, int format, Frame f, long pos) throws CorruptLogException {
-      try {
-        if (p.get() != 1) {
-          throw new CorruptLogException(file, pos, "unknown record type");
-        }
-        long first = p.getLong();
-        int count = p.getInt();
-        if (f.first >= 0 && (first != f.first || count != f.count)) {
-          throw new CorruptLogException(
-              file,
-              pos,
-              "record header says versions "
-                  + range(f.first, f.last())
-                  + ", its payload "
-                  + range(first, first + count - 1));
-        }
-        boolean applied = false;
-        long recordWatermark = p.getLong();
-        watermark = Math.max(watermark, recordWatermark);
-        for (int i = 0; i < count; i++) {
-          long v = first + i;
-          // Format 1 kept milliseconds; applyAt raises the ties they leave to increasing times.
-          long time = format == 1 ? Commit.microsOfMillis(p.getLong()) : p.getLong();
-          int changes = p.getInt();
-          WriteBatch.Builder batch = WriteBatch.builder();
-          for (int c = 0; c < changes; c++) {
-            byte[] key = bytes(p, p.getInt());
-            int n = p.getInt();
-            if (n < 0) {
-              batch.deleteOwned(key);
-            } else {
-              batch.putOwned(key, bytes(p, n));
-            }
-          }
-          if (v <= t.version()) {
-            continue; // already in the checkpoint
-          }
-          if (v != t.version() + 1) {
-            throw new CorruptLogException(
-                file, pos, "record of version " + v + " follows version " + t.version());
-          }
-          t.applyAt(batch.build(), time);
-          applied = true;
-        }
-        if (applied) {
-          records++; // records wholly within the checkpoint are read but not counted as replayed
-          if (recordWatermark <= t.version()) {
-            // Prune as the store did, so that replaying a long log holds its retained history only,
-            // not every version it ever logged (a no-op unless the watermark moved).
-            t.prune(recordWatermark);
-          }
-        }
-        return first + count - 1;
-      } catch (BufferUnderflowException | NegativeArraySizeException e) {
-        throw new CorruptLogException(file, pos, "record does not decode: " + e);
+    private long apply(ByteBuffer p, int format, LogSegment.Frame f, long pos)
+        throws IOException {
+      if (f.first >= 0
+          && CommitRecordCodec.payloadPlausible(p)
+          && (CommitRecordCodec.payloadFirst(p) != f.first
+              || CommitRecordCodec.payloadLast(p) != f.last())) {
+        throw new CorruptLogException(
+            file,
+            pos,
+            "record header says versions "
+                + range(f.first, f.last())
+                + ", its payload "
+                + range(CommitRecordCodec.payloadFirst(p), CommitRecordCodec.payloadLast(p)));
       }
+      int header =
+          format == 1 ? CommitRecordCodec.LEGACY_HEADER_BYTES : CommitRecordCodec.HEADER_BYTES;
+      long payloadAt = pos + header;
+      long[] last = {-1};
+      boolean[] applied = {false};
+      long recordWatermark;
+      try {
+        recordWatermark =
+            CommitRecordCodec.decodePayload(
+                p,
+                payloadAt,
+                format == 1,
+                (v, time, keys, values) -> {
+                  last[0] = v;
+                  if (v <= t.version()) {
+                    return; // already in the checkpoint
+                  }
+                  if (v != t.version() + 1) {
+                    throw new CorruptLogException(
+                        file, pos, "record of version " + v + " follows version " + t.version());
+                  }
+                  WriteBatch.Builder batch = WriteBatch.builder();
+                  for (int c = 0; c < keys.length; c++) {
+                    if (values[c] == null) {
+                      batch.deleteOwned(keys[c]);
+                    } else {
+                      batch.putOwned(keys[c], values[c]);
+                    }
+                  }
+                  t.applyAt(batch.build(), time);
+                  applied[0] = true;
+                });
+      } catch (CorruptRecordException e) {
+        throw new CorruptLogException(file, e.offset(), e.problem());
+      }
+      watermark = Math.max(watermark, recordWatermark);
+      if (applied[0]) {
+        records++; // records wholly within the checkpoint are read but not counted as replayed
+        if (recordWatermark <= t.version()) {
+          // Prune as the store did, so that replaying a long log holds its retained history only,
+          // not every version it ever logged (a no-op unless the watermark moved).
+          t.prune(recordWatermark);
+        }
+      }
+      return last[0];
     }
   }
 
   private static String range(long from, long to) {
     return from == to ? "version " + from : "versions " + from + " to " + to;
-  }
-
-  private static byte[] bytes(ByteBuffer p, int n) {
-    byte[] b = new byte[n];
-    p.get(b);
-    return b;
   }
 }

@@ -58,8 +58,8 @@ class BatchLimitTest {
     }
     // The largest batch, with its record's own fields, fits the largest record.
     assertTrue(
-        (long) Limits.CEILING_BATCH_BYTES + DurableLog.MIN_RECORD_BYTES + DurableLog.COMMIT_BYTES
-            <= DurableLog.MAX_RECORD_BYTES);
+        (long) Limits.CEILING_BATCH_BYTES + CommitRecordCodec.MIN_PAYLOAD_BYTES + CommitRecordCodec.COMMIT_BYTES
+            <= CommitRecordCodec.MAX_PAYLOAD_BYTES);
   }
 
   @Test

@@ -34,7 +34,7 @@ final class Format1 {
   /** Rewrites one segment of the current format in format 1 (see {@link DurableLog}). */
   static void rewriteSegment(Path file) throws IOException {
     byte[] b = Files.readAllBytes(file);
-    int header = DurableLog.RECORD_HEADER_BYTES;
+    int header = CommitRecordCodec.HEADER_BYTES;
     ByteBuffer out = ByteBuffer.allocate(b.length).put(b, 0, 8).putInt(1);
     for (long record : LogFiles.records(file)) {
       int at = (int) record;
