@@ -128,7 +128,8 @@ class CommitRecordCodecProperties {
 
   /**
    * What the durable log writes is exactly the codec's records: each record of a segment decodes,
-   * and together they hold every commit the store made, with the watermark of the group.
+   * is byte for byte what {@link CommitRecordCodec#encode} writes for what it holds, and together
+   * they hold every commit the store made, with the watermark of the group.
    */
   @Property(tries = 30)
   void theLogOnDiskIsTheCodecsRecords(
@@ -157,7 +158,11 @@ class CommitRecordCodecProperties {
         ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(segment));
         b.position(FileHeader.CHECKED_BYTES);
         while (b.hasRemaining()) {
+          int start = b.position();
           CommitRecordCodec.Group g = CommitRecordCodec.decode(b);
+          // Byte for byte what the public encoder, checked against the layout above, writes.
+          byte[] onDisk = Arrays.copyOfRange(b.array(), start, b.position());
+          assertArrayEquals(CommitRecordCodec.encode(g), onDisk);
           assertEquals(0, g.watermark());
           assertTrue(g.commits().size() <= groupSize);
           logged.addAll(g.commits());
