@@ -1,5 +1,7 @@
 package dev.zverse.benchmarks;
 
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
 import dev.zverse.engine.Limits;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
@@ -57,6 +59,21 @@ final class Dataset {
    * @throws IllegalArgumentException if {@code n} is below 1
    */
   static Dataset create(int n) {
+    return create(n, false);
+  }
+
+  /**
+   * {@code n} distinct keys from {@link #SEED}: random 16-byte keys, or, {@code prefixed}, keys as
+   * applications name them, a long shared textual prefix and a random tail: {@code
+   * orders/2026/11/}, {@code orders/2026/12/}, {@code sensors/eu-west/} or {@code
+   * sensors/us-east/}, then 12 random hexadecimal digits (27 to 28 bytes). The four prefixes share
+   * their first 8 bytes in pairs, so a grid over the first 8 bytes sees two keys.
+   *
+   * @param n number of keys, at least 1
+   * @param prefixed whether the keys carry the textual prefixes
+   * @throws IllegalArgumentException if {@code n} is below 1
+   */
+  static Dataset create(int n, boolean prefixed) {
     if (n < 1) {
       throw new IllegalArgumentException("n must be >= 1, was " + n);
     }
@@ -64,14 +81,21 @@ final class Dataset {
     byte[] template = new byte[VALUE_BYTES];
     random.nextBytes(template);
     byte[][] keys = new byte[n][];
+    String[] prefixes = {"orders/2026/11/", "orders/2026/12/", "sensors/eu-west/", "sensors/us-east/"};
     for (int i = 0; i < n; i++) {
-      keys[i] = new byte[KEY_BYTES];
-      random.nextBytes(keys[i]);
+      if (prefixed) {
+        String tail = String.format("%012x", random.nextLong(1L << 48));
+        keys[i] = (prefixes[random.nextInt(prefixes.length)] + tail).getBytes(US_ASCII);
+      } else {
+        keys[i] = new byte[KEY_BYTES];
+        random.nextBytes(keys[i]);
+      }
     }
     byte[][] sorted = keys.clone();
     Arrays.sort(sorted, Arrays::compareUnsigned);
     for (int i = 1; i < n; i++) {
-      // 128 random bits make a repeat all but impossible; the fixed seed makes it reproducible.
+      // 128 (or 50) random bits make a repeat all but impossible among a million keys; the fixed
+      // seed makes it reproducible.
       if (Arrays.equals(sorted[i - 1], sorted[i])) {
         throw new IllegalStateException("seed " + SEED + " repeats a key; choose another seed");
       }

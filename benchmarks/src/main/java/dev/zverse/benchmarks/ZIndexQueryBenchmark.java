@@ -60,27 +60,32 @@ import org.openjdk.jmh.infra.Blackhole;
  *       10,000 changes. Long and thin along the keys.
  * </ul>
  *
+ * <p>{@code keys}: {@code RANDOM}, the 16-byte random keys above, or {@code PREFIXED}, keys with
+ * long shared textual prefixes ({@code orders/2026/11/...}, {@code sensors/eu-west/...}: see {@link
+ * Dataset#create(int, boolean)}), which share their first 8 bytes in pairs.
+ *
  * <p>{@code path}: {@code Z_INDEX} (BIGMIN through the sealed segments), {@code KEY_RANGE_WALK}
  * (every key of the range in the tree, filtering its versions), {@code COMMIT_WALK} (every commit
  * of the window, filtering its keys), and {@code AUTO}, the store's cost-based choice ({@link
  * Snapshot#plan}); setup prints how many of the boxes AUTO sends down each path, and checks on the
  * first {@value #CHECKED_BOXES} boxes that all four paths return equal, non-empty lists.
  *
- * <p>Each of the 12 (box, path) trials runs in its own fork and loads its own store (30 to 50 s of
+ * <p>Each of the 24 (keys, box, path) trials runs in its own fork and loads its own store (30 to 50 s of
  * setup on 2 shared cores, the inline index build included). A store shared by the trials of one
  * JVM (a static holder) would not help: JMH forks a new JVM for every parameter combination, and
  * running them all unforked ({@code -f 0}) would let one path's profile pollute the next path's
  * compiled code. Choosing the path per invocation inside one trial would mix the paths' costs in
- * one score. So box and path are both {@code @Param}s, at the price of 12 loads.
+ * one score. So keys, box and path are all {@code @Param}s, at the price of 24 loads.
  *
- * <p>Targets (issue 3): {@code Z_INDEX} at least 10x faster than the better of {@code
- * KEY_RANGE_WALK} and {@code COMMIT_WALK} for {@code KEYS_1PCT_VERSIONS_1PCT}; for the thin boxes,
+ * <p>Targets (issues 3 and 18): {@code Z_INDEX} at least 10x faster than the better of {@code
+ * KEY_RANGE_WALK} and {@code COMMIT_WALK} for {@code KEYS_1PCT_VERSIONS_1PCT} on random keys, at
+ * least 5x on prefixed keys; for the thin boxes,
  * where a plain walk may win, the figures reported as they are, and {@code AUTO} close to the best
  * path.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ZIndexQueryBenchmark -f 1 -wi 2 -w 2s
- * -i 3 -r 2s -rf json -rff benchmarks/results/zindex-query.json} (about 11 minutes on 2 cores, most
- * of it the 12 loads; {@code -p box=...} runs one shape in about 4)
+ * -i 3 -r 2s -rf json -rff benchmarks/results/zindex-query.json} (about 22 minutes on 2 cores, most
+ * of it the 24 loads; {@code -p box=... -p keys=...} runs one shape of one key set in about 4)
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -109,6 +114,15 @@ public class ZIndexQueryBenchmark {
   @Param({"KEYS_1PCT_VERSIONS_1PCT", "ONE_KEY_ALL_VERSIONS", "ALL_KEYS_FEW_VERSIONS"})
   Box box;
 
+  /** The key sets: random 16-byte keys, or keys with long shared textual prefixes. */
+  public enum Keys {
+    RANDOM,
+    PREFIXED
+  }
+
+  @Param({"RANDOM", "PREFIXED"})
+  Keys keys;
+
   @Param({"AUTO", "Z_INDEX", "KEY_RANGE_WALK", "COMMIT_WALK"})
   QueryPath path;
 
@@ -124,7 +138,7 @@ public class ZIndexQueryBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     long start = System.nanoTime();
-    Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
+    Dataset data = Dataset.create(Dataset.DEFAULT_KEYS, keys == Keys.PREFIXED);
     long[] roundVersions = new long[ROUNDS];
     Snapshot s =
         data.loadZVerse(
@@ -203,8 +217,8 @@ public class ZIndexQueryBenchmark {
   public void tearDown() {
     if (queries > 0) {
       System.out.printf(
-          "%n# %s %s: %,d queries, %.1f changes per query%n",
-          box, path, queries, (double) results / queries);
+          "%n# %s %s %s: %,d queries, %.1f changes per query%n",
+          keys, box, path, queries, (double) results / queries);
     }
   }
 

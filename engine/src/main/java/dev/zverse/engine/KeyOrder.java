@@ -34,10 +34,6 @@ final class KeyOrder {
     return p ^ Long.MIN_VALUE;
   }
 
-  /** The raw (unbiased) big-endian prefix, as the Z-order curve uses it. */
-  static long rawPrefix(byte[] key) {
-    return prefix(key) ^ Long.MIN_VALUE;
-  }
 
   /** Unsigned lexicographic comparison; a proper prefix sorts first. */
   static int compare(byte[] a, byte[] b) {

@@ -2,7 +2,7 @@ package dev.zverse.engine;
 
 /**
  * The Z-order (Morton) curve over two unsigned 32-bit coordinates, {@code x} (a key's quantized
- * prefix) and {@code y} (a quantized version), as one 64-bit code compared unsigned.
+ * rank in its segment) and {@code y} (a quantized version), as one 64-bit code compared unsigned.
  *
  * <p>The code interleaves the bits from the top: code bit {@code 2i + 1} is bit {@code i} of
  * {@code x} and code bit {@code 2i} is bit {@code i} of {@code y}. Sorting by the code keeps points

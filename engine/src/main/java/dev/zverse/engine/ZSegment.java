@@ -5,17 +5,20 @@ import java.util.List;
 
 /**
  * One immutable, Z-sorted run of history: changes (key, version, value or tombstone) sorted by the
- * Morton code of their quantized key prefix and version, held as parallel arrays.
+ * Morton code of their quantized key rank and version, held as parallel arrays.
  *
  * <h2>Quantization</h2>
  *
- * A segment maps its keys' 8-byte prefixes and its versions into at most 32 bits each, relative to
- * its own smallest prefix and version, shifted right so that both coordinates have about the same
- * number of bits (see {@link #build}): {@code qx = (prefix - minPrefix) >>> shiftX}. The code of a
- * change is then one {@code long}, {@link MortonKey#interleave}. A
- * query box maps to the quantized box that covers it, so the codes narrow the search and the exact
- * version and full key of each candidate decide. Keys that share their first 8 bytes, or that
- * quantize together, are told apart by that final check.
+ * A segment keeps its distinct keys once, sorted ({@code ranked}), and places each change by the
+ * rank of its key among them and by its version relative to the segment's smallest, both shifted
+ * right so that the two coordinates have about the same number of bits (see {@link #build}):
+ * {@code qx = rank >>> shiftX}. The code of a change is then one {@code long}, {@link
+ * MortonKey#interleave}. Ranks spread any key set evenly over the grid, whatever its bytes: keys
+ * that share a long textual prefix ({@code orders/2026/11/...}) fall in as many cells as any other
+ * keys, where a grid over the keys' first 8 bytes would put them all in one. A query's key range
+ * maps to a range of ranks by two binary searches in {@code ranked}, and its versions to a range of
+ * quantized versions; the codes narrow the search, and on the box's edge cells the exact rank and
+ * version of each candidate decide.
  *
  * <h2>Search</h2>
  *
@@ -35,38 +38,37 @@ final class ZSegment {
   /** Merge generation: a sealed segment is level 0, a merge of level-L segments is level L + 1. */
   final int level;
 
-  private final long minPrefix;
-  private final long maxPrefix;
+  /** The distinct keys of the held changes, in key order; a change's rank indexes it. */
+  private final byte[][] ranked;
   private final int shiftX;
   private final int shiftY;
   private final long[] codes;
   private final long[] versions;
-  private final byte[][] keys;
+  /** Each change's key, as its index in {@link #ranked}. */
+  private final int[] ranks;
   /** Values put, {@code null} for deletes; shared with the version chains, never handed out. */
   private final byte[][] values;
 
   private ZSegment(
       int level,
-      long minPrefix,
-      long maxPrefix,
+      byte[][] ranked,
       int shiftX,
       long minVersion,
       long maxVersion,
       int shiftY,
       long[] codes,
       long[] versions,
-      byte[][] keys,
+      int[] ranks,
       byte[][] values) {
     this.level = level;
-    this.minPrefix = minPrefix;
-    this.maxPrefix = maxPrefix;
+    this.ranked = ranked;
     this.shiftX = shiftX;
     this.minVersion = minVersion;
     this.maxVersion = maxVersion;
     this.shiftY = shiftY;
     this.codes = codes;
     this.versions = versions;
-    this.keys = keys;
+    this.ranks = ranks;
     this.values = values;
   }
 
@@ -75,86 +77,147 @@ final class ZSegment {
   }
 
   /**
-   * A segment of the first {@code n} changes of the arrays, which it may keep or reorder; {@code
-   * null} if {@code n} is 0. The changes of any one version must come in key order (the query
-   * relies on it, see {@link #emitInOrder}).
-   *
-   * <p>Both coordinates get the same number of bits, so that the curve splits keys and versions
-   * alike and a box that is a small fraction of both is a few runs of the curve. Versions keep
-   * every bit they need (up to 32); key prefixes are cut to as many bits as the versions use, or
-   * more when the versions alone cannot spread the segment's changes over about 4n cells (a
-   * segment of few versions with many keys each). A segment of 1,000,000 changes over 1,000
-   * versions has a 12-by-10-bit grid, about four cells per change.
+   * A segment of the first {@code n} changes of the arrays; {@code null} if {@code n} is 0. The
+   * changes of any one version must come in key order (the query relies on it, see {@link
+   * #emitInOrder}).
    */
   static ZSegment build(int level, int n, long[] versions, byte[][] keys, byte[][] values) {
     if (n == 0) {
       return null;
     }
-    long minP = -1L;
-    long maxP = 0;
-    long minV = Long.MAX_VALUE;
-    long maxV = Long.MIN_VALUE;
-    long[] prefixes = new long[n];
+    int[] order = KeyOrder.sortedOrder(n == keys.length ? keys : Arrays.copyOf(keys, n));
+    int[] ranks = new int[n];
+    byte[][] distinct = new byte[n][];
+    int d = 0;
     for (int i = 0; i < n; i++) {
-      long p = KeyOrder.rawPrefix(keys[i]);
-      prefixes[i] = p;
-      if (Long.compareUnsigned(p, minP) < 0) {
-        minP = p;
+      byte[] key = keys[order[i]];
+      if (d == 0 || !Arrays.equals(distinct[d - 1], key)) {
+        distinct[d++] = key;
       }
-      if (Long.compareUnsigned(p, maxP) > 0) {
-        maxP = p;
-      }
-      minV = Math.min(minV, versions[i]);
-      maxV = Math.max(maxV, versions[i]);
+      ranks[order[i]] = d - 1;
     }
-    int bitsY = Math.min(32, bitsOf(maxV - minV));
-    int bitsX = Math.min(bitsOf(maxP - minP), Math.max(bitsY, bitsOf(n) + 2 - bitsY));
-    int shiftX = bitsOf(maxP - minP) - Math.min(32, bitsX);
-    int shiftY = bitsOf(maxV - minV) - bitsY;
-    long[] unsorted = new long[n];
-    for (int i = 0; i < n; i++) {
-      unsorted[i] =
-          MortonKey.interleave((prefixes[i] - minP) >>> shiftX, (versions[i] - minV) >>> shiftY);
-    }
-    int[] order = sortOrder(unsorted);
-    long[] codes = new long[n];
-    long[] vs = new long[n];
-    byte[][] ks = new byte[n][];
-    byte[][] xs = new byte[n][];
-    for (int i = 0; i < n; i++) {
-      int j = order[i];
-      codes[i] = unsorted[j];
-      vs[i] = versions[j];
-      ks[i] = keys[j];
-      xs[i] = values[j];
-    }
-    return new ZSegment(level, minP, maxP, shiftX, minV, maxV, shiftY, codes, vs, ks, xs);
+    return sorted(level, n, Arrays.copyOf(distinct, d), ranks, versions, values);
   }
 
   /**
    * One segment of the changes of {@code parts} at or above {@code watermark}, at {@code level};
-   * {@code null} if none is left.
+   * {@code null} if none is left. Linear: the parts' key lists are already sorted, so their union
+   * is a merge, and each change's new rank is looked up, not searched for.
    */
   static ZSegment merge(List<ZSegment> parts, long watermark, int level) {
     int total = 0;
     for (ZSegment s : parts) {
       total += s.size();
     }
+    // The union of the parts' keys, merged two lists at a time; remap[p][r] is the union rank of
+    // part p's rank r.
+    byte[][] union = new byte[0][];
+    int[][] remap = new int[parts.size()][];
+    for (int p = 0; p < parts.size(); p++) {
+      byte[][] keys = parts.get(p).ranked;
+      byte[][] merged = new byte[union.length + keys.length][];
+      int[] fromUnion = new int[union.length];
+      int[] fromPart = new int[keys.length];
+      int a = 0;
+      int b = 0;
+      int m = 0;
+      while (a < union.length || b < keys.length) {
+        int c =
+            a == union.length ? 1 : b == keys.length ? -1 : KeyOrder.compare(union[a], keys[b]);
+        if (c <= 0) {
+          fromUnion[a] = m;
+          merged[m] = union[a++];
+        }
+        if (c >= 0) {
+          fromPart[b] = m;
+          merged[m] = keys[b++];
+        }
+        m++;
+      }
+      for (int q = 0; q < p; q++) {
+        int[] r = remap[q];
+        for (int i = 0; i < r.length; i++) {
+          r[i] = fromUnion[r[i]];
+        }
+      }
+      remap[p] = fromPart;
+      union = Arrays.copyOf(merged, m);
+    }
     long[] versions = new long[total];
-    byte[][] keys = new byte[total][];
+    int[] ranks = new int[total];
     byte[][] values = new byte[total][];
+    boolean[] used = new boolean[union.length];
     int n = 0;
-    for (ZSegment s : parts) {
+    for (int p = 0; p < parts.size(); p++) {
+      ZSegment s = parts.get(p);
       for (int i = 0; i < s.size(); i++) {
         if (s.versions[i] >= watermark) {
           versions[n] = s.versions[i];
-          keys[n] = s.keys[i];
+          ranks[n] = remap[p][s.ranks[i]];
+          used[ranks[n]] = true;
           values[n] = s.values[i];
           n++;
         }
       }
     }
-    return build(level, n, versions, keys, values);
+    if (n == 0) {
+      return null;
+    }
+    // Keys whose every change fell below the watermark leave the list.
+    int[] compact = new int[union.length];
+    int d = 0;
+    for (int r = 0; r < union.length; r++) {
+      compact[r] = d;
+      if (used[r]) {
+        union[d++] = union[r];
+      }
+    }
+    for (int i = 0; i < n; i++) {
+      ranks[i] = compact[ranks[i]];
+    }
+    return sorted(level, n, Arrays.copyOf(union, d), ranks, versions, values);
+  }
+
+  /**
+   * The segment of the first {@code n} changes, their keys given as ranks in {@code ranked}.
+   *
+   * <p>Both coordinates get the same number of bits, so that the curve splits keys and versions
+   * alike and a box that is a small fraction of both is a few runs of the curve. Versions keep
+   * every bit they need (up to 32); ranks are cut to as many bits as the versions use, or more when
+   * the versions alone cannot spread the segment's changes over about 4n cells (a segment of few
+   * versions with many keys each). A segment of 1,000,000 changes to 100,000 keys over 1,000
+   * versions has a 12-by-10-bit grid, about four cells per change.
+   */
+  private static ZSegment sorted(
+      int level, int n, byte[][] ranked, int[] ranks, long[] versions, byte[][] values) {
+    long minV = Long.MAX_VALUE;
+    long maxV = Long.MIN_VALUE;
+    for (int i = 0; i < n; i++) {
+      minV = Math.min(minV, versions[i]);
+      maxV = Math.max(maxV, versions[i]);
+    }
+    int rankBits = bitsOf(ranked.length - 1L);
+    int bitsY = Math.min(32, bitsOf(maxV - minV));
+    int bitsX = Math.min(rankBits, Math.max(bitsY, bitsOf(n) + 2 - bitsY));
+    int shiftX = rankBits - bitsX;
+    int shiftY = bitsOf(maxV - minV) - bitsY;
+    long[] unsorted = new long[n];
+    for (int i = 0; i < n; i++) {
+      unsorted[i] = MortonKey.interleave(ranks[i] >>> shiftX, (versions[i] - minV) >>> shiftY);
+    }
+    int[] order = sortOrder(unsorted);
+    long[] codes = new long[n];
+    long[] vs = new long[n];
+    int[] rs = new int[n];
+    byte[][] xs = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      int j = order[i];
+      codes[i] = unsorted[j];
+      vs[i] = versions[j];
+      rs[i] = ranks[j];
+      xs[i] = values[j];
+    }
+    return new ZSegment(level, ranked, shiftX, minV, maxV, shiftY, codes, vs, rs, xs);
   }
 
   /** Number of held changes at or above {@code watermark}. */
@@ -179,13 +242,13 @@ final class ZSegment {
     if (to < minVersion || from > maxVersion) {
       return;
     }
-    long pLo = range.start == null ? 0 : KeyOrder.rawPrefix(range.start);
-    long pHi = range.end == null ? -1L : KeyOrder.rawPrefix(range.end);
-    if (Long.compareUnsigned(pHi, minPrefix) < 0 || Long.compareUnsigned(pLo, maxPrefix) > 0) {
+    int rLo = range.firstNotBelowStart(ranked);
+    int rHi = firstAboveEnd(range) - 1;
+    if (rLo > rHi) {
       return;
     }
-    long qx1 = Long.compareUnsigned(pLo, minPrefix) <= 0 ? 0 : (pLo - minPrefix) >>> shiftX;
-    long qx2 = ((Long.compareUnsigned(pHi, maxPrefix) >= 0 ? maxPrefix : pHi) - minPrefix) >>> shiftX;
+    long qx1 = rLo >>> shiftX;
+    long qx2 = rHi >>> shiftX;
     long qy1 = (Math.max(from, minVersion) - minVersion) >>> shiftY;
     long qy2 = (Math.min(to, maxVersion) - minVersion) >>> shiftY;
     final long zMin = MortonKey.interleave(qx1, qy1);
@@ -214,12 +277,12 @@ final class ZSegment {
           && Long.compareUnsigned(cy, yMax) <= 0) {
         misses = 0;
         // A quantized coordinate strictly inside the box's is inside the exact bounds too: only
-        // the cells on the box's edges need the exact check, and only the key edges need to
-        // read the key's bytes (a cache miss each).
+        // the cells on the box's edges need the exact check, and it compares the held rank and
+        // version, never a key's bytes.
         boolean versionInside =
             (cy != yMin && cy != yMax) || (versions[i] >= from && versions[i] <= to);
-        if (versionInside
-            && ((cx != xMin && cx != xMax) || (!range.belowStart(keys[i]) && !range.aboveEnd(keys[i])))) {
+        boolean keyInside = (cx != xMin && cx != xMax) || (ranks[i] >= rLo && ranks[i] <= rHi);
+        if (versionInside && keyInside) {
           if (h == hits.length) {
             hits = Arrays.copyOf(hits, h * 2);
           }
@@ -245,7 +308,7 @@ final class ZSegment {
    * order.
    *
    * <p>Within one version, position order is already key order: the codes of one version grow
-   * with the quantized prefix, which grows with the key, and changes with equal codes keep their
+   * with the quantized rank, which grows with the key, and changes with equal codes keep their
    * input order (the radix sort is stable), which is key order in a sealed segment (its input is
    * read commit by commit, each commit's keys sorted) and, by the same argument, in a merged one.
    * So sorting by (version, position) is enough: one primitive sort of packed longs, no key
@@ -260,7 +323,7 @@ final class ZSegment {
       Arrays.sort(hits, 0, h);
       for (int k = 0; k < h; k++) {
         int pos = (int) (hits[k] & Integer.MAX_VALUE);
-        out.add(new Change(keys[pos], versions[pos], values[pos]));
+        out.add(new Change(ranked[ranks[pos]], versions[pos], values[pos]));
       }
       return;
     }
@@ -272,13 +335,13 @@ final class ZSegment {
     }
     Arrays.sort(boxed, (a, b) -> Long.compare(versions[a], versions[b]));
     for (int p : boxed) {
-      out.add(new Change(keys[p], versions[p], values[p]));
+      out.add(new Change(ranked[ranks[p]], versions[p], values[p]));
     }
   }
 
   /** Cells of the quantized grid along the keys. */
   double cellsX() {
-    return (double) ((maxPrefix - minPrefix) >>> shiftX) + 1;
+    return (double) ((ranked.length - 1L) >>> shiftX) + 1;
   }
 
   /** Cells of the quantized grid along the versions. */
@@ -294,6 +357,21 @@ final class ZSegment {
     double span = (double) (maxVersion - minVersion) + 1;
     double overlap = (double) (Math.min(to, maxVersion) - Math.max(from, minVersion)) + 1;
     return size() * (overlap / span);
+  }
+
+  /** The rank of the first held key above the range's end: {@code ranked.length} if none. */
+  private int firstAboveEnd(KeyRange range) {
+    int lo = 0;
+    int hi = ranked.length;
+    while (lo < hi) {
+      int mid = (lo + hi) >>> 1;
+      if (range.aboveEnd(ranked[mid])) {
+        hi = mid;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    return lo;
   }
 
   /** Bits needed to count to {@code span} (unsigned). */

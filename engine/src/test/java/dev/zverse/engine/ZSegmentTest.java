@@ -1,6 +1,8 @@
 package dev.zverse.engine;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -40,6 +42,116 @@ class ZSegmentTest {
   @Test
   void denseVersionsAndOneFarAway() {
     check(new Random(6), 1L << 36, 150, true);
+  }
+
+  /**
+   * Keys that share a long textual prefix still spread over the grid: quantized by rank, not by
+   * their first 8 bytes (which would put every one of them in one column of cells).
+   */
+  @Test
+  void keysWithALongSharedPrefixSpreadOverTheGrid() {
+    int n = 4_096;
+    long[] versions = new long[n];
+    byte[][] keys = new byte[n][];
+    byte[][] values = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      versions[i] = 1 + i / 64;
+      keys[i] = String.format("orders/2026/11/%06d", (i % 64) * 64 + i / 64).getBytes(UTF_8);
+      values[i] = new byte[] {(byte) i};
+    }
+    // One version's keys in key order, as the index hands them in.
+    for (int v = 0; v < n / 64; v++) {
+      java.util.Arrays.sort(keys, v * 64, v * 64 + 64, KeyOrder::compare);
+    }
+    ZSegment seg = ZSegment.build(0, n, versions, keys, values);
+    assertTrue(seg.cellsX() >= 64, "cells along the keys: " + seg.cellsX());
+  }
+
+  /**
+   * Several segments of disjoint version windows merged above a watermark answer exactly the
+   * changes at or above it; the merge rebuilds the key ranks from the parts' sorted key lists.
+   */
+  @Test
+  void mergedPartsAnswerTheChangesAboveTheWatermark() {
+    Random rnd = new Random(7);
+    for (int round = 0; round < 30; round++) {
+      List<Change> held = new ArrayList<>();
+      List<ZSegment> parts = new ArrayList<>();
+      long v = 1;
+      for (int p = 0, count = 1 + rnd.nextInt(4); p < count; p++) {
+        List<Change> part = new ArrayList<>();
+        for (int k = 0, versions = 1 + rnd.nextInt(30); k < versions; k++, v++) {
+          TreeSet<byte[]> keys = new TreeSet<>(KeyOrder::compare);
+          for (int j = 0, size = 1 + rnd.nextInt(6); j < size; j++) {
+            keys.add(randomKey(rnd));
+          }
+          for (byte[] key : keys) {
+            part.add(new Change(key, v, rnd.nextInt(5) == 0 ? null : new byte[] {(byte) v}));
+          }
+        }
+        held.addAll(part);
+        parts.add(segmentOf(part));
+      }
+      long watermark = 1 + (long) (rnd.nextDouble() * v);
+      ZSegment merged = ZSegment.merge(parts, watermark, 1);
+      List<Change> kept = held.stream().filter(c -> c.version() >= watermark).toList();
+      if (kept.isEmpty()) {
+        assertEquals(null, merged);
+        continue;
+      }
+      assertEquals(kept.size(), merged.size());
+      for (int q = 0; q < 40; q++) {
+        KeyRange range = randomRange(rnd);
+        long from = 1 + (long) (rnd.nextDouble() * v);
+        long to = from + (long) (rnd.nextDouble() * (v - from + 1));
+        List<Change> expected = new ArrayList<>();
+        for (Change c : kept) {
+          if (c.version() >= from && c.version() <= to && !range.belowStart(c.key) && !range.aboveEnd(c.key)) {
+            expected.add(c);
+          }
+        }
+        expected.sort(ORDER);
+        List<Change> got = new ArrayList<>();
+        merged.query(range, from, to, got);
+        assertEquals(expected, got, "box " + range + " x [" + from + ", " + to + "]");
+      }
+    }
+  }
+
+  private static ZSegment segmentOf(List<Change> changes) {
+    int n = changes.size();
+    long[] versions = new long[n];
+    byte[][] keys = new byte[n][];
+    byte[][] values = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      versions[i] = changes.get(i).version();
+      keys[i] = changes.get(i).key;
+      values[i] = changes.get(i).value();
+    }
+    return ZSegment.build(0, n, versions, keys, values);
+  }
+
+  /** A closed, half-open, open-ended or prefix range between random keys. */
+  private static KeyRange randomRange(Random rnd) {
+    byte[] a = randomKey(rnd);
+    byte[] b = randomKey(rnd);
+    if (KeyOrder.compare(a, b) > 0) {
+      byte[] t = a;
+      a = b;
+      b = t;
+    }
+    switch (rnd.nextInt(5)) {
+      case 0:
+        return KeyRange.closed(a, b);
+      case 1:
+        return KeyRange.closedOpen(a, b);
+      case 2:
+        return rnd.nextBoolean() ? KeyRange.atLeast(a) : KeyRange.open(a, b);
+      case 3:
+        return KeyRange.prefix("orders/");
+      default:
+        return KeyRange.all();
+    }
   }
 
   private static void check(Random rnd, long span, int versionCount) {
