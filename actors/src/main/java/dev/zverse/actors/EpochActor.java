@@ -102,7 +102,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
       String storeName, StoreSettings settings, Root root, Pins pins, CompletableFuture<Done> stopped) {}
 
   /** What one scan of the pins found. */
-  private record Scan(int count, long oldestVersion, long oldestOpenedNanos) {}
+  private record Scan(int count, long oldestVersion, long oldestOpenedMillis) {}
 
   static Behavior<Command> create(Setup setup) {
     Lifecycle lifecycle = new Lifecycle();
@@ -119,7 +119,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   private final Setup setup;
   private final Lifecycle lifecycle;
-  private final long longPinNanos;
+  private final long longPinMillis;
   private Snapshot latest;
   private ActorRef<WriterActor.Command> writer;
   /** The highest watermark sent to the writer (or published); never goes down. */
@@ -133,7 +133,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     if (lifecycle.pendingTick == null) {
       scheduleTick(); // after a restart, the tick still on its way schedules the next one
     }
-    this.longPinNanos = setup.settings().longPinWarning().toNanos();
+    this.longPinMillis = setup.settings().longPinWarning().toMillis();
     this.latest = setup.root().snapshotAcquire();
     // After a restart, go on from the last decision (a prune to it may still be in flight), not
     // from a proposal a failed tick left: pins validated before that proposal were never scanned.
@@ -195,14 +195,15 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
       return stopNow();
     }
     scheduleTick();
-    long nowNanos = System.nanoTime();
-    long target = retentionTarget(latest, setup.settings(), setup.settings().clock().instant());
+    // The store's clock, read once: it ages the pins (stamped with it) and times retention.
+    Instant now = setup.settings().clock().instant();
+    long target = retentionTarget(latest, setup.settings(), now);
     if (target > decided) {
       // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
       // the proposal and retries (Pins explains the race).
       setup.pins().propose(target);
     }
-    Scan scan = scan(nowNanos, target);
+    Scan scan = scan(Pins.millis(now), target);
     if (target > decided) {
       long w = Math.max(decided, Math.min(target, scan.oldestVersion()));
       // Lowering the proposal from the target to w is safe: nothing above w was ever sent.
@@ -216,9 +217,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   }
 
   private Behavior<Command> onGetStats(GetStats request) {
-    long nowNanos = System.nanoTime();
-    Scan scan = scan(nowNanos, -1);
-    Duration oldest = scan.count() == 0 ? Duration.ZERO : Duration.ofNanos(nowNanos - scan.oldestOpenedNanos());
+    long nowMillis = setup.pins().clockMillis();
+    Scan scan = scan(nowMillis, -1);
+    Duration oldest =
+        Duration.ofMillis(scan.count() == 0 ? 0 : age(nowMillis, scan.oldestOpenedMillis()));
     request
         .replyTo()
         .tell(
@@ -266,34 +268,42 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
    * Scans the pins: counts them, finds the oldest version and the oldest pin, and (when {@code
    * target} is not negative) warns about long-held ones.
    */
-  private Scan scan(long nowNanos, long target) {
+  private Scan scan(long nowMillis, long target) {
     int count = 0;
     long oldestVersion = Long.MAX_VALUE;
-    long oldestOpened = nowNanos;
+    long oldestOpened = nowMillis;
     for (Iterator<Pins.Pin> it = setup.pins().iterator(); it.hasNext(); ) {
       Pins.Pin pin = it.next();
       count++;
       oldestVersion = Math.min(oldestVersion, pin.version);
-      oldestOpened = Math.min(oldestOpened, pin.openedNanos);
+      oldestOpened = Math.min(oldestOpened, pin.openedMillis);
       if (target >= 0) {
-        warnIfLong(pin, nowNanos, target);
+        warnIfLong(pin, nowMillis, target);
       }
     }
     return new Scan(count, oldestVersion, oldestOpened);
   }
 
-  private void warnIfLong(Pins.Pin pin, long nowNanos, long target) {
+  /** Milliseconds from {@code thenMillis} to {@code nowMillis}; zero if the clock stepped back. */
+  private static long age(long nowMillis, long thenMillis) {
+    long age = nowMillis - thenMillis;
+    // Overflows only between saturated readings of an absurd clock: such an age is very long.
+    boolean overflowed = ((nowMillis ^ thenMillis) & (nowMillis ^ age)) < 0;
+    return overflowed ? (nowMillis > thenMillis ? Long.MAX_VALUE : 0) : Math.max(0, age);
+  }
+
+  private void warnIfLong(Pins.Pin pin, long nowMillis, long target) {
     if (pin.version >= target) {
       // Holds nothing back: retention keeps its version anyway. A caught-up change feed's pin sits
       // here for as long as the store is quiet, which is no reason to warn.
       return;
     }
-    long age = nowNanos - pin.openedNanos;
-    if (age < longPinNanos || (pin.warned && nowNanos - pin.warnedNanos < longPinNanos)) {
+    long age = age(nowMillis, pin.openedMillis);
+    if (age < longPinMillis || (pin.warned && age(nowMillis, pin.warnedMillis) < longPinMillis)) {
       return;
     }
     pin.warned = true;
-    pin.warnedNanos = nowNanos;
+    pin.warnedMillis = nowMillis;
     getContext()
         .getLog()
         .warn(
@@ -301,7 +311,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
             setup.storeName(),
             pin.owner,
             pin.version,
-            age / 1_000_000,
+            age,
             Math.max(0, target - pin.version),
             latest.version());
   }

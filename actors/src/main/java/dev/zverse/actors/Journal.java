@@ -150,15 +150,41 @@ final class Journal {
         logThread);
   }
 
+  /** Runs a task after a delay: the seam through which tests drive the group-commit wait. */
+  @FunctionalInterface
+  interface Timer {
+    /**
+     * Runs {@code task} once, after {@code nanos} (at least 1).
+     *
+     * @return whether it will run; false if it never will (the journal is closing)
+     */
+    boolean schedule(Runnable task, long nanos);
+  }
+
+  /** Times the group-commit wait: the log thread's timer unless a test replaced it. */
+  private volatile Timer timer = this::scheduleOnLogThread;
+
+  /** Replaces the timer of the group-commit wait: tests only, before the first write. */
+  void timer(Timer replacement) {
+    this.timer = replacement;
+  }
+
   /**
-   * Runs {@code task} on the log thread after {@code nanos}, a timer finer than the actor system's
-   * scheduler (whose tick is 10 ms by default); the group-commit wait is a fraction of a
-   * millisecond. The log thread is idle while a group waits, since no group is being logged then.
-   * Dropped once the journal closes. Any thread.
+   * Runs {@code task} after {@code nanos} on the journal's timer. Any thread.
    *
    * @return whether it was scheduled; false once the journal closes
    */
   boolean schedule(Runnable task, long nanos) {
+    return timer.schedule(task, nanos);
+  }
+
+  /**
+   * Runs {@code task} on the log thread after {@code nanos}, a timer finer than the actor system's
+   * scheduler (whose tick is 10 ms by default); the group-commit wait is a fraction of a
+   * millisecond. The log thread is idle while a group waits, since no group is being logged then.
+   * Dropped once the journal closes.
+   */
+  private boolean scheduleOnLogThread(Runnable task, long nanos) {
     try {
       logThread.schedule(task, nanos, TimeUnit.NANOSECONDS);
       return true;

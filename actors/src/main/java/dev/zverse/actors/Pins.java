@@ -1,5 +1,7 @@
 package dev.zverse.actors;
 
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.Iterator;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -52,35 +54,79 @@ import java.util.concurrent.atomic.AtomicLong;
  * its version readable in <em>later</em> snapshots, and to let the EpochActor see, and warn about,
  * readers that hold history for long.
  *
+ * <p><b>Ages.</b> Each pin is stamped, in milliseconds of the store's clock ({@link
+ * StoreSettings#clock()}), when it is taken, and the EpochActor reads the same clock for their
+ * ages: tests drive both with a manual clock. A clock stepped back makes an age negative, which
+ * counts as zero.
+ *
  * <p>Thread-safe.
  */
 final class Pins {
   /**
-   * One pinned version. Not immutable: {@link #warned} and {@link #warnedNanos} change, but only
+   * One pinned version. Not immutable: {@link #warned} and {@link #warnedMillis} change, but only
    * the EpochActor touches them (Pekko orders its successive messages, whatever threads run them);
    * the rest is final.
    */
   static final class Pin {
     final long version;
-    final long openedNanos;
+    /** When it was taken, by {@link Pins#clockMillis()}. */
+    final long openedMillis;
     final String owner;
-    long warnedNanos;
+    long warnedMillis;
     boolean warned;
     /** Its holders; the pin leaves the set when the last one {@linkplain #release releases} it. */
     final AtomicInteger holders = new AtomicInteger(1);
 
-    Pin(long version, long openedNanos, String owner) {
+    Pin(long version, long openedMillis, String owner) {
       this.version = version;
-      this.openedNanos = openedNanos;
+      this.openedMillis = openedMillis;
       this.owner = owner;
     }
   }
 
+  private final InstantSource clock;
   private final Set<Pin> pins = ConcurrentHashMap.newKeySet();
   /** Written by the EpochActor only; read by readers validating a pin. */
   private final AtomicLong proposed = new AtomicLong();
   /** The last watermark the EpochActor decided; written by it only, after the proposal. */
   private final AtomicLong decided = new AtomicLong();
+
+  /** Pins aged by the system clock. */
+  Pins() {
+    this(InstantSource.system());
+  }
+
+  /** Pins aged by {@code clock}, the store's clock. */
+  Pins(InstantSource clock) {
+    this.clock = clock;
+  }
+
+  /**
+   * The clock that stamps pins and ages them, in milliseconds since the epoch: {@code
+   * InstantSource.millis()}, which for the system clock is {@code System.currentTimeMillis()}
+   * (no allocation on a reader's path). Any thread.
+   */
+  long clockMillis() {
+    try {
+      return clock.millis();
+    } catch (ArithmeticException beyondLongMillis) {
+      return millis(clock.instant());
+    }
+  }
+
+  /** {@code t} in milliseconds since the epoch, saturated to the range of a long. */
+  static long millis(Instant t) {
+    try {
+      return t.toEpochMilli();
+    } catch (ArithmeticException beyondLongMillis) {
+      return t.isBefore(Instant.EPOCH) ? Long.MIN_VALUE : Long.MAX_VALUE;
+    }
+  }
+
+  /** A new pin at {@code version} held by {@code owner}, stamped with the clock. Any thread. */
+  Pin newPin(long version, String owner) {
+    return new Pin(version, clockMillis(), owner);
+  }
 
   /**
    * Adds {@code pin} and checks it against the proposal.

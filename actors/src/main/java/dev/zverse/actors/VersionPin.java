@@ -62,7 +62,7 @@ public final class VersionPin implements AutoCloseable {
     if (newVersion == old.version) {
       return true;
     }
-    Pins.Pin next = new Pins.Pin(newVersion, System.nanoTime(), owner);
+    Pins.Pin next = pins.newPin(newVersion, owner);
     if (!pins.tryPin(next)) {
       return false;
     }

@@ -196,7 +196,7 @@ public final class ZVerseStore {
                   ? journal.recovered()
                   : Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
       WriteGate gate = new WriteGate(settings.maxPendingWrites());
-      Pins pins = new Pins();
+      Pins pins = new Pins(settings.clock());
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();
       CompletableFuture<Done> writerStopped = new CompletableFuture<>();
       String prefix = "zverse-" + name + "-" + opening;
@@ -442,7 +442,7 @@ public final class ZVerseStore {
     Objects.requireNonNull(owner, "owner");
     for (; ; ) {
       Snapshot s = snapshot();
-      Pins.Pin pin = new Pins.Pin(s.version(), System.nanoTime(), owner);
+      Pins.Pin pin = pins.newPin(s.version(), owner);
       if (pins.tryPin(pin)) {
         return new ReadTransaction(name, s, pins, pin);
       }
@@ -672,6 +672,11 @@ public final class ZVerseStore {
     return pins;
   }
 
+  /** The journal, or null if memory-only: for tests that drive its group-commit timer. */
+  Journal journal() {
+    return journal;
+  }
+
   /** The durable log, or null if memory-only: for tests that inject faults. */
   dev.zverse.engine.DurableLog durableLog() {
     return journal == null ? null : journal.log();
@@ -826,7 +831,7 @@ public final class ZVerseStore {
    *     watermark
    */
   private Pins.Pin tryPinAt(long version, String owner) {
-    Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
+    Pins.Pin pin = pins.newPin(version, owner);
     if (pins.tryPin(pin)) {
       // A validated pin is never pruned past, but a snapshot published before it may already be.
       long w = root.snapshotAcquire().watermark();

@@ -76,7 +76,10 @@ class CloseTest {
       worker.start();
     }
     started.await();
-    StoreTestKit.sleep(30);
+    // Close while the writers are well under way: once commits have come back, not after a time.
+    while (store.version() < 200 && workers.stream().anyMatch(Thread::isAlive)) {
+      Thread.yield();
+    }
     CompletionStage<?> closed = store.close();
     for (Thread worker : workers) {
       worker.join(TimeUnit.SECONDS.toMillis(10));

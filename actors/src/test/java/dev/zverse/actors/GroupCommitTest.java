@@ -2,6 +2,9 @@ package dev.zverse.actors;
 
 import static dev.zverse.actors.StoreTestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.engine.Change;
@@ -14,7 +17,11 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -130,29 +137,94 @@ class GroupCommitTest {
     await(store.close());
   }
 
+  /**
+   * The group-commit wait's timer, moved by the test instead of by time: records each wait the
+   * writer arms, and runs it when the test says that the wait is over.
+   */
+  private static final class ManualTimer implements Journal.Timer {
+    /** One armed wait: what runs when it ends, and after how long. */
+    record Armed(Runnable task, long nanos) {}
+
+    private final BlockingQueue<Armed> armed = new LinkedBlockingQueue<>();
+    private final AtomicInteger count = new AtomicInteger();
+
+    @Override
+    public boolean schedule(Runnable task, long nanos) {
+      count.incrementAndGet();
+      armed.add(new Armed(task, nanos));
+      return true;
+    }
+
+    /** The next wait the writer arms; fails if it arms none (the signal, not a speed limit). */
+    Armed awaitArmed() throws InterruptedException {
+      Armed a = armed.poll(StoreTestKit.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      assertNotNull(a, "the writer armed no group-commit wait");
+      return a;
+    }
+
+    /** How many waits the writer armed so far. */
+    int armedCount() {
+      return count.get();
+    }
+  }
+
+  private static ZVerseStore openDurable(
+      Path dir, Duration wait, ManualTimer timer, WriterActor.Applier applier) {
+    ZVerseStore store = kit.open(durable(dir, wait), applier);
+    store.journal().timer(timer); // before the first write: nothing is armed yet
+    return store;
+  }
+
   @Test
   void aLoneDurableWriterIsNeverHeldByTheGroupCommitWait(@TempDir Path dir) {
-    // With the longest wait, 10 sequential puts would take at least 9 s if any of them were held.
-    ZVerseStore store = kit.open(durable(dir, Duration.ofSeconds(1)));
-    long start = System.nanoTime();
+    // Even with the longest wait, a lone writer's next write alone reaches the group's target:
+    // no wait is ever armed, and every put is answered without the wait having to end.
+    ManualTimer timer = new ManualTimer();
+    ZVerseStore store = openDurable(dir, Duration.ofSeconds(1), timer, WriterActor.Applier.DEFAULT);
     for (int i = 1; i <= 10; i++) {
       assertEquals(i, await(store.put("k", "v" + i)));
     }
-    long millis = (System.nanoTime() - start) / 1_000_000;
-    assertTrue(millis < 5_000, "10 lone puts took " + millis + " ms");
+    assertEquals(0, timer.armedCount(), "a lone writer was held");
     assertEquals(10, StoreTestKit.awaitStats(store, s -> s.version() == 10, "all writes").publishes());
     await(store.close());
   }
 
   @Test
-  void aGroupWaitingForWritersThatDoNotComeBackIsForcedWhenTheWaitEnds(@TempDir Path dir) throws Exception {
-    ZVerseStore store = kit.open(durable(dir, Duration.ofMillis(200)));
-    putAndJoin(store, 4, 1); // a group of several writers: the next group waits for as many
-    long start = System.nanoTime();
-    assertEquals(5, await(store.put("alone", "x"))); // only one comes back
-    long millis = (System.nanoTime() - start) / 1_000_000;
+  void aGroupWaitingForWritersThatDoNotComeBackIsHeldUntilTheWaitEnds(@TempDir Path dir)
+      throws Exception {
+    Duration wait = Duration.ofMillis(200);
+    ManualTimer timer = new ManualTimer();
+    ScriptedApplier applier = new ScriptedApplier();
+    ZVerseStore store = openDurable(dir, wait, timer, applier);
+    // A group of four writers: the writer is held inside the first write while three more arrive,
+    // so all four come before its marker and are logged together. The next group then waits for
+    // as many writers to come back.
+    WriteBatch first = WriteBatch.ofPut("t0", "v0");
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    applier.pause(first, entered, release);
+    List<CompletionStage<Long>> four = new ArrayList<>();
+    four.add(store.write(first));
+    entered.await();
+    for (int t = 1; t < 4; t++) {
+      four.add(store.put("t" + t, "v0"));
+    }
+    release.countDown();
+    for (CompletionStage<Long> v : four) {
+      await(v);
+    }
+    assertEquals(0, timer.armedCount(), "the first group did not wait");
+
+    CompletionStage<Long> alone = store.put("alone", "x"); // only one comes back
+    ManualTimer.Armed held = timer.awaitArmed();
+    assertEquals(wait.toNanos(), held.nanos(), "the wait armed is durability.group-commit-wait");
+    assertFalse(alone.toCompletableFuture().isDone(), "answered before the wait ended");
+    assertNull(store.get("alone"), "published before the wait ended");
+
+    held.task().run(); // the wait ends
+    assertEquals(5, await(alone));
     assertEquals("x", store.get("alone"));
-    assertTrue(millis < 5_000, "the held put took " + millis + " ms");
+    assertEquals(1, timer.armedCount(), "one wait for one held group");
     await(store.close());
   }
 

@@ -14,8 +14,18 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
+/**
+ * Reads never wait for the writer. The property is tested as such, not as a speed: every read
+ * completes while the writer is stuck inside a write, which it leaves only when the test lets it
+ * (or, after 30 s, on its own with a failure; a read that waited for the writer would finish only
+ * then, and find the write no longer pending). How fast readers are under concurrent writes is a
+ * figure, measured by {@code ReadLatencyBenchmark} in the benchmarks module.
+ */
 @ExtendWith(LogCapturingExtension.class)
 class ReadersNeverWaitTest {
+  private static final int READERS = 4;
+  private static final int READS_PER_READER = 10_000;
+
   private static StoreTestKit kit;
 
   @BeforeAll
@@ -29,7 +39,7 @@ class ReadersNeverWaitTest {
   }
 
   @Test
-  void readsGoOnAtFullSpeedAndSeeThePreviousVersionWhileAWriteIsSlow() throws Exception {
+  void readsCompleteAndSeeThePreviousVersionWhileTheWriterIsStuckInAWrite() throws Exception {
     ScriptedApplier applier = new ScriptedApplier();
     ZVerseStore store = kit.open(kit.settings(), applier);
     for (int i = 0; i < 100; i++) {
@@ -40,28 +50,24 @@ class ReadersNeverWaitTest {
     CountDownLatch release = new CountDownLatch(1);
     applier.pause(slow, entered, release);
     CompletionStage<Long> slowVersion = store.write(slow);
-    assertTrue(entered.await(10, TimeUnit.SECONDS));
+    assertTrue(entered.await(10, TimeUnit.SECONDS), "the writer never started the slow write");
 
-    // The writer is stuck inside the slow write. Readers on several threads must not notice.
-    int readers = 4;
-    long[] reads = new long[readers];
-    long[] slowestNanos = new long[readers];
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
+    // The writer is stuck inside the slow write until released. Readers on several threads must
+    // all finish their reads meanwhile, each seeing the last published version.
+    long[] reads = new long[READERS];
     boolean stillBlocked;
     try {
       StoreTestKit.onThreads(
-          readers,
+          READERS,
           id -> {
-            while (System.nanoTime() < until) {
-              long start = System.nanoTime();
+            for (int n = 0; n < READS_PER_READER; n++) {
               String v0 = store.get("k0");
               long version = store.version();
               try (ReadTransaction tx = store.readTransaction()) {
-                if (!"old".equals(tx.get("k99"))) {
+                if (!"old".equals(tx.snapshot().get("k99")) || tx.version() != 100) {
                   throw new AssertionError("a read transaction saw the unpublished write");
                 }
               }
-              slowestNanos[id] = Math.max(slowestNanos[id], System.nanoTime() - start);
               if (!"old".equals(v0) || version != 100) {
                 throw new AssertionError("saw " + v0 + " at version " + version);
               }
@@ -73,13 +79,9 @@ class ReadersNeverWaitTest {
       release.countDown();
     }
 
-    assertTrue(stillBlocked, "the write must still have been in progress while reading");
-    for (int r = 0; r < readers; r++) {
-      // A read is a few hundred nanoseconds; thousands in 300 ms is far below full speed and far
-      // above what a reader blocked on the writer could do.
-      assertTrue(reads[r] > 10_000, "reader " + r + " made only " + reads[r] + " reads");
-      assertTrue(slowestNanos[r] < TimeUnit.MILLISECONDS.toNanos(200),
-          "reader " + r + " waited " + slowestNanos[r] / 1_000_000 + " ms once");
+    assertTrue(stillBlocked, "the readers finished only once the writer had left the slow write");
+    for (int r = 0; r < READERS; r++) {
+      assertEquals(READS_PER_READER, reads[r], "reads of reader " + r);
     }
     assertEquals(101, await(slowVersion));
     assertEquals("new", store.get("k0"), "once answered, the write is visible");

@@ -19,6 +19,7 @@ import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -238,18 +239,19 @@ class ZVerseStoreTest {
 
   @Test
   void versionAtFindsTheNewestVersionCommittedAtOrBeforeAnInstant() {
-    ZVerseStore store = open();
-    Instant beforeAll = Instant.now().minusSeconds(1);
-    await(store.put("k", "1"));
-    StoreTestKit.sleep(20);
-    Instant between = Instant.now();
-    StoreTestKit.sleep(20);
+    Instant t = Instant.parse("2026-11-29T12:00:00Z");
+    ManualClock clock = new ManualClock(t);
+    ZVerseStore store = kit.open(kit.settings().withClock(clock));
+    Instant beforeAll = t.minusSeconds(1);
+    await(store.put("k", "1")); // at t
+    Instant between = clock.move(Duration.ofMillis(20));
+    clock.move(Duration.ofMillis(20));
     await(store.put("k", "2"));
     await(store.put("k", "3"));
 
     assertEquals(0, store.versionAt(beforeAll));
     assertEquals(1, store.versionAt(between));
-    assertEquals(3, store.versionAt(Instant.now().plusSeconds(1)));
+    assertEquals(3, store.versionAt(clock.instant().plusSeconds(1)));
     assertEquals("1", store.get("k", store.versionAt(between)));
   }
 
