@@ -116,7 +116,7 @@ public final class DurableLog implements AutoCloseable {
   private final Object checkpointLock = new Object();
   private long checkpointedVersion = -1;
 
-  /** Set by {@link LogFaults} for tests, checked before each write: a full disk, a failing device. */
+  /** Set by {@link LogFaults} for tests, checked before each write: a full disk, a bad device. */
   interface Fault {
     void beforeWrite() throws IOException;
   }

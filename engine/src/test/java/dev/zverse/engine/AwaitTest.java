@@ -49,7 +49,10 @@ class AwaitTest {
     AtomicInteger polls = new AtomicInteger();
     int got =
         Await.until(
-            () -> CompletableFuture.completedFuture(polls.incrementAndGet()), n -> n == 3, "3", LONG);
+            () -> CompletableFuture.completedFuture(polls.incrementAndGet()),
+            n -> n == 3,
+            "3",
+            LONG);
     assertEquals(3, got);
     AssertionError e =
         assertThrows(
@@ -60,6 +63,7 @@ class AwaitTest {
                     n -> false,
                     "a positive number",
                     Duration.ofMillis(1)));
-    assertTrue(e.getMessage().startsWith("timed out waiting for a positive number"), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("timed out waiting for a positive number"), e.getMessage());
   }
 }

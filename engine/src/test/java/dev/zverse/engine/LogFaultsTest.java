@@ -10,7 +10,7 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The fault hook the tests above the engine use: what each fault does to the log, and its bounds. */
+/** The fault hook the tests above the engine use: what each fault does, and its bounds. */
 class LogFaultsTest {
   private static DurableLog open(Path dir) throws IOException {
     return DurableLog.open(DurabilityOptions.in(dir), Limits.defaults(), ZIndexOptions.disabled());
