@@ -11,17 +11,15 @@ import dev.zverse.engine.Limits;
 import dev.zverse.engine.QueryPath;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.ZIndexOptions;
-import java.io.BufferedReader;
+import dev.zverse.engine.testkit.ChildJvm;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.regex.Matcher;
@@ -57,23 +55,18 @@ class DurableStoreCrashTest {
     long totalAcks = 0;
     for (int run = 0; run < KILLS; run++) {
       boolean early = rnd.nextInt(5) == 0; // kill during start-up or recovery
-      Process child = start(dir, run);
       ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
       AtomicLong opened = new AtomicLong(-1);
-      Thread reader = read(child, acks, opened, new AtomicReference<>());
+      ChildJvm child = start(dir, run, acks, opened, new AtomicReference<>());
       if (early) {
-        Thread.sleep(rnd.nextInt(1500));
+        Thread.sleep(rnd.nextInt(1500)); // a random moment of the start-up to kill at
       } else {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        while (opened.get() < 0 && System.nanoTime() < deadline && child.isAlive()) {
-          Thread.sleep(2);
-        }
-        assertTrue(opened.get() >= 0, "child did not open the store (seed " + seed + ")");
-        Thread.sleep(20 + rnd.nextInt(400));
+        assertTrue(
+            child.await(() -> opened.get() >= 0, Duration.ofSeconds(30)),
+            "child did not open the store (seed " + seed + ")");
+        Thread.sleep(20 + rnd.nextInt(400)); // a random moment of the writes to kill at
       }
-      child.destroyForcibly(); // SIGKILL
-      child.waitFor();
-      reader.join();
+      child.kill();
       if (opened.get() >= 0) {
         assertEquals(recovered, opened.get(), "the child opens at the recovered version (seed " + seed + ")");
       }
@@ -120,11 +113,9 @@ class DurableStoreCrashTest {
   @Test
   void aDirectoryHeldByAnotherProcessIsRefusedWithAClearError(@TempDir Path dir) throws Exception {
     try (DurableLog held = openLog(dir)) {
-      Process child = start(dir, 0);
       AtomicReference<String> refused = new AtomicReference<>();
-      Thread reader = read(child, new ConcurrentLinkedQueue<>(), new AtomicLong(-1), refused);
-      assertTrue(child.waitFor(60, TimeUnit.SECONDS), "the child should give up at once");
-      reader.join();
+      ChildJvm child = start(dir, 0, new ConcurrentLinkedQueue<>(), new AtomicLong(-1), refused);
+      assertTrue(child.waitFor(Duration.ofSeconds(60)), "the child should give up at once");
       assertEquals(3, child.exitValue(), "the child's open was refused");
       assertTrue(refused.get().contains("locked by another process"), refused.get());
       assertTrue(refused.get().contains(dir.toString()), refused.get());
@@ -137,47 +128,39 @@ class DurableStoreCrashTest {
         DurabilityOptions.in(dir).withSegmentBytes(CrashStore.SEGMENT_BYTES), Limits.defaults(), ZIndexOptions.disabled());
   }
 
-  private static Process start(Path dir, int run) throws IOException {
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(
-            java,
-            "-Xmx256m",
-            "-XX:TieredStopAtLevel=1",
-            "-XX:+UseSerialGC",
-            "-cp",
-            System.getProperty("java.class.path"),
-            CrashStore.class.getName(),
-            dir.toString(),
-            String.valueOf(run),
-            String.valueOf(THREADS))
-        .redirectError(ProcessBuilder.Redirect.INHERIT)
-        .start();
-  }
-
-  private static Thread read(
-      Process child, ConcurrentLinkedQueue<Ack> acks, AtomicLong opened, AtomicReference<String> refused) {
-    Thread reader =
-        new Thread(
-            () -> {
-              try (BufferedReader in =
-                  new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = in.readLine()) != null; ) {
-                  String[] f = line.split(" ");
-                  if (f[0].equals("ack") && f.length == 5) {
-                    acks.add(
-                        new Ack(
-                            Integer.parseInt(f[1]), Integer.parseInt(f[2]), Long.parseLong(f[3]), Long.parseLong(f[4])));
-                  } else if (f[0].equals("open") && f.length == 2) {
-                    opened.set(Long.parseLong(f[1]));
-                  } else if (f[0].equals("refused")) {
-                    refused.set(line);
-                  }
-                }
-              } catch (IOException | NumberFormatException e) {
-                // the pipe breaks when the child dies; a line cut by the kill is not an ack
-              }
-            });
-    reader.start();
-    return reader;
+  /**
+   * Starts a {@link CrashStore} child writing as run {@code run}; its output lands in {@code acks},
+   * {@code opened} (the version it opened at) and {@code refused} (the line of a refused open).
+   */
+  private static ChildJvm start(
+      Path dir,
+      int run,
+      ConcurrentLinkedQueue<Ack> acks,
+      AtomicLong opened,
+      AtomicReference<String> refused)
+      throws IOException {
+    return ChildJvm.start(
+        List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"),
+        CrashStore.class,
+        List.of(dir.toString(), String.valueOf(run), String.valueOf(THREADS)),
+        line -> {
+          String[] f = line.split(" ");
+          try {
+            if (f[0].equals("ack") && f.length == 5) {
+              acks.add(
+                  new Ack(
+                      Integer.parseInt(f[1]),
+                      Integer.parseInt(f[2]),
+                      Long.parseLong(f[3]),
+                      Long.parseLong(f[4])));
+            } else if (f[0].equals("open") && f.length == 2) {
+              opened.set(Long.parseLong(f[1]));
+            } else if (f[0].equals("refused")) {
+              refused.set(line);
+            }
+          } catch (NumberFormatException cutByTheKill) {
+            // only the last line can be cut short, and a cut line is not an ack
+          }
+        });
   }
 }

@@ -1,18 +1,14 @@
 package dev.zverse.actors;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.zverse.engine.testkit.Await;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -70,54 +66,21 @@ final class StoreTestKit {
   }
 
   static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (ExecutionException e) {
-      throw new AssertionError("stage failed: " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
-    }
+    return Await.result(stage, TIMEOUT);
   }
 
   /** The exception a stage completed with; fails if it completed normally or not in time. */
   static Throwable awaitFailure(CompletionStage<?> stage) {
-    try {
-      Object value = stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      return fail("expected a failure, got " + value);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (TimeoutException e) {
-      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
-    }
+    return Await.failure(stage, TIMEOUT);
   }
 
   /** Polls the EpochActor until its stats satisfy {@code condition}. */
   static EpochStats awaitStats(ZVerseStore store, Predicate<EpochStats> condition, String what) {
-    long deadline = System.nanoTime() + TIMEOUT.toNanos();
-    EpochStats last = null;
-    while (System.nanoTime() < deadline) {
-      last = await(store.epochStats());
-      if (condition.test(last)) {
-        return last;
-      }
-      sleep(5);
-    }
-    throw new AssertionError("timed out waiting for " + what + "; last stats " + last);
+    return Await.until(store::epochStats, condition, what, TIMEOUT);
   }
 
   static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
+    Await.sleep(millis);
   }
 
   /** The work of one of {@link #onThreads}' threads. */

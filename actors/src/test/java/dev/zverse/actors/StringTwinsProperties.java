@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
 import dev.zverse.engine.WriteBatch;
-import java.lang.reflect.InvocationTargetException;
+import dev.zverse.engine.testkit.StringTwins;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -59,44 +56,7 @@ class StringTwinsProperties {
 
   @Test
   void everyByteArrayMethodHasAStringTwin() {
-    List<String> missing = new ArrayList<>();
-    for (Class<?> type : TYPES) {
-      for (Method m : type.getDeclaredMethods()) {
-        boolean takesBytes = Arrays.asList(m.getParameterTypes()).contains(byte[].class);
-        if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()
-            || !(takesBytes || m.getReturnType() == byte[].class)) {
-          continue;
-        }
-        Method twin = twin(m);
-        if (twin == null || twin.getReturnType()
-            != (m.getReturnType() == byte[].class ? String.class : m.getReturnType())) {
-          missing.add(type.getSimpleName() + "." + m.getName()
-              + Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList());
-        }
-      }
-    }
-    assertEquals(List.of(), missing);
-  }
-
-  /**
-   * The String twin of {@code m}: for a method taking {@code byte[]}, the one of the same name with
-   * {@code String} in their place; for one returning {@code byte[]}, {@code nameUtf8}.
-   */
-  private static Method twin(Method m) {
-    Class<?>[] types = m.getParameterTypes();
-    boolean takesBytes = Arrays.asList(types).contains(byte[].class);
-    Class<?>[] twinTypes = types.clone();
-    for (int i = 0; i < twinTypes.length; i++) {
-      if (twinTypes[i] == byte[].class) {
-        twinTypes[i] = String.class;
-      }
-    }
-    try {
-      String name = takesBytes ? m.getName() : m.getName() + "Utf8";
-      return m.getDeclaringClass().getMethod(name, twinTypes);
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
+    assertEquals(List.of(), StringTwins.missingTwins(TYPES, Set.of()));
   }
 
   /** Keys: empty, ASCII, accented, CJK, emoji (surrogate pairs), and any char at all. */
@@ -132,14 +92,12 @@ class StringTwinsProperties {
       int checked = 0;
       for (Class<?> type : TYPES) {
         Object target = type == ZVerseStore.class ? store : tx;
-        for (Method m : type.getDeclaredMethods()) {
-          if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()
-              || WRITES.contains(m.getName())
-              || !Arrays.asList(m.getParameterTypes()).contains(byte[].class)) {
+        for (Method m : StringTwins.byteMethods(type)) {
+          if (WRITES.contains(m.getName())) {
             continue;
           }
           for (int call = 0; call < 4; call++) {
-            assertTwinAgrees(target, m, arguments(m, keys, tx.version(), random));
+            StringTwins.assertTwinAgrees(target, m, arguments(m, keys, tx.version(), random));
             checked++;
           }
         }
@@ -162,36 +120,5 @@ class StringTwinsProperties {
       }
     }
     return args;
-  }
-
-  /**
-   * Calls {@code m} and its twin on {@code target} with the same arguments, the twin's strings
-   * given to {@code m} as UTF-8 bytes, and checks that both return the same (a {@code byte[]}
-   * decoded as UTF-8) or throw the same exception with the same message.
-   */
-  private static void assertTwinAgrees(Object target, Method m, Object[] twinArgs) {
-    Object[] args = twinArgs.clone();
-    Class<?>[] types = m.getParameterTypes();
-    for (int i = 0; i < args.length; i++) {
-      if (types[i] == byte[].class && args[i] != null) {
-        args[i] = ((String) args[i]).getBytes(StandardCharsets.UTF_8);
-      }
-    }
-    Method twin = twin(m);
-    assertFalse(twin == null, () -> m + " has no String twin");
-    assertEquals(outcome(target, m, args), outcome(target, twin, twinArgs),
-        () -> m + " and its twin on " + Arrays.toString(twinArgs));
-  }
-
-  /** What a call returned (a byte[] as its UTF-8 string), or its exception's class and message. */
-  private static Object outcome(Object target, Method m, Object[] args) {
-    try {
-      Object result = m.invoke(target, args);
-      return result instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : result;
-    } catch (InvocationTargetException e) {
-      return e.getCause().getClass().getName() + ": " + e.getCause().getMessage();
-    } catch (IllegalAccessException e) {
-      throw new AssertionError(e);
-    }
   }
 }

@@ -93,14 +93,14 @@ public final class DurableLog implements AutoCloseable {
   private final Object checkpointLock = new Object();
   private long checkpointedVersion = -1;
 
-  /** Injected by tests before each write: a full disk or a failing device. */
+  /** Set by {@link LogFaults} for tests, checked before each write: a full disk, a bad device. */
   interface Fault {
     void beforeWrite() throws IOException;
   }
 
   Fault fault;
 
-  /** The largest record payload written; tests lower it to see a group split into records. */
+  /** The largest record payload written; {@link LogFaults} lowers it to split a group in tests. */
   int recordLimit = CommitRecordCodec.MAX_PAYLOAD_BYTES;
 
   private DurableLog(DurabilityOptions options, DataDirectory dir, Recovery recovery)

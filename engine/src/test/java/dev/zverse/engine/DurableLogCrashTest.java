@@ -3,14 +3,12 @@ package dev.zverse.engine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import dev.zverse.engine.testkit.ChildJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -28,44 +26,32 @@ class DurableLogCrashTest {
   @Test
   void everyAcknowledgedVersionSurvivesSigkill(@TempDir Path dir) throws Exception {
     Random rnd = new Random(Long.getLong("zverse.test.seed", System.nanoTime()));
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     long lastRecovered = 0;
     for (int kill = 0; kill < KILLS; kill++) {
-      Process child =
-          new ProcessBuilder(
-                  java, "-cp", System.getProperty("java.class.path"), CrashWriter.class.getName(),
-                  dir.toString(), "16384", String.valueOf(50 + rnd.nextInt(200)))
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
       AtomicLong acked = new AtomicLong(-1);
       AtomicLong opened = new AtomicLong(-1);
-      Thread reader =
-          new Thread(
-              () -> {
-                try (BufferedReader in =
-                    new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-                  for (String line; (line = in.readLine()) != null; ) {
-                    if (line.startsWith("ack ")) {
-                      acked.set(Long.parseLong(line.substring(4)));
-                    } else if (line.startsWith("open ")) {
-                      opened.set(Long.parseLong(line.substring(5)));
-                    }
+      ChildJvm child =
+          ChildJvm.start(
+              List.of(),
+              CrashWriter.class,
+              List.of(dir.toString(), "16384", String.valueOf(50 + rnd.nextInt(200))),
+              line -> {
+                try {
+                  if (line.startsWith("ack ")) {
+                    acked.set(Long.parseLong(line.substring(4)));
+                  } else if (line.startsWith("open ")) {
+                    opened.set(Long.parseLong(line.substring(5)));
                   }
-                } catch (java.io.IOException e) {
-                  // the pipe breaks when the child dies
+                } catch (NumberFormatException cutByTheKill) {
+                  // only the last line can be cut short, and a cut line is not an ack
                 }
               });
-      reader.start();
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (opened.get() < 0 && System.nanoTime() < deadline && child.isAlive()) {
-        Thread.sleep(5);
-      }
-      assertTrue(opened.get() >= 0, "child did not open the store");
+      assertTrue(
+          child.await(() -> opened.get() >= 0, Duration.ofSeconds(30)),
+          "child did not open the store");
       assertEquals(lastRecovered, opened.get(), "the child recovers what the parent recovered");
-      Thread.sleep(20 + rnd.nextInt(300));
-      child.destroyForcibly(); // SIGKILL
-      child.waitFor();
-      reader.join();
+      Thread.sleep(20 + rnd.nextInt(300)); // a random moment of the writes to kill at
+      child.kill();
 
       try (DurableLog log =
           DurableLog.open(DurabilityOptions.in(dir).withSegmentBytes(16384), Limits.defaults(), ZIndexOptions.disabled())) {

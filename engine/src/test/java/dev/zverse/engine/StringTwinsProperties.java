@@ -4,12 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
+import dev.zverse.engine.testkit.StringTwins;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
@@ -42,102 +40,7 @@ class StringTwinsProperties {
 
   @Test
   void everyByteArrayMethodHasAStringTwin() {
-    assertEquals(List.of(), missingTwins(TYPES, WITHOUT_TWIN));
-  }
-
-  /**
-   * The public methods of {@code types} that lack a twin, by name and parameter types (apart from
-   * {@code exceptions}): a method with {@code byte[]} parameters lacks the method of the same name
-   * with {@code String} in their place (returning {@code String} where it returns {@code byte[]});
-   * another returning {@code byte[]} lacks {@code nameUtf8} with the same parameters.
-   */
-  static List<String> missingTwins(List<Class<?>> types, Set<String> exceptions) {
-    List<String> missing = new ArrayList<>();
-    for (Class<?> type : types) {
-      for (Method m : type.getDeclaredMethods()) {
-        if (!Modifier.isPublic(m.getModifiers()) || m.isSynthetic()) {
-          continue;
-        }
-        boolean takesBytes = Arrays.asList(m.getParameterTypes()).contains(byte[].class);
-        if (!takesBytes && m.getReturnType() != byte[].class) {
-          continue;
-        }
-        String name = type.getSimpleName() + "." + m.getName() + "(" + String.join(", ",
-            Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList()) + ")";
-        Method twin = twin(m);
-        boolean ok = twin != null
-            && Modifier.isPublic(twin.getModifiers())
-            && Modifier.isStatic(twin.getModifiers()) == Modifier.isStatic(m.getModifiers())
-            && twin.getReturnType()
-                == (m.getReturnType() == byte[].class ? String.class : m.getReturnType());
-        if (!ok && !exceptions.contains(name)) {
-          missing.add(name);
-        }
-      }
-    }
-    return missing;
-  }
-
-  /** The String twin of {@code m} (see {@link #missingTwins}), or null if there is none. */
-  static Method twin(Method m) {
-    Class<?>[] types = m.getParameterTypes();
-    boolean takesBytes = Arrays.asList(types).contains(byte[].class);
-    String name = takesBytes ? m.getName() : m.getName() + "Utf8";
-    Class<?>[] twinTypes = types.clone();
-    for (int i = 0; i < twinTypes.length; i++) {
-      if (twinTypes[i] == byte[].class) {
-        twinTypes[i] = String.class;
-      }
-    }
-    try {
-      return m.getDeclaringClass().getMethod(name, twinTypes);
-    } catch (NoSuchMethodException e) {
-      return null;
-    }
-  }
-
-  /** The public methods of {@code type} that take a {@code byte[]}: all of them read. */
-  static List<Method> byteReads(Class<?> type) {
-    List<Method> reads = new ArrayList<>();
-    for (Method m : type.getDeclaredMethods()) {
-      if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic()
-          && Arrays.asList(m.getParameterTypes()).contains(byte[].class)) {
-        reads.add(m);
-      }
-    }
-    reads.sort((a, b) -> a.toString().compareTo(b.toString()));
-    return reads;
-  }
-
-  /**
-   * Calls {@code m} and its twin on {@code target} with the same arguments, the twin's strings
-   * given to {@code m} as UTF-8 bytes, and checks that both return the same (a {@code byte[]}
-   * decoded as UTF-8) or throw the same exception with the same message.
-   */
-  static void assertTwinAgrees(Object target, Method m, Object[] twinArgs) {
-    Object[] args = twinArgs.clone();
-    Class<?>[] types = m.getParameterTypes();
-    for (int i = 0; i < args.length; i++) {
-      if (types[i] == byte[].class && args[i] != null) {
-        args[i] = ((String) args[i]).getBytes(StandardCharsets.UTF_8);
-      }
-    }
-    Method twin = twin(m);
-    assertFalse(twin == null, () -> m + " has no String twin");
-    assertEquals(outcome(target, m, args), outcome(target, twin, twinArgs),
-        () -> m + " and its twin on " + Arrays.toString(twinArgs));
-  }
-
-  /** What a call returned (a byte[] as its UTF-8 string), or its exception's class and message. */
-  private static Object outcome(Object target, Method m, Object[] args) {
-    try {
-      Object result = m.invoke(target, args);
-      return result instanceof byte[] b ? new String(b, StandardCharsets.UTF_8) : result;
-    } catch (InvocationTargetException e) {
-      return e.getCause().getClass().getName() + ": " + e.getCause().getMessage();
-    } catch (IllegalAccessException e) {
-      throw new AssertionError(e);
-    }
+    assertEquals(List.of(), StringTwins.missingTwins(TYPES, WITHOUT_TWIN));
   }
 
   /** Keys: empty, ASCII, accented, CJK, emoji (surrogate pairs), and any char at all. */
@@ -173,13 +76,13 @@ class StringTwinsProperties {
         s = s.prune(random.nextLong(s.watermark(), s.version() + 1));
       }
     }
-    List<Method> reads = new ArrayList<>(byteReads(Snapshot.class));
-    reads.addAll(byteReads(KeyRange.class));
+    List<Method> reads = new ArrayList<>(StringTwins.byteMethods(Snapshot.class));
+    reads.addAll(StringTwins.byteMethods(KeyRange.class));
     assertFalse(reads.isEmpty());
     for (Method m : reads) {
       Object target = m.getDeclaringClass() == Snapshot.class ? s : KeyRange.prefix(keys.get(0));
       for (int call = 0; call < 4; call++) {
-        assertTwinAgrees(target, m, arguments(m, keys, s, random));
+        StringTwins.assertTwinAgrees(target, m, arguments(m, keys, s, random));
       }
     }
   }
@@ -226,11 +129,11 @@ class StringTwinsProperties {
           continue;
         }
         if (m.getParameterCount() == 0) {
-          assertTwinAgrees(value, m, new Object[0]);
+          StringTwins.assertTwinAgrees(value, m, new Object[0]);
           checked++;
         } else if (value instanceof CommitRecord r) {
           for (int i = -1; i <= r.size(); i++) {
-            assertTwinAgrees(value, m, new Object[] {i});
+            StringTwins.assertTwinAgrees(value, m, new Object[] {i});
             checked++;
           }
         } else {

@@ -14,6 +14,7 @@ import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.VersionCompactedException;
+import dev.zverse.testkit.ZVerseTestKit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -327,7 +328,7 @@ class DurableStateContractTest {
       ZVerseDurableStateStore<Object> s = kit.freshPlugin();
       upsert(s, "a", 1, "a1", "t");
       long started = s.store().version();
-      PersistenceTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.currentChanges("t", from));
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.currentChanges("t", from));
       assertEquals("a@1=a1@" + started, describe(p.next()));
       upsert(s, "b", 1, "b1", "t");
       assertTrue(p.completed(), "a current query from " + from + " went on past its start");
@@ -343,9 +344,9 @@ class DurableStateContractTest {
     upsert(s, "a", 2, "a2", "t");
     upsert(s, "x", 1, "x1", "other");
 
-    PersistenceTestKit.Pull<DurableStateChange<Object>> fromStart =
+    ZVerseTestKit.Pull<DurableStateChange<Object>> fromStart =
         kit.pull(s.changes("t", Offset.noOffset()));
-    PersistenceTestKit.Pull<DurableStateChange<Object>> fromOffset =
+    ZVerseTestKit.Pull<DurableStateChange<Object>> fromOffset =
         kit.pull(s.changes("t", Offset.sequence(base + 1)));
     // From the start: the tag's objects at the latest version, oldest change first.
     assertEquals("b@1=b1@" + (base + 2), describe(fromStart.next()));
@@ -358,7 +359,7 @@ class DurableStateContractTest {
     await(s.deleteObject("a", 3));
     upsert(s, "y", 1, "y1", "other");
     upsert(s, "z", 1, "z1", "t");
-    for (PersistenceTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
+    for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
       assertEquals("b@2=b2@" + (base + 5), describe(p.next()));
       assertEquals("a@3 deleted@" + (base + 6), describe(p.next()));
       assertEquals("z@1=z1@" + (base + 8), describe(p.next()));
@@ -374,7 +375,7 @@ class DurableStateContractTest {
       upsert(s, "p" + i, 1, "v", "t");
     }
     for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
-      PersistenceTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.changes("t", from));
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.changes("t", from));
       for (int pulled = 1; pulled <= n; pulled++) {
         p.next();
         // The queue asks for one element ahead; anything more was pushed without demand.
@@ -413,7 +414,7 @@ class DurableStateContractTest {
     assertEquals(
         List.of("q@1=q1@" + qVersion, "p@10=v10@" + latest),
         texts(s.currentChanges("t", Offset.sequence(0))));
-    PersistenceTestKit.Pull<DurableStateChange<Object>> live =
+    ZVerseTestKit.Pull<DurableStateChange<Object>> live =
         kit.pull(s.changes("t", Offset.sequence(qVersion)));
     assertEquals("p@10=v10@" + latest, PersistenceTestKit.describe(live.next()));
     upsert(s, "q", 2, "q2", "t"); // then live, after the listed version

@@ -1,34 +1,25 @@
 package dev.zverse.persistence;
 
-import static org.junit.jupiter.api.Assertions.fail;
-
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.zverse.testkit.ZVerseTestKit;
+import dev.zverse.testkit.ZVerseTestKit.Pull;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ExtendedActorSystem;
-import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.query.DeletedDurableState;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.UpdatedDurableState;
-import org.apache.pekko.stream.Attributes;
-import org.apache.pekko.stream.javadsl.Sink;
-import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 
 /** An actor system with the plug-in selected, and what the tests share: fresh plug-ins, waits. */
 final class PersistenceTestKit {
-  static final Duration TIMEOUT = Duration.ofSeconds(20);
-  private static final AtomicInteger NAMES = new AtomicInteger();
+  static final Duration TIMEOUT = ZVerseTestKit.TIMEOUT;
 
   /** The test configuration: the plug-in selected, a serializer for {@link Cart}, fast epochs. */
   static final Config CONFIG =
@@ -45,23 +36,23 @@ final class PersistenceTestKit {
               """)
           .withFallback(ConfigFactory.load());
 
-  final ActorTestKit testKit;
+  final ZVerseTestKit kit;
 
   PersistenceTestKit() {
-    this.testKit = ActorTestKit.create("zverse-persistence-test", CONFIG);
+    this.kit = ZVerseTestKit.create("zverse-persistence-test", CONFIG);
   }
 
   ActorSystem<Void> system() {
-    return testKit.system();
+    return kit.system();
   }
 
   void shutdown() {
-    testKit.shutdownTestKit();
+    kit.shutdown();
   }
 
   /** A plug-in on a fresh memory-only store with the default store settings. */
   ZVerseDurableStateStore<Object> freshPlugin() {
-    return plugin("state-" + NAMES.incrementAndGet());
+    return plugin(ZVerseTestKit.freshName("state"));
   }
 
   /**
@@ -82,43 +73,13 @@ final class PersistenceTestKit {
     return store;
   }
 
-  /**
-   * Runs {@code source} into a queue that asks for one element at a time (an input buffer of one),
-   * counting what the source emitted.
-   */
+  /** See {@link ZVerseTestKit#pull}. */
   <T> Pull<T> pull(Source<T, NotUsed> source) {
-    AtomicInteger emitted = new AtomicInteger();
-    SinkQueueWithCancel<T> queue =
-        source
-            .map(
-                e -> {
-                  emitted.incrementAndGet();
-                  return e;
-                })
-            .runWith(Sink.<T>queue().withAttributes(Attributes.inputBuffer(1, 1)), system());
-    return new Pull<>(queue, emitted);
-  }
-
-  /** A stream's queue and how many elements its source emitted so far. */
-  record Pull<T>(SinkQueueWithCancel<T> queue, AtomicInteger emitted) {
-    /** The next element; fails if the stream completed or failed. */
-    T next() {
-      return await(queue.pull())
-          .orElseThrow(() -> new AssertionError("the stream completed, expected an element"));
-    }
-
-    /** Whether the stream completed (true) or has an element next (false). */
-    boolean completed() {
-      return await(queue.pull()).isEmpty();
-    }
-
-    void cancel() {
-      queue.cancel();
-    }
+    return kit.pull(source);
   }
 
   <T> List<T> collect(Source<T, NotUsed> source) {
-    return await(source.runWith(Sink.seq(), system()));
+    return kit.collect(source);
   }
 
   /** A change as text: {@code pid@revision=value@offset} or {@code pid@revision deleted@offset}. */
@@ -132,30 +93,11 @@ final class PersistenceTestKit {
   }
 
   static <T> T await(CompletionStage<T> stage) {
-    try {
-      return stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (ExecutionException e) {
-      throw new AssertionError("stage failed: " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
-    }
+    return ZVerseTestKit.await(stage);
   }
 
   /** The exception a stage completed with; fails if it completed normally or not in time. */
   static Throwable awaitFailure(CompletionStage<?> stage) {
-    try {
-      Object value = stage.toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-      return fail("expected a failure, got " + value);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    } catch (TimeoutException e) {
-      throw new AssertionError("stage did not complete within " + TIMEOUT, e);
-    }
+    return ZVerseTestKit.awaitFailure(stage);
   }
 }
