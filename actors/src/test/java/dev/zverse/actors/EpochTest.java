@@ -53,8 +53,8 @@ class EpochTest {
 
     EpochStats stats = awaitStats(store, s -> s.watermark() == 8, "watermark 10 - 3 + 1");
     assertEquals(3, stats.retainedVersions());
-    assertEquals("v8", store.get("k", 8));
-    VersionCompactedException e = assertThrows(VersionCompactedException.class, () -> store.get("k", 7));
+    assertEquals("v8", store.snapshot().get("k", 8));
+    VersionCompactedException e = assertThrows(VersionCompactedException.class, () -> store.snapshot().get("k", 7));
     assertEquals(8, e.watermark());
     putVersions(store, 11, 12);
     awaitStats(store, s -> s.watermark() == 10, "the watermark follows new versions");
@@ -77,8 +77,8 @@ class EpochTest {
     }
     EpochStats old = awaitStats(store, s -> s.watermark() == 5, "versions 1..4 older than the window");
     assertEquals(1, old.retainedVersions());
-    assertEquals("v5", store.get("k", 5), "the version a read as of now minus the window needs");
-    assertThrows(VersionCompactedException.class, () -> store.get("k", 4));
+    assertEquals("v5", store.snapshot().get("k", 5), "the version a read as of now minus the window needs");
+    assertThrows(VersionCompactedException.class, () -> store.snapshot().get("k", 4));
     await(store.close());
   }
 
@@ -97,14 +97,14 @@ class EpochTest {
     assertEquals(3, pinned.watermark(), pinned.toString());
     assertEquals(1, pinned.pins());
     assertEquals(8, pinned.retainedVersions());
-    assertEquals("v3", store.get("k", 3), "later snapshots still read the pinned version");
-    assertEquals("v3", tx.get("k"));
+    assertEquals("v3", store.snapshot().get("k", 3), "later snapshots still read the pinned version");
+    assertEquals("v3", tx.snapshot().get("k"));
 
     tx.close();
     EpochStats released = awaitStats(store, s -> s.watermark() == 10, "pruning after the pin is gone");
     assertEquals(0, released.pins());
     assertEquals(Duration.ZERO, released.oldestPinAge());
-    assertThrows(VersionCompactedException.class, () -> store.get("k", 3));
+    assertThrows(VersionCompactedException.class, () -> store.snapshot().get("k", 3));
     await(store.close());
   }
 
@@ -192,7 +192,7 @@ class EpochTest {
                       for (int i = 0; i < 8; i++) {
                         // The latest snapshot, which the writer keeps pruning, must still read v.
                         String latest = store.snapshot().get("k" + i, v);
-                        String own = tx.get("k" + i);
+                        String own = tx.snapshot().get("k" + i);
                         if (latest == null ? own != null : !latest.equals(own)) {
                           throw new AssertionError("at " + v + ": " + latest + " != " + own);
                         }

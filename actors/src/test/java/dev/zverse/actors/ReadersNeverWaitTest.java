@@ -57,7 +57,7 @@ class ReadersNeverWaitTest {
               String v0 = store.get("k0");
               long version = store.version();
               try (ReadTransaction tx = store.readTransaction()) {
-                if (!"old".equals(tx.get("k99"))) {
+                if (!"old".equals(tx.snapshot().get("k99"))) {
                   throw new AssertionError("a read transaction saw the unpublished write");
                 }
               }
