@@ -4,7 +4,7 @@ import dev.zverse.engine.Snapshot;
 
 /**
  * Told of every snapshot a store publishes, without polling: the hook that change feeds and
- * snapshot sources wake on. Register with {@link ZVerseStore#addPublishListener}.
+ * snapshot sources wake on. Register with {@link AdvancedOperations#addPublishListener}.
  *
  * <p>Both methods run on the store's writer thread, right after the new snapshot became visible and
  * before the writers are answered. They must return at once and never block: hand the snapshot to

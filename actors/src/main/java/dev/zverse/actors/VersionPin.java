@@ -5,8 +5,8 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A pinned version that its owner moves forward as it goes: what a change feed holds on its cursor,
  * so that retention keeps the history the feed has not read yet. Made by {@link
- * ZVerseStore#tryPin(long, String)}, or by {@link ZVerseStore#pin(ReadTransaction, String)} from a
- * read transaction's own pin, which it then shares until it moves or closes.
+ * AdvancedOperations#tryPin(long, String)}, or by {@link AdvancedOperations#pin(ReadTransaction,
+ * String)} from a read transaction's own pin, which it then shares until it moves or closes.
  *
  * <p>While the pin is at {@code v}, no snapshot the store publishes has a watermark above {@code v}:
  * every version from {@code v} on stays readable. The EpochActor counts it with the read

@@ -1,29 +1,17 @@
 package dev.zverse.actors;
 
-import dev.zverse.engine.Change;
-import dev.zverse.engine.Direction;
-import dev.zverse.engine.Entry;
-import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
-import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
-import java.time.Instant;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
-import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A multi-version key-value store inside a Pekko application: what the application holds.
@@ -38,10 +26,12 @@ import org.slf4j.LoggerFactory;
  *                       EpochActor ◀──scan on each tick── Pins ◀──add/remove── read transactions
  * </pre>
  *
- * <p><b>Reads never wait.</b> {@link #snapshot()} is one acquire load of the published root: no
- * message, no lock. Every read convenience here ({@link #get(String)}, {@link #scan(KeyRange)},
- * {@link #history(String, long, long)}, {@link #versionAt(Instant)}) reads the latest snapshot; to
- * read several things at one version, take a {@link #readTransaction()} (or a {@link Snapshot}).
+ * <p><b>Reads never wait.</b> There are three ways to read: {@link #get(String)} for one key at
+ * the latest version; {@link #snapshot()}, one acquire load of the published root (no message, no
+ * lock), for everything else, as {@link Snapshot} is the one read type (scans, history, changes,
+ * reads at an older retained version, {@code versionAt}); and {@link #readTransaction()}, which
+ * hands out a snapshot whose version stays pinned until it is closed, for reads that must not lose
+ * their version to pruning (or {@link #readTransaction(long, String)}, an older version).
  *
  * <p><b>Writes are serialized</b> through the store's one WriterActor, which applies them with
  * group commit (see {@code WriterActor}): each write batch takes the next version, and the returned
@@ -52,17 +42,14 @@ import org.slf4j.LoggerFactory;
  * IllegalArgumentException} (a key or value over its limit), {@link StoreOverloadedException} (too
  * many writes waiting; not sent at all), or the exception that broke the writer while applying it.
  *
- * <p>The stages complete on the writer's thread, like the replies of Pekko's ask: dependent actions
- * attached with the non-async methods run there, so keep them short, and use the {@code ...Async}
- * variants for anything that blocks (blocking the writer stalls every writer of the store).
- *
- * <p><b>Overload.</b> The store counts writes sent and not yet answered; past {@code
- * writer.max-pending-writes} a write fails at once with {@link StoreOverloadedException} and sends
- * nothing, so the writer's mailbox never grows without bound.
+ * The stages complete on the writer's thread, like the replies of Pekko's ask: use the {@code
+ * ...Async} variants for anything that blocks (blocking the writer stalls every writer). Past
+ * {@code writer.max-pending-writes} writes sent and not yet answered, a write fails at once with
+ * {@link StoreOverloadedException} and sends nothing, so the writer's mailbox stays bounded.
  *
  * <p><b>Closing.</b> {@link #close()} (also run by {@link CoordinatedShutdown} in its {@code
  * before-actor-system-terminate} phase) stops accepting calls: every method then throws {@link
- * IllegalStateException}. Writes admitted before the close are still committed and answered; the
+ * IllegalStateException}, but the status reads and {@link #advanced()} as each says. Writes admitted before the close are still committed and answered; the
  * returned stage completes when they all are and the store's actors have stopped. (If the actor
  * system is stopped some other way than through coordinated shutdown, writes still unanswered may
  * never complete.)
@@ -90,12 +77,14 @@ public final class ZVerseStore {
   private final ActorRef<WriterActor.Command> writer;
   private final ActorRef<EpochActor.Command> epoch;
   private final CompletableFuture<Done> stopped;
+  private final AdvancedOperations advanced;
   /** The durable log and its threads; null for a memory-only store. */
   private final Journal journal;
   /** Set right after opening; null only if coordinated shutdown was already running then. */
   private volatile Cancellable shutdownTask;
 
-  private ZVerseStore(
+  /** A store whose actors {@link StoreOpener} has started. */
+  ZVerseStore(
       String name,
       StoreSettings settings,
       ActorSystem<?> system,
@@ -116,6 +105,7 @@ public final class ZVerseStore {
     this.epoch = epoch;
     this.stopped = stopped;
     this.journal = journal;
+    this.advanced = new AdvancedOperations(name, root, pins, stopped);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -149,21 +139,17 @@ public final class ZVerseStore {
 
   /**
    * Opens the store named {@code name} in {@code system} with explicit settings (for tests and
-   * benchmarks, or settings built in code): empty if memory-only, recovered from its data directory
-   * if durable. The same as {@code ZVerse.get(system).open(name, settings)}.
+   * benchmarks, or settings built in code), as {@link #open(ActorSystem, String)} does otherwise.
+   * The same as {@code ZVerse.get(system).open(name, settings)}.
    *
-   * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
-   *     store
-   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters;
-   *     unique among the stores open in {@code system}
+   * @param system the actor system that runs the store's actors
+   * @param name the store's name, as for {@link #open(ActorSystem, String)}
    * @param settings the store's settings
    * @return the open store
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if the name is malformed
-   * @throws IllegalStateException if a store of that name is already open in {@code system}, or
-   *     another store (in this process or another) holds the data directory
-   * @throws java.io.UncheckedIOException if the data directory cannot be recovered; see {@link
-   *     #open(ActorSystem, String)}
+   * @throws IllegalStateException as {@link #open(ActorSystem, String)}
+   * @throws java.io.UncheckedIOException as {@link #open(ActorSystem, String)}
    */
   public static ZVerseStore open(ActorSystem<?> system, String name, StoreSettings settings) {
     return open(system, name, settings, WriterActor.Applier.DEFAULT);
@@ -172,82 +158,12 @@ public final class ZVerseStore {
   /** {@link #open(ActorSystem, String, StoreSettings)} with a hook around each batch's apply. */
   static ZVerseStore open(
       ActorSystem<?> system, String name, StoreSettings settings, WriterActor.Applier applier) {
-    Objects.requireNonNull(system, "system");
-    StoreSettings.requireStoreName(name);
-    Objects.requireNonNull(settings, "settings");
-    Objects.requireNonNull(applier, "applier");
+    return StoreOpener.open(system, name, settings, applier);
+  }
 
-    ZVerse open = ZVerse.get(system);
-    long opening = open.reserve(name);
-    ZVerseStore store;
-    Journal journal = null;
-    try {
-      Executor indexing =
-          settings.zIndexDispatcher().isEmpty()
-              ? system.executionContext()
-              : system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
-      if (settings.isDurable()) {
-        Logger log = LoggerFactory.getLogger(Journal.class);
-        journal = Journal.open(name, settings, settings.zIndexOptions(indexing), log);
-      }
-      Root root =
-          new Root(
-              journal != null
-                  ? journal.recovered()
-                  : Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
-      WriteGate gate = new WriteGate(settings.maxPendingWrites());
-      Pins pins = new Pins(settings.clock());
-      CompletableFuture<Done> epochStopped = new CompletableFuture<>();
-      CompletableFuture<Done> writerStopped = new CompletableFuture<>();
-      String prefix = "zverse-" + name + "-" + opening;
-      ActorRef<EpochActor.Command> epoch =
-          system.systemActorOf(
-              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
-              prefix + "-epoch",
-              Props.empty());
-      Props writerProps =
-          settings.writerDispatcher().isEmpty()
-              ? DispatcherSelector.defaultDispatcher()
-              : DispatcherSelector.fromConfig(settings.writerDispatcher());
-      ActorRef<WriterActor.Command> writer =
-          system.systemActorOf(
-              WriterActor.create(
-                  new WriterActor.Setup(
-                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped,
-                      journal, settings.clock())),
-              prefix + "-writer",
-              writerProps);
-      CompletableFuture<Done> stopped =
-          CompletableFuture.allOf(writerStopped, epochStopped).thenApply(unused -> Done.getInstance());
-      if (journal != null) {
-        // The final checkpoint and the lock's release come after the last write was answered.
-        Journal j = journal;
-        stopped = stopped.thenCompose(done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
-        journal.checkpointEvery(settings.checkpointInterval(), root);
-      }
-      // Part of the stage close() returns: whoever waits for it may open the name again at once.
-      stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
-      store = new ZVerseStore(name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
-      open.opened(name, opening, store);
-    } catch (RuntimeException | Error e) {
-      if (journal != null) {
-        journal.close(journal.recovered());
-      }
-      open.release(name, opening);
-      throw e;
-    }
-    try {
-      store.shutdownTask =
-          CoordinatedShutdown.get(system)
-              .addCancellableTask(
-                  CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-                  "zverse-close-" + name,
-                  store::close);
-    } catch (RuntimeException e) {
-      store.close();
-      throw e;
-    }
-    return store;
+  /** Cancels {@code task}, the close that coordinated shutdown would run, when closed first. */
+  void closeOnShutdown(Cancellable task) {
+    shutdownTask = task;
   }
 
   /**
@@ -474,7 +390,7 @@ public final class ZVerseStore {
           "version must be in [" + latest.watermark() + ", " + latest.version() + "], was "
               + version);
     }
-    Pins.Pin pin = pinAwaitingDecision(version, owner);
+    Pins.Pin pin = advanced.pinAwaitingDecision(version, owner);
     // Read after the pin holds: this snapshot and every later one can read version.
     return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
   }
@@ -494,146 +410,6 @@ public final class ZVerseStore {
   /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
   public String get(String key) {
     return snapshot().get(key);
-  }
-
-  /**
-   * The value of {@code key} at {@code atVersion}, read through the latest snapshot.
-   *
-   * @param atVersion a version in [watermark, version] of the latest snapshot
-   * @return a copy of the value, or {@code null} if the key had none then
-   * @throws NullPointerException if {@code key} is null
-   * @throws IllegalArgumentException if {@code key} is over the key limit or {@code atVersion} is
-   *     negative or above the latest version
-   * @throws dev.zverse.engine.VersionCompactedException if {@code atVersion} was pruned
-   * @throws IllegalStateException if the store is closed
-   */
-  public byte[] get(byte[] key, long atVersion) {
-    return snapshot().get(key, atVersion);
-  }
-
-  /** {@link #get(byte[], long)} of a UTF-8 key, decoding the value as UTF-8. */
-  public String get(String key, long atVersion) {
-    return snapshot().get(key, atVersion);
-  }
-
-  /**
-   * The entry of {@code key} in the latest snapshot, with its create and modify versions.
-   *
-   * @return the entry, or {@code null} if the key has no value
-   * @throws NullPointerException if {@code key} is null
-   * @throws IllegalArgumentException if {@code key} is over the key limit
-   * @throws IllegalStateException if the store is closed
-   */
-  public Entry entry(byte[] key) {
-    return snapshot().entry(key);
-  }
-
-  /** {@link #entry(byte[])} of a UTF-8 key. */
-  public Entry entry(String key) {
-    return snapshot().entry(key);
-  }
-
-  /**
-   * Every live entry in {@code range} in the latest snapshot, in key order.
-   *
-   * @throws NullPointerException if {@code range} is null
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Entry> scan(KeyRange range) {
-    return snapshot().scan(range);
-  }
-
-  /**
-   * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code
-   * direction}, read through the latest snapshot.
-   *
-   * @param atVersion a version in [watermark, version] of the latest snapshot
-   * @param limit the most entries returned, at least 0
-   * @throws NullPointerException if {@code range} or {@code direction} is null
-   * @throws IllegalArgumentException if {@code limit} is negative or {@code atVersion} out of range
-   * @throws dev.zverse.engine.VersionCompactedException if {@code atVersion} was pruned
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Entry> scan(KeyRange range, long atVersion, Direction direction, int limit) {
-    return snapshot().scan(range, atVersion, direction, limit);
-  }
-
-  /**
-   * Every change to {@code key} with a version in [{@code fromVersion}, {@code toVersion}], oldest
-   * first, deletes included, read through the latest snapshot.
-   *
-   * @throws NullPointerException if {@code key} is null
-   * @throws IllegalArgumentException if {@code key} is over the key limit, {@code fromVersion >
-   *     toVersion}, or a version is negative or above the latest version
-   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} was pruned
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Change> history(byte[] key, long fromVersion, long toVersion) {
-    return snapshot().history(key, fromVersion, toVersion);
-  }
-
-  /** {@link #history(byte[], long, long)} of a UTF-8 key. */
-  public List<Change> history(String key, long fromVersion, long toVersion) {
-    return snapshot().history(key, fromVersion, toVersion);
-  }
-
-  /**
-   * Every change to a key in {@code range} with a version in [{@code fromVersion}, {@code
-   * toVersion}], deletes included, ordered by version then key, read through the latest snapshot:
-   * "what changed under {@code orders/} between versions 1,000 and 2,000". Answered from the
-   * engine's Z-index when that is the cheapest way ({@code z-index.enabled}).
-   *
-   * @throws NullPointerException if {@code range} is null
-   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative or
-   *     above the latest version
-   * @throws dev.zverse.engine.VersionCompactedException if {@code fromVersion} was pruned
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
-    return snapshot().changes(range, fromVersion, toVersion);
-  }
-
-  /**
-   * Every retained change to {@code key}, oldest first.
-   *
-   * @throws NullPointerException if {@code key} is null
-   * @throws IllegalArgumentException if {@code key} is over the key limit
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Change> history(byte[] key) {
-    return snapshot().history(key);
-  }
-
-  /**
-   * {@link #history(byte[])} of a UTF-8 key: every retained change to it, oldest first.
-   *
-   * @param key the key, encoded as UTF-8
-   * @return the changes, deletes included
-   * @throws NullPointerException if {@code key} is null
-   * @throws IllegalArgumentException if the key's UTF-8 bytes are over the key limit
-   * @throws IllegalStateException if the store is closed
-   */
-  public List<Change> history(String key) {
-    return snapshot().history(key);
-  }
-
-  /**
-   * The newest version committed at or before {@code time}, in the latest snapshot: the version to
-   * read the store "as of" that instant. A commit's time is the first microsecond after the
-   * store's clock ({@link StoreSettings#clock()}) read as the writer applied it, at most one group
-   * commit before it became visible, and above every earlier commit's: an instant read from that
-   * clock before a write was sent never reaches the write's version. See {@link
-   * Snapshot#commitTime(long)} for a clock that steps back.
-   *
-   * @param time any instant, {@link Instant#MIN} and {@link Instant#MAX} included
-   * @return a version in [watermark, version] of the latest snapshot; 0 if {@code time} is before
-   *     the first commit and nothing was pruned
-   * @throws NullPointerException if {@code time} is null
-   * @throws dev.zverse.engine.VersionCompactedException if that version was pruned
-   * @throws IllegalStateException if the store is closed
-   */
-  public long versionAt(Instant time) {
-    return snapshot().versionAt(time);
   }
 
   /**
@@ -682,174 +458,6 @@ public final class ZVerseStore {
     return journal == null ? null : journal.log();
   }
 
-  // ---------------------------------------------------------------- followers (change feeds)
-
-  /**
-   * How long {@link #readTransaction(long, String)} and {@link #pin(long, String)} wait out an
-   * EpochActor that is deciding a watermark above the version.
-   */
-  private static final long PIN_RACE_NANOS = 20_000_000;
-
-  /**
-   * Registers {@code listener} to be told of every snapshot published from now on, and once of the
-   * writer's stop (see {@link PublishListener} for the rules it must follow: it runs on the writer's
-   * thread). Works on a closed store too: the listener is told of the remaining publishes and the
-   * stop, or of the stop at once if the writer has already stopped.
-   *
-   * @param listener the listener; registering one object twice tells it twice
-   * @throws NullPointerException if {@code listener} is null
-   */
-  public void addPublishListener(PublishListener listener) {
-    root.listeners().add(Objects.requireNonNull(listener, "listener"));
-  }
-
-  /**
-   * Unregisters {@code listener} (one registration of it); a publish under way may still call it.
-   *
-   * @return true if it was registered
-   * @throws NullPointerException if {@code listener} is null
-   */
-  public boolean removePublishListener(PublishListener listener) {
-    return root.listeners().remove(Objects.requireNonNull(listener, "listener"));
-  }
-
-  /**
-   * Tries to pin {@code version} so that every snapshot published from now on can still read it,
-   * until the pin is moved or closed: the cursor of a change feed. The EpochActor counts it like a
-   * read transaction's pin. No message, no lock, no wait: in the rare case that the EpochActor is
-   * deciding a watermark above {@code version} at this very moment, whose outcome may still keep
-   * {@code version} (other pins), it returns empty, and the caller tries again later (the decision
-   * takes one message of the EpochActor).
-   *
-   * @param version a version in [watermark, version + 1] of the latest snapshot; {@code version +
-   *     1} is the next commit, which a follower that has read everything needs next, and holds
-   *     nothing back
-   * @param owner who holds the pin, named in long-pin warnings
-   * @return the pin (close it to release the version), or empty if the decision is pending
-   * @throws NullPointerException if {@code owner} is null
-   * @throws IllegalArgumentException if {@code version} is negative or above the latest version + 1
-   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
-   *     was decided; its {@code watermark()} is the oldest version still readable
-   * @throws IllegalStateException if the store is closed and has stopped; while a close is still
-   *     answering the last writes, a pin is allowed, so that a change feed started before the close
-   *     follows them to the end
-   */
-  public Optional<VersionPin> tryPin(long version, String owner) {
-    Objects.requireNonNull(owner, "owner");
-    if (stopped.isDone()) {
-      throw closed();
-    }
-    Snapshot s = root.snapshotAcquire();
-    if (version < 0 || version > s.version() + 1) {
-      throw new IllegalArgumentException(
-          "version must be in [" + s.watermark() + ", " + (s.version() + 1) + "], was " + version);
-    }
-    Pins.Pin pin = tryPinAt(version, owner);
-    return pin == null ? Optional.empty() : Optional.of(new VersionPin(name, pins, pin, owner));
-  }
-
-  /**
-   * Pins {@code version} like {@link #tryPin}, for callers that may wait a moment: in the rare case
-   * that the EpochActor is deciding a watermark above {@code version} at this very moment, spins
-   * until its decision (microseconds; at most 20 ms). Never call it from a stream stage or an
-   * actor: use {@link #tryPin} there.
-   *
-   * @param version a version in [watermark, version] of the latest snapshot
-   * @param owner who holds the pin, named in long-pin warnings
-   * @return the pin; close it to release the version
-   * @throws NullPointerException if {@code owner} is null
-   * @throws IllegalArgumentException if {@code version} is negative or above the latest version
-   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
-   *     was decided
-   * @throws IllegalStateException if the store is closed and has stopped
-   */
-  public VersionPin pin(long version, String owner) {
-    Objects.requireNonNull(owner, "owner");
-    if (stopped.isDone()) {
-      throw closed();
-    }
-    Snapshot s = root.snapshotAcquire();
-    if (version < 0 || version > s.version()) {
-      throw new IllegalArgumentException(
-          "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
-    }
-    return new VersionPin(name, pins, pinAwaitingDecision(version, owner), owner);
-  }
-
-  /**
-   * A validated pin at {@code version}: spins while the EpochActor's decision on it is pending
-   * (microseconds; at most 20 ms), for the callers that may wait a moment.
-   *
-   * @throws VersionCompactedException if a prune past it was decided, or no decision came in time
-   */
-  private Pins.Pin pinAwaitingDecision(long version, String owner) {
-    long deadline = System.nanoTime() + PIN_RACE_NANOS;
-    for (; ; ) {
-      Pins.Pin pin = tryPinAt(version, owner);
-      if (pin != null) {
-        return pin;
-      }
-      if (System.nanoTime() - deadline > 0) {
-        throw new VersionCompactedException(version, pins.proposedWatermark());
-      }
-      Thread.onSpinWait();
-    }
-  }
-
-  /**
-   * A pin at {@code transaction}'s version that shares the transaction's own pin, taken over at
-   * once: the version stays pinned without a gap from the moment the transaction read its state
-   * until this pin moves or closes, whether the transaction is closed before or after. This is
-   * how a change feed started from a read transaction follows the state it listed (list, then
-   * watch); nothing waits and nothing can race with the EpochActor here.
-   *
-   * @param transaction an open read transaction of this store
-   * @param owner who holds the pin once it moves, named in long-pin warnings
-   * @return the pin; close it to release its share of the version
-   * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code transaction} belongs to another store
-   * @throws IllegalStateException if {@code transaction} is closed, or the store is closed and has
-   *     stopped
-   */
-  public VersionPin pin(ReadTransaction transaction, String owner) {
-    Objects.requireNonNull(transaction, "transaction");
-    Objects.requireNonNull(owner, "owner");
-    if (stopped.isDone()) {
-      throw closed();
-    }
-    if (!transaction.retainPin(pins)) {
-      throw new IllegalStateException(
-          transaction + " is closed: take the pin before closing the transaction");
-    }
-    return new VersionPin(name, pins, transaction.pin(), owner);
-  }
-
-  /**
-   * Pins {@code version} if it holds now: the pin, or null if the EpochActor's decision is pending.
-   *
-   * @throws VersionCompactedException if {@code version} is, or is decided to be, below the
-   *     watermark
-   */
-  private Pins.Pin tryPinAt(long version, String owner) {
-    Pins.Pin pin = pins.newPin(version, owner);
-    if (pins.tryPin(pin)) {
-      // A validated pin is never pruned past, but a snapshot published before it may already be.
-      long w = root.snapshotAcquire().watermark();
-      if (w > version) {
-        pins.unpin(pin);
-        throw new VersionCompactedException(version, w);
-      }
-      return pin;
-    }
-    // Lost the race to a proposal: a decided watermark is final, a pending one may yet come out at
-    // or below version (Pins).
-    long w = Math.max(root.snapshotAcquire().watermark(), pins.decidedWatermark());
-    if (w > version) {
-      throw new VersionCompactedException(version, w);
-    }
-    return null;
-  }
-
   /**
    * The watermark that retention alone gives now: the oldest version the retention policy keeps
    * readable at the latest version, ignoring every pin (read transactions and change feeds may
@@ -865,12 +473,15 @@ public final class ZVerseStore {
   }
 
   /**
-   * The latest published snapshot, whether the store is closed or not. Unlike {@link #snapshot()}
-   * it never throws: while a close answers the last writes it still moves, and after the store
-   * has stopped it is the final state. For followers started before a close, such as change feeds.
+   * The hooks that integrations such as the streams module build on: publish listeners, version
+   * pins for change feeds, and the last published snapshot (which, unlike {@link #snapshot()},
+   * still answers while a close finishes). An application needs none of them.
+   *
+   * @return the store's advanced operations; the same object on every call, usable on a closed
+   *     store as each of its methods says
    */
-  public Snapshot lastPublished() {
-    return root.snapshotAcquire();
+  public AdvancedOperations advanced() {
+    return advanced;
   }
 
   @Override

@@ -105,7 +105,7 @@ class CloseTest {
     }
     assertTrue(written > 0, "the writers wrote before the close");
     assertEquals(written, applier.applied.get(), "every admitted write reached the writer, once");
-    Snapshot last = store.lastPublished();
+    Snapshot last = store.advanced().lastPublished();
     assertEquals(written, last.version(), "versions 1.." + written + ", all committed");
     for (Writer w : writers) {
       for (int i = 0; i < w.keys.size(); i++) {
@@ -138,7 +138,7 @@ class CloseTest {
     await(closed);
     assertEquals(1, await(v));
     assertEquals(2, await(queued));
-    assertEquals("queued", store.lastPublished().get("k"));
+    assertEquals("queued", store.advanced().lastPublished().get("k"));
   }
 
   /**

@@ -51,7 +51,7 @@ class CommitTimeTest {
     for (int i = 0; i < 2_000; i++) {
       Instant before = Instant.now();
       long v = await(store.put("k", Integer.toString(i)));
-      if (store.versionAt(before) >= v) {
+      if (store.snapshot().versionAt(before) >= v) {
         reached++;
       }
     }
@@ -62,11 +62,11 @@ class CommitTimeTest {
   @Test
   void versionAtTakesTheEndsOfTime() {
     ZVerseStore store = kit.open(kit.settings());
-    assertEquals(0, store.versionAt(Instant.MIN));
-    assertEquals(0, store.versionAt(Instant.MAX));
+    assertEquals(0, store.snapshot().versionAt(Instant.MIN));
+    assertEquals(0, store.snapshot().versionAt(Instant.MAX));
     long v = await(store.put("k", "v"));
-    assertEquals(0, store.versionAt(Instant.MIN));
-    assertEquals(v, store.versionAt(Instant.MAX));
+    assertEquals(0, store.snapshot().versionAt(Instant.MIN));
+    assertEquals(v, store.snapshot().versionAt(Instant.MAX));
     await(store.close());
   }
 

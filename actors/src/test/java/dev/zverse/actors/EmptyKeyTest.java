@@ -42,18 +42,18 @@ class EmptyKeyTest {
   void theEmptyKeyIsReadWrittenAndScannedFirst() {
     ZVerseStore store = kit.open(kit.settings());
     assertNull(store.get(""), "a missing key reads as null");
-    assertNull(store.entry(""));
+    assertNull(store.snapshot().entry(""));
     long v1 = await(store.put("", "root"));
     await(store.put("a", "1"));
     assertEquals("root", store.get(""));
-    assertEquals("root", store.get("", v1));
-    assertEquals(List.of("", "a"), keys(store.scan(KeyRange.all())), "the smallest key");
-    assertEquals(List.of(""), keys(store.scan(KeyRange.singleton(""))));
-    assertEquals(List.of(""), keys(store.scan(KeyRange.atMost(""))));
-    assertEquals(List.of("a"), keys(store.scan(KeyRange.greaterThan(""))));
+    assertEquals("root", store.snapshot().get("", v1));
+    assertEquals(List.of("", "a"), keys(store.snapshot().scan(KeyRange.all())), "the smallest key");
+    assertEquals(List.of(""), keys(store.snapshot().scan(KeyRange.singleton(""))));
+    assertEquals(List.of(""), keys(store.snapshot().scan(KeyRange.atMost(""))));
+    assertEquals(List.of("a"), keys(store.snapshot().scan(KeyRange.greaterThan(""))));
     long v3 = await(store.write(WriteBatch.builder().requireValue("", "root").delete("").build()));
     assertNull(store.get(""));
-    assertEquals(List.of(v1, v3), store.history("").stream().map(Change::version).toList());
+    assertEquals(List.of(v1, v3), store.snapshot().history("").stream().map(Change::version).toList());
     await(store.close());
   }
 
@@ -66,12 +66,12 @@ class EmptyKeyTest {
     await(store.close()); // a final checkpoint holding the empty key
     store = kit.open(durable);
     await(store.put("", "second"));
-    assertEquals("first", store.get("", 1));
+    assertEquals("first", store.snapshot().get("", 1));
     await(store.close());
 
     ZVerseStore reopened = kit.open(durable);
     assertEquals("second", reopened.get(""));
-    assertEquals("first", reopened.get("", 1));
+    assertEquals("first", reopened.snapshot().get("", 1));
     assertTrue(reopened.recoveryReport().isPresent());
     await(reopened.close());
   }

@@ -142,11 +142,11 @@ class LinearizabilityTest {
         // The store's conveniences read the latest snapshot each time: a get, then the version it
         // read at would be two loads. Read the version first and the value at it.
         version = store.version();
-        value = store.get(key, version);
+        value = store.snapshot().get(key, version);
       }
       default -> {
         try (ReadTransaction tx = store.readTransaction()) {
-          value = tx.get(key);
+          value = tx.snapshot().get(key);
           version = tx.version();
         }
       }

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
 import java.time.Duration;
 import java.time.Instant;
@@ -79,20 +80,24 @@ class PinHandoverTest {
     try (ReadTransaction tx = store.readTransaction(7, "audit")) {
       assertEquals(7, tx.version());
       assertEquals("audit", tx.owner());
-      assertEquals("v7", tx.get("k"));
-      Entry e = tx.entry("k");
+      // The snapshot handed out is the one taken when the transaction opened, at 10: reads of it
+      // pass the transaction's version.
+      Snapshot opened = tx.snapshot();
+      assertEquals(10, opened.version());
+      assertEquals("v7", opened.get("k", tx.version()));
+      Entry e = opened.entry("k", tx.version());
       assertEquals(7, e.modVersion());
-      assertEquals(List.of(e), tx.scan(KeyRange.all()));
-      assertEquals(1, tx.count(KeyRange.all()));
-      assertThrows(IllegalArgumentException.class, () -> tx.history("k", 7, 8));
-      assertEquals(2, tx.history("k", 6, 7).size());
+      assertEquals(List.of(e), opened.scan(KeyRange.all(), tx.version()));
+      assertEquals(1, opened.count(KeyRange.all(), tx.version()));
+      assertThrows(IllegalArgumentException.class, () -> opened.history("k", 7, 11));
+      assertEquals(2, opened.history("k", 6, tx.version()).size());
       putVersions(store, 11, 30);
       EpochStats held = awaitStats(store, s -> s.version() == 30, "the writes");
       tick(store); // the only tick since 6 was decided: what it decides stays
       assertEquals(7, store.pins().decidedWatermark(), "the tick decided it (it was 6)");
       awaitStats(store, s -> s.watermark() == 7, "held at the transaction's version");
       assertEquals(1, held.pins());
-      assertEquals("v7", store.get("k", 7));
+      assertEquals("v7", store.snapshot().get("k", 7));
     }
     tick(store);
     awaitStats(store, s -> s.watermark() == 26 && s.pins() == 0, "pruned once closed");
@@ -149,7 +154,7 @@ class PinHandoverTest {
             manualTicks(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMinutes(1)));
     putVersions(store, 1, 3);
     ReadTransaction tx = store.readTransaction("lister");
-    VersionPin pin = store.pin(tx, "follower");
+    VersionPin pin = store.advanced().pin(tx, "follower");
     assertEquals(3, pin.version());
     tx.close();
     putVersions(store, 4, 10);
@@ -158,7 +163,7 @@ class PinHandoverTest {
     EpochStats held =
         awaitStats(store, s -> s.watermark() == 3, "the shared pin outlives the transaction");
     assertEquals(1, held.pins(), "one pin, two holders");
-    assertEquals("v3", store.get("k", 3));
+    assertEquals("v3", store.snapshot().get("k", 3));
     assertTrue(pin.moveTo(8));
     tick(store);
     awaitStats(store, s -> s.watermark() == 8, "the follower moved on");
@@ -167,7 +172,7 @@ class PinHandoverTest {
     awaitStats(store, s -> s.watermark() == 10 && s.pins() == 0, "both let go");
 
     ReadTransaction second = store.readTransaction();
-    VersionPin shared = store.pin(second, "follower");
+    VersionPin shared = store.advanced().pin(second, "follower");
     shared.close();
     putVersions(store, 11, 12);
     clock.move(Duration.ofMinutes(1));
@@ -190,12 +195,12 @@ class PinHandoverTest {
     putVersions(store, 1, 1);
     ReadTransaction tx = store.readTransaction();
     IllegalArgumentException foreign =
-        assertThrows(IllegalArgumentException.class, () -> other.pin(tx, "follower"));
+        assertThrows(IllegalArgumentException.class, () -> other.advanced().pin(tx, "follower"));
     assertTrue(foreign.getMessage().contains("belongs to store [" + store.name() + "]"),
         foreign.getMessage());
     tx.close();
     IllegalStateException closed =
-        assertThrows(IllegalStateException.class, () -> store.pin(tx, "follower"));
+        assertThrows(IllegalStateException.class, () -> store.advanced().pin(tx, "follower"));
     assertTrue(closed.getMessage().contains("is closed"), closed.getMessage());
     assertEquals(0, await(store.epochStats()).pins());
     await(store.close());
@@ -215,23 +220,23 @@ class PinHandoverTest {
     Pins pins = store.pins();
     pins.propose(8);
     long before = System.nanoTime();
-    assertEquals(Optional.empty(), store.tryPin(5, "feed"), "pending: the decision may keep 5");
+    assertEquals(Optional.empty(), store.advanced().tryPin(5, "feed"), "pending: the decision may keep 5");
     assertTrue(System.nanoTime() - before < Duration.ofSeconds(5).toNanos());
     assertFalse(pins.iterator().hasNext(), "the losing pin is gone");
-    VersionPin at8 = store.tryPin(8, "feed").orElseThrow();
+    VersionPin at8 = store.advanced().tryPin(8, "feed").orElseThrow();
     at8.close();
     pins.decide(6);
-    VersionPin at6 = store.tryPin(6, "feed").orElseThrow();
+    VersionPin at6 = store.advanced().tryPin(6, "feed").orElseThrow();
     VersionCompactedException e =
-        assertThrows(VersionCompactedException.class, () -> store.tryPin(5, "feed"));
+        assertThrows(VersionCompactedException.class, () -> store.advanced().tryPin(5, "feed"));
     assertEquals(6, e.watermark());
-    assertEquals(11, store.tryPin(11, "caught-up feed").orElseThrow().version(), "the next commit");
-    assertThrows(IllegalArgumentException.class, () -> store.tryPin(12, "feed"));
+    assertEquals(11, store.advanced().tryPin(11, "caught-up feed").orElseThrow().version(), "the next commit");
+    assertThrows(IllegalArgumentException.class, () -> store.advanced().tryPin(12, "feed"));
     // The waiting form refuses, after its short wait, a version whose decision stays pending.
     pins.propose(9);
-    assertThrows(VersionCompactedException.class, () -> store.pin(7, "impatient"));
+    assertThrows(VersionCompactedException.class, () -> store.advanced().pin(7, "impatient"));
     pins.decide(6);
-    store.pin(7, "patient").close();
+    store.advanced().pin(7, "patient").close();
     at6.close();
     await(store.close());
   }
@@ -282,9 +287,9 @@ class PinHandoverTest {
                   try (ReadTransaction tx = store.readTransaction("lister")) {
                     v = tx.version();
                     for (int i = 0; i < 4; i++) {
-                      listed[i] = tx.get("k" + i);
+                      listed[i] = tx.snapshot().get("k" + i);
                     }
-                    pin = store.pin(tx, "follower");
+                    pin = store.advanced().pin(tx, "follower");
                   }
                   for (int i = 0; i < 4; i++) {
                     String latest = store.snapshot().get("k" + i, v);

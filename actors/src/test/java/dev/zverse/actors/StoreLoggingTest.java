@@ -112,7 +112,7 @@ class StoreLoggingTest {
         LogFaults.failWrites(store.durableLog(), new IOException("disk full, for the test"));
       }
       if (round == 0) {
-        store.addPublishListener(new Throwing());
+        store.advanced().addPublishListener(new Throwing());
         ReadTransaction pin = store.readTransaction();
         await(store.put("k", "0"));
         await(store.put("k", "1"));

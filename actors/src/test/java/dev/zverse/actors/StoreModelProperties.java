@@ -84,14 +84,14 @@ class StoreModelProperties {
     TreeMap<String, String> m = new TreeMap<>();
     for (Entry e : store.snapshot().scan(KeyRange.all(), version)) {
       m.put(e.keyUtf8(), e.valueUtf8());
-      assertEquals(e.valueUtf8(), store.get(e.keyUtf8(), version));
+      assertEquals(e.valueUtf8(), store.snapshot().get(e.keyUtf8(), version));
     }
     return m;
   }
 
   private static TreeMap<String, String> contents(ReadTransaction tx) {
     TreeMap<String, String> m = new TreeMap<>();
-    for (Entry e : tx.scan(KeyRange.all())) {
+    for (Entry e : tx.snapshot().scan(KeyRange.all())) {
       m.put(e.keyUtf8(), e.valueUtf8());
     }
     return m;

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 
+import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.testkit.StringTwins;
 import java.lang.reflect.Method;
@@ -24,13 +25,15 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The README promises UTF-8 {@code String} conveniences for the store's reads: every public method
- * of {@link ZVerseStore} and {@link ReadTransaction} that takes a {@code byte[]} key has a twin
- * taking a {@code String} in its place, and each read twin answers exactly as its {@code byte[]}
- * form does on the key's UTF-8 bytes (including the exception it throws). The engine's types have
- * the same test ({@code dev.zverse.engine.StringTwinsProperties}).
+ * of {@link ZVerseStore}, {@link ReadTransaction}, {@link AdvancedOperations} and the {@link
+ * Snapshot} a transaction hands out that takes a {@code byte[]} key has a twin taking a {@code
+ * String} in its place, and each read twin answers exactly as its {@code byte[]} form does on the
+ * key's UTF-8 bytes (including the exception it throws). The engine's types have the same test
+ * ({@code dev.zverse.engine.StringTwinsProperties}), on pruned snapshots too.
  */
 class StringTwinsProperties {
-  private static final List<Class<?>> TYPES = List.of(ZVerseStore.class, ReadTransaction.class);
+  private static final List<Class<?>> TYPES =
+      List.of(ZVerseStore.class, ReadTransaction.class, AdvancedOperations.class, Snapshot.class);
   /** Writes: twins too, but calling both forms would write twice; the store tests cover them. */
   private static final Set<String> WRITES = Set.of("put", "delete");
 
@@ -91,7 +94,11 @@ class StringTwinsProperties {
     try (ReadTransaction tx = store.readTransaction()) {
       int checked = 0;
       for (Class<?> type : TYPES) {
-        Object target = type == ZVerseStore.class ? store : tx;
+        Object target =
+            type == ZVerseStore.class ? store
+                : type == AdvancedOperations.class ? store.advanced()
+                : type == Snapshot.class ? tx.snapshot()
+                : tx;
         for (Method m : StringTwins.byteMethods(type)) {
           if (WRITES.contains(m.getName())) {
             continue;

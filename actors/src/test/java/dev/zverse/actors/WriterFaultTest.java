@@ -109,7 +109,7 @@ class WriterFaultTest {
     assertEquals("1", store.get("k"));
     assertEquals(2, await(store.put("k", "3")));
     assertEquals(List.of("1", "3"),
-        store.history("k", 0, 2).stream().map(ch -> ch.valueUtf8()).collect(Collectors.toList()));
+        store.snapshot().history("k", 0, 2).stream().map(ch -> ch.valueUtf8()).collect(Collectors.toList()));
     await(store.close());
   }
 

@@ -60,17 +60,17 @@ class ZVerseStoreTest {
 
     assertEquals(4, store.version());
     assertEquals("2", store.get("a"));
-    assertEquals("1", store.get("a", 1));
+    assertEquals("1", store.snapshot().get("a", 1));
     assertNull(store.get("b"));
-    assertArrayEquals(new byte[] {7}, store.get("b".getBytes(StandardCharsets.UTF_8), 2));
-    Entry a = store.entry("a");
+    assertArrayEquals(new byte[] {7}, store.snapshot().get("b".getBytes(StandardCharsets.UTF_8), 2));
+    Entry a = store.snapshot().entry("a");
     assertEquals(1, a.createVersion());
     assertEquals(3, a.modVersion());
-    List<Change> history = store.history("a", 0, 4);
+    List<Change> history = store.snapshot().history("a", 0, 4);
     assertEquals(List.of(1L, 3L), history.stream().map(Change::version).toList());
-    assertEquals(List.of(2L, 4L), store.history("b".getBytes(StandardCharsets.UTF_8)).stream().map(Change::version).toList());
-    assertEquals(1, store.scan(KeyRange.all()).size());
-    assertEquals(2, store.scan(KeyRange.all(), 2, Direction.REVERSE, 10).size());
+    assertEquals(List.of(2L, 4L), store.snapshot().history("b".getBytes(StandardCharsets.UTF_8)).stream().map(Change::version).toList());
+    assertEquals(1, store.snapshot().scan(KeyRange.all()).size());
+    assertEquals(2, store.snapshot().scan(KeyRange.all(), 2, Direction.REVERSE, 10).size());
     await(store.close());
   }
 
@@ -81,7 +81,7 @@ class ZVerseStoreTest {
     await(store.put("holds/1", "h"));
     await(store.put("carts/1/a", "x"));
     await(store.put("carts/1/b", "y"));
-    Entry order = store.entry("orders/1");
+    Entry order = store.snapshot().entry("orders/1");
 
     long v =
         await(
@@ -151,7 +151,7 @@ class ZVerseStoreTest {
       previous = v;
     }
     assertEquals("1999", store.get("k"));
-    assertEquals(2000, store.history("k", 1, store.version()).size());
+    assertEquals(2000, store.snapshot().history("k", 1, store.version()).size());
   }
 
   @Test
@@ -184,15 +184,15 @@ class ZVerseStoreTest {
       await(store.put("c", "2"));
 
       assertEquals(2, tx.version());
-      assertEquals("1", tx.get("a"));
-      assertEquals("1", tx.get("b"));
-      assertNull(tx.get("c"));
-      assertEquals(2, tx.count(KeyRange.all()));
-      assertEquals(2, tx.scan(KeyRange.all()).size());
-      assertEquals("b", tx.scan(KeyRange.all(), Direction.REVERSE, 1).get(0).keyUtf8());
-      assertTrue(tx.iterator(KeyRange.all(), Direction.FORWARD).hasNext());
-      assertEquals(1, tx.history("a", 0, tx.version()).size());
-      assertEquals(1, tx.entry("a").modVersion());
+      assertEquals("1", tx.snapshot().get("a"));
+      assertEquals("1", tx.snapshot().get("b"));
+      assertNull(tx.snapshot().get("c"));
+      assertEquals(2, tx.snapshot().count(KeyRange.all()));
+      assertEquals(2, tx.snapshot().scan(KeyRange.all()).size());
+      assertEquals("b", tx.snapshot().scan(KeyRange.all(), Direction.REVERSE, 1).get(0).keyUtf8());
+      assertTrue(tx.snapshot().iterator(KeyRange.all(), Direction.FORWARD).hasNext());
+      assertEquals(1, tx.snapshot().history("a", 0, tx.version()).size());
+      assertEquals(1, tx.snapshot().entry("a").modVersion());
       assertEquals("2", store.get("a"));
     }
   }
@@ -206,13 +206,13 @@ class ZVerseStoreTest {
     tx.close();
 
     assertTrue(tx.isClosed());
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx.get("a"));
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx.snapshot().get("a"));
     assertTrue(e.getMessage().contains("closed"), e.getMessage());
     assertThrows(IllegalStateException.class, tx::version);
     assertThrows(IllegalStateException.class, tx::snapshot);
-    assertThrows(IllegalStateException.class, () -> tx.scan(KeyRange.all()));
-    assertThrows(IllegalStateException.class, () -> tx.entry("a"));
-    assertThrows(IllegalStateException.class, () -> tx.history("a", 0, 1));
+    assertThrows(IllegalStateException.class, () -> tx.snapshot().scan(KeyRange.all()));
+    assertThrows(IllegalStateException.class, () -> tx.snapshot().entry("a"));
+    assertThrows(IllegalStateException.class, () -> tx.snapshot().history("a", 0, 1));
   }
 
   @Test
@@ -226,14 +226,14 @@ class ZVerseStoreTest {
       await(store.delete("orders/0"));
     }
 
-    List<Change> changes = indexed.changes(KeyRange.prefix("orders/"), 11, 41);
-    assertEquals(plain.changes(KeyRange.prefix("orders/"), 11, 41), changes);
+    List<Change> changes = indexed.snapshot().changes(KeyRange.prefix("orders/"), 11, 41);
+    assertEquals(plain.snapshot().changes(KeyRange.prefix("orders/"), 11, 41), changes);
     assertEquals(16, changes.size(), changes.toString());
     assertTrue(changes.stream().allMatch(c -> c.keyUtf8().startsWith("orders/")));
     assertEquals(41, changes.get(changes.size() - 1).version());
     assertTrue(changes.get(changes.size() - 1).isDelete());
     try (ReadTransaction tx = indexed.readTransaction()) {
-      assertEquals(changes, tx.changes(KeyRange.prefix("orders/"), 11, 41));
+      assertEquals(changes, tx.snapshot().changes(KeyRange.prefix("orders/"), 11, 41));
     }
   }
 
@@ -249,10 +249,10 @@ class ZVerseStoreTest {
     await(store.put("k", "2"));
     await(store.put("k", "3"));
 
-    assertEquals(0, store.versionAt(beforeAll));
-    assertEquals(1, store.versionAt(between));
-    assertEquals(3, store.versionAt(clock.instant().plusSeconds(1)));
-    assertEquals("1", store.get("k", store.versionAt(between)));
+    assertEquals(0, store.snapshot().versionAt(beforeAll));
+    assertEquals(1, store.snapshot().versionAt(between));
+    assertEquals(3, store.snapshot().versionAt(clock.instant().plusSeconds(1)));
+    assertEquals("1", store.snapshot().get("k", store.snapshot().versionAt(between)));
   }
 
   @Test
@@ -271,12 +271,12 @@ class ZVerseStoreTest {
             store::readTransaction,
             store::epochStats,
             () -> store.get("k"),
-            () -> store.get("k", 1),
+            () -> store.snapshot().get("k", 1),
             () -> store.get(new byte[] {1}),
-            () -> store.entry("k"),
-            () -> store.scan(KeyRange.all()),
-            () -> store.history("k", 0, 1),
-            () -> store.versionAt(Instant.now()),
+            () -> store.snapshot().entry("k"),
+            () -> store.snapshot().scan(KeyRange.all()),
+            () -> store.snapshot().history("k", 0, 1),
+            () -> store.snapshot().versionAt(Instant.now()),
             () -> store.put("k", "w"),
             () -> store.delete("k"),
             () -> store.write(WriteBatch.ofPut("k", "w")),
@@ -286,7 +286,7 @@ class ZVerseStoreTest {
       assertTrue(e.getMessage().contains("is closed"), e.getMessage());
     }
     assertTrue(store.close().toCompletableFuture().isDone(), "closing again returns the completed stage");
-    assertEquals("v", open.get("k"), "a read transaction reads its own snapshot after the store closed");
+    assertEquals("v", open.snapshot().get("k"), "a read transaction reads its own snapshot after the store closed");
     open.close();
   }
 
@@ -358,7 +358,7 @@ class ZVerseStoreTest {
     assertEquals("batch", e.getMessage());
     assertThrows(NullPointerException.class, () -> store.write(WriteBatch.ofPut("k", "v"), null));
     assertThrows(NullPointerException.class, () -> store.put((String) null, "v"));
-    assertThrows(NullPointerException.class, () -> store.versionAt(null));
+    assertThrows(NullPointerException.class, () -> store.snapshot().versionAt(null));
     assertFalse(store.isClosed());
   }
 
@@ -371,7 +371,7 @@ class ZVerseStoreTest {
     ZVerseStore store = kit.open(kit.settings());
     java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
     java.util.concurrent.atomic.AtomicInteger stopped = new java.util.concurrent.atomic.AtomicInteger();
-    store.addPublishListener(
+    store.advanced().addPublishListener(
         new PublishListener() {
           @Override
           public void published(Snapshot snapshot) {

@@ -508,6 +508,21 @@ public final class Snapshot {
   }
 
   /**
+   * The first {@code limit} live entries in {@code range} at {@link #version()}, in {@code
+   * direction}: {@code scan(range, version(), direction, limit)}.
+   *
+   * @param range the keys to visit
+   * @param direction ascending or descending key order
+   * @param limit the most entries returned, at least 0
+   * @return the entries, at most {@code limit} of them
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   * @throws IllegalArgumentException if {@code limit} is negative
+   */
+  public List<Entry> scan(KeyRange range, Direction direction, int limit) {
+    return scan(range, version, direction, limit);
+  }
+
+  /**
    * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code direction}.
    *
    * @param range the keys to visit
@@ -545,6 +560,31 @@ public final class Snapshot {
     Objects.requireNonNull(direction, "direction");
     checkReadVersion(atVersion, "atVersion");
     return new ScanIterator(range, atVersion, direction == Direction.REVERSE);
+  }
+
+  /**
+   * A lazy iterator over the live entries in {@code range} at {@link #version()}, in {@code
+   * direction}: {@code iterator(range, version(), direction)}.
+   *
+   * @param range the keys to visit
+   * @param direction ascending or descending key order
+   * @return the iterator; it reads this immutable snapshot only
+   * @throws NullPointerException if {@code range} or {@code direction} is null
+   */
+  public Iterator<Entry> iterator(KeyRange range, Direction direction) {
+    return iterator(range, version, direction);
+  }
+
+  /**
+   * Number of live keys in {@code range} at {@link #version()}, by a scan: {@code count(range,
+   * version())}. (Unlike {@link #size()}, which is kept as a counter, this walks the range.)
+   *
+   * @param range the keys to count
+   * @return the number of keys with a value, at least 0
+   * @throws NullPointerException if {@code range} is null
+   */
+  public long count(KeyRange range) {
+    return count(range, version);
   }
 
   /** Number of live keys in {@code range} at {@code atVersion}, by a scan; throws like {@link #iterator}. */

@@ -214,10 +214,10 @@ public final class ActorApplication {
       // One read transaction: the stock and the reservations at the same version.
       try (ReadTransaction tx = store.readTransaction()) {
         Map<String, Integer> finalStock = new LinkedHashMap<>();
-        for (Entry e : tx.scan(KeyRange.prefix("stock/"))) {
+        for (Entry e : tx.snapshot().scan(KeyRange.prefix("stock/"))) {
           finalStock.put(e.keyUtf8().substring("stock/".length()), Integer.parseInt(e.valueUtf8()));
         }
-        long reservations = tx.count(KeyRange.prefix("reservations/"));
+        long reservations = tx.snapshot().count(KeyRange.prefix("reservations/"));
         out.printf("at version %d: stock %s, %d reservations recorded%n", tx.version(), finalStock, reservations);
         done.complete(new Report(List.copyOf(outcomes), finalStock, reservations, tx.version()));
       }
@@ -226,7 +226,7 @@ public final class ActorApplication {
 
     private String readStock() {
       Map<String, Integer> stock = new LinkedHashMap<>();
-      for (Entry e : store.scan(KeyRange.prefix("stock/"))) {
+      for (Entry e : store.snapshot().scan(KeyRange.prefix("stock/"))) {
         stock.put(e.keyUtf8().substring("stock/".length()), Integer.parseInt(e.valueUtf8()));
       }
       return stock.toString();

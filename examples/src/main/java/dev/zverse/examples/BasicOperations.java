@@ -56,14 +56,14 @@ public final class BasicOperations {
 
     // Reads take no message and no lock: they read the latest published snapshot.
     out.printf("get(key1)        = %s%n", store.get("key1"));
-    out.printf("get(key1, v%d)    = %s%n", v1, store.get("key1", v1));
+    out.printf("get(key1, v%d)    = %s%n", v1, store.snapshot().get("key1", v1));
 
     long v4 = store.delete("key2").toCompletableFuture().join();
     out.printf("delete(key2): version %d; get(key2) = %s, get(key2, v%d) = %s%n",
-        v4, store.get("key2"), v3, store.get("key2", v3));
+        v4, store.get("key2"), v3, store.snapshot().get("key2", v3));
 
     out.println("history(key2), deletes included:");
-    for (Change c : store.history("key2", 0, store.version())) {
+    for (Change c : store.snapshot().history("key2", 0, store.version())) {
       out.printf("  v%d %s%n", c.version(), c.isDelete() ? "deleted" : "= " + c.valueUtf8());
     }
 
@@ -81,11 +81,11 @@ public final class BasicOperations {
     out.printf("three users in one batch: version %d; grace updated: version %d%n", v5, v6);
 
     out.println("scan(users/):");
-    for (Entry e : store.scan(KeyRange.prefix("users/"))) {
+    for (Entry e : store.snapshot().scan(KeyRange.prefix("users/"))) {
       out.printf("  %s = %s (created v%d, changed v%d)%n", e.keyUtf8(), e.valueUtf8(), e.createVersion(), e.modVersion());
     }
     out.printf("scan(users/) at v%d, newest key first, at most 2:%n", v5);
-    for (Entry e : store.scan(KeyRange.prefix("users/"), v5, Direction.REVERSE, 2)) {
+    for (Entry e : store.snapshot().scan(KeyRange.prefix("users/"), v5, Direction.REVERSE, 2)) {
       out.printf("  %s = %s%n", e.keyUtf8(), e.valueUtf8());
     }
 

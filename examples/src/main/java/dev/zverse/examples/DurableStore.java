@@ -139,10 +139,10 @@ public final class DurableStore {
       String secondReport = ledger.recoveryReport().orElseThrow();
       out.printf("  opened: %s%n", secondReport);
       String adaNow = ledger.get("accounts/ada");
-      String adaAtFirstVersion = ledger.get("accounts/ada", written.get(0));
+      String adaAtFirstVersion = ledger.snapshot().get("accounts/ada", written.get(0));
       out.printf("  version %d; accounts/ada = %s, alan = %s; at version %d ada was %s%n",
           ledger.version(), adaNow, ledger.get("accounts/alan"), written.get(0), adaAtFirstVersion);
-      List<Change> history = ledger.history("accounts/ada", 0, ledger.version());
+      List<Change> history = ledger.snapshot().history("accounts/ada", 0, ledger.version());
       for (Change c : history) {
         out.printf("  history of accounts/ada: v%d = %s%n", c.version(), c.valueUtf8());
       }

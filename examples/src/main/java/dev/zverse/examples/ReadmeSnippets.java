@@ -84,11 +84,11 @@ final class ReadmeSnippets {
     long v1 = versions.v1();
     // tag::read-at-version[]
     String now = store.get("orders/1001"); // the latest snapshot: one atomic load, no message
-    String then = store.get("orders/1001", v1); // as it was at version v1
     String none = store.get("orders/9999"); // null: the key has no value
-    Entry entry = store.entry("orders/1001"); // value, createVersion(), modVersion()
-    long minuteAgo = store.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
     Snapshot snapshot = store.snapshot(); // the whole store at one version; never changes
+    String then = snapshot.get("orders/1001", v1); // as it was at version v1
+    Entry entry = snapshot.entry("orders/1001"); // value, createVersion(), modVersion()
+    long minuteAgo = snapshot.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
     // end::read-at-version[]
     String version = Long.toString(snapshot.version());
     return new String[] {now, then, none, entry.valueUtf8(), Long.toString(minuteAgo), version};
@@ -97,12 +97,13 @@ final class ReadmeSnippets {
   static List<Entry> scans(ZVerseStore store, Versions versions) {
     long v2 = versions.v2();
     // tag::scan[]
-    for (Entry e : store.scan(KeyRange.prefix("orders/"))) { // key order, latest version
+    Snapshot snapshot = store.snapshot();
+    for (Entry e : snapshot.scan(KeyRange.prefix("orders/"))) { // key order, at its version
       System.out.println(e.keyUtf8() + " = " + e.valueUtf8());
     }
-    List<Entry> lastTwo = store.scan(KeyRange.prefix("orders/"), v2, Direction.REVERSE, 2);
+    List<Entry> lastTwo = snapshot.scan(KeyRange.prefix("orders/"), v2, Direction.REVERSE, 2);
     try (ReadTransaction tx = store.readTransaction()) { // large ranges: a lazy iterator
-      Iterator<Entry> all = tx.iterator(KeyRange.all(), Direction.FORWARD);
+      Iterator<Entry> all = tx.snapshot().iterator(KeyRange.all(), Direction.FORWARD);
       while (all.hasNext()) {
         System.out.println(all.next());
       }
@@ -113,8 +114,9 @@ final class ReadmeSnippets {
 
   static List<Change> history(ZVerseStore store) {
     // tag::history[]
-    long oldest = store.snapshot().watermark(); // the oldest version still readable
-    List<Change> changes = store.history("orders/1002", oldest, store.version());
+    Snapshot snapshot = store.snapshot();
+    long oldest = snapshot.watermark(); // the oldest version still readable
+    List<Change> changes = snapshot.history("orders/1002", oldest, snapshot.version());
     for (Change c : changes) { // oldest first, deletes included
       System.out.println("v" + c.version() + (c.isDelete() ? " deleted" : " = " + c.valueUtf8()));
     }
@@ -124,7 +126,7 @@ final class ReadmeSnippets {
 
   static CompletionStage<Long> transaction(ZVerseStore store) {
     // tag::transaction[]
-    Entry order = store.entry("orders/1001");
+    Entry order = store.snapshot().entry("orders/1001");
     CompletionStage<Long> paid = store.write(WriteBatch.builder()
         .requireModVersion("orders/1001", order.modVersion()) // unchanged since read
         .requireAbsent("payments/1001") // and not paid yet
@@ -143,14 +145,15 @@ final class ReadmeSnippets {
   static long[] readTransaction(ZVerseStore store) {
     // tag::read-transaction[]
     try (ReadTransaction tx = store.readTransaction()) { // one version for all, pinned till closed
-      String status = tx.get("orders/1001");
-      long payments = tx.count(KeyRange.prefix("payments/"));
-      List<Entry> orders = tx.scan(KeyRange.prefix("orders/"));
+      Snapshot snapshot = tx.snapshot(); // at tx.version(), which stays readable while tx is open
+      String status = snapshot.get("orders/1001");
+      long payments = snapshot.count(KeyRange.prefix("payments/"));
+      List<Entry> orders = snapshot.scan(KeyRange.prefix("orders/"));
       System.out.println(status + ", " + payments + " payments, " + orders.size() + " orders at v" + tx.version());
     }
     // end::read-transaction[]
     try (ReadTransaction tx = store.readTransaction()) {
-      return new long[] {tx.version(), tx.count(KeyRange.prefix("payments/"))};
+      return new long[] {tx.version(), tx.snapshot().count(KeyRange.prefix("payments/"))};
     }
   }
 
@@ -162,7 +165,7 @@ final class ReadmeSnippets {
     List<Entry> orders;
     UniqueKillSwitch feed;
     try (ReadTransaction tx = store.readTransaction("orders view")) { // list at one version...
-      orders = tx.scan(KeyRange.prefix("orders/"));
+      orders = tx.snapshot().scan(KeyRange.prefix("orders/"));
       feed = // ...then watch: every commit after it, replayed, then live
           ChangeFeed.commits(store, ChangeFeedOptions.after(tx) // exclusive; takes over tx's pin
                   .withRange(KeyRange.prefix("orders/"))
@@ -226,8 +229,9 @@ final class ReadmeSnippets {
     long v1 = versions.v1();
     // tag::changes[]
     KeyRange orders = KeyRange.prefix("orders/");
-    List<Change> changed = store.changes(orders, v1, store.version()); // by version, then key
-    QueryPath path = store.snapshot().plan(orders, v1, store.version()); // how it was answered
+    Snapshot snapshot = store.snapshot();
+    List<Change> changed = snapshot.changes(orders, v1, snapshot.version()); // by version, then key
+    QueryPath path = snapshot.plan(orders, v1, snapshot.version()); // how it was answered
     // end::changes[]
     System.out.println(path + " " + changed);
     return changed;
@@ -257,7 +261,7 @@ final class ReadmeSnippets {
     long watermark = -1;
     // tag::compacted[]
     try {
-      store.get("orders/1001", 1);
+      store.snapshot().get("orders/1001", 1);
     } catch (VersionCompactedException e) { // version 1 is below the retention watermark
       watermark = e.watermark(); // the oldest version still readable
     }

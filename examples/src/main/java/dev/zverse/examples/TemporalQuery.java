@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>500 sensors in 5 regions report in rounds of 100 readings, one write batch per round. The
  * example notes the wall-clock instants at which an incident began and ended, turns them into
- * versions with {@link ZVerseStore#versionAt(Instant)}, and asks {@link ZVerseStore#changes(KeyRange,
+ * versions with {@link Snapshot#versionAt(Instant)}, and asks {@link Snapshot#changes(KeyRange,
  * long, long)} for every change under {@code sensors/eu-west/} in that window of versions: a box of
  * keys × versions. The store keeps its history sorted along a Z-order (Morton) curve over (key,
  * version) in sealed segments and answers such boxes by jumping along the curve; it picks that path,
@@ -126,8 +126,8 @@ public final class TemporalQuery {
         REGIONS.size() * SENSORS_PER_REGION, store.version());
 
     // Instants to versions: the newest version committed at or before each instant.
-    long from = store.versionAt(incidentStart) + 1;
-    long to = store.versionAt(incidentEnd);
+    long from = store.snapshot().versionAt(incidentStart) + 1;
+    long to = store.snapshot().versionAt(incidentEnd);
     out.printf("the incident, %s to %s, is versions %d to %d%n", incidentStart, incidentEnd, from, to);
 
     ZIndexStats index = awaitIndex(store);
@@ -135,7 +135,7 @@ public final class TemporalQuery {
         index.segments(), index.indexedChanges(), index.unsealedChanges());
 
     KeyRange euWest = KeyRange.prefix("sensors/eu-west/");
-    List<Change> changes = store.changes(euWest, from, to);
+    List<Change> changes = store.snapshot().changes(euWest, from, to);
     Snapshot snapshot = store.snapshot();
     QueryPath chosen = snapshot.plan(euWest, from, to);
     out.printf("changes(sensors/eu-west/, %d, %d): %d readings, along %s; the first five:%n",
@@ -160,7 +160,7 @@ public final class TemporalQuery {
     }
 
     // The store as of an instant: a scan at the version the instant maps to.
-    List<Entry> asOfStart = store.scan(euWest, store.versionAt(incidentStart), Direction.FORWARD, 3);
+    List<Entry> asOfStart = store.snapshot().scan(euWest, store.snapshot().versionAt(incidentStart), Direction.FORWARD, 3);
     out.printf("as the incident began, the first eu-west sensors read: %s%n", describe(asOfStart));
 
     store.close().toCompletableFuture().join();

@@ -419,7 +419,7 @@ public final class ZVerseDurableStateStore<A>
     ReadTransaction tx = store.readTransaction("durable state query of tag [" + tag + "]");
     try {
       List<Entry> objects = new ArrayList<>();
-      for (Entry e : tx.scan(keys.tag(tag))) {
+      for (Entry e : tx.snapshot().scan(keys.tag(tag))) {
         if (e.modVersion() > after) {
           objects.add(e);
         }

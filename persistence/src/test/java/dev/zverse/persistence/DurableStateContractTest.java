@@ -118,7 +118,7 @@ class DurableStateContractTest {
     upsert(s, "cart-1", 1, cart, "carts");
     assertEquals(new GetObjectResult<>(Optional.of(cart), 1), get(s, "cart-1"));
 
-    List<Entry> stored = s.store().scan(KeyRange.prefix("pekko-state/t/"));
+    List<Entry> stored = s.store().snapshot().scan(KeyRange.prefix("pekko-state/t/"));
     assertEquals(1, stored.size());
     StateRecord r = StateRecord.decode(stored.get(0).value());
     assertEquals(Cart.Serializer.ID, r.serializerId());

@@ -64,8 +64,9 @@ import org.apache.pekko.stream.stage.TimerGraphStageLogic;
  * feed {@linkplain ChangeFeedOptions#after(ReadTransaction) after a read transaction} takes a share
  * of the transaction's own pin there, so nothing can be pruned between the transaction's read and
  * the feed's start, and the caller may close the transaction as soon as materializing returns.
- * Taking a pin never waits: when the EpochActor is mid-decision ({@link ZVerseStore#tryPin}
- * answers empty) the stage tries again after {@link #RETRY}, on its timer. A feed refused at the
+ * Taking a pin never waits: when the EpochActor is mid-decision ({@link
+ * dev.zverse.actors.AdvancedOperations#tryPin} answers empty) the stage tries again after {@link
+ * #RETRY}, on its timer. A feed refused at the
  * start (compacted, too far behind, closed store, closed transaction) fails its stage with the
  * error; nothing is thrown from {@code preStart}, which Pekko would log as an ERROR.
  *
@@ -176,7 +177,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       try {
         if (tx.isPresent()) {
           try {
-            pin = store.pin(tx.get(), owner);
+            pin = store.advanced().pin(tx.get(), owner);
             cursor = options.afterVersion();
             started = true;
           } catch (IllegalStateException e) {
@@ -199,9 +200,9 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     private void tryPin(int fromNowTries) {
       if (options.isFromNow()) {
         for (int i = 0; i < fromNowTries && !started; i++) {
-          long latest = store.lastPublished().version();
+          long latest = store.advanced().lastPublished().version();
           try {
-            Optional<VersionPin> p = store.tryPin(needed(latest), owner);
+            Optional<VersionPin> p = store.advanced().tryPin(needed(latest), owner);
             if (p.isPresent()) {
               pin = p.get();
               cursor = latest;
@@ -216,14 +217,14 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
         return;
       }
       long after = options.afterVersion();
-      Snapshot s = store.lastPublished();
+      Snapshot s = store.advanced().lastPublished();
       if (after > s.version()) {
         throw new IllegalArgumentException(
             "afterVersion must be in [" + Math.max(0, s.watermark() - (previous ? 0 : 1)) + ", "
                 + s.version() + "], was " + after);
       }
       try {
-        Optional<VersionPin> p = store.tryPin(needed(after), owner);
+        Optional<VersionPin> p = store.advanced().tryPin(needed(after), owner);
         if (p.isPresent()) {
           pin = p.get();
           cursor = after;
@@ -242,7 +243,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
      * after its start, then completes.
      */
     private void startStopped() {
-      Snapshot last = store.lastPublished();
+      Snapshot last = store.advanced().lastPublished();
       long after = options.isFromNow() ? last.version() : options.afterVersion();
       if (needed(after) < last.watermark()) {
         throw compacted(after, last.watermark());
@@ -271,7 +272,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       AsyncCallback<Wakeup> callback = createAsyncCallback(w -> onWakeup());
       wakeup = new Wakeup(callback);
       // Listen before reading the first snapshot: every publish after that read wakes the stage.
-      store.addPublishListener(wakeup);
+      store.advanced().addPublishListener(wakeup);
       if (started) {
         begin();
       } else {
@@ -297,7 +298,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     /** The start is settled: reads the first snapshot and checks the lag. */
     private void begin() {
       // Read after the pin: this and every later snapshot can read from needed(cursor) on.
-      snap = store.lastPublished();
+      snap = store.advanced().lastPublished();
       trail.addLast(snap);
       assert pin == null || snap.watermark() <= needed(cursor)
           : "watermark " + snap.watermark() + " above the pin at " + needed(cursor);
@@ -417,7 +418,7 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     @Override
     public void postStop() {
       if (wakeup != null) {
-        store.removePublishListener(wakeup);
+        store.advanced().removePublishListener(wakeup);
       }
       if (pin != null) {
         pin.close();

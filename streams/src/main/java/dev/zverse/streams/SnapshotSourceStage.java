@@ -60,8 +60,8 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
           return;
         }
         wakeup = new Wakeup(createAsyncCallback(w -> onWakeup()));
-        store.addPublishListener(wakeup);
-        snap = store.lastPublished();
+        store.advanced().addPublishListener(wakeup);
+        snap = store.advanced().lastPublished();
       }
 
       private void onWakeup() {
@@ -85,7 +85,7 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
       @Override
       public void postStop() {
         if (wakeup != null) {
-          store.removePublishListener(wakeup);
+          store.advanced().removePublishListener(wakeup);
         }
       }
     };

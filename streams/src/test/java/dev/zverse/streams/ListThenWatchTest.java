@@ -98,7 +98,7 @@ class ListThenWatchTest {
       }
       long last = store.version();
 
-      Map<String, String> latest = state(store.scan(KeyRange.all()));
+      Map<String, String> latest = state(store.snapshot().scan(KeyRange.all()));
       for (Watch w : watches) {
         check(w, last, latest);
       }
@@ -120,7 +120,7 @@ class ListThenWatchTest {
 
   private static Watch listThenWatch(ZVerseStore store) {
     try (ReadTransaction tx = store.readTransaction("list-then-watch test")) {
-      Map<String, String> listed = state(tx.scan(KeyRange.all()));
+      Map<String, String> listed = state(tx.snapshot().scan(KeyRange.all()));
       List<CommitRecord> seen = new ArrayList<>();
       AtomicLong lastSeen = new AtomicLong(tx.version());
       Pair<UniqueKillSwitch, CompletionStage<Done>> run =

@@ -1,0 +1,220 @@
+package dev.zverse.actors;
+
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.apache.pekko.Done;
+
+/**
+ * The hooks of a {@link ZVerseStore} that integrations build on, such as the streams module's
+ * change feeds and the persistence module's query: publish listeners, version pins and the last
+ * published snapshot. Reached through {@link ZVerseStore#advanced()}, as Caffeine keeps its
+ * advanced operations behind {@code policy()}, so that the store's own API stays what an
+ * application needs. An application reads through {@link ZVerseStore#snapshot()} and {@link
+ * ZVerseStore#readTransaction()} instead.
+ *
+ * <p>Unlike the store's reads and writes, these work while a close is still answering the last
+ * writes, so that a follower started before the close follows them to the end.
+ *
+ * <p>Thread-safe: every method may be called from any thread or actor (but see {@link
+ * #pin(long, String)}, which may spin for a moment).
+ */
+public final class AdvancedOperations {
+  /**
+   * How long {@link #pin(long, String)} and {@link ZVerseStore#readTransaction(long, String)} wait
+   * out an EpochActor that is deciding a watermark above the version.
+   */
+  private static final long PIN_RACE_NANOS = 20_000_000;
+
+  private final String name;
+  private final Root root;
+  private final Pins pins;
+  private final CompletableFuture<Done> stopped;
+
+  AdvancedOperations(String name, Root root, Pins pins, CompletableFuture<Done> stopped) {
+    this.name = name;
+    this.root = root;
+    this.pins = pins;
+    this.stopped = stopped;
+  }
+
+  /**
+   * Registers {@code listener} to be told of every snapshot published from now on, and once of the
+   * writer's stop (see {@link PublishListener} for the rules it must follow: it runs on the
+   * writer's thread). Works on a closed store too: the listener is told of the remaining publishes and the
+   * stop, or of the stop at once if the writer has already stopped.
+   *
+   * @param listener the listener; registering one object twice tells it twice
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public void addPublishListener(PublishListener listener) {
+    root.listeners().add(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * Unregisters {@code listener} (one registration of it); a publish under way may still call it.
+   *
+   * @param listener the listener to unregister
+   * @return true if it was registered
+   * @throws NullPointerException if {@code listener} is null
+   */
+  public boolean removePublishListener(PublishListener listener) {
+    return root.listeners().remove(Objects.requireNonNull(listener, "listener"));
+  }
+
+  /**
+   * The latest published snapshot, whether the store is closed or not. Unlike {@link
+   * ZVerseStore#snapshot()} it never throws: while a close answers the last writes it still moves,
+   * and after the store has stopped it is the final state. For followers started before a close,
+   * such as change feeds.
+   *
+   * @return the latest published snapshot
+   */
+  public Snapshot lastPublished() {
+    return root.snapshotAcquire();
+  }
+
+  /**
+   * Tries to pin {@code version} so that every snapshot published from now on can still read it,
+   * until the pin is moved or closed: the cursor of a change feed. The EpochActor counts it like a
+   * read transaction's pin. No message, no lock, no wait: in the rare case that the EpochActor is
+   * deciding a watermark above {@code version} at this very moment, whose outcome may still keep
+   * {@code version} (other pins), it returns empty, and the caller tries again later (the decision
+   * takes one message of the EpochActor).
+   *
+   * @param version a version in [watermark, version + 1] of the latest snapshot; {@code version +
+   *     1} is the next commit, which a follower that has read everything needs next, and holds
+   *     nothing back
+   * @param owner who holds the pin, named in long-pin warnings
+   * @return the pin (close it to release the version), or empty if the decision is pending
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version + 1
+   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
+   *     was decided; its {@code watermark()} is the oldest version still readable
+   * @throws IllegalStateException if the store is closed and has stopped; while a close is still
+   *     answering the last writes, a pin is allowed, so that a change feed started before the close
+   *     follows them to the end
+   */
+  public Optional<VersionPin> tryPin(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    requireRunning();
+    Snapshot s = root.snapshotAcquire();
+    if (version < 0 || version > s.version() + 1) {
+      throw new IllegalArgumentException(
+          "version must be in [" + s.watermark() + ", " + (s.version() + 1) + "], was " + version);
+    }
+    Pins.Pin pin = tryPinAt(version, owner);
+    return pin == null ? Optional.empty() : Optional.of(new VersionPin(name, pins, pin, owner));
+  }
+
+  /**
+   * Pins {@code version} like {@link #tryPin}, for callers that may wait a moment: in the rare case
+   * that the EpochActor is deciding a watermark above {@code version} at this very moment, spins
+   * until its decision (microseconds; at most 20 ms). Never call it from a stream stage or an
+   * actor: use {@link #tryPin} there.
+   *
+   * @param version a version in [watermark, version] of the latest snapshot
+   * @param owner who holds the pin, named in long-pin warnings
+   * @return the pin; close it to release the version
+   * @throws NullPointerException if {@code owner} is null
+   * @throws IllegalArgumentException if {@code version} is negative or above the latest version
+   * @throws VersionCompactedException if {@code version} is below the watermark, or a prune past it
+   *     was decided
+   * @throws IllegalStateException if the store is closed and has stopped
+   */
+  public VersionPin pin(long version, String owner) {
+    Objects.requireNonNull(owner, "owner");
+    requireRunning();
+    Snapshot s = root.snapshotAcquire();
+    if (version < 0 || version > s.version()) {
+      throw new IllegalArgumentException(
+          "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
+    }
+    return new VersionPin(name, pins, pinAwaitingDecision(version, owner), owner);
+  }
+
+  /**
+   * A pin at {@code transaction}'s version that shares the transaction's own pin, taken over at
+   * once: the version stays pinned without a gap from the moment the transaction read its state
+   * until this pin moves or closes, whether the transaction is closed before or after. This is
+   * how a change feed started from a read transaction follows the state it listed (list, then
+   * watch); nothing waits and nothing can race with the EpochActor here.
+   *
+   * @param transaction an open read transaction of this store
+   * @param owner who holds the pin once it moves, named in long-pin warnings
+   * @return the pin; close it to release its share of the version
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code transaction} belongs to another store
+   * @throws IllegalStateException if {@code transaction} is closed, or the store is closed and has
+   *     stopped
+   */
+  public VersionPin pin(ReadTransaction transaction, String owner) {
+    Objects.requireNonNull(transaction, "transaction");
+    Objects.requireNonNull(owner, "owner");
+    requireRunning();
+    if (!transaction.retainPin(pins)) {
+      throw new IllegalStateException(
+          transaction + " is closed: take the pin before closing the transaction");
+    }
+    return new VersionPin(name, pins, transaction.pin(), owner);
+  }
+
+  @Override
+  public String toString() {
+    return "AdvancedOperations[" + name + "]";
+  }
+
+  /**
+   * A validated pin at {@code version}: spins while the EpochActor's decision on it is pending
+   * (microseconds; at most 20 ms), for the callers that may wait a moment.
+   *
+   * @throws VersionCompactedException if a prune past it was decided, or no decision came in time
+   */
+  Pins.Pin pinAwaitingDecision(long version, String owner) {
+    long deadline = System.nanoTime() + PIN_RACE_NANOS;
+    for (; ; ) {
+      Pins.Pin pin = tryPinAt(version, owner);
+      if (pin != null) {
+        return pin;
+      }
+      if (System.nanoTime() - deadline > 0) {
+        throw new VersionCompactedException(version, pins.proposedWatermark());
+      }
+      Thread.onSpinWait();
+    }
+  }
+
+  /**
+   * Pins {@code version} if it holds now: the pin, or null if the EpochActor's decision is pending.
+   *
+   * @throws VersionCompactedException if {@code version} is, or is decided to be, below the
+   *     watermark
+   */
+  private Pins.Pin tryPinAt(long version, String owner) {
+    Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
+    if (pins.tryPin(pin)) {
+      // A validated pin is never pruned past, but a snapshot published before it may already be.
+      long w = root.snapshotAcquire().watermark();
+      if (w > version) {
+        pins.unpin(pin);
+        throw new VersionCompactedException(version, w);
+      }
+      return pin;
+    }
+    // Lost the race to a proposal: a decided watermark is final, a pending one may yet come out at
+    // or below version (Pins).
+    long w = Math.max(root.snapshotAcquire().watermark(), pins.decidedWatermark());
+    if (w > version) {
+      throw new VersionCompactedException(version, w);
+    }
+    return null;
+  }
+
+  private void requireRunning() {
+    if (stopped.isDone()) {
+      throw new IllegalStateException("store [" + name + "] is closed");
+    }
+  }
+}
