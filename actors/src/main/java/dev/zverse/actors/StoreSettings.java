@@ -38,7 +38,10 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * copier are held to the same bound, and the message names the setting (its full path) or the
  * argument, and the bounds.
  *
- * <p>Immutable; the {@code withX} methods return validated copies.
+ * <p>Immutable; the {@code withX} methods return validated copies. The class is longer than its
+ * logic because it keeps one documented accessor and one copier per setting, the flat API that
+ * users and the README rely on; the durability section has its own type, {@link
+ * DurabilitySettings}, and reading the configuration lives apart.
  */
 public final class StoreSettings {
   private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
