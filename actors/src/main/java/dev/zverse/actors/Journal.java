@@ -69,15 +69,15 @@ final class Journal {
     this.storeName = storeName;
     this.log = log;
     this.logger = logger;
-    this.checkpointEveryVersions = settings.checkpointEveryVersions();
-    this.groupCommitWaitNanos = settings.groupCommitWait().toNanos();
+    this.checkpointEveryVersions = settings.durability().checkpointEveryVersions();
+    this.groupCommitWaitNanos = settings.durability().groupCommitWait().toNanos();
     this.logThread = Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
     this.pipeline = new WriterActor.Pipeline(log.recovered());
     this.checkpointAskedAt = log.recovered().version();
-    if (settings.sync() == SyncPolicy.INTERVAL) {
-      long nanos = settings.syncInterval().toNanos();
+    if (settings.durability().sync() == SyncPolicy.INTERVAL) {
+      long nanos = settings.durability().syncInterval().toNanos();
       logThread.scheduleWithFixedDelay(this::syncNow, nanos, nanos, TimeUnit.NANOSECONDS);
     }
   }

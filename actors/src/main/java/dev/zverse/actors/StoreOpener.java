@@ -80,7 +80,7 @@ final class StoreOpener {
         stopped =
             stopped.thenCompose(
                 done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
-        journal.checkpointEvery(settings.checkpointInterval(), root);
+        journal.checkpointEvery(settings.durability().checkpointInterval(), root);
       }
       // Part of the stage close() returns: whoever waits for it may open the name again at once.
       stopped = stopped.whenComplete((done, e) -> open.release(name, opening));

@@ -89,9 +89,11 @@ public final class CrashStore {
         StoreSettings.create(system, "crash")
             .withDataDirectory(dir)
             .withRetentionVersions(Long.MAX_VALUE)
-            .withSegmentBytes(SEGMENT_BYTES)
-            .withCheckpointEveryVersions(300)
-            .withCheckpointInterval(java.time.Duration.ZERO);
+            .withDurability(
+                d ->
+                    d.withSegmentBytes(SEGMENT_BYTES)
+                        .withCheckpointEveryVersions(300)
+                        .withCheckpointInterval(java.time.Duration.ZERO));
     ZVerseStore store;
     try {
       store = ZVerseStore.open(system, "crash", settings);

@@ -32,13 +32,14 @@ class DurabilitySettingsTest {
     assertFalse(s.isDurable());
     assertTrue(s.dataDirectory().isEmpty());
     assertNull(s.durabilityOptions());
-    assertEquals(SyncPolicy.EVERY_COMMIT, s.sync());
-    assertEquals(Duration.ofMillis(100), s.syncInterval());
-    assertEquals(Duration.ofNanos(300_000), s.groupCommitWait());
-    assertEquals(64L << 20, s.segmentBytes());
-    assertEquals(Duration.ofMinutes(5), s.checkpointInterval());
-    assertEquals(1_000_000, s.checkpointEveryVersions());
-    assertFalse(s.recoverPastCorruption());
+    DurabilitySettings d = s.durability();
+    assertEquals(SyncPolicy.EVERY_COMMIT, d.sync());
+    assertEquals(Duration.ofMillis(100), d.syncInterval());
+    assertEquals(Duration.ofNanos(300_000), d.groupCommitWait());
+    assertEquals(64L << 20, d.segmentBytes());
+    assertEquals(Duration.ofMinutes(5), d.checkpointInterval());
+    assertEquals(1_000_000, d.checkpointEveryVersions());
+    assertFalse(d.recoverPastCorruption());
   }
 
   @Test
@@ -54,14 +55,16 @@ class DurabilitySettingsTest {
     assertEquals(Path.of("/var/lib/zverse/orders"), o.directory());
     assertEquals(SyncPolicy.INTERVAL, o.sync());
     assertEquals(Duration.ofMillis(20), o.syncInterval());
-    assertEquals(Duration.ofMillis(2), s.groupCommitWait());
-    assertEquals(Duration.ZERO, parse("durability.group-commit-wait = 0s").groupCommitWait());
+    assertEquals(Duration.ofMillis(2), s.durability().groupCommitWait());
+    assertEquals(
+        Duration.ZERO, parse("durability.group-commit-wait = 0s").durability().groupCommitWait());
     assertEquals(1L << 20, o.segmentBytes());
     assertTrue(o.recoverPastCorruption());
-    assertEquals(Duration.ZERO, s.checkpointInterval());
-    assertEquals(0, s.checkpointEveryVersions());
-    assertEquals(SyncPolicy.NEVER, parse("durability.sync = never").sync());
-    assertEquals(SyncPolicy.EVERY_COMMIT, parse("durability.sync = Every-Commit").sync());
+    assertEquals(Duration.ZERO, s.durability().checkpointInterval());
+    assertEquals(0, s.durability().checkpointEveryVersions());
+    assertEquals(SyncPolicy.NEVER, parse("durability.sync = never").durability().sync());
+    assertEquals(
+        SyncPolicy.EVERY_COMMIT, parse("durability.sync = Every-Commit").durability().sync());
   }
 
   @Test
@@ -91,44 +94,53 @@ class DurabilitySettingsTest {
     StoreSettings s = defaults().withMaxPendingWrites(7);
     StoreSettings d =
         s.withDataDirectory(Path.of("data"))
-            .withSync(SyncPolicy.NEVER)
-            .withSyncInterval(Duration.ofSeconds(1))
-            .withGroupCommitWait(Duration.ofMillis(1))
-            .withSegmentBytes(8192)
-            .withCheckpointInterval(Duration.ofMinutes(1))
-            .withCheckpointEveryVersions(5)
-            .withRecoverPastCorruption(true);
+            .withDurability(
+                o ->
+                    o.withSync(SyncPolicy.NEVER)
+                        .withSyncInterval(Duration.ofSeconds(1))
+                        .withGroupCommitWait(Duration.ofMillis(1))
+                        .withSegmentBytes(8192)
+                        .withCheckpointInterval(Duration.ofMinutes(1))
+                        .withCheckpointEveryVersions(5)
+                        .withRecoverPastCorruption(true));
     assertEquals(Path.of("data"), d.dataDirectory().orElseThrow());
-    assertEquals(SyncPolicy.NEVER, d.sync());
-    assertEquals(Duration.ofSeconds(1), d.syncInterval());
-    assertEquals(Duration.ofMillis(1), d.groupCommitWait());
-    assertEquals(8192, d.segmentBytes());
-    assertEquals(Duration.ofMinutes(1), d.checkpointInterval());
-    assertEquals(5, d.checkpointEveryVersions());
-    assertTrue(d.recoverPastCorruption());
+    assertEquals(SyncPolicy.NEVER, d.durability().sync());
+    assertEquals(Duration.ofSeconds(1), d.durability().syncInterval());
+    assertEquals(Duration.ofMillis(1), d.durability().groupCommitWait());
+    assertEquals(8192, d.durability().segmentBytes());
+    assertEquals(Duration.ofMinutes(1), d.durability().checkpointInterval());
+    assertEquals(5, d.durability().checkpointEveryVersions());
+    assertTrue(d.durability().recoverPastCorruption());
     assertEquals(7, d.maxPendingWrites(), "the other settings are kept");
     assertTrue(d.withRetentionVersions(3).isDurable(), "and other copiers keep durability");
-    assertFalse(d.withMemoryOnly().isDurable());
-    assertEquals(SyncPolicy.NEVER, d.withMemoryOnly().sync());
+    StoreSettings memoryOnly = d.withDurability(DurabilitySettings::withMemoryOnly);
+    assertFalse(memoryOnly.isDurable());
+    assertEquals(SyncPolicy.NEVER, memoryOnly.durability().sync());
     assertFalse(s.isDurable(), "the original is unchanged");
 
+    DurabilitySettings o = s.durability();
     assertEquals(
         "segmentBytes must be in [4096, 1073741824], was 4095",
-        assertThrows(IllegalArgumentException.class, () -> s.withSegmentBytes(4095)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.withSegmentBytes(4095)).getMessage());
     assertEquals(
         "syncInterval must be in [PT0.001S, PT1H], was PT0S",
-        assertThrows(IllegalArgumentException.class, () -> s.withSyncInterval(Duration.ZERO)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.withSyncInterval(Duration.ZERO))
+            .getMessage());
     assertEquals(
         "groupCommitWait must be in [PT0S, PT1S], was PT1.000000001S",
-        assertThrows(IllegalArgumentException.class, () -> s.withGroupCommitWait(Duration.ofNanos(1_000_000_001)))
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> o.withGroupCommitWait(Duration.ofNanos(1_000_000_001)))
             .getMessage());
-    assertThrows(NullPointerException.class, () -> s.withGroupCommitWait(null));
+    assertThrows(NullPointerException.class, () -> o.withGroupCommitWait(null));
     assertEquals(
         "checkpointEveryVersions must be >= 0, was -1",
-        assertThrows(IllegalArgumentException.class, () -> s.withCheckpointEveryVersions(-1)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> o.withCheckpointEveryVersions(-1))
+            .getMessage());
     assertThrows(IllegalArgumentException.class, () -> s.withDataDirectory(Path.of("")));
     assertThrows(NullPointerException.class, () -> s.withDataDirectory(null));
-    assertThrows(NullPointerException.class, () -> s.withSync(null));
-    assertThrows(NullPointerException.class, () -> s.withCheckpointInterval(null));
+    assertThrows(NullPointerException.class, () -> o.withSync(null));
+    assertThrows(NullPointerException.class, () -> o.withCheckpointInterval(null));
+    assertThrows(NullPointerException.class, () -> s.withDurability(x -> null));
   }
 }

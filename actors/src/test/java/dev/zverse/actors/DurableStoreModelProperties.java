@@ -73,9 +73,11 @@ class DurableStoreModelProperties {
         kit.settings()
             .withDataDirectory(dir)
             .withRetentionVersions(Long.MAX_VALUE)
-            .withSync(sync)
-            .withSegmentBytes(4096)
-            .withCheckpointEveryVersions(smallCheckpoints ? 3 : 0)
+            .withDurability(
+                d ->
+                    d.withSync(sync)
+                        .withSegmentBytes(4096)
+                        .withCheckpointEveryVersions(smallCheckpoints ? 3 : 0))
             // Groups of 2 fill up while one is in the log: several sealed groups queue behind it.
             .withMaxGroupWrites(smallGroups ? 2 : 1000);
     try {

@@ -193,9 +193,10 @@ class DurableStoreTest {
   @ParameterizedTest
   @EnumSource(SyncPolicy.class)
   void everySyncPolicyKeepsWhatWasAcknowledgedAcrossAReopen(SyncPolicy sync, @TempDir Path dir) {
-    StoreSettings settings = durable(dir).withSync(sync).withSyncInterval(java.time.Duration.ofMillis(5));
+    StoreSettings settings = durable(dir)
+        .withDurability(d -> d.withSync(sync).withSyncInterval(java.time.Duration.ofMillis(5)));
     ZVerseStore store = kit.open(settings);
-    assertEquals(sync, store.settings().sync());
+    assertEquals(sync, store.settings().durability().sync());
     writeSome(store, sync.name()).forEach(StoreTestKit::await);
     StoreTestKit.sleep(20); // lets the interval policy force on its own timer too
     Snapshot before = store.snapshot();
@@ -207,7 +208,8 @@ class DurableStoreTest {
 
   @Test
   void checkpointsAreWrittenEveryNVersionsAndOnCloseAndDropTheLogTheyCover(@TempDir Path dir) throws IOException {
-    StoreSettings settings = durable(dir).withCheckpointEveryVersions(25).withSegmentBytes(4096);
+    StoreSettings settings = durable(dir)
+        .withDurability(d -> d.withCheckpointEveryVersions(25).withSegmentBytes(4096));
     ZVerseStore store = kit.open(settings);
     for (int i = 0; i < 120; i++) {
       await(store.put("key" + (i % 10), "value-" + i + "-" + "x".repeat(40)));
@@ -250,7 +252,8 @@ class DurableStoreTest {
     assertEquals(segment, corrupt.file());
     assertTrue(e.getMessage().contains(segment.getFileName().toString()), e.getMessage());
 
-    ZVerseStore recovered = kit.open(durable(dir).withRecoverPastCorruption(true));
+    ZVerseStore recovered =
+        kit.open(durable(dir).withDurability(d -> d.withRecoverPastCorruption(true)));
     assertEquals(0, recovered.version(), "everything from the damaged record on is given up");
     assertEquals(1, await(recovered.put("k", "again")), "and versions continue from there");
     await(recovered.close());

@@ -103,7 +103,7 @@ class GroupCommitTest {
   // ---------------------------------------------------------------- durable: the group-commit wait
 
   private static StoreSettings durable(Path dir, Duration wait) {
-    return kit.settings().withDataDirectory(dir).withGroupCommitWait(wait);
+    return kit.settings().withDataDirectory(dir).withDurability(d -> d.withGroupCommitWait(wait));
   }
 
   /** {@code threads} threads, each putting {@code perThread} times and waiting for each answer. */

@@ -48,8 +48,8 @@ class StoreSettingsTest {
                 "zverse.stores.orders { max-value-bytes = 1 KiB, retention { duration = 10m } }")
             .withFallback(ROOT);
 
-    StoreSettings orders = StoreSettings.forStore(root, "orders");
-    StoreSettings other = StoreSettings.forStore(root, "other");
+    StoreSettings orders = StoreSettingsReader.forStore(root, "orders");
+    StoreSettings other = StoreSettingsReader.forStore(root, "other");
 
     assertEquals(1024, orders.maxValueBytes());
     assertEquals(Duration.ofMinutes(10), orders.retentionDuration());
@@ -120,19 +120,22 @@ class StoreSettingsTest {
 
     assertEquals(
         "zverse.stores.orders.retention.versions must be >= 1, was 0",
-        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "orders"))
+        assertThrows(
+                IllegalArgumentException.class, () -> StoreSettingsReader.forStore(root, "orders"))
             .getMessage());
     assertEquals(
         "zverse.store.writer.max-group-writes (store other) must be in [1, 65536], was 0",
         assertThrows(
-                IllegalArgumentException.class, () -> StoreSettings.forStore(defaultsOnly, "other"))
+                IllegalArgumentException.class,
+                () -> StoreSettingsReader.forStore(defaultsOnly, "other"))
             .getMessage());
     Config badSync =
         ConfigFactory.parseString("zverse.stores.o.durability.sync = always").withFallback(ROOT);
     assertEquals(
         "zverse.stores.o.durability.sync must be one of every-commit, interval, never; was"
             + " \"always\"",
-        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(badSync, "o"))
+        assertThrows(
+                IllegalArgumentException.class, () -> StoreSettingsReader.forStore(badSync, "o"))
             .getMessage());
   }
 
@@ -143,7 +146,8 @@ class StoreSettingsTest {
             .withFallback(ROOT);
 
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "orders"));
+        assertThrows(
+            IllegalArgumentException.class, () -> StoreSettingsReader.forStore(root, "orders"));
 
     assertEquals(
         "zverse.stores.orders.retention.version is not a setting of a store (set at String: 1); did"
@@ -156,7 +160,8 @@ class StoreSettingsTest {
     Config root = ConfigFactory.parseString("zverse.store.epoch.tik = 5s").withFallback(ROOT);
 
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> StoreSettings.forStore(root, "any"));
+        assertThrows(
+            IllegalArgumentException.class, () -> StoreSettingsReader.forStore(root, "any"));
 
     assertTrue(
         e.getMessage().startsWith("zverse.store.epoch.tik is not a setting of a store"),
@@ -177,7 +182,7 @@ class StoreSettingsTest {
   @Test
   void everyOneSlipMisspellingOfEverySettingSuggestsThatSetting() {
     Config reference = ConfigFactory.defaultReference().getConfig("zverse.store");
-    Set<String> known = StoreSettings.knownKeys();
+    Set<String> known = StoreSettingsReader.knownKeys();
     assertEquals(reference.entrySet().size(), known.size());
     assertTrue(
         known.contains("retention.versions") && known.contains("durability.sync"),
@@ -197,7 +202,7 @@ class StoreSettingsTest {
             ConfigFactory.empty().withValue(path, reference.getValue(key)).withFallback(ROOT);
         checked++;
         try {
-          StoreSettings.forStore(root, "orders");
+          StoreSettingsReader.forStore(root, "orders");
           wrong.add(slip + ": accepted");
         } catch (IllegalArgumentException e) {
           String expected =
@@ -271,13 +276,13 @@ class StoreSettingsTest {
 
   @Test
   void editDistanceCountsASwapOfNeighboursAsOne() {
-    assertEquals(0, StoreSettings.editDistance("tick", "tick"));
-    assertEquals(1, StoreSettings.editDistance("tick", "tikc"));
-    assertEquals(1, StoreSettings.editDistance("tick", "tik"));
-    assertEquals(1, StoreSettings.editDistance("tick", "trick"));
-    assertEquals(1, StoreSettings.editDistance("tick", "tack"));
-    assertEquals(4, StoreSettings.editDistance("", "tick"));
-    assertEquals(3, StoreSettings.editDistance("kitten", "sitting"));
+    assertEquals(0, StoreSettingsReader.editDistance("tick", "tick"));
+    assertEquals(1, StoreSettingsReader.editDistance("tick", "tikc"));
+    assertEquals(1, StoreSettingsReader.editDistance("tick", "tik"));
+    assertEquals(1, StoreSettingsReader.editDistance("tick", "trick"));
+    assertEquals(1, StoreSettingsReader.editDistance("tick", "tack"));
+    assertEquals(4, StoreSettingsReader.editDistance("", "tick"));
+    assertEquals(3, StoreSettingsReader.editDistance("kitten", "sitting"));
   }
 
   @Test

@@ -114,8 +114,10 @@ public class DurableStoreBenchmark {
           settings =
               settings
                   .withDataDirectory(dir)
-                  .withSync(sync)
-                  .withGroupCommitWait(Duration.ofNanos(groupCommitWaitMicros * 1_000));
+                  .withDurability(
+                      d ->
+                          d.withSync(sync)
+                              .withGroupCommitWait(Duration.ofNanos(groupCommitWaitMicros * 1000)));
           System.out.println("\ndata directory: " + dir);
           break;
         default:

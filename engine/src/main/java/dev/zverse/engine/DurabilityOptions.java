@@ -16,6 +16,10 @@ public final class DurabilityOptions {
   public static final long MIN_SEGMENT_BYTES = 4L << 10;
   /** Largest segment size allowed: 1 GiB. */
   public static final long MAX_SEGMENT_BYTES = 1L << 30;
+  /** Shortest interval of {@link SyncPolicy#INTERVAL}: 1 ms. */
+  public static final Duration MIN_SYNC_INTERVAL = Duration.ofMillis(1);
+  /** Longest interval of {@link SyncPolicy#INTERVAL}: 1 h. */
+  public static final Duration MAX_SYNC_INTERVAL = Duration.ofHours(1);
 
   private final Path directory;
   private final SyncPolicy sync;
@@ -47,6 +51,22 @@ public final class DurabilityOptions {
         false);
   }
 
+  /**
+   * These options with another data directory, the rest kept.
+   *
+   * @param directory the directory, created if missing
+   * @return a copy with this directory
+   * @throws NullPointerException if {@code directory} is null
+   */
+  public DurabilityOptions withDirectory(Path directory) {
+    return new DurabilityOptions(
+        Objects.requireNonNull(directory, "directory"),
+        sync,
+        syncInterval,
+        segmentBytes,
+        recoverPastCorruption);
+  }
+
   /** These options with another sync policy. @throws NullPointerException if {@code sync} is null */
   public DurabilityOptions withSync(SyncPolicy sync) {
     return new DurabilityOptions(
@@ -56,15 +76,26 @@ public final class DurabilityOptions {
   /**
    * These options with another interval for {@link SyncPolicy#INTERVAL}.
    *
-   * @throws NullPointerException if {@code interval} is null
-   * @throws IllegalArgumentException if {@code interval} is negative or zero
+   * @param syncInterval how often the log is forced, in [{@link #MIN_SYNC_INTERVAL} (1 ms), {@link
+   *     #MAX_SYNC_INTERVAL} (1 h)]
+   * @return a copy with this interval
+   * @throws NullPointerException if {@code syncInterval} is null
+   * @throws IllegalArgumentException if {@code syncInterval} is out of bounds
    */
-  public DurabilityOptions withSyncInterval(Duration interval) {
-    Objects.requireNonNull(interval, "interval");
-    if (interval.isNegative() || interval.isZero()) {
-      throw new IllegalArgumentException("syncInterval must be positive, was " + interval);
+  public DurabilityOptions withSyncInterval(Duration syncInterval) {
+    Objects.requireNonNull(syncInterval, "syncInterval");
+    if (syncInterval.compareTo(MIN_SYNC_INTERVAL) < 0
+        || syncInterval.compareTo(MAX_SYNC_INTERVAL) > 0) {
+      throw new IllegalArgumentException(
+          "syncInterval must be in ["
+              + MIN_SYNC_INTERVAL
+              + ", "
+              + MAX_SYNC_INTERVAL
+              + "], was "
+              + syncInterval);
     }
-    return new DurabilityOptions(directory, sync, interval, segmentBytes, recoverPastCorruption);
+    return new DurabilityOptions(
+        directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
   }
 
   /**

@@ -70,6 +70,16 @@ public final class ZIndexOptions {
   }
 
   /**
+   * These options with the index on or off, the segment size and executor kept.
+   *
+   * @param enabled whether the index is kept
+   * @return a copy with the index on or off
+   */
+  public ZIndexOptions withEnabled(boolean enabled) {
+    return new ZIndexOptions(enabled, segmentEntries, executor);
+  }
+
+  /**
    * These options with another executor for sealing and merging. A direct executor ({@code
    * Runnable::run}) does the work on the writer's thread, inside {@link Transient#persistent()}:
    * deterministic, for tests. An executor that rejects a task only delays the index: the task is

@@ -218,7 +218,8 @@ final class ReadmeSnippets {
     // tag::durable[]
     StoreSettings durable = StoreSettings.create(system, "ledger")
         .withDataDirectory(directory) // created if missing; locked while the store is open
-        .withSync(SyncPolicy.EVERY_COMMIT); // the default: no crash loses an acknowledged write
+        // the durability section; every-commit is the default: no crash loses an acknowledged write
+        .withDurability(d -> d.withSync(SyncPolicy.EVERY_COMMIT));
     ZVerseStore ledger = ZVerseStore.open(system, "ledger", durable); // recovers the directory
     System.out.println(ledger.recoveryReport().orElseThrow()); // the checkpoint loaded, records replayed
     // end::durable[]
