@@ -32,10 +32,13 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   writers ──Write──▶ WriterActor ──release store──▶ Root (latest Snapshot) ◀──acquire load── readers
- *                         │   ▲
- *                Published│   │Prune(watermark)
- *                         ▼   │
- *                       EpochActor ◀──scan on each tick── Pins ◀──add/remove── read transactions
+ *                        ▲  ▲                              │
+ *                        │  │ decided watermark,           │ read on each tick
+ *                        │  │ taken as a group opens       ▼
+ *                        │  Pins ◀─────scan, decide──── EpochActor
+ *                        │   ▲                             │
+ *                        │   └──add/remove── read transactions
+ *                        └──────PruneIfIdle (idle only)────┘
  * </pre>
  *
  * <p><b>Reads never wait.</b> {@link #snapshot()} is one acquire load of the published root: no
@@ -213,8 +216,10 @@ public final class ZVerseStore {
           system.systemActorOf(
               WriterActor.create(
                   new WriterActor.Setup(
-                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped,
-                      journal, settings.clock())),
+                      name, root, gate, pins, epoch, applier, settings.maxGroupWrites(),
+                      writerStopped,
+                      journal == null ? null : new GroupLog(journal, settings.groupCommitWait()),
+                      settings.clock())),
               prefix + "-writer",
               writerProps);
       CompletableFuture<Done> stopped =
