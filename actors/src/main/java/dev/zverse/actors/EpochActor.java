@@ -36,10 +36,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *       this closes), the pins are scanned, and the watermark becomes the lower of the target and
  *       the oldest pinned version, never lower than before;
  *   <li>the decision goes to {@link Pins#decide}, where the writer picks it up when it opens its
- *       next group. Only when the root's version did not move for a whole tick (the writer is idle)
- *       and its watermark is behind the decision does the writer get a {@link
- *       WriterActor.PruneIfIdle}, so that an idle store frees its history too; a watermark lost in
- *       a failed group is picked up again the same way.
+ *       next group. Only when no write is pending (the writer is idle) and the root's watermark is
+ *       behind the decision does the writer get a {@link WriterActor.PruneIfIdle}, so that an idle
+ *       store frees its history too; a watermark lost in a failed group is picked up again the
+ *       same way.
  * </ol>
  *
  * The same scan logs a warning for each pin older than {@code epoch.long-pin-warning} that holds back
@@ -104,8 +104,18 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   }
 
   /** Everything the EpochActor is started with. */
+  /**
+   * Everything the EpochActor is started with.
+   *
+   * @param gate the store's write gate: no write pending means the writer is idle
+   */
   record Setup(
-      String storeName, StoreSettings settings, Root root, Pins pins, CompletableFuture<Done> stopped) {}
+      String storeName,
+      StoreSettings settings,
+      Root root,
+      Pins pins,
+      WriteGate gate,
+      CompletableFuture<Done> stopped) {}
 
   /** What one scan of the pins found. */
   private record Scan(int count, long oldestVersion, long oldestOpenedNanos) {}
@@ -199,7 +209,6 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     }
     scheduleTick();
     long nowNanos = System.nanoTime();
-    Snapshot before = latest;
     latest = setup.root().snapshotAcquire();
     long target = retentionTarget(latest, setup.settings(), setup.settings().clock().instant());
     if (target > decided) {
@@ -214,10 +223,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
       setup.pins().decide(w);
       decided = w;
     }
-    // A writer that published since the last tick opens groups, and each picks up the decision:
-    // nudge only an idle one, so that it does not keep the history of a quiet store forever.
-    boolean idle = latest.version() == before.version();
-    if (idle && latest.watermark() < decided && lifecycle.writer != null) {
+    // A writer with writes pending opens groups, and each picks the decision up: nudge only an
+    // idle one, so that a quiet store does not keep its history forever. The gate's count is
+    // racy: a write admitted meanwhile joins the prune's group, or the writer ignores the nudge.
+    if (setup.gate().drained() && latest.watermark() < decided && lifecycle.writer != null) {
       lifecycle.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
     }
     return this;

@@ -43,9 +43,10 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * tick and records the watermark it decides in {@link Pins}. A group's first step prunes to that
  * watermark when the group opens, if it rose: under writes, pruning costs no message and no publish
  * of its own. An idle store would then keep its history forever, so the EpochActor nudges the
- * writer ({@link PruneIfIdle}) when it saw no publish for a whole tick and the root is behind its
- * decision; an idle writer then opens a group that only prunes. Publish listeners (change feeds)
- * are woken only when the version moved, so such a group wakes nobody.
+ * writer ({@link PruneIfIdle}) on a tick that finds no write pending and the root behind its
+ * decision; a writer still idle then opens a group that only prunes (writes that arrive before its
+ * marker join it). Publish listeners (change feeds) are woken only when the version moved, so a
+ * group that only prunes wakes nobody.
  *
  * <h2>Faults</h2>
  *
@@ -93,9 +94,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   record Write(WriteBatch batch, CompletableFuture<Long> result) implements Command {}
 
   /**
-   * Sent by the EpochActor when it decided a watermark above the published one and saw no publish
-   * for a whole tick. An idle writer opens a group to prune; a busy one ignores it, as it picks the
-   * decided watermark up when it opens its next group anyway.
+   * Sent by the EpochActor when it decided a watermark above the published one and found no write
+   * pending. An idle writer opens a group to prune; a busy one ignores it, as it picks the decided
+   * watermark up when it opens its next group anyway.
    */
   enum PruneIfIdle implements Command {
     INSTANCE

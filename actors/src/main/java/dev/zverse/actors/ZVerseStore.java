@@ -205,7 +205,8 @@ public final class ZVerseStore {
       String prefix = "zverse-" + name + "-" + opening;
       ActorRef<EpochActor.Command> epoch =
           system.systemActorOf(
-              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
+              EpochActor.create(
+                  new EpochActor.Setup(name, settings, root, pins, gate, epochStopped)),
               prefix + "-epoch",
               Props.empty());
       Props writerProps =
