@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Pruning, through the whole store: the EpochActor decides, the writer applies, and only a publish
@@ -55,10 +57,26 @@ class PruneWakeupTest {
     }
   }
 
+  private static StoreSettings pruneEveryTick() {
+    return kit.settings().withEpochTick(Duration.ofMillis(10)).withRetentionVersions(1);
+  }
+
   @Test
   void pruningWakesNoListenerForAVersionThatDidNotMoveAndAnIdleStoreIsStillPruned() {
-    ZVerseStore store =
-        kit.open(kit.settings().withEpochTick(Duration.ofMillis(10)).withRetentionVersions(1));
+    pruneAndCountWakeups(kit.open(pruneEveryTick()));
+  }
+
+  /** Through the log: a group that only prunes is sealed, appended (as nothing), published. */
+  @Test
+  void aDurableStoreIsPrunedWhenIdleTooAndReopensAtItsLastVersion(@TempDir Path dir) {
+    pruneAndCountWakeups(kit.open(pruneEveryTick().withDataDirectory(dir)));
+    ZVerseStore reopened = kit.open(pruneEveryTick().withDataDirectory(dir));
+    assertEquals(6, reopened.version());
+    assertEquals("v6", reopened.get("k"));
+    await(reopened.close());
+  }
+
+  private static void pruneAndCountWakeups(ZVerseStore store) {
     Recorder recorder = new Recorder();
     store.addPublishListener(recorder);
 
