@@ -103,7 +103,6 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     Stop stopping;
   }
 
-  /** Everything the EpochActor is started with. */
   /**
    * Everything the EpochActor is started with.
    *
