@@ -63,12 +63,16 @@ final class Root {
 
   /** Publishes {@code s}: a release store, after every write that built it. Writer only. */
   void setSnapshotRelease(Snapshot s) {
-    SNAPSHOT.setRelease(this, s);
-    // One writer: a plain read and a release store count without a CAS.
+    // One writer: a plain read and a store count without a CAS. Counted before the release store
+    // of s, so that whoever acquires s and then reads the count sees this publish counted.
     publishes.setRelease(publishes.getPlain() + 1);
+    SNAPSHOT.setRelease(this, s);
   }
 
-  /** How many snapshots the writer published since the store opened (idle prunes too). */
+  /**
+   * How many snapshots the writer published since the store opened (idle prunes too); read after
+   * {@link #snapshotAcquire}, it counts the publish of the snapshot loaded.
+   */
   long publishes() {
     return publishes.getAcquire();
   }
