@@ -18,14 +18,14 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
- * Turns the retention policy and the pinned versions of a store into its watermark, and tells the
- * writer to prune to it.
+ * Turns the retention policy and the pinned versions of a store into its watermark, which the
+ * writer prunes to.
  *
  * <h2>Design</h2>
  *
- * The EpochActor learns every published snapshot from the writer ({@link Published}); it never sees
- * a reader. Readers register their pins in {@link Pins} without a message, and the EpochActor scans
- * them on every {@code epoch.tick}:
+ * The EpochActor exchanges no message with the writer or a reader while the store works. It reads
+ * the latest snapshot from the {@link Root} on each {@code epoch.tick}; readers register their pins
+ * in {@link Pins}, which it scans then:
  *
  * <ol>
  *   <li>the retention target is the lower of what the two rules want kept: the newest {@code
@@ -35,9 +35,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>if the target is above the current watermark it is proposed (see {@link Pins} for the race
  *       this closes), the pins are scanned, and the watermark becomes the lower of the target and
  *       the oldest pinned version, never lower than before;
- *   <li>if it rose, the writer gets a {@link WriterActor.Prune}. If the published watermark is still
- *       behind a watermark already decided (a prune lost in a failed group), the prune is sent again;
- *       the writer ignores prunes that change nothing.
+ *   <li>the decision goes to {@link Pins#decide}, where the writer picks it up when it opens its
+ *       next group. Only when no write is pending (the writer is idle) and the root's watermark is
+ *       behind the decision does the writer get a {@link WriterActor.PruneIfIdle}, so that an idle
+ *       store frees its history too; a watermark lost in a failed group is picked up again the
+ *       same way.
  * </ol>
  *
  * The same scan logs a warning for each pin older than {@code epoch.long-pin-warning} that holds back
@@ -48,7 +50,7 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * <p>It ticks with one scheduled message at a time rather than a periodic timer, so that on {@link
  * Stop} it knows whether a tick is still on its way and waits for it before stopping: nothing is
  * left in its mailbox to become a dead letter. It answers the writer only then, after its last
- * prune. It logs under {@code dev.zverse.actors.EpochActor}.
+ * nudge. It logs under {@code dev.zverse.actors.EpochActor}.
  *
  * <p>Actor-confined.
  */
@@ -58,12 +60,12 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   interface Command {}
 
   /**
-   * The writer published {@code snapshot}; prunes go to {@code replyTo}.
+   * The store's writer introduces itself, once: it is nudged when idle ({@link
+   * WriterActor.PruneIfIdle}).
    *
-   * @param snapshot the new latest snapshot
-   * @param replyTo the writer
+   * @param writer the writer
    */
-  record Published(Snapshot snapshot, ActorRef<WriterActor.Command> replyTo) implements Command {}
+  record Attach(ActorRef<WriterActor.Command> writer) implements Command {}
 
   /**
    * Asks for the store's {@link EpochStats}.
@@ -74,9 +76,9 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   /**
    * Stop, and tell {@code replyTo} once nothing more will come from here: sent by the writer once
-   * it is drained and closing, so that no prune reaches a stopped writer.
+   * it is drained and closing, so that no nudge reaches a stopped writer.
    *
-   * @param replyTo told {@link WriterActor.EpochStopped} after the last prune; null when the writer
+   * @param replyTo told {@link WriterActor.EpochStopped} after the last nudge; null when the writer
    *     has stopped already (the actor system stopped it), so there is nobody to tell
    */
   record Stop(ActorRef<WriterActor.Command> replyTo) implements Command {}
@@ -87,9 +89,13 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   /**
    * What the actor keeps across its restarts: the one tick that is scheduled or on its way (a
-   * restart would otherwise start a second one) and the stop it is carrying out. Actor-confined.
+   * restart would otherwise start a second one), the writer, and the stop it is carrying out.
+   * Actor-confined.
    */
   private static final class Lifecycle {
+    /** The writer, once it {@linkplain Attach attached}; null before. */
+    ActorRef<WriterActor.Command> writer;
+
     /** The scheduled tick, or null while none is scheduled or in the mailbox. */
     Cancellable pendingTick;
 
@@ -97,9 +103,18 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     Stop stopping;
   }
 
-  /** Everything the EpochActor is started with. */
+  /**
+   * Everything the EpochActor is started with.
+   *
+   * @param gate the store's write gate: no write pending means the writer is idle
+   */
   record Setup(
-      String storeName, StoreSettings settings, Root root, Pins pins, CompletableFuture<Done> stopped) {}
+      String storeName,
+      StoreSettings settings,
+      Root root,
+      Pins pins,
+      WriteGate gate,
+      CompletableFuture<Done> stopped) {}
 
   /** What one scan of the pins found. */
   private record Scan(int count, long oldestVersion, long oldestOpenedMillis) {}
@@ -120,11 +135,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   private final Setup setup;
   private final Lifecycle lifecycle;
   private final long longPinMillis;
+  /** The root as the last tick read it. */
   private Snapshot latest;
-  private ActorRef<WriterActor.Command> writer;
-  /** The highest watermark sent to the writer (or published); never goes down. */
+  /** The highest watermark decided (or published); never goes down. */
   private long decided;
-  private long publishes;
 
   private EpochActor(ActorContext<Command> context, Setup setup, Lifecycle lifecycle) {
     super(context);
@@ -145,7 +159,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Published.class, this::onPublished)
+        .onMessage(Attach.class, this::onAttach)
         .onMessage(GetStats.class, this::onGetStats)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(Stop.class, this::onStop)
@@ -153,10 +167,8 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
         .build();
   }
 
-  private Behavior<Command> onPublished(Published p) {
-    latest = p.snapshot();
-    writer = p.replyTo();
-    publishes++;
+  private Behavior<Command> onAttach(Attach attach) {
+    lifecycle.writer = attach.writer();
     return this;
   }
 
@@ -180,7 +192,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     return this;
   }
 
-  /** Stops once the tick is not on its way, after the last prune was sent. */
+  /** Stops once the tick is not on its way, after the last nudge was sent. */
   private Behavior<Command> stopNow() {
     ActorRef<WriterActor.Command> answerTo = lifecycle.stopping.replyTo();
     if (answerTo != null) {
@@ -197,6 +209,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     scheduleTick();
     // The store's clock, read once: it ages the pins (stamped with it) and times retention.
     Instant now = setup.settings().clock().instant();
+    latest = setup.root().snapshotAcquire();
     long target = retentionTarget(latest, setup.settings(), now);
     if (target > decided) {
       // Propose before scanning: a reader pinning concurrently either is seen by the scan or sees
@@ -210,8 +223,11 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
       setup.pins().decide(w);
       decided = w;
     }
-    if (writer != null && latest.watermark() < decided) {
-      writer.tell(new WriterActor.Prune(decided));
+    // A writer with writes pending opens groups, and each picks the decision up: nudge only an
+    // idle one, so that a quiet store does not keep its history forever. The gate's count is
+    // racy: a write admitted meanwhile joins the prune's group, or the writer ignores the nudge.
+    if (setup.gate().drained() && latest.watermark() < decided && lifecycle.writer != null) {
+      lifecycle.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
     }
     return this;
   }
@@ -221,16 +237,17 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     Scan scan = scan(nowMillis, -1);
     Duration oldest =
         Duration.ofMillis(scan.count() == 0 ? 0 : age(nowMillis, scan.oldestOpenedMillis()));
+    Snapshot root = setup.root().snapshotAcquire();
     request
         .replyTo()
         .tell(
             new EpochStats(
-                latest.version(),
-                latest.watermark(),
+                root.version(),
+                root.watermark(),
                 scan.count(),
                 oldest,
-                latest.version() - latest.watermark() + 1,
-                publishes));
+                root.version() - root.watermark() + 1,
+                setup.root().publishes()));
     return this;
   }
 

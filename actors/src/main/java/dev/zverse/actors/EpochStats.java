@@ -14,7 +14,8 @@ import java.time.Duration;
  * @param retainedVersions how many versions the latest snapshot can read: {@code version - watermark
  *     + 1}
  * @param publishes how many snapshots the writer has published since the store opened; with group
- *     commit many writes share one publish, so this is at most the number of commits (plus prunes)
+ *     commit many writes share one publish, so this is at most the number of commits (plus the
+ *     prunes of a store that had no write for a whole epoch tick)
  */
 public record EpochStats(
     long version, long watermark, int pins, Duration oldestPinAge, long retainedVersions, long publishes) {}

@@ -40,9 +40,11 @@ import org.slf4j.Logger;
  * <p>{@link #close} lets the log thread finish what was submitted, writes the final checkpoint of
  * the last published snapshot, closes the log (its last force) and releases the directory's lock.
  *
- * <p>Thread-safe where stated: {@link #append} and {@link #published} belong to the WriterActor, as
- * does {@link #pipeline}, which lives here so that it outlives a restart of the writer; {@link
- * #failure()} may be read anywhere.
+ * <p>It knows nothing of the writer's groups: the {@link GroupLog} seals them and calls {@link
+ * #append} in order.
+ *
+ * <p>Thread-safe where stated: {@link #append} and {@link #published} belong to the WriterActor;
+ * {@link #failure()} may be read anywhere.
  */
 final class Journal {
   private final String storeName;
@@ -56,10 +58,6 @@ final class Journal {
   /** The newest snapshot a checkpoint was asked for and not yet started. */
   private final AtomicReference<Snapshot> checkpointWanted = new AtomicReference<>();
   private final AtomicBoolean checkpointScheduled = new AtomicBoolean();
-  /** The sealed groups waiting for their append; writer-confined, survives writer restarts. */
-  final WriterActor.Pipeline pipeline;
-  /** The longest a group waits for its returning writers (StoreSettings#groupCommitWait); 0 = never. */
-  final long groupCommitWaitNanos;
   /** Writer-confined: the version of the last checkpoint the writer asked for. */
   private long checkpointAskedAt;
   /** Checkpoint-thread-confined: set before the log is closed, so no checkpoint runs after it. */
@@ -70,11 +68,9 @@ final class Journal {
     this.log = log;
     this.logger = logger;
     this.checkpointEveryVersions = settings.durability().checkpointEveryVersions();
-    this.groupCommitWaitNanos = settings.durability().groupCommitWait().toNanos();
     this.logThread = Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
-    this.pipeline = new WriterActor.Pipeline(log.recovered());
     this.checkpointAskedAt = log.recovered().version();
     if (settings.durability().sync() == SyncPolicy.INTERVAL) {
       long nanos = settings.durability().syncInterval().toNanos();

@@ -3,8 +3,9 @@ package dev.zverse.actors;
 import dev.zverse.engine.Snapshot;
 
 /**
- * Told of every snapshot a store publishes, without polling: the hook that change feeds and
- * snapshot sources wake on. Register with {@link AdvancedOperations#addPublishListener}.
+ * Told of every snapshot a store publishes with a new version, without polling: the hook that
+ * change feeds and snapshot sources wake on. A publish that moves no version (a prune of an idle
+ * store) tells nobody. Register with {@link AdvancedOperations#addPublishListener}.
  *
  * <p>Both methods run on the store's writer thread, right after the new snapshot became visible and
  * before the writers are answered. They must return at once and never block: hand the snapshot to

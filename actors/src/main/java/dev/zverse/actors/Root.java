@@ -3,6 +3,7 @@ package dev.zverse.actors;
 import dev.zverse.engine.Snapshot;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The one published root of a store: the latest {@link Snapshot}, written by the WriterActor and
@@ -38,6 +39,9 @@ final class Root {
   /** Told of each publish after the release store; lives as long as the store, across writer restarts. */
   private final PublishListeners listeners = new PublishListeners();
 
+  /** How many snapshots were published; written by the writer only, read by anyone. */
+  private final AtomicLong publishes = new AtomicLong();
+
   /** Accessed only through {@link #SNAPSHOT}. */
   @SuppressWarnings("unused")
   private Snapshot snapshot;
@@ -59,6 +63,17 @@ final class Root {
 
   /** Publishes {@code s}: a release store, after every write that built it. Writer only. */
   void setSnapshotRelease(Snapshot s) {
+    // One writer: a plain read and a store count without a CAS. Counted before the release store
+    // of s, so that whoever acquires s and then reads the count sees this publish counted.
+    publishes.setRelease(publishes.getPlain() + 1);
     SNAPSHOT.setRelease(this, s);
+  }
+
+  /**
+   * How many snapshots the writer published since the store opened (idle prunes too); read after
+   * {@link #snapshotAcquire}, it counts the publish of the snapshot loaded.
+   */
+  long publishes() {
+    return publishes.getAcquire();
   }
 }

@@ -56,7 +56,8 @@ final class StoreOpener {
       String prefix = "zverse-" + name + "-" + opening;
       ActorRef<EpochActor.Command> epoch =
           system.systemActorOf(
-              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
+              EpochActor.create(
+                  new EpochActor.Setup(name, settings, root, pins, gate, epochStopped)),
               prefix + "-epoch",
               Props.empty());
       Props writerProps =
@@ -67,8 +68,12 @@ final class StoreOpener {
           system.systemActorOf(
               WriterActor.create(
                   new WriterActor.Setup(
-                      name, root, gate, epoch, applier, settings.maxGroupWrites(), writerStopped,
-                      journal, settings.clock())),
+                      name, root, gate, pins, epoch, applier, settings.maxGroupWrites(),
+                      writerStopped,
+                      journal == null
+                          ? null
+                          : new GroupLog(journal, settings.durability().groupCommitWait()),
+                      settings.clock())),
               prefix + "-writer",
               writerProps);
       CompletableFuture<Done> stopped =

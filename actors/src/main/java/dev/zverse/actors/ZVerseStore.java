@@ -20,10 +20,13 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *
  * <pre>
  *   writers ──Write──▶ WriterActor ──release store──▶ Root (latest Snapshot) ◀──acquire load── readers
- *                         │   ▲
- *                Published│   │Prune(watermark)
- *                         ▼   │
- *                       EpochActor ◀──scan on each tick── Pins ◀──add/remove── read transactions
+ *                        ▲  ▲                              │
+ *                        │  │ decided watermark,           │ read on each tick
+ *                        │  │ taken as a group opens       ▼
+ *                        │  Pins ◀─────scan, decide──── EpochActor
+ *                        │   ▲                             │
+ *                        │   └──add/remove── read transactions
+ *                        └──────PruneIfIdle (idle only)────┘
  * </pre>
  *
  * <p><b>Reads never wait.</b> There are three ways to read: {@link #get(String)} for one key at

@@ -11,9 +11,10 @@
  *   <li>The <b>WriterActor</b> is the only code that changes the store. It applies writes to a
  *       transient nobody sees yet and publishes many of them at once (group commit) with one
  *       release store of the new snapshot; each write batch still takes its own version.
- *   <li>The <b>EpochActor</b> learns every published snapshot, scans the versions that read
- *       transactions pin, turns the retention policy into a watermark, sends the writer a prune,
- *       and warns about readers that pin a version too long ({@link dev.zverse.actors.EpochStats}).
+ *   <li>The <b>EpochActor</b> reads the published snapshot on each tick, scans the versions that
+ *       read transactions pin, turns the retention policy into a watermark that the writer prunes
+ *       to when it next opens a group (an idle writer is nudged), and warns about readers that pin
+ *       a version too long ({@link dev.zverse.actors.EpochStats}).
  *   <li><b>Readers never send a message</b>: {@code store.snapshot()} is one acquire load, and a
  *       {@link dev.zverse.actors.ReadTransaction} pins its version through a lock-free set.
  *   <li>A <b>durable</b> store ({@code durability.data-directory} set) recovers its directory on

@@ -328,6 +328,7 @@ class EpochTest {
             kit.settings().withEpochTick(Duration.ofHours(1)).withRetentionVersions(1),
             new Root(s),
             pins,
+            new WriteGate(1),
             new CompletableFuture<>());
     ActorRef<EpochActor.Command> epoch = kit.testKit.spawn(EpochActor.create(setup));
     TestProbe<EpochStats> stats = kit.testKit.createTestProbe();

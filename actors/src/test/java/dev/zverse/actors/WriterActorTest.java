@@ -3,14 +3,18 @@ package dev.zverse.actors;
 import static dev.zverse.actors.StoreTestKit.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -35,18 +39,44 @@ class WriterActorTest {
     kit.shutdown();
   }
 
-  /** A writer with its gate, root and a probe standing in for the EpochActor. */
+  /**
+   * A writer with its gate, root and pins, a probe standing in for the EpochActor, and a listener
+   * that records every snapshot the publish listeners are told of.
+   */
   private static final class Rig {
     final Root root = new Root(Snapshot.empty());
     final WriteGate gate = new WriteGate(10);
+    final Pins pins = new Pins();
     final TestProbe<EpochActor.Command> epoch = kit.testKit.createTestProbe();
     final CompletableFuture<Done> stopped = new CompletableFuture<>();
-    final ActorRef<WriterActor.Command> writer =
-        kit.testKit.spawn(
-            WriterActor.create(
-                new WriterActor.Setup(
-                    "rig", root, gate, epoch.getRef(), WriterActor.Applier.DEFAULT, 100, stopped,
-                    null, InstantSource.system())));
+    final BlockingQueue<Snapshot> woken = new LinkedBlockingQueue<>();
+    final ActorRef<WriterActor.Command> writer;
+
+    Rig() {
+      this(WriterActor.Applier.DEFAULT);
+    }
+
+    Rig(WriterActor.Applier applier) {
+      root.listeners()
+          .add(
+              new PublishListener() {
+                @Override
+                public void published(Snapshot snapshot) {
+                  woken.add(snapshot);
+                }
+
+                @Override
+                public void stopped(Snapshot last) {}
+              });
+      writer =
+          kit.testKit.spawn(
+              WriterActor.create(
+                  new WriterActor.Setup(
+                      "rig", root, gate, pins, epoch.getRef(), applier, 100, stopped, null,
+                      InstantSource.system())));
+      EpochActor.Attach attach = epoch.expectMessageClass(EpochActor.Attach.class);
+      assertEquals(writer, attach.writer());
+    }
 
     /** Answers the writer's request to stop the EpochActor, as the EpochActor does. */
     void answerEpochStop() {
@@ -62,8 +92,24 @@ class WriterActorTest {
       return reply;
     }
 
+    /** The next snapshot the publish listeners were told of. */
     Snapshot expectPublished() {
-      return assertInstanceOf(EpochActor.Published.class, epoch.receiveMessage()).snapshot();
+      try {
+        Snapshot s = woken.poll(StoreTestKit.TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        assertNotNull(s, "no publish within " + StoreTestKit.TIMEOUT);
+        return s;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+
+    /** Writes versions {@code from} to {@code to} of key k, each published before the next. */
+    void putVersions(int from, int to) {
+      for (int i = from; i <= to; i++) {
+        assertEquals(i, await(write(WriteBatch.ofPut("k", "v" + i))));
+        assertEquals(i, expectPublished().version());
+      }
     }
   }
 
@@ -102,16 +148,16 @@ class WriterActorTest {
   }
 
   @Test
-  void aDrainedWriterStopsOnlyAfterTheEpochActorAnsweredSoThatItsPrunesArrive() {
+  void aDrainedWriterStopsOnlyAfterTheEpochActorAnsweredSoThatItsNudgesArrive() {
     Rig rig = new Rig();
-    await(rig.write(WriteBatch.ofPut("k", "v")));
-    rig.expectPublished();
+    rig.putVersions(1, 1);
     rig.gate.close();
     rig.writer.tell(WriterActor.Close.INSTANCE);
     EpochActor.Stop stop = rig.epoch.expectMessageClass(EpochActor.Stop.class);
 
-    // A prune sent before the EpochActor stopped still finds the writer, which ignores it.
-    rig.writer.tell(new WriterActor.Prune(1));
+    // A nudge sent before the EpochActor stopped still finds the writer, which ignores it.
+    rig.pins.decide(1);
+    rig.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
     rig.epoch.expectNoMessage(Duration.ofMillis(50));
     assertFalse(rig.stopped.isDone(), "stopped before the EpochActor answered");
     stop.replyTo().tell(WriterActor.EpochStopped.INSTANCE);
@@ -120,33 +166,82 @@ class WriterActorTest {
   }
 
   @Test
-  void aPruneIsPublishedAsAnUnversionedChangeAndARepeatedOneChangesNothing() {
+  void aGroupPrunesToTheDecidedWatermarkAsItOpensWithoutAPublishOrAMessageOfItsOwn() {
     Rig rig = new Rig();
-    for (int i = 1; i <= 3; i++) {
-      await(rig.write(WriteBatch.ofPut("k", "v" + i)));
-      rig.expectPublished();
-    }
+    rig.putVersions(1, 3);
+    long publishes = rig.root.publishes();
 
-    rig.writer.tell(new WriterActor.Prune(2));
-    Snapshot pruned = rig.expectPublished();
-    assertEquals(3, pruned.version(), "a prune takes no version");
-    assertEquals(2, pruned.watermark());
-    assertSame(pruned, rig.root.snapshotAcquire(), "the root holds the published snapshot");
-
-    rig.writer.tell(new WriterActor.Prune(2));
-    rig.writer.tell(new WriterActor.Prune(1));
-    rig.epoch.expectNoMessage(Duration.ofMillis(100));
-
-    // Whether the write joins the prune's group or not, its snapshot has both.
-    rig.writer.tell(new WriterActor.Prune(3));
-    CompletableFuture<Long> v = rig.write(WriteBatch.ofPut("k", "v4"));
-    assertEquals(4, await(v));
+    rig.pins.decide(2);
+    assertEquals(4, await(rig.write(WriteBatch.ofPut("k", "v4"))));
     Snapshot next = rig.expectPublished();
-    if (next.version() == 3) {
-      next = rig.expectPublished();
-    }
     assertEquals(4, next.version());
+    assertEquals(2, next.watermark(), "the group took the decided watermark up");
+    assertEquals("v2", next.get("k", 2));
+    assertSame(next, rig.root.snapshotAcquire());
+    assertEquals(publishes + 1, rig.root.publishes(), "one publish: the write's group");
+    rig.epoch.expectNoMessage(Duration.ofMillis(50));
+  }
+
+  @Test
+  void anIdleWriterPrunesOnANudgeWithoutWakingListenersAndARepeatedNudgeChangesNothing() {
+    Rig rig = new Rig();
+    rig.putVersions(1, 3);
+    long publishes = rig.root.publishes();
+
+    rig.pins.decide(2);
+    rig.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
+    Snapshot pruned =
+        rig.epoch.awaitAssert(
+            () -> {
+              Snapshot s = rig.root.snapshotAcquire();
+              assertEquals(2, s.watermark());
+              return s;
+            });
+    assertEquals(3, pruned.version(), "a prune takes no version");
+    assertEquals(publishes + 1, rig.root.publishes(), "the prune was published");
+
+    // Nothing left to prune: the nudges publish nothing, and the next write's group is the next
+    // publish the listeners hear of (none for the prune itself).
+    rig.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
+    rig.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
+    assertEquals(4, await(rig.write(WriteBatch.ofPut("k", "v4"))));
+    assertEquals(4, rig.expectPublished().version());
+    assertEquals(publishes + 2, rig.root.publishes());
+    assertEquals(2, rig.root.snapshotAcquire().watermark());
+
+    rig.pins.decide(3);
+    assertEquals(5, await(rig.write(WriteBatch.ofPut("k", "v5"))));
+    Snapshot next = rig.expectPublished();
+    assertEquals(5, next.version());
     assertEquals(3, next.watermark());
     assertEquals("v3", next.get("k", 3));
+  }
+
+  @Test
+  void aBusyWriterLeavesTheNudgeToItsNextGroup() throws InterruptedException {
+    ScriptedApplier applier = new ScriptedApplier();
+    Rig rig = new Rig(applier);
+    rig.putVersions(1, 3);
+    WriteBatch slow = WriteBatch.ofPut("k", "v4");
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    applier.pause(slow, entered, release);
+
+    long publishes = rig.root.publishes();
+    CompletableFuture<Long> v4 = rig.write(slow);
+    entered.await();
+    // The group of v4 is open and took no prune: the nudge arrives while it is open.
+    rig.pins.decide(3);
+    rig.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
+    release.countDown();
+    assertEquals(4, await(v4));
+    Snapshot s4 = rig.expectPublished();
+    assertEquals(0, s4.watermark(), "decided after the group opened");
+
+    assertEquals(5, await(rig.write(WriteBatch.ofPut("k", "v5"))));
+    Snapshot s5 = rig.expectPublished();
+    assertEquals(5, s5.version());
+    assertEquals(3, s5.watermark(), "the next group took the decision up");
+    assertEquals(publishes + 2, rig.root.publishes(), "no group of its own for the prune");
   }
 }
