@@ -193,7 +193,7 @@ public final class AdvancedOperations {
    *     watermark
    */
   private Pins.Pin tryPinAt(long version, String owner) {
-    Pins.Pin pin = new Pins.Pin(version, System.nanoTime(), owner);
+    Pins.Pin pin = pins.newPin(version, owner);
     if (pins.tryPin(pin)) {
       // A validated pin is never pruned past, but a snapshot published before it may already be.
       long w = root.snapshotAcquire().watermark();
