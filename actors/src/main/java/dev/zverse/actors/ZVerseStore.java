@@ -200,15 +200,21 @@ public final class ZVerseStore {
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();
       CompletableFuture<Done> writerStopped = new CompletableFuture<>();
       String prefix = "zverse-" + name + "-" + opening;
-      ActorRef<EpochActor.Command> epoch =
-          system.systemActorOf(
-              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
-              prefix + "-epoch",
-              Props.empty());
       Props writerProps =
           settings.writerDispatcher().isEmpty()
               ? DispatcherSelector.defaultDispatcher()
               : DispatcherSelector.fromConfig(settings.writerDispatcher());
+      // The EpochActor runs on the writer's dispatcher. The writer tells it of every publish; on
+      // another pool each of those messages wakes a parked thread of that pool (a futex wake by the
+      // writer, a context switch, the thread parking again), which on two cores cost more CPU per
+      // put than the writer's own work and competed with the writer and its callers for the cores.
+      // On the writer's pool (one thread on two cores) the message is run by the writer's own
+      // thread once the writer's run ends: no wake-up at all.
+      ActorRef<EpochActor.Command> epoch =
+          system.systemActorOf(
+              EpochActor.create(new EpochActor.Setup(name, settings, root, pins, epochStopped)),
+              prefix + "-epoch",
+              writerProps);
       ActorRef<WriterActor.Command> writer =
           system.systemActorOf(
               WriterActor.create(
