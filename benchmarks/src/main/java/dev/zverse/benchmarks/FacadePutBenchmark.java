@@ -33,10 +33,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * ZVerseStore}, for long enough to see whether the rate holds (issue 18, point 1: it ran at about
  * 55,000/s for two seconds, then at 10,000-12,000/s for as long as it ran).
  *
- * <p>Workload: one store per trial, in its own {@link ActorSystem} ({@code Behaviors.empty()}), with
- * the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte keys and
- * 100-byte values ({@link Dataset}, fixed seed) in batches of {@value Dataset#LOAD_BATCH}; setup
- * checks a sample of reads. Each invocation overwrites the next of 2^20 pre-generated probes
+ * <p>Workload: one store per trial, in its own {@link ActorSystem} ({@code Behaviors.empty()}),
+ * with the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte
+ * keys and 100-byte values ({@link Dataset}, fixed seed) in batches of {@value
+ * Dataset#LOAD_BATCH}; setup checks a sample of reads. Each invocation overwrites the next of
+ * 2^20 pre-generated probes
  * (copies of stored keys, random order) and waits for its answer: one write in flight, so every
  * put pays the whole hand-off to the WriterActor and back.
  *
