@@ -1,0 +1,177 @@
+package dev.zverse.benchmarks;
+
+import com.sun.management.OperatingSystemMXBean;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.WriteBatch;
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Threads;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * One thread doing {@code store.put(k, v).toCompletableFuture().join()} on a memory-only {@link
+ * ZVerseStore}, for long enough to see whether the rate holds (issue 18, point 1: it ran at about
+ * 55,000/s for two seconds, then at 10,000-12,000/s for as long as it ran).
+ *
+ * <p>Workload: one store per trial, in its own {@link ActorSystem} ({@code Behaviors.empty()}),
+ * with the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte
+ * keys and 100-byte values ({@link Dataset}, fixed seed) in batches of {@value
+ * Dataset#LOAD_BATCH}; setup checks a sample of reads. Each invocation overwrites the next of
+ * 2^20 pre-generated probes
+ * (copies of stored keys, random order) and waits for its answer: one write in flight, so every
+ * put pays the whole hand-off to the WriterActor and back.
+ *
+ * <p>Measured: 12 iterations of 5 s (60 s) after one of 5 s, each iteration's rate being one point
+ * of the curve; a collapse shows as iterations after the first few scoring lower. Secondary
+ * results per iteration: {@code cpuNanos}, the process's CPU time (every thread, GC included) over
+ * the iteration, so that {@code cpuNanos / puts} is the CPU cost of one put, which other processes
+ * on a shared machine disturb far less than the rate. Each iteration's put latencies (from the call
+ * to the return of {@code join}) go into an HdrHistogram, printed at the end of the iteration and,
+ * for the whole measurement, at the end of the trial (in microseconds: p50, p90, p99, p99.9, max).
+ *
+ * <p>The heap is 2 GiB, not the 4 GiB of the other benchmarks: on the shared machine touching 4 GiB
+ * up front took minutes, and the store with its 1,000 retained versions needs far less.
+ *
+ * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar FacadePutBenchmark -rf json -rff
+ * benchmarks/results/facade-put.json}.
+ */
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 1, time = 5)
+@Measurement(iterations = 12, time = 5)
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
+public class FacadePutBenchmark {
+  private static final int PROBES = 1 << 20;
+  private static final int MASK = PROBES - 1;
+  private static final int VALUES = 1 << 10;
+  /** Latencies above this (in ns) are clamped into the histogram's top bucket: 10 s. */
+  private static final long HIGHEST_NANOS = 10_000_000_000L;
+
+  /** The loaded store, the probes and the latency histograms. */
+  @State(Scope.Benchmark)
+  public static class Store {
+    ActorSystem<Void> system;
+    ZVerseStore store;
+    byte[][] probes;
+    byte[][] values;
+    int index;
+    /** This iteration's latencies, in nanoseconds. */
+    final Histogram iteration = new Histogram(HIGHEST_NANOS, 3);
+    /** Every measured iteration's latencies, in nanoseconds. */
+    final Histogram total = new Histogram(HIGHEST_NANOS, 3);
+    int iterations;
+
+    /** Starts the actor system, opens the store, loads the dataset and checks a sample of reads. */
+    @Setup(Level.Trial)
+    public void setup() {
+      Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
+      int[] indexes = data.randomIndexes(PROBES, 3);
+      probes = data.probes(indexes);
+      values = new byte[VALUES][];
+      for (int i = 0; i < VALUES; i++) {
+        values[i] = data.value(i, 1);
+      }
+      system = ActorSystem.create(Behaviors.empty(), "bench");
+      store = ZVerseStore.open(system, "bench", StoreSettings.create(system, "bench"));
+      List<CompletableFuture<Long>> loads = new ArrayList<>();
+      for (int from = 0; from < data.size(); from += Dataset.LOAD_BATCH) {
+        WriteBatch.Builder batch = WriteBatch.builder();
+        for (int i = from, to = Math.min(from + Dataset.LOAD_BATCH, data.size()); i < to; i++) {
+          batch.put(data.key(i), data.value(i, 0));
+        }
+        loads.add(store.write(batch.build()).toCompletableFuture());
+      }
+      for (CompletableFuture<Long> load : loads) {
+        load.join();
+      }
+      for (int i = 0; i < 1_000; i++) {
+        if (!Arrays.equals(store.get(probes[i]), data.value(indexes[i], 0))) {
+          throw new IllegalStateException("store reads a wrong value for probe " + i);
+        }
+      }
+    }
+
+    /** Prints the latencies of all measured iterations, closes the store and the actor system. */
+    @TearDown(Level.Trial)
+    public void tearDown() {
+      print("all measured iterations", total);
+      store.close().toCompletableFuture().join();
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
+
+    static void print(String what, Histogram h) {
+      System.out.printf(
+          "%nput latency, %s, us: p50 %.1f, p90 %.1f, p99 %.1f, p99.9 %.1f, max %.1f (%,d puts)%n",
+          what,
+          h.getValueAtPercentile(50) / 1e3,
+          h.getValueAtPercentile(90) / 1e3,
+          h.getValueAtPercentile(99) / 1e3,
+          h.getValueAtPercentile(99.9) / 1e3,
+          h.getMaxValue() / 1e3,
+          h.getTotalCount());
+    }
+  }
+
+  /** The process's CPU time over each iteration, as a secondary result. */
+  @State(Scope.Thread)
+  @AuxCounters(AuxCounters.Type.EVENTS)
+  public static class Cpu {
+    private static final OperatingSystemMXBean OS =
+        (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private long start;
+    /** CPU time of the whole process during the iteration, in nanoseconds. */
+    public long cpuNanos;
+
+    /** Starts the iteration's clocks and histogram. */
+    @Setup(Level.Iteration)
+    public void start(Store s) {
+      s.iteration.reset();
+      cpuNanos = 0;
+      start = OS.getProcessCpuTime();
+    }
+
+    /** Records the iteration's CPU time and prints its latencies. */
+    @TearDown(Level.Iteration)
+    public void stop(Store s) {
+      cpuNanos = OS.getProcessCpuTime() - start;
+      // The first iteration is the warm-up one: keep it out of the total.
+      if (s.iterations++ > 0) {
+        s.total.add(s.iteration);
+      }
+      Store.print("iteration " + s.iterations, s.iteration);
+    }
+  }
+
+  /** One put of the next probe, waited for. */
+  @Benchmark
+  @Threads(1)
+  public long put(Store s, Cpu cpu) {
+    int i = s.index++;
+    long t0 = System.nanoTime();
+    long version =
+        s.store.put(s.probes[i & MASK], s.values[i & (VALUES - 1)]).toCompletableFuture().join();
+    s.iteration.recordValue(Math.min(System.nanoTime() - t0, HIGHEST_NANOS));
+    return version;
+  }
+}
