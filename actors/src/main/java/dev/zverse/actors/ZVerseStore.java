@@ -24,6 +24,7 @@ import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import dev.zverse.engine.DurableLog;
 
 /**
  * A multi-version key-value store inside a Pekko application: what the application holds.
@@ -673,7 +674,7 @@ public final class ZVerseStore {
   }
 
   /** The durable log, or null if memory-only: for tests that inject faults. */
-  dev.zverse.engine.DurableLog durableLog() {
+  DurableLog durableLog() {
     return journal == null ? null : journal.log();
   }
 

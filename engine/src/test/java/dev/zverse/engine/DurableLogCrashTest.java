@@ -15,6 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
 
 /**
  * Kills a writing child JVM with SIGKILL at random moments and checks after each kill that every
@@ -51,7 +52,7 @@ class DurableLogCrashTest {
                       opened.set(Long.parseLong(line.substring(5)));
                     }
                   }
-                } catch (java.io.IOException e) {
+                } catch (IOException e) {
                   // the pipe breaks when the child dies
                 }
               });

@@ -28,6 +28,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
+import java.util.Collections;
 
 /**
  * Example 3, a Pekko typed application: a shop whose clerk actors reserve stock in a store.
@@ -278,7 +280,7 @@ public final class ActorApplication {
     private final String name;
     private final ZVerseStore store;
     private final ActorRef<WriteReply> written;
-    private Pending pending;
+    private @Nullable Pending pending;
     private int sequence;
 
     private Clerk(ActorContext<Command> context, StashBuffer<Command> stash, String name, ZVerseStore store) {
@@ -376,7 +378,7 @@ public final class ActorApplication {
     stock.put("chair", 6);
     stock.put("desk", 3);
     stock.put("lamp", 10);
-    return java.util.Collections.unmodifiableMap(stock);
+    return Collections.unmodifiableMap(stock);
   }
 
   private static List<Order> orders() {
