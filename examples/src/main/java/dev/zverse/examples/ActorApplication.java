@@ -330,6 +330,7 @@ public final class ActorApplication {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, attempt, "only " + left + " left"));
         return next();
       }
+      // spotless:off (the README quotes this region verbatim, laid out for reading)
       // tag::actor-write[]
       WriteBatch reservation =
           WriteBatch.builder()
@@ -339,14 +340,17 @@ public final class ActorApplication {
               .build();
       store.write(reservation, written); // one message to the writer, one WriteReply back
       // end::actor-write[]
+      // spotless:on
       pending = new Pending(r, attempt, left);
       return this;
     }
 
     private Behavior<Command> onWritten(Written w) {
-      Pending p = pending;
+      // Only the write this actor sent answers with Written, and it set pending before sending.
+      Pending p = Objects.requireNonNull(pending, "pending");
       pending = null;
       Reserve r = p.request();
+      // spotless:off (the README quotes this region verbatim, laid out for reading)
       // tag::actor-reply[]
       if (w.reply().isCommitted()) {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), true, w.reply().version(), p.attempt(),
@@ -359,6 +363,7 @@ public final class ActorApplication {
         return attempt(r, p.attempt() + 1);
       }
       // end::actor-reply[]
+      // spotless:on
       r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, p.attempt(), "write failed: " + failure));
       return next();
     }
