@@ -286,7 +286,7 @@ final class Journal {
         };
     try {
       checkpointThread.execute(finish);
-    } catch (java.util.concurrent.RejectedExecutionException e) {
+    } catch (RejectedExecutionException e) {
       finish.run();
     }
     return done;

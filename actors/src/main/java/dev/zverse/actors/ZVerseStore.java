@@ -457,7 +457,7 @@ public final class ZVerseStore {
   }
 
   /** The durable log, or null if memory-only: for tests that inject faults. */
-  dev.zverse.engine.DurableLog durableLog() {
+  DurableLog durableLog() {
     return journal == null ? null : journal.log();
   }
 

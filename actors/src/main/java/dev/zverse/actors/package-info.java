@@ -28,4 +28,7 @@
  * replyTo)} is the protocol for actors, answering with a {@link dev.zverse.actors.WriteReply}.
  * Only the actors log, through SLF4J.
  */
+@NullMarked
 package dev.zverse.actors;
+
+import org.jspecify.annotations.NullMarked;

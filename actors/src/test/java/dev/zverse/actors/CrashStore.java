@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import java.time.Duration;
 
 /**
  * The child process of {@link DurableStoreCrashTest}: an actor system with a durable {@link
@@ -93,7 +94,7 @@ public final class CrashStore {
                 d ->
                     d.withSegmentBytes(SEGMENT_BYTES)
                         .withCheckpointEveryVersions(300)
-                        .withCheckpointInterval(java.time.Duration.ZERO));
+                        .withCheckpointInterval(Duration.ZERO));
     ZVerseStore store;
     try {
       store = ZVerseStore.open(system, "crash", settings);

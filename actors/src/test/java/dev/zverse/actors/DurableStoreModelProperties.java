@@ -27,6 +27,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import java.nio.charset.StandardCharsets;
 
 /**
  * Random scripts of writes through a durable store, interrupted by closes and reopens of the same
@@ -137,8 +138,8 @@ class DurableStoreModelProperties {
       assertEquals(want.size(), got.count(KeyRange.all(), v), "count at version " + v);
       for (String k : KEYS) {
         assertEquals(want.get(k), got.get(k, v), "get " + k + " at version " + v);
-        assertEquals(before.entry(k.getBytes(java.nio.charset.StandardCharsets.UTF_8), v),
-            got.entry(k.getBytes(java.nio.charset.StandardCharsets.UTF_8), v), "entry " + k + " at version " + v);
+        assertEquals(before.entry(k.getBytes(StandardCharsets.UTF_8), v),
+            got.entry(k.getBytes(StandardCharsets.UTF_8), v), "entry " + k + " at version " + v);
       }
     }
     for (String k : KEYS) {

@@ -37,6 +37,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import java.time.Duration;
+import java.util.zip.CRC32C;
 
 /** A durable store: recovery on open, the directory lock, I/O faults, sync policies, checkpoints. */
 @ExtendWith(LogCapturingExtension.class)
@@ -194,7 +196,7 @@ class DurableStoreTest {
   @EnumSource(SyncPolicy.class)
   void everySyncPolicyKeepsWhatWasAcknowledgedAcrossAReopen(SyncPolicy sync, @TempDir Path dir) {
     StoreSettings settings = durable(dir)
-        .withDurability(d -> d.withSync(sync).withSyncInterval(java.time.Duration.ofMillis(5)));
+        .withDurability(d -> d.withSync(sync).withSyncInterval(Duration.ofMillis(5)));
     ZVerseStore store = kit.open(settings);
     assertEquals(sync, store.settings().durability().sync());
     writeSome(store, sync.name()).forEach(StoreTestKit::await);
@@ -270,7 +272,7 @@ class DurableStoreTest {
       // A newer ZVerse writes a whole header: its checksum holds (a damaged one would fall back).
       ByteBuffer header = ByteBuffer.allocate(12);
       ch.read(header, 0);
-      java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+      CRC32C crc = new CRC32C();
       crc.update(header.array());
       ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()), 12);
     }

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
+import org.apache.pekko.actor.ActorSystem;
 
 /**
  * What a store logs, as a Pekko user configures it: every line under {@code dev.zverse}, and no
@@ -186,7 +187,7 @@ class StoreLoggingTest {
 
   /** The dead letters published so far: those before a fence published now. */
   private List<String> deadLettersBeforeFence(TestProbe<AllDeadLetters> probe) {
-    org.apache.pekko.actor.ActorSystem classic = Adapter.toClassic(kit.testKit.system());
+    ActorSystem classic = Adapter.toClassic(kit.testKit.system());
     classic
         .getEventStream()
         .publish(

@@ -30,6 +30,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import com.typesafe.config.ConfigFactory;
+import java.util.concurrent.atomic.AtomicInteger;
 
 @ExtendWith(LogCapturingExtension.class)
 class ZVerseStoreTest {
@@ -335,7 +337,7 @@ class ZVerseStoreTest {
   void settingsComeFromTheStoresOwnSectionOverTheDefaults() {
     StoreTestKit own =
         StoreTestKit.create(
-            com.typesafe.config.ConfigFactory.parseString(
+            ConfigFactory.parseString(
                 "zverse.stores.small { max-key-bytes = 3, writer.max-pending-writes = 7 }"));
     try {
       ZVerseStore small = ZVerseStore.open(own.testKit.system(), "small");
@@ -369,8 +371,8 @@ class ZVerseStoreTest {
   @Test
   void aThrowingPublishListenerNeitherStopsNorRestartsTheWriter() {
     ZVerseStore store = kit.open(kit.settings());
-    java.util.concurrent.atomic.AtomicInteger published = new java.util.concurrent.atomic.AtomicInteger();
-    java.util.concurrent.atomic.AtomicInteger stopped = new java.util.concurrent.atomic.AtomicInteger();
+    AtomicInteger published = new AtomicInteger();
+    AtomicInteger stopped = new AtomicInteger();
     store.advanced().addPublishListener(
         new PublishListener() {
           @Override

@@ -30,6 +30,7 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
+import java.util.SplittableRandom;
 
 /**
  * Change-feed replay throughput: a feed over {@value #CHANGES} retained changes, run to the end and
@@ -84,7 +85,7 @@ public class ChangeFeedBenchmark {
       Dataset data = Dataset.create(KEYS);
       // Each key once per 100,000 puts, in a random order: a batch never repeats a key.
       int[] perm = new int[KEYS];
-      java.util.SplittableRandom rnd = new java.util.SplittableRandom(3);
+      SplittableRandom rnd = new SplittableRandom(3);
       for (int i = 0; i < KEYS; i++) {
         int j = rnd.nextInt(i + 1);
         perm[i] = perm[j];

@@ -13,4 +13,7 @@
  * belongs to the writer but for its checkpoints, as its class comment says. Implementation classes
  * are package-private.
  */
+@NullMarked
 package dev.zverse.engine;
+
+import org.jspecify.annotations.NullMarked;

@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.time.Instant;
 
 class DurableLogTest {
   private static DurableLog open(Path dir) throws IOException {
@@ -73,7 +74,7 @@ class DurableLogTest {
               ops.add(new ReferenceModel.DeleteRange(r));
             }
           }
-          t.apply(batch.build(), java.time.Instant.ofEpochMilli(1_000L * (model.version + 1)));
+          t.apply(batch.build(), Instant.ofEpochMilli(1_000L * (model.version + 1)));
           model.apply(ops);
         }
         Snapshot next = t.persistent();
@@ -93,7 +94,7 @@ class DurableLogTest {
         assertEquals(s.version(), r.version(), log.recoveryReport());
         assertTrue(r.watermark() <= s.watermark());
         SnapshotModelProperties.checkEverything(r.prune(s.watermark()), model);
-        java.time.Instant mid = java.time.Instant.ofEpochMilli(500 + 1_000 * ((s.watermark() + s.version()) / 2));
+        Instant mid = Instant.ofEpochMilli(500 + 1_000 * ((s.watermark() + s.version()) / 2));
         assertEquals(s.versionAt(mid), r.versionAt(mid), "commit times survive");
         s = r.prune(s.watermark());
       }

@@ -26,6 +26,7 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
+import java.util.Collections;
 
 /**
  * Model-based test of the engine: random scripts of batches (puts, deletes, range deletes,
@@ -313,7 +314,7 @@ class SnapshotModelProperties {
     List<Entry> expected = model.scan(range, v);
     assertEquals(expected, s.scan(range, v), "scan " + range + " at " + v);
     List<Entry> reversed = new ArrayList<>(expected);
-    java.util.Collections.reverse(reversed);
+    Collections.reverse(reversed);
     int limit = (int) (r * 10);
     assertEquals(reversed.subList(0, Math.min(limit, reversed.size())), s.scan(range, v, Direction.REVERSE, limit));
     assertEquals(expected.size(), s.count(range, v));

@@ -15,6 +15,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import java.util.Arrays;
+import java.util.Collections;
 
 class SnapshotTest {
   private static byte[] b(String s) {
@@ -446,7 +448,7 @@ class SnapshotTest {
     w.put("use", "shorter");
     w.put("user/", "slash");
     Snapshot s = Snapshot.empty().apply(w.build());
-    expected.sort((x, y) -> java.util.Arrays.compareUnsigned(b(x), b(y)));
+    expected.sort((x, y) -> Arrays.compareUnsigned(b(x), b(y)));
     assertEquals(expected, keys(s.scan(KeyRange.prefix(base))));
     assertEquals("short", s.get("user"));
     assertEquals("shorter", s.get("use"));
@@ -604,7 +606,7 @@ class SnapshotTest {
     List<Entry> rev = new ArrayList<>();
     it.forEachRemaining(rev::add);
     List<Entry> fwd = s.scan(KeyRange.all());
-    java.util.Collections.reverse(rev);
+    Collections.reverse(rev);
     assertEquals(fwd, rev);
     // Prune everything old: tombstoned keys leave the tree and nodes merge. What stays is each live
     // key's current value, plus the tombstones of the last batch, which sit exactly at the watermark.

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
+import java.nio.charset.StandardCharsets;
 
 /**
  * One segment on its own, against brute force: every box returns exactly the held changes inside
@@ -230,6 +231,6 @@ class ZSegmentTest {
   private static byte[] randomKey(Random rnd) {
     String[] prefixes = {"orders/0", "orders/1", "users/00", "u", ""};
     String p = prefixes[rnd.nextInt(prefixes.length)];
-    return (p + rnd.nextInt(100)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return (p + rnd.nextInt(100)).getBytes(StandardCharsets.UTF_8);
   }
 }

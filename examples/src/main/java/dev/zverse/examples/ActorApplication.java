@@ -28,6 +28,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
+import java.util.Collections;
 
 /**
  * Example 3, a Pekko typed application: a shop whose clerk actors reserve stock in a store.
@@ -278,7 +280,7 @@ public final class ActorApplication {
     private final String name;
     private final ZVerseStore store;
     private final ActorRef<WriteReply> written;
-    private Pending pending;
+    private @Nullable Pending pending;
     private int sequence;
 
     private Clerk(ActorContext<Command> context, StashBuffer<Command> stash, String name, ZVerseStore store) {
@@ -328,6 +330,7 @@ public final class ActorApplication {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, attempt, "only " + left + " left"));
         return next();
       }
+      // spotless:off (the README quotes this region verbatim, laid out for reading)
       // tag::actor-write[]
       WriteBatch reservation =
           WriteBatch.builder()
@@ -337,14 +340,17 @@ public final class ActorApplication {
               .build();
       store.write(reservation, written); // one message to the writer, one WriteReply back
       // end::actor-write[]
+      // spotless:on
       pending = new Pending(r, attempt, left);
       return this;
     }
 
     private Behavior<Command> onWritten(Written w) {
-      Pending p = pending;
+      // Only the write this actor sent answers with Written, and it set pending before sending.
+      Pending p = Objects.requireNonNull(pending, "pending");
       pending = null;
       Reserve r = p.request();
+      // spotless:off (the README quotes this region verbatim, laid out for reading)
       // tag::actor-reply[]
       if (w.reply().isCommitted()) {
         r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), true, w.reply().version(), p.attempt(),
@@ -357,6 +363,7 @@ public final class ActorApplication {
         return attempt(r, p.attempt() + 1);
       }
       // end::actor-reply[]
+      // spotless:on
       r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, p.attempt(), "write failed: " + failure));
       return next();
     }
@@ -376,7 +383,7 @@ public final class ActorApplication {
     stock.put("chair", 6);
     stock.put("desk", 3);
     stock.put("lamp", 10);
-    return java.util.Collections.unmodifiableMap(stock);
+    return Collections.unmodifiableMap(stock);
   }
 
   private static List<Order> orders() {

@@ -28,6 +28,9 @@ import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Example 4, change feeds: a Pekko Streams source of a store's commits that replays the retained
@@ -240,14 +243,14 @@ public final class ChangeFeeds {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted", e);
-    } catch (java.util.concurrent.ExecutionException e) {
+    } catch (ExecutionException e) {
       throw new CompletionException(e.getCause());
-    } catch (java.util.concurrent.TimeoutException e) {
+    } catch (TimeoutException e) {
       throw new IllegalStateException("no answer within " + TIMEOUT_SECONDS + " s", e);
     }
   }
 
-  private static Throwable awaitFailure(CompletionStage<?> stage) {
+  private static @Nullable Throwable awaitFailure(CompletionStage<?> stage) {
     try {
       Object value = await(stage);
       throw new IllegalStateException("expected a failure, got " + value);

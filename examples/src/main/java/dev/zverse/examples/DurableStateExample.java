@@ -33,6 +33,7 @@ import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.LoggerFactory;
+import org.apache.pekko.persistence.typed.state.javadsl.Effect;
 
 /**
  * Example 7, Pekko Persistence durable state: {@code DurableStateBehavior} actors keep their state
@@ -117,7 +118,7 @@ public final class DurableStateExample {
           .build();
     }
 
-    private org.apache.pekko.persistence.typed.state.javadsl.Effect<Balance> onDeposit(
+    private Effect<Balance> onDeposit(
         Balance state, Deposit c) {
       Balance next = new Balance(state.cents() + c.cents(), state.deposits() + 1);
       return Effect().persist(next).thenReply(c.replyTo(), stored -> stored);

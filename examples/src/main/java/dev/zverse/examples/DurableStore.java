@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.LoggerFactory;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Example 6, a durable store: a store with a data directory keeps what it committed across a
@@ -55,7 +56,7 @@ public final class DurableStore {
   public record Runs(
       String firstReport,
       List<Long> written,
-      IllegalStateException refusal,
+      @Nullable IllegalStateException refusal,
       List<String> files,
       String secondReport,
       String adaNow,
@@ -120,7 +121,7 @@ public final class DurableStore {
       } catch (IllegalStateException e) {
         refusal = e;
         out.printf("  a second store on the directory is refused: %s%n",
-            e.getMessage().replace(directory.toString(), "<data directory>"));
+            String.valueOf(e.getMessage()).replace(directory.toString(), "<data directory>"));
       }
 
       ledger.close().toCompletableFuture().join(); // a final checkpoint, then the lock is released

@@ -48,6 +48,7 @@ import org.slf4j.LoggerFactory;
  * Change a snippet here first, then paste it into the README.
  */
 final class ReadmeSnippets {
+  // spotless:off (the README quotes this file verbatim, laid out for reading)
   private ReadmeSnippets() {}
 
   /** Versions that the snippets pass on to each other. */
@@ -303,4 +304,5 @@ final class ReadmeSnippets {
       return log.recovered().version();
     }
   }
+  // spotless:on
 }

@@ -10,4 +10,7 @@
  * <p>Run one with {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
  * -Dzverse.main=dev.zverse.examples.<Name>}.
  */
+@NullMarked
 package dev.zverse.examples;
+
+import org.jspecify.annotations.NullMarked;

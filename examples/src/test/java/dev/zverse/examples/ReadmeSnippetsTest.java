@@ -34,6 +34,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.pekko.Done;
 
 /** Runs the README's snippets in the order the README shows them, and checks what they return. */
 class ReadmeSnippetsTest {
@@ -106,7 +107,7 @@ class ReadmeSnippetsTest {
       assertTrue(results.get(0).version() < results.get(1).version(), "in order: " + results);
       assertEquals(10, await(streamed.latest().runWith(Sink.head(), system)).version(), "the latest of 10 versions");
 
-      CompletionStage<org.apache.pekko.Done> flat = ReadmeSnippets.flattenedFeed(system, store);
+      CompletionStage<Done> flat = ReadmeSnippets.flattenedFeed(system, store);
       awaitPins(store, 1); // started: a feed materialized on a closed store fails
       await(store.close());
       await(flat); // completed by the close

@@ -2,6 +2,7 @@ package dev.zverse.persistence;
 
 import com.typesafe.config.Config;
 import java.util.Objects;
+import java.nio.charset.StandardCharsets;
 
 /**
  * The settings of one durable state plug-in, read from its configuration block (by default {@code
@@ -38,7 +39,7 @@ final class DurableStateSettings {
       throw new IllegalArgumentException("store must name a ZVerse store, was empty");
     }
     String prefix = config.getString("key-prefix");
-    int bytes = prefix.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+    int bytes = prefix.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_KEY_PREFIX_BYTES) {
       throw new IllegalArgumentException(
           "key-prefix must be at most " + MAX_KEY_PREFIX_BYTES + " bytes, was " + bytes);

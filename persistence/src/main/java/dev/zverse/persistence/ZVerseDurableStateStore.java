@@ -40,6 +40,7 @@ import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
 import org.apache.pekko.serialization.Serializers;
 import org.apache.pekko.stream.javadsl.Source;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The durable state store of the plug-in, Java DSL: Pekko Persistence's durable state objects kept
@@ -287,7 +288,7 @@ public final class ZVerseDurableStateStore<A>
    * @param tag the object's tag; null keeps the tag it has (a delete)
    * @return a stage that fails instead of throwing, also for a key over the store's limit
    */
-  private CompletionStage<Done> write(String persistenceId, StateRecord r, String tag, int tries) {
+  private CompletionStage<Done> write(String persistenceId, StateRecord r, @Nullable String tag, int tries) {
     try {
       byte[] headKey = keys.head(persistenceId);
       Entry head = store.snapshot().entry(headKey);

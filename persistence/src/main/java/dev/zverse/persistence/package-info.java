@@ -14,4 +14,7 @@
  * <p>State objects go through Pekko's serialization and are stored with their serializer id and
  * manifest. The Scala DSL and the storage layout are package-private.
  */
+@NullMarked
 package dev.zverse.persistence;
+
+import org.jspecify.annotations.NullMarked;

@@ -22,6 +22,9 @@ import org.apache.pekko.persistence.typed.state.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * A {@code DurableStateBehavior} keeps its state in a durable ZVerse store through the plug-in, and
@@ -98,8 +101,8 @@ class DurableStateBehaviorTest {
     try (var files = Files.list(directory)) {
       // The store wrote its log and a final checkpoint into the directory.
       assertEquals(true, files.findAny().isPresent(), "nothing was written to " + directory);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
 
     ActorTestKit second = ActorTestKit.create("counters", durableAt(directory));
@@ -119,7 +122,7 @@ class DurableStateBehaviorTest {
       assertEquals(2, await(store.getObject("Counter|b")).revision());
       List<String> changes =
           await(store.currentChanges("counters", Offset.noOffset())
-                  .runWith(org.apache.pekko.stream.javadsl.Sink.seq(), second.system()))
+                  .runWith(Sink.seq(), second.system()))
               .stream()
               .map(c -> PersistenceTestKit.describe(c).replaceAll("@\\d+$", ""))
               .toList();

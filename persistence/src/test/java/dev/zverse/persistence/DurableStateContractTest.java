@@ -38,6 +38,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import scala.jdk.javaapi.FutureConverters;
+import java.util.concurrent.ExecutionException;
+import org.apache.pekko.persistence.query.UpdatedDurableState;
 
 /**
  * What Pekko's durable state stores promise (the JDBC plug-in, {@code
@@ -275,7 +277,7 @@ class DurableStateContractTest {
         try {
           result.get();
           won++;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
           RevisionConflictException c =
               assertInstanceOf(RevisionConflictException.class, e.getCause());
           assertEquals(rev, c.currentRevision(), "the loser saw the winner's revision");
@@ -462,7 +464,7 @@ class DurableStateContractTest {
     upsert(s, "p", 1, "v", "t");
     long after = System.currentTimeMillis();
     DurableStateChange<Object> c = kit.collect(s.currentChanges("t", Offset.noOffset())).get(0);
-    long ts = ((org.apache.pekko.persistence.query.UpdatedDurableState<Object>) c).timestamp();
+    long ts = ((UpdatedDurableState<Object>) c).timestamp();
     assertTrue(before <= ts && ts <= after, before + " <= " + ts + " <= " + after);
   }
 

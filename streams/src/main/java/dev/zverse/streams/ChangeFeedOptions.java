@@ -5,6 +5,7 @@ import dev.zverse.engine.KeyRange;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where a change feed starts and what it emits: the version it follows from, a key range, previous
@@ -33,7 +34,7 @@ public final class ChangeFeedOptions {
 
   private final long afterVersion;
   /** The transaction whose pin the feed takes over, or null. */
-  private final ReadTransaction transaction;
+  private final @Nullable ReadTransaction transaction;
   private final KeyRange range;
   private final boolean previousValues;
   private final boolean emptyCommits;
@@ -41,7 +42,7 @@ public final class ChangeFeedOptions {
 
   private ChangeFeedOptions(
       long afterVersion,
-      ReadTransaction transaction,
+      @Nullable ReadTransaction transaction,
       KeyRange range,
       boolean previousValues,
       boolean emptyCommits,

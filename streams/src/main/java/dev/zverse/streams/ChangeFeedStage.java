@@ -19,6 +19,7 @@ import org.apache.pekko.stream.stage.AsyncCallback;
 import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 import org.apache.pekko.stream.stage.TimerGraphStageLogic;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The change feed: a source of one store's commits after a version, replayed and then live.
@@ -92,12 +93,12 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
 
   private final ZVerseStore store;
   private final ChangeFeedOptions options;
-  private final StreamsSettings settings;
+  private final @Nullable StreamsSettings settings;
   private final Outlet<CommitRecord> out = Outlet.create("ChangeFeed.out");
   private final SourceShape<CommitRecord> shape = SourceShape.of(out);
 
   /** {@code settings} null: read them from the materializer's actor system. */
-  ChangeFeedStage(ZVerseStore store, ChangeFeedOptions options, StreamsSettings settings) {
+  ChangeFeedStage(ZVerseStore store, ChangeFeedOptions options, @Nullable StreamsSettings settings) {
     this.store = store;
     this.options = options;
     this.settings = settings;
@@ -131,14 +132,17 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     /** The feed's own lag limit in versions; 0 when retention bounds it. */
     private long maxLag;
     private long pinStep;
+    // Set in preStart; a stage failed there runs no handler that reads it.
+    @SuppressWarnings("NullAway.Init")
     private Wakeup wakeup;
     /** The feed's pin; null before the start and for a feed started on a stopped store. */
-    private VersionPin pin;
+    private @Nullable VersionPin pin;
     /** Why the feed cannot start; failed in preStart. */
-    private Throwable refused;
+    private @Nullable Throwable refused;
     /** Whether the start position is settled ({@link #cursor} set, pinned if needed). */
     private boolean started;
     /** The newest snapshot the stage has seen; it reads every commit from it. */
+    @SuppressWarnings("NullAway.Init") // set in begin(), before any handler reads it
     private Snapshot snap;
     /** Snapshots seen, oldest first, all at or below {@link #snap}; the first that holds the next commit is read. */
     private final ArrayDeque<Snapshot> trail = new ArrayDeque<>();

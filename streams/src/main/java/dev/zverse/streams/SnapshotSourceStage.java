@@ -37,7 +37,11 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
   public GraphStageLogic createLogic(Attributes inheritedAttributes) {
     boolean closedAtStart = store.isClosed(); // see ChangeFeedStage.createLogic
     return new GraphStageLogic(shape) {
+      // Set in preStart; a stage failed there runs no handler that reads them.
+      @SuppressWarnings("NullAway.Init")
       private Wakeup wakeup;
+
+      @SuppressWarnings("NullAway.Init")
       private Snapshot snap;
       /** The version of the last snapshot pushed; -1 before the first. */
       private long emitted = -1;

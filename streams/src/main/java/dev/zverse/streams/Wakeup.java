@@ -4,6 +4,7 @@ import dev.zverse.actors.PublishListener;
 import dev.zverse.engine.Snapshot;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.stream.stage.AsyncCallback;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The publish listener of one stream stage: what the store's writer thread does for a feed on each
@@ -21,7 +22,7 @@ import org.apache.pekko.stream.stage.AsyncCallback;
 final class Wakeup implements PublishListener {
   private final AsyncCallback<Wakeup> callback;
   /** The newest snapshot published; written by the writer, read by the stage. */
-  private volatile Snapshot latest;
+  private volatile @Nullable Snapshot latest;
   /** Set by the writer once it has stopped, after {@link #latest} holds its final snapshot. */
   private volatile boolean stopped;
   /** Whether a wake-up was sent and the stage has not yet taken it. */

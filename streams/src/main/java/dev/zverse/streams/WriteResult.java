@@ -2,6 +2,7 @@ package dev.zverse.streams;
 
 import dev.zverse.engine.WriteBatch;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The outcome of one batch in a {@link WriteFlow#results} flow: the version it committed at, or
@@ -15,7 +16,7 @@ import java.util.Objects;
  *     IllegalStateException} for a closed store, or the writer's failure), or {@code null} if
  *     committed
  */
-public record WriteResult(WriteBatch batch, long version, Throwable failure) {
+public record WriteResult(WriteBatch batch, long version, @Nullable Throwable failure) {
   /**
    * Checks that exactly one of a version and a failure is given.
    *

@@ -16,4 +16,7 @@
  * {@code reference.conf}) are read from that system's configuration. Stream stages are
  * package-private.
  */
+@NullMarked
 package dev.zverse.streams;
+
+import org.jspecify.annotations.NullMarked;

@@ -42,6 +42,9 @@ import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
+import java.util.concurrent.ExecutionException;
+import org.apache.pekko.Done;
+import org.apache.pekko.stream.javadsl.AsPublisher;
 
 /**
  * The change feed against a reference model: every write's version and operations are recorded by
@@ -535,7 +538,7 @@ class ChangeFeedTest {
         if (pulled.toCompletableFuture().get().isEmpty()) {
           throw new AssertionError("the feed completed instead of failing");
         }
-      } catch (java.util.concurrent.ExecutionException e) {
+      } catch (ExecutionException e) {
         return e.getCause();
       } catch (InterruptedException e) {
         throw new AssertionError(e);
@@ -602,10 +605,10 @@ class ChangeFeedTest {
     for (int i = 0; i < 100; i++) {
       await(store.put("k", "v" + i));
     }
-    CompletionStage<org.apache.pekko.Done> ended =
+    CompletionStage<Done> ended =
         ChangeFeed.commits(store, ChangeFeedOptions.after(0).withMaxLag(10))
             .watchTermination(Keep.right())
-            .to(Sink.asPublisher(org.apache.pekko.stream.javadsl.AsPublisher.WITHOUT_FANOUT))
+            .to(Sink.asPublisher(AsPublisher.WITHOUT_FANOUT))
             .run(kit.system());
     assertInstanceOf(ChangeFeedLagException.class, awaitFailure(ended));
     awaitStats(store, s -> s.pins() == 0, "the failed feed's pin released");
