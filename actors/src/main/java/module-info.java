@@ -1,8 +1,8 @@
 /**
  * The ZVerse store for Pekko typed: the writer and epoch actors behind the store facade.
  *
- * <p>Pekko and Scala jars carry no module descriptor; they resolve as the automatic modules
- * their manifests name ({@code pekko.actor.typed}, {@code scala.library}, ...).
+ * <p>Pekko and Scala jars carry no module descriptor; they resolve as the automatic modules their
+ * manifests name ({@code pekko.actor.typed}, {@code scala.library}, ...).
  */
 module zverse.actors {
   requires transitive zverse.engine;

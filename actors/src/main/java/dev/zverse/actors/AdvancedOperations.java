@@ -18,8 +18,8 @@ import org.apache.pekko.Done;
  * <p>Unlike the store's reads and writes, these work while a close is still answering the last
  * writes, so that a follower started before the close follows them to the end.
  *
- * <p>Thread-safe: every method may be called from any thread or actor (but see {@link
- * #pin(long, String)}, which may spin for a moment).
+ * <p>Thread-safe: every method may be called from any thread or actor (but see {@link #pin(long,
+ * String)}, which may spin for a moment).
  */
 public final class AdvancedOperations {
   /**
@@ -43,8 +43,8 @@ public final class AdvancedOperations {
   /**
    * Registers {@code listener} to be told of every snapshot published from now on, and once of the
    * writer's stop (see {@link PublishListener} for the rules it must follow: it runs on the
-   * writer's thread). Works on a closed store too: the listener is told of the remaining publishes and the
-   * stop, or of the stop at once if the writer has already stopped.
+   * writer's thread). Works on a closed store too: the listener is told of the remaining publishes
+   * and the stop, or of the stop at once if the writer has already stopped.
    *
    * @param listener the listener; registering one object twice tells it twice
    * @throws NullPointerException if {@code listener} is null
@@ -138,9 +138,9 @@ public final class AdvancedOperations {
   /**
    * A pin at {@code transaction}'s version that shares the transaction's own pin, taken over at
    * once: the version stays pinned without a gap from the moment the transaction read its state
-   * until this pin moves or closes, whether the transaction is closed before or after. This is
-   * how a change feed started from a read transaction follows the state it listed (list, then
-   * watch); nothing waits and nothing can race with the EpochActor here.
+   * until this pin moves or closes, whether the transaction is closed before or after. This is how
+   * a change feed started from a read transaction follows the state it listed (list, then watch);
+   * nothing waits and nothing can race with the EpochActor here.
    *
    * @param transaction an open read transaction of this store
    * @param owner who holds the pin once it moves, named in long-pin warnings

@@ -180,8 +180,8 @@ public final class DurabilitySettings {
    * These settings with another log segment size.
    *
    * @param segmentBytes the size a segment grows to, in [4 KiB, 1 GiB] ({@link
-   *     DurabilityOptions#MIN_SEGMENT_BYTES}, {@link DurabilityOptions#MAX_SEGMENT_BYTES}); a
-   *     group commit's record is never split, so a segment may pass it by one record
+   *     DurabilityOptions#MIN_SEGMENT_BYTES}, {@link DurabilityOptions#MAX_SEGMENT_BYTES}); a group
+   *     commit's record is never split, so a segment may pass it by one record
    * @return a copy with this segment size
    * @throws IllegalArgumentException if out of bounds
    */

@@ -38,14 +38,14 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *   <li>the decision goes to {@link Pins#decide}, where the writer picks it up when it opens its
  *       next group. Only when no write is pending (the writer is idle) and the root's watermark is
  *       behind the decision does the writer get a {@link WriterActor.PruneIfIdle}, so that an idle
- *       store frees its history too; a watermark lost in a failed group is picked up again the
- *       same way.
+ *       store frees its history too; a watermark lost in a failed group is picked up again the same
+ *       way.
  * </ol>
  *
- * The same scan logs a warning for each pin older than {@code epoch.long-pin-warning} that holds back
- * at least one version, with its age, its owner and how many versions it holds back from pruning,
- * and repeats it every such interval while the pin stays open: long-held readers are how an MVCC
- * store runs out of memory.
+ * The same scan logs a warning for each pin older than {@code epoch.long-pin-warning} that holds
+ * back at least one version, with its age, its owner and how many versions it holds back from
+ * pruning, and repeats it every such interval while the pin stays open: long-held readers are how
+ * an MVCC store runs out of memory.
  *
  * <p>It ticks with one scheduled message at a time rather than a periodic timer, so that on {@link
  * Stop} it knows whether a tick is still on its way and waits for it before stopping: nothing is
@@ -135,8 +135,10 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
   private final Setup setup;
   private final Lifecycle lifecycle;
   private final long longPinMillis;
+
   /** The root as the last tick read it. */
   private Snapshot latest;
+
   /** The highest watermark decided (or published); never goes down. */
   private long decided;
 

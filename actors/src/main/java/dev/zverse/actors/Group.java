@@ -51,10 +51,13 @@ final class Group {
   static final class Commit implements Step {
     final WriteBatch batch;
     final CompletableFuture<Long> result;
+
     /** The clock when the writer took the write; kept so that a replay stamps it the same. */
     final Instant clockReading;
+
     /** The version the batch took; meaningful once applied without a failure. */
     long version;
+
     /** Why the batch is not committed, or null. */
     Throwable failure;
 
@@ -122,9 +125,9 @@ final class Group {
   }
 
   /**
-   * Adds {@code step} and applies it (see "Faults"). A refused or faulty write keeps its failure
-   * as its answer; a refused or faulty prune, which nobody waits for, leaves the group, and the
-   * next group prunes again.
+   * Adds {@code step} and applies it (see "Faults"). A refused or faulty write keeps its failure as
+   * its answer; a refused or faulty prune, which nobody waits for, leaves the group, and the next
+   * group prunes again.
    *
    * @throws RuntimeException or {@link Error}: the replay after a fault failed as well; the group
    *     must be failed as a whole

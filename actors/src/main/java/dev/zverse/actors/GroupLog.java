@@ -30,11 +30,11 @@ import org.slf4j.Logger;
  *
  * <p>That alone would split steady writers into two cohorts: while group N is forced, the writers
  * it holds are waiting for it, so N + 1 gathers only the others, and sealing N + 1 the moment N is
- * on disk leaves the writers N just answered for N + 2; each force would serve half of them. So when N
- * is logged, N + 1 is sealed only once it holds as many writes as N answered plus what it held then
- * (the writers coming back), or when {@code durability.group-commit-wait} ends ({@link HoldOver},
- * timed on the journal's log thread), whichever is first. A lone writer is never held: its next
- * write alone reaches the target.
+ * on disk leaves the writers N just answered for N + 2; each force would serve half of them. So
+ * when N is logged, N + 1 is sealed only once it holds as many writes as N answered plus what it
+ * held then (the writers coming back), or when {@code durability.group-commit-wait} ends ({@link
+ * HoldOver}, timed on the journal's log thread), whichever is first. A lone writer is never held:
+ * its next write alone reaches the target.
  *
  * <p>Writer-confined. It outlives restarts of the writer (the store hands it in through {@link
  * WriterActor.Setup}), as the groups in the log thread and the messages on their way do.
@@ -77,17 +77,24 @@ final class GroupLog {
   record HoldOver(long number) implements WriterActor.Command {}
 
   private final Journal journal;
+
   /** The longest a group waits for its returning writers; 0 = never. */
   private final long waitNanos;
+
   /** The sealed groups whose append is not done yet, oldest first. */
   private final ArrayDeque<Sealed> logging = new ArrayDeque<>();
+
   /** The newest sealed snapshot (or the recovered one): the next group builds on it. */
   private Snapshot head;
+
   /** The writes the open group should reach before it is sealed. */
   private int holdTarget;
+
   /** Number of the open group's wait, to ignore a late {@link HoldOver}; 0 when none is armed. */
   private long holdNumber;
+
   private long holds;
+
   /** Messages from the log thread not yet received: each {@link Logged} and {@link HoldOver}. */
   private int inFlight;
 

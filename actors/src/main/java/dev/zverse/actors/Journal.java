@@ -32,10 +32,10 @@ import org.slf4j.Logger;
  * on top of N's unpublished snapshot, and seals N+1 when N is logged: group commit grows the next
  * group by exactly the writes that came in during the force, and one force serves them all.
  *
- * <p>The <em>checkpoint thread</em> writes checkpoints of published snapshots (all of whose versions
- * are logged), on a timer and when the writer reports enough new versions; snapshots are immutable,
- * so writes go on meanwhile. Requests coalesce: at most one checkpoint runs and at most one waits,
- * always the newest snapshot asked for.
+ * <p>The <em>checkpoint thread</em> writes checkpoints of published snapshots (all of whose
+ * versions are logged), on a timer and when the writer reports enough new versions; snapshots are
+ * immutable, so writes go on meanwhile. Requests coalesce: at most one checkpoint runs and at most
+ * one waits, always the newest snapshot asked for.
  *
  * <p>{@link #close} lets the log thread finish what was submitted, writes the final checkpoint of
  * the last published snapshot, closes the log (its last force) and releases the directory's lock.
@@ -53,13 +53,18 @@ final class Journal {
   private final long checkpointEveryVersions;
   private final ScheduledExecutorService logThread;
   private final ScheduledExecutorService checkpointThread;
+
   /** The first failure of the log; once set the store takes no more writes. */
   private final AtomicReference<StoreFailedException> failure = new AtomicReference<>();
+
   /** The newest snapshot a checkpoint was asked for and not yet started. */
   private final AtomicReference<Snapshot> checkpointWanted = new AtomicReference<>();
+
   private final AtomicBoolean checkpointScheduled = new AtomicBoolean();
+
   /** Writer-confined: the version of the last checkpoint the writer asked for. */
   private long checkpointAskedAt;
+
   /** Checkpoint-thread-confined: set before the log is closed, so no checkpoint runs after it. */
   private boolean closed;
 
@@ -68,7 +73,8 @@ final class Journal {
     this.log = log;
     this.logger = logger;
     this.checkpointEveryVersions = settings.durability().checkpointEveryVersions();
-    this.logThread = Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
+    this.logThread =
+        Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-log"));
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
     this.checkpointAskedAt = log.recovered().version();
@@ -86,18 +92,24 @@ final class Journal {
    *     dev.zverse.engine.UnsupportedFormatException}, or another {@link IOException}
    * @throws IllegalStateException if another store, in this process or another, holds the directory
    */
-  static Journal open(String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
+  static Journal open(
+      String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
     DurabilityOptions options = settings.durabilityOptions();
     DurableLog log;
     try {
       log = DurableLog.open(options, settings.limits(), index);
     } catch (IOException e) {
       throw new UncheckedIOException(
-          "store [" + storeName + "] cannot be opened from data directory " + options.directory() + ": "
+          "store ["
+              + storeName
+              + "] cannot be opened from data directory "
+              + options.directory()
+              + ": "
               + e.getMessage(),
           e);
     }
-    logger.info("[{}] opened data directory {}: {}", storeName, options.directory(), log.recoveryReport());
+    logger.info(
+        "[{}] opened data directory {}: {}", storeName, options.directory(), log.recoveryReport());
     return new Journal(storeName, log, settings, logger);
   }
 
@@ -121,16 +133,20 @@ final class Journal {
     return failure.get();
   }
 
-  /** Records {@code cause} as the store's failure unless one is recorded; returns the recorded one. */
+  /**
+   * Records {@code cause} as the store's failure unless one is recorded; returns the recorded one.
+   */
   StoreFailedException fail(Throwable cause) {
     StoreFailedException f =
-        cause instanceof StoreFailedException ? (StoreFailedException) cause : new StoreFailedException(storeName, cause);
+        cause instanceof StoreFailedException
+            ? (StoreFailedException) cause
+            : new StoreFailedException(storeName, cause);
     return failure.compareAndSet(null, f) ? f : failure.get();
   }
 
   /**
-   * Appends the commits of {@code next} after {@code previous} on the log thread, forcing them per the
-   * sync policy. Writer only, in version order.
+   * Appends the commits of {@code next} after {@code previous} on the log thread, forcing them per
+   * the sync policy. Writer only, in version order.
    *
    * @return completes once the group is logged, or exceptionally with why it could not be
    */
@@ -189,7 +205,9 @@ final class Journal {
     }
   }
 
-  /** The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only. */
+  /**
+   * The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only.
+   */
   void published(Snapshot s) {
     if (checkpointEveryVersions > 0 && s.version() - checkpointAskedAt >= checkpointEveryVersions) {
       checkpointAskedAt = s.version();
@@ -201,11 +219,15 @@ final class Journal {
   void checkpointEvery(Duration interval, Root root) {
     if (!interval.isZero()) {
       long nanos = interval.toNanos();
-      checkpointThread.scheduleWithFixedDelay(() -> checkpoint(root.snapshotAcquire()), nanos, nanos, TimeUnit.NANOSECONDS);
+      checkpointThread.scheduleWithFixedDelay(
+          () -> checkpoint(root.snapshotAcquire()), nanos, nanos, TimeUnit.NANOSECONDS);
     }
   }
 
-  /** Asks for a checkpoint of {@code s} on the checkpoint thread; coalesces with waiting ones. Any thread. */
+  /**
+   * Asks for a checkpoint of {@code s} on the checkpoint thread; coalesces with waiting ones. Any
+   * thread.
+   */
   void checkpoint(Snapshot s) {
     checkpointWanted.accumulateAndGet(s, (a, b) -> a == null || b.version() > a.version() ? b : a);
     if (checkpointScheduled.compareAndSet(false, true)) {
@@ -240,7 +262,11 @@ final class Journal {
           (System.nanoTime() - start) / 1_000_000);
     } catch (IOException | RuntimeException e) {
       // The log is unharmed: recovery replays it from the previous checkpoint.
-      logger.warn("[{}] checkpoint at version [{}] failed; the log still holds every version", storeName, s.version(), e);
+      logger.warn(
+          "[{}] checkpoint at version [{}] failed; the log still holds every version",
+          storeName,
+          s.version(),
+          e);
     }
   }
 
@@ -252,7 +278,8 @@ final class Journal {
       log.sync();
     } catch (IOException | RuntimeException e) {
       StoreFailedException f = fail(e);
-      logger.error("[{}] forcing the durable log failed; the store takes no more writes", storeName, f);
+      logger.error(
+          "[{}] forcing the durable log failed; the store takes no more writes", storeName, f);
     }
   }
 

@@ -28,8 +28,8 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>the EpochActor first {@linkplain #propose proposes} its target watermark, then scans the
  *       pins, then lowers the proposal to what the pins allow and only then sends the prune;
  *   <li>the reader first adds its pin, then reads the {@linkplain #proposedWatermark() proposal};
- *       if its version is below it, the pin lost the race: the reader removes it and retries with
- *       a newer snapshot (whose version is at or above the proposal: the EpochActor proposes only
+ *       if its version is below it, the pin lost the race: the reader removes it and retries with a
+ *       newer snapshot (whose version is at or above the proposal: the EpochActor proposes only
  *       versions it learned from published snapshots, and the reader's load of the root happens
  *       after it read that proposal).
  * </ol>
@@ -45,9 +45,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p><b>Shared pins.</b> A pin may have several holders ({@link #retain}): a read transaction hands
  * its pin to a change feed that way, so the version stays pinned without a gap from the moment the
- * transaction read its state until the feed lets go, whichever of the two closes first. Sharing
- * the validated pin object, rather than validating a second pin at the same version, is what makes
- * the handover safe: a second pin can lose the race above while the first is being closed.
+ * transaction read its state until the feed lets go, whichever of the two closes first. Sharing the
+ * validated pin object, rather than validating a second pin at the same version, is what makes the
+ * handover safe: a second pin can lose the race above while the first is being closed.
  *
  * <p>What a pin protects: a read transaction reads its own {@code Snapshot}, which stays fully
  * readable whatever later snapshots prune (held snapshots never change). The pin's job is to keep
@@ -69,11 +69,14 @@ final class Pins {
    */
   static final class Pin {
     final long version;
+
     /** When it was taken, by {@link Pins#clockMillis()}. */
     final long openedMillis;
+
     final String owner;
     long warnedMillis;
     boolean warned;
+
     /** Its holders; the pin leaves the set when the last one {@linkplain #release releases} it. */
     final AtomicInteger holders = new AtomicInteger(1);
 
@@ -86,8 +89,10 @@ final class Pins {
 
   private final InstantSource clock;
   private final Set<Pin> pins = ConcurrentHashMap.newKeySet();
+
   /** Written by the EpochActor only; read by readers validating a pin. */
   private final AtomicLong proposed = new AtomicLong();
+
   /** The last watermark the EpochActor decided; written by it only, after the proposal. */
   private final AtomicLong decided = new AtomicLong();
 
@@ -103,8 +108,8 @@ final class Pins {
 
   /**
    * The clock that stamps pins and ages them, in milliseconds since the epoch: {@code
-   * InstantSource.millis()}, which for the system clock is {@code System.currentTimeMillis()}
-   * (no allocation on a reader's path). Any thread.
+   * InstantSource.millis()}, which for the system clock is {@code System.currentTimeMillis()} (no
+   * allocation on a reader's path). Any thread.
    */
   long clockMillis() {
     try {

@@ -24,8 +24,8 @@ public interface PublishListener {
 
   /**
    * The store's writer stopped (the store was closed, or its actor system stopped): {@code last} is
-   * its final snapshot and nothing is published after it. Called exactly once per registration,
-   * at once (on the registering thread) if the writer had stopped before the listener was added.
+   * its final snapshot and nothing is published after it. Called exactly once per registration, at
+   * once (on the registering thread) if the writer had stopped before the listener was added.
    *
    * @param last the store's final snapshot
    */

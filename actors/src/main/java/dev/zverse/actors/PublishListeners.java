@@ -5,9 +5,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 
 /**
- * The {@link PublishListener}s of one store. The writer walks a copy-on-write array on each publish:
- * no lock and no allocation on its path. Adding and removing copy the array, which is rare (once per
- * feed materialization).
+ * The {@link PublishListener}s of one store. The writer walks a copy-on-write array on each
+ * publish: no lock and no allocation on its path. Adding and removing copy the array, which is rare
+ * (once per feed materialization).
  *
  * <p>Exactly one {@code stopped} per registration: {@link #stop} and {@link #add} meet under this
  * object's monitor, so a listener added while the writer stops is either in the list {@code stop}
@@ -17,6 +17,7 @@ import org.slf4j.Logger;
  */
 final class PublishListeners {
   private final CopyOnWriteArrayList<PublishListener> listeners = new CopyOnWriteArrayList<>();
+
   /** The final snapshot once the writer stopped; guarded by {@code this}. */
   private Snapshot stoppedAt;
 
@@ -47,7 +48,8 @@ final class PublishListeners {
         throw fatal;
       } catch (RuntimeException | Error e) {
         // A listener's failure, an AssertionError included, must not restart the writer.
-        log.error("[{}] a publish listener threw on version [{}]; ignored", storeName, s.version(), e);
+        log.error(
+            "[{}] a publish listener threw on version [{}]; ignored", storeName, s.version(), e);
       }
     }
   }
@@ -69,7 +71,8 @@ final class PublishListeners {
       } catch (VirtualMachineError fatal) {
         throw fatal;
       } catch (RuntimeException | Error e) {
-        log.error("[{}] a publish listener threw when told the writer stopped; ignored", storeName, e);
+        log.error(
+            "[{}] a publish listener threw when told the writer stopped; ignored", storeName, e);
       }
     }
   }

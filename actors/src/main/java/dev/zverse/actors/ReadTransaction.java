@@ -11,8 +11,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * at, so all reads through it see the same state, whatever commits meanwhile. The pin keeps that
  * version readable in later snapshots of the store too (so {@code store.snapshot().get(key,
  * tx.version())} keeps working while the transaction is open) and shows up in the EpochActor's
- * {@link EpochStats} and long-pin warnings under the transaction's owner. A transaction opened
- * long ago holds back pruning, and so memory: close it, best with try-with-resources.
+ * {@link EpochStats} and long-pin warnings under the transaction's owner. A transaction opened long
+ * ago holds back pruning, and so memory: close it, best with try-with-resources.
  *
  * <pre>{@code
  * try (ReadTransaction tx = store.readTransaction()) {
@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }
  * }</pre>
  *
- * <p>A transaction opened at the latest version ({@link ZVerseStore#readTransaction()}) hands out
- * a snapshot at exactly its version, so the snapshot's reads without a version argument read at
- * it. One opened at an older version ({@link ZVerseStore#readTransaction(long, String)}) hands out
- * a newer snapshot that can still read that version: read it with the version argument, {@code
+ * <p>A transaction opened at the latest version ({@link ZVerseStore#readTransaction()}) hands out a
+ * snapshot at exactly its version, so the snapshot's reads without a version argument read at it.
+ * One opened at an older version ({@link ZVerseStore#readTransaction(long, String)}) hands out a
+ * newer snapshot that can still read that version: read it with the version argument, {@code
  * tx.snapshot().get(key, tx.version())}.
  *
  * <p>To follow the changes after the state a transaction read, hand its pin to a change feed
@@ -35,11 +35,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * materialized.
  *
  * <p>Opening takes no message and no lock. Closing twice is harmless; any other call after {@link
- * #close()} but {@link #owner()} and {@link #isClosed()} throws {@link IllegalStateException}.
- * A snapshot taken before the close goes on reading (it is immutable), but its version is then no
+ * #close()} but {@link #owner()} and {@link #isClosed()} throws {@link IllegalStateException}. A
+ * snapshot taken before the close goes on reading (it is immutable), but its version is then no
  * longer pinned: a read of it at an older version may meet pruning in later snapshots only, never
- * in itself. The transaction stays usable after its store is closed (it reads an
- * immutable snapshot) until it is closed itself.
+ * in itself. The transaction stays usable after its store is closed (it reads an immutable
+ * snapshot) until it is closed itself.
  *
  * <p>Thread-safe: it may be shared between threads.
  */
@@ -98,8 +98,14 @@ public final class ReadTransaction implements AutoCloseable {
 
   private void live() {
     if (closed.get()) {
-      throw new IllegalStateException("read transaction of [" + pin.owner + "] on store ["
-          + storeName + "] at version " + version + " is closed");
+      throw new IllegalStateException(
+          "read transaction of ["
+              + pin.owner
+              + "] on store ["
+              + storeName
+              + "] at version "
+              + version
+              + " is closed");
     }
   }
 
@@ -145,7 +151,12 @@ public final class ReadTransaction implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "ReadTransaction[store=" + storeName + ", owner=" + pin.owner + ", version=" + version
+    return "ReadTransaction[store="
+        + storeName
+        + ", owner="
+        + pin.owner
+        + ", version="
+        + version
         + (closed.get() ? ", closed]" : "]");
   }
 }

@@ -15,8 +15,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * non-final fields and arrays. The writer makes it visible with one release store ({@link
  * #setSnapshotRelease}); a reader takes it with one acquire load ({@link #snapshotAcquire}). The
  * pair orders every plain write the writer made while building the tree before any read the reader
- * makes through the loaded reference, so a reader never sees a half-built node. No lock, no CAS: one
- * writer, any number of readers.
+ * makes through the loaded reference, so a reader never sees a half-built node. No lock, no CAS:
+ * one writer, any number of readers.
  *
  * <p>Recency: the writer replies to a write (completing a future, a CAS) only after its release
  * store, so any thread that has learned of the reply happens-after the store and loads this
@@ -36,7 +36,10 @@ final class Root {
     }
   }
 
-  /** Told of each publish after the release store; lives as long as the store, across writer restarts. */
+  /**
+   * Told of each publish after the release store; lives as long as the store, across writer
+   * restarts.
+   */
   private final PublishListeners listeners = new PublishListeners();
 
   /** How many snapshots were published; written by the writer only, read by anyone. */

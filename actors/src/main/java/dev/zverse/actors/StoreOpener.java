@@ -38,8 +38,9 @@ final class StoreOpener {
       Executor indexing =
           settings.zIndexDispatcher().isEmpty()
               ? system.executionContext()
-              : system.dispatchers().lookup(
-                  DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
+              : system
+                  .dispatchers()
+                  .lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
       if (settings.isDurable()) {
         Logger log = LoggerFactory.getLogger(Journal.class);
         journal = Journal.open(name, settings, settings.zIndexOptions(indexing), log);
@@ -68,7 +69,13 @@ final class StoreOpener {
           system.systemActorOf(
               WriterActor.create(
                   new WriterActor.Setup(
-                      name, root, gate, pins, epoch, applier, settings.maxGroupWrites(),
+                      name,
+                      root,
+                      gate,
+                      pins,
+                      epoch,
+                      applier,
+                      settings.maxGroupWrites(),
                       writerStopped,
                       journal == null
                           ? null
@@ -83,8 +90,7 @@ final class StoreOpener {
         // The final checkpoint and the lock's release come after the last write was answered.
         Journal j = journal;
         stopped =
-            stopped.thenCompose(
-                done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
+            stopped.thenCompose(done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
         journal.checkpointEvery(settings.durability().checkpointInterval(), root);
       }
       // Part of the stage close() returns: whoever waits for it may open the name again at once.

@@ -12,6 +12,7 @@ public final class StoreOverloadedException extends RuntimeException {
 
   /** The store that refused the write. */
   private final String storeName;
+
   /** The bound that was reached. */
   private final int maxPendingWrites;
 

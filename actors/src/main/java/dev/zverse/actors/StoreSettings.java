@@ -50,8 +50,10 @@ public final class StoreSettings {
   private final Retention retention;
   private final Epoch epoch;
   private final Writer writer;
+
   /** The Z-index as the engine takes it, but for the executor, which the store looks up. */
   private final ZIndexOptions zIndex;
+
   private final String zIndexDispatcher;
   private final DurabilitySettings durability;
   private final InstantSource clock;
@@ -449,8 +451,21 @@ public final class StoreSettings {
 
   @Override
   public String toString() {
-    return "StoreSettings[" + limits + ", " + retention + ", " + epoch + ", " + writer + ", "
-        + zIndex + ", zIndexDispatcher=" + zIndexDispatcher + ", " + durability + "]";
+    return "StoreSettings["
+        + limits
+        + ", "
+        + retention
+        + ", "
+        + epoch
+        + ", "
+        + writer
+        + ", "
+        + zIndex
+        + ", zIndexDispatcher="
+        + zIndexDispatcher
+        + ", "
+        + durability
+        + "]";
   }
 
   // Each copier changes one group and keeps the others; the group's constructor (or the engine
@@ -480,5 +495,4 @@ public final class StoreSettings {
     return new StoreSettings(
         limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
   }
-
 }

@@ -61,8 +61,10 @@ final class StoreSettingsReader {
           Map.entry("checkpointEveryVersions", "durability.checkpoint-every-versions"));
 
   private final Config config;
+
   /** Turns a key of the section into the name messages give it (its full path). */
   private final UnaryOperator<String> path;
+
   /** Values set beyond an int's range, by key: the message gives them as set, not as clamped. */
   private final Map<String, Long> clamped = new HashMap<>();
 
@@ -118,8 +120,7 @@ final class StoreSettingsReader {
                     .withMaxValueBytes(
                         intOf("max-value-bytes", config.getBytes("max-value-bytes"))),
                 new Retention(
-                    config.getLong("retention.versions"),
-                    config.getDuration("retention.duration")),
+                    config.getLong("retention.versions"), config.getDuration("retention.duration")),
                 new Epoch(
                     config.getDuration("epoch.tick"),
                     config.getDuration("epoch.long-pin-warning"),
@@ -188,9 +189,7 @@ final class StoreSettingsReader {
    * the value to report for an argument, or null to keep the one reported.
    */
   static IllegalArgumentException renamed(
-      IllegalArgumentException e,
-      Function<String, String> newName,
-      Function<String, Long> asSet) {
+      IllegalArgumentException e, Function<String, String> newName, Function<String, Long> asSet) {
     String message = String.valueOf(e.getMessage());
     int space = message.indexOf(' ');
     String argument = space < 0 ? "" : message.substring(0, space);

@@ -8,13 +8,14 @@ import java.util.concurrent.atomic.AtomicReference;
  * AdvancedOperations#tryPin(long, String)}, or by {@link AdvancedOperations#pin(ReadTransaction,
  * String)} from a read transaction's own pin, which it then shares until it moves or closes.
  *
- * <p>While the pin is at {@code v}, no snapshot the store publishes has a watermark above {@code v}:
- * every version from {@code v} on stays readable. The EpochActor counts it with the read
- * transactions' pins (in {@link EpochStats#pins()}) and warns when one stays at a version longer than
- * {@code epoch.long-pin-warning}.
+ * <p>While the pin is at {@code v}, no snapshot the store publishes has a watermark above {@code
+ * v}: every version from {@code v} on stays readable. The EpochActor counts it with the read
+ * transactions' pins (in {@link EpochStats#pins()}) and warns when one stays at a version longer
+ * than {@code epoch.long-pin-warning}.
  *
- * <p>Moving is lock-free: the new version is pinned (validated against the EpochActor's proposal, as
- * a read transaction's pin is) before the old one is released, so the pinned range never has a gap.
+ * <p>Moving is lock-free: the new version is pinned (validated against the EpochActor's proposal,
+ * as a read transaction's pin is) before the old one is released, so the pinned range never has a
+ * gap.
  *
  * <p>{@link #moveTo} is for one owner at a time (a stream stage, one thread); {@link #close()} may
  * be called from any thread, more than once.
@@ -23,6 +24,7 @@ public final class VersionPin implements AutoCloseable {
   private final String storeName;
   private final Pins pins;
   private final String owner;
+
   /** The current pin; {@code null} once closed. */
   private final AtomicReference<Pins.Pin> current;
 
@@ -99,14 +101,22 @@ public final class VersionPin implements AutoCloseable {
 
   private IllegalStateException closed(long version) {
     return new IllegalStateException(
-        "pin of [" + owner + "] on store [" + storeName + "]" + (version >= 0 ? " at version " + version : "")
+        "pin of ["
+            + owner
+            + "] on store ["
+            + storeName
+            + "]"
+            + (version >= 0 ? " at version " + version : "")
             + " is closed");
   }
 
   @Override
   public String toString() {
     Pins.Pin p = current.get();
-    return "VersionPin[store=" + storeName + ", owner=" + owner
+    return "VersionPin[store="
+        + storeName
+        + ", owner="
+        + owner
         + (p == null ? ", closed]" : ", version=" + p.version + "]");
   }
 }

@@ -4,8 +4,8 @@ import java.util.Objects;
 
 /**
  * The answer to {@link ZVerseStore#write(dev.zverse.engine.WriteBatch,
- * org.apache.pekko.actor.typed.ActorRef)}: the
- * committed version, or the reason the batch was not committed.
+ * org.apache.pekko.actor.typed.ActorRef)}: the committed version, or the reason the batch was not
+ * committed.
  *
  * <p>A plain, non-generic type, so an actor adapts it with {@code
  * context.messageAdapter(WriteReply.class, Written::new)} and no cast: Pekko's {@code
@@ -59,8 +59,8 @@ public record WriteReply(long version, Throwable failure) {
   /**
    * Whether the batch was committed.
    *
-   * @return true if committed (then {@link #version()} is its version), false if {@link
-   *     #failure()} says why not
+   * @return true if committed (then {@link #version()} is its version), false if {@link #failure()}
+   *     says why not
    */
   public boolean isCommitted() {
     return failure == null;

@@ -25,11 +25,11 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * The first write of a group opens a {@link Transient} over the last published snapshot, is applied
  * to it, and makes the writer send itself a {@link Flush} marker. Every write that arrives before
- * the marker is applied to the same transient, each as its own batch and so its own version;
- * nobody sees any of it yet. The marker publishes the group: one {@code persistent()}, one release
- * store into the {@link Root}, then a reply to every writer of the group. Under load many writes
- * share one publish; a lone writer waits one mailbox hop plus the marker. A group that reaches
- * {@code max-group-writes} is published at once, which bounds its latency; at most one marker is in
+ * the marker is applied to the same transient, each as its own batch and so its own version; nobody
+ * sees any of it yet. The marker publishes the group: one {@code persistent()}, one release store
+ * into the {@link Root}, then a reply to every writer of the group. Under load many writes share
+ * one publish; a lone writer waits one mailbox hop plus the marker. A group that reaches {@code
+ * max-group-writes} is published at once, which bounds its latency; at most one marker is in
  * flight, and a marker that finds a newer group publishes that one early, which is harmless. The
  * steps of a group are a sealed type ({@link Group.Step}).
  *
@@ -187,11 +187,15 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private final Setup setup;
   private final Lifecycle lifecycle;
+
   /** The durable side, or null: {@code setup.durable()}. */
   private final GroupLog durable;
+
   private Snapshot published;
+
   /** The open group, or null. */
   private Group group;
+
   private boolean flushInFlight;
   private boolean closing;
 
@@ -341,7 +345,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     } catch (RuntimeException | Error again) {
       failOpen(
           new IllegalStateException(
-              "store [" + setup.storeName() + "]: the write was not applied: the writer failed"
+              "store ["
+                  + setup.storeName()
+                  + "]: the write was not applied: the writer failed"
                   + " while applying its group and could not replay it; the group was dropped",
               again));
       throw again;
@@ -435,7 +441,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     return stopIfDrained();
   }
 
-  /** Fails every write of every sealed group not yet logged; the next group builds on the published. */
+  /**
+   * Fails every write of every sealed group not yet logged; the next group builds on the published.
+   */
   private void failLogging(Throwable cause) {
     if (durable != null) {
       for (Group g : durable.dropAll(published)) {
@@ -462,7 +470,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
             "store [" + setup.storeName() + "]: the write was not applied: the writer stopped"));
     failLogging(
         new IllegalStateException(
-            "store [" + setup.storeName() + "]: the write was not acknowledged: the writer stopped"
+            "store ["
+                + setup.storeName()
+                + "]: the write was not acknowledged: the writer stopped"
                 + " while it was being logged; after a reopen it may or may not be there"));
     setup.gate().close();
     setup.root().listeners().stop(published, getContext().getLog(), setup.storeName());

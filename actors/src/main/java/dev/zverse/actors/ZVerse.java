@@ -14,11 +14,10 @@ import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
  * The registry of the stores open in one actor system, as a Pekko typed extension: {@code
- * ZVerse.get(system).open("inventory")} opens a store by name, {@link #store(String)} finds an
- * open one, {@link #stores()} lists them. A store name is open at most once at a time in an actor
- * system.
- * {@link ZVerseStore#open(ActorSystem, String)} goes through the same registry, so a store opened
- * either way is found here.
+ * ZVerse.get(system).open("inventory")} opens a store by name, {@link #store(String)} finds an open
+ * one, {@link #stores()} lists them. A store name is open at most once at a time in an actor
+ * system. {@link ZVerseStore#open(ActorSystem, String)} goes through the same registry, so a store
+ * opened either way is found here.
  *
  * <p>The actor system's coordinated shutdown closes every store still open, in its {@code
  * before-actor-system-terminate} phase: each store registers its own close task when it opens and
@@ -47,6 +46,7 @@ public final class ZVerse implements Extension {
   private final BiFunction<ActorSystem<?>, String, StoreSettings> settings;
   private final ConcurrentHashMap<String, Slot> open = new ConcurrentHashMap<>();
   private final AtomicLong openings = new AtomicLong();
+
   /** Serializes {@link #getOrOpen}, so that two callers sharing a name open it once. */
   private final Object sharing = new Object();
 
@@ -71,8 +71,7 @@ public final class ZVerse implements Extension {
    * over the defaults {@code zverse.store} (see {@link StoreSettings#create(ActorSystem, String)}),
    * unless a {@link ZVerseSetup} supplies them.
    *
-   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
-   *     characters
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters
    * @return the open store
    * @throws NullPointerException if {@code name} is null
    * @throws IllegalArgumentException if the name is malformed or a setting is invalid
@@ -89,8 +88,7 @@ public final class ZVerse implements Extension {
   /**
    * Opens the store named {@code name} with explicit settings.
    *
-   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
-   *     characters
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters
    * @param settings the store's settings
    * @return the open store
    * @throws NullPointerException if an argument is null
@@ -108,8 +106,7 @@ public final class ZVerse implements Extension {
    * The open store named {@code name}, or, if none is, opens it as {@link #open(String)} does: for
    * parts of an application (such as the durable state plug-in) that share a store by name.
    *
-   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
-   *     characters
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters
    * @return the open store
    * @throws NullPointerException if {@code name} is null
    * @throws IllegalArgumentException if the name is malformed or a setting is invalid
@@ -165,7 +162,10 @@ public final class ZVerse implements Extension {
     long opening = openings.incrementAndGet();
     if (open.putIfAbsent(name, new Slot(opening, null)) != null) {
       throw new IllegalStateException(
-          "a store named [" + name + "] is already open in actor system [" + system.name()
+          "a store named ["
+              + name
+              + "] is already open in actor system ["
+              + system.name()
               + "]; close it first, or share the open ZVerseStore (ZVerse.get(system).store)");
     }
     return opening;

@@ -1,5 +1,6 @@
 package dev.zverse.actors;
 
+import dev.zverse.engine.DurableLog;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.util.Objects;
@@ -29,8 +30,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  *                        └──────PruneIfIdle (idle only)────┘
  * </pre>
  *
- * <p><b>Reads never wait.</b> There are three ways to read: {@link #get(String)} for one key at
- * the latest version; {@link #snapshot()}, one acquire load of the published root (no message, no
+ * <p><b>Reads never wait.</b> There are three ways to read: {@link #get(String)} for one key at the
+ * latest version; {@link #snapshot()}, one acquire load of the published root (no message, no
  * lock), for everything else, as {@link Snapshot} is the one read type (scans, history, changes,
  * reads at an older retained version, {@code versionAt}); and {@link #readTransaction()}, which
  * hands out a snapshot whose version stays pinned until it is closed, for reads that must not lose
@@ -45,17 +46,17 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * IllegalArgumentException} (a key or value over its limit), {@link StoreOverloadedException} (too
  * many writes waiting; not sent at all), or the exception that broke the writer while applying it.
  *
- * The stages complete on the writer's thread, like the replies of Pekko's ask: use the {@code
+ * <p>The stages complete on the writer's thread, like the replies of Pekko's ask: use the {@code
  * ...Async} variants for anything that blocks (blocking the writer stalls every writer). Past
  * {@code writer.max-pending-writes} writes sent and not yet answered, a write fails at once with
  * {@link StoreOverloadedException} and sends nothing, so the writer's mailbox stays bounded.
  *
  * <p><b>Closing.</b> {@link #close()} (also run by {@link CoordinatedShutdown} in its {@code
  * before-actor-system-terminate} phase) stops accepting calls: every method then throws {@link
- * IllegalStateException}, but the status reads and {@link #advanced()} as each says. Writes admitted before the close are still committed and answered; the
- * returned stage completes when they all are and the store's actors have stopped. (If the actor
- * system is stopped some other way than through coordinated shutdown, writes still unanswered may
- * never complete.)
+ * IllegalStateException}, but the status reads and {@link #advanced()} as each says. Writes
+ * admitted before the close are still committed and answered; the returned stage completes when
+ * they all are and the store's actors have stopped. (If the actor system is stopped some other way
+ * than through coordinated shutdown, writes still unanswered may never complete.)
  *
  * <p><b>Durability.</b> Memory-only by default: a store opens empty and forgets everything when
  * closed. With {@code durability.data-directory} set (see {@link StoreSettings}) it is durable:
@@ -65,8 +66,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * and forced per {@code durability.sync} <em>before</em> its writers are answered and before any
  * reader can see it; checkpoints are written on a separate thread while writes go on, and a final
  * one on close. The directory is locked while the store is open: a second store, in this process or
- * another, fails to open it. If the log cannot be written (disk full, I/O error), the writes of that
- * group and every later write fail with {@link StoreFailedException}, and reads go on.
+ * another, fails to open it. If the log cannot be written (disk full, I/O error), the writes of
+ * that group and every later write fail with {@link StoreFailedException}, and reads go on.
  *
  * <p>Thread-safe: share one instance; every method may be called from any thread or actor.
  */
@@ -81,8 +82,10 @@ public final class ZVerseStore {
   private final ActorRef<EpochActor.Command> epoch;
   private final CompletableFuture<Done> stopped;
   private final AdvancedOperations advanced;
+
   /** The durable log and its threads; null for a memory-only store. */
   private final Journal journal;
+
   /** Set right after opening; null only if coordinated shutdown was already running then. */
   private volatile Cancellable shutdownTask;
 
@@ -120,10 +123,10 @@ public final class ZVerseStore {
    * ZVerse.get(system).open(name)} (see {@link ZVerse}, the registry of a system's stores; a {@link
    * ZVerseSetup} may supply the settings instead).
    *
-   * @param system the actor system that runs the store's actors; its coordinated shutdown closes the
-   *     store
-   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64 characters;
-   *     unique among the stores open in {@code system}
+   * @param system the actor system that runs the store's actors; its coordinated shutdown closes
+   *     the store
+   * @param name the store's name, matching {@code [A-Za-z0-9][A-Za-z0-9_-]*}, at most 64
+   *     characters; unique among the stores open in {@code system}
    * @return the open store
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if the name is malformed, a setting out of bounds, or a key
@@ -132,9 +135,10 @@ public final class ZVerseStore {
    * @throws IllegalStateException if a store of that name is already open in {@code system}, or
    *     another store (in this process or another) holds the data directory
    * @throws java.io.UncheckedIOException if the data directory cannot be recovered: its cause is a
-   *     {@link dev.zverse.engine.CorruptLogException} naming the damaged file and offset (see {@code
-   *     durability.recover-past-corruption}), an {@link dev.zverse.engine.UnsupportedFormatException}
-   *     for a file of an unknown or newer format, or the I/O error
+   *     {@link dev.zverse.engine.CorruptLogException} naming the damaged file and offset (see
+   *     {@code durability.recover-past-corruption}), an {@link
+   *     dev.zverse.engine.UnsupportedFormatException} for a file of an unknown or newer format, or
+   *     the I/O error
    */
   public static ZVerseStore open(ActorSystem<?> system, String name) {
     return ZVerse.get(system).open(name);
@@ -180,8 +184,8 @@ public final class ZVerseStore {
    * phase timeout must cover that checkpoint; if the process ends before it is done, nothing is
    * lost: the next open replays the log instead.
    *
-   * @return completes when every admitted write is answered, the store's actors have stopped and, if
-   *     durable, the data directory is released; exceptionally if the log's last force failed
+   * @return completes when every admitted write is answered, the store's actors have stopped and,
+   *     if durable, the data directory is released; exceptionally if the log's last force failed
    */
   public CompletionStage<Done> close() {
     if (gate.close()) {
@@ -219,8 +223,8 @@ public final class ZVerseStore {
    * @return completes with the committed version, or exceptionally if the batch was not committed:
    *     {@link dev.zverse.engine.ConditionFailedException} listing the failed conditions, {@link
    *     IllegalArgumentException} naming a key or value over its limit, {@link
-   *     StoreOverloadedException} (nothing sent), {@link StoreFailedException} (a durable store whose
-   *     log could not be written), or the writer's failure while applying it
+   *     StoreOverloadedException} (nothing sent), {@link StoreFailedException} (a durable store
+   *     whose log could not be written), or the writer's failure while applying it
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalStateException if the store is closed
    */
@@ -305,7 +309,8 @@ public final class ZVerseStore {
         writer.tell(new WriterActor.Write(batch, reply));
         return;
       case OVERLOADED:
-        reply.completeExceptionally(new StoreOverloadedException(name, settings.maxPendingWrites()));
+        reply.completeExceptionally(
+            new StoreOverloadedException(name, settings.maxPendingWrites()));
         return;
       case CLOSED:
         throw closed();
@@ -390,7 +395,11 @@ public final class ZVerseStore {
     Snapshot latest = snapshot();
     if (version < 0 || version > latest.version()) {
       throw new IllegalArgumentException(
-          "version must be in [" + latest.watermark() + ", " + latest.version() + "], was "
+          "version must be in ["
+              + latest.watermark()
+              + ", "
+              + latest.version()
+              + "], was "
               + version);
     }
     Pins.Pin pin = advanced.pinAwaitingDecision(version, owner);
@@ -463,9 +472,9 @@ public final class ZVerseStore {
 
   /**
    * The watermark that retention alone gives now: the oldest version the retention policy keeps
-   * readable at the latest version, ignoring every pin (read transactions and change feeds may
-   * keep older versions for a while). Where history starts once a follower lets go, so it is what
-   * a change feed's errors report. Works on a closed store too.
+   * readable at the latest version, ignoring every pin (read transactions and change feeds may keep
+   * older versions for a while). Where history starts once a follower lets go, so it is what a
+   * change feed's errors report. Works on a closed store too.
    *
    * @return a version in [watermark, version] of the latest snapshot
    */

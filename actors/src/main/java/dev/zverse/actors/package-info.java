@@ -1,11 +1,11 @@
 /**
  * The store as a Pekko application uses it.
  *
- * <p>{@link dev.zverse.actors.ZVerseStore} is the facade: {@code ZVerseStore.open(system, "orders")}
- * starts the store's two actors in the application's actor system, configured from {@code
- * zverse.stores.orders} over the defaults in this module's {@code reference.conf} (see {@link
- * dev.zverse.actors.StoreSettings}). Coordinated shutdown closes it. The Pekko extension {@link
- * dev.zverse.actors.ZVerse} is the registry of a system's open stores, by name.
+ * <p>{@link dev.zverse.actors.ZVerseStore} is the facade: {@code ZVerseStore.open(system,
+ * "orders")} starts the store's two actors in the application's actor system, configured from
+ * {@code zverse.stores.orders} over the defaults in this module's {@code reference.conf} (see
+ * {@link dev.zverse.actors.StoreSettings}). Coordinated shutdown closes it. The Pekko extension
+ * {@link dev.zverse.actors.ZVerse} is the registry of a system's open stores, by name.
  *
  * <ul>
  *   <li>The <b>WriterActor</b> is the only code that changes the store. It applies writes to a
@@ -20,13 +20,13 @@
  *   <li>A <b>durable</b> store ({@code durability.data-directory} set) recovers its directory on
  *       open, and the writer hands each group commit to a log thread that appends and forces it
  *       before the group is published and answered; checkpoints run on another thread. A store
- *       whose log cannot be written fails writes with {@link dev.zverse.actors.StoreFailedException}
- *       and goes on serving reads.
+ *       whose log cannot be written fails writes with {@link
+ *       dev.zverse.actors.StoreFailedException} and goes on serving reads.
  * </ul>
  *
  * <p>The actors are package-private; applications use the facade, whose {@code write(batch,
- * replyTo)} is the protocol for actors, answering with a {@link dev.zverse.actors.WriteReply}.
- * Only the actors log, through SLF4J.
+ * replyTo)} is the protocol for actors, answering with a {@link dev.zverse.actors.WriteReply}. Only
+ * the actors log, through SLF4J.
  */
 @NullMarked
 package dev.zverse.actors;

@@ -6,20 +6,20 @@ import dev.zverse.engine.WriteBatch;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import java.time.Duration;
 
 /**
  * The child process of {@link DurableStoreCrashTest}: an actor system with a durable {@link
  * ZVerseStore} over the data directory, and several threads writing multi-key transactions until
- * the parent kills it. Each thread keeps a few writes in flight and prints {@code ack <run> <thread>
- * <n> <version>} for each write whose stage completed, in its own order; the parent checks the
- * recovered store against them. What a transaction writes depends only on its identity ({@link
+ * the parent kills it. Each thread keeps a few writes in flight and prints {@code ack <run>
+ * <thread> <n> <version>} for each write whose stage completed, in its own order; the parent checks
+ * the recovered store against them. What a transaction writes depends only on its identity ({@link
  * #expected}), so the parent can check every recovered version, acknowledged or not.
  */
 public final class CrashStore {
@@ -55,7 +55,10 @@ public final class CrashStore {
     return c.keyUtf8() + "@" + c.version() + (c.isDelete() ? " deleted" : "=" + c.valueUtf8());
   }
 
-  /** A key each transaction puts and the thread's next one deletes (a delete of an absent key is no change). */
+  /**
+   * A key each transaction puts and the thread's next one deletes (a delete of an absent key is no
+   * change).
+   */
   private static String dKey(int run, int thread, long n) {
     return "d" + run + "." + thread + "." + (n % 3);
   }

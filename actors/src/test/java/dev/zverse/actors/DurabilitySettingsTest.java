@@ -23,7 +23,8 @@ class DurabilitySettingsTest {
   }
 
   private static StoreSettings parse(String setting) {
-    return StoreSettings.create(ConfigFactory.parseString(setting).withFallback(ROOT.getConfig("zverse.store")));
+    return StoreSettings.create(
+        ConfigFactory.parseString(setting).withFallback(ROOT.getConfig("zverse.store")));
   }
 
   @Test
@@ -70,23 +71,31 @@ class DurabilitySettingsTest {
   @Test
   void badValuesNameTheSettingAndItsBounds() {
     assertMessage(
-        "durability.sync must be one of every-commit, interval, never; was \"always\"", "durability.sync = always");
+        "durability.sync must be one of every-commit, interval, never; was \"always\"",
+        "durability.sync = always");
     assertMessage(
-        "durability.segment-bytes must be in [4096, 1073741824], was 1024", "durability.segment-bytes = 1 KiB");
-    assertMessage("durability.sync-interval must be in [PT0.001S, PT1H], was PT0S", "durability.sync-interval = 0s");
+        "durability.segment-bytes must be in [4096, 1073741824], was 1024",
+        "durability.segment-bytes = 1 KiB");
     assertMessage(
-        "durability.group-commit-wait must be in [PT0S, PT1S], was PT2S", "durability.group-commit-wait = 2s");
+        "durability.sync-interval must be in [PT0.001S, PT1H], was PT0S",
+        "durability.sync-interval = 0s");
     assertMessage(
-        "durability.group-commit-wait must be in [PT0S, PT1S], was PT-0.001S", "durability.group-commit-wait = -1ms");
+        "durability.group-commit-wait must be in [PT0S, PT1S], was PT2S",
+        "durability.group-commit-wait = 2s");
     assertMessage(
-        "durability.checkpoint-interval must be in [PT0S, PT87600H], was PT-1S", "durability.checkpoint-interval = -1s");
+        "durability.group-commit-wait must be in [PT0S, PT1S], was PT-0.001S",
+        "durability.group-commit-wait = -1ms");
+    assertMessage(
+        "durability.checkpoint-interval must be in [PT0S, PT87600H], was PT-1S",
+        "durability.checkpoint-interval = -1s");
     assertMessage(
         "durability.checkpoint-every-versions must be >= 0, was -1",
         "durability.checkpoint-every-versions = -1");
   }
 
   private static void assertMessage(String message, String setting) {
-    assertEquals(message, assertThrows(IllegalArgumentException.class, () -> parse(setting)).getMessage());
+    assertEquals(
+        message, assertThrows(IllegalArgumentException.class, () -> parse(setting)).getMessage());
   }
 
   @Test

@@ -47,7 +47,8 @@ class DurableStoreCrashTest {
   private record Ack(int run, int thread, long n, long version) {}
 
   @Test
-  void everyAcknowledgedTransactionSurvivesSigkillWholeAndVersionsContinue(@TempDir Path dir) throws Exception {
+  void everyAcknowledgedTransactionSurvivesSigkillWholeAndVersionsContinue(@TempDir Path dir)
+      throws Exception {
     long seed = Long.getLong("zverse.test.seed", System.nanoTime());
     Random rnd = new Random(seed);
     Map<String, Long> committed = new HashMap<>(); // transaction -> version, over every run
@@ -68,7 +69,10 @@ class DurableStoreCrashTest {
       }
       child.kill();
       if (opened.get() >= 0) {
-        assertEquals(recovered, opened.get(), "the child opens at the recovered version (seed " + seed + ")");
+        assertEquals(
+            recovered,
+            opened.get(),
+            "the child opens at the recovered version (seed " + seed + ")");
       }
 
       try (DurableLog log = openLog(dir)) {
@@ -76,8 +80,11 @@ class DurableStoreCrashTest {
         String where = " after kill " + run + " (seed " + seed + ", " + log.recoveryReport() + ")";
         for (long v = recovered + 1; v <= s.version(); v++) {
           List<Change> got = s.changes(KeyRange.all(), v, v, QueryPath.COMMIT_WALK);
-          assertTrue(!got.isEmpty() && !got.get(0).isDelete() || got.size() > 1, "version " + v + " is empty" + where);
-          String value = got.stream().filter(c -> !c.isDelete()).findFirst().orElseThrow().valueUtf8();
+          assertTrue(
+              !got.isEmpty() && !got.get(0).isDelete() || got.size() > 1,
+              "version " + v + " is empty" + where);
+          String value =
+              got.stream().filter(c -> !c.isDelete()).findFirst().orElseThrow().valueUtf8();
           Matcher m = VALUE.matcher(value);
           assertTrue(m.matches(), "version " + v + " holds " + value + where);
           int r = Integer.parseInt(m.group(1));
@@ -89,7 +96,8 @@ class DurableStoreCrashTest {
               got.stream().map(CrashStore::describe).collect(Collectors.toList()),
               "version " + v + " is one whole transaction" + where);
           Long before = committed.put(value, v);
-          assertTrue(before == null, value + " committed twice, as " + before + " and " + v + where);
+          assertTrue(
+              before == null, value + " committed twice, as " + before + " and " + v + where);
         }
         for (Ack a : acks) {
           assertTrue(
@@ -107,7 +115,9 @@ class DurableStoreCrashTest {
     System.out.printf(
         "DurableStoreCrashTest: %d kills, %d writes acknowledged, %d versions recovered (seed %d)%n",
         KILLS, totalAcks, recovered, seed);
-    assertTrue(totalAcks > 10L * KILLS, "the children acknowledged too little to mean anything: " + totalAcks);
+    assertTrue(
+        totalAcks > 10L * KILLS,
+        "the children acknowledged too little to mean anything: " + totalAcks);
   }
 
   @Test
@@ -125,7 +135,9 @@ class DurableStoreCrashTest {
 
   private static DurableLog openLog(Path dir) throws IOException {
     return DurableLog.open(
-        DurabilityOptions.in(dir).withSegmentBytes(CrashStore.SEGMENT_BYTES), Limits.defaults(), ZIndexOptions.disabled());
+        DurabilityOptions.in(dir).withSegmentBytes(CrashStore.SEGMENT_BYTES),
+        Limits.defaults(),
+        ZIndexOptions.disabled());
   }
 
   /**

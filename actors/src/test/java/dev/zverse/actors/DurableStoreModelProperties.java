@@ -12,6 +12,7 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.SyncPolicy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -27,7 +28,6 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.Tuple;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
-import java.nio.charset.StandardCharsets;
 
 /**
  * Random scripts of writes through a durable store, interrupted by closes and reopens of the same
@@ -50,7 +50,9 @@ class DurableStoreModelProperties {
     kit.shutdown();
   }
 
-  /** Close the store and open the directory again, first deleting the newest checkpoint if asked. */
+  /**
+   * Close the store and open the directory again, first deleting the newest checkpoint if asked.
+   */
   record Reopen(boolean dropNewestCheckpoint) implements Step {}
 
   @Provide
@@ -59,13 +61,15 @@ class DurableStoreModelProperties {
     Arbitrary<String> values = Arbitraries.strings().alpha().ofMaxLength(3);
     Arbitrary<Step> action =
         Arbitraries.frequencyOf(
-            Tuple.of(11, ModelWrites.writes(keys, values, 6)), Tuple.of(2, Arbitraries.of(true, false).map(Reopen::new)));
+            Tuple.of(11, ModelWrites.writes(keys, values, 6)),
+            Tuple.of(2, Arbitraries.of(true, false).map(Reopen::new)));
     return action.list().ofMinSize(1).ofMaxSize(50);
   }
 
   @Property(tries = 30)
   void aReopenedStoreAnswersLikeTheModelAtEveryVersion(
-      @ForAll("scripts") List<Step> script, @ForAll SyncPolicy sync,
+      @ForAll("scripts") List<Step> script,
+      @ForAll SyncPolicy sync,
       @ForAll boolean smallCheckpoints,
       @ForAll boolean smallGroups)
       throws IOException {
@@ -113,7 +117,8 @@ class DurableStoreModelProperties {
     await(store.close());
     store = kit.open(settings);
     check(run.model, before, store.snapshot());
-    assertEquals(run.model.size(), await(store.put("after", "x")), "versions continue after a reopen");
+    assertEquals(
+        run.model.size(), await(store.put("after", "x")), "versions continue after a reopen");
     await(store.close());
   }
 
@@ -138,12 +143,17 @@ class DurableStoreModelProperties {
       assertEquals(want.size(), got.count(KeyRange.all(), v), "count at version " + v);
       for (String k : KEYS) {
         assertEquals(want.get(k), got.get(k, v), "get " + k + " at version " + v);
-        assertEquals(before.entry(k.getBytes(StandardCharsets.UTF_8), v),
-            got.entry(k.getBytes(StandardCharsets.UTF_8), v), "entry " + k + " at version " + v);
+        assertEquals(
+            before.entry(k.getBytes(StandardCharsets.UTF_8), v),
+            got.entry(k.getBytes(StandardCharsets.UTF_8), v),
+            "entry " + k + " at version " + v);
       }
     }
     for (String k : KEYS) {
-      assertEquals(before.history(k, 0, before.version()), got.history(k, 0, got.version()), "history of " + k);
+      assertEquals(
+          before.history(k, 0, before.version()),
+          got.history(k, 0, got.version()),
+          "history of " + k);
     }
     assertEquals(
         before.changes(KeyRange.prefix("a/"), 0, before.version()),
@@ -154,13 +164,16 @@ class DurableStoreModelProperties {
 
   private static void deleteRecursively(Path dir) throws IOException {
     try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      files
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 }

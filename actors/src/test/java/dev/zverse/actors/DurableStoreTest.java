@@ -23,11 +23,13 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.CRC32C;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.junit.jupiter.api.AfterAll;
@@ -37,10 +39,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import java.time.Duration;
-import java.util.zip.CRC32C;
 
-/** A durable store: recovery on open, the directory lock, I/O faults, sync policies, checkpoints. */
+/**
+ * A durable store: recovery on open, the directory lock, I/O faults, sync policies, checkpoints.
+ */
 @ExtendWith(LogCapturingExtension.class)
 class DurableStoreTest {
   private static StoreTestKit kit;
@@ -59,29 +61,40 @@ class DurableStoreTest {
     return kit.settings().withDataDirectory(dir).withRetentionVersions(Long.MAX_VALUE);
   }
 
-  /** Sends 40 writes without waiting (so they share group commits): puts, deletes, a range delete. */
+  /**
+   * Sends 40 writes without waiting (so they share group commits): puts, deletes, a range delete.
+   */
   private static List<CompletionStage<Long>> writeSome(ZVerseStore store, String tag) {
     List<CompletionStage<Long>> sent = new ArrayList<>();
     for (int i = 0; i < 40; i++) {
       if (i % 7 == 6) {
         sent.add(store.delete("k" + (i % 5)));
       } else if (i == 20) {
-        sent.add(store.write(WriteBatch.builder().deleteRange(KeyRange.prefix("k1")).put("r", tag).build()));
+        sent.add(
+            store.write(
+                WriteBatch.builder().deleteRange(KeyRange.prefix("k1")).put("r", tag).build()));
       } else {
         sent.add(
-            store.write(WriteBatch.builder().put("k" + (i % 5), tag + i).put("t" + (i % 3), tag + i).build()));
+            store.write(
+                WriteBatch.builder()
+                    .put("k" + (i % 5), tag + i)
+                    .put("t" + (i % 3), tag + i)
+                    .build()));
       }
     }
     return sent;
   }
 
-  /** Every kind of read of {@code got} agrees with {@code want} at every version of {@code want}. */
+  /**
+   * Every kind of read of {@code got} agrees with {@code want} at every version of {@code want}.
+   */
   static void assertSameHistory(Snapshot want, Snapshot got) {
     assertEquals(want.version(), got.version(), "version");
     assertEquals(want.watermark(), got.watermark(), "watermark");
     for (long v = want.watermark(); v <= want.version(); v++) {
       assertEquals(want.scan(KeyRange.all(), v), got.scan(KeyRange.all(), v), "scan at " + v);
-      assertEquals(want.changes(KeyRange.all(), v, v), got.changes(KeyRange.all(), v, v), "changes at " + v);
+      assertEquals(
+          want.changes(KeyRange.all(), v, v), got.changes(KeyRange.all(), v, v), "changes at " + v);
       if (v > 0) {
         assertEquals(want.commitTime(v), got.commitTime(v), "commit time of " + v);
       }
@@ -101,7 +114,9 @@ class DurableStoreTest {
     await(store.close());
 
     ZVerseStore reopened = kit.open(durable(dir));
-    assertTrue(reopened.recoveryReport().orElseThrow().contains("checkpoint"), reopened.recoveryReport().get());
+    assertTrue(
+        reopened.recoveryReport().orElseThrow().contains("checkpoint"),
+        reopened.recoveryReport().get());
     assertSameHistory(before, reopened.snapshot());
     assertEquals(before.version() + 1, await(reopened.put("after", "1")), "versions continue");
     assertEquals("1", reopened.get("after"));
@@ -122,7 +137,8 @@ class DurableStoreTest {
     ZVerseStore first = kit.open(durable(dir));
     await(first.put("a", "1"));
 
-    IllegalStateException sameSystem = assertThrows(IllegalStateException.class, () -> kit.open(durable(dir)));
+    IllegalStateException sameSystem =
+        assertThrows(IllegalStateException.class, () -> kit.open(durable(dir)));
     assertTrue(sameSystem.getMessage().contains("already open"), sameSystem.getMessage());
     StoreTestKit other = StoreTestKit.create();
     try {
@@ -158,7 +174,8 @@ class DurableStoreTest {
     assertTrue(f.getMessage().contains(store.name()), f.getMessage());
     assertSame(f, store.failure().orElseThrow());
 
-    assertSame(f, awaitFailure(store.put("c", "3")), "later writes are refused with the same failure");
+    assertSame(
+        f, awaitFailure(store.put("c", "3")), "later writes are refused with the same failure");
     assertEquals(acked, store.version(), "nothing of the failed group is published");
     assertEquals("1", store.get("a"), "reads go on");
     assertNull(store.get("b"));
@@ -195,8 +212,8 @@ class DurableStoreTest {
   @ParameterizedTest
   @EnumSource(SyncPolicy.class)
   void everySyncPolicyKeepsWhatWasAcknowledgedAcrossAReopen(SyncPolicy sync, @TempDir Path dir) {
-    StoreSettings settings = durable(dir)
-        .withDurability(d -> d.withSync(sync).withSyncInterval(Duration.ofMillis(5)));
+    StoreSettings settings =
+        durable(dir).withDurability(d -> d.withSync(sync).withSyncInterval(Duration.ofMillis(5)));
     ZVerseStore store = kit.open(settings);
     assertEquals(sync, store.settings().durability().sync());
     writeSome(store, sync.name()).forEach(StoreTestKit::await);
@@ -209,9 +226,10 @@ class DurableStoreTest {
   }
 
   @Test
-  void checkpointsAreWrittenEveryNVersionsAndOnCloseAndDropTheLogTheyCover(@TempDir Path dir) throws IOException {
-    StoreSettings settings = durable(dir)
-        .withDurability(d -> d.withCheckpointEveryVersions(25).withSegmentBytes(4096));
+  void checkpointsAreWrittenEveryNVersionsAndOnCloseAndDropTheLogTheyCover(@TempDir Path dir)
+      throws IOException {
+    StoreSettings settings =
+        durable(dir).withDurability(d -> d.withCheckpointEveryVersions(25).withSegmentBytes(4096));
     ZVerseStore store = kit.open(settings);
     for (int i = 0; i < 120; i++) {
       await(store.put("key" + (i % 10), "value-" + i + "-" + "x".repeat(40)));
@@ -225,18 +243,23 @@ class DurableStoreTest {
     await(store.close());
 
     List<String> checkpoints = files(dir, "checkpoint-");
-    assertEquals(String.format("checkpoint-%020d.zvc", 120), checkpoints.get(checkpoints.size() - 1), "on close");
+    assertEquals(
+        String.format("checkpoint-%020d.zvc", 120),
+        checkpoints.get(checkpoints.size() - 1),
+        "on close");
     assertTrue(checkpoints.size() <= 2, "older checkpoints are deleted: " + checkpoints);
     List<String> segments = files(dir, "wal-");
     assertTrue(segments.size() < 10, "segments covered by a checkpoint are deleted: " + segments);
     ZVerseStore reopened = kit.open(settings);
-    assertTrue(reopened.recoveryReport().orElseThrow().contains(checkpoints.get(checkpoints.size() - 1)));
+    assertTrue(
+        reopened.recoveryReport().orElseThrow().contains(checkpoints.get(checkpoints.size() - 1)));
     assertSameHistory(before, reopened.snapshot());
     await(reopened.close());
   }
 
   @Test
-  void aDamagedLogRecordStopsTheOpenUnlessRecoveryPastItIsChosen(@TempDir Path dir) throws IOException {
+  void aDamagedLogRecordStopsTheOpenUnlessRecoveryPastItIsChosen(@TempDir Path dir)
+      throws IOException {
     ZVerseStore store = kit.open(durable(dir));
     for (int i = 1; i <= 5; i++) {
       await(store.put("k", "v" + i)); // one record per version
@@ -267,8 +290,10 @@ class DurableStoreTest {
     await(store.put("k", "v"));
     await(store.close());
     Path checkpoint = dir.resolve(files(dir, "checkpoint-").get(0));
-    try (FileChannel ch = FileChannel.open(checkpoint, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-      ch.write(ByteBuffer.allocate(4).putInt(0, 99), 8); // the format version after the magic number
+    try (FileChannel ch =
+        FileChannel.open(checkpoint, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ch.write(
+          ByteBuffer.allocate(4).putInt(0, 99), 8); // the format version after the magic number
       // A newer ZVerse writes a whole header: its checksum holds (a damaged one would fall back).
       ByteBuffer header = ByteBuffer.allocate(12);
       ch.read(header, 0);
@@ -277,7 +302,8 @@ class DurableStoreTest {
       ch.write(ByteBuffer.allocate(4).putInt(0, (int) crc.getValue()), 12);
     }
     UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> kit.open(durable(dir)));
-    UnsupportedFormatException unsupported = assertInstanceOf(UnsupportedFormatException.class, e.getCause());
+    UnsupportedFormatException unsupported =
+        assertInstanceOf(UnsupportedFormatException.class, e.getCause());
     assertEquals(checkpoint, unsupported.file());
     ZVerseStore again = assertDoesNotStayLocked(dir);
     await(again.close());
@@ -294,7 +320,8 @@ class DurableStoreTest {
   }
 
   private static void flipByte(Path file, long offset) throws IOException {
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+    try (FileChannel ch =
+        FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
       ByteBuffer b = ByteBuffer.allocate(1);
       ch.read(b, offset);
       b.put(0, (byte) (b.get(0) ^ 0x40)).position(0);

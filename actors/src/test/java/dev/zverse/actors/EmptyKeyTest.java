@@ -53,7 +53,8 @@ class EmptyKeyTest {
     assertEquals(List.of("a"), keys(store.snapshot().scan(KeyRange.greaterThan(""))));
     long v3 = await(store.write(WriteBatch.builder().requireValue("", "root").delete("").build()));
     assertNull(store.get(""));
-    assertEquals(List.of(v1, v3), store.snapshot().history("").stream().map(Change::version).toList());
+    assertEquals(
+        List.of(v1, v3), store.snapshot().history("").stream().map(Change::version).toList());
     await(store.close());
   }
 

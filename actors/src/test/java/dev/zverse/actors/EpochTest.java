@@ -44,7 +44,9 @@ class EpochTest {
 
   /** Its scheduler moves only with {@link #manualTime}. */
   private static StoreTestKit kit;
+
   private static ManualTime manualTime;
+
   /** Real time, for the race of pins with pruning that needs a busy epoch. */
   private static StoreTestKit realTime;
 
@@ -216,8 +218,7 @@ class EpochTest {
   void aLongHeldPinIsLoggedWithItsAgeAndHowManyVersionsItHoldsBack() {
     ManualClock clock = new ManualClock(T);
     ZVerseStore store =
-        kit.open(
-            manual(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMillis(300)));
+        kit.open(manual(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMillis(300)));
     putVersions(store, 1, 1);
     ReadTransaction tx = store.readTransaction();
     putVersions(store, 2, 6);
@@ -229,7 +230,9 @@ class EpochTest {
     clock.move(Duration.ofMillis(1));
     LoggingTestKit.warn("has pinned version [1]")
         .withMessageRegex(
-            ".*\\[" + store.name() + "\\].*pinned version \\[1\\] for \\[300\\] ms,"
+            ".*\\["
+                + store.name()
+                + "\\].*pinned version \\[1\\] for \\[300\\] ms,"
                 + " holding back \\[5\\] versions.*")
         .expect(kit.testKit.system(), () -> tick(store));
     // Repeated once per warning interval while the pin stays, not on every tick.
@@ -303,7 +306,8 @@ class EpochTest {
       throw new AssertionError("a pinned version was pruned", problem.get());
     }
     assertTrue(checks.get() > 100, checks.get() + " checks");
-    EpochStats stats = awaitStats(store, s -> s.pins() == 0 && s.watermark() == s.version(), "pruned");
+    EpochStats stats =
+        awaitStats(store, s -> s.pins() == 0 && s.watermark() == s.version(), "pruned");
     assertTrue(stats.version() > 10, stats.toString());
     await(store.close());
   }
@@ -335,8 +339,7 @@ class EpochTest {
     epoch.tell(new EpochActor.GetStats(stats.ref()));
     stats.receiveMessage();
     assertTrue(
-        pins.decidedWatermark() <= 5,
-        "decided " + pins.decidedWatermark() + " above the pin at 5");
+        pins.decidedWatermark() <= 5, "decided " + pins.decidedWatermark() + " above the pin at 5");
     assertTrue(pins.proposedWatermark() <= 5, "proposal " + pins.proposedWatermark());
     epoch.tell(new EpochActor.Stop(null));
   }

@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -47,14 +47,16 @@ class GroupCommitTest {
   private record Sent(String key, String value, CompletionStage<Long> version) {}
 
   @Test
-  void manyConcurrentWritersShareFewerPublishesThanWritesAndEachGetsItsOwnVersion() throws Exception {
+  void manyConcurrentWritersShareFewerPublishesThanWritesAndEachGetsItsOwnVersion()
+      throws Exception {
     ZVerseStore store = kit.open(kit.settings());
     int threads = 8;
     int perThread = 500;
     List<Sent> sent = writeConcurrently(store, threads, perThread);
 
     assertEveryCallerGotItsOwnVersion(store, sent);
-    EpochStats stats = StoreTestKit.awaitStats(store, s -> s.version() == threads * perThread, "all writes");
+    EpochStats stats =
+        StoreTestKit.awaitStats(store, s -> s.version() == threads * perThread, "all writes");
     assertTrue(
         stats.publishes() < threads * perThread,
         stats.publishes() + " publishes for " + threads * perThread + " writes");
@@ -62,7 +64,8 @@ class GroupCommitTest {
   }
 
   @Test
-  void writesArrivingWhileAGroupIsAppliedJoinItAndAGroupIsCappedAtMaxGroupWrites() throws Exception {
+  void writesArrivingWhileAGroupIsAppliedJoinItAndAGroupIsCappedAtMaxGroupWrites()
+      throws Exception {
     ScriptedApplier applier = new ScriptedApplier();
     ZVerseStore store = kit.open(kit.settings().withMaxGroupWrites(100), applier);
     WriteBatch first = WriteBatch.ofPut("first", "0");
@@ -127,7 +130,8 @@ class GroupCommitTest {
     int threads = 8;
     int rounds = 25;
     putAndJoin(store, threads, rounds);
-    EpochStats stats = StoreTestKit.awaitStats(store, s -> s.version() == threads * rounds, "all writes");
+    EpochStats stats =
+        StoreTestKit.awaitStats(store, s -> s.version() == threads * rounds, "all writes");
     assertTrue(
         stats.publishes() <= rounds + threads,
         stats.publishes() + " publishes for " + rounds + " rounds of " + threads + " writers");
@@ -185,7 +189,8 @@ class GroupCommitTest {
       assertEquals(i, await(store.put("k", "v" + i)));
     }
     assertEquals(0, timer.armedCount(), "a lone writer was held");
-    assertEquals(10, StoreTestKit.awaitStats(store, s -> s.version() == 10, "all writes").publishes());
+    assertEquals(
+        10, StoreTestKit.awaitStats(store, s -> s.version() == 10, "all writes").publishes());
     await(store.close());
   }
 

@@ -78,7 +78,16 @@ class LinearizabilityTest {
     int keys = 1 + random.nextInt(16);
     double writeShare = 0.1 + random.nextDouble() * 0.8;
     ZVerseStore store = kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE));
-    String setup = "seed " + seed + " (" + threads + " threads, " + keys + " keys, " + Math.round(writeShare * 100) + "% writes)";
+    String setup =
+        "seed "
+            + seed
+            + " ("
+            + threads
+            + " threads, "
+            + keys
+            + " keys, "
+            + Math.round(writeShare * 100)
+            + "% writes)";
 
     List<List<Op>> perThread = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
@@ -157,7 +166,8 @@ class LinearizabilityTest {
   private static void check(List<Op> history, String setup) {
     List<Op> writes = history.stream().filter(Op::write).toList();
     List<Op> reads = history.stream().filter(op -> !op.write()).toList();
-    assertTrue(reads.size() + writes.size() > 100, setup + ": too short a history: " + history.size());
+    assertTrue(
+        reads.size() + writes.size() > 100, setup + ": too short a history: " + history.size());
 
     // 1. Versions 1..n, each once.
     Map<Long, Op> byVersion = new HashMap<>();
@@ -177,7 +187,9 @@ class LinearizabilityTest {
     for (Op r : reads) {
       TreeMap<Long, String> chain = perKey.getOrDefault(r.key(), new TreeMap<>());
       Map.Entry<Long, String> expected = chain.floorEntry(r.version());
-      assertEquals(expected == null ? null : expected.getValue(), r.value(),
+      assertEquals(
+          expected == null ? null : expected.getValue(),
+          r.value(),
           setup + ": read of " + r.key() + " at " + r.version());
     }
 
@@ -199,11 +211,23 @@ class LinearizabilityTest {
       }
       if (op.write()) {
         // Version maxSeen[before] was published before this write was sent.
-        assertTrue(op.version() > maxSeen[before],
-            setup + ": write " + op + " began after version " + maxSeen[before] + " was acknowledged or read");
+        assertTrue(
+            op.version() > maxSeen[before],
+            setup
+                + ": write "
+                + op
+                + " began after version "
+                + maxSeen[before]
+                + " was acknowledged or read");
       } else {
-        assertTrue(op.version() >= maxSeen[before],
-            setup + ": read " + op + " began after version " + maxSeen[before] + " was acknowledged or read");
+        assertTrue(
+            op.version() >= maxSeen[before],
+            setup
+                + ": read "
+                + op
+                + " began after version "
+                + maxSeen[before]
+                + " was acknowledged or read");
       }
     }
 
@@ -211,7 +235,9 @@ class LinearizabilityTest {
     for (Op r : reads) {
       if (r.version() > 0) {
         Op w = byVersion.get(r.version());
-        assertTrue(w.start() < r.end(), setup + ": read " + r + " saw " + w + ", which began after it ended");
+        assertTrue(
+            w.start() < r.end(),
+            setup + ": read " + r + " saw " + w + ", which began after it ended");
       }
     }
   }

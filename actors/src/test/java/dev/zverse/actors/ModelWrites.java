@@ -42,15 +42,16 @@ final class ModelWrites {
   record PutIfValue(String key, String value, boolean stale) implements Write {}
 
   /**
-   * Writes over {@code keys} and {@code values}: puts with weight {@code putWeight}, deletes 2, range
-   * deletes of the prefixes "a/", "b/" and "" 1, conditional puts 2 (half of them stale).
+   * Writes over {@code keys} and {@code values}: puts with weight {@code putWeight}, deletes 2,
+   * range deletes of the prefixes "a/", "b/" and "" 1, conditional puts 2 (half of them stale).
    */
   static Arbitrary<Write> writes(Arbitrary<String> keys, Arbitrary<String> values, int putWeight) {
     return Arbitraries.frequencyOf(
         Tuple.of(putWeight, Combinators.combine(keys, values).as(Put::new)),
         Tuple.of(2, keys.map(Delete::new)),
         Tuple.of(1, Arbitraries.of("a/", "b/", "").map(DeleteRange::new)),
-        Tuple.of(2, Combinators.combine(keys, values, Arbitraries.of(true, false)).as(PutIfValue::new)));
+        Tuple.of(
+            2, Combinators.combine(keys, values, Arbitraries.of(true, false)).as(PutIfValue::new)));
   }
 
   /** Whether the store must refuse {@code w}: a conditional put whose condition is stale. */
@@ -94,8 +95,10 @@ final class ModelWrites {
   static final class Run {
     /** The store's contents at each version, from version 0. */
     final List<TreeMap<String, String>> model = new ArrayList<>(List.of(new TreeMap<>()));
+
     /** Each write sent that must commit, with its version. */
     final Map<CompletionStage<Long>, Long> expected = new LinkedHashMap<>();
+
     /** Each write sent that must be refused. */
     final List<CompletionStage<Long>> refused = new ArrayList<>();
 
@@ -112,9 +115,12 @@ final class ModelWrites {
       }
     }
 
-    /** Waits for every write sent: each committed at its version, each refused with its condition. */
+    /**
+     * Waits for every write sent: each committed at its version, each refused with its condition.
+     */
     void settle() {
-      expected.forEach((stage, version) -> assertEquals(version, await(stage), "version of a write"));
+      expected.forEach(
+          (stage, version) -> assertEquals(version, await(stage), "version of a write"));
       expected.clear();
       for (CompletionStage<Long> r : refused) {
         assertInstanceOf(ConditionFailedException.class, StoreTestKit.awaitFailure(r));

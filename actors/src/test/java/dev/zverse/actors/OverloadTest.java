@@ -59,7 +59,8 @@ class OverloadTest {
     for (CompletionStage<Long> r : refused) {
       CompletableFuture<Long> f = r.toCompletableFuture();
       assertTrue(f.isCompletedExceptionally(), "failed at once, not after the writer answered");
-      StoreOverloadedException e = assertInstanceOf(StoreOverloadedException.class, awaitFailure(f));
+      StoreOverloadedException e =
+          assertInstanceOf(StoreOverloadedException.class, awaitFailure(f));
       assertEquals(8, e.maxPendingWrites());
       assertEquals(store.name(), e.storeName());
       assertTrue(e.getMessage().contains("max-pending-writes = 8"), e.getMessage());

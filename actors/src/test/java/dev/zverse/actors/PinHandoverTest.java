@@ -37,7 +37,9 @@ class PinHandoverTest {
 
   /** Its epoch ticks only when the test moves {@link #manualTime}. */
   private static StoreTestKit kit;
+
   private static ManualTime manualTime;
+
   /** Real time, for the race of handovers with pruning that needs a busy epoch. */
   private static StoreTestKit realTime;
 
@@ -63,8 +65,8 @@ class PinHandoverTest {
   }
 
   /**
-   * Lets one epoch tick pass; the stats are asked for after it ran (moving the manual time puts
-   * the tick in the EpochActor's mailbox on this thread). Its prune may still be on its way.
+   * Lets one epoch tick pass; the stats are asked for after it ran (moving the manual time puts the
+   * tick in the EpochActor's mailbox on this thread). Its prune may still be on its way.
    */
   private static EpochStats tick(ZVerseStore store) {
     manualTime.timePasses(TICK);
@@ -196,7 +198,8 @@ class PinHandoverTest {
     ReadTransaction tx = store.readTransaction();
     IllegalArgumentException foreign =
         assertThrows(IllegalArgumentException.class, () -> other.advanced().pin(tx, "follower"));
-    assertTrue(foreign.getMessage().contains("belongs to store [" + store.name() + "]"),
+    assertTrue(
+        foreign.getMessage().contains("belongs to store [" + store.name() + "]"),
         foreign.getMessage());
     tx.close();
     IllegalStateException closed =
@@ -220,7 +223,8 @@ class PinHandoverTest {
     Pins pins = store.pins();
     pins.propose(8);
     long before = System.nanoTime();
-    assertEquals(Optional.empty(), store.advanced().tryPin(5, "feed"), "pending: the decision may keep 5");
+    assertEquals(
+        Optional.empty(), store.advanced().tryPin(5, "feed"), "pending: the decision may keep 5");
     assertTrue(System.nanoTime() - before < Duration.ofSeconds(5).toNanos());
     assertFalse(pins.iterator().hasNext(), "the losing pin is gone");
     VersionPin at8 = store.advanced().tryPin(8, "feed").orElseThrow();
@@ -230,7 +234,10 @@ class PinHandoverTest {
     VersionCompactedException e =
         assertThrows(VersionCompactedException.class, () -> store.advanced().tryPin(5, "feed"));
     assertEquals(6, e.watermark());
-    assertEquals(11, store.advanced().tryPin(11, "caught-up feed").orElseThrow().version(), "the next commit");
+    assertEquals(
+        11,
+        store.advanced().tryPin(11, "caught-up feed").orElseThrow().version(),
+        "the next commit");
     assertThrows(IllegalArgumentException.class, () -> store.advanced().tryPin(12, "feed"));
     // The waiting form refuses, after its short wait, a version whose decision stays pending.
     pins.propose(9);

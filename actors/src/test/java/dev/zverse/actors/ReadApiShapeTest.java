@@ -11,17 +11,34 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The store has one read API, {@link dev.zverse.engine.Snapshot}: the facade keeps what a user
- * needs without a snapshot, a read transaction hands out its snapshot instead of copying its
- * reads, and the hooks that only integrations use stay behind {@link ZVerseStore#advanced()}. A
- * method added to one of these types must be a deliberate change to this list.
+ * needs without a snapshot, a read transaction hands out its snapshot instead of copying its reads,
+ * and the hooks that only integrations use stay behind {@link ZVerseStore#advanced()}. A method
+ * added to one of these types must be a deliberate change to this list.
  */
 class ReadApiShapeTest {
   @Test
   void theFacadeKeepsGetWritesSnapshotTransactionsLifecycleAndStatus() {
     assertEquals(
-        Set.of("open", "close", "isClosed", "name", "settings", "write", "put", "delete",
-            "pendingWrites", "snapshot", "version", "readTransaction", "get", "epochStats",
-            "recoveryReport", "failure", "retentionWatermark", "advanced", "toString"),
+        Set.of(
+            "open",
+            "close",
+            "isClosed",
+            "name",
+            "settings",
+            "write",
+            "put",
+            "delete",
+            "pendingWrites",
+            "snapshot",
+            "version",
+            "readTransaction",
+            "get",
+            "epochStats",
+            "recoveryReport",
+            "failure",
+            "retentionWatermark",
+            "advanced",
+            "toString"),
         publicMethods(ZVerseStore.class));
   }
 
@@ -44,7 +61,12 @@ class ReadApiShapeTest {
   @Test
   void theIntegrationHooksAreBehindOneAccessor() {
     assertEquals(
-        Set.of("addPublishListener", "removePublishListener", "lastPublished", "tryPin", "pin",
+        Set.of(
+            "addPublishListener",
+            "removePublishListener",
+            "lastPublished",
+            "tryPin",
+            "pin",
             "toString"),
         publicMethods(AdvancedOperations.class));
   }

@@ -34,8 +34,10 @@ final class ScriptedApplier implements WriterActor.Applier {
     }
   }
 
-  private final Map<WriteBatch, Action> actions = Collections.synchronizedMap(new IdentityHashMap<>());
-  private final Map<WriteBatch, AtomicInteger> calls = Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Map<WriteBatch, Action> actions =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+  private final Map<WriteBatch, AtomicInteger> calls =
+      Collections.synchronizedMap(new IdentityHashMap<>());
   final AtomicInteger applied = new AtomicInteger();
 
   @Override
@@ -53,7 +55,10 @@ final class ScriptedApplier implements WriterActor.Applier {
     actions.put(batch, action);
   }
 
-  /** Pauses the writer on {@code batch}: counts {@code entered} down, then waits for {@code release}. */
+  /**
+   * Pauses the writer on {@code batch}: counts {@code entered} down, then waits for {@code
+   * release}.
+   */
   void pause(WriteBatch batch, CountDownLatch entered, CountDownLatch release) {
     on(
         batch,

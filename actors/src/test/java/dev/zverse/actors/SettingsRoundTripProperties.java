@@ -29,10 +29,10 @@ import net.jqwik.api.Provide;
 
 /**
  * Every setting of a store, set to a random value through HOCON, through {@link StoreSettings}'s
- * copier, and (where the engine models it) through the engine value type's copier: all three
- * accept it and give it back unchanged, or all three refuse it with the same bound, each message
- * naming its own setting or argument. The values are drawn on a logarithmic scale on both sides of
- * zero, so that every bound, whatever its size, is crossed often, and none is restated here.
+ * copier, and (where the engine models it) through the engine value type's copier: all three accept
+ * it and give it back unchanged, or all three refuse it with the same bound, each message naming
+ * its own setting or argument. The values are drawn on a logarithmic scale on both sides of zero,
+ * so that every bound, whatever its size, is crossed often, and none is restated here.
  */
 class SettingsRoundTripProperties {
   private static final Config DEFAULTS = ConfigFactory.load().getConfig("zverse.store");
@@ -94,8 +94,7 @@ class SettingsRoundTripProperties {
                   v -> v,
                   StoreSettings::withMaxValueBytes,
                   StoreSettings::maxValueBytes)
-              .engine(
-                  v -> Limits.defaults().withMaxValueBytes(v).maxValueBytes(), "maxValueBytes"),
+              .engine(v -> Limits.defaults().withMaxValueBytes(v).maxValueBytes(), "maxValueBytes"),
           setting(
               "retention.versions",
               "retentionVersions",

@@ -25,6 +25,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.ActorIdentity;
+import org.apache.pekko.actor.ActorSystem;
 import org.apache.pekko.actor.AllDeadLetters;
 import org.apache.pekko.actor.DeadLetterSuppression;
 import org.apache.pekko.actor.Identify;
@@ -39,7 +40,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
-import org.apache.pekko.actor.ActorSystem;
 
 /**
  * What a store logs, as a Pekko user configures it: every line under {@code dev.zverse}, and no
@@ -48,9 +48,9 @@ import org.apache.pekko.actor.ActorSystem;
 @ExtendWith(LogCapturingExtension.class)
 class StoreLoggingTest {
   /**
-   * The marker published after the store's actors terminated: every earlier dead letter is seen.
-   * A suppressed dead letter, so that Pekko does not log it: the log line of a plain one could
-   * reach the captured lines after the fence, and be taken for a line of the store's.
+   * The marker published after the store's actors terminated: every earlier dead letter is seen. A
+   * suppressed dead letter, so that Pekko does not log it: the log line of a plain one could reach
+   * the captured lines after the fence, and be taken for a line of the store's.
    */
   private enum Fence implements DeadLetterSuppression {
     INSTANCE

@@ -47,7 +47,8 @@ class StoreModelProperties {
     Arbitrary<String> values = Arbitraries.strings().alpha().ofMaxLength(3);
     Arbitrary<Step> action =
         Arbitraries.frequencyOf(
-            Tuple.of(10, ModelWrites.writes(keys, values, 5)), Tuple.of(1, Arbitraries.just(new OpenTransaction())));
+            Tuple.of(10, ModelWrites.writes(keys, values, 5)),
+            Tuple.of(1, Arbitraries.just(new OpenTransaction())));
     return action.list().ofMinSize(1).ofMaxSize(40);
   }
 
@@ -74,7 +75,8 @@ class StoreModelProperties {
       assertEquals(model.get(v), contents(store, v), "the store at version " + v);
     }
     for (ReadTransaction tx : transactions) {
-      assertEquals(model.get((int) tx.version()), contents(tx), "read transaction at " + tx.version());
+      assertEquals(
+          model.get((int) tx.version()), contents(tx), "read transaction at " + tx.version());
       tx.close();
     }
     await(store.close());

@@ -61,14 +61,22 @@ class StoreSettingsTest {
   @Test
   void outOfBoundsConfigurationNamesTheSettingAndItsBounds() {
     assertMessage("max-key-bytes must be in [1, 65536], was 65537", "max-key-bytes = 65537");
-    assertMessage("max-value-bytes must be in [0, 1073741824], was 1073741825", "max-value-bytes = 1073741825");
+    assertMessage(
+        "max-value-bytes must be in [0, 1073741824], was 1073741825",
+        "max-value-bytes = 1073741825");
     assertMessage("retention.versions must be >= 1, was 0", "retention.versions = 0");
-    assertMessage("retention.duration must be in [PT0S, PT87600H], was PT-1S", "retention.duration = -1s");
+    assertMessage(
+        "retention.duration must be in [PT0S, PT87600H], was PT-1S", "retention.duration = -1s");
     assertMessage("epoch.tick must be in [PT0.001S, PT1H], was PT0S", "epoch.tick = 0s");
-    assertMessage("writer.max-pending-writes must be in [1, 16777216], was 0", "writer.max-pending-writes = 0");
-    assertMessage("writer.max-group-writes must be in [1, 65536], was 65537", "writer.max-group-writes = 65537");
+    assertMessage(
+        "writer.max-pending-writes must be in [1, 16777216], was 0",
+        "writer.max-pending-writes = 0");
+    assertMessage(
+        "writer.max-group-writes must be in [1, 65536], was 65537",
+        "writer.max-group-writes = 65537");
     assertMessage("ask-timeout must be in [PT0.001S, PT1H], was PT2H", "ask-timeout = 2h");
-    assertMessage("z-index.segment-entries must be in [1, 16777216], was 0", "z-index.segment-entries = 0");
+    assertMessage(
+        "z-index.segment-entries must be in [1, 16777216], was 0", "z-index.segment-entries = 0");
   }
 
   private static void assertMessage(String message, String setting) {
@@ -81,7 +89,8 @@ class StoreSettingsTest {
   @Test
   void copiersValidateAndLeaveTheOriginalUnchanged() {
     StoreSettings s = defaults();
-    StoreSettings changed = s.withMaxPendingWrites(5).withRetentionVersions(7).withEpochTick(Duration.ofMillis(3));
+    StoreSettings changed =
+        s.withMaxPendingWrites(5).withRetentionVersions(7).withEpochTick(Duration.ofMillis(3));
 
     assertNotSame(s, changed);
     assertEquals(10_000, s.maxPendingWrites());
@@ -95,14 +104,16 @@ class StoreSettingsTest {
         "maxKeyBytes must be in [1, 65536], was 0",
         assertThrows(IllegalArgumentException.class, () -> s.withMaxKeyBytes(0)).getMessage());
     assertThrows(IllegalArgumentException.class, () -> s.withLongPinWarning(Duration.ZERO));
-    assertThrows(IllegalArgumentException.class, () -> s.withRetentionDuration(Duration.ofSeconds(-1)));
+    assertThrows(
+        IllegalArgumentException.class, () -> s.withRetentionDuration(Duration.ofSeconds(-1)));
     assertThrows(IllegalArgumentException.class, () -> s.withAskTimeout(Duration.ofDays(1)));
     assertThrows(NullPointerException.class, () -> s.withWriterDispatcher(null));
     assertThrows(NullPointerException.class, () -> s.withEpochTick(null));
     assertTrue(s.withWriterDispatcher("").writerDispatcher().isEmpty());
     assertEquals(
         "zIndexSegmentEntries must be in [1, 16777216], was 0",
-        assertThrows(IllegalArgumentException.class, () -> s.withZIndexSegmentEntries(0)).getMessage());
+        assertThrows(IllegalArgumentException.class, () -> s.withZIndexSegmentEntries(0))
+            .getMessage());
     assertEquals(8, s.withZIndexSegmentEntries(8).zIndexSegmentEntries());
     assertTrue(!s.withZIndexEnabled(false).zIndexEnabled());
     assertEquals("x", s.withZIndexDispatcher("x").zIndexDispatcher());

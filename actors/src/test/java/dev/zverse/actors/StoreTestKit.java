@@ -13,7 +13,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 
-/** An actor test kit plus what the store tests share: fresh store names, awaiting stages and stats. */
+/**
+ * An actor test kit plus what the store tests share: fresh store names, awaiting stages and stats.
+ */
 final class StoreTestKit {
   static final Duration TIMEOUT = Duration.ofSeconds(10);
 
@@ -32,7 +34,8 @@ final class StoreTestKit {
   static StoreTestKit create(Config overrides) {
     Config config =
         overrides
-            .withFallback(ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off"))
+            .withFallback(
+                ConfigFactory.parseString("pekko.loglevel = WARNING\npekko.log-dead-letters = off"))
             .withFallback(ConfigFactory.load());
     return new StoreTestKit(ActorTestKit.create("zverse-test", config));
   }
@@ -41,13 +44,13 @@ final class StoreTestKit {
     testKit.shutdownTestKit();
   }
 
-
   /** Puts versions {@code from} to {@code to} of key {@code k}, one write each, in order. */
   static void putVersions(ZVerseStore store, int from, int to) {
     for (int i = from; i <= to; i++) {
       await(store.put("k", "v" + i));
     }
   }
+
   /** Default settings of this test kit's actor system, for stores configured in code. */
   StoreSettings settings() {
     return StoreSettings.create(testKit.system().settings().config().getConfig("zverse.store"));
@@ -89,8 +92,9 @@ final class StoreTestKit {
   }
 
   /**
-   * Runs {@code body} on {@code threads} new threads ({@code id} 0 to {@code threads - 1}), released
-   * together by a barrier; returns when all are done, and throws the first failure of any of them.
+   * Runs {@code body} on {@code threads} new threads ({@code id} 0 to {@code threads - 1}),
+   * released together by a barrier; returns when all are done, and throws the first failure of any
+   * of them.
    */
   static void onThreads(int threads, ThreadBody body) throws InterruptedException {
     CyclicBarrier start = new CyclicBarrier(threads);

@@ -34,6 +34,7 @@ import org.junit.jupiter.api.Test;
 class StringTwinsProperties {
   private static final List<Class<?>> TYPES =
       List.of(ZVerseStore.class, ReadTransaction.class, AdvancedOperations.class, Snapshot.class);
+
   /** Writes: twins too, but calling both forms would write twice; the store tests cover them. */
   private static final Set<String> WRITES = Set.of("put", "delete");
 
@@ -69,7 +70,9 @@ class StringTwinsProperties {
         Arbitraries.oneOf(
             Arbitraries.just(""),
             Arbitraries.strings().ascii().ofMaxLength(4),
-            Arbitraries.strings().withCharRange('\u00e0', '\u00ff').withChars('a', '/')
+            Arbitraries.strings()
+                .withCharRange('\u00e0', '\u00ff')
+                .withChars('a', '/')
                 .ofMaxLength(4),
             Arbitraries.strings().withCharRange('\u4e00', '\u4e14').ofMaxLength(3),
             Arbitraries.of("\ud83d\ude00", "a\ud83d\ude00", "\u0000", "\uffff"),
@@ -95,10 +98,11 @@ class StringTwinsProperties {
       int checked = 0;
       for (Class<?> type : TYPES) {
         Object target =
-            type == ZVerseStore.class ? store
-                : type == AdvancedOperations.class ? store.advanced()
-                : type == Snapshot.class ? tx.snapshot()
-                : tx;
+            type == ZVerseStore.class
+                ? store
+                : type == AdvancedOperations.class
+                    ? store.advanced()
+                    : type == Snapshot.class ? tx.snapshot() : tx;
         for (Method m : StringTwins.byteMethods(type)) {
           if (WRITES.contains(m.getName())) {
             continue;

@@ -72,7 +72,15 @@ class WriterActorTest {
           kit.testKit.spawn(
               WriterActor.create(
                   new WriterActor.Setup(
-                      "rig", root, gate, pins, epoch.getRef(), applier, 100, stopped, null,
+                      "rig",
+                      root,
+                      gate,
+                      pins,
+                      epoch.getRef(),
+                      applier,
+                      100,
+                      stopped,
+                      null,
                       InstantSource.system())));
       EpochActor.Attach attach = epoch.expectMessageClass(EpochActor.Attach.class);
       assertEquals(writer, attach.writer());

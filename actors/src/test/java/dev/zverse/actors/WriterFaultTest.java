@@ -38,7 +38,9 @@ class WriterFaultTest {
     kit.shutdown();
   }
 
-  /** Pauses the writer in the first write of a group, so that what is sent next joins that group. */
+  /**
+   * Pauses the writer in the first write of a group, so that what is sent next joins that group.
+   */
   private static final class Group {
     final ScriptedApplier applier = new ScriptedApplier();
     final CountDownLatch entered = new CountDownLatch(1);
@@ -58,7 +60,8 @@ class WriterFaultTest {
     Group group = new Group();
     ZVerseStore store = kit.open(kit.settings(), group.applier);
     await(store.put("before", "0"));
-    long publishesBefore = StoreTestKit.awaitStats(store, s -> s.version() == 1, "first write").publishes();
+    long publishesBefore =
+        StoreTestKit.awaitStats(store, s -> s.version() == 1, "first write").publishes();
     InjectedFault fault = new InjectedFault("injected fault");
     WriteBatch poisoned = WriteBatch.ofPut("c", "3");
     group.applier.breakHalfway(poisoned, WriteBatch.ofPut("poison", "half-applied"), fault);
@@ -70,13 +73,17 @@ class WriterFaultTest {
     CompletionStage<Long> e = store.delete("before");
     LoggingTestKit.error("applying a write failed")
         .withCause(InjectedFault.class)
-        .expect(kit.testKit.system(), () -> {
-          group.release.countDown();
-          return await(a);
-        });
+        .expect(
+            kit.testKit.system(),
+            () -> {
+              group.release.countDown();
+              return await(a);
+            });
 
     assertSame(fault, awaitFailure(c), "the faulty write's caller gets the fault");
-    assertEquals(List.of(2L, 3L, 4L, 5L), List.of(await(a), await(b), await(d), await(e)),
+    assertEquals(
+        List.of(2L, 3L, 4L, 5L),
+        List.of(await(a), await(b), await(d), await(e)),
         "the others commit, with no version lost to the fault");
     Snapshot s = store.snapshot();
     assertEquals(5, s.version());
@@ -108,8 +115,11 @@ class WriterFaultTest {
     assertEquals(1, store.version());
     assertEquals("1", store.get("k"));
     assertEquals(2, await(store.put("k", "3")));
-    assertEquals(List.of("1", "3"),
-        store.snapshot().history("k", 0, 2).stream().map(ch -> ch.valueUtf8()).collect(Collectors.toList()));
+    assertEquals(
+        List.of("1", "3"),
+        store.snapshot().history("k", 0, 2).stream()
+            .map(ch -> ch.valueUtf8())
+            .collect(Collectors.toList()));
     await(store.close());
   }
 
@@ -119,11 +129,13 @@ class WriterFaultTest {
     ZVerseStore store = kit.open(kit.settings(), group.applier);
     await(store.put("k", "0"));
     WriteBatch second = WriteBatch.ofPut("b", "2");
-    group.applier.on(second, (tx, call) -> {
-      if (call > 1) {
-        throw new InjectedFault("injected replay fault");
-      }
-    });
+    group.applier.on(
+        second,
+        (tx, call) -> {
+          if (call > 1) {
+            throw new InjectedFault("injected replay fault");
+          }
+        });
     WriteBatch poisoned = WriteBatch.ofPut("c", "3");
     InjectedFault fault = new InjectedFault("injected fault");
     group.applier.breakHalfway(poisoned, WriteBatch.ofPut("poison", "x"), fault);
@@ -132,10 +144,12 @@ class WriterFaultTest {
     CompletionStage<Long> b = store.write(second);
     CompletionStage<Long> c = store.write(poisoned);
     LoggingTestKit.error("injected replay fault")
-        .expect(kit.testKit.system(), () -> {
-          group.release.countDown();
-          return awaitFailure(a);
-        });
+        .expect(
+            kit.testKit.system(),
+            () -> {
+              group.release.countDown();
+              return awaitFailure(a);
+            });
     CompletionStage<Long> d = store.put("d", "4");
 
     Throwable failedA = awaitFailure(a);
@@ -158,13 +172,15 @@ class WriterFaultTest {
     ZVerseStore store = kit.open(kit.settings().withMaxKeyBytes(8), group.applier);
 
     CompletionStage<Long> a = group.open(store);
-    CompletionStage<Long> conflict = store.write(WriteBatch.builder().requireAbsent("first").put("x", "y").build());
+    CompletionStage<Long> conflict =
+        store.write(WriteBatch.builder().requireAbsent("first").put("x", "y").build());
     CompletionStage<Long> tooLong = store.put("123456789", "v");
     CompletionStage<Long> b = store.put("b", "2");
     group.release.countDown();
 
     assertEquals(1, await(a));
-    ConditionFailedException e = assertInstanceOf(ConditionFailedException.class, awaitFailure(conflict));
+    ConditionFailedException e =
+        assertInstanceOf(ConditionFailedException.class, awaitFailure(conflict));
     assertEquals(1, e.failures().size());
     assertInstanceOf(IllegalArgumentException.class, awaitFailure(tooLong));
     assertEquals(2, await(b));

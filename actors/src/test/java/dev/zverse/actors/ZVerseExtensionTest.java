@@ -152,8 +152,11 @@ class ZVerseExtensionTest {
       assertEquals(9, ZVerseStore.open(system, "other").settings().maxPendingWrites());
       assertEquals(9, ZVerse.get(system).getOrOpen("third").settings().maxPendingWrites());
       assertEquals(
-          3, ZVerse.get(system).open("explicit", kit.settings().withMaxPendingWrites(3))
-              .settings().maxPendingWrites(),
+          3,
+          ZVerse.get(system)
+              .open("explicit", kit.settings().withMaxPendingWrites(3))
+              .settings()
+              .maxPendingWrites(),
           "explicit settings win over the setup");
     } finally {
       ActorTestKit.shutdown(system);

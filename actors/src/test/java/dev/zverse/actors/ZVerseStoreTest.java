@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.typesafe.config.ConfigFactory;
 import dev.zverse.engine.Change;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Direction;
@@ -24,14 +25,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import com.typesafe.config.ConfigFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 
 @ExtendWith(LogCapturingExtension.class)
 class ZVerseStoreTest {
@@ -64,13 +64,18 @@ class ZVerseStoreTest {
     assertEquals("2", store.get("a"));
     assertEquals("1", store.snapshot().get("a", 1));
     assertNull(store.get("b"));
-    assertArrayEquals(new byte[] {7}, store.snapshot().get("b".getBytes(StandardCharsets.UTF_8), 2));
+    assertArrayEquals(
+        new byte[] {7}, store.snapshot().get("b".getBytes(StandardCharsets.UTF_8), 2));
     Entry a = store.snapshot().entry("a");
     assertEquals(1, a.createVersion());
     assertEquals(3, a.modVersion());
     List<Change> history = store.snapshot().history("a", 0, 4);
     assertEquals(List.of(1L, 3L), history.stream().map(Change::version).toList());
-    assertEquals(List.of(2L, 4L), store.snapshot().history("b".getBytes(StandardCharsets.UTF_8)).stream().map(Change::version).toList());
+    assertEquals(
+        List.of(2L, 4L),
+        store.snapshot().history("b".getBytes(StandardCharsets.UTF_8)).stream()
+            .map(Change::version)
+            .toList());
     assertEquals(1, store.snapshot().scan(KeyRange.all()).size());
     assertEquals(2, store.snapshot().scan(KeyRange.all(), 2, Direction.REVERSE, 10).size());
     await(store.close());
@@ -208,7 +213,8 @@ class ZVerseStoreTest {
     tx.close();
 
     assertTrue(tx.isClosed());
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> tx.snapshot().get("a"));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> tx.snapshot().get("a"));
     assertTrue(e.getMessage().contains("closed"), e.getMessage());
     assertThrows(IllegalStateException.class, tx::version);
     assertThrows(IllegalStateException.class, tx::snapshot);
@@ -282,13 +288,20 @@ class ZVerseStoreTest {
             () -> store.put("k", "w"),
             () -> store.delete("k"),
             () -> store.write(WriteBatch.ofPut("k", "w")),
-            () -> store.write(WriteBatch.ofPut("k", "w"), kit.testKit.<WriteReply>createTestProbe().getRef()));
+            () ->
+                store.write(
+                    WriteBatch.ofPut("k", "w"),
+                    kit.testKit.<WriteReply>createTestProbe().getRef()));
     for (Runnable call : calls) {
       IllegalStateException e = assertThrows(IllegalStateException.class, call::run);
       assertTrue(e.getMessage().contains("is closed"), e.getMessage());
     }
-    assertTrue(store.close().toCompletableFuture().isDone(), "closing again returns the completed stage");
-    assertEquals("v", open.snapshot().get("k"), "a read transaction reads its own snapshot after the store closed");
+    assertTrue(
+        store.close().toCompletableFuture().isDone(), "closing again returns the completed stage");
+    assertEquals(
+        "v",
+        open.snapshot().get("k"),
+        "a read transaction reads its own snapshot after the store closed");
     open.close();
   }
 
@@ -299,7 +312,8 @@ class ZVerseStoreTest {
     await(first.put("k", "v"));
 
     IllegalStateException e =
-        assertThrows(IllegalStateException.class, () -> ZVerseStore.open(kit.testKit.system(), name));
+        assertThrows(
+            IllegalStateException.class, () -> ZVerseStore.open(kit.testKit.system(), name));
     assertTrue(e.getMessage().contains(name), e.getMessage());
 
     await(first.close());
@@ -312,7 +326,8 @@ class ZVerseStoreTest {
   @Test
   void malformedNamesAreRefused() {
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ZVerseStore.open(kit.testKit.system(), "a.b"));
+        assertThrows(
+            IllegalArgumentException.class, () -> ZVerseStore.open(kit.testKit.system(), "a.b"));
     assertTrue(e.getMessage().contains("[A-Za-z0-9][A-Za-z0-9_-]*"), e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> ZVerseStore.open(kit.testKit.system(), ""));
     assertThrows(NullPointerException.class, () -> ZVerseStore.open(kit.testKit.system(), null));
@@ -373,20 +388,22 @@ class ZVerseStoreTest {
     ZVerseStore store = kit.open(kit.settings());
     AtomicInteger published = new AtomicInteger();
     AtomicInteger stopped = new AtomicInteger();
-    store.advanced().addPublishListener(
-        new PublishListener() {
-          @Override
-          public void published(Snapshot snapshot) {
-            published.incrementAndGet();
-            throw new AssertionError("listener bug on version " + snapshot.version());
-          }
+    store
+        .advanced()
+        .addPublishListener(
+            new PublishListener() {
+              @Override
+              public void published(Snapshot snapshot) {
+                published.incrementAndGet();
+                throw new AssertionError("listener bug on version " + snapshot.version());
+              }
 
-          @Override
-          public void stopped(Snapshot last) {
-            stopped.incrementAndGet();
-            throw new IllegalStateException("listener bug at stop");
-          }
-        });
+              @Override
+              public void stopped(Snapshot last) {
+                stopped.incrementAndGet();
+                throw new IllegalStateException("listener bug at stop");
+              }
+            });
     for (long v = 1; v <= 5; v++) {
       assertEquals(v, await(store.put("k", "v" + v)));
     }

@@ -3,8 +3,8 @@ package dev.zverse.benchmarks;
 import java.util.Arrays;
 
 /**
- * A {@code byte[]} with content equality, so that {@link java.util.concurrent.ConcurrentHashMap} can
- * key on bytes: what a caller of a hash map has to add to use the benchmarks' keys. The hash is
+ * A {@code byte[]} with content equality, so that {@link java.util.concurrent.ConcurrentHashMap}
+ * can key on bytes: what a caller of a hash map has to add to use the benchmarks' keys. The hash is
  * computed once, when wrapping.
  *
  * <p>Immutable as long as nobody changes the wrapped array, which is not copied.

@@ -11,6 +11,7 @@ import dev.zverse.streams.ChangeFeedOptions;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -30,7 +31,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
-import java.util.SplittableRandom;
 
 /**
  * Change-feed replay throughput: a feed over {@value #CHANGES} retained changes, run to the end and
@@ -38,14 +38,14 @@ import java.util.SplittableRandom;
  *
  * <p>Workload: one {@link ZVerseStore} in its own actor system, default settings except {@code
  * retention.versions} above the number of commits (nothing is pruned), loaded through {@code
- * store.write} with {@value #CHANGES} puts of 100-byte values to random keys out of {@value
- * #KEYS} 16-byte keys ({@link Dataset}, fixed seed; every key once per 100,000 puts, in a fixed random order), {@code changesPerCommit} puts per batch (so
- * 1,000,000 commits of one change, or 10,000 of 100). Each invocation replays every change from
- * version 0:
+ * store.write} with {@value #CHANGES} puts of 100-byte values to random keys out of {@value #KEYS}
+ * 16-byte keys ({@link Dataset}, fixed seed; every key once per 100,000 puts, in a fixed random
+ * order), {@code changesPerCommit} puts per batch (so 1,000,000 commits of one change, or 10,000 of
+ * 100). Each invocation replays every change from version 0:
  *
  * <ul>
- *   <li>{@code feedCommits}: {@code ChangeFeed.commits(store, after(0).withMaxLag(2_000_000))}, one element per commit,
- *       folded into a count of changes ({@code Sink.fold});
+ *   <li>{@code feedCommits}: {@code ChangeFeed.commits(store, after(0).withMaxLag(2_000_000))}, one
+ *       element per commit, folded into a count of changes ({@code Sink.fold});
  *   <li>{@code feedChanges}: {@code ChangeFeed.changes(store, after(0))}, one element per change,
  *       into {@code Sink.ignore()};
  *   <li>{@code engineCommits}: the baseline without Pekko Streams, the engine's own {@code
@@ -62,11 +62,16 @@ import java.util.SplittableRandom;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms3g", "-Xmx3g"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms3g", "-Xmx3g"})
 public class ChangeFeedBenchmark {
   static final int CHANGES = 1_000_000;
   static final int KEYS = 100_000;
-  /** Above the 1,000,000 commits a replay starts behind: the default lag limit (100,000) refuses it. */
+
+  /**
+   * Above the 1,000,000 commits a replay starts behind: the default lag limit (100,000) refuses it.
+   */
   static final long MAX_LAG = 2_000_000;
 
   /** The loaded store. */
@@ -98,7 +103,9 @@ public class ChangeFeedBenchmark {
       system = ActorSystem.create(Behaviors.empty(), "bench");
       commits = CHANGES / changesPerCommit;
       StoreSettings settings =
-          StoreSettings.create(system, "bench").withRetentionVersions(commits + 10).withMaxPendingWrites(100_000);
+          StoreSettings.create(system, "bench")
+              .withRetentionVersions(commits + 10)
+              .withMaxPendingWrites(100_000);
       store = ZVerseStore.open(system, "bench", settings);
       List<CompletableFuture<Long>> window = new ArrayList<>();
       for (int c = 0; c < commits; c++) {
@@ -114,7 +121,8 @@ public class ChangeFeedBenchmark {
       }
       window.forEach(CompletableFuture::join);
       if (store.version() != commits) {
-        throw new IllegalStateException("loaded " + store.version() + " commits, expected " + commits);
+        throw new IllegalStateException(
+            "loaded " + store.version() + " commits, expected " + commits);
       }
     }
 
@@ -156,7 +164,8 @@ public class ChangeFeedBenchmark {
   public long engineCommits(Store s) {
     Snapshot snap = s.store.snapshot();
     long n = 0;
-    for (Iterator<CommitRecord> it = snap.commits(0, snap.version(), KeyRange.all(), false); it.hasNext(); ) {
+    for (Iterator<CommitRecord> it = snap.commits(0, snap.version(), KeyRange.all(), false);
+        it.hasNext(); ) {
       n += it.next().size();
     }
     return check(n);

@@ -25,9 +25,9 @@ import org.apache.pekko.stream.javadsl.Sink;
  *
  * <ol>
  *   <li><b>Live throughput.</b> A feed from now into a counting {@code Sink.foreach}, while one
- *       writer thread commits pre-built batches of {@code batch} puts (1, 100 and 1,000) flat out, with up to 64
- *       writes in flight. Reports changes committed and changes delivered per second over the
- *       measured window (after a warm-up), and the feed's lag at the end.
+ *       writer thread commits pre-built batches of {@code batch} puts (1, 100 and 1,000) flat out,
+ *       with up to 64 writes in flight. Reports changes committed and changes delivered per second
+ *       over the measured window (after a warm-up), and the feed's lag at the end.
  *   <li><b>Commit-to-delivery latency.</b> One writer thread commits single puts at a steady rate
  *       (1,000, 10,000 and 50,000 commits/s), each value stamped with the {@code System.nanoTime()}
  *       at which the put was <em>due</em> (so a stalled writer counts against the latency: no
@@ -36,9 +36,10 @@ import org.apache.pekko.stream.javadsl.Sink;
  *       group commit, so it bounds commit-to-delivery from above. Reports p50, p99, p99.9, max.
  * </ol>
  *
- * <p>Keys: 10,000 distinct 16-byte keys; values 100 bytes. One store with default settings (retention
- * 1,000 versions), in its own actor system; the feed's lag limit is {@value #MAX_LAG} versions, so
- * its pin holds whatever it has not read (by default a feed holds nothing past retention).
+ * <p>Keys: 10,000 distinct 16-byte keys; values 100 bytes. One store with default settings
+ * (retention 1,000 versions), in its own actor system; the feed's lag limit is {@value #MAX_LAG}
+ * versions, so its pin holds whatever it has not read (by default a feed holds nothing past
+ * retention).
  *
  * <p>Run: {@code java -Xms2g -Xmx2g -cp benchmarks/target/benchmarks.jar
  * dev.zverse.benchmarks.ChangeFeedLive [seconds per measurement, default 10]}.
@@ -46,7 +47,10 @@ import org.apache.pekko.stream.javadsl.Sink;
 public final class ChangeFeedLive {
   private static final int KEYS = 10_000;
   private static final int WINDOW = 64;
-  /** The feeds' lag limit: far above what a run commits, so a lagging feed is measured, not failed. */
+
+  /**
+   * The feeds' lag limit: far above what a run commits, so a lagging feed is measured, not failed.
+   */
   private static final long MAX_LAG = 100_000_000;
 
   private ChangeFeedLive() {}
@@ -58,7 +62,9 @@ public final class ChangeFeedLive {
    */
   public static void main(String[] args) {
     int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 10;
-    System.out.printf("cores: %d, measured window: %d s per case%n", Runtime.getRuntime().availableProcessors(), seconds);
+    System.out.printf(
+        "cores: %d, measured window: %d s per case%n",
+        Runtime.getRuntime().availableProcessors(), seconds);
     Dataset data = Dataset.create(KEYS);
     for (int batch : new int[] {1, 100, 1_000}) {
       liveThroughput(data, batch, seconds);
@@ -76,7 +82,8 @@ public final class ChangeFeedLive {
   private static void liveThroughput(Dataset data, int batch, int seconds) {
     ActorSystem<Void> system = system();
     ZVerseStore store =
-        ZVerseStore.open(system, "live", StoreSettings.create(system, "live").withMaxPendingWrites(100_000));
+        ZVerseStore.open(
+            system, "live", StoreSettings.create(system, "live").withMaxPendingWrites(100_000));
     AtomicLong delivered = new AtomicLong();
     CompletableFuture<Done> done =
         ChangeFeed.commits(store, ChangeFeedOptions.fromNow().withMaxLag(MAX_LAG))
@@ -131,7 +138,8 @@ public final class ChangeFeedLive {
 
   private static void latency(Dataset data, int rate, int seconds) {
     ActorSystem<Void> system = system();
-    ZVerseStore store = ZVerseStore.open(system, "latency", StoreSettings.create(system, "latency"));
+    ZVerseStore store =
+        ZVerseStore.open(system, "latency", StoreSettings.create(system, "latency"));
     Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
     long warmupEnd = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
     CompletableFuture<Done> done =

@@ -16,10 +16,10 @@ import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.ByteArrayDataType;
 
 /**
- * The data every benchmark and peer shares: {@code n} distinct random 16-byte keys and, for each key
- * and round, a 100-byte value, all drawn from a fixed seed so that every run and every peer sees the
- * same bytes. A round writes every key once; round {@code r} of a versioned store is its {@code
- * r}-th version of each key.
+ * The data every benchmark and peer shares: {@code n} distinct random 16-byte keys and, for each
+ * key and round, a 100-byte value, all drawn from a fixed seed so that every run and every peer
+ * sees the same bytes. A round writes every key once; round {@code r} of a versioned store is its
+ * {@code r}-th version of each key.
  *
  * <p>The {@code loadX} methods lay the data into each store the same way. Peers keep the key arrays
  * of this dataset; benchmarks look keys up with {@linkplain #probes copies}, so that no peer gets a
@@ -30,19 +30,25 @@ import org.h2.mvstore.type.ByteArrayDataType;
 final class Dataset {
   /** Seed of the keys and values. */
   static final long SEED = 0x5A5E_2024L;
+
   /** Bytes per key. */
   static final int KEY_BYTES = 16;
+
   /** Bytes per value. */
   static final int VALUE_BYTES = 100;
+
   /** Keys in the benchmarks' store. */
   static final int DEFAULT_KEYS = 1_000_000;
+
   /** Puts per ZVerse write batch while loading. */
   static final int LOAD_BATCH = 1_000;
 
   /** The keys in generation (random) order. */
   private final byte[][] keys;
+
   /** The same arrays in ascending unsigned order. */
   private final byte[][] sorted;
+
   /** Random bytes every value starts from; each value stamps its key index and round on a copy. */
   private final byte[] template;
 
@@ -81,7 +87,9 @@ final class Dataset {
     byte[] template = new byte[VALUE_BYTES];
     random.nextBytes(template);
     byte[][] keys = new byte[n][];
-    String[] prefixes = {"orders/2026/11/", "orders/2026/12/", "sensors/eu-west/", "sensors/us-east/"};
+    String[] prefixes = {
+      "orders/2026/11/", "orders/2026/12/", "sensors/eu-west/", "sensors/us-east/"
+    };
     for (int i = 0; i < n; i++) {
       if (prefixed) {
         String tail = String.format("%012x", random.nextLong(1L << 48));
@@ -160,7 +168,8 @@ final class Dataset {
   /**
    * A ZVerse store holding {@code rounds} versions of every key: one {@link Transient} per round,
    * applying batches of {@value #LOAD_BATCH} puts. The store keeps its Z-index with the {@linkplain
-   * ZIndexOptions#defaults() defaults} (on, built in the background), like {@link Snapshot#empty()}.
+   * ZIndexOptions#defaults() defaults} (on, built in the background), like {@link
+   * Snapshot#empty()}.
    *
    * @param roundVersions receives, at index {@code r}, the version at which round {@code r} is
    *     complete; may be null
@@ -205,7 +214,8 @@ final class Dataset {
 
   /** A skip list of every key with its round-0 value, ordered like ZVerse (unsigned). */
   ConcurrentSkipListMap<byte[], byte[]> loadSkipList() {
-    ConcurrentSkipListMap<byte[], byte[]> map = new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
+    ConcurrentSkipListMap<byte[], byte[]> map =
+        new ConcurrentSkipListMap<>(Arrays::compareUnsigned);
     for (int i = 0; i < keys.length; i++) {
       map.put(keys[i], value(i, 0));
     }
@@ -226,8 +236,8 @@ final class Dataset {
    * MVStore#commit()} after each round. The caller sets {@link MVStore#setVersionsToKeep} so that
    * they stay readable.
    *
-   * @param roundVersions receives, at index {@code r}, the version to {@link MVMap#openVersion open}
-   *     to read round {@code r}; may be null
+   * @param roundVersions receives, at index {@code r}, the version to {@link MVMap#openVersion
+   *     open} to read round {@code r}; may be null
    */
   MVMap<byte[], byte[]> loadMVStore(MVStore store, int rounds, long[] roundVersions) {
     MVMap<byte[], byte[]> map =

@@ -45,15 +45,15 @@ import org.openjdk.jmh.annotations.Warmup;
  * on the disk of the checkout), deleted at the end of the trial; {@code sync} is the policy, {@code
  * EVERY_COMMIT} (an fsync per group commit, before any writer of the group is answered) unless
  * {@code -p sync=...} says otherwise; {@code groupCommitWaitMicros} is its group-commit wait
- * (default 300 µs). {@code store=memory} is the memory-only store. Both are loaded
- * with 100,000 random 16-byte keys with 100-byte values ({@link Dataset}, in batches of 1,000).
+ * (default 300 µs). {@code store=memory} is the memory-only store. Both are loaded with 100,000
+ * random 16-byte keys with 100-byte values ({@link Dataset}, in batches of 1,000).
  *
  * <p>{@code put64}: 64 threads, each with exactly <b>one write in flight</b>: a put of a random
  * existing key, then waiting for its stage ({@code join}). Score: committed writes per second.
- * Every write that the score counts was acknowledged, so under {@code EVERY_COMMIT} was on the disk.
- * On a 2-core machine the 64 threads far outnumber the cores; what limits the durable figure is how
- * many writes share one fsync (at most 64 here) and how long an fsync takes on the disk. Target: at
- * least 100,000 durable writes/s.
+ * Every write that the score counts was acknowledged, so under {@code EVERY_COMMIT} was on the
+ * disk. On a 2-core machine the 64 threads far outnumber the cores; what limits the durable figure
+ * is how many writes share one fsync (at most 64 here) and how long an fsync takes on the disk.
+ * Target: at least 100,000 durable writes/s.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar DurableStoreBenchmark -f 1 -wi 2 -w 3s
  * -i 5 -r 3s -rf json -rff benchmarks/results/durable-put.json}.
@@ -62,7 +62,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 public class DurableStoreBenchmark {
   private static final int KEYS = 100_000;
   private static final int PROBES = 1 << 20;
@@ -135,7 +137,10 @@ public class DurableStoreBenchmark {
       loads.forEach(CompletableFuture::join);
     }
 
-    /** Closes the store (a final checkpoint if durable), stops the actor system, deletes the directory. */
+    /**
+     * Closes the store (a final checkpoint if durable), stops the actor system, deletes the
+     * directory.
+     */
     @TearDown(Level.Trial)
     public void tearDown() throws IOException {
       zverse.close().toCompletableFuture().join();
@@ -169,6 +174,9 @@ public class DurableStoreBenchmark {
   @Threads(64)
   public long put64(Store s, Cursor c) {
     int i = c.index++;
-    return s.zverse.put(s.probes[i & MASK], s.values[i & (VALUES - 1)]).toCompletableFuture().join();
+    return s.zverse
+        .put(s.probes[i & MASK], s.values[i & (VALUES - 1)])
+        .toCompletableFuture()
+        .join();
   }
 }

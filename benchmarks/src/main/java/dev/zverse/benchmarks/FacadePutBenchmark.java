@@ -34,20 +34,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * 55,000/s for two seconds, then at 10,000-12,000/s for as long as it ran).
  *
  * <p>Workload: one store per trial, in its own {@link ActorSystem} ({@code Behaviors.empty()}),
- * with the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte
- * keys and 100-byte values ({@link Dataset}, fixed seed) in batches of {@value
- * Dataset#LOAD_BATCH}; setup checks a sample of reads. Each invocation overwrites the next of
- * 2^20 pre-generated probes
- * (copies of stored keys, random order) and waits for its answer: one write in flight, so every
- * put pays the whole hand-off to the WriterActor and back.
+ * with the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte keys
+ * and 100-byte values ({@link Dataset}, fixed seed) in batches of {@value Dataset#LOAD_BATCH};
+ * setup checks a sample of reads. Each invocation overwrites the next of 2^20 pre-generated probes
+ * (copies of stored keys, random order) and waits for its answer: one write in flight, so every put
+ * pays the whole hand-off to the WriterActor and back.
  *
  * <p>Measured: 12 iterations of 5 s (60 s) after one of 5 s, each iteration's rate being one point
- * of the curve; a collapse shows as iterations after the first few scoring lower. Secondary
- * results per iteration: {@code cpuNanos}, the process's CPU time (every thread, GC included) over
- * the iteration, so that {@code cpuNanos / puts} is the CPU cost of one put, which other processes
- * on a shared machine disturb far less than the rate. Each iteration's put latencies (from the call
- * to the return of {@code join}) go into an HdrHistogram, printed at the end of the iteration and,
- * for the whole measurement, at the end of the trial (in microseconds: p50, p90, p99, p99.9, max).
+ * of the curve; a collapse shows as iterations after the first few scoring lower. Secondary results
+ * per iteration: {@code cpuNanos}, the process's CPU time (every thread, GC included) over the
+ * iteration, so that {@code cpuNanos / puts} is the CPU cost of one put, which other processes on a
+ * shared machine disturb far less than the rate. Each iteration's put latencies (from the call to
+ * the return of {@code join}) go into an HdrHistogram, printed at the end of the iteration and, for
+ * the whole measurement, at the end of the trial (in microseconds: p50, p90, p99, p99.9, max).
  *
  * <p>The heap is 2 GiB, not the 4 GiB of the other benchmarks: on the shared machine touching 4 GiB
  * up front took minutes, and the store with its 1,000 retained versions needs far less.
@@ -59,11 +58,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 1, time = 5)
 @Measurement(iterations = 12, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms2g", "-Xmx2g", "-XX:+AlwaysPreTouch"})
 public class FacadePutBenchmark {
   private static final int PROBES = 1 << 20;
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1 << 10;
+
   /** Latencies above this (in ns) are clamped into the histogram's top bucket: 10 s. */
   private static final long HIGHEST_NANOS = 10_000_000_000L;
 
@@ -75,10 +77,13 @@ public class FacadePutBenchmark {
     byte[][] probes;
     byte[][] values;
     int index;
+
     /** This iteration's latencies, in nanoseconds. */
     final Histogram iteration = new Histogram(HIGHEST_NANOS, 3);
+
     /** Every measured iteration's latencies, in nanoseconds. */
     final Histogram total = new Histogram(HIGHEST_NANOS, 3);
+
     int iterations;
 
     /** Starts the actor system, opens the store, loads the dataset and checks a sample of reads. */
@@ -140,6 +145,7 @@ public class FacadePutBenchmark {
     private static final OperatingSystemMXBean OS =
         (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     private long start;
+
     /** CPU time of the whole process during the iteration, in nanoseconds. */
     public long cpuNanos;
 

@@ -26,19 +26,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * Point read at a random retained older version, ZVerse against MVStore in one run (the unversioned
  * peers have nothing to compare).
  *
- * <p>Workload: {@value Dataset#DEFAULT_KEYS} random 16-byte keys, written in {@value #ROUNDS} rounds,
- * each writing every key once with a new 100-byte value, so every key has {@value #ROUNDS} versions;
- * built once per trial. Each operation reads one random key (from 2^20 pre-generated probes, copies
- * of the stored keys) as of one random round among the {@value #ROUNDS} - 1 older than the latest.
- * One thread, throughput in operations per second.
+ * <p>Workload: {@value Dataset#DEFAULT_KEYS} random 16-byte keys, written in {@value #ROUNDS}
+ * rounds, each writing every key once with a new 100-byte value, so every key has {@value #ROUNDS}
+ * versions; built once per trial. Each operation reads one random key (from 2^20 pre-generated
+ * probes, copies of the stored keys) as of one random round among the {@value #ROUNDS} - 1 older
+ * than the latest. One thread, throughput in operations per second.
  *
  * <ul>
  *   <li>{@code ZVerse}: one {@link dev.zverse.engine.Transient} per round applying batches of
  *       {@value Dataset#LOAD_BATCH} puts; the read is {@link Snapshot#get(byte[], long)} at the
  *       round's last version, on the one latest snapshot.
  *   <li>{@code MVStore}: an in-memory {@link MVMap}, {@link MVStore#commit()} after each round,
- *       every version kept ({@code setVersionsToKeep}); each round's read-only map is opened once in
- *       setup with {@link MVMap#openVersion(long)}, and the read is its {@code get(key)}.
+ *       every version kept ({@code setVersionsToKeep}); each round's read-only map is opened once
+ *       in setup with {@link MVMap#openVersion(long)}, and the read is its {@code get(key)}.
  *   <li>{@code MVStore_openVersion}: the same store, but {@code map.openVersion(v).get(key)} per
  *       read, as a caller without a cache of opened versions does it.
  * </ul>
@@ -53,7 +53,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class GetAtVersionBenchmark {
   static final int ROUNDS = 10;

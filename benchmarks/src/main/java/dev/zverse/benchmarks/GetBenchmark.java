@@ -3,7 +3,6 @@ package dev.zverse.benchmarks;
 import dev.zverse.engine.Snapshot;
 import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.h2.mvstore.MVMap;
@@ -50,7 +49,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class GetBenchmark {
   private static final int PROBES = 1 << 20;
@@ -63,7 +64,9 @@ public class GetBenchmark {
   private Function<byte[], byte[]> get;
   private MVStore store;
 
-  /** Builds the store under test once per trial and checks a sample of reads against the dataset. */
+  /**
+   * Builds the store under test once per trial and checks a sample of reads against the dataset.
+   */
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);

@@ -9,16 +9,16 @@ import org.openjdk.jol.vm.VM;
 
 /**
  * Heap retained per key-version beyond the key and value bytes, measured with JOL: ZVerse holding
- * several versions of every key, and for context the peers holding one version (and MVStore
- * holding as many as ZVerse).
+ * several versions of every key, and for context the peers holding one version (and MVStore holding
+ * as many as ZVerse).
  *
- * <p>The measure is {@code (total - key bytes - value bytes) / key-versions}, where {@code total} is
- * {@link GraphLayout#totalSize()} of everything reachable from the store, key bytes count each
+ * <p>The measure is {@code (total - key bytes - value bytes) / key-versions}, where {@code total}
+ * is {@link GraphLayout#totalSize()} of everything reachable from the store, key bytes count each
  * key's 16 bytes once, and value bytes count each stored version's 100 bytes once. Everything else
  * (array headers, padding, nodes, version-chain links, the commit log, a peer's key wrappers) is
  * overhead. Target for ZVerse: at most 64 bytes per key-version, for the tree, its chains and the
- * commit log (Z-index off); a second line measures the same store with its Z-index built (inline, so
- * that no pool thread is reachable from it).
+ * commit log (Z-index off); a second line measures the same store with its Z-index built (inline,
+ * so that no pool thread is reachable from it).
  *
  * <p>Workload: {@code --keys} random 16-byte keys (default {@value Dataset#DEFAULT_KEYS}), {@code
  * --versions} rounds (default 10) each writing every key once with a new 100-byte value, loaded as
@@ -27,8 +27,8 @@ import org.openjdk.jol.vm.VM;
  * dropped before the next is built.
  *
  * <p>Run (JOL needs {@code -Djdk.attach.allowAttachSelf} on Java 17 to load its agent for exact
- * object sizes; the walk itself needs roughly as much heap again as the store, and the heap must stay
- * under 32 GiB so that oops stay compressed):
+ * object sizes; the walk itself needs roughly as much heap again as the store, and the heap must
+ * stay under 32 GiB so that oops stay compressed):
  *
  * <pre>
  * java -Djdk.attach.allowAttachSelf -Xmx16g -cp benchmarks/target/benchmarks.jar \
@@ -104,9 +104,11 @@ public final class MemoryFootprint {
   private void zverse(int rounds, boolean histogram, boolean index) {
     // The index is built inline: with the default executor, everything the common pool's threads
     // reach would count too.
-    ZIndexOptions options = index ? ZIndexOptions.defaults().withExecutor(Runnable::run) : ZIndexOptions.disabled();
+    ZIndexOptions options =
+        index ? ZIndexOptions.defaults().withExecutor(Runnable::run) : ZIndexOptions.disabled();
     Snapshot snapshot = data.loadZVerse(rounds, batch, options, null);
-    String name = "ZVerse (batches of " + batch + " puts, Z-index " + (index ? "built" : "off") + ")";
+    String name =
+        "ZVerse (batches of " + batch + " puts, Z-index " + (index ? "built" : "off") + ")";
     long total = measure(name, rounds, snapshot, histogram);
     System.out.printf(
         Locale.ROOT,

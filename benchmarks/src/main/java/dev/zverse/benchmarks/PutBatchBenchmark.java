@@ -30,8 +30,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Workload: a store of {@value Dataset#DEFAULT_KEYS} random 16-byte keys with 100-byte values,
  * built once per trial; each invocation overwrites {@value #BATCH} random existing keys (from 2^20
  * pre-generated probes, copies of the stored keys) with pre-generated 100-byte values and commits
- * them as one version. One thread; the score is in puts per second ({@code
- * OperationsPerInvocation} = {@value #BATCH}).
+ * them as one version. One thread; the score is in puts per second ({@code OperationsPerInvocation}
+ * = {@value #BATCH}).
  *
  * <ul>
  *   <li>{@code ZVerse}: builds a {@link WriteBatch} of {@value #BATCH} puts and {@code snapshot =
@@ -59,7 +59,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class PutBatchBenchmark {
   static final int BATCH = 100;
@@ -75,6 +77,7 @@ public class PutBatchBenchmark {
   private Snapshot snapshot;
   private MVStore store;
   private MVMap<byte[], byte[]> map;
+
   /** Writes the batch starting at a probe index. */
   private IntConsumer putBatch;
 

@@ -42,8 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       sealing and merging on the common pool, so on the other core of a 2-core machine.
  *   <li>{@code ZVerse_noindex}: the same with {@link ZIndexOptions#disabled()}, loaded and written:
  *       the write path without any index work, the baseline of the index's cost.
- *   <li>{@code MVStore}: {@code map.put(key, value)} on an in-memory {@link MVMap}, never committed:
- *       every put goes into the one open version, which is less work than a version per put.
+ *   <li>{@code MVStore}: {@code map.put(key, value)} on an in-memory {@link MVMap}, never
+ *       committed: every put goes into the one open version, which is less work than a version per
+ *       put.
  *   <li>{@code ConcurrentSkipListMap}, {@code ConcurrentHashMap} (key wrapped in {@link ByteKey}):
  *       {@code map.put}, for context; neither keeps history.
  * </ul>
@@ -61,13 +62,17 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class PutBenchmark {
   /** Versions between two prunes; a power of two. */
   static final int PRUNE_INTERVAL = 1_024;
+
   /** Versions a prune keeps readable. */
   static final int RETAINED_VERSIONS = 1_000;
+
   private static final int PROBES = 1 << 20;
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
@@ -114,7 +119,9 @@ public class PutBenchmark {
     }
   }
 
-  /** The Z-index options of a ZVerse {@code impl}: off for {@code ZVerse_noindex}, else defaults. */
+  /**
+   * The Z-index options of a ZVerse {@code impl}: off for {@code ZVerse_noindex}, else defaults.
+   */
   static ZIndexOptions indexOf(String impl) {
     return impl.endsWith("_noindex") ? ZIndexOptions.disabled() : ZIndexOptions.defaults();
   }
@@ -122,8 +129,8 @@ public class PutBenchmark {
   /**
    * {@code loaded} with its watermark at its version, ready for the periodic prunes. A prune visits
    * the keys of every commit from the current watermark on, so the first one would otherwise walk
-   * the whole load, once: a one-off of the setup, not of the workload. One small commit on top keeps
-   * the next prune from revisiting the load's last batch.
+   * the whole load, once: a one-off of the setup, not of the workload. One small commit on top
+   * keeps the next prune from revisiting the load's last batch.
    */
   static Snapshot prunedFromNowOn(Snapshot loaded) {
     Snapshot s = loaded.prune(loaded.version());

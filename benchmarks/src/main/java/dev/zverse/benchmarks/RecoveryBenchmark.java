@@ -28,8 +28,8 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Recovery time of a durable store's data directory (issue 7): {@link DurableLog#open}, which is what
- * {@code ZVerseStore.open} spends on a durable store before it starts its actors.
+ * Recovery time of a durable store's data directory (issue 7): {@link DurableLog#open}, which is
+ * what {@code ZVerseStore.open} spends on a durable store before it starts its actors.
  *
  * <p>Workload: 1,000,000 random 16-byte keys ({@link Dataset}) written in 10 rounds, each key once
  * per round with a 100-byte value, in write batches of 1,000 puts (one version each), 10 versions
@@ -45,8 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * The directories are built once, under {@code zverse.bench.dir} (default {@code
  * target/zverse-bench}), and reused by later runs (delete {@code recovery-*} there to rebuild);
  * building takes a minute or two. Z-index off ({@code ZIndexOptions.disabled()}): the time is the
- * log and checkpoint reading and the tree building. Single shot: each iteration opens (recovers) and
- * closes the directory once; score in seconds per recovery.
+ * log and checkpoint reading and the tree building. Single shot: each iteration opens (recovers)
+ * and closes the directory once; score in seconds per recovery.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar RecoveryBenchmark -rf json -rff
  * benchmarks/results/recovery.json}.
@@ -55,7 +55,9 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 1)
 @Measurement(iterations = 3)
-@Fork(value = 1, jvmArgsAppend = {"-Xms10g", "-Xmx10g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms10g", "-Xmx10g", "-XX:+AlwaysPreTouch"})
 public class RecoveryBenchmark {
   static final int KEYS = 1_000_000;
   static final int ROUNDS = 10;
@@ -74,7 +76,8 @@ public class RecoveryBenchmark {
     /** Builds both directories, unless a previous run did. */
     @Setup(Level.Trial)
     public void build() throws IOException {
-      Path base = Path.of(System.getProperty("zverse.bench.dir", "target/zverse-bench")).toAbsolutePath();
+      Path base =
+          Path.of(System.getProperty("zverse.bench.dir", "target/zverse-bench")).toAbsolutePath();
       Path withCheckpoint = base.resolve("recovery-checkpoint-and-log");
       Path logOnly = base.resolve("recovery-log-only");
       if (!Files.exists(base.resolve("recovery-complete"))) {
@@ -85,7 +88,8 @@ public class RecoveryBenchmark {
           for (Path f : (Iterable<Path>) files::iterator) {
             String name = f.getFileName().toString();
             if (name.startsWith("wal-")) {
-              Files.createLink(logOnly.resolve(name), f); // read-only use: recovery cuts nothing here
+              Files.createLink(
+                  logOnly.resolve(name), f); // read-only use: recovery cuts nothing here
             }
           }
         }
@@ -99,7 +103,9 @@ public class RecoveryBenchmark {
       Dataset data = Dataset.create(KEYS);
       try (DurableLog log =
           DurableLog.open(
-              DurabilityOptions.in(dir).withSync(SyncPolicy.NEVER), Limits.defaults(), ZIndexOptions.disabled())) {
+              DurabilityOptions.in(dir).withSync(SyncPolicy.NEVER),
+              Limits.defaults(),
+              ZIndexOptions.disabled())) {
         Snapshot s = log.recovered();
         for (int round = 0; round < ROUNDS; round++) {
           Transient t = s.asTransient();
@@ -127,7 +133,8 @@ public class RecoveryBenchmark {
         }
         log.sync();
         System.out.printf(
-            "%nbuilt %s: %,d versions in %.1f s%n", dir, s.version(), (System.nanoTime() - start) / 1e9);
+            "%nbuilt %s: %,d versions in %.1f s%n",
+            dir, s.version(), (System.nanoTime() - start) / 1e9);
       }
     }
 
@@ -135,7 +142,8 @@ public class RecoveryBenchmark {
     @TearDown(Level.Iteration)
     public void drop() {
       if (recovered == null || recovered.version() != (long) ROUNDS * KEYS / Dataset.LOAD_BATCH) {
-        throw new IllegalStateException("recovered " + (recovered == null ? "nothing" : recovered.version()));
+        throw new IllegalStateException(
+            "recovered " + (recovered == null ? "nothing" : recovered.version()));
       }
       recovered = null;
     }
@@ -144,7 +152,8 @@ public class RecoveryBenchmark {
   /** Opens (recovers) the directory and closes it again. */
   @Benchmark
   public long recover(Directory d) throws IOException {
-    try (DurableLog log = DurableLog.open(DurabilityOptions.in(d.dir), Limits.defaults(), ZIndexOptions.disabled())) {
+    try (DurableLog log =
+        DurableLog.open(DurabilityOptions.in(d.dir), Limits.defaults(), ZIndexOptions.disabled())) {
       d.recovered = log.recovered();
       return d.recovered.version();
     }

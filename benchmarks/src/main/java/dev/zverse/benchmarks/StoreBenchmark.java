@@ -76,27 +76,37 @@ import org.openjdk.jmh.annotations.Warmup;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 3, time = 5)
 @Measurement(iterations = 5, time = 5)
-@Fork(value = 1, jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
 public class StoreBenchmark {
   private static final int PROBES = 1 << 20;
   private static final int MASK = PROBES - 1;
+
   /** Distinct values the writers cycle through (the store copies each one it stores). */
   private static final int VALUES = 1 << 10;
+
   /** Outstanding writes per writing thread. */
   static final int WINDOW = 64;
+
   /** {@code writer.max-pending-writes} of the store under test. */
   static final int MAX_PENDING = 100_000;
 
-  /** The store under test, loaded once per trial, with what the benchmark methods read and write. */
+  /**
+   * The store under test, loaded once per trial, with what the benchmark methods read and write.
+   */
   @State(Scope.Benchmark)
   public static class Store {
     ActorSystem<Void> system;
     ZVerseStore store;
+
     /** The store's snapshot right after loading, held for {@code getHeldSnapshot}. */
     Snapshot held;
+
     byte[][] readProbes;
     byte[][] writeProbes;
     byte[][] values;
+
     /** The background writer of {@link Writer}, if one runs: stopped before the store closes. */
     volatile BackgroundWriter background;
 
@@ -155,10 +165,13 @@ public class StoreBenchmark {
   public static class PutWindow {
     private static final AtomicInteger THREADS = new AtomicInteger();
     private final ArrayDeque<CompletableFuture<Long>> window = new ArrayDeque<>(WINDOW);
+
     /** Each thread starts at its own offset in the probes, so threads write different keys. */
     private int index = THREADS.getAndIncrement() * (PROBES / 8);
+
     /** Puts refused with {@link StoreOverloadedException}. */
     public long overloaded;
+
     /** Puts failed for any other reason. */
     public long failed;
 

@@ -8,8 +8,8 @@ import org.h2.mvstore.type.BasicDataType;
 
 /**
  * MVStore's {@code ByteArrayDataType} in ZVerse's key order: H2's own type compares bytes signed,
- * which would make MVStore's scans visit other keys than ZVerse's. Serialization is H2's format, and
- * unused by the in-memory stores of the benchmarks.
+ * which would make MVStore's scans visit other keys than ZVerse's. Serialization is H2's format,
+ * and unused by the in-memory stores of the benchmarks.
  *
  * <p>Stateless; safe for concurrent use.
  */

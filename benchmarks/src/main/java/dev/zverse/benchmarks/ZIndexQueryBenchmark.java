@@ -43,10 +43,10 @@ import org.openjdk.jmh.infra.Blackhole;
  * background build has caught up. The loader publishes once per round, so each round is sealed as
  * one segment of 1,000,000 changes and four of them merge into one: the index ends with four
  * segments, versions 1-4,000 and 4,001-8,000 (4,000,000 changes each, merged) and 8,001-9,000 and
- * 9,001-10,000 (sealed). Setup prints the index's stats and checks that nothing is left
- * unsealed. Each invocation queries the next of {@value #BOXES} boxes pre-generated from a fixed
- * seed (so every path sees the same boxes), and hands the list to a {@link Blackhole}. One thread,
- * average time per query in microseconds.
+ * 9,001-10,000 (sealed). Setup prints the index's stats and checks that nothing is left unsealed.
+ * Each invocation queries the next of {@value #BOXES} boxes pre-generated from a fixed seed (so
+ * every path sees the same boxes), and hands the list to a {@link Blackhole}. One thread, average
+ * time per query in microseconds.
  *
  * <p>{@code box}:
  *
@@ -70,18 +70,17 @@ import org.openjdk.jmh.infra.Blackhole;
  * Snapshot#plan}); setup prints how many of the boxes AUTO sends down each path, and checks on the
  * first {@value #CHECKED_BOXES} boxes that all four paths return equal, non-empty lists.
  *
- * <p>Each of the 24 (keys, box, path) trials runs in its own fork and loads its own store (30 to 50 s of
- * setup on 2 shared cores, the inline index build included). A store shared by the trials of one
- * JVM (a static holder) would not help: JMH forks a new JVM for every parameter combination, and
- * running them all unforked ({@code -f 0}) would let one path's profile pollute the next path's
+ * <p>Each of the 24 (keys, box, path) trials runs in its own fork and loads its own store (30 to 50
+ * s of setup on 2 shared cores, the inline index build included). A store shared by the trials of
+ * one JVM (a static holder) would not help: JMH forks a new JVM for every parameter combination,
+ * and running them all unforked ({@code -f 0}) would let one path's profile pollute the next path's
  * compiled code. Choosing the path per invocation inside one trial would mix the paths' costs in
  * one score. So keys, box and path are all {@code @Param}s, at the price of 24 loads.
  *
  * <p>Targets (issues 3 and 18): {@code Z_INDEX} at least 10x faster than the better of {@code
  * KEY_RANGE_WALK} and {@code COMMIT_WALK} for {@code KEYS_1PCT_VERSIONS_1PCT} on random keys, at
- * least 5x on prefixed keys; for the thin boxes,
- * where a plain walk may win, the figures reported as they are, and {@code AUTO} close to the best
- * path.
+ * least 5x on prefixed keys; for the thin boxes, where a plain walk may win, the figures reported
+ * as they are, and {@code AUTO} close to the best path.
  *
  * <p>Run: {@code java -jar benchmarks/target/benchmarks.jar ZIndexQueryBenchmark -f 1 -wi 2 -w 2s
  * -i 3 -r 2s -rf json -rff benchmarks/results/zindex-query.json} (about 22 minutes on 2 cores, most
@@ -92,15 +91,21 @@ import org.openjdk.jmh.infra.Blackhole;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @Warmup(iterations = 2, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
 @Threads(1)
 public class ZIndexQueryBenchmark {
   static final int ROUNDS = 10;
+
   /** Boxes pre-generated per trial; a power of two. */
   static final int BOXES = 1_024;
+
   private static final int MASK = BOXES - 1;
+
   /** Boxes on which setup checks that every path gives the same answer. */
   static final int CHECKED_BOXES = 8;
+
   /** Most unsealed changes setup accepts: the index must have caught up with the load. */
   private static final long MAX_UNSEALED = ZIndexOptions.DEFAULT_SEGMENT_ENTRIES;
 
@@ -130,8 +135,10 @@ public class ZIndexQueryBenchmark {
   private KeyRange[] ranges;
   private long[] froms;
   private long[] tos;
+
   /** Queries run and changes they returned, for the sanity line at teardown. */
   private long queries;
+
   private long results;
 
   /** Loads the store, lets the index catch up, draws the boxes and checks the paths agree. */
@@ -168,7 +175,12 @@ public class ZIndexQueryBenchmark {
         List<Change> got = s.changes(ranges[b], froms[b], tos[b], p);
         if (!got.equals(expected)) {
           throw new IllegalStateException(
-              p + " differs from COMMIT_WALK on box " + b + ": " + got.size() + " changes against "
+              p
+                  + " differs from COMMIT_WALK on box "
+                  + b
+                  + ": "
+                  + got.size()
+                  + " changes against "
                   + expected.size());
         }
       }

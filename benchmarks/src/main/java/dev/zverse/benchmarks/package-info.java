@@ -1,4 +1,6 @@
-/** JMH benchmarks of ZVerse, side by side with its peers in the same run. See the module's README. */
+/**
+ * JMH benchmarks of ZVerse, side by side with its peers in the same run. See the module's README.
+ */
 @NullMarked
 package dev.zverse.benchmarks;
 

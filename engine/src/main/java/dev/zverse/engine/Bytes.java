@@ -35,7 +35,8 @@ final class Bytes {
     }
     StringBuilder hex = new StringBuilder("0x");
     for (int i = 0; i < n; i++) {
-      hex.append(Character.forDigit((b[i] >> 4) & 0xF, 16)).append(Character.forDigit(b[i] & 0xF, 16));
+      hex.append(Character.forDigit((b[i] >> 4) & 0xF, 16))
+          .append(Character.forDigit(b[i] & 0xF, 16));
     }
     return hex + tail;
   }

@@ -13,6 +13,7 @@ import java.util.Arrays;
 public final class Change {
   /** The key; never handed out. */
   final byte[] key;
+
   private final long version;
   private final byte[] value;
 
@@ -73,6 +74,10 @@ public final class Change {
 
   @Override
   public String toString() {
-    return "@" + version + " " + Bytes.describe(key) + (value == null ? " deleted" : "=" + Bytes.describe(value));
+    return "@"
+        + version
+        + " "
+        + Bytes.describe(key)
+        + (value == null ? " deleted" : "=" + Bytes.describe(value));
   }
 }

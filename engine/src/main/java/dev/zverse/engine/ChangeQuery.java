@@ -42,22 +42,31 @@ final class ChangeQuery {
   // ten versions each, on the 2-core machine: see benchmarks/README.md.
   /** One level of a tree descent: a node's prefixes scanned, a cache miss or two. */
   private static final double DESCENT_LEVEL = 300;
+
   /** One key passed in a key-range walk, its version chain walked to the window. */
   private static final double KEY_STEP = 150;
+
   /** One commit fetched from the commit log. */
   private static final double COMMIT = 50;
+
   /** One step of a binary search among a commit's keys for the range's start: a cache miss. */
   private static final double COMMIT_SEARCH_STEP = 40;
+
   /** One key compared with the range's end: a cache miss. */
   private static final double KEY_CHECK = 50;
+
   /** One change put in the answer. */
   private static final double HIT = 10;
+
   /** One candidate checked in a segment: sequential array reads. */
   private static final double CANDIDATE = 5;
+
   /** One step of a binary search in a segment's codes. */
   private static final double SEARCH_STEP = 20;
+
   /** One jump to the next run of the curve in the box: a BIGMIN and a galloping search. */
   private static final double JUMP = 250;
+
   /** One comparison of the primitive sort that puts a segment's hits in order. */
   private static final double SORT_STEP = 2;
 
@@ -81,7 +90,9 @@ final class ChangeQuery {
         Math.max(
             0,
             TreeCursor.rankFraction(s.root, s.height, range.end)
-                - (range.start == null ? 0 : TreeCursor.rankFraction(s.root, s.height, range.start)));
+                - (range.start == null
+                    ? 0
+                    : TreeCursor.rankFraction(s.root, s.height, range.start)));
     long first = Math.max(from, 1);
     double hits = fx * changesIn(s.commits, first, to);
     double keyWalk = s.height * DESCENT_LEVEL + (fx * keys + 1) * KEY_STEP + hits * HIT;
@@ -104,7 +115,8 @@ final class ChangeQuery {
             SEARCH_STEP * log2(seg.size())
                 + Math.min(runs, candidates + 1) * JUMP
                 + candidates * CANDIDATE
-                + segHits * (HIT + SORT_STEP * log2((int) Math.min(segHits + 1, Integer.MAX_VALUE)));
+                + segHits
+                    * (HIT + SORT_STEP * log2((int) Math.min(segHits + 1, Integer.MAX_VALUE)));
       }
     }
     zIndex += commitWalkCost(s, range, Math.max(first, index.sealedThrough + 1), to, fx);
@@ -116,7 +128,8 @@ final class ChangeQuery {
     return keyWalk <= commitWalk ? QueryPath.KEY_RANGE_WALK : QueryPath.COMMIT_WALK;
   }
 
-  private static double commitWalkCost(Snapshot s, KeyRange range, long from, long to, double fraction) {
+  private static double commitWalkCost(
+      Snapshot s, KeyRange range, long from, long to, double fraction) {
     if (from > to) {
       return 0;
     }
@@ -124,7 +137,8 @@ final class ChangeQuery {
     double changes = changesIn(s.commits, from, to);
     double perCommit = COMMIT;
     if (range.start != null) {
-      perCommit += COMMIT_SEARCH_STEP * log2((int) Math.min(changes / commits + 1, Integer.MAX_VALUE));
+      perCommit +=
+          COMMIT_SEARCH_STEP * log2((int) Math.min(changes / commits + 1, Integer.MAX_VALUE));
     }
     return commits * perCommit + fraction * changes * (HIT + (range.end != null ? KEY_CHECK : 0));
   }
@@ -151,7 +165,8 @@ final class ChangeQuery {
   }
 
   /** The sealed segments, each sorted, then the unsealed commits. */
-  static void viaIndex(Snapshot s, ZIndex index, KeyRange range, long from, long to, List<Change> out) {
+  static void viaIndex(
+      Snapshot s, ZIndex index, KeyRange range, long from, long to, List<Change> out) {
     // Segments hold disjoint version windows, oldest first, and each answers in order.
     for (ZSegment seg : index.segments) {
       seg.query(range, from, to, out);
@@ -178,7 +193,9 @@ final class ChangeQuery {
     for (long u = Math.max(from, 1); u <= to; u++) {
       Commit commit = s.commits.get(u);
       byte[][] keys = commit.keys;
-      for (int i = range.firstNotBelowStart(keys); i < keys.length && !range.aboveEnd(keys[i]); i++) {
+      for (int i = range.firstNotBelowStart(keys);
+          i < keys.length && !range.aboveEnd(keys[i]);
+          i++) {
         out.add(new Change(keys[i], u, commit.values[i]));
       }
     }

@@ -51,8 +51,10 @@ final class Checkpoint {
   static final long MAGIC = 0x5A56_4552_5343_4B50L; // "ZVERSCKP"
   static final long END = 0x5A56_434B_5045_4E44L; // "ZVCKPEND"
   static final int FORMAT = 3;
+
   /** The older formats still read: their header has no checksum. */
   static final int[] LEGACY_FORMATS = {1};
+
   /** The body's CRC32C and {@link #END}. */
   private static final int TAIL_BYTES = 12;
 
@@ -73,11 +75,17 @@ final class Checkpoint {
   /** Writes {@code s} to {@code file} and forces it to the disk. */
   static void write(Snapshot s, Path file) throws IOException {
     try (FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE)) {
       OutputStream raw = Channels.newOutputStream(ch);
       raw.write(FileHeader.encode(MAGIC, FORMAT).array());
       CRC32C crc = new CRC32C();
-      DataOutputStream out = new DataOutputStream(new BufferedOutputStream(new CheckedOutputStream(raw, crc), 1 << 16));
+      DataOutputStream out =
+          new DataOutputStream(
+              new BufferedOutputStream(new CheckedOutputStream(raw, crc), 1 << 16));
       CommitLog commits = s.commits;
       long first = commits.firstVersion();
       out.writeLong(s.version);
@@ -153,8 +161,12 @@ final class Checkpoint {
         throw new CorruptLogException(
             file,
             headerBytes,
-            "checkpoint body, bytes " + headerBytes + " to " + (size - TAIL_BYTES)
-                + ", fails the checksum stored at byte " + (size - TAIL_BYTES));
+            "checkpoint body, bytes "
+                + headerBytes
+                + " to "
+                + (size - TAIL_BYTES)
+                + ", fails the checksum stored at byte "
+                + (size - TAIL_BYTES));
       }
       ch.position(headerBytes);
       Position in =
@@ -240,8 +252,13 @@ final class Checkpoint {
     long lastCommitTime = time(in.readLong(), format);
     long first = in.readLong();
     long commitCount = in.readLong();
-    if (version < 0 || watermark < 0 || watermark > version || first < 1 || commitCount < 0
-        || first + commitCount - 1 != version || commitCount > Integer.MAX_VALUE) {
+    if (version < 0
+        || watermark < 0
+        || watermark > version
+        || first < 1
+        || commitCount < 0
+        || first + commitCount - 1 != version
+        || commitCount > Integer.MAX_VALUE) {
       throw new CorruptLogException(file, start, "inconsistent checkpoint header");
     }
     long[] times = new long[(int) commitCount];
@@ -293,7 +310,10 @@ final class Checkpoint {
       }
       Version head = null;
       for (int i = length - 1; i >= 0; i--) {
-        head = values[i] == null ? Version.tombstone(versions[i], head) : Version.put(versions[i], values[i], head, created[i]);
+        head =
+            values[i] == null
+                ? Version.tombstone(versions[i], head)
+                : Version.put(versions[i], values[i], head, created[i]);
       }
       t.restoreChain(key, head);
     }
@@ -304,7 +324,11 @@ final class Checkpoint {
           log.append(
               ks == null
                   ? new Commit(first + i, times[i], new byte[0][], new byte[0][])
-                  : new Commit(first + i, times[i], ks.toArray(new byte[0][]), commitValues[i].toArray(new byte[0][])));
+                  : new Commit(
+                      first + i,
+                      times[i],
+                      ks.toArray(new byte[0][]),
+                      commitValues[i].toArray(new byte[0][])));
     }
     if (times.length > 0) {
       lastCommitTime = Math.max(lastCommitTime, times[times.length - 1]);

@@ -11,21 +11,24 @@ import java.time.Instant;
  * change. The commit log keeps commits at or above the watermark only, whose values the chains keep
  * anyway, so the references retain nothing extra.
  *
- * <p>{@link #trims} marks the changes whose keys the prune that passes this version must visit
- * (see {@link Transient#prune}); most commits list none.
+ * <p>{@link #trims} marks the changes whose keys the prune that passes this version must visit (see
+ * {@link Transient#prune}); most commits list none.
  *
  * <p>Immutable. {@code keys} are the tree's own arrays, sorted in key order and distinct, and
  * {@code values[i]} belongs to {@code keys[i]}; none of the arrays is handed out.
  */
 final class Commit {
   final long version;
+
   /**
    * The commit time, in microseconds since the epoch: strictly above the previous commit's (see
    * {@link #after}), so that a time names at most one commit.
    */
   final long timeMicros;
+
   final byte[][] keys;
   final byte[][] values;
+
   /**
    * A bit set over {@link #keys} (bit {@code i} of word {@code i >>> 6}): the changes that leave
    * more history below them than one superseded version (a tombstone, or a put over a key changed

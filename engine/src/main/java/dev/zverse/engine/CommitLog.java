@@ -20,8 +20,10 @@ final class CommitLog {
 
   /** Commits appended so far, dropped ones included: the index after the last. */
   private final long count;
+
   /** Index of the first retained commit. */
   private final long first;
+
   private final int shift;
   private final Object[] root;
   private final Commit[] tail;
@@ -49,7 +51,8 @@ final class CommitLog {
     while ((count >>> BITS) > (1L << shift)) {
       shift += BITS;
     }
-    return new CommitLog(count, count, shift, new Object[WIDTH], new Commit[(int) (count - tailOffset)]);
+    return new CommitLog(
+        count, count, shift, new Object[WIDTH], new Commit[(int) (count - tailOffset)]);
   }
 
   /** Version of the oldest retained commit; {@link #lastVersion()} + 1 when none is retained. */
@@ -65,7 +68,8 @@ final class CommitLog {
   /** The commit of {@code version}, which must be retained. */
   Commit get(long version) {
     long i = version - 1;
-    assert i >= first && i < count : "version " + version + " not in [" + (first + 1) + ", " + count + "]";
+    assert i >= first && i < count
+        : "version " + version + " not in [" + (first + 1) + ", " + count + "]";
     long tailOffset = tailOffset();
     if (i >= tailOffset) {
       return tail[(int) (i - tailOffset)];
@@ -162,7 +166,10 @@ final class CommitLog {
     return r;
   }
 
-  /** A copy of {@code node}, covering indexes from {@code base}, without subtrees wholly below {@code limit}. */
+  /**
+   * A copy of {@code node}, covering indexes from {@code base}, without subtrees wholly below
+   * {@code limit}.
+   */
   private static Object[] clearBelow(int level, Object[] node, long base, long limit) {
     Object[] copy = node.clone();
     long span = 1L << level;

@@ -8,9 +8,9 @@ import java.util.List;
 
 /**
  * One committed write batch as a reader sees it: its version, its commit time and its changes (each
- * a key with its new value or a tombstone), in key order, optionally with each key's previous value.
- * What a change feed emits; read with {@link Snapshot#commit(long, KeyRange, boolean)} or {@link
- * Snapshot#commits(long, long, KeyRange, boolean)}.
+ * a key with its new value or a tombstone), in key order, optionally with each key's previous
+ * value. What a change feed emits; read with {@link Snapshot#commit(long, KeyRange, boolean)} or
+ * {@link Snapshot#commits(long, long, KeyRange, boolean)}.
  *
  * <p>A record read through a {@link KeyRange} holds only the changes to keys in that range, and may
  * hold none: every version is a commit, even one whose batch changed nothing (a delete of an absent
@@ -22,6 +22,7 @@ public final class CommitRecord {
   private final long version;
   private final long timeMicros;
   private final Change[] changes;
+
   /** Parallel to {@link #changes}; {@code null} when previous values were not read. */
   private final byte[][] previous;
 
@@ -33,9 +34,10 @@ public final class CommitRecord {
   }
 
   /**
-   * Reads the commit of {@code v} from {@code s}: keys and values come from the commit log; previous
-   * values, if asked for, from the key's version chain, one tree descent per key in {@code range}. The
-   * caller has checked that {@code v} is retained (and, for previous values, that {@code v - 1} is).
+   * Reads the commit of {@code v} from {@code s}: keys and values come from the commit log;
+   * previous values, if asked for, from the key's version chain, one tree descent per key in {@code
+   * range}. The caller has checked that {@code v} is retained (and, for previous values, that
+   * {@code v - 1} is).
    */
   static CommitRecord read(Snapshot s, long v, KeyRange range, boolean withPrevious) {
     Commit commit = s.commits.get(v);
@@ -101,7 +103,9 @@ public final class CommitRecord {
     return changes.length;
   }
 
-  /** Whether no change is held: the batch changed nothing, or nothing in the range it was read with. */
+  /**
+   * Whether no change is held: the batch changed nothing, or nothing in the range it was read with.
+   */
   public boolean isEmpty() {
     return changes.length == 0;
   }

@@ -116,7 +116,12 @@ public final class CommitRecordCodec {
       CommitRecord c = commits.get(i);
       if (c.version() != first + i) {
         throw new IllegalArgumentException(
-            "commits[" + i + "] has version " + c.version() + ", must be " + (first + i)
+            "commits["
+                + i
+                + "] has version "
+                + c.version()
+                + ", must be "
+                + (first + i)
                 + ": the versions of a group follow each other");
       }
       if (c.hasPreviousValues()) {
@@ -130,7 +135,9 @@ public final class CommitRecordCodec {
     }
     if (total > MAX_PAYLOAD_BYTES) {
       throw new IllegalArgumentException(
-          "the group needs a payload of " + total + " bytes, over the largest of "
+          "the group needs a payload of "
+              + total
+              + " bytes, over the largest of "
               + MAX_PAYLOAD_BYTES);
     }
     Writer w = new Writer((int) total + HEADER_BYTES);
@@ -221,8 +228,13 @@ public final class CommitRecordCodec {
     if (commits.get(0).version() != first || commits.size() != count) {
       throw new CorruptRecordException(
           HEADER_BYTES + PAYLOAD_FIRST_AT,
-          "record header says versions " + first + " to " + (first + count - 1)
-              + ", its payload " + commits.get(0).version() + " to "
+          "record header says versions "
+              + first
+              + " to "
+              + (first + count - 1)
+              + ", its payload "
+              + commits.get(0).version()
+              + " to "
               + (commits.get(0).version() + commits.size() - 1));
     }
     buffer.position(at + HEADER_BYTES + length);
@@ -333,8 +345,7 @@ public final class CommitRecordCodec {
         long time = millis ? Commit.microsOfMillis(stored) : stored;
         int n = p.getInt();
         if (n < 0 || (long) n * 8 > p.remaining()) {
-          throw new CorruptRecordException(
-              base + p.position() - 4, "impossible change count " + n);
+          throw new CorruptRecordException(base + p.position() - 4, "impossible change count " + n);
         }
         byte[][] keys = new byte[n][];
         byte[][] values = new byte[n][];
@@ -395,12 +406,11 @@ public final class CommitRecordCodec {
     }
 
     /**
-     * The record of the commits of {@code log} from {@code from} on, up to {@code to} or, if
-     * {@code split}, as many as fit {@code limit} payload bytes (one at least). The buffer returned
-     * is valid until the next call.
+     * The record of the commits of {@code log} from {@code from} on, up to {@code to} or, if {@code
+     * split}, as many as fit {@code limit} payload bytes (one at least). The buffer returned is
+     * valid until the next call.
      */
-    ByteBuffer encode(
-        CommitLog log, long watermark, long from, long to, int limit, boolean split) {
+    ByteBuffer encode(CommitLog log, long watermark, long from, long to, int limit, boolean split) {
       begin(from, watermark);
       long u = from;
       for (; u <= to; u++) {

@@ -166,7 +166,8 @@ public final class Condition {
 
   /** {@link #modVersion(byte[], long)} of a UTF-8 key. */
   public static Condition modVersion(String key, long modVersion) {
-    return modVersion(Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8), modVersion);
+    return modVersion(
+        Objects.requireNonNull(key, "key").getBytes(StandardCharsets.UTF_8), modVersion);
   }
 
   /** {@link #valueEquals(byte[], byte[])} of UTF-8 strings. */

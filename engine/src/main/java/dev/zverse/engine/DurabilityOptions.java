@@ -12,12 +12,16 @@ import java.util.Objects;
 public final class DurabilityOptions {
   /** Bytes a log segment grows to before the next one is started, by default: 64 MiB. */
   public static final long DEFAULT_SEGMENT_BYTES = 64L << 20;
+
   /** Smallest segment size allowed: 4 KiB. */
   public static final long MIN_SEGMENT_BYTES = 4L << 10;
+
   /** Largest segment size allowed: 1 GiB. */
   public static final long MAX_SEGMENT_BYTES = 1L << 30;
+
   /** Shortest interval of {@link SyncPolicy#INTERVAL}: 1 ms. */
   public static final Duration MIN_SYNC_INTERVAL = Duration.ofMillis(1);
+
   /** Longest interval of {@link SyncPolicy#INTERVAL}: 1 h. */
   public static final Duration MAX_SYNC_INTERVAL = Duration.ofHours(1);
 
@@ -28,7 +32,11 @@ public final class DurabilityOptions {
   private final boolean recoverPastCorruption;
 
   private DurabilityOptions(
-      Path directory, SyncPolicy sync, Duration syncInterval, long segmentBytes, boolean recoverPastCorruption) {
+      Path directory,
+      SyncPolicy sync,
+      Duration syncInterval,
+      long segmentBytes,
+      boolean recoverPastCorruption) {
     this.directory = directory;
     this.sync = sync;
     this.syncInterval = syncInterval;
@@ -67,10 +75,16 @@ public final class DurabilityOptions {
         recoverPastCorruption);
   }
 
-  /** These options with another sync policy. @throws NullPointerException if {@code sync} is null */
+  /**
+   * These options with another sync policy. @throws NullPointerException if {@code sync} is null
+   */
   public DurabilityOptions withSync(SyncPolicy sync) {
     return new DurabilityOptions(
-        directory, Objects.requireNonNull(sync, "sync"), syncInterval, segmentBytes, recoverPastCorruption);
+        directory,
+        Objects.requireNonNull(sync, "sync"),
+        syncInterval,
+        segmentBytes,
+        recoverPastCorruption);
   }
 
   /**
@@ -108,24 +122,30 @@ public final class DurabilityOptions {
   public DurabilityOptions withSegmentBytes(long segmentBytes) {
     if (segmentBytes < MIN_SEGMENT_BYTES || segmentBytes > MAX_SEGMENT_BYTES) {
       throw new IllegalArgumentException(
-          "segmentBytes must be in [" + MIN_SEGMENT_BYTES + ", " + MAX_SEGMENT_BYTES + "], was " + segmentBytes);
+          "segmentBytes must be in ["
+              + MIN_SEGMENT_BYTES
+              + ", "
+              + MAX_SEGMENT_BYTES
+              + "], was "
+              + segmentBytes);
     }
-    return new DurabilityOptions(directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
+    return new DurabilityOptions(
+        directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
   }
 
   /**
    * These options with recovery allowed past a damaged log record: the operator's explicit choice
    * to keep everything before the damage and lose the record and everything after it; the recovery
-   * report says which versions and how many bytes were dropped. Off by default: then damage that
-   * is not a torn tail stops the open with a {@link CorruptLogException} naming the file and
-   * offset. Either way a torn tail is cut, and damage in versions the checkpoint already holds is
-   * skipped.
+   * report says which versions and how many bytes were dropped. Off by default: then damage that is
+   * not a torn tail stops the open with a {@link CorruptLogException} naming the file and offset.
+   * Either way a torn tail is cut, and damage in versions the checkpoint already holds is skipped.
    *
    * @param recoverPastCorruption whether recovery may cut the log at damage
    * @return a copy with the new setting
    */
   public DurabilityOptions withRecoverPastCorruption(boolean recoverPastCorruption) {
-    return new DurabilityOptions(directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
+    return new DurabilityOptions(
+        directory, sync, syncInterval, segmentBytes, recoverPastCorruption);
   }
 
   /** The data directory. */
@@ -155,7 +175,15 @@ public final class DurabilityOptions {
 
   @Override
   public String toString() {
-    return "DurabilityOptions[" + directory + ", " + sync + (sync == SyncPolicy.INTERVAL ? " " + syncInterval : "")
-        + ", segments of " + segmentBytes + " bytes" + (recoverPastCorruption ? ", recovering past corruption" : "") + "]";
+    return "DurabilityOptions["
+        + directory
+        + ", "
+        + sync
+        + (sync == SyncPolicy.INTERVAL ? " " + syncInterval : "")
+        + ", segments of "
+        + segmentBytes
+        + " bytes"
+        + (recoverPastCorruption ? ", recovering past corruption" : "")
+        + "]";
   }
 }

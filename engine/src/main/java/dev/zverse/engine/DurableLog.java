@@ -21,12 +21,13 @@ import java.util.TreeMap;
  *
  * The writer publishes a group of batches as one snapshot; {@link #append} writes that group's
  * changes as one record ({@link CommitRecordCodec}) at the end of the current log segment and,
- * under {@link SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer tells
- * its callers only after their writes are durable, and one force serves the whole group. A group
- * too big for one record ({@link CommitRecordCodec#MAX_PAYLOAD_BYTES}) is written as several, each
- * of whole versions; a version is never split (the batch limit, {@link Limits#maxBatchBytes()},
- * keeps each one well inside a record). A record is never split across segments; a segment past its size is followed by a new
- * one named after the first version it may hold ({@code wal-<version>.log}).
+ * under {@link SyncPolicy#EVERY_COMMIT}, forces it to the disk before returning, so the writer
+ * tells its callers only after their writes are durable, and one force serves the whole group. A
+ * group too big for one record ({@link CommitRecordCodec#MAX_PAYLOAD_BYTES}) is written as several,
+ * each of whole versions; a version is never split (the batch limit, {@link
+ * Limits#maxBatchBytes()}, keeps each one well inside a record). A record is never split across
+ * segments; a segment past its size is followed by a new one named after the first version it may
+ * hold ({@code wal-<version>.log}).
  *
  * <h2>Format (version {@value #FORMAT})</h2>
  *
@@ -37,11 +38,11 @@ import java.util.TreeMap;
  *   the payload (type, versions, watermark, per version its commit time and changes)
  * </pre>
  *
- * The record header has its own checksum, so a damaged length is seen as damage and never read as
- * a record running past the end of the file, and a damaged record's versions are known from its
- * header: recovery can tell which records a checkpoint already holds without their payload.
- * Format 1 (a record was payload length, payload CRC32C, payload; a 12-byte segment header; commit
- * times in milliseconds) is still read; new segments are written in format {@value #FORMAT}.
+ * The record header has its own checksum, so a damaged length is seen as damage and never read as a
+ * record running past the end of the file, and a damaged record's versions are known from its
+ * header: recovery can tell which records a checkpoint already holds without their payload. Format
+ * 1 (a record was payload length, payload CRC32C, payload; a 12-byte segment header; commit times
+ * in milliseconds) is still read; new segments are written in format {@value #FORMAT}.
  *
  * <p>{@link #checkpoint} writes a snapshot with its retained history to a temporary file, forces it
  * and renames it into place atomically ({@code checkpoint-<version>.zvc}); snapshots are immutable,
@@ -69,8 +70,10 @@ import java.util.TreeMap;
 public final class DurableLog implements AutoCloseable {
   static final long MAGIC = 0x5A56_4552_5357_414CL; // "ZVERSWAL"
   static final int FORMAT = 3;
+
   /** The older formats still read: their records have no header checksum. */
   static final int[] LEGACY_FORMATS = {1};
+
   /** Bytes of the segment header this code writes. */
   static final int HEADER_BYTES = FileHeader.CHECKED_BYTES;
 
@@ -82,6 +85,7 @@ public final class DurableLog implements AutoCloseable {
 
   /** Segments by the first version they may hold; the last is being appended to. */
   private final NavigableMap<Long, Path> segments = new TreeMap<>();
+
   private FileChannel active;
   private long activeBytes;
   private long loggedVersion;
@@ -128,7 +132,8 @@ public final class DurableLog implements AutoCloseable {
    * @throws UnsupportedFormatException if a file is of an unknown or newer format
    * @throws IOException if the directory cannot be read or written
    */
-  public static DurableLog open(DurabilityOptions options, Limits limits, ZIndexOptions index) throws IOException {
+  public static DurableLog open(DurabilityOptions options, Limits limits, ZIndexOptions index)
+      throws IOException {
     Objects.requireNonNull(options, "options");
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(index, "index");
@@ -167,7 +172,8 @@ public final class DurableLog implements AutoCloseable {
    *     {@code next} no longer holds the commits to log, or one of them is too big for a record
    *     ({@link CommitRecordCodec#MAX_PAYLOAD_BYTES}); nothing is written then and the log stays
    *     usable
-   * @throws IllegalStateException if the log is closed or failed earlier (the cause is that failure)
+   * @throws IllegalStateException if the log is closed or failed earlier (the cause is that
+   *     failure)
    * @throws IOException if writing or forcing fails; the log is then failed
    */
   public void append(Snapshot previous, Snapshot next) throws IOException {
@@ -181,8 +187,11 @@ public final class DurableLog implements AutoCloseable {
     }
     if (next.commits.firstVersion() > previous.version + 1) {
       throw new IllegalArgumentException(
-          "versions from " + (previous.version + 1) + " were pruned before they were logged (watermark "
-              + next.watermark + ")");
+          "versions from "
+              + (previous.version + 1)
+              + " were pruned before they were logged (watermark "
+              + next.watermark
+              + ")");
     }
     // Every version must fit a record before any is written: a refusal leaves the log as it was.
     long total = CommitRecordCodec.MIN_PAYLOAD_BYTES;
@@ -191,8 +200,13 @@ public final class DurableLog implements AutoCloseable {
       total += bytes;
       if (bytes > recordLimit - CommitRecordCodec.MIN_PAYLOAD_BYTES) {
         throw new IllegalArgumentException(
-            "version " + u + " needs " + bytes + " bytes in the log, over the largest record of "
-                + recordLimit + " bytes");
+            "version "
+                + u
+                + " needs "
+                + bytes
+                + " bytes in the log, over the largest record of "
+                + recordLimit
+                + " bytes");
       }
     }
     try {
@@ -246,8 +260,8 @@ public final class DurableLog implements AutoCloseable {
 
   /**
    * Writes {@code snapshot} as a checkpoint and drops the log segments that the previous checkpoint
-   * covers. May run on any thread, concurrently with appends; checkpoints run one at a time, and one
-   * not newer than the last is skipped.
+   * covers. May run on any thread, concurrently with appends; checkpoints run one at a time, and
+   * one not newer than the last is skipped.
    *
    * @param snapshot a snapshot whose versions are all appended (or about to be)
    * @throws IOException if the checkpoint cannot be written; the log goes on unharmed
@@ -299,7 +313,11 @@ public final class DurableLog implements AutoCloseable {
     }
     if (failure != null) {
       throw new IllegalStateException(
-          "durable log of " + directory + " failed and takes no more writes: " + failure.getMessage(), failure);
+          "durable log of "
+              + directory
+              + " failed and takes no more writes: "
+              + failure.getMessage(),
+          failure);
     }
   }
 
@@ -323,7 +341,11 @@ public final class DurableLog implements AutoCloseable {
   private void startSegment(long firstVersion) throws IOException {
     Path file = dir.segment(firstVersion);
     FileChannel ch =
-        FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE);
+        FileChannel.open(
+            file,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.TRUNCATE_EXISTING,
+            StandardOpenOption.WRITE);
     ByteBuffer header = FileHeader.encode(MAGIC, FORMAT);
     while (header.hasRemaining()) {
       ch.write(header, HEADER_BYTES - header.remaining());
@@ -337,7 +359,9 @@ public final class DurableLog implements AutoCloseable {
     activeBytes = HEADER_BYTES;
   }
 
-  /** Deletes the segments whose versions all lie at or below {@code version}; never the active one. */
+  /**
+   * Deletes the segments whose versions all lie at or below {@code version}; never the active one.
+   */
   private void deleteSegmentsThrough(long version) throws IOException {
     List<Path> doomed = new ArrayList<>();
     synchronized (this) {

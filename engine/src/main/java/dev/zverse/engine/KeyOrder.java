@@ -11,8 +11,8 @@ import java.util.Arrays;
  *
  * <p>Tree nodes keep, beside each key, its <em>prefix</em>: the first 8 bytes read big-endian,
  * zero-padded, with the sign bit flipped so that a signed {@code long} comparison of two prefixes
- * agrees with the unsigned comparison of the bytes. Most comparisons between keys are then decided by
- * one {@code long} compare; only keys with equal prefixes need {@link #compare}.
+ * agrees with the unsigned comparison of the bytes. Most comparisons between keys are then decided
+ * by one {@code long} compare; only keys with equal prefixes need {@link #compare}.
  *
  * <p>Stateless; safe for concurrent use.
  */
@@ -33,7 +33,6 @@ final class KeyOrder {
     }
     return p ^ Long.MIN_VALUE;
   }
-
 
   /** Unsigned lexicographic comparison; a proper prefix sorts first. */
   static int compare(byte[] a, byte[] b) {

@@ -8,20 +8,27 @@ import java.util.Objects;
  * A contiguous range of keys in unsigned lexicographic order, each end inclusive, exclusive or
  * unbounded.
  *
- * <p>Immutable: factories copy the arrays they are given, and accessors return copies. A range whose
- * start lies after its end is refused; a range with equal ends and an exclusive one is empty.
+ * <p>Immutable: factories copy the arrays they are given, and accessors return copies. A range
+ * whose start lies after its end is refused; a range with equal ends and an exclusive one is empty.
  */
 public final class KeyRange {
   private static final KeyRange ALL = new KeyRange(null, false, null, false);
 
   /** Start key, or {@code null} when unbounded below. Never handed out. */
   final byte[] start;
+
   final boolean startInclusive;
+
   /** End key, or {@code null} when unbounded above. Never handed out. */
   final byte[] end;
+
   final boolean endInclusive;
-  /** {@link KeyOrder#prefix} of the start and end keys (0 when unbounded): most checks stop there. */
+
+  /**
+   * {@link KeyOrder#prefix} of the start and end keys (0 when unbounded): most checks stop there.
+   */
   private final long startPrefix;
+
   private final long endPrefix;
 
   private KeyRange(byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
@@ -33,7 +40,8 @@ public final class KeyRange {
     this.endPrefix = end == null ? 0 : KeyOrder.prefix(end);
   }
 
-  private static KeyRange of(byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
+  private static KeyRange of(
+      byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
     if (start != null && end != null && KeyOrder.compare(start, end) > 0) {
       throw new IllegalArgumentException(
           "range start "
@@ -290,7 +298,10 @@ public final class KeyRange {
     return kp != startPrefix ? kp < startPrefix : belowStart(key);
   }
 
-  /** {@link #aboveEnd(byte[])} of a key whose prefix is {@code kp}, like {@link #belowStart(byte[], long)}. */
+  /**
+   * {@link #aboveEnd(byte[])} of a key whose prefix is {@code kp}, like {@link #belowStart(byte[],
+   * long)}.
+   */
   boolean aboveEnd(byte[] key, long kp) {
     if (end == null) {
       return false;

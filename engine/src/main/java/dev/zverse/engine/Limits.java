@@ -3,8 +3,8 @@ package dev.zverse.engine;
 import java.util.Objects;
 
 /**
- * The largest key, value and write batch a store accepts. Checked when a batch is applied and
- * when a read names a key, before anything changes: an oversized argument is an {@link
+ * The largest key, value and write batch a store accepts. Checked when a batch is applied and when
+ * a read names a key, before anything changes: an oversized argument is an {@link
  * IllegalArgumentException} naming the limit, never a truncation.
  *
  * <p>A batch's size ({@link #maxBatchBytes()}) is what it takes in the durable log: the bytes of
@@ -18,19 +18,25 @@ import java.util.Objects;
 public final class Limits {
   /** Default largest key: 4 KiB. */
   public static final int DEFAULT_MAX_KEY_BYTES = 4 * 1024;
+
   /** Default largest value: 16 MiB. */
   public static final int DEFAULT_MAX_VALUE_BYTES = 16 * 1024 * 1024;
+
   /** The largest {@link #maxKeyBytes()} that can be configured: 64 KiB. */
   public static final int CEILING_KEY_BYTES = 64 * 1024;
+
   /** The largest {@link #maxValueBytes()} that can be configured: 1 GiB. */
   public static final int CEILING_VALUE_BYTES = 1024 * 1024 * 1024;
+
   /** Default largest batch: 1 GiB (64 values of the default largest size). */
   public static final int DEFAULT_MAX_BATCH_BYTES = 1024 * 1024 * 1024;
+
   /**
    * The largest {@link #maxBatchBytes()} that can be configured: 1.5 GiB, which leaves room in the
    * log's largest record (just under 2 GiB) for the record's own fields.
    */
   public static final int CEILING_BATCH_BYTES = 1536 * 1024 * 1024;
+
   /** Bytes a mutation counts towards {@link #maxBatchBytes()} besides its key and value. */
   public static final int MUTATION_BYTES = 8;
 
@@ -153,7 +159,12 @@ public final class Limits {
 
   @Override
   public String toString() {
-    return "Limits[maxKeyBytes=" + maxKeyBytes + ", maxValueBytes=" + maxValueBytes
-        + ", maxBatchBytes=" + maxBatchBytes + "]";
+    return "Limits[maxKeyBytes="
+        + maxKeyBytes
+        + ", maxValueBytes="
+        + maxValueBytes
+        + ", maxBatchBytes="
+        + maxBatchBytes
+        + "]";
   }
 }

@@ -9,8 +9,8 @@ import java.nio.file.StandardOpenOption;
 /**
  * Reading the records of one open log segment for {@link Recovery}: their frames at an offset,
  * their payloads if whole, the next whole record past damage, and whether damage is a torn write.
- * The records themselves are {@link CommitRecordCodec}'s; what is here is what only a file has:
- * an end that a crash may have cut, and bytes after the damage to scan.
+ * The records themselves are {@link CommitRecordCodec}'s; what is here is what only a file has: an
+ * end that a crash may have cut, and bytes after the damage to scan.
  *
  * <p>Used by one thread, while the file is open.
  */

@@ -4,11 +4,11 @@ package dev.zverse.engine;
  * The Z-order (Morton) curve over two unsigned 32-bit coordinates, {@code x} (a key's quantized
  * rank in its segment) and {@code y} (a quantized version), as one 64-bit code compared unsigned.
  *
- * <p>The code interleaves the bits from the top: code bit {@code 2i + 1} is bit {@code i} of
- * {@code x} and code bit {@code 2i} is bit {@code i} of {@code y}. Sorting by the code keeps points
- * that are near in both coordinates near each other, so a box query (x in [x1, x2], y in [y1, y2])
- * reads a few runs of the sorted codes and jumps over the rest with {@link #bigMin} (the next code
- * inside the box after one outside it), after Tropf and Herzog, "Multidimensional Range Search in
+ * <p>The code interleaves the bits from the top: code bit {@code 2i + 1} is bit {@code i} of {@code
+ * x} and code bit {@code 2i} is bit {@code i} of {@code y}. Sorting by the code keeps points that
+ * are near in both coordinates near each other, so a box query (x in [x1, x2], y in [y1, y2]) reads
+ * a few runs of the sorted codes and jumps over the rest with {@link #bigMin} (the next code inside
+ * the box after one outside it), after Tropf and Herzog, "Multidimensional Range Search in
  * Dynamically Balanced Trees" (1981).
  *
  * <p>Why 32 bits a coordinate: a {@link ZSegment} quantizes its keys and versions, relative to its
@@ -20,6 +20,7 @@ package dev.zverse.engine;
 final class MortonKey {
   /** Code bits that come from {@code x}: the odd positions. Masked to them, codes order as x. */
   static final long X_BITS = 0xAAAA_AAAA_AAAA_AAAAL;
+
   /** Code bits that come from {@code y}: the even positions. Masked to them, codes order as y. */
   static final long Y_BITS = 0x5555_5555_5555_5555L;
 
@@ -40,14 +41,16 @@ final class MortonKey {
    * {@code max} that is greater than {@code z}, where {@code z} lies outside the box and between
    * the corners.
    *
-   * @return that code, or 0 if there is none (0 is never an answer: it is not greater than any code)
+   * @return that code, or 0 if there is none (0 is never an answer: it is not greater than any
+   *     code)
    */
   static long bigMin(long z, long min, long max) {
     long bigMin = 0;
     for (int bit = 63; bit >= 0; bit--) {
       long self = 1L << bit;
       long lower = ((bit & 1) == 1 ? X_BITS : Y_BITS) & (self - 1);
-      int key = ((z & self) != 0 ? 4 : 0) | ((min & self) != 0 ? 2 : 0) | ((max & self) != 0 ? 1 : 0);
+      int key =
+          ((z & self) != 0 ? 4 : 0) | ((min & self) != 0 ? 2 : 0) | ((max & self) != 0 ? 1 : 0);
       switch (key) {
         case 0b000, 0b111 -> {
           // z, min and max agree at this bit: nothing to decide yet

@@ -6,40 +6,44 @@ package dev.zverse.engine;
  * <p>Every array is sized exactly to its content, so a published node wastes no slots. Each node
  * carries the edit token of the {@link Transient} that created it: while that transient is open, it
  * may change the node in place (Clojure's transient trick); any other transient copies it first. A
- * node reachable from a published {@link Snapshot} is never changed again, because the transient that
- * owned it is closed and tokens are never reused.
+ * node reachable from a published {@link Snapshot} is never changed again, because the transient
+ * that owned it is closed and tokens are never reused.
  *
  * <p>In place, a transient only ever writes single slots of the <em>owned</em> arrays ({@link
- * Leaf#heads}, {@link Branch#children}); the key and prefix arrays may be shared with other nodes and
- * are replaced, never written, on a structural change. {@link #copy} therefore clones only the owned
- * array.
+ * Leaf#heads}, {@link Branch#children}); the key and prefix arrays may be shared with other nodes
+ * and are replaced, never written, on a structural change. {@link #copy} therefore clones only the
+ * owned array.
  */
 abstract class Node {
   /**
-   * Most entries of a leaf and children of a branch: 64, which keeps a million keys four levels deep
-   * and a node's prefixes within eight cache lines. The engine's tests also run with tiny nodes
-   * ({@code -Dzverse.engine.nodeCapacity=4}) so that a few hundred keys exercise deep trees, splits
-   * and merges; nothing else should set it.
+   * Most entries of a leaf and children of a branch: 64, which keeps a million keys four levels
+   * deep and a node's prefixes within eight cache lines. The engine's tests also run with tiny
+   * nodes ({@code -Dzverse.engine.nodeCapacity=4}) so that a few hundred keys exercise deep trees,
+   * splits and merges; nothing else should set it.
    */
   static final int MAX = capacity();
+
   /** Fewest entries or children of a node other than the root before it borrows or merges. */
   static final int MIN = Math.max(2, MAX / 4);
 
   private static int capacity() {
     int c = Integer.getInteger("zverse.engine.nodeCapacity", 64);
     if (c < 4 || c > 1024) {
-      throw new IllegalArgumentException("zverse.engine.nodeCapacity must be in [4, 1024], was " + c);
+      throw new IllegalArgumentException(
+          "zverse.engine.nodeCapacity must be in [4, 1024], was " + c);
     }
     return c;
   }
 
   /** The token of the transient that may edit this node, or {@code null} for shared nodes. */
   final Object edit;
+
   /**
    * Biased 8-byte prefixes ({@link KeyOrder#prefix}) of the keys (leaf) or separators (branch).
    * Possibly shared: replace, never write.
    */
   long[] prefixes;
+
   /** Leaf keys, or branch separators. Possibly shared: replace, never write. */
   byte[][] keys;
 
@@ -56,9 +60,10 @@ abstract class Node {
   abstract Node copy(Object edit);
 
   /**
-   * Index of the first key whose prefix is not below {@code kp}: a linear scan, because its loads are
-   * independent and overlap in the memory system, where a binary search's loads each wait for the
-   * one before (nodes hold at most {@link #MAX} keys, by default eight cache lines of prefixes).
+   * Index of the first key whose prefix is not below {@code kp}: a linear scan, because its loads
+   * are independent and overlap in the memory system, where a binary search's loads each wait for
+   * the one before (nodes hold at most {@link #MAX} keys, by default eight cache lines of
+   * prefixes).
    */
   static int lowerBound(long[] prefixes, int n, long kp) {
     int i = 0;
@@ -70,10 +75,12 @@ abstract class Node {
 
   /** The leaf level: keys and the heads of their version chains. */
   static final class Leaf extends Node {
-    static final Leaf EMPTY = new Leaf(null, new long[0], new byte[0][], new Version[0], new byte[0][]);
+    static final Leaf EMPTY =
+        new Leaf(null, new long[0], new byte[0][], new Version[0], new byte[0][]);
 
     /** Head of each key's version chain. Owned by this node: written in place while editable. */
     Version[] heads;
+
     /**
      * {@code heads[i].value} for each key: the latest value (null for a tombstone), one dependent
      * load closer to a reader than the head node. Owned like {@link #heads}, kept in step with it.

@@ -13,8 +13,8 @@ public enum QueryPath {
    */
   Z_INDEX,
   /**
-   * Visit every key in the range in the tree and walk its version chain. Wins for few keys over many
-   * versions.
+   * Visit every key in the range in the tree and walk its version chain. Wins for few keys over
+   * many versions.
    */
   KEY_RANGE_WALK,
   /**

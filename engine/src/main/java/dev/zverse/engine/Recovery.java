@@ -415,8 +415,7 @@ final class Recovery {
      *
      * @return the record's last version
      */
-    private long apply(ByteBuffer p, int format, LogSegment.Frame f, long pos)
-        throws IOException {
+    private long apply(ByteBuffer p, int format, LogSegment.Frame f, long pos) throws IOException {
       if (f.first >= 0
           && CommitRecordCodec.payloadPlausible(p)
           && (CommitRecordCodec.payloadFirst(p) != f.first

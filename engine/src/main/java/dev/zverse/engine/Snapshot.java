@@ -18,15 +18,15 @@ import java.util.Objects;
  * Each key holds its version chain, newest first, so this one root answers reads at any version
  * from {@link #watermark()} to {@link #version()}: a read at {@code v} takes, for each key, the
  * newest change at or below {@code v}. Reads take no lock and allocate only what they return. Byte
- * arrays going in are never kept and arrays coming out are copies, so no caller can change the store
- * through an array; {@link Entry#valueBuffer()} is the read-only, zero-copy way out.
+ * arrays going in are never kept and arrays coming out are copies, so no caller can change the
+ * store through an array; {@link Entry#valueBuffer()} is the read-only, zero-copy way out.
  *
  * <h2>Writes</h2>
  *
- * A snapshot never changes. {@link #apply(WriteBatch)} and {@link #prune(long)} return new snapshots
- * that share every untouched node with this one; {@link #asTransient()} gathers many batches before
- * one new snapshot. Holding a snapshot keeps everything it can read reachable, whatever later
- * snapshots prune.
+ * A snapshot never changes. {@link #apply(WriteBatch)} and {@link #prune(long)} return new
+ * snapshots that share every untouched node with this one; {@link #asTransient()} gathers many
+ * batches before one new snapshot. Holding a snapshot keeps everything it can read reachable,
+ * whatever later snapshots prune.
  *
  * <h2>Thread safety</h2>
  *
@@ -36,6 +36,7 @@ import java.util.Objects;
 public final class Snapshot {
   /** Heap per key beyond its bytes, measured with JOL (see the benchmarks' MemoryFootprint). */
   static final int KEY_OVERHEAD_BYTES = 40;
+
   /**
    * Heap per stored version beyond its value bytes, measured likewise (56), plus the commit log's
    * reference to the value (4, compressed).
@@ -48,8 +49,10 @@ public final class Snapshot {
   final long version;
   final long watermark;
   final CommitLog commits;
+
   /** Time of the newest commit, in microseconds since the epoch; {@link Commit#NO_TIME} if none. */
   final long lastCommitMicros;
+
   final long keys;
   final long liveKeys;
   final long storedVersions;
@@ -161,8 +164,8 @@ public final class Snapshot {
    *
    * @param time any instant, {@link Instant#MIN} and {@link Instant#MAX} included (compared to the
    *     microsecond; instants beyond about 292,000 years from 1970 count as the end of that range)
-   * @return a version in [{@link #watermark()}, {@link #version()}]; 0 if {@code time} is before the
-   *     first commit and nothing was pruned
+   * @return a version in [{@link #watermark()}, {@link #version()}]; 0 if {@code time} is before
+   *     the first commit and nothing was pruned
    * @throws NullPointerException if {@code time} is null
    * @throws VersionCompactedException if that version is below {@link #watermark()} (its {@code
    *     requestedVersion} is then {@code watermark() - 1}, the newest version it could be)
@@ -197,7 +200,8 @@ public final class Snapshot {
    */
   public Instant commitTime(long atVersion) {
     if (atVersion < 1) {
-      throw new IllegalArgumentException("atVersion must be in [1, " + version + "], was " + atVersion);
+      throw new IllegalArgumentException(
+          "atVersion must be in [1, " + version + "], was " + atVersion);
     }
     checkReadVersion(atVersion, "atVersion");
     return Commit.instant(commits.get(atVersion).timeMicros);
@@ -288,7 +292,9 @@ public final class Snapshot {
     checkReadVersion(atVersion, "atVersion");
     Version head = TreeCursor.find(root, height, key);
     Version v = head == null ? null : head.visibleAt(atVersion);
-    return v == null || v.value == null ? null : new Entry(key.clone(), v.value, v.created(), v.version);
+    return v == null || v.value == null
+        ? null
+        : new Entry(key.clone(), v.value, v.created(), v.version);
   }
 
   /** {@link #entry(byte[])} of a UTF-8 key. */
@@ -340,7 +346,10 @@ public final class Snapshot {
     return changes;
   }
 
-  /** Every retained change to {@code key}, oldest first: {@code history(key, watermark(), version())}. */
+  /**
+   * Every retained change to {@code key}, oldest first: {@code history(key, watermark(),
+   * version())}.
+   */
   public List<Change> history(byte[] key) {
     return history(key, watermark, version);
   }
@@ -374,8 +383,8 @@ public final class Snapshot {
    * @param fromVersion lowest version, at least {@link #watermark()}
    * @param toVersion highest version, at most {@link #version()}
    * @throws NullPointerException if {@code range} is null
-   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative or
-   *     above {@link #version()}
+   * @throws IllegalArgumentException if {@code fromVersion > toVersion}, or a version is negative
+   *     or above {@link #version()}
    * @throws VersionCompactedException if {@code fromVersion} is below {@link #watermark()}
    */
   public List<Change> changes(KeyRange range, long fromVersion, long toVersion) {
@@ -383,9 +392,9 @@ public final class Snapshot {
   }
 
   /**
-   * {@link #changes(KeyRange, long, long)} along a chosen path: every path gives the same answer, at
-   * different costs (see {@link QueryPath}). Throws like {@link #changes(KeyRange, long, long)}, and
-   * {@link NullPointerException} if {@code path} is null.
+   * {@link #changes(KeyRange, long, long)} along a chosen path: every path gives the same answer,
+   * at different costs (see {@link QueryPath}). Throws like {@link #changes(KeyRange, long, long)},
+   * and {@link NullPointerException} if {@code path} is null.
    */
   public List<Change> changes(KeyRange range, long fromVersion, long toVersion, QueryPath path) {
     Objects.requireNonNull(range, "range");
@@ -396,7 +405,8 @@ public final class Snapshot {
 
   /** {@link #changes(KeyRange, long, long)} of a UTF-8 key prefix. */
   public List<Change> changes(String keyPrefix, long fromVersion, long toVersion) {
-    return changes(KeyRange.prefix(Objects.requireNonNull(keyPrefix, "keyPrefix")), fromVersion, toVersion);
+    return changes(
+        KeyRange.prefix(Objects.requireNonNull(keyPrefix, "keyPrefix")), fromVersion, toVersion);
   }
 
   /** The path {@link #changes(KeyRange, long, long)} would take for this box; throws like it. */
@@ -425,9 +435,9 @@ public final class Snapshot {
   }
 
   /**
-   * The commit of {@code atVersion}, only its changes to keys in {@code range} (maybe none), and with
-   * {@code previousValues} each key's value just before it. Costs one tree descent per change in the
-   * range: the commit log knows each commit's keys, the version chains their values.
+   * The commit of {@code atVersion}, only its changes to keys in {@code range} (maybe none), and
+   * with {@code previousValues} each key's value just before it. Costs one tree descent per change
+   * in the range: the commit log knows each commit's keys, the version chains their values.
    *
    * @param atVersion a version in [max(1, {@link #watermark()}), {@link #version()}]; above {@link
    *     #watermark()} when {@code previousValues}, whose reads are at {@code atVersion - 1}
@@ -441,7 +451,8 @@ public final class Snapshot {
   public CommitRecord commit(long atVersion, KeyRange range, boolean previousValues) {
     Objects.requireNonNull(range, "range");
     if (atVersion < 1) {
-      throw new IllegalArgumentException("atVersion must be in [1, " + version + "], was " + atVersion);
+      throw new IllegalArgumentException(
+          "atVersion must be in [1, " + version + "], was " + atVersion);
     }
     checkReadVersion(atVersion, "atVersion");
     if (previousValues) {
@@ -523,15 +534,16 @@ public final class Snapshot {
   }
 
   /**
-   * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code direction}.
+   * The first {@code limit} live entries in {@code range} at {@code atVersion}, in {@code
+   * direction}.
    *
    * @param range the keys to visit
    * @param atVersion a version in [{@link #watermark()}, {@link #version()}]
    * @param direction ascending or descending key order
    * @param limit the most entries returned, at least 0
    * @throws NullPointerException if {@code range} or {@code direction} is null
-   * @throws IllegalArgumentException if {@code limit} is negative, or {@code atVersion} is negative or
-   *     above {@link #version()}
+   * @throws IllegalArgumentException if {@code limit} is negative, or {@code atVersion} is negative
+   *     or above {@link #version()}
    * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
    */
   public List<Entry> scan(KeyRange range, long atVersion, Direction direction, int limit) {
@@ -548,8 +560,8 @@ public final class Snapshot {
 
   /**
    * A lazy iterator over the live entries in {@code range} at {@code atVersion}: the way to walk a
-   * large range, or the whole store ({@link KeyRange#all()}), without holding it in a list. It reads
-   * this immutable snapshot, so concurrent commits never disturb it.
+   * large range, or the whole store ({@link KeyRange#all()}), without holding it in a list. It
+   * reads this immutable snapshot, so concurrent commits never disturb it.
    *
    * @throws NullPointerException if {@code range} or {@code direction} is null
    * @throws IllegalArgumentException if {@code atVersion} is negative or above {@link #version()}
@@ -587,7 +599,10 @@ public final class Snapshot {
     return count(range, version);
   }
 
-  /** Number of live keys in {@code range} at {@code atVersion}, by a scan; throws like {@link #iterator}. */
+  /**
+   * Number of live keys in {@code range} at {@code atVersion}, by a scan; throws like {@link
+   * #iterator}.
+   */
   public long count(KeyRange range, long atVersion) {
     Objects.requireNonNull(range, "range");
     checkReadVersion(atVersion, "atVersion");
@@ -636,9 +651,9 @@ public final class Snapshot {
    * the size of the store. Writes share the work: a write drops, for free, the history below the
    * version it supersedes when that version is at or below the watermark, so a prune visits only
    * tombstones and keys changed twice or more within the window. The price is that each key may
-   * keep one version no read needs any more (one a write superseded, once the watermark passes
-   * that write) until it is written again or a later prune visits it; {@link
-   * Stats#storedVersions()} counts it.
+   * keep one version no read needs any more (one a write superseded, once the watermark passes that
+   * write) until it is written again or a later prune visits it; {@link Stats#storedVersions()}
+   * counts it.
    *
    * @param watermark the oldest version to keep readable, in [0, {@link #version()}]; at or below
    *     the current watermark nothing changes

@@ -10,8 +10,8 @@ import java.util.Objects;
 import java.util.Set;
 
 /**
- * A batch-owned, mutable copy of a {@link Snapshot}: applies write batches and prunes in place, then
- * publishes them all at once as one new snapshot with {@link #persistent()}.
+ * A batch-owned, mutable copy of a {@link Snapshot}: applies write batches and prunes in place,
+ * then publishes them all at once as one new snapshot with {@link #persistent()}.
  *
  * <h2>Design</h2>
  *
@@ -44,22 +44,28 @@ public final class Transient {
   private long version;
   private long watermark;
   private CommitLog commits;
+
   /** Microseconds since the epoch; {@link Commit#NO_TIME} before the first commit. */
   private long lastCommitMicros;
+
   private long keys;
   private long liveKeys;
   private long storedVersions;
   private long payloadBytes;
   private State state = State.OPEN;
+
   /** The Z-index as of the base snapshot or the last prune. */
   private ZIndex zindex;
+
   /** Changes committed since {@link #zindex} was last brought up to date. */
   private long unindexed;
 
   /** Keys changed by the batch being applied (the tree's arrays), possibly repeated. */
   private final List<byte[]> changed = new ArrayList<>();
+
   /** The chain head the batch left under each of {@link #changed}. */
   private final List<Version> changedHeads = new ArrayList<>();
+
   /**
    * Whether the batch changed again a key it had changed already (replaced or undid its own write),
    * so that {@link #changed} and {@link #changedHeads} need re-checking against the tree.
@@ -173,13 +179,12 @@ public final class Transient {
    * chain's head is at or below the watermark (the head is then all that reads at the watermark
    * need of it), which costs no tree descent: the key is in hand. What is left is at most one
    * superseded version per key (one a write replaced, once the watermark passes that write). A
-   * prune therefore visits only the changes in the window between the old watermark and the new
-   * one that would leave more than that ({@link Commit#trims}: tombstones, and puts over a key
-   * changed twice within the retention); for each, the retained part of its chain (versions at or
-   * above the watermark, plus the newest older put that reads at the watermark still need) is
-   * copied, and the rest is left to the garbage collector once no held snapshot reaches it. Keys
-   * written once per retention window, the common case, cost a prune nothing but a look at their
-   * commit.
+   * prune therefore visits only the changes in the window between the old watermark and the new one
+   * that would leave more than that ({@link Commit#trims}: tombstones, and puts over a key changed
+   * twice within the retention); for each, the retained part of its chain (versions at or above the
+   * watermark, plus the newest older put that reads at the watermark still need) is copied, and the
+   * rest is left to the garbage collector once no held snapshot reaches it. Keys written once per
+   * retention window, the common case, cost a prune nothing but a look at their commit.
    *
    * @param watermark the oldest version to keep readable, in [0, {@link #version()}]
    * @throws IllegalArgumentException if {@code watermark} is negative or above {@link #version()}
@@ -442,8 +447,8 @@ public final class Transient {
 
   /**
    * Whether the prune that passes {@code head}'s version must trim its key: when the key's history
-   * below {@code head} would then be more than the one superseded version a write leaves (see {@link
-   * #prune}), or {@code head} is a tombstone (the prune may then drop the key).
+   * below {@code head} would then be more than the one superseded version a write leaves (see
+   * {@link #prune}), or {@code head} is a tombstone (the prune may then drop the key).
    */
   private static boolean leavesHistoryToTrim(Version head) {
     return head.value == null || (head.next != null && head.next.next != null);

@@ -8,8 +8,9 @@ import dev.zverse.engine.Node.Leaf;
  * and the slot taken in each. The tree has no sibling links (path copying forbids them), so moving
  * past the end of a leaf climbs to the nearest ancestor with a next child and descends again.
  *
- * <p>Not thread-safe: one cursor per reader. A cursor over a published snapshot stays valid forever;
- * a cursor over an open {@link Transient} is invalid after that transient changes its tree.
+ * <p>Not thread-safe: one cursor per reader. A cursor over a published snapshot stays valid
+ * forever; a cursor over an open {@link Transient} is invalid after that transient changes its
+ * tree.
  */
 final class TreeCursor {
   private final Node[] nodes;
@@ -45,7 +46,11 @@ final class TreeCursor {
     Version node = head == null ? null : head.visibleAt(version);
     if (node == null || node.version != version) {
       throw new IllegalStateException(
-          "commit " + version + " lists " + Bytes.describe(key) + " but its chain has no change there");
+          "commit "
+              + version
+              + " lists "
+              + Bytes.describe(key)
+              + " but its chain has no change there");
     }
     return node;
   }
@@ -69,7 +74,8 @@ final class TreeCursor {
 
   /**
    * The estimated fraction of the tree's keys that sort before {@code key}, from the slots taken on
-   * one descent as if every subtree held as many keys as its siblings; {@code null} is past the end.
+   * one descent as if every subtree held as many keys as its siblings; {@code null} is past the
+   * end.
    */
   static double rankFraction(Node root, int height, byte[] key) {
     if (key == null) {
@@ -126,8 +132,8 @@ final class TreeCursor {
   }
 
   /**
-   * Moves to the first key of {@code range} in key order ({@code reverse}: the last), or to where it
-   * would be; the caller checks the other bound.
+   * Moves to the first key of {@code range} in key order ({@code reverse}: the last), or to where
+   * it would be; the caller checks the other bound.
    */
   void seekStart(KeyRange range, boolean reverse) {
     if (!reverse) {

@@ -5,22 +5,23 @@ import dev.zverse.engine.Node.Leaf;
 import java.util.Arrays;
 
 /**
- * The mutating half of the tree, owned by one {@link Transient}: path copying with in-place edits of
- * the nodes this transient already owns.
+ * The mutating half of the tree, owned by one {@link Transient}: path copying with in-place edits
+ * of the nodes this transient already owns.
  *
  * <h2>Design</h2>
  *
- * A change first {@link #seek}s its key, recording the path from the root. Applying the change makes
- * each node on that path editable, top-down: a node owned by this writer's edit token is used as is,
- * any other node is copied (one array clone, see {@link Node#copy}) and linked into its editable
- * parent. A write therefore copies at most one path of {@code O(log n)} nodes, and a batch of
- * {@code k} writes copies each node at most once however many of the writes pass through it; the data
- * set is never copied.
+ * A change first {@link #seek}s its key, recording the path from the root. Applying the change
+ * makes each node on that path editable, top-down: a node owned by this writer's edit token is used
+ * as is, any other node is copied (one array clone, see {@link Node#copy}) and linked into its
+ * editable parent. A write therefore copies at most one path of {@code O(log n)} nodes, and a batch
+ * of {@code k} writes copies each node at most once however many of the writes pass through it; the
+ * data set is never copied.
  *
- * <p>Inserting into a full leaf splits it and inserts a separator into the parent, splitting upwards
- * as needed; an insert at either end of a leaf splits it unevenly so that ascending or descending
- * loads leave full leaves (branches split evenly). Removing from a node that falls below {@link Node#MIN} borrows from or
- * merges with a sibling, and a root branch left with one child gives way to it.
+ * <p>Inserting into a full leaf splits it and inserts a separator into the parent, splitting
+ * upwards as needed; an insert at either end of a leaf splits it unevenly so that ascending or
+ * descending loads leave full leaves (branches split evenly). Removing from a node that falls below
+ * {@link Node#MIN} borrows from or merges with a sibling, and a root branch left with one child
+ * gives way to it.
  *
  * <p>Writer-confined: not thread-safe. A seek is good for one change; every change invalidates it.
  */
@@ -53,7 +54,9 @@ final class TreeWriter {
     return height;
   }
 
-  /** Finds {@code key} and remembers the path for one following change; returns its head or null. */
+  /**
+   * Finds {@code key} and remembers the path for one following change; returns its head or null.
+   */
   Version seek(byte[] key) {
     final long kp = KeyOrder.prefix(key);
     Node n = root;

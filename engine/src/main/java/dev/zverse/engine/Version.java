@@ -19,8 +19,10 @@ class Version {
 
   private final int createdDelta;
   final long version;
+
   /** The value, never handed out; {@code null} marks a tombstone. */
   final byte[] value;
+
   /** The key's previous node, or {@code null} where the retained chain ends. */
   final Version next;
 
@@ -71,9 +73,9 @@ class Version {
   }
 
   /**
-   * How many nodes of this chain, from this node on, reads at or above {@code watermark} need: every
-   * node at or above it, and the newest one below it if that is a put and no node sits exactly at
-   * the watermark. The rest is what {@link Transient#prune} drops.
+   * How many nodes of this chain, from this node on, reads at or above {@code watermark} need:
+   * every node at or above it, and the newest one below it if that is a put and no node sits
+   * exactly at the watermark. The rest is what {@link Transient#prune} drops.
    */
   final int retainedLength(long watermark) {
     int n = 0;

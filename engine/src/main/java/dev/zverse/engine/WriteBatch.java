@@ -7,8 +7,8 @@ import java.util.Objects;
 
 /**
  * An atomic unit of writes: puts, deletes and range deletes, applied in the order given, with
- * optional {@link Condition}s that must all hold first. A committed batch takes exactly one version;
- * a refused one changes nothing.
+ * optional {@link Condition}s that must all hold first. A committed batch takes exactly one
+ * version; a refused one changes nothing.
  *
  * <p>Immutable and safe to share. The builder copies every array it is handed, so changing a
  * caller's array afterwards never changes the batch or the store.
@@ -149,8 +149,12 @@ public final class WriteBatch {
     }
     if (bytes > limits.maxBatchBytes()) {
       throw new IllegalArgumentException(
-          "batch is " + bytes + " bytes (keys and values plus " + Limits.MUTATION_BYTES
-              + " per mutation), over the limit maxBatchBytes = " + limits.maxBatchBytes());
+          "batch is "
+              + bytes
+              + " bytes (keys and values plus "
+              + Limits.MUTATION_BYTES
+              + " per mutation), over the limit maxBatchBytes = "
+              + limits.maxBatchBytes());
     }
     for (int i = 0; i < conditions.size(); i++) {
       Condition c = conditions.get(i);
@@ -257,7 +261,9 @@ public final class WriteBatch {
       return require(Condition.absent(key));
     }
 
-    /** Requires {@code key}'s last change at {@code modVersion}; see {@link Condition#modVersion}. */
+    /**
+     * Requires {@code key}'s last change at {@code modVersion}; see {@link Condition#modVersion}.
+     */
     public Builder requireModVersion(byte[] key, long modVersion) {
       return require(Condition.modVersion(key, modVersion));
     }

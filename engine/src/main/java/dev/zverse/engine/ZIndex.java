@@ -19,37 +19,44 @@ import java.util.concurrent.RejectedExecutionException;
  * <h2>Design</h2>
  *
  * The writer never sorts. It counts the changes it commits; once {@link
- * ZIndexOptions#segmentEntries()} of them are unsealed, publishing a snapshot starts a <em>seal</em>
- * job on the options' executor, which reads that published snapshot (immutable, so the job needs no
- * lock) and builds a segment of the changes in versions ({@link #sealedThrough}, that version]. Once
- * {@value #MERGE_FANOUT} segments of one level line up, a <em>merge</em> job builds one segment of
- * the next level from them (so a query meets a few segments per level, logarithmically many in all),
- * dropping what lies below the watermark; a merge of the oldest segment alone trims it once most of
- * it has fallen below the watermark. At most one seal and one merge run at a time.
+ * ZIndexOptions#segmentEntries()} of them are unsealed, publishing a snapshot starts a
+ * <em>seal</em> job on the options' executor, which reads that published snapshot (immutable, so
+ * the job needs no lock) and builds a segment of the changes in versions ({@link #sealedThrough},
+ * that version]. Once {@value #MERGE_FANOUT} segments of one level line up, a <em>merge</em> job
+ * builds one segment of the next level from them (so a query meets a few segments per level,
+ * logarithmically many in all), dropping what lies below the watermark; a merge of the oldest
+ * segment alone trims it once most of it has fallen below the watermark. At most one seal and one
+ * merge run at a time.
  *
- * <p>A job's result reaches snapshots in two ways, both through the job's volatile state: every later
- * publish adopts finished jobs into the new snapshot's index ({@link #settled}), and a query on any
- * snapshot that carries a finished job uses its result at once. A job belongs to the snapshot that
- * started it and every snapshot derived from it, which all share the history it covers, so forks of a
- * snapshot may each adopt it safely. A merge is adopted only if the segments it merged are still the
- * index's (a prune may have dropped them meanwhile); otherwise it is thrown away and redone.
+ * <p>A job's result reaches snapshots in two ways, both through the job's volatile state: every
+ * later publish adopts finished jobs into the new snapshot's index ({@link #settled}), and a query
+ * on any snapshot that carries a finished job uses its result at once. A job belongs to the
+ * snapshot that started it and every snapshot derived from it, which all share the history it
+ * covers, so forks of a snapshot may each adopt it safely. A merge is adopted only if the segments
+ * it merged are still the index's (a prune may have dropped them meanwhile); otherwise it is thrown
+ * away and redone.
  *
  * <p>The invariant queries rely on: the segments hold every change in the retained versions up to
- * {@link #sealedThrough} (and perhaps some below the watermark, which queries never ask for), and the
- * commit log holds the rest.
+ * {@link #sealedThrough} (and perhaps some below the watermark, which queries never ask for), and
+ * the commit log holds the rest.
  */
 final class ZIndex {
   /** Segments of one level merged into one of the next. */
   static final int MERGE_FANOUT = 4;
+
   /** A merge never builds a segment larger than this. */
   private static final long MAX_MERGED = 1 << 28;
+
   private static final ZSegment[] NONE = new ZSegment[0];
 
   final ZIndexOptions options;
+
   /** Sealed segments, oldest versions first; their version spans never overlap. */
   final ZSegment[] segments;
+
   /** Every retained change at or below this version is in {@link #segments}. */
   final long sealedThrough;
+
   /** Changes committed in versions ({@link #sealedThrough}, the snapshot's version]. */
   final long unsealed;
 
@@ -137,8 +144,8 @@ final class ZIndex {
 
   /**
    * This index after the publish of a snapshot with these parts: finished jobs adopted, and a seal
-   * or merge started if one is due. Called by the writer once the snapshot's commit log is immutable
-   * (a seal reads the keys and values of its commits, nothing else).
+   * or merge started if one is due. Called by the writer once the snapshot's commit log is
+   * immutable (a seal reads the keys and values of its commits, nothing else).
    */
   ZIndex published(CommitLog commits, long version, long watermark) {
     ZIndex z = settled(watermark);
@@ -212,7 +219,10 @@ final class ZIndex {
     return out;
   }
 
-  /** {@code segs} with the run {@code inputs} replaced by {@code result}, or unchanged if the run is gone. */
+  /**
+   * {@code segs} with the run {@code inputs} replaced by {@code result}, or unchanged if the run is
+   * gone.
+   */
   private static ZSegment[] replace(ZSegment[] segs, ZSegment[] inputs, ZSegment result) {
     int at = -1;
     for (int i = 0; i < segs.length && at < 0; i++) {

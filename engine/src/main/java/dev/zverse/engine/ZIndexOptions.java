@@ -6,19 +6,20 @@ import java.util.concurrent.ForkJoinPool;
 
 /**
  * How a store keeps its Z-index, the Z-order index over (key, version) that answers {@link
- * Snapshot#changes(KeyRange, long, long)}: whether at all, how many changes a sealed segment gathers,
- * and where the sorting and merging run.
+ * Snapshot#changes(KeyRange, long, long)}: whether at all, how many changes a sealed segment
+ * gathers, and where the sorting and merging run.
  *
  * <p>The index costs the writer nothing but a counter: history is sealed into sorted segments, and
- * segments are merged, by tasks on the {@linkplain #executor() executor}, and the writer adopts their
- * results when it next publishes. It costs memory: 24 bytes per indexed change (a code, a version and
- * two references to the key and value that the tree already holds).
+ * segments are merged, by tasks on the {@linkplain #executor() executor}, and the writer adopts
+ * their results when it next publishes. It costs memory: 24 bytes per indexed change (a code, a
+ * version and two references to the key and value that the tree already holds).
  *
  * <p>Immutable.
  */
 public final class ZIndexOptions {
   /** Changes a segment gathers before it is sealed, by default. */
   public static final int DEFAULT_SEGMENT_ENTRIES = 65_536;
+
   /** Most changes a segment may gather before it is sealed. */
   public static final int MAX_SEGMENT_ENTRIES = 1 << 24;
 
@@ -46,8 +47,8 @@ public final class ZIndexOptions {
   }
 
   /**
-   * No index: {@link Snapshot#changes} walks the tree or the commit log instead, and the writer does
-   * no index work at all.
+   * No index: {@link Snapshot#changes} walks the tree or the commit log instead, and the writer
+   * does no index work at all.
    */
   public static ZIndexOptions disabled() {
     return DISABLED;
@@ -108,6 +109,8 @@ public final class ZIndexOptions {
 
   @Override
   public String toString() {
-    return enabled ? "ZIndexOptions[segmentEntries=" + segmentEntries + "]" : "ZIndexOptions[disabled]";
+    return enabled
+        ? "ZIndexOptions[segmentEntries=" + segmentEntries + "]"
+        : "ZIndexOptions[disabled]";
   }
 }

@@ -11,4 +11,8 @@ package dev.zverse.engine;
  * @param building whether a seal or merge is running in the background
  */
 public record ZIndexStats(
-    int segments, long indexedChanges, long unsealedChanges, long sealedThrough, boolean building) {}
+    int segments,
+    long indexedChanges,
+    long unsealedChanges,
+    long sealedThrough,
+    boolean building) {}

@@ -11,8 +11,8 @@ import java.util.List;
  *
  * A segment keeps its distinct keys once, sorted ({@code ranked}), and places each change by the
  * rank of its key among them and by its version relative to the segment's smallest, both shifted
- * right so that the two coordinates have about the same number of bits (see {@link #build}):
- * {@code qx = rank >>> shiftX}. The code of a change is then one {@code long}, {@link
+ * right so that the two coordinates have about the same number of bits (see {@link #build}): {@code
+ * qx = rank >>> shiftX}. The code of a change is then one {@code long}, {@link
  * MortonKey#interleave}. Ranks spread any key set evenly over the grid, whatever its bytes: keys
  * that share a long textual prefix ({@code orders/2026/11/...}) fall in as many cells as any other
  * keys, where a grid over the keys' first 8 bytes would put them all in one. A query's key range
@@ -34,18 +34,23 @@ final class ZSegment {
 
   /** Smallest and largest version of the changes held. */
   final long minVersion;
+
   final long maxVersion;
+
   /** Merge generation: a sealed segment is level 0, a merge of level-L segments is level L + 1. */
   final int level;
 
   /** The distinct keys of the held changes, in key order; a change's rank indexes it. */
   private final byte[][] ranked;
+
   private final int shiftX;
   private final int shiftY;
   private final long[] codes;
   private final long[] versions;
+
   /** Each change's key, as its index in {@link #ranked}. */
   private final int[] ranks;
+
   /** Values put, {@code null} for deletes; shared with the version chains, never handed out. */
   private final byte[][] values;
 
@@ -122,8 +127,7 @@ final class ZSegment {
       int b = 0;
       int m = 0;
       while (a < union.length || b < keys.length) {
-        int c =
-            a == union.length ? 1 : b == keys.length ? -1 : KeyOrder.compare(union[a], keys[b]);
+        int c = a == union.length ? 1 : b == keys.length ? -1 : KeyOrder.compare(union[a], keys[b]);
         if (c <= 0) {
           fromUnion[a] = m;
           merged[m] = union[a++];
@@ -235,8 +239,8 @@ final class ZSegment {
   }
 
   /**
-   * Adds to {@code out}, in version order then key order, every held change with key in {@code range} and version in
-   * [{@code from}, {@code to}].
+   * Adds to {@code out}, in version order then key order, every held change with key in {@code
+   * range} and version in [{@code from}, {@code to}].
    */
   void query(KeyRange range, long from, long to, List<Change> out) {
     if (to < minVersion || from > maxVersion) {
@@ -307,12 +311,11 @@ final class ZSegment {
    * Adds the changes at the positions {@code hits[0, h)} to {@code out} in version order, then key
    * order.
    *
-   * <p>Within one version, position order is already key order: the codes of one version grow
-   * with the quantized rank, which grows with the key, and changes with equal codes keep their
-   * input order (the radix sort is stable), which is key order in a sealed segment (its input is
-   * read commit by commit, each commit's keys sorted) and, by the same argument, in a merged one.
-   * So sorting by (version, position) is enough: one primitive sort of packed longs, no key
-   * compared.
+   * <p>Within one version, position order is already key order: the codes of one version grow with
+   * the quantized rank, which grows with the key, and changes with equal codes keep their input
+   * order (the radix sort is stable), which is key order in a sealed segment (its input is read
+   * commit by commit, each commit's keys sorted) and, by the same argument, in a merged one. So
+   * sorting by (version, position) is enough: one primitive sort of packed longs, no key compared.
    */
   private void emitInOrder(long[] hits, int h, List<Change> out) {
     if (maxVersion - minVersion < (1L << 32)) {

@@ -58,7 +58,9 @@ class BatchLimitTest {
     }
     // The largest batch, with its record's own fields, fits the largest record.
     assertTrue(
-        (long) Limits.CEILING_BATCH_BYTES + CommitRecordCodec.MIN_PAYLOAD_BYTES + CommitRecordCodec.COMMIT_BYTES
+        (long) Limits.CEILING_BATCH_BYTES
+                + CommitRecordCodec.MIN_PAYLOAD_BYTES
+                + CommitRecordCodec.COMMIT_BYTES
             <= CommitRecordCodec.MAX_PAYLOAD_BYTES);
   }
 

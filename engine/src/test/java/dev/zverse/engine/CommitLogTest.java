@@ -10,7 +10,9 @@ import org.junit.jupiter.api.Test;
 class CommitLogTest {
   @Test
   void aLogStartingAtAnyVersionAppendsGetsAndDrops() {
-    long[] starts = {1, 2, 31, 32, 33, 64, 65, 1_000, 1_024, 1_025, 32_768, 32_769, 1_048_577, 40_000_001};
+    long[] starts = {
+      1, 2, 31, 32, 33, 64, 65, 1_000, 1_024, 1_025, 32_768, 32_769, 1_048_577, 40_000_001
+    };
     for (long start : starts) {
       CommitLog log = CommitLog.startingAt(start);
       assertEquals(start, log.firstVersion(), "empty log from " + start);

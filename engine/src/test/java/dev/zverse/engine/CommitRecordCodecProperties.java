@@ -104,8 +104,7 @@ class CommitRecordCodecProperties {
   /**
    * The torn-tail rule of a standalone record: bytes that end inside it are refused as cut short at
    * the offset where they end (whether that is a torn write is recovery's question: {@link
-   * Recovery}).
-   * Bytes after a whole record are refused where they start.
+   * Recovery}). Bytes after a whole record are refused where they start.
    */
   @Property(tries = 500)
   void everyCutIsRefusedWhereTheBytesEnd(
@@ -212,9 +211,7 @@ class CommitRecordCodecProperties {
     IllegalArgumentException previous =
         assertThrows(
             IllegalArgumentException.class,
-            () ->
-                CommitRecordCodec.encode(
-                    new CommitRecordCodec.Group(0, List.of(withPrevious))));
+            () -> CommitRecordCodec.encode(new CommitRecordCodec.Group(0, List.of(withPrevious))));
     assertTrue(previous.getMessage().contains("previous values"), previous.getMessage());
   }
 

@@ -23,9 +23,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The commits a change feed replays ({@link Snapshot#commits}, {@link Snapshot#commit}) against a
- * plain model: the state after every version as a {@code TreeMap}. Every put writes a value no other
- * put wrote, so the changes of commit {@code v} are exactly the keys whose value differs between the
- * states at {@code v - 1} and {@code v}, and the previous values are the state at {@code v - 1}.
+ * plain model: the state after every version as a {@code TreeMap}. Every put writes a value no
+ * other put wrote, so the changes of commit {@code v} are exactly the keys whose value differs
+ * between the states at {@code v - 1} and {@code v}, and the previous values are the state at
+ * {@code v - 1}.
  */
 class CommitRecordProperties {
   private static final int SCALE = Integer.getInteger("zverse.test.scale", 1);
@@ -41,7 +42,8 @@ class CommitRecordProperties {
   Arbitrary<List<Step>> scripts() {
     Arbitrary<Op> op =
         Combinators.combine(
-                Arbitraries.integers().between(0, 2), Arbitraries.integers().between(0, KEYS - 1),
+                Arbitraries.integers().between(0, 2),
+                Arbitraries.integers().between(0, KEYS - 1),
                 Arbitraries.integers().between(0, KEYS - 1))
             .as(Op::new);
     Arbitrary<Step> batch = op.list().ofMinSize(0).ofMaxSize(5).map(ops -> new Step(ops, -1));
@@ -92,7 +94,9 @@ class CommitRecordProperties {
     }
 
     KeyRange keys =
-        range[0] < 0 ? KeyRange.all() : KeyRange.closedOpen(key(range[0]), key(range[0] + range[1]));
+        range[0] < 0
+            ? KeyRange.all()
+            : KeyRange.closedOpen(key(range[0]), key(range[0] + range[1]));
     for (boolean previous : new boolean[] {false, true}) {
       Iterator<CommitRecord> it = s.commits(s.watermark(), s.version(), keys, previous);
       for (long v = s.watermark() + 1; v <= s.version(); v++) {
@@ -130,7 +134,8 @@ class CommitRecordProperties {
   Arbitrary<int[]> ranges() {
     return Arbitraries.integers()
         .between(-1, KEYS - 1)
-        .flatMap(start -> Arbitraries.integers().between(0, KEYS).map(len -> new int[] {start, len}));
+        .flatMap(
+            start -> Arbitraries.integers().between(0, KEYS).map(len -> new int[] {start, len}));
   }
 
   @Test

@@ -24,8 +24,8 @@ import net.jqwik.api.constraints.DoubleRange;
  * after the previous commit if that is later, both capped at the last instant a {@code long} of
  * microseconds holds; {@link Snapshot#versionAt} of an instant is the number of commits at or
  * before it. Clock readings come from anywhere in {@link Instant}'s range, from around the ends of
- * the microsecond range, and from a few microseconds around one instant, where ties and clocks
- * that step back are common.
+ * the microsecond range, and from a few microseconds around one instant, where ties and clocks that
+ * step back are common.
  */
 class CommitTimeProperties {
   /** The first and last instants a long of microseconds since the epoch holds. */

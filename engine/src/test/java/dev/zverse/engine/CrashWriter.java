@@ -10,10 +10,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The child process of {@link DurableLogCrashTest}: recovers the data directory, then commits forever,
- * telling the parent each version it acknowledged (after {@link DurableLog#append} returned, so after
- * the force), until the parent kills it. What each version writes depends on the version alone
- * ({@link #expected}), so the parent can check every recovered version.
+ * The child process of {@link DurableLogCrashTest}: recovers the data directory, then commits
+ * forever, telling the parent each version it acknowledged (after {@link DurableLog#append}
+ * returned, so after the force), until the parent kills it. What each version writes depends on the
+ * version alone ({@link #expected}), so the parent can check every recovered version.
  */
 public final class CrashWriter {
   private CrashWriter() {}
@@ -25,7 +25,11 @@ public final class CrashWriter {
       long k = (v * 7 + i * 13) % 50;
       out.add(new Change(key(k), v, ("v" + v + "-" + i).getBytes(StandardCharsets.UTF_8)));
     }
-    out.add(new Change("toggle".getBytes(StandardCharsets.UTF_8), v, v % 2 == 1 ? ("on" + v).getBytes(StandardCharsets.UTF_8) : null));
+    out.add(
+        new Change(
+            "toggle".getBytes(StandardCharsets.UTF_8),
+            v,
+            v % 2 == 1 ? ("on" + v).getBytes(StandardCharsets.UTF_8) : null));
     out.sort((a, b) -> KeyOrder.compare(a.key, b.key));
     return out;
   }
@@ -54,7 +58,9 @@ public final class CrashWriter {
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     DurableLog log =
         DurableLog.open(
-            DurabilityOptions.in(dir).withSegmentBytes(segmentBytes), Limits.defaults(), ZIndexOptions.disabled());
+            DurabilityOptions.in(dir).withSegmentBytes(segmentBytes),
+            Limits.defaults(),
+            ZIndexOptions.disabled());
     Snapshot published = log.recovered();
     out.println("open " + published.version());
     out.flush();

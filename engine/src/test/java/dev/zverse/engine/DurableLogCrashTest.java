@@ -13,13 +13,12 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.IOException;
 
 /**
  * Kills a writing child JVM with SIGKILL at random moments and checks after each kill that every
- * version it acknowledged was recovered with exactly its contents, that no version is half there, and
- * that versions go on from there. {@code -Dzverse.test.crashKills=N} sets the number of kills (20 by
- * default).
+ * version it acknowledged was recovered with exactly its contents, that no version is half there,
+ * and that versions go on from there. {@code -Dzverse.test.crashKills=N} sets the number of kills
+ * (20 by default).
  */
 class DurableLogCrashTest {
   private static final int KILLS = Integer.getInteger("zverse.test.crashKills", 20);
@@ -55,11 +54,20 @@ class DurableLogCrashTest {
       child.kill();
 
       try (DurableLog log =
-          DurableLog.open(DurabilityOptions.in(dir).withSegmentBytes(16384), Limits.defaults(), ZIndexOptions.disabled())) {
+          DurableLog.open(
+              DurabilityOptions.in(dir).withSegmentBytes(16384),
+              Limits.defaults(),
+              ZIndexOptions.disabled())) {
         Snapshot s = log.recovered();
         assertTrue(
             s.version() >= acked.get(),
-            "acknowledged " + acked.get() + " but recovered " + s.version() + " (" + log.recoveryReport() + ")");
+            "acknowledged "
+                + acked.get()
+                + " but recovered "
+                + s.version()
+                + " ("
+                + log.recoveryReport()
+                + ")");
         for (long v = Math.max(1, lastRecovered - 5); v <= s.version(); v++) {
           List<Change> got = s.changes(KeyRange.all(), v, v, QueryPath.COMMIT_WALK);
           assertEquals(CrashWriter.expected(v), got, "version " + v + " after kill " + kill);
@@ -73,6 +81,7 @@ class DurableLogCrashTest {
         }
       }
     }
-    assertTrue(lastRecovered > KILLS, "the child wrote too little to mean anything: " + lastRecovered);
+    assertTrue(
+        lastRecovered > KILLS, "the child wrote too little to mean anything: " + lastRecovered);
   }
 }

@@ -9,12 +9,12 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.time.Instant;
 
 class DurableLogTest {
   private static DurableLog open(Path dir) throws IOException {
@@ -22,7 +22,10 @@ class DurableLogTest {
   }
 
   private static DurableLog open(DurabilityOptions options) throws IOException {
-    return DurableLog.open(options, Limits.defaults(), ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(Runnable::run));
+    return DurableLog.open(
+        options,
+        Limits.defaults(),
+        ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(Runnable::run));
   }
 
   /** Commits versions up to {@code to} through the log, one group per version. */
@@ -37,12 +40,16 @@ class DurableLogTest {
 
   private static void checkVersions(Snapshot s, long from) {
     for (long v = from; v <= s.version(); v++) {
-      assertEquals(CrashWriter.expected(v), s.changes(KeyRange.all(), v, v, QueryPath.COMMIT_WALK), "version " + v);
+      assertEquals(
+          CrashWriter.expected(v),
+          s.changes(KeyRange.all(), v, v, QueryPath.COMMIT_WALK),
+          "version " + v);
     }
   }
 
   @Test
-  void recoveryAgreesWithTheModelAcrossCheckpointsPrunesAndReopens(@TempDir Path dir) throws IOException {
+  void recoveryAgreesWithTheModelAcrossCheckpointsPrunesAndReopens(@TempDir Path dir)
+      throws IOException {
     Random rnd = new Random(5);
     ReferenceModel model = new ReferenceModel();
     List<byte[]> keys = new ArrayList<>();
@@ -141,9 +148,12 @@ class DurableLogTest {
     CorruptLogException e = assertThrows(CorruptLogException.class, () -> open(dir));
     assertEquals(seg, e.file());
     assertTrue(e.offset() <= at && e.offset() >= 12, e.getMessage());
-    assertTrue(e.getMessage().contains(seg.toString()) && e.getMessage().contains("byte " + e.offset()), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(seg.toString()) && e.getMessage().contains("byte " + e.offset()),
+        e.getMessage());
 
-    try (DurableLog log = open(DurabilityOptions.in(dir).withSegmentBytes(1 << 20).withRecoverPastCorruption(true))) {
+    try (DurableLog log =
+        open(DurabilityOptions.in(dir).withSegmentBytes(1 << 20).withRecoverPastCorruption(true))) {
       Snapshot s = log.recovered();
       assertTrue(s.version() > 0 && s.version() < 30, log.recoveryReport());
       checkVersions(s, 1);
@@ -212,22 +222,27 @@ class DurableLogTest {
   }
 
   @Test
-  void anIoErrorFailsTheAppendAndEveryLaterOneButKeepsWhatWasAcknowledged(@TempDir Path dir) throws IOException {
+  void anIoErrorFailsTheAppendAndEveryLaterOneButKeepsWhatWasAcknowledged(@TempDir Path dir)
+      throws IOException {
     Snapshot s;
     try (DurableLog log = open(dir)) {
       s = write(log, log.recovered(), 20);
-      log.fault = () -> {
-        throw new IOException("No space left on device");
-      };
+      log.fault =
+          () -> {
+            throw new IOException("No space left on device");
+          };
       Snapshot base = s;
       Snapshot next = s.apply(CrashWriter.batch(21));
       IOException e = assertThrows(IOException.class, () -> log.append(base, next));
       assertEquals("No space left on device", e.getMessage());
       log.fault = null;
-      IllegalStateException later = assertThrows(IllegalStateException.class, () -> log.append(base, next));
+      IllegalStateException later =
+          assertThrows(IllegalStateException.class, () -> log.append(base, next));
       assertTrue(later.getMessage().contains("No space left on device"), later.getMessage());
       // The published snapshot still reads.
-      assertEquals("on19", new String(s.get("toggle".getBytes(StandardCharsets.UTF_8), 19), StandardCharsets.UTF_8));
+      assertEquals(
+          "on19",
+          new String(s.get("toggle".getBytes(StandardCharsets.UTF_8), 19), StandardCharsets.UTF_8));
     }
     try (DurableLog log = open(dir)) {
       assertEquals(20, log.recovered().version());

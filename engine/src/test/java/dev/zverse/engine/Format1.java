@@ -39,7 +39,8 @@ final class Format1 {
     for (long record : LogFiles.records(file)) {
       int at = (int) record;
       int length = ByteBuffer.wrap(b).getInt(at);
-      ByteBuffer payload = ByteBuffer.wrap(Arrays.copyOfRange(b, at + header, at + header + length));
+      ByteBuffer payload =
+          ByteBuffer.wrap(Arrays.copyOfRange(b, at + header, at + header + length));
       int p = 1 + 8; // type, first version
       int count = payload.getInt(p);
       p += 4 + 8; // count, watermark

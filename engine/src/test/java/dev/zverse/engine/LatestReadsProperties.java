@@ -18,9 +18,9 @@ import net.jqwik.api.Property;
 import org.junit.jupiter.api.Test;
 
 /**
- * {@link Snapshot} is the one read type, so its reads are symmetric: every read at a chosen
- * version ({@code get(key, atVersion)}, {@code scan(range, atVersion, ...)}, {@code count},
- * {@code iterator}, {@code entry}) has a twin without the version that reads at {@link
+ * {@link Snapshot} is the one read type, so its reads are symmetric: every read at a chosen version
+ * ({@code get(key, atVersion)}, {@code scan(range, atVersion, ...)}, {@code count}, {@code
+ * iterator}, {@code entry}) has a twin without the version that reads at {@link
  * Snapshot#version()}, and the two answer alike (the same value or the same exception).
  */
 class LatestReadsProperties {
@@ -33,8 +33,8 @@ class LatestReadsProperties {
     List<String> missing = new ArrayList<>();
     for (Method m : versionedReads()) {
       if (latestTwin(m) == null) {
-        missing.add(m.getName() + Arrays.stream(m.getParameterTypes())
-            .map(Class::getSimpleName).toList());
+        missing.add(
+            m.getName() + Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList());
       }
     }
     assertEquals(List.of(), missing);
@@ -47,8 +47,9 @@ class LatestReadsProperties {
     Snapshot s = Snapshot.empty();
     for (int i = 0, n = random.nextInt(12); i < n; i++) {
       String key = keys[random.nextInt(keys.length)];
-      s = s.apply(
-          random.nextInt(4) == 0 ? WriteBatch.ofDelete(key) : WriteBatch.ofPut(key, "v" + i));
+      s =
+          s.apply(
+              random.nextInt(4) == 0 ? WriteBatch.ofDelete(key) : WriteBatch.ofPut(key, "v" + i));
     }
     int checked = 0;
     for (Method m : versionedReads()) {
@@ -60,7 +61,9 @@ class LatestReadsProperties {
         for (int i = 0, j = 0; i < args.length; i++) {
           args[i] = i == at ? s.version() : twinArgs[j++];
         }
-        assertEquals(outcome(s, m, args), outcome(s, twin, twinArgs),
+        assertEquals(
+            outcome(s, m, args),
+            outcome(s, twin, twinArgs),
             () -> m + " and " + twin + " on " + Arrays.toString(twinArgs));
         checked++;
       }
@@ -72,8 +75,11 @@ class LatestReadsProperties {
   private static List<Method> versionedReads() {
     List<Method> reads = new ArrayList<>();
     for (Method m : Snapshot.class.getDeclaredMethods()) {
-      if (Modifier.isPublic(m.getModifiers()) && !Modifier.isStatic(m.getModifiers())
-          && !m.isSynthetic() && !WINDOWS.contains(m.getName()) && versionIndex(m) >= 0
+      if (Modifier.isPublic(m.getModifiers())
+          && !Modifier.isStatic(m.getModifiers())
+          && !m.isSynthetic()
+          && !WINDOWS.contains(m.getName())
+          && versionIndex(m) >= 0
           && Arrays.stream(m.getParameterTypes()).filter(t -> t == long.class).count() == 1) {
         reads.add(m);
       }

@@ -38,7 +38,9 @@ class LogFaultsTest {
           assertThrows(IllegalStateException.class, () -> log.append(one, next(one, 2)));
       assertSame(diskFull, later.getCause(), "a failed log refuses later appends with the error");
       LogFaults.clear(log);
-      assertThrows(IllegalStateException.class, () -> log.append(one, next(one, 2)),
+      assertThrows(
+          IllegalStateException.class,
+          () -> log.append(one, next(one, 2)),
           "clearing the fault does not heal a failed log");
     }
     try (DurableLog reopened = open(dir)) {
@@ -52,14 +54,16 @@ class LogFaultsTest {
       LogFaults.limitRecords(log, 150);
       Snapshot group = next(log.recovered(), 3);
       log.append(log.recovered(), group);
-      assertEquals(3, LogFiles.records(LogFiles.lastSegment(dir)).size(),
+      assertEquals(
+          3,
+          LogFiles.records(LogFiles.lastSegment(dir)).size(),
           "a group of three versions of about 90 bytes each is three records under 150 bytes");
 
       LogFaults.limitRecords(log, CommitRecordCodec.MIN_PAYLOAD_BYTES);
       IllegalArgumentException tooBig =
           assertThrows(IllegalArgumentException.class, () -> log.append(group, next(group, 4)));
-      assertTrue(tooBig.getMessage().contains("over the largest record of 21 bytes"),
-          tooBig.getMessage());
+      assertTrue(
+          tooBig.getMessage().contains("over the largest record of 21 bytes"), tooBig.getMessage());
       LogFaults.clear(log);
       log.append(group, next(group, 4));
       assertEquals(4, log.loggedVersion(), "a refused version leaves the log usable");
@@ -71,7 +75,8 @@ class LogFaultsTest {
     try (DurableLog log = open(dir)) {
       IllegalArgumentException e =
           assertThrows(IllegalArgumentException.class, () -> LogFaults.limitRecords(log, 20));
-      assertEquals("bytes must be in [21, " + CommitRecordCodec.MAX_PAYLOAD_BYTES + "], was 20",
+      assertEquals(
+          "bytes must be in [21, " + CommitRecordCodec.MAX_PAYLOAD_BYTES + "], was 20",
           e.getMessage());
       assertThrows(NullPointerException.class, () -> LogFaults.failWrites(log, null));
       Snapshot one = next(log.recovered(), 1);

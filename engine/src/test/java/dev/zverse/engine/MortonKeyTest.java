@@ -104,7 +104,9 @@ class MortonKeyTest {
         for (int i = 0; i < pts.size(); i++) {
           long[] p = pts.get(i);
           boolean inside = p[1] >= x1 && p[1] <= x2 && p[2] >= y1 && p[2] <= y2;
-          if (inside || Long.compareUnsigned(p[0], min) < 0 || Long.compareUnsigned(p[0], max) > 0) {
+          if (inside
+              || Long.compareUnsigned(p[0], min) < 0
+              || Long.compareUnsigned(p[0], max) > 0) {
             continue;
           }
           long expected = 0;
@@ -121,7 +123,8 @@ class MortonKeyTest {
           } else if (expected != 0) {
             // Between grid points the box is continuous: the answer is in it, after z, not after
             // the next grid point.
-            assertTrue(Long.compareUnsigned(got, p[0]) > 0 && Long.compareUnsigned(got, expected) <= 0);
+            assertTrue(
+                Long.compareUnsigned(got, p[0]) > 0 && Long.compareUnsigned(got, expected) <= 0);
             long gx = x(got);
             long gy = y(got);
             assertTrue(gx >= x1 && gx <= x2 && gy >= y1 && gy <= y2, "BIGMIN in box");

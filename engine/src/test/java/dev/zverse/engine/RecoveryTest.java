@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -273,7 +272,8 @@ class RecoveryTest {
     try (DurableLog log = open(dir, false, 4096)) {
       write(log, log.recovered(), 320, 100, 200, 300);
     }
-    assertTrue(DataDirectory.segmentVersions(dir).get(0) > 1, "the log no longer starts at version 1");
+    assertTrue(
+        DataDirectory.segmentVersions(dir).get(0) > 1, "the log no longer starts at version 1");
     for (long v : DataDirectory.checkpointVersions(dir)) {
       Path cp = dir.resolve(DataDirectory.checkpointName(v));
       LogFiles.flipBit(cp, Files.size(cp) / 2, 0);

@@ -10,8 +10,8 @@ import java.util.TreeMap;
 
 /**
  * The plain model the engine is checked against: a {@code TreeMap} of key to a {@code TreeMap} of
- * version to value, {@code null} marking a delete. It never prunes, so it can answer for any version
- * ever committed; the engine must agree at every version it still retains.
+ * version to value, {@code null} marking a delete. It never prunes, so it can answer for any
+ * version ever committed; the engine must agree at every version it still retains.
  */
 final class ReferenceModel {
   final TreeMap<byte[], TreeMap<Long, byte[]>> history = new TreeMap<>(Arrays::compareUnsigned);
@@ -50,7 +50,9 @@ final class ReferenceModel {
       return 0;
     }
     long created = e.getKey();
-    for (Map.Entry<Long, byte[]> p = h.lowerEntry(created); p != null && p.getValue() != null; p = h.lowerEntry(p.getKey())) {
+    for (Map.Entry<Long, byte[]> p = h.lowerEntry(created);
+        p != null && p.getValue() != null;
+        p = h.lowerEntry(p.getKey())) {
       created = p.getKey();
     }
     return created;

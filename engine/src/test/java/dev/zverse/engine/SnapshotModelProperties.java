@@ -8,12 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.Deque;
 import java.util.List;
 import java.util.TreeSet;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import net.jqwik.api.Arbitraries;
@@ -26,13 +27,12 @@ import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.DoubleRange;
 import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.constraints.Size;
-import java.util.Collections;
 
 /**
  * Model-based test of the engine: random scripts of batches (puts, deletes, range deletes,
  * conditions that hold and that fail), prunes and held snapshots, applied both to the engine and to
- * a {@link ReferenceModel}, with every kind of read checked at random versions on the latest snapshot
- * and on snapshots held from before later writes and prunes.
+ * a {@link ReferenceModel}, with every kind of read checked at random versions on the latest
+ * snapshot and on snapshots held from before later writes and prunes.
  *
  * <p>Per CI run: 200 scripts of 60 steps, each batch of up to 6 operations: well over 10,000
  * operations, twice over (the build runs the engine's tests with 64-slot and with 4-slot nodes).
@@ -106,14 +106,16 @@ class SnapshotModelProperties {
                 Arbitraries.integers().between(0, 5))
             .as(OpSpec::new);
     Arbitrary<CondSpec> cond =
-        Combinators.combine(Arbitraries.of(Condition.Kind.class), key, Arbitraries.integers().between(0, 3))
+        Combinators.combine(
+                Arbitraries.of(Condition.Kind.class), key, Arbitraries.integers().between(0, 3))
             .as((k, i, t) -> new CondSpec(k, i, t != 0));
     Arbitrary<Step> batch =
         Combinators.combine(op.list().ofMinSize(0).ofMaxSize(6), cond.list().ofMaxSize(2))
             .as(BatchStep::new);
     Arbitrary<Step> prune = Arbitraries.doubles().between(0, 1).map(PruneStep::new);
     Arbitrary<Step> hold = Arbitraries.just(new HoldStep());
-    Arbitrary<Step> fork = Combinators.combine(key, Arbitraries.integers().between(0, 5)).as(ForkCheck::new);
+    Arbitrary<Step> fork =
+        Combinators.combine(key, Arbitraries.integers().between(0, 5)).as(ForkCheck::new);
     Arbitrary<Step> index =
         Combinators.combine(
                 Arbitraries.integers().between(0, 3),
@@ -184,12 +186,18 @@ class SnapshotModelProperties {
         }
       } else if (step instanceof ForkCheck f && !held.isEmpty()) {
         Snapshot base = held.get(0);
-        Snapshot fork = base.apply(WriteBatch.ofPut(KEYS.get(f.key()), new byte[] {(byte) f.value(), 42}));
+        Snapshot fork =
+            base.apply(WriteBatch.ofPut(KEYS.get(f.key()), new byte[] {(byte) f.value(), 42}));
         assertEquals(base.version() + 1, fork.version());
         assertArrayEquals(new byte[] {(byte) f.value(), 42}, fork.get(KEYS.get(f.key())));
         assertEquals(
-            List.of(new Change(KEYS.get(f.key()), fork.version(), new byte[] {(byte) f.value(), 42})),
-            fork.changes(KeyRange.singleton(KEYS.get(f.key())), fork.version(), fork.version(), QueryPath.Z_INDEX));
+            List.of(
+                new Change(KEYS.get(f.key()), fork.version(), new byte[] {(byte) f.value(), 42})),
+            fork.changes(
+                KeyRange.singleton(KEYS.get(f.key())),
+                fork.version(),
+                fork.version(),
+                QueryPath.Z_INDEX));
       } else if (step instanceof IndexStep i) {
         jobs.run(i.jobs(), i.newestFirst());
         jobs.refuse = i.refuse();
@@ -267,8 +275,10 @@ class SnapshotModelProperties {
     }
     WriteBatch batch = builder.build();
     if (!failing.isEmpty()) {
-      ConditionFailedException e = assertThrows(ConditionFailedException.class, () -> snap.apply(batch));
-      assertEquals(failing, e.failures().stream().map(ConditionFailedException.Failure::condition).toList());
+      ConditionFailedException e =
+          assertThrows(ConditionFailedException.class, () -> snap.apply(batch));
+      assertEquals(
+          failing, e.failures().stream().map(ConditionFailedException.Failure::condition).toList());
       return snap;
     }
     Snapshot next = snap.apply(batch);
@@ -309,18 +319,28 @@ class SnapshotModelProperties {
     }
     int a = (int) (r * KEYS.size());
     int b = (int) ((1 - r) * KEYS.size());
-    OpSpec spec = new OpSpec(9, Math.min(a, KEYS.size() - 1), Math.min(b, KEYS.size() - 1), r < 0.5, r > 0.3, (int) (r * 97));
+    OpSpec spec =
+        new OpSpec(
+            9,
+            Math.min(a, KEYS.size() - 1),
+            Math.min(b, KEYS.size() - 1),
+            r < 0.5,
+            r > 0.3,
+            (int) (r * 97));
     KeyRange range = range(spec);
     List<Entry> expected = model.scan(range, v);
     assertEquals(expected, s.scan(range, v), "scan " + range + " at " + v);
     List<Entry> reversed = new ArrayList<>(expected);
     Collections.reverse(reversed);
     int limit = (int) (r * 10);
-    assertEquals(reversed.subList(0, Math.min(limit, reversed.size())), s.scan(range, v, Direction.REVERSE, limit));
+    assertEquals(
+        reversed.subList(0, Math.min(limit, reversed.size())),
+        s.scan(range, v, Direction.REVERSE, limit));
     assertEquals(expected.size(), s.count(range, v));
     if (s.watermark() > 0) {
       VersionCompactedException e =
-          assertThrows(VersionCompactedException.class, () -> s.get(KEYS.get(0), s.watermark() - 1));
+          assertThrows(
+              VersionCompactedException.class, () -> s.get(KEYS.get(0), s.watermark() - 1));
       assertEquals(s.watermark(), e.watermark());
     }
     assertThrows(IllegalArgumentException.class, () -> s.get(KEYS.get(0), s.version() + 1));
@@ -329,17 +349,35 @@ class SnapshotModelProperties {
     long to = from + Math.round((1 - r) * (s.version() - from));
     checkChanges(s, model, range, from, to);
     checkChanges(s, model, KeyRange.all(), from, to);
-    checkChanges(s, model, KeyRange.singleton(KEYS.get((int) (r * 31) % KEYS.size())), s.watermark(), s.version());
+    checkChanges(
+        s,
+        model,
+        KeyRange.singleton(KEYS.get((int) (r * 31) % KEYS.size())),
+        s.watermark(),
+        s.version());
   }
 
   /** The box query along every path, against the model. */
-  private static void checkChanges(Snapshot s, ReferenceModel model, KeyRange range, long from, long to) {
+  private static void checkChanges(
+      Snapshot s, ReferenceModel model, KeyRange range, long from, long to) {
     List<Change> expected = model.changes(range, from, to);
     for (QueryPath path : QueryPath.values()) {
       List<Change> got = s.changes(range, from, to, path);
       if (!expected.equals(got)) {
-        fail(path + " changes in " + range + " x [" + from + ", " + to + "] " + s.indexStats()
-            + ": expected " + expected + " but was " + got);
+        fail(
+            path
+                + " changes in "
+                + range
+                + " x ["
+                + from
+                + ", "
+                + to
+                + "] "
+                + s.indexStats()
+                + ": expected "
+                + expected
+                + " but was "
+                + got);
       }
     }
   }

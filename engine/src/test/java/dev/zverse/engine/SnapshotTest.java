@@ -11,12 +11,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
-import java.util.Arrays;
-import java.util.Collections;
 
 class SnapshotTest {
   private static byte[] b(String s) {
@@ -135,7 +135,8 @@ class SnapshotTest {
     assertEquals(List.of("a", "b", "c", "d"), keys(s.scan(KeyRange.all(), 1)));
     assertEquals(List.of("b"), keys(s.scan(KeyRange.closedOpen("b", "d"))));
     assertEquals(List.of("b", "d"), keys(s.scan(KeyRange.closed("b", "d"))));
-    assertEquals(List.of("d", "b"), keys(s.scan(KeyRange.atLeast(b("b")), 2, Direction.REVERSE, 10)));
+    assertEquals(
+        List.of("d", "b"), keys(s.scan(KeyRange.atLeast(b("b")), 2, Direction.REVERSE, 10)));
     assertEquals(List.of("a"), keys(s.scan(KeyRange.all(), 2, Direction.FORWARD, 1)));
   }
 
@@ -222,9 +223,19 @@ class SnapshotTest {
   void deleteRangeDeletesOnlyLiveKeysInTheRange() {
     Snapshot s =
         Snapshot.empty()
-            .apply(WriteBatch.builder().put("a", "1").put("b", "2").put("c", "3").put("d", "4").build())
+            .apply(
+                WriteBatch.builder()
+                    .put("a", "1")
+                    .put("b", "2")
+                    .put("c", "3")
+                    .put("d", "4")
+                    .build())
             .apply(WriteBatch.ofDelete("b"))
-            .apply(WriteBatch.builder().deleteRange(KeyRange.closedOpen("b", "d")).put("e", "5").build());
+            .apply(
+                WriteBatch.builder()
+                    .deleteRange(KeyRange.closedOpen("b", "d"))
+                    .put("e", "5")
+                    .build());
     assertEquals(List.of("a", "d", "e"), keys(s.scan(KeyRange.all())));
     assertEquals(2, s.history(b("b")).size(), "b was already deleted: no second tombstone");
     assertTrue(s.history(b("c")).get(1).isDelete());
@@ -313,7 +324,12 @@ class SnapshotTest {
   void aCommitListsTheTreesOwnKeyArrayWhenABatchPutsDeletesAndPutsAgain() {
     Snapshot s =
         Snapshot.empty()
-            .apply(WriteBatch.builder().put(b("k"), b("1")).delete(b("k")).put(b("k"), b("2")).build());
+            .apply(
+                WriteBatch.builder()
+                    .put(b("k"), b("1"))
+                    .delete(b("k"))
+                    .put(b("k"), b("2"))
+                    .build());
     TreeCursor c = new TreeCursor(s.root, s.height);
     c.seekFirst();
     Commit commit = s.commits.get(1);
@@ -336,7 +352,8 @@ class SnapshotTest {
     assertEquals(3, p.watermark());
     assertEquals("2", p.get("k", 3), "the newest version below the watermark survives");
     assertEquals("4", p.get("k"));
-    VersionCompactedException e = assertThrows(VersionCompactedException.class, () -> p.get("k", 2));
+    VersionCompactedException e =
+        assertThrows(VersionCompactedException.class, () -> p.get("k", 2));
     assertEquals(3, e.watermark());
     assertEquals(2, e.requestedVersion());
     assertThrows(VersionCompactedException.class, () -> p.history(b("k"), 1, 4));
@@ -369,7 +386,8 @@ class SnapshotTest {
 
   @Test
   void pruneToALowerWatermarkChangesNothingAndAboveTheVersionIsRefused() {
-    Snapshot s = Snapshot.empty().apply(WriteBatch.ofPut("k", "1")).apply(WriteBatch.ofPut("k", "2"));
+    Snapshot s =
+        Snapshot.empty().apply(WriteBatch.ofPut("k", "1")).apply(WriteBatch.ofPut("k", "2"));
     Snapshot p = s.prune(2);
     assertEquals(2, p.prune(1).watermark());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.prune(3));
@@ -431,7 +449,8 @@ class SnapshotTest {
     assertEquals(ks.length, all.size());
     for (int i = 0; i < ks.length; i++) {
       assertArrayEquals(ks[i], all.get(i).key());
-      assertArrayEquals(ks[i], s.scan(KeyRange.all(), 1, Direction.REVERSE, 100).get(ks.length - 1 - i).key());
+      assertArrayEquals(
+          ks[i], s.scan(KeyRange.all(), 1, Direction.REVERSE, 100).get(ks.length - 1 - i).key());
     }
   }
 
@@ -440,7 +459,8 @@ class SnapshotTest {
     String base = "user/0000000000000000/profile";
     WriteBatch.Builder w = WriteBatch.builder();
     List<String> expected = new ArrayList<>();
-    for (String suffix : new String[] {"", "\0", "/", "/a", "/a/b", "a", "ab", "abcdefghijklmnop"}) {
+    for (String suffix :
+        new String[] {"", "\0", "/", "/a", "/a/b", "a", "ab", "abcdefghijklmnop"}) {
       w.put(base + suffix, suffix);
       expected.add(base + suffix);
     }
@@ -487,18 +507,25 @@ class SnapshotTest {
   @Test
   void nullArgumentsAreNamed() {
     Snapshot s = Snapshot.empty();
-    assertEquals("key", assertThrows(NullPointerException.class, () -> s.get((byte[]) null)).getMessage());
+    assertEquals(
+        "key", assertThrows(NullPointerException.class, () -> s.get((byte[]) null)).getMessage());
     assertEquals(
         "value",
-        assertThrows(NullPointerException.class, () -> WriteBatch.builder().put(b("k"), null)).getMessage());
+        assertThrows(NullPointerException.class, () -> WriteBatch.builder().put(b("k"), null))
+            .getMessage());
     assertEquals(
         "key",
-        assertThrows(NullPointerException.class, () -> WriteBatch.builder().put((byte[]) null, b("v")))
+        assertThrows(
+                NullPointerException.class, () -> WriteBatch.builder().put((byte[]) null, b("v")))
             .getMessage());
-    assertEquals("range", assertThrows(NullPointerException.class, () -> s.scan(null)).getMessage());
-    assertEquals("batch", assertThrows(NullPointerException.class, () -> s.apply(null)).getMessage());
     assertEquals(
-        "start", assertThrows(NullPointerException.class, () -> KeyRange.closedOpen((byte[]) null, b("x"))).getMessage());
+        "range", assertThrows(NullPointerException.class, () -> s.scan(null)).getMessage());
+    assertEquals(
+        "batch", assertThrows(NullPointerException.class, () -> s.apply(null)).getMessage());
+    assertEquals(
+        "start",
+        assertThrows(NullPointerException.class, () -> KeyRange.closedOpen((byte[]) null, b("x")))
+            .getMessage());
   }
 
   @Test
@@ -506,7 +533,8 @@ class SnapshotTest {
     Snapshot s = Snapshot.empty().apply(WriteBatch.ofPut("k", "v"));
     byte[] bigKey = new byte[Limits.DEFAULT_MAX_KEY_BYTES + 1];
     WriteBatch badKey = WriteBatch.builder().put("ok", "fine").put(bigKey, b("v")).build();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.apply(badKey));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> s.apply(badKey));
     assertTrue(e.getMessage().contains("maxKeyBytes = 4096"), e.getMessage());
     assertTrue(e.getMessage().contains("4097 bytes"), e.getMessage());
 
@@ -542,7 +570,8 @@ class SnapshotTest {
     assertThrows(IllegalArgumentException.class, () -> s.history(b("k"), 0, 2));
     e = assertThrows(IllegalArgumentException.class, () -> s.history(b("k"), 1, 0));
     assertTrue(e.getMessage().contains("fromVersion 1 is after toVersion 0"));
-    assertThrows(IllegalArgumentException.class, () -> s.scan(KeyRange.all(), 1, Direction.FORWARD, -1));
+    assertThrows(
+        IllegalArgumentException.class, () -> s.scan(KeyRange.all(), 1, Direction.FORWARD, -1));
   }
 
   @Test
@@ -609,7 +638,8 @@ class SnapshotTest {
     Collections.reverse(rev);
     assertEquals(fwd, rev);
     // Prune everything old: tombstoned keys leave the tree and nodes merge. What stays is each live
-    // key's current value, plus the tombstones of the last batch, which sit exactly at the watermark.
+    // key's current value, plus the tombstones of the last batch, which sit exactly at the
+    // watermark.
     Snapshot p = s.prune(s.version());
     TreeInvariants.check(p);
     long[] retained = model.retained(p.version());

@@ -29,8 +29,14 @@ class StringTwinsProperties {
   /** The engine's public types with byte[] keys or values. */
   private static final List<Class<?>> TYPES =
       List.of(
-          Snapshot.class, KeyRange.class, Entry.class, Change.class, CommitRecord.class,
-          Condition.class, WriteBatch.class, WriteBatch.Builder.class);
+          Snapshot.class,
+          KeyRange.class,
+          Entry.class,
+          Change.class,
+          CommitRecord.class,
+          Condition.class,
+          WriteBatch.class,
+          WriteBatch.Builder.class);
 
   /**
    * Deliberately without a twin: a range's bounds are bytes, and {@code prefix("é")}'s end (its
@@ -109,8 +115,9 @@ class StringTwinsProperties {
     Snapshot s = Snapshot.empty();
     for (int i = 0; i < 8; i++) {
       String key = keys.get(random.nextInt(keys.size()));
-      s = s.apply(
-          random.nextInt(3) == 0 ? WriteBatch.ofDelete(key) : WriteBatch.ofPut(key, key + i));
+      s =
+          s.apply(
+              random.nextInt(3) == 0 ? WriteBatch.ofDelete(key) : WriteBatch.ofPut(key, key + i));
     }
     List<Object> values = new ArrayList<>(s.scan(KeyRange.all()));
     values.addAll(s.changes(KeyRange.all(), 0, s.version()));

@@ -12,8 +12,8 @@ final class TreeInvariants {
   private TreeInvariants() {}
 
   /**
-   * Checks: keys strictly ascending and between their separators; prefixes match keys; every leaf at
-   * the same depth; no empty node but an empty root; branches other than the root hold at least
+   * Checks: keys strictly ascending and between their separators; prefixes match keys; every leaf
+   * at the same depth; no empty node but an empty root; branches other than the root hold at least
    * {@link Node#MIN} children; chains strictly descending, at or below the snapshot's version, and
    * holding at most one version more than reads at the watermark need; and the snapshot's counters
    * match what the tree holds.
@@ -28,7 +28,14 @@ final class TreeInvariants {
   }
 
   private static void walk(
-      Node n, int height, int depth, byte[] low, byte[] high, Snapshot s, long[] counts, boolean root) {
+      Node n,
+      int height,
+      int depth,
+      byte[] low,
+      byte[] high,
+      Snapshot s,
+      long[] counts,
+      boolean root) {
     assertNotNull(n, "null child at depth " + depth);
     assertEquals(n.keys.length, n.prefixes.length, "prefixes per key");
     for (int i = 0; i < n.keys.length; i++) {
@@ -47,7 +54,8 @@ final class TreeInvariants {
       for (int i = 0; i < leaf.keys.length; i++) {
         byte[] k = leaf.keys[i];
         assertTrue(low == null || KeyOrder.compare(low, k) <= 0, "key below its separator");
-        assertTrue(high == null || KeyOrder.compare(k, high) < 0, "key at or above the next separator");
+        assertTrue(
+            high == null || KeyOrder.compare(k, high) < 0, "key at or above the next separator");
         Version head = leaf.heads[i];
         assertNotNull(head, "key without versions");
         assertTrue(leaf.values[i] == head.value, "latest value out of step with the head");
@@ -72,7 +80,13 @@ final class TreeInvariants {
         }
         assertTrue(
             length - needed <= 1,
-            length + " versions of " + Bytes.describe(k) + " where reads at " + s.watermark + " need " + needed);
+            length
+                + " versions of "
+                + Bytes.describe(k)
+                + " where reads at "
+                + s.watermark
+                + " need "
+                + needed);
       }
       return;
     }

@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 class ZIndexTest {
-  private static final ZIndexOptions DIRECT = ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(Runnable::run);
+  private static final ZIndexOptions DIRECT =
+      ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(Runnable::run);
 
   private static byte[] b(String s) {
     return s.getBytes(UTF_8);
@@ -78,7 +79,12 @@ class ZIndexTest {
   void keysThatShareTheirFirstEightBytesAreToldApart() {
     Transient t = Snapshot.empty(Limits.defaults(), DIRECT.withSegmentEntries(4)).asTransient();
     for (int v = 0; v < 50; v++) {
-      t.apply(WriteBatch.builder().put("sensor-0001/a", "a" + v).put("sensor-0001/b", "b" + v).put("sensor-0001", "x").build());
+      t.apply(
+          WriteBatch.builder()
+              .put("sensor-0001/a", "a" + v)
+              .put("sensor-0001/b", "b" + v)
+              .put("sensor-0001", "x")
+              .build());
     }
     Snapshot s = t.persistent().apply(WriteBatch.builder().build());
     assertTrue(s.indexStats().segments() > 0);
@@ -89,14 +95,17 @@ class ZIndexTest {
       assertEquals("b" + (c.version() - 1), c.valueUtf8());
     }
     // "sensor-0001" was put once; later puts of the same value are changes too.
-    assertEquals(50, s.changes(KeyRange.singleton(b("sensor-0001")), 1, 50, QueryPath.Z_INDEX).size());
+    assertEquals(
+        50, s.changes(KeyRange.singleton(b("sensor-0001")), 1, 50, QueryPath.Z_INDEX).size());
   }
 
   @Test
   void theQueryPicksTheCheapPathForThinBoxes() {
     Snapshot s = history(DIRECT);
-    assertEquals(QueryPath.KEY_RANGE_WALK, s.plan(KeyRange.singleton(b("orders/7")), 1, s.version()));
-    Snapshot more = s.apply(WriteBatch.ofPut("users/1", "x")).apply(WriteBatch.ofPut("users/2", "y"));
+    assertEquals(
+        QueryPath.KEY_RANGE_WALK, s.plan(KeyRange.singleton(b("orders/7")), 1, s.version()));
+    Snapshot more =
+        s.apply(WriteBatch.ofPut("users/1", "x")).apply(WriteBatch.ofPut("users/2", "y"));
     long unsealed = more.indexStats().sealedThrough() + 1;
     assertTrue(unsealed <= more.version());
     assertEquals(QueryPath.COMMIT_WALK, more.plan(KeyRange.all(), unsealed, more.version()));
@@ -110,14 +119,19 @@ class ZIndexTest {
     Snapshot s = history(DIRECT);
     long before = s.indexStats().indexedChanges();
     Snapshot p =
-        s.prune(1_900).apply(WriteBatch.builder().build()).apply(WriteBatch.builder().build()); // adopt the trim
+        s.prune(1_900)
+            .apply(WriteBatch.builder().build())
+            .apply(WriteBatch.builder().build()); // adopt the trim
     ZIndexStats after = p.indexStats();
     assertTrue(after.indexedChanges() < before / 5, before + " -> " + after);
-    assertEquals(s.changes(KeyRange.all(), 1_900, 2_000, QueryPath.KEY_RANGE_WALK), p.changes(KeyRange.all(), 1_900, 2_000, QueryPath.Z_INDEX));
+    assertEquals(
+        s.changes(KeyRange.all(), 1_900, 2_000, QueryPath.KEY_RANGE_WALK),
+        p.changes(KeyRange.all(), 1_900, 2_000, QueryPath.Z_INDEX));
     assertThrows(VersionCompactedException.class, () -> p.changes(KeyRange.all(), 1_899, 2_000));
     // The snapshot held from before the prune still answers from its own index.
     assertEquals(
-        s.changes(KeyRange.all(), 1, 100, QueryPath.KEY_RANGE_WALK), s.changes(KeyRange.all(), 1, 100, QueryPath.Z_INDEX));
+        s.changes(KeyRange.all(), 1, 100, QueryPath.KEY_RANGE_WALK),
+        s.changes(KeyRange.all(), 1, 100, QueryPath.Z_INDEX));
   }
 
   @Test
@@ -140,7 +154,8 @@ class ZIndexTest {
   void withoutTheIndexOrItsJobsQueriesStillAnswer() {
     Snapshot off = history(ZIndexOptions.disabled());
     assertEquals(0, off.indexStats().segments());
-    Snapshot stalled = history(ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(task -> {}));
+    Snapshot stalled =
+        history(ZIndexOptions.defaults().withSegmentEntries(64).withExecutor(task -> {}));
     assertTrue(stalled.indexStats().building());
     Snapshot on = history(DIRECT);
     KeyRange range = KeyRange.closed("stock/1", "stock/5");
@@ -156,14 +171,17 @@ class ZIndexTest {
   void badBoxesAreRefused() {
     Snapshot s = history(DIRECT).prune(100);
     assertThrows(IllegalArgumentException.class, () -> s.changes(KeyRange.all(), 500, 400));
-    assertThrows(IllegalArgumentException.class, () -> s.changes(KeyRange.all(), 500, s.version() + 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> s.changes(KeyRange.all(), 500, s.version() + 1));
     assertThrows(IllegalArgumentException.class, () -> s.changes(KeyRange.all(), -1, 200));
-    VersionCompactedException e = assertThrows(VersionCompactedException.class, () -> s.changes(KeyRange.all(), 99, 200));
+    VersionCompactedException e =
+        assertThrows(VersionCompactedException.class, () -> s.changes(KeyRange.all(), 99, 200));
     assertEquals(100, e.watermark());
     assertThrows(NullPointerException.class, () -> s.changes((KeyRange) null, 100, 200));
     assertThrows(NullPointerException.class, () -> s.changes(KeyRange.all(), 100, 200, null));
     assertThrows(IllegalArgumentException.class, () -> KeyRange.closed("b", "a"));
-    assertThrows(IllegalArgumentException.class, () -> ZIndexOptions.defaults().withSegmentEntries(0));
+    assertThrows(
+        IllegalArgumentException.class, () -> ZIndexOptions.defaults().withSegmentEntries(0));
     assertThrows(NullPointerException.class, () -> ZIndexOptions.defaults().withExecutor(null));
   }
 }

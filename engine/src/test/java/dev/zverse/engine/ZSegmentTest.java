@@ -4,19 +4,19 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
-import java.nio.charset.StandardCharsets;
 
 /**
  * One segment on its own, against brute force: every box returns exactly the held changes inside
  * it, in version order then key order, whatever the spread of versions (including spans past 32
- * bits, where versions are quantized and the ordering falls back to comparing versions) and of
- * keys (shared 8-byte prefixes, one prefix for all).
+ * bits, where versions are quantized and the ordering falls back to comparing versions) and of keys
+ * (shared 8-byte prefixes, one prefix for all).
  */
 class ZSegmentTest {
   private static final Comparator<Change> ORDER =
@@ -39,7 +39,9 @@ class ZSegmentTest {
     check(new Random(5), Long.MAX_VALUE / 4, 200);
   }
 
-  /** Coarse version cells that hold several versions each: the box's edge cells need exact checks. */
+  /**
+   * Coarse version cells that hold several versions each: the box's edge cells need exact checks.
+   */
   @Test
   void denseVersionsAndOneFarAway() {
     check(new Random(6), 1L << 36, 150, true);
@@ -107,7 +109,10 @@ class ZSegmentTest {
         long to = from + (long) (rnd.nextDouble() * (v - from + 1));
         List<Change> expected = new ArrayList<>();
         for (Change c : kept) {
-          if (c.version() >= from && c.version() <= to && !range.belowStart(c.key) && !range.aboveEnd(c.key)) {
+          if (c.version() >= from
+              && c.version() <= to
+              && !range.belowStart(c.key)
+              && !range.aboveEnd(c.key)) {
             expected.add(c);
           }
         }
@@ -201,7 +206,8 @@ class ZSegmentTest {
       for (int q = 0; q < 50; q++) {
         byte[] a = randomKey(rnd);
         byte[] b = randomKey(rnd);
-        KeyRange range = KeyOrder.compare(a, b) <= 0 ? KeyRange.closed(a, b) : KeyRange.closed(b, a);
+        KeyRange range =
+            KeyOrder.compare(a, b) <= 0 ? KeyRange.closed(a, b) : KeyRange.closed(b, a);
         if (q % 10 == 0) {
           range = KeyRange.all();
         }
@@ -212,14 +218,18 @@ class ZSegmentTest {
         long to = q % 7 == 0 ? Long.MAX_VALUE : Math.max(x, y);
         List<Change> expected = new ArrayList<>();
         for (Change c : held) {
-          if (c.version() >= from && c.version() <= to && !range.belowStart(c.key) && !range.aboveEnd(c.key)) {
+          if (c.version() >= from
+              && c.version() <= to
+              && !range.belowStart(c.key)
+              && !range.aboveEnd(c.key)) {
             expected.add(c);
           }
         }
         expected.sort(ORDER);
         List<Change> got = new ArrayList<>();
         seg.query(range, from, to, got);
-        assertEquals(expected, got, "span " + span + ", box " + range + " x [" + from + ", " + to + "]");
+        assertEquals(
+            expected, got, "span " + span + ", box " + range + " x [" + from + ", " + to + "]");
         got.clear();
         merged.query(range, from, to, got);
         assertEquals(expected, got, "merged, span " + span);

@@ -10,6 +10,7 @@ import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.WriteBatch;
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,21 +28,20 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
-import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
-import java.util.Collections;
+import org.slf4j.LoggerFactory;
 
 /**
  * Example 3, a Pekko typed application: a shop whose clerk actors reserve stock in a store.
  *
- * <p>The guardian ({@link Shop}) opens the store {@code inventory} through its actor system's {@link
- * ZVerse} registry, writes the initial stock through the store's actor protocol ({@link
- * ZVerseStore#write(WriteBatch, ActorRef)}, one {@link WriteReply} per write, no ask), then hands the orders to three {@link Clerk}s. A clerk
- * reads the stock directly from the latest snapshot (no message), and writes the reservation as one
- * batch that requires the stock entry to be unchanged since it read it. When two clerks race for the
- * same item, the writer commits one batch and refuses the other with a {@link
- * ConditionFailedException}; the refused clerk reads again and retries. No stock is ever sold twice,
- * and nothing is locked.
+ * <p>The guardian ({@link Shop}) opens the store {@code inventory} through its actor system's
+ * {@link ZVerse} registry, writes the initial stock through the store's actor protocol ({@link
+ * ZVerseStore#write(WriteBatch, ActorRef)}, one {@link WriteReply} per write, no ask), then hands
+ * the orders to three {@link Clerk}s. A clerk reads the stock directly from the latest snapshot (no
+ * message), and writes the reservation as one batch that requires the stock entry to be unchanged
+ * since it read it. When two clerks race for the same item, the writer commits one batch and
+ * refuses the other with a {@link ConditionFailedException}; the refused clerk reads again and
+ * retries. No stock is ever sold twice, and nothing is locked.
  *
  * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
  * -Dzverse.main=dev.zverse.examples.ActorApplication}
@@ -49,6 +49,7 @@ import java.util.Collections;
 public final class ActorApplication {
   /** The stock the shop opens with. */
   public static final Map<String, Integer> STOCK = stock();
+
   /** The orders the clerks serve. */
   public static final List<Order> ORDERS = orders();
 
@@ -81,7 +82,11 @@ public final class ActorApplication {
    * @param reservations reservation entries in the store at the end
    * @param version the version of that snapshot
    */
-  public record Report(List<Clerk.Outcome> outcomes, Map<String, Integer> finalStock, long reservations, long version) {}
+  public record Report(
+      List<Clerk.Outcome> outcomes,
+      Map<String, Integer> finalStock,
+      long reservations,
+      long version) {}
 
   /**
    * Runs the shop on {@link #STOCK} and {@link #ORDERS}.
@@ -89,7 +94,8 @@ public final class ActorApplication {
    * @param args ignored
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     run(System.out, STOCK, ORDERS);
   }
 
@@ -106,7 +112,8 @@ public final class ActorApplication {
   public static Report run(PrintStream out, Map<String, Integer> stock, List<Order> orders) {
     CompletableFuture<Report> done = new CompletableFuture<>();
     ActorSystem<Shop.Command> system =
-        ActorSystem.create(Shop.create(Map.copyOf(stock), List.copyOf(orders), out, done), "actor-application");
+        ActorSystem.create(
+            Shop.create(Map.copyOf(stock), List.copyOf(orders), out, done), "actor-application");
     try {
       return done.get(30, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
@@ -123,9 +130,9 @@ public final class ActorApplication {
   // ---------------------------------------------------------------- the guardian
 
   /**
-   * The guardian: opens the store, writes the initial stock, spawns the clerks, hands out the orders,
-   * and reports once every order is answered. It then stops, which terminates the actor system; the
-   * actor system's coordinated shutdown closes the store.
+   * The guardian: opens the store, writes the initial stock, spawns the clerks, hands out the
+   * orders, and reports once every order is answered. It then stops, which terminates the actor
+   * system; the actor system's coordinated shutdown closes the store.
    */
   public static final class Shop extends AbstractBehavior<Shop.Command> {
     private static final int CLERKS = 3;
@@ -170,7 +177,10 @@ public final class ActorApplication {
      * @return the behaviour
      */
     public static Behavior<Command> create(
-        Map<String, Integer> stock, List<Order> orders, PrintStream out, CompletableFuture<Report> done) {
+        Map<String, Integer> stock,
+        List<Order> orders,
+        PrintStream out,
+        CompletableFuture<Report> done) {
       return Behaviors.setup(context -> new Shop(context, stock, orders, out, done));
     }
 
@@ -195,7 +205,8 @@ public final class ActorApplication {
       for (int i = 1; i <= CLERKS; i++) {
         clerks.add(getContext().spawn(Clerk.create("clerk-" + i, store), "clerk-" + i));
       }
-      ActorRef<Clerk.Outcome> served = getContext().messageAdapter(Clerk.Outcome.class, Served::new);
+      ActorRef<Clerk.Outcome> served =
+          getContext().messageAdapter(Clerk.Outcome.class, Served::new);
       for (int i = 0; i < orders.size(); i++) {
         Order order = orders.get(i);
         clerks.get(i % CLERKS).tell(new Clerk.Reserve(order.item(), order.quantity(), served));
@@ -206,9 +217,16 @@ public final class ActorApplication {
     private Behavior<Command> onServed(Served served) {
       Clerk.Outcome o = served.outcome();
       outcomes.add(o);
-      out.printf("%s: %s %d x %s: %s%s%n",
-          o.clerk(), o.reserved() ? "reserved" : "refused", o.quantity(), o.item(), o.detail(),
-          o.attempts() > 1 ? " (after " + (o.attempts() - 1) + " retry" + (o.attempts() > 2 ? "s" : "") + ")" : "");
+      out.printf(
+          "%s: %s %d x %s: %s%s%n",
+          o.clerk(),
+          o.reserved() ? "reserved" : "refused",
+          o.quantity(),
+          o.item(),
+          o.detail(),
+          o.attempts() > 1
+              ? " (after " + (o.attempts() - 1) + " retry" + (o.attempts() > 2 ? "s" : "") + ")"
+              : "");
       return outcomes.size() == orders.size() ? finish() : this;
     }
 
@@ -220,7 +238,9 @@ public final class ActorApplication {
           finalStock.put(e.keyUtf8().substring("stock/".length()), Integer.parseInt(e.valueUtf8()));
         }
         long reservations = tx.snapshot().count(KeyRange.prefix("reservations/"));
-        out.printf("at version %d: stock %s, %d reservations recorded%n", tx.version(), finalStock, reservations);
+        out.printf(
+            "at version %d: stock %s, %d reservations recorded%n",
+            tx.version(), finalStock, reservations);
         done.complete(new Report(List.copyOf(outcomes), finalStock, reservations, tx.version()));
       }
       return Behaviors.stopped();
@@ -238,9 +258,9 @@ public final class ActorApplication {
   // ---------------------------------------------------------------- a clerk
 
   /**
-   * Serves reservations one at a time, stashing the ones that arrive meanwhile. Reads the stock from
-   * the latest snapshot directly; writes a conditional batch through the store's actor protocol, and
-   * retries when another clerk changed the stock between its read and its write.
+   * Serves reservations one at a time, stashing the ones that arrive meanwhile. Reads the stock
+   * from the latest snapshot directly; writes a conditional batch through the store's actor
+   * protocol, and retries when another clerk changed the stock between its read and its write.
    */
   public static final class Clerk extends AbstractBehavior<Clerk.Command> {
     private static final int STASH = 10_000;
@@ -255,7 +275,8 @@ public final class ActorApplication {
      * @param quantity how many
      * @param replyTo receives the outcome
      */
-    public record Reserve(String item, int quantity, ActorRef<Outcome> replyTo) implements Command {}
+    public record Reserve(String item, int quantity, ActorRef<Outcome> replyTo)
+        implements Command {}
 
     private record Written(WriteReply reply) implements Command {}
 
@@ -267,11 +288,18 @@ public final class ActorApplication {
      * @param quantity how many were asked for
      * @param reserved whether they were reserved
      * @param version the version that committed the reservation; 0 if refused
-     * @param attempts how many batches the clerk sent (more than 1 when another clerk got in between)
+     * @param attempts how many batches the clerk sent (more than 1 when another clerk got in
+     *     between)
      * @param detail the stock before and after, or why it was refused
      */
     public record Outcome(
-        String clerk, String item, int quantity, boolean reserved, long version, int attempts, String detail) {}
+        String clerk,
+        String item,
+        int quantity,
+        boolean reserved,
+        long version,
+        int attempts,
+        String detail) {}
 
     /** The reservation being served: its request, attempt number and the stock read for it. */
     private record Pending(Reserve request, int attempt, int stockRead) {}
@@ -283,7 +311,8 @@ public final class ActorApplication {
     private @Nullable Pending pending;
     private int sequence;
 
-    private Clerk(ActorContext<Command> context, StashBuffer<Command> stash, String name, ZVerseStore store) {
+    private Clerk(
+        ActorContext<Command> context, StashBuffer<Command> stash, String name, ZVerseStore store) {
       super(context);
       this.stash = stash;
       this.name = name;
@@ -301,7 +330,8 @@ public final class ActorApplication {
      * @return the behaviour
      */
     public static Behavior<Command> create(String name, ZVerseStore store) {
-      return Behaviors.withStash(STASH, stash -> Behaviors.setup(context -> new Clerk(context, stash, name, store)));
+      return Behaviors.withStash(
+          STASH, stash -> Behaviors.setup(context -> new Clerk(context, stash, name, store)));
     }
 
     @Override
@@ -327,7 +357,10 @@ public final class ActorApplication {
       // end::actor-read[]
       int left = stock == null ? 0 : Integer.parseInt(stock.valueUtf8());
       if (left < r.quantity()) {
-        r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, attempt, "only " + left + " left"));
+        r.replyTo()
+            .tell(
+                new Outcome(
+                    name, r.item(), r.quantity(), false, 0, attempt, "only " + left + " left"));
         return next();
       }
       // spotless:off (the README quotes this region verbatim, laid out for reading)
@@ -364,7 +397,10 @@ public final class ActorApplication {
       }
       // end::actor-reply[]
       // spotless:on
-      r.replyTo().tell(new Outcome(name, r.item(), r.quantity(), false, 0, p.attempt(), "write failed: " + failure));
+      r.replyTo()
+          .tell(
+              new Outcome(
+                  name, r.item(), r.quantity(), false, 0, p.attempt(), "write failed: " + failure));
       return next();
     }
 
@@ -388,9 +424,17 @@ public final class ActorApplication {
 
   private static List<Order> orders() {
     return List.of(
-        new Order("lamp", 2), new Order("lamp", 3), new Order("lamp", 1),
-        new Order("chair", 2), new Order("chair", 2), new Order("chair", 1),
-        new Order("desk", 1), new Order("desk", 1), new Order("desk", 2),
-        new Order("lamp", 3), new Order("chair", 2), new Order("lamp", 2));
+        new Order("lamp", 2),
+        new Order("lamp", 3),
+        new Order("lamp", 1),
+        new Order("chair", 2),
+        new Order("chair", 2),
+        new Order("chair", 1),
+        new Order("desk", 1),
+        new Order("desk", 1),
+        new Order("desk", 2),
+        new Order("lamp", 3),
+        new Order("chair", 2),
+        new Order("lamp", 2));
   }
 }

@@ -28,7 +28,8 @@ public final class BasicOperations {
    * @param args ignored
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "basic-operations");
     try {
       run(system, System.out);
@@ -59,7 +60,8 @@ public final class BasicOperations {
     out.printf("get(key1, v%d)    = %s%n", v1, store.snapshot().get("key1", v1));
 
     long v4 = store.delete("key2").toCompletableFuture().join();
-    out.printf("delete(key2): version %d; get(key2) = %s, get(key2, v%d) = %s%n",
+    out.printf(
+        "delete(key2): version %d; get(key2) = %s, get(key2, v%d) = %s%n",
         v4, store.get("key2"), v3, store.snapshot().get("key2", v3));
 
     out.println("history(key2), deletes included:");
@@ -82,7 +84,9 @@ public final class BasicOperations {
 
     out.println("scan(users/):");
     for (Entry e : store.snapshot().scan(KeyRange.prefix("users/"))) {
-      out.printf("  %s = %s (created v%d, changed v%d)%n", e.keyUtf8(), e.valueUtf8(), e.createVersion(), e.modVersion());
+      out.printf(
+          "  %s = %s (created v%d, changed v%d)%n",
+          e.keyUtf8(), e.valueUtf8(), e.createVersion(), e.modVersion());
     }
     out.printf("scan(users/) at v%d, newest key first, at most 2:%n", v5);
     for (Entry e : store.snapshot().scan(KeyRange.prefix("users/"), v5, Direction.REVERSE, 2)) {

@@ -11,9 +11,9 @@ import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 
 /**
- * The engine on its own, without actors: put, get, get at an old version, delete, history, scans,
- * a conditional batch and pruning. Every write returns a new immutable snapshot; older snapshots
- * stay valid.
+ * The engine on its own, without actors: put, get, get at an old version, delete, history, scans, a
+ * conditional batch and pruning. Every write returns a new immutable snapshot; older snapshots stay
+ * valid.
  *
  * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
  * -Dzverse.main=dev.zverse.examples.BasicUsage}
@@ -43,7 +43,9 @@ public final class BasicUsage {
     System.out.printf("key1 at v%d:     %s%n", version1, historical);
 
     store = store.apply(WriteBatch.ofDelete("key2")); // version 4: a tombstone
-    System.out.printf("key2 now (v%d): %s, at v3: %s%n", store.version(), store.get("key2"), store.get("key2", 3));
+    System.out.printf(
+        "key2 now (v%d): %s, at v3: %s%n",
+        store.version(), store.get("key2"), store.get("key2", 3));
 
     System.out.println("history of key1:");
     for (Change c : store.history("key1", store.watermark(), store.version())) {
@@ -81,10 +83,13 @@ public final class BasicUsage {
     // [scan]
     System.out.println("orders/ now:");
     for (Entry e : store.scan(KeyRange.prefix("orders/"))) {
-      System.out.printf("  %s = %s (created v%d, changed v%d)%n", e.keyUtf8(), e.valueUtf8(), e.createVersion(), e.modVersion());
+      System.out.printf(
+          "  %s = %s (created v%d, changed v%d)%n",
+          e.keyUtf8(), e.valueUtf8(), e.createVersion(), e.modVersion());
     }
     System.out.println("orders/ newest two, in reverse, one version ago:");
-    for (Entry e : store.scan(KeyRange.prefix("orders/"), store.version() - 1, Direction.REVERSE, 2)) {
+    for (Entry e :
+        store.scan(KeyRange.prefix("orders/"), store.version() - 1, Direction.REVERSE, 2)) {
       System.out.printf("  %s = %s%n", e.keyUtf8(), e.valueUtf8());
     }
     // [scan]
@@ -97,12 +102,18 @@ public final class BasicUsage {
     } catch (VersionCompactedException e) {
       System.out.println("pruned: " + e.getMessage());
     }
-    System.out.println("a snapshot held from before the prune still reads v1: " + beforePrune.get("key1", version1));
+    System.out.println(
+        "a snapshot held from before the prune still reads v1: "
+            + beforePrune.get("key1", version1));
     // [prune]
 
     Stats stats = store.stats();
     System.out.printf(
         "stats: version %d, watermark %d, %d live keys, %d stored versions, ~%d bytes%n",
-        stats.version(), stats.watermark(), stats.liveKeys(), stats.storedVersions(), stats.approximateBytes());
+        stats.version(),
+        stats.watermark(),
+        stats.liveKeys(),
+        stats.storedVersions(),
+        stats.approximateBytes());
   }
 }

@@ -19,7 +19,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -27,10 +29,8 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
-import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
+import org.slf4j.LoggerFactory;
 
 /**
  * Example 4, change feeds: a Pekko Streams source of a store's commits that replays the retained
@@ -91,7 +91,8 @@ public final class ChangeFeeds {
    * @param args ignored
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "change-feeds");
     try {
       run(system, System.out);
@@ -117,7 +118,12 @@ public final class ChangeFeeds {
     await(store.put("orders/1001", "open")); // v1
     await(store.put("customers/ada", "Ada Lovelace")); // v2, not an order
     await(store.put("orders/1002", "open")); // v3
-    await(store.write(WriteBatch.builder().put("orders/1001", "paid").put("payments/1001", "42.00 EUR").build())); // v4
+    await(
+        store.write(
+            WriteBatch.builder()
+                .put("orders/1001", "paid")
+                .put("payments/1001", "42.00 EUR")
+                .build())); // v4
     long before = store.version();
     out.printf("history: versions 1 to %d, orders and other keys%n", before);
 
@@ -144,19 +150,26 @@ public final class ChangeFeeds {
       }
     }
     sleep(50);
-    out.printf("  caught up at v%d: the next pull %s%n",
+    out.printf(
+        "  caught up at v%d: the next pull %s%n",
         before, next.toCompletableFuture().isDone() ? "DID NOT WAIT" : "waits for the next commit");
     int pinsWhileFollowing = awaitStats(store, s -> s.pins() == 1).pins();
-    out.printf("  store.epochStats(): %d pin, the feed's (retention keeps what it has not read)%n", pinsWhileFollowing);
+    out.printf(
+        "  store.epochStats(): %d pin, the feed's (retention keeps what it has not read)%n",
+        pinsWhileFollowing);
 
     // A writer commits while the feed is live: four batches through a write flow, in order.
     List<WriteBatch> batches =
         List.of(
-            WriteBatch.builder().put("orders/1002", "paid").put("payments/1002", "18.50 EUR").build(),
+            WriteBatch.builder()
+                .put("orders/1002", "paid")
+                .put("payments/1002", "18.50 EUR")
+                .build(),
             WriteBatch.ofPut("customers/grace", "Grace Hopper"),
             WriteBatch.ofPut("orders/1001", "shipped"),
             WriteBatch.builder().delete("orders/1002").put("orders/1003", "open").build());
-    List<Long> written = await(Source.from(batches).via(WriteFlow.create(store, 4)).runWith(Sink.seq(), system));
+    List<Long> written =
+        await(Source.from(batches).via(WriteFlow.create(store, 4)).runWith(Sink.seq(), system));
     long last = written.get(written.size() - 1);
     while (true) {
       CommitRecord c = await(next).orElseThrow();
@@ -167,49 +180,79 @@ public final class ChangeFeeds {
       }
       next = feed.pull();
     }
-    out.printf("  the write flow committed versions %s; v%d touched no order, so the feed skipped it%n",
+    out.printf(
+        "  the write flow committed versions %s; v%d touched no order, so the feed skipped it%n",
         written, written.get(1));
     feed.cancel();
     int pinsAfterCancel = awaitStats(store, s -> s.pins() == 0).pins();
-    out.printf("  cancelled: store.epochStats() shows %d pins, history can be pruned again%n", pinsAfterCancel);
+    out.printf(
+        "  cancelled: store.epochStats() shows %d pins, history can be pruned again%n",
+        pinsAfterCancel);
 
     // 2. Flattened: one element per changed key. Collected until the store closes, below.
     CompletionStage<List<Change>> flattened =
-        ChangeFeed.changes(store, ChangeFeedOptions.after(0).withRange(orders)).runWith(Sink.seq(), system);
+        ChangeFeed.changes(store, ChangeFeedOptions.after(0).withRange(orders))
+            .runWith(Sink.seq(), system);
     awaitStats(store, s -> s.pins() == 1); // started: a feed materialized on a closed store fails
 
     // 3. A feed never skips: one that starts more than its lag limit behind fails at once.
     Throwable lagFailure =
-        awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(0).withMaxLag(2)).runWith(Sink.head(), system));
-    out.printf("a feed after version 0 with max-lag 2 fails: %s%n", lagFailure.getClass().getSimpleName());
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(0).withMaxLag(2))
+                .runWith(Sink.head(), system));
+    out.printf(
+        "a feed after version 0 with max-lag 2 fails: %s%n", lagFailure.getClass().getSimpleName());
     out.printf("  %s%n", lagFailure.getMessage());
 
     // 4. The newest state after each publish, while a write flow commits conditional batches.
-    SinkQueueWithCancel<Snapshot> snapshots = SnapshotSource.create(store).toMat(Sink.queue(), Keep.right()).run(system);
+    SinkQueueWithCancel<Snapshot> snapshots =
+        SnapshotSource.create(store).toMat(Sink.queue(), Keep.right()).run(system);
     List<Long> snapshotVersions = new ArrayList<>();
     Snapshot first = await(snapshots.pull()).orElseThrow();
     snapshotVersions.add(first.version());
-    out.printf("SnapshotSource: first the latest snapshot, v%d, with %d orders%n", first.version(), first.count(orders, first.version()));
-    WriteBatch open1004 = WriteBatch.builder().requireAbsent("orders/1004").put("orders/1004", "open").build();
+    out.printf(
+        "SnapshotSource: first the latest snapshot, v%d, with %d orders%n",
+        first.version(), first.count(orders, first.version()));
+    WriteBatch open1004 =
+        WriteBatch.builder().requireAbsent("orders/1004").put("orders/1004", "open").build();
     List<WriteResult> results =
-        await(Source.from(List.of(open1004, open1004)).via(WriteFlow.results(store, 2)).runWith(Sink.seq(), system));
+        await(
+            Source.from(List.of(open1004, open1004))
+                .via(WriteFlow.results(store, 2))
+                .runWith(Sink.seq(), system));
     for (WriteResult r : results) {
-      out.printf("  WriteFlow.results: %s%n",
-          r.isCommitted() ? "committed at v" + r.version() : "not committed, " + r.failure().getClass().getSimpleName());
+      out.printf(
+          "  WriteFlow.results: %s%n",
+          r.isCommitted()
+              ? "committed at v" + r.version()
+              : "not committed, " + r.failure().getClass().getSimpleName());
     }
     Snapshot newer = await(snapshots.pull()).orElseThrow();
     snapshotVersions.add(newer.version());
-    out.printf("SnapshotSource: then v%d, with %d orders (the refused batch took no version)%n",
+    out.printf(
+        "SnapshotSource: then v%d, with %d orders (the refused batch took no version)%n",
         newer.version(), newer.count(orders, newer.version()));
     snapshots.cancel();
 
     await(store.close());
     List<Change> changes = await(flattened);
-    out.printf("the store closed; the flattened feed of orders/ after version 0 completed with %d changes:%n", changes.size());
+    out.printf(
+        "the store closed; the flattened feed of orders/ after version 0 completed with %d changes:%n",
+        changes.size());
     for (Change c : changes) {
-      out.printf("  v%d %s %s%n", c.version(), c.keyUtf8(), c.isDelete() ? "deleted" : "= " + c.valueUtf8());
+      out.printf(
+          "  v%d %s %s%n",
+          c.version(), c.keyUtf8(), c.isDelete() ? "deleted" : "= " + c.valueUtf8());
     }
-    return new Seen(perCommit, pinsWhileFollowing, pinsAfterCancel, written, lagFailure, snapshotVersions, results, changes);
+    return new Seen(
+        perCommit,
+        pinsWhileFollowing,
+        pinsAfterCancel,
+        written,
+        lagFailure,
+        snapshotVersions,
+        results,
+        changes);
   }
 
   /** One commit as a line: each changed key with its value before and after. */
@@ -218,8 +261,12 @@ public final class ChangeFeeds {
     for (int i = 0; i < c.size(); i++) {
       Change change = c.changes().get(i);
       String previous = c.previousValueUtf8(i);
-      parts.add(change.keyUtf8() + ": " + (previous == null ? "(absent)" : previous) + " -> "
-          + (change.isDelete() ? "(deleted)" : change.valueUtf8()));
+      parts.add(
+          change.keyUtf8()
+              + ": "
+              + (previous == null ? "(absent)" : previous)
+              + " -> "
+              + (change.isDelete() ? "(deleted)" : change.valueUtf8()));
     }
     return "  v" + c.version() + " " + how + " " + String.join("; ", parts);
   }
@@ -229,7 +276,8 @@ public final class ChangeFeeds {
     EpochStats stats = await(store.epochStats());
     while (!condition.test(stats)) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("the store did not reach the expected state; last " + stats);
+        throw new IllegalStateException(
+            "the store did not reach the expected state; last " + stats);
       }
       sleep(5);
       stats = await(store.epochStats());

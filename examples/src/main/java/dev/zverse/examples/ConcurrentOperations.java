@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each reader gets the 1,000 preloaded keys {@code key-0} to {@code key-999} and, as many times,
  * a key the writers are writing, and goes on until the writers are done; it reports what it found
- * and the versions it saw, which never go backwards. Each writer puts 100 keys {@code writer-<i>-key-<j>} and reports the versions they got.
+ * and the versions it saw, which never go backwards. Each writer puts 100 keys {@code
+ * writer-<i>-key-<j>} and reports the versions they got.
  *
  * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
  * -Dzverse.main=dev.zverse.examples.ConcurrentOperations}
@@ -29,8 +30,10 @@ import org.slf4j.LoggerFactory;
 public final class ConcurrentOperations {
   /** Reader threads. */
   public static final int READERS = 8;
+
   /** Writer threads. */
   public static final int WRITERS = 4;
+
   /** Keys loaded before the threads start. */
   public static final int PRELOADED = 1_000;
 
@@ -77,7 +80,11 @@ public final class ConcurrentOperations {
    * @param publishes snapshots the writer published (fewer than commits when groups formed)
    */
   public record Report(
-      List<ReaderReport> readers, List<WriterReport> writers, long finalVersion, long keys, long publishes) {}
+      List<ReaderReport> readers,
+      List<WriterReport> writers,
+      long finalVersion,
+      long keys,
+      long publishes) {}
 
   /**
    * Starts an actor system, runs the example on it, and terminates it.
@@ -85,7 +92,8 @@ public final class ConcurrentOperations {
    * @param args ignored
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "concurrent-operations");
     try {
       run(system, System.out, 1_000, 100);
@@ -107,10 +115,14 @@ public final class ConcurrentOperations {
    * @return what the threads saw
    * @throws IllegalArgumentException if a count is below 1
    */
-  public static Report run(ActorSystem<?> system, PrintStream out, int readsPerReader, int putsPerWriter) {
+  public static Report run(
+      ActorSystem<?> system, PrintStream out, int readsPerReader, int putsPerWriter) {
     if (readsPerReader < 1 || putsPerWriter < 1) {
       throw new IllegalArgumentException(
-          "readsPerReader and putsPerWriter must be at least 1, were " + readsPerReader + " and " + putsPerWriter);
+          "readsPerReader and putsPerWriter must be at least 1, were "
+              + readsPerReader
+              + " and "
+              + putsPerWriter);
     }
     ZVerseStore store = ZVerseStore.open(system, "concurrent");
     WriteBatch.Builder preload = WriteBatch.builder();
@@ -118,7 +130,8 @@ public final class ConcurrentOperations {
       preload.put("key-" + j, "value-" + j);
     }
     long loaded = store.write(preload.build()).toCompletableFuture().join();
-    out.printf("preloaded %,d keys at version %d; starting %d readers and %d writers%n",
+    out.printf(
+        "preloaded %,d keys at version %d; starting %d readers and %d writers%n",
         PRELOADED, loaded, READERS, WRITERS);
 
     CountDownLatch start = new CountDownLatch(1);
@@ -129,28 +142,35 @@ public final class ConcurrentOperations {
     CompletableFuture<Void> writersDone = new CompletableFuture<>();
     for (int i = 0; i < READERS; i++) {
       int reader = i;
-      threads.add(new Thread(() -> {
-        ReaderReport r = read(store, start, writersDone, reader, readsPerReader, putsPerWriter);
-        synchronized (readerReports) {
-          readerReports.add(r);
-        }
-      }, "reader-" + i));
+      threads.add(
+          new Thread(
+              () -> {
+                ReaderReport r =
+                    read(store, start, writersDone, reader, readsPerReader, putsPerWriter);
+                synchronized (readerReports) {
+                  readerReports.add(r);
+                }
+              },
+              "reader-" + i));
     }
     for (int i = 0; i < WRITERS; i++) {
       int writer = i;
-      threads.add(new Thread(() -> {
-        try {
-          WriterReport w = write(store, start, writer, putsPerWriter);
-          synchronized (writerReports) {
-            writerReports.add(w);
-          }
-        } finally {
-          writing.countDown();
-          if (writing.getCount() == 0) {
-            writersDone.complete(null);
-          }
-        }
-      }, "writer-" + i));
+      threads.add(
+          new Thread(
+              () -> {
+                try {
+                  WriterReport w = write(store, start, writer, putsPerWriter);
+                  synchronized (writerReports) {
+                    writerReports.add(w);
+                  }
+                } finally {
+                  writing.countDown();
+                  if (writing.getCount() == 0) {
+                    writersDone.complete(null);
+                  }
+                }
+              },
+              "writer-" + i));
     }
     threads.forEach(Thread::start);
     start.countDown();
@@ -169,27 +189,53 @@ public final class ConcurrentOperations {
       out.printf(
           "reader %d: %,d of %,d preloaded keys found; %,d of %,d writer keys already there;"
               + " versions seen %d to %d, %s%n",
-          r.reader(), r.found(), r.gets(), r.writerKeysFound(), r.writerKeyGets(), r.firstVersion(), r.lastVersion(),
+          r.reader(),
+          r.found(),
+          r.gets(),
+          r.writerKeysFound(),
+          r.writerKeyGets(),
+          r.firstVersion(),
+          r.lastVersion(),
           r.wentBackwards() ? "WENT BACKWARDS" : "never backwards");
     }
     for (WriterReport w : writerReports) {
       List<Long> v = w.versions();
-      out.printf("writer %d: %d puts committed at versions %d to %d, %s%n",
-          w.writer(), v.size(), v.get(0), v.get(v.size() - 1),
+      out.printf(
+          "writer %d: %d puts committed at versions %d to %d, %s%n",
+          w.writer(),
+          v.size(),
+          v.get(0),
+          v.get(v.size() - 1),
           increasing(v) ? "in the order sent" : "OUT OF ORDER");
     }
     long finalVersion = store.version();
     long keys = store.snapshot().count(KeyRange.all(), finalVersion);
     EpochStats stats = store.epochStats().toCompletableFuture().join();
-    out.printf("store: version %d, %,d keys (%,d preloaded + %,d written);"
+    out.printf(
+        "store: version %d, %,d keys (%,d preloaded + %,d written);"
             + " %,d commits published in %,d snapshots (group commit)%n",
-        finalVersion, keys, PRELOADED, (long) WRITERS * putsPerWriter, finalVersion, stats.publishes());
+        finalVersion,
+        keys,
+        PRELOADED,
+        (long) WRITERS * putsPerWriter,
+        finalVersion,
+        stats.publishes());
     store.close().toCompletableFuture().join();
-    return new Report(List.copyOf(readerReports), List.copyOf(writerReports), finalVersion, keys, stats.publishes());
+    return new Report(
+        List.copyOf(readerReports),
+        List.copyOf(writerReports),
+        finalVersion,
+        keys,
+        stats.publishes());
   }
 
   private static ReaderReport read(
-      ZVerseStore store, CountDownLatch start, CompletableFuture<Void> writersDone, int reader, int reads, int putsPerWriter) {
+      ZVerseStore store,
+      CountDownLatch start,
+      CompletableFuture<Void> writersDone,
+      int reader,
+      int reads,
+      int putsPerWriter) {
     await(start);
     long first = store.version();
     long last = first;
@@ -220,7 +266,8 @@ public final class ConcurrentOperations {
     for (int j = 0; j < puts; j++) {
       // Waiting for each put keeps this writer's puts in order; the store still groups the puts
       // that the four writers have in flight at the same moment.
-      versions.add(store.put("writer-" + writer + "-key-" + j, "value-" + j).toCompletableFuture().join());
+      versions.add(
+          store.put("writer-" + writer + "-key-" + j, "value-" + j).toCompletableFuture().join());
     }
     return new WriterReport(writer, List.copyOf(versions));
   }

@@ -23,16 +23,16 @@ import org.slf4j.LoggerFactory;
  * document ZVerse started from) measured on this store, printed beside the seed's own figures.
  *
  * <p>It opens a {@link ZVerseStore} in an actor system, as an application would, loads it with
- * {@value #DEFAULT_KEYS} keys of 12 bytes with 100-byte values, warms up, and then measures each row
- * of the seed's table for a fixed time: single-threaded gets and puts, the time of a get of an
- * existing and of a missing key, 8 reader threads, 4 writer threads, 8 readers and 4 writers at once,
- * and the heap per entry. Gets read the latest snapshot without any message or lock; each put waits
- * until the WriterActor has committed it (the seed's puts return once committed too). It prints a
- * progress line per step and finishes in about 25 seconds.
+ * {@value #DEFAULT_KEYS} keys of 12 bytes with 100-byte values, warms up, and then measures each
+ * row of the seed's table for a fixed time: single-threaded gets and puts, the time of a get of an
+ * existing and of a missing key, 8 reader threads, 4 writer threads, 8 readers and 4 writers at
+ * once, and the heap per entry. Gets read the latest snapshot without any message or lock; each put
+ * waits until the WriterActor has committed it (the seed's puts return once committed too). It
+ * prints a progress line per step and finishes in about 25 seconds.
  *
  * <p>The figures are a quick indication from one short run on whatever machine runs it, not a
- * benchmark: {@code benchmarks/README.md} describes the JMH benchmarks, which race the store against
- * its peers in the same run.
+ * benchmark: {@code benchmarks/README.md} describes the JMH benchmarks, which race the store
+ * against its peers in the same run.
  *
  * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java}, with {@code
  * -Dexec.args="--keys 1000000 --seconds 5"} to change the data set or the time per row.
@@ -40,6 +40,7 @@ import org.slf4j.LoggerFactory;
 public final class Demo {
   /** Keys loaded by default. */
   public static final int DEFAULT_KEYS = 100_000;
+
   /** Bytes of each value. */
   public static final int VALUE_BYTES = 100;
 
@@ -100,7 +101,9 @@ public final class Demo {
         String arg = args[i];
         if (i + 1 >= args.length || !(arg.equals("--keys") || arg.equals("--seconds"))) {
           throw new IllegalArgumentException(
-              "arguments are --keys N and --seconds S (per row), was \"" + String.join(" ", args) + "\"");
+              "arguments are --keys N and --seconds S (per row), was \""
+                  + String.join(" ", args)
+                  + "\"");
         }
         String value = args[++i];
         try {
@@ -127,7 +130,8 @@ public final class Demo {
    * @param zverse this store's figure
    * @param higherIsBetter whether a higher figure is better (throughput) or worse (time, bytes)
    */
-  public record Row(String operation, String unit, double seed, double zverse, boolean higherIsBetter) {
+  public record Row(
+      String operation, String unit, double seed, double zverse, boolean higherIsBetter) {
     /** How many times better ZVerse's figure is than the seed's: above 1 better, below 1 worse. */
     public double ratio() {
       return higherIsBetter ? zverse / seed : seed / zverse;
@@ -150,13 +154,14 @@ public final class Demo {
    * @param args {@code --keys N}, {@code --seconds S}, each optional
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     run(System.out, Options.parse(args));
   }
 
   /**
-   * Measures every row, printing progress and then the table, in an actor system of its own that
-   * it terminates at the end.
+   * Measures every row, printing progress and then the table, in an actor system of its own that it
+   * terminates at the end.
    *
    * @param out where the demo prints
    * @param options what to measure
@@ -165,10 +170,21 @@ public final class Demo {
   public static List<Row> run(PrintStream out, Options options) {
     Runtime rt = Runtime.getRuntime();
     out.println("ZVerse demo: the seed's benchmark table, measured on this store");
-    out.printf(Locale.ROOT, "machine: %d cores, Java %s (%s), max heap %s%n",
-        rt.availableProcessors(), Runtime.version(), System.getProperty("java.vm.name"), mib(rt.maxMemory()));
-    out.printf(Locale.ROOT, "store: a ZVerseStore with default settings in an ActorSystem, %,d keys of %d bytes"
-        + " with %d-byte values; %s per row%n%n", options.keys(), KEY_BYTES, VALUE_BYTES, seconds(options.phase()));
+    out.printf(
+        Locale.ROOT,
+        "machine: %d cores, Java %s (%s), max heap %s%n",
+        rt.availableProcessors(),
+        Runtime.version(),
+        System.getProperty("java.vm.name"),
+        mib(rt.maxMemory()));
+    out.printf(
+        Locale.ROOT,
+        "store: a ZVerseStore with default settings in an ActorSystem, %,d keys of %d bytes"
+            + " with %d-byte values; %s per row%n%n",
+        options.keys(),
+        KEY_BYTES,
+        VALUE_BYTES,
+        seconds(options.phase()));
 
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "zverse-demo");
     try {
@@ -221,7 +237,8 @@ public final class Demo {
 
     step(out, 5, steps, "get of an existing key");
     double existing = 1e6 / threads(phase, 1, 0, data, store).total();
-    rows.add(done(out, new Row("get, existing key", "µs", SEED_GET_EXISTING_MICROS, existing, false)));
+    rows.add(
+        done(out, new Row("get, existing key", "µs", SEED_GET_EXISTING_MICROS, existing, false)));
 
     step(out, 6, steps, "get of a missing key");
     double missing = 1e6 / timeMissing(phase, data, store);
@@ -229,15 +246,18 @@ public final class Demo {
 
     step(out, 7, steps, "%d reader threads", READERS);
     double readers = threads(phase, READERS, 0, data, store).total();
-    rows.add(done(out, new Row(READERS + " concurrent readers", "ops/s", SEED_READERS, readers, true)));
+    rows.add(
+        done(out, new Row(READERS + " concurrent readers", "ops/s", SEED_READERS, readers, true)));
 
     step(out, 8, steps, "%d writer threads", WRITERS);
     double writers = threads(phase, 0, WRITERS, data, store).total();
-    rows.add(done(out, new Row(WRITERS + " concurrent writers", "ops/s", SEED_WRITERS, writers, true)));
+    rows.add(
+        done(out, new Row(WRITERS + " concurrent writers", "ops/s", SEED_WRITERS, writers, true)));
 
     step(out, 9, steps, "mixed: %d readers and %d writers at once", READERS, WRITERS);
     Rates mixed = threads(phase, READERS, WRITERS, data, store);
-    out.printf(Locale.ROOT, "(%s reads/s + %s writes/s) ", count(mixed.reads()), count(mixed.writes()));
+    out.printf(
+        Locale.ROOT, "(%s reads/s + %s writes/s) ", count(mixed.reads()), count(mixed.writes()));
     rows.add(done(out, new Row("mixed workload", "ops/s", SEED_MIXED, mixed.total(), true)));
 
     rows.add(new Row("memory per entry", "bytes", SEED_BYTES_PER_ENTRY, perEntry, false));
@@ -258,7 +278,8 @@ public final class Demo {
    * Runs {@code readers} threads getting existing keys and {@code writers} threads putting existing
    * keys (each put awaited) for {@code phase}, all at once, and returns their rates.
    */
-  private static Rates threads(Duration phase, int readers, int writers, Data data, ZVerseStore store) {
+  private static Rates threads(
+      Duration phase, int readers, int writers, Data data, ZVerseStore store) {
     AtomicLong reads = new AtomicLong();
     AtomicLong writes = new AtomicLong();
     CountDownLatch ready = new CountDownLatch(readers + writers);
@@ -268,26 +289,32 @@ public final class Demo {
     for (int t = 0; t < readers + writers; t++) {
       boolean writer = t >= readers;
       Counter c = new Counter(t * (PROBES / 16));
-      threads.add(new Thread(() -> {
-        ready.countDown();
-        awaitQuietly(go);
-        long ops = 0;
-        long sink = 0;
-        if (writer) {
-          while (!stop.stopped) {
-            store.put(data.existing(c.next()), data.value(c.next())).toCompletableFuture().join();
-            ops++;
-          }
-          writes.addAndGet(ops);
-        } else {
-          while (!stop.stopped) {
-            sink += store.get(data.existing(c.next())).length;
-            ops++;
-          }
-          reads.addAndGet(ops);
-        }
-        SINK.addAndGet(sink);
-      }, writer ? "demo-writer-" + t : "demo-reader-" + t));
+      threads.add(
+          new Thread(
+              () -> {
+                ready.countDown();
+                awaitQuietly(go);
+                long ops = 0;
+                long sink = 0;
+                if (writer) {
+                  while (!stop.stopped) {
+                    store
+                        .put(data.existing(c.next()), data.value(c.next()))
+                        .toCompletableFuture()
+                        .join();
+                    ops++;
+                  }
+                  writes.addAndGet(ops);
+                } else {
+                  while (!stop.stopped) {
+                    sink += store.get(data.existing(c.next())).length;
+                    ops++;
+                  }
+                  reads.addAndGet(ops);
+                }
+                SINK.addAndGet(sink);
+              },
+              writer ? "demo-writer-" + t : "demo-reader-" + t));
     }
     threads.forEach(Thread::start);
     awaitQuietly(ready);
@@ -430,7 +457,10 @@ public final class Demo {
     String[] header = {"operation", "seed", "ZVerse", "ZVerse vs seed"};
     List<String[]> cells = new ArrayList<>();
     for (Row r : rows) {
-      cells.add(new String[] {r.operation(), figure(r.seed(), r.unit()), figure(r.zverse(), r.unit()), versus(r)});
+      cells.add(
+          new String[] {
+            r.operation(), figure(r.seed(), r.unit()), figure(r.zverse(), r.unit()), versus(r)
+          });
     }
     int[] width = new int[header.length];
     for (int c = 0; c < header.length; c++) {
@@ -450,19 +480,32 @@ public final class Demo {
     }
     Runtime rt = Runtime.getRuntime();
     out.println();
-    out.printf(Locale.ROOT, "ZVerse: %s per row on %d cores (Java %s): %d reader threads and %d writer threads"
-        + " share them.%n", seconds(options.phase()), rt.availableProcessors(), Runtime.version().feature(),
-        READERS, WRITERS);
-    out.println("Gets read the latest snapshot with no message and no lock; each put waits for the WriterActor's");
-    out.println("group commit. Mixed: the reader and writer threads at once (the seed does not say what its mix");
-    out.println("was, so compare that row with care). Memory: heap per entry beyond its key and value bytes, in a");
+    out.printf(
+        Locale.ROOT,
+        "ZVerse: %s per row on %d cores (Java %s): %d reader threads and %d writer threads"
+            + " share them.%n",
+        seconds(options.phase()),
+        rt.availableProcessors(),
+        Runtime.version().feature(),
+        READERS,
+        WRITERS);
+    out.println(
+        "Gets read the latest snapshot with no message and no lock; each put waits for the WriterActor's");
+    out.println(
+        "group commit. Mixed: the reader and writer threads at once (the seed does not say what its mix");
+    out.println(
+        "was, so compare that row with care). Memory: heap per entry beyond its key and value bytes, in a");
     out.println("full collection's live data, Z-index included.");
-    out.println("Seed: the figures published with the Rust design this project started from (machine not stated).");
+    out.println(
+        "Seed: the figures published with the Rust design this project started from (machine not stated).");
     out.println();
-    out.println("These figures are a quick indication from one short run, not a benchmark. The JMH benchmarks,");
-    out.println("which race the store against its peers in the same run, are described in benchmarks/README.md:");
+    out.println(
+        "These figures are a quick indication from one short run, not a benchmark. The JMH benchmarks,");
+    out.println(
+        "which race the store against its peers in the same run, are described in benchmarks/README.md:");
     out.println("  ./mvnw -B -q -pl benchmarks -am package -DskipTests");
-    out.println("  java -jar benchmarks/target/benchmarks.jar StoreBenchmark -f 1 -wi 1 -w 2s -i 3 -r 2s");
+    out.println(
+        "  java -jar benchmarks/target/benchmarks.jar StoreBenchmark -f 1 -wi 1 -w 2s -i 3 -r 2s");
   }
 
   private static void printRow(PrintStream out, String[] row, int[] width) {
@@ -491,7 +534,8 @@ public final class Demo {
       case "ops/s":
         return count(value) + " ops/s";
       case "µs":
-        return String.format(Locale.ROOT, value >= 10 ? "%.0f µs" : value >= 0.1 ? "%.2f µs" : "%.3f µs", value);
+        return String.format(
+            Locale.ROOT, value >= 10 ? "%.0f µs" : value >= 0.1 ? "%.2f µs" : "%.3f µs", value);
       default:
         return String.format(Locale.ROOT, "%.0f %s", value, unit);
     }

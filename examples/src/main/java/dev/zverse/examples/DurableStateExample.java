@@ -20,8 +20,8 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.SpawnProtocol;
-import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.Sequence;
@@ -30,10 +30,10 @@ import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.state.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
+import org.apache.pekko.persistence.typed.state.javadsl.Effect;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.slf4j.LoggerFactory;
-import org.apache.pekko.persistence.typed.state.javadsl.Effect;
 
 /**
  * Example 7, Pekko Persistence durable state: {@code DurableStateBehavior} actors keep their state
@@ -118,8 +118,7 @@ public final class DurableStateExample {
           .build();
     }
 
-    private Effect<Balance> onDeposit(
-        Balance state, Deposit c) {
+    private Effect<Balance> onDeposit(Balance state, Deposit c) {
       Balance next = new Balance(state.cents() + c.cents(), state.deposits() + 1);
       return Effect().persist(next).thenReply(c.replyTo(), stored -> stored);
     }
@@ -305,7 +304,12 @@ public final class DurableStateExample {
 
   private static String describe(DurableStateChange<Balance> c) {
     UpdatedDurableState<Balance> u = (UpdatedDurableState<Balance>) c;
-    return u.persistenceId() + " rev=" + u.revision() + " cents=" + u.value().cents() + " @"
+    return u.persistenceId()
+        + " rev="
+        + u.revision()
+        + " cents="
+        + u.value().cents()
+        + " @"
         + ((Sequence) u.offset()).value();
   }
 }

@@ -15,8 +15,8 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * Example 6, a durable store: a store with a data directory keeps what it committed across a
@@ -28,8 +28,8 @@ import org.jspecify.annotations.Nullable;
  * its writer hears of it), shows that a second store cannot open the directory while the first
  * holds it, and closes (which writes a final checkpoint). The second run, in a new actor system as
  * after a restart, opens the same directory: {@link ZVerseStore#recoveryReport()} says what was
- * found, every version is readable again (the state, reads at old versions, a key's history), and the
- * next write takes the next version.
+ * found, every version is readable again (the state, reads at old versions, a key's history), and
+ * the next write takes the next version.
  *
  * <p>In an application the directory usually comes from the configuration: {@code
  * zverse.stores.ledger.durability.data-directory = "/var/lib/my-app/ledger"}.
@@ -49,7 +49,8 @@ public final class DurableStore {
    * @param files the files in the directory after the first run
    * @param secondReport the recovery report after the restart
    * @param adaNow the value of {@code accounts/ada} after the restart
-   * @param adaAtFirstVersion the value of {@code accounts/ada} at the first version, after the restart
+   * @param adaAtFirstVersion the value of {@code accounts/ada} at the first version, after the
+   *     restart
    * @param history the history of {@code accounts/ada} after the restart
    * @param nextVersion the version of the first write after the restart
    */
@@ -71,7 +72,8 @@ public final class DurableStore {
    * @throws IOException if the temporary directory cannot be made or deleted
    */
   public static void main(String[] args) throws IOException {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     Path directory = Files.createTempDirectory("zverse-durable-example-");
     try {
       run(directory, System.out);
@@ -113,14 +115,18 @@ public final class DurableStore {
                       .build())
               .toCompletableFuture()
               .join());
-      out.printf("  committed versions %s: ada 100, alan 50, then a transfer of 30 from ada to alan%n", written);
+      out.printf(
+          "  committed versions %s: ada 100, alan 50, then a transfer of 30 from ada to alan%n",
+          written);
 
       try {
-        ZVerseStore.open(system, "ledger-copy", settings); // the same directory, while the first holds it
+        ZVerseStore.open(
+            system, "ledger-copy", settings); // the same directory, while the first holds it
         out.println("  a second store opened the same directory: THE LOCK DID NOT HOLD");
       } catch (IllegalStateException e) {
         refusal = e;
-        out.printf("  a second store on the directory is refused: %s%n",
+        out.printf(
+            "  a second store on the directory is refused: %s%n",
             String.valueOf(e.getMessage()).replace(directory.toString(), "<data directory>"));
       }
 
@@ -136,21 +142,36 @@ public final class DurableStore {
     system = ActorSystem.create(Behaviors.empty(), "ledger-app");
     try {
       ZVerseStore ledger =
-          ZVerseStore.open(system, "ledger", StoreSettings.create(system, "ledger").withDataDirectory(directory));
+          ZVerseStore.open(
+              system,
+              "ledger",
+              StoreSettings.create(system, "ledger").withDataDirectory(directory));
       String secondReport = ledger.recoveryReport().orElseThrow();
       out.printf("  opened: %s%n", secondReport);
       String adaNow = ledger.get("accounts/ada");
       String adaAtFirstVersion = ledger.snapshot().get("accounts/ada", written.get(0));
-      out.printf("  version %d; accounts/ada = %s, alan = %s; at version %d ada was %s%n",
+      out.printf(
+          "  version %d; accounts/ada = %s, alan = %s; at version %d ada was %s%n",
           ledger.version(), adaNow, ledger.get("accounts/alan"), written.get(0), adaAtFirstVersion);
       List<Change> history = ledger.snapshot().history("accounts/ada", 0, ledger.version());
       for (Change c : history) {
         out.printf("  history of accounts/ada: v%d = %s%n", c.version(), c.valueUtf8());
       }
       long next = ledger.put("accounts/grace", "10").toCompletableFuture().join();
-      out.printf("  the next write takes version %d: versions continue where the first run stopped%n", next);
+      out.printf(
+          "  the next write takes version %d: versions continue where the first run stopped%n",
+          next);
       ledger.close().toCompletableFuture().join();
-      return new Runs(firstReport, written, refusal, files, secondReport, adaNow, adaAtFirstVersion, history, next);
+      return new Runs(
+          firstReport,
+          written,
+          refusal,
+          files,
+          secondReport,
+          adaNow,
+          adaAtFirstVersion,
+          history,
+          next);
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();

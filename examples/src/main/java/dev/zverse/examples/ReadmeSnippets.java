@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The Java snippets of the top-level README.md, compiled by the build. Each snippet sits between
- * {@code // tag::name[]} and {@code // end::name[]}; {@code ReadmeTest} checks that every Java block
- * of the README appears here verbatim (up to indentation), and {@code ReadmeSnippetsTest} runs them.
- * Change a snippet here first, then paste it into the README.
+ * {@code // tag::name[]} and {@code // end::name[]}; {@code ReadmeTest} checks that every Java
+ * block of the README appears here verbatim (up to indentation), and {@code ReadmeSnippetsTest}
+ * runs them. Change a snippet here first, then paste it into the README.
  */
 final class ReadmeSnippets {
   // spotless:off (the README quotes this file verbatim, laid out for reading)

@@ -25,17 +25,18 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.LoggerFactory;
 
 /**
- * Example 5, a temporal question: "which sensors in region eu-west reported during the incident, and
- * what did they report?", answered with the store's Z-order query.
+ * Example 5, a temporal question: "which sensors in region eu-west reported during the incident,
+ * and what did they report?", answered with the store's Z-order query.
  *
  * <p>500 sensors in 5 regions report in rounds of 100 readings, one write batch per round. The
  * example notes the wall-clock instants at which an incident began and ended, turns them into
  * versions with {@link Snapshot#versionAt(Instant)}, and asks {@link Snapshot#changes(KeyRange,
  * long, long)} for every change under {@code sensors/eu-west/} in that window of versions: a box of
  * keys × versions. The store keeps its history sorted along a Z-order (Morton) curve over (key,
- * version) in sealed segments and answers such boxes by jumping along the curve; it picks that path,
- * a walk of the keys, or a walk of the commits by its cost estimate. The example prints the answer,
- * the path chosen, and the same answer found along each path, with its time as a rough indication.
+ * version) in sealed segments and answers such boxes by jumping along the curve; it picks that
+ * path, a walk of the keys, or a walk of the commits by its cost estimate. The example prints the
+ * answer, the path chosen, and the same answer found along each path, with its time as a rough
+ * indication.
  *
  * <p>The store is configured in code here ({@code zverse.stores.sensors.z-index.segment-entries}),
  * so that this small history already fills several sealed segments; an application would put the
@@ -46,15 +47,21 @@ import org.slf4j.LoggerFactory;
  */
 public final class TemporalQuery {
   /** Regions of the sensors. */
-  public static final List<String> REGIONS = List.of("ap-south", "eu-north", "eu-west", "us-east", "us-west");
+  public static final List<String> REGIONS =
+      List.of("ap-south", "eu-north", "eu-west", "us-east", "us-west");
+
   /** Sensors per region. */
   public static final int SENSORS_PER_REGION = 100;
+
   /** Readings per round, each round one batch and one version. */
   public static final int READINGS_PER_ROUND = 100;
+
   /** Rounds written before, during and after the incident. */
   public static final int ROUNDS_BEFORE = 200;
+
   /** Rounds written during the incident. */
   public static final int ROUNDS_DURING = 20;
+
   /** Rounds written after the incident. */
   public static final int ROUNDS_AFTER = 80;
 
@@ -84,7 +91,8 @@ public final class TemporalQuery {
    * @param args ignored
    */
   public static void main(String[] args) {
-    LoggerFactory.getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
+    LoggerFactory
+        .getILoggerFactory(); // logging set up on this thread first, before Pekko's threads log
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "temporal-query", config());
     try {
       run(system, System.out);
@@ -121,32 +129,40 @@ public final class TemporalQuery {
     write(store, random, ROUNDS_DURING);
     Instant incidentEnd = tick();
     write(store, random, ROUNDS_AFTER);
-    out.printf("%d rounds of %d readings from %d sensors: versions 1 to %d%n",
-        ROUNDS_BEFORE + ROUNDS_DURING + ROUNDS_AFTER, READINGS_PER_ROUND,
-        REGIONS.size() * SENSORS_PER_REGION, store.version());
+    out.printf(
+        "%d rounds of %d readings from %d sensors: versions 1 to %d%n",
+        ROUNDS_BEFORE + ROUNDS_DURING + ROUNDS_AFTER,
+        READINGS_PER_ROUND,
+        REGIONS.size() * SENSORS_PER_REGION,
+        store.version());
 
     // Instants to versions: the newest version committed at or before each instant.
     long from = store.snapshot().versionAt(incidentStart) + 1;
     long to = store.snapshot().versionAt(incidentEnd);
-    out.printf("the incident, %s to %s, is versions %d to %d%n", incidentStart, incidentEnd, from, to);
+    out.printf(
+        "the incident, %s to %s, is versions %d to %d%n", incidentStart, incidentEnd, from, to);
 
     ZIndexStats index = awaitIndex(store);
-    out.printf("Z-index: %d sealed segments hold %,d changes, %,d newer ones not sealed yet%n",
+    out.printf(
+        "Z-index: %d sealed segments hold %,d changes, %,d newer ones not sealed yet%n",
         index.segments(), index.indexedChanges(), index.unsealedChanges());
 
     KeyRange euWest = KeyRange.prefix("sensors/eu-west/");
     List<Change> changes = store.snapshot().changes(euWest, from, to);
     Snapshot snapshot = store.snapshot();
     QueryPath chosen = snapshot.plan(euWest, from, to);
-    out.printf("changes(sensors/eu-west/, %d, %d): %d readings, along %s; the first five:%n",
+    out.printf(
+        "changes(sensors/eu-west/, %d, %d): %d readings, along %s; the first five:%n",
         from, to, changes.size(), chosen);
     for (Change c : changes.subList(0, Math.min(5, changes.size()))) {
       out.printf("  v%d %s = %s%n", c.version(), c.keyUtf8(), c.valueUtf8());
     }
 
     Map<QueryPath, List<Change>> byPath = new EnumMap<>(QueryPath.class);
-    out.println("the same question along each path (best of 5 runs; a rough indication, see benchmarks/README.md):");
-    for (QueryPath path : List.of(QueryPath.Z_INDEX, QueryPath.KEY_RANGE_WALK, QueryPath.COMMIT_WALK)) {
+    out.println(
+        "the same question along each path (best of 5 runs; a rough indication, see benchmarks/README.md):");
+    for (QueryPath path :
+        List.of(QueryPath.Z_INDEX, QueryPath.KEY_RANGE_WALK, QueryPath.COMMIT_WALK)) {
       List<Change> answer = null;
       long micros = Long.MAX_VALUE;
       for (int run = 0; run < 5; run++) { // the best of five runs, the first ones warming up
@@ -155,12 +171,16 @@ public final class TemporalQuery {
         micros = Math.min(micros, (System.nanoTime() - start) / 1_000);
       }
       byPath.put(path, answer);
-      out.printf("  %-14s %4d readings in %,6d µs, %s%n",
+      out.printf(
+          "  %-14s %4d readings in %,6d µs, %s%n",
           path, answer.size(), micros, answer.equals(changes) ? "same answer" : "DIFFERENT ANSWER");
     }
 
     // The store as of an instant: a scan at the version the instant maps to.
-    List<Entry> asOfStart = store.snapshot().scan(euWest, store.snapshot().versionAt(incidentStart), Direction.FORWARD, 3);
+    List<Entry> asOfStart =
+        store
+            .snapshot()
+            .scan(euWest, store.snapshot().versionAt(incidentStart), Direction.FORWARD, 3);
     out.printf("as the incident began, the first eu-west sensors read: %s%n", describe(asOfStart));
 
     store.close().toCompletableFuture().join();
@@ -174,7 +194,9 @@ public final class TemporalQuery {
       for (int i = 0; i < READINGS_PER_ROUND; i++) {
         String region = REGIONS.get(random.nextInt(REGIONS.size()));
         int sensor = random.nextInt(SENSORS_PER_REGION);
-        batch.put(String.format("sensors/%s/%03d", region, sensor), String.format(Locale.ROOT, "%.1f", 15 + random.nextDouble() * 10));
+        batch.put(
+            String.format("sensors/%s/%03d", region, sensor),
+            String.format(Locale.ROOT, "%.1f", 15 + random.nextDouble() * 10));
       }
       writes.add(store.write(batch.build()).toCompletableFuture());
     }

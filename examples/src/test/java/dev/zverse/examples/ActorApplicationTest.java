@@ -37,7 +37,8 @@ class ActorApplicationTest {
     for (Outcome o : report.outcomes()) {
       if (o.reserved()) {
         reserved.merge(o.item(), o.quantity(), Integer::sum);
-        assertTrue(versions.add(o.version()), () -> "two reservations committed as one version: " + o);
+        assertTrue(
+            versions.add(o.version()), () -> "two reservations committed as one version: " + o);
         reservations++;
       } else {
         assertTrue(o.detail().startsWith("only "), () -> "refused for another reason: " + o);
@@ -54,6 +55,7 @@ class ActorApplicationTest {
           () -> "stock of " + item.getKey() + " does not add up\n" + out.text());
     }
     assertEquals(reservations, report.reservations(), out::text);
-    assertEquals(1 + reservations, report.version(), "one version for the stock, one per reservation");
+    assertEquals(
+        1 + reservations, report.version(), "one version for the stock, one per reservation");
   }
 }

@@ -25,9 +25,11 @@ class BasicUsageTest {
             "key2 now (v4): null, at v3: value2",
             "  orders/1001 = paid (created v5, changed v6)",
             "a snapshot held from before the prune still reads v1: value1")) {
-      assertTrue(lines.contains(expected), () -> "missing line \"" + expected + "\" in:\n" + out.text());
+      assertTrue(
+          lines.contains(expected), () -> "missing line \"" + expected + "\" in:\n" + out.text());
     }
     assertTrue(out.text().contains("refused: 2 condition(s) failed"), out::text);
-    assertTrue(out.text().contains("pruned: version 1 is below the retention watermark 5"), out::text);
+    assertTrue(
+        out.text().contains("pruned: version 1 is below the retention watermark 5"), out::text);
   }
 }

@@ -38,7 +38,8 @@ class ChangeFeedsTest {
             "  v8 live     orders/1002: paid -> (deleted); orders/1003: (absent) -> open"),
         seen.perCommit(),
         out::text);
-    assertTrue(out.text().contains("caught up at v4: the next pull waits for the next commit"), out::text);
+    assertTrue(
+        out.text().contains("caught up at v4: the next pull waits for the next commit"), out::text);
     assertEquals(1, seen.pinsWhileFollowing(), out::text);
     assertEquals(0, seen.pinsAfterCancel(), out::text);
     assertEquals(List.of(5L, 6L, 7L, 8L), seen.written(), "a write flow commits in order");
@@ -70,6 +71,7 @@ class ChangeFeedsTest {
             "@9 \"orders/1004\"=\"open\""),
         seen.flattened().stream().map(Change::toString).toList(),
         out::text);
-    assertTrue(out.lines().get(out.lines().size() - 1).equals("  v9 orders/1004 = open"), out::text);
+    assertTrue(
+        out.lines().get(out.lines().size() - 1).equals("  v9 orders/1004 = open"), out::text);
   }
 }

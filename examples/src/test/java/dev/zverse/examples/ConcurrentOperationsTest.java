@@ -51,7 +51,12 @@ class ConcurrentOperationsTest {
     }
     assertEquals(401, report.finalVersion());
     assertEquals(1_400, report.keys());
-    assertTrue(report.publishes() >= 1 && report.publishes() <= 401, () -> "publishes " + report.publishes());
-    assertEquals(ConcurrentOperations.READERS + ConcurrentOperations.WRITERS + 2, out.lines().size(), out::text);
+    assertTrue(
+        report.publishes() >= 1 && report.publishes() <= 401,
+        () -> "publishes " + report.publishes());
+    assertEquals(
+        ConcurrentOperations.READERS + ConcurrentOperations.WRITERS + 2,
+        out.lines().size(),
+        out::text);
   }
 }

@@ -14,7 +14,8 @@ class DemoTest {
   @Test
   void printsEveryRowOfTheSeedsTableWithBothFiguresAndWhereTheBenchmarksAre() {
     Output out = new Output();
-    List<Row> rows = Demo.run(out.stream, new Options(2_000, Duration.ofMillis(50), Duration.ofMillis(50)));
+    List<Row> rows =
+        Demo.run(out.stream, new Options(2_000, Duration.ofMillis(50), Duration.ofMillis(50)));
 
     List<String> operations =
         List.of(
@@ -34,16 +35,27 @@ class DemoTest {
       }
     }
     String text = out.text();
-    for (String progress : List.of("[1/9] loading 2,000 keys", "[9/9] mixed: 8 readers and 4 writers")) {
+    for (String progress :
+        List.of("[1/9] loading 2,000 keys", "[9/9] mixed: 8 readers and 4 writers")) {
       assertTrue(text.contains(progress), () -> "no progress line " + progress + " in\n" + text);
     }
-    for (String seedFigure : List.of("54,715 ops/s", "5,514 ops/s", "48 µs", "35 µs", "319,086 ops/s",
-        "1,986 ops/s", "4,139 ops/s", "150 bytes")) {
-      assertTrue(text.lines().anyMatch(l -> l.contains(" | ") && l.contains(seedFigure)),
+    for (String seedFigure :
+        List.of(
+            "54,715 ops/s",
+            "5,514 ops/s",
+            "48 µs",
+            "35 µs",
+            "319,086 ops/s",
+            "1,986 ops/s",
+            "4,139 ops/s",
+            "150 bytes")) {
+      assertTrue(
+          text.lines().anyMatch(l -> l.contains(" | ") && l.contains(seedFigure)),
           () -> "seed figure " + seedFigure + " not in the table\n" + text);
     }
     assertTrue(text.contains("operation") && text.contains("ZVerse vs seed"), text);
-    assertTrue(text.contains("machine: " + Runtime.getRuntime().availableProcessors() + " cores"), text);
+    assertTrue(
+        text.contains("machine: " + Runtime.getRuntime().availableProcessors() + " cores"), text);
     assertTrue(text.contains("quick indication") && text.contains("benchmarks/README.md"), text);
     assertTrue(text.contains("java -jar benchmarks/target/benchmarks.jar"), text);
   }
@@ -55,7 +67,8 @@ class DemoTest {
     assertEquals(5_000, o.keys());
     assertEquals(Duration.ofMillis(500), o.phase());
     assertEquals(Duration.ofMillis(750), o.warmup());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Options.parse("--keys", "10"));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Options.parse("--keys", "10"));
     assertTrue(e.getMessage().contains("keys must be in [1000, 10000000], was 10"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Options.parse("--fast"));
     assertTrue(e.getMessage().contains("--keys N and --seconds S"), e.getMessage());

@@ -25,10 +25,13 @@ class DurableStoreTest {
     assertEquals(List.of(1L, 2L, 3L), runs.written(), out::text);
     assertNotNull(runs.refusal(), "a second store opened the locked directory:\n" + out.text());
     assertTrue(runs.refusal().getMessage().contains("already open"), runs.refusal().getMessage());
-    assertTrue(runs.files().contains("checkpoint-00000000000000000003.zvc"), "no final checkpoint: " + runs.files());
+    assertTrue(
+        runs.files().contains("checkpoint-00000000000000000003.zvc"),
+        "no final checkpoint: " + runs.files());
     assertTrue(runs.files().contains("lock"), runs.files()::toString);
     assertTrue(
-        runs.secondReport().startsWith("checkpoint checkpoint-00000000000000000003.zvc at version 3;")
+        runs.secondReport()
+                .startsWith("checkpoint checkpoint-00000000000000000003.zvc at version 3;")
             && runs.secondReport().endsWith(" to version 3"),
         runs.secondReport());
     assertEquals("70", runs.adaNow());
@@ -37,8 +40,11 @@ class DurableStoreTest {
         List.of("@1 \"accounts/ada\"=\"100\"", "@3 \"accounts/ada\"=\"70\""),
         runs.history().stream().map(Change::toString).toList());
     assertEquals(4, runs.nextVersion(), out::text);
-    assertTrue(out.text().contains("version 3; accounts/ada = 70, alan = 80; at version 1 ada was 100"), out::text);
-    assertTrue(out.text().contains("refused: data directory <data directory> is already open"), out::text);
+    assertTrue(
+        out.text().contains("version 3; accounts/ada = 70, alan = 80; at version 1 ada was 100"),
+        out::text);
+    assertTrue(
+        out.text().contains("refused: data directory <data directory> is already open"), out::text);
   }
 
   /**
@@ -53,11 +59,13 @@ class DurableStoreTest {
       ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "recovery-report");
       try {
         ZVerseStore store =
-            ZVerseStore.open(system, "s", StoreSettings.create(system, "s").withDataDirectory(directory));
+            ZVerseStore.open(
+                system, "s", StoreSettings.create(system, "s").withDataDirectory(directory));
         if (run == 0) {
           store.put("k", "v").toCompletableFuture().join();
         } else {
-          assertTrue(store.recoveryReport().orElseThrow().endsWith("; replayed 0 records to version 1"),
+          assertTrue(
+              store.recoveryReport().orElseThrow().endsWith("; replayed 0 records to version 1"),
               store.recoveryReport().orElseThrow());
         }
         store.close().toCompletableFuture().join();

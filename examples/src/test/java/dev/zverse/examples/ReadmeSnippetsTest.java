@@ -27,6 +27,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -34,12 +35,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.apache.pekko.Done;
 
 /** Runs the README's snippets in the order the README shows them, and checks what they return. */
 class ReadmeSnippetsTest {
   /** What the snippets print; the streams' snippets print from stream threads. */
   private final Output printed = new Output();
+
   private PrintStream systemOut;
 
   @BeforeEach
@@ -85,7 +86,8 @@ class ReadmeSnippetsTest {
       await(store.put("orders/1001", "open")); // v1
       await(store.put("customers/ada", "Ada")); // v2, outside the feed's range
       Following following = ReadmeSnippets.changeFeed(system, store);
-      assertEquals(List.of("orders/1001"), following.orders().stream().map(Entry::keyUtf8).toList());
+      assertEquals(
+          List.of("orders/1001"), following.orders().stream().map(Entry::keyUtf8).toList());
       awaitPins(store, 1);
       await(store.put("orders/1001", "paid")); // v3
       await(store.delete("orders/1001")); // v4
@@ -93,19 +95,28 @@ class ReadmeSnippetsTest {
       await(store.put("orders/1002", "open")); // v6
       awaitPrinted(text -> text.contains("v6 "));
       assertEquals(
-          List.of("v3 orders/1001: open -> paid", "v4 orders/1001: paid -> deleted", "v6 orders/1002: null -> open"),
+          List.of(
+              "v3 orders/1001: open -> paid",
+              "v4 orders/1001: paid -> deleted",
+              "v6 orders/1002: null -> open"),
           printed.lines());
       ReadmeSnippets.stopFollowing(following.feed());
       awaitPins(store, 0);
 
       Streamed streamed =
-          ReadmeSnippets.streams(system, store, List.of(WriteBatch.ofPut("stock/a", "1"), WriteBatch.ofPut("stock/b", "2")));
+          ReadmeSnippets.streams(
+              system,
+              store,
+              List.of(WriteBatch.ofPut("stock/a", "1"), WriteBatch.ofPut("stock/b", "2")));
       await(streamed.loaded());
       List<WriteResult> results = await(streamed.results());
       assertEquals(2, results.size());
       assertTrue(results.stream().allMatch(WriteResult::isCommitted), results::toString);
       assertTrue(results.get(0).version() < results.get(1).version(), "in order: " + results);
-      assertEquals(10, await(streamed.latest().runWith(Sink.head(), system)).version(), "the latest of 10 versions");
+      assertEquals(
+          10,
+          await(streamed.latest().runWith(Sink.head(), system)).version(),
+          "the latest of 10 versions");
 
       CompletionStage<Done> flat = ReadmeSnippets.flattenedFeed(system, store);
       awaitPins(store, 1); // started: a feed materialized on a closed store fails
@@ -113,7 +124,10 @@ class ReadmeSnippetsTest {
       await(flat); // completed by the close
       List<String> lines = printed.lines();
       assertEquals(
-          List.of("@1 \"orders/1001\"=\"open\"", "@3 \"orders/1001\"=\"paid\"", "@4 \"orders/1001\" deleted",
+          List.of(
+              "@1 \"orders/1001\"=\"open\"",
+              "@3 \"orders/1001\"=\"paid\"",
+              "@4 \"orders/1001\" deleted",
               "@6 \"orders/1002\"=\"open\""),
           lines.subList(3, lines.size()));
     } finally {
@@ -138,8 +152,11 @@ class ReadmeSnippetsTest {
     List<String> reports = printed.lines();
     assertEquals(2, reports.size(), printed::text);
     assertEquals("no checkpoint; replayed 0 records to version 0", reports.get(0));
-    assertTrue(reports.get(1).startsWith("checkpoint checkpoint-00000000000000000001.zvc at version 1;"), reports.get(1));
+    assertTrue(
+        reports.get(1).startsWith("checkpoint checkpoint-00000000000000000001.zvc at version 1;"),
+        reports.get(1));
   }
+
   @Test
   void theStoreSnippetsDoWhatTheReadmeSays() {
     Opened opened = ReadmeSnippets.open();
@@ -152,16 +169,20 @@ class ReadmeSnippetsTest {
       assertArrayEquals(new String[] {"open", "open", null, "open", "0", "3"}, read);
 
       List<Entry> lastTwo = ReadmeSnippets.scans(store, v);
-      assertEquals(List.of("orders/1002", "orders/1001"), lastTwo.stream().map(Entry::keyUtf8).toList());
+      assertEquals(
+          List.of("orders/1002", "orders/1001"), lastTwo.stream().map(Entry::keyUtf8).toList());
 
       List<Change> history = ReadmeSnippets.history(store);
-      assertEquals(List.of("@2 \"orders/1002\"=\"open\"", "@3 \"orders/1002\" deleted"),
+      assertEquals(
+          List.of("@2 \"orders/1002\"=\"open\"", "@3 \"orders/1002\" deleted"),
           history.stream().map(Change::toString).toList());
 
       assertEquals(4L, ReadmeSnippets.transaction(store).toCompletableFuture().join());
       CompletionStage<Long> again = ReadmeSnippets.transaction(store); // payments/1001 is there now
-      CompletionException e = assertThrows(CompletionException.class, () -> again.toCompletableFuture().join());
-      ConditionFailedException refused = assertInstanceOf(ConditionFailedException.class, e.getCause());
+      CompletionException e =
+          assertThrows(CompletionException.class, () -> again.toCompletableFuture().join());
+      ConditionFailedException refused =
+          assertInstanceOf(ConditionFailedException.class, e.getCause());
       assertEquals(1, refused.failures().size(), refused.getMessage());
       assertEquals("paid", store.get("orders/1001"));
 
@@ -180,9 +201,14 @@ class ReadmeSnippetsTest {
       assertEquals(4, stats.version());
       assertEquals(0, stats.pins());
 
-      assertEquals(-1, ReadmeSnippets.compacted(store), "nothing is pruned while 1,000 versions are retained");
+      assertEquals(
+          -1,
+          ReadmeSnippets.compacted(store),
+          "nothing is pruned while 1,000 versions are retained");
       ZVerseStore shortMemory =
-          ZVerseStore.open(opened.system(), "short-memory",
+          ZVerseStore.open(
+              opened.system(),
+              "short-memory",
               StoreSettings.create(opened.system(), "short-memory")
                   .withRetentionVersions(1)
                   .withEpochTick(Duration.ofMillis(10)));
@@ -207,6 +233,7 @@ class ReadmeSnippetsTest {
   void theEngineSnippetsDoWhatTheReadmeSays(@TempDir Path directory) throws IOException {
     assertEquals("value1 value1 2", ReadmeSnippets.engineAlone());
     assertEquals(1, ReadmeSnippets.durableEngine(directory));
-    assertEquals(2, ReadmeSnippets.durableEngine(directory), "the second run recovers the first's write");
+    assertEquals(
+        2, ReadmeSnippets.durableEngine(directory), "the second run recovers the first's write");
   }
 }

@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Keeps the top-level README.md honest: its Java snippets are compiled code, its imports are the
  * ones they need, the dependencies it shows have the versions built, its configuration reference
- * has a row for every key of every module's reference.conf with its default, and its HOCON
- * examples are settings a store accepts.
+ * has a row for every key of every module's reference.conf with its default, and its HOCON examples
+ * are settings a store accepts.
  */
 class ReadmeTest {
   private static final Path ROOT = repositoryRoot();
@@ -40,7 +40,8 @@ class ReadmeTest {
       dir = dir.getParent();
     }
     if (dir == null) {
-      throw new IllegalStateException("no repository root (a directory with mvnw) above " + System.getProperty("user.dir"));
+      throw new IllegalStateException(
+          "no repository root (a directory with mvnw) above " + System.getProperty("user.dir"));
     }
     return dir;
   }
@@ -76,7 +77,9 @@ class ReadmeTest {
     for (String snippet : snippets) {
       List<String> lines = normalized(snippet);
       if (sources.stream().noneMatch(source -> Collections.indexOfSubList(source, lines) >= 0)) {
-        fail("this README snippet is not in examples/src/main/java (copy it from ReadmeSnippets.java):\n" + snippet);
+        fail(
+            "this README snippet is not in examples/src/main/java (copy it from ReadmeSnippets.java):\n"
+                + snippet);
       }
     }
   }
@@ -100,13 +103,28 @@ class ReadmeTest {
       for (Map.Entry<String, ConfigValue> e : config.entrySet()) {
         String key = e.getKey();
         // The configuration reference's row for the key; prose elsewhere may name it too.
-        String line = readme.lines().filter(l -> l.startsWith("| `" + key + "` |")).findFirst().orElse(null);
+        String line =
+            readme.lines().filter(l -> l.startsWith("| `" + key + "` |")).findFirst().orElse(null);
         if (line == null) {
-          fail("the README's configuration reference has no row for `" + key + "` of " + ROOT.relativize(reference));
+          fail(
+              "the README's configuration reference has no row for `"
+                  + key
+                  + "` of "
+                  + ROOT.relativize(reference));
         }
         String value = String.valueOf(e.getValue().unwrapped());
-        String shown = e.getValue().valueType() == ConfigValueType.STRING && value.isEmpty() ? "`\"\"`" : "`" + value + "`";
-        assertTrue(line.contains(shown), "the README's line for `" + key + "` does not show its default " + shown + ":\n" + line);
+        String shown =
+            e.getValue().valueType() == ConfigValueType.STRING && value.isEmpty()
+                ? "`\"\"`"
+                : "`" + value + "`";
+        assertTrue(
+            line.contains(shown),
+            "the README's line for `"
+                + key
+                + "` does not show its default "
+                + shown
+                + ":\n"
+                + line);
         keys++;
       }
     }
@@ -140,10 +158,17 @@ class ReadmeTest {
     String readme = readme();
     String command = "./mvnw -B -q -pl examples -am -DskipTests package exec:java";
     assertTrue(readme.contains("    " + command + "\n"), "the README does not show " + command);
-    assertTrue(readme.indexOf(command) < readme.indexOf("./mvnw -B verify"), "the demo's command is not the first one");
+    assertTrue(
+        readme.indexOf(command) < readme.indexOf("./mvnw -B verify"),
+        "the demo's command is not the first one");
     String pom = Files.readString(ROOT.resolve("examples/pom.xml"), StandardCharsets.UTF_8);
-    assertTrue(pom.contains("<zverse.main>" + Demo.class.getName() + "</zverse.main>"), "examples/pom.xml does not run the demo");
-    assertEquals(1, Collections.frequency(List.of(readme.split("\n")), "    ./mvnw -B verify"), "the test command is not shown once");
+    assertTrue(
+        pom.contains("<zverse.main>" + Demo.class.getName() + "</zverse.main>"),
+        "examples/pom.xml does not run the demo");
+    assertEquals(
+        1,
+        Collections.frequency(List.of(readme.split("\n")), "    ./mvnw -B verify"),
+        "the test command is not shown once");
   }
 
   @Test
@@ -175,10 +200,11 @@ class ReadmeTest {
             .matcher(pom);
     Matcher logback = Pattern.compile("<logback.version>([^<]+)</logback.version>").matcher(pom);
     assertTrue(project.find() && logback.find(), "pom.xml has no project or Logback version");
-    Map<String, String> built = Map.of(
-        "dev.zverse:zverse-actors", project.group(1),
-        "dev.zverse:zverse-streams", project.group(1),
-        "ch.qos.logback:logback-classic", logback.group(1));
+    Map<String, String> built =
+        Map.of(
+            "dev.zverse:zverse-actors", project.group(1),
+            "dev.zverse:zverse-streams", project.group(1),
+            "ch.qos.logback:logback-classic", logback.group(1));
     Matcher dependency =
         Pattern.compile(
                 "<groupId>([^<]+)</groupId>\\s*<artifactId>([^<]+)</artifactId>"

@@ -23,8 +23,8 @@ import org.openjdk.jcstress.infra.results.II_Result;
  * promise (1) needs no Dekker-style handshake between two variables: a caller's admission and the
  * writer's close are ordered by the word itself. The test guards that design: split the flag from
  * the count again, or weaken the close to a plain or release store, and a write can be admitted
- * after the writer saw the gate drained (with {@code close} weakened to a release store
- * ({@code lazySet}) a quick run on a 2-core x86 machine saw that in 14,453 of 8.5 million samples).
+ * after the writer saw the gate drained (with {@code close} weakened to a release store ({@code
+ * lazySet}) a quick run on a 2-core x86 machine saw that in 14,453 of 8.5 million samples).
  *
  * <p>Results: {@code r1} is the caller's admission (1 admitted, 0 closed, 2 overloaded).
  *
@@ -46,8 +46,8 @@ public final class WriteGateHandshake {
   }
 
   /**
-   * A caller's {@code enter} against the writer's close: set the flag, then check the drain.
-   * {@code r2} is 1 if the writer saw the gate drained, {@code r3} the count left at the end.
+   * A caller's {@code enter} against the writer's close: set the flag, then check the drain. {@code
+   * r2} is 1 if the writer saw the gate drained, {@code r3} the count left at the end.
    */
   @JCStressTest
   @State
@@ -62,8 +62,9 @@ public final class WriteGateHandshake {
   @Outcome(
       id = "1, 1, 1",
       expect = FORBIDDEN,
-      desc = "a write admitted after the close was observed complete: both sides missed each"
-          + " other, and the write would never be answered")
+      desc =
+          "a write admitted after the close was observed complete: both sides missed each"
+              + " other, and the write would never be answered")
   @Outcome(
       expect = FORBIDDEN,
       desc = "a lost or stray count: the count left is not the number of admitted writes")
@@ -88,8 +89,8 @@ public final class WriteGateHandshake {
   }
 
   /**
-   * Two callers' {@code enter} against a bound of one. {@code r1}, {@code r2} are their
-   * admissions, {@code r3} the count left.
+   * Two callers' {@code enter} against a bound of one. {@code r1}, {@code r2} are their admissions,
+   * {@code r3} the count left.
    */
   @JCStressTest
   @State
@@ -132,8 +133,8 @@ public final class WriteGateHandshake {
   }
 
   /**
-   * A caller's {@code enter} against the writer answering the one write that fills a bound of
-   * one. {@code r1} is the admission, {@code r2} the count left.
+   * A caller's {@code enter} against the writer answering the one write that fills a bound of one.
+   * {@code r1} is the admission, {@code r2} the count left.
    */
   @JCStressTest
   @State
@@ -145,9 +146,7 @@ public final class WriteGateHandshake {
       id = "2, 0",
       expect = ACCEPTABLE,
       desc = "the caller came first and found the gate full: refused, nothing pending")
-  @Outcome(
-      expect = FORBIDDEN,
-      desc = "a lost or stray count, or an admission over the bound")
+  @Outcome(expect = FORBIDDEN, desc = "a lost or stray count, or an admission over the bound")
   public static class EnterAgainstAnswer {
     private final WriteGate gate = new WriteGate(1);
 

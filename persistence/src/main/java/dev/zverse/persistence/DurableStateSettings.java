@@ -1,8 +1,8 @@
 package dev.zverse.persistence;
 
 import com.typesafe.config.Config;
-import java.util.Objects;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 
 /**
  * The settings of one durable state plug-in, read from its configuration block (by default {@code

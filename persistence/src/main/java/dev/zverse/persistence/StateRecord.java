@@ -63,8 +63,12 @@ record StateRecord(
 
   byte[] encode() {
     if (deleted) {
-      return ByteBuffer.allocate(18).put(FORMAT).put((byte) 1).putLong(revision)
-          .putLong(timestamp).array();
+      return ByteBuffer.allocate(18)
+          .put(FORMAT)
+          .put((byte) 1)
+          .putLong(revision)
+          .putLong(timestamp)
+          .array();
     }
     byte[] m = manifest.getBytes(StandardCharsets.UTF_8);
     return ByteBuffer.allocate(26 + m.length + payload.length)
@@ -110,7 +114,12 @@ record StateRecord(
   private static void requireFormat(byte format, String what) {
     if (format != FORMAT) {
       throw new IllegalStateException(
-          "a durable state " + what + " record has format " + format + ", expected " + FORMAT
+          "a durable state "
+              + what
+              + " record has format "
+              + format
+              + ", expected "
+              + FORMAT
               + ": was the key prefix used by something else?");
     }
   }

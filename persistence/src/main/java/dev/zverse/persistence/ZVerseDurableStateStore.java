@@ -68,8 +68,8 @@ import org.jspecify.annotations.Nullable;
  * retention has pruned (a projection may have stored the offset of a listed object changed long
  * ago) is served the same way: the objects changed after it are listed with their state at the
  * latest version, since of each object only its latest change is promised, so nothing is skipped.
- * Moving an object to another tag, or the
- * deprecated {@link #deleteObject(String)}, removes it from its old tag without a change there.
+ * Moving an object to another tag, or the deprecated {@link #deleteObject(String)}, removes it from
+ * its old tag without a change there.
  *
  * <p>Thread-safe: one instance serves every actor of the actor system.
  *
@@ -157,8 +157,12 @@ public final class ZVerseDurableStateStore<A>
     byte[] state = s.get(keys.state(h.tag(), persistenceId), atVersion);
     if (state == null) {
       throw new IllegalStateException(
-          "the head of persistenceId [" + persistenceId + "] names tag [" + h.tag()
-              + "] but no state is stored under it at version " + atVersion);
+          "the head of persistenceId ["
+              + persistenceId
+              + "] names tag ["
+              + h.tag()
+              + "] but no state is stored under it at version "
+              + atVersion);
     }
     StateRecord r = StateRecord.decode(state);
     Optional<A> value = r.deleted() ? Optional.empty() : Optional.of(value(r));
@@ -193,17 +197,17 @@ public final class ZVerseDurableStateStore<A>
     Objects.requireNonNull(value, "value");
     requireRevision(revision);
     return attempt(
-        () -> {
-          Serializer serializer = serialization.findSerializerFor(value);
-          StateRecord r =
-              StateRecord.state(
-                  revision,
-                  clock.millis(),
-                  serializer.identifier(),
-                  Serializers.manifestFor(serializer, value),
-                  serializer.toBinary(value));
-          return r;
-        })
+            () -> {
+              Serializer serializer = serialization.findSerializerFor(value);
+              StateRecord r =
+                  StateRecord.state(
+                      revision,
+                      clock.millis(),
+                      serializer.identifier(),
+                      Serializers.manifestFor(serializer, value),
+                      serializer.toBinary(value));
+              return r;
+            })
         .thenCompose(r -> write(persistenceId, r, tag == null ? "" : tag, 1));
   }
 
@@ -288,7 +292,8 @@ public final class ZVerseDurableStateStore<A>
    * @param tag the object's tag; null keeps the tag it has (a delete)
    * @return a stage that fails instead of throwing, also for a key over the store's limit
    */
-  private CompletionStage<Done> write(String persistenceId, StateRecord r, @Nullable String tag, int tries) {
+  private CompletionStage<Done> write(
+      String persistenceId, StateRecord r, @Nullable String tag, int tries) {
     try {
       byte[] headKey = keys.head(persistenceId);
       Entry head = store.snapshot().entry(headKey);
@@ -330,9 +335,15 @@ public final class ZVerseDurableStateStore<A>
       return new RevisionConflictException(persistenceId, r.revision(), current);
     }
     return new DeleteRevisionException(
-        "Failed to delete object with persistenceId [" + persistenceId + "] and revision ["
-            + r.revision() + "]: it has to be 1 more than the revision in the store, [" + current
-            + "], so expected [" + (current + 1) + "]");
+        "Failed to delete object with persistenceId ["
+            + persistenceId
+            + "] and revision ["
+            + r.revision()
+            + "]: it has to be 1 more than the revision in the store, ["
+            + current
+            + "], so expected ["
+            + (current + 1)
+            + "]");
   }
 
   private static void requireRevision(long revision) {
@@ -352,11 +363,10 @@ public final class ZVerseDurableStateStore<A>
    *     Offset.sequence(v)} for the changes after version {@code v}
    * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
    *     offset {@code Offset.sequence(version of the change)} (if the changes after {@code v} were
-   *     pruned, the objects changed after {@code v} with their latest state, listed); it fails
-   *     with {@link IllegalArgumentException} if {@code v} is negative or after the latest
-   *     version, and with {@link
-   *     dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the
-   *     change feed's lag limit
+   *     pruned, the objects changed after {@code v} with their latest state, listed); it fails with
+   *     {@link IllegalArgumentException} if {@code v} is negative or after the latest version, and
+   *     with {@link dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than
+   *     the change feed's lag limit
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code offset} is neither {@code NoOffset} nor a {@link
    *     Sequence}
@@ -412,8 +422,8 @@ public final class ZVerseDurableStateStore<A>
    *
    * <p>This also serves an offset whose changes retention has pruned (a projection may have stored
    * the offset of a listed object changed long ago): of each object only its latest change is a
-   * change of this query (Pekko's contract), and every object changed after {@code after} is
-   * listed with its state at V, so nothing is skipped.
+   * change of this query (Pekko's contract), and every object changed after {@code after} is listed
+   * with its state at V, so nothing is skipped.
    */
   private Source<DurableStateChange<A>, NotUsed> listThenWatch(
       String tag, long after, boolean live) {
@@ -445,8 +455,10 @@ public final class ZVerseDurableStateStore<A>
     Snapshot s = store.snapshot();
     if (after < 0 || after > s.version()) {
       throw new IllegalArgumentException(
-          "offset must be Offset.sequence(v) with v in [0, " + s.version()
-              + "], the store's versions, was " + after);
+          "offset must be Offset.sequence(v) with v in [0, "
+              + s.version()
+              + "], the store's versions, was "
+              + after);
     }
     // The changes after `after` start at after + 1, and a change at the watermark is retained.
     // Below that the changes are pruned, but each object's latest state is not: list them.

@@ -33,8 +33,8 @@ public final class ZVerseDurableStateStoreProvider implements DurableStateStoreP
    * @param config the plug-in's configuration block ({@code store}, {@code key-prefix})
    * @param configPath the block's path, such as {@code zverse.persistence.state}
    * @throws IllegalArgumentException if a setting is out of its bounds
-   * @throws IllegalStateException if the store is closing but has not stopped yet, or another
-   *     store holds its data directory
+   * @throws IllegalStateException if the store is closing but has not stopped yet, or another store
+   *     holds its data directory
    */
   public ZVerseDurableStateStoreProvider(
       ExtendedActorSystem system, Config config, String configPath) {

@@ -6,6 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -20,11 +22,9 @@ import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.state.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.state.javadsl.DurableStateBehavior;
+import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import org.apache.pekko.stream.javadsl.Sink;
 
 /**
  * A {@code DurableStateBehavior} keeps its state in a durable ZVerse store through the plug-in, and
@@ -121,8 +121,10 @@ class DurableStateBehaviorTest {
       assertEquals(3, await(store.getObject("Counter|a")).revision());
       assertEquals(2, await(store.getObject("Counter|b")).revision());
       List<String> changes =
-          await(store.currentChanges("counters", Offset.noOffset())
-                  .runWith(Sink.seq(), second.system()))
+          await(
+                  store
+                      .currentChanges("counters", Offset.noOffset())
+                      .runWith(Sink.seq(), second.system()))
               .stream()
               .map(c -> PersistenceTestKit.describe(c).replaceAll("@\\d+$", ""))
               .toList();

@@ -22,11 +22,13 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Offset;
+import org.apache.pekko.persistence.query.UpdatedDurableState;
 import org.apache.pekko.persistence.query.javadsl.DurableStateStoreQuery;
 import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
 import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
@@ -38,8 +40,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import scala.jdk.javaapi.FutureConverters;
-import java.util.concurrent.ExecutionException;
-import org.apache.pekko.persistence.query.UpdatedDurableState;
 
 /**
  * What Pekko's durable state stores promise (the JDBC plug-in, {@code
@@ -170,7 +170,8 @@ class DurableStateContractTest {
       assertEquals(stale, c.revision());
       assertEquals(2, c.currentRevision());
       assertTrue(
-          c.getMessage().contains("[" + stale + "]") && c.getMessage().contains("[p-1]")
+          c.getMessage().contains("[" + stale + "]")
+              && c.getMessage().contains("[p-1]")
               && c.getMessage().contains("expected [3]"),
           c.getMessage());
     }
@@ -191,7 +192,8 @@ class DurableStateContractTest {
     assertThrows(NullPointerException.class, () -> s.upsertObject(null, 1, "x", "t"));
     assertThrows(NullPointerException.class, () -> s.upsertObject("p", 1, null, "t"));
     IllegalArgumentException o =
-        assertThrows(IllegalArgumentException.class,
+        assertThrows(
+            IllegalArgumentException.class,
             () -> s.currentChanges("t", Offset.timeBasedUUID(UUID.fromString(TIME_BASED_UUID))));
     assertTrue(
         o.getMessage().startsWith("offset must be NoOffset or Offset.sequence(version)"),
@@ -313,7 +315,8 @@ class DurableStateContractTest {
     assertEquals(
         List.of("a@2=a2@" + (base + 4), "b@2 deleted@" + (base + 5), "c@2=c2@" + (base + 6)),
         texts(s.currentChanges("blue", Offset.noOffset())));
-    assertEquals(texts(s.currentChanges("blue", Offset.noOffset())),
+    assertEquals(
+        texts(s.currentChanges("blue", Offset.noOffset())),
         texts(s.currentChanges("blue", Offset.sequence(base))));
     assertEquals(
         List.of("b@2 deleted@" + (base + 5), "c@2=c2@" + (base + 6)),

@@ -56,9 +56,8 @@ final class PersistenceTestKit {
   }
 
   /**
-   * A plug-in on the store {@code storeName}, opened with its settings from {@link #CONFIG}
-   * ({@code short-history} keeps 2 versions; {@code small} takes keys up to 64 bytes and values up
-   * to 100).
+   * A plug-in on the store {@code storeName}, opened with its settings from {@link #CONFIG} ({@code
+   * short-history} keeps 2 versions; {@code small} takes keys up to 64 bytes and values up to 100).
    */
   ZVerseDurableStateStore<Object> plugin(String storeName) {
     Config block =

@@ -41,13 +41,13 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * The feed reads a commit only when its consumer pulls; it holds no buffer, and a slow consumer
  * never slows the writer (the writer only sets a flag per feed on each publish). The feed pins the
- * oldest version it still needs, so that pruning keeps what it has not read, but by default only
- * as far as the store's retention keeps history anyway ({@code zverse.streams.change-feed.max-lag
- * = retention}): a feed that falls further behind fails with {@link ChangeFeedLagException}, and
+ * oldest version it still needs, so that pruning keeps what it has not read, but by default only as
+ * far as the store's retention keeps history anyway ({@code zverse.streams.change-feed.max-lag =
+ * retention}): a feed that falls further behind fails with {@link ChangeFeedLagException}, and
  * compaction wins over a slow consumer. A lag limit in versions ({@code max-lag}, or {@link
- * ChangeFeedOptions#withMaxLag} per feed) lets a feed hold history past retention up to that
- * many versions behind the latest. A feed asked to start where its first commit is pruned fails
- * with {@link ChangeFeedCompactedException}: a feed never skips silently. Both errors are {@link
+ * ChangeFeedOptions#withMaxLag} per feed) lets a feed hold history past retention up to that many
+ * versions behind the latest. A feed asked to start where its first commit is pruned fails with
+ * {@link ChangeFeedCompactedException}: a feed never skips silently. Both errors are {@link
  * dev.zverse.engine.VersionCompactedException}s whose {@code watermark()} is where history starts
  * once the feed has let go. Cancelling a feed, or its failure or completion, releases its pin.
  *
@@ -75,7 +75,8 @@ public final class ChangeFeed {
    * @return a source; each materialization is a new feed
    * @throws NullPointerException if an argument is null
    */
-  public static Source<CommitRecord, NotUsed> commits(ZVerseStore store, ChangeFeedOptions options) {
+  public static Source<CommitRecord, NotUsed> commits(
+      ZVerseStore store, ChangeFeedOptions options) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(options, "options");
     return Source.fromGraph(new ChangeFeedStage(store, options, null));

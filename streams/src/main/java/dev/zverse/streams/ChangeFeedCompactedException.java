@@ -3,9 +3,9 @@ package dev.zverse.streams;
 import dev.zverse.engine.VersionCompactedException;
 
 /**
- * A change feed could not start where it was asked to: the commit after its start version (or,
- * with previous values, the state at it) was already pruned. It is a {@link
- * VersionCompactedException}, so a consumer that handles "my place is gone" handles this too.
+ * A change feed could not start where it was asked to: the commit after its start version (or, with
+ * previous values, the state at it) was already pruned. It is a {@link VersionCompactedException},
+ * so a consumer that handles "my place is gone" handles this too.
  *
  * <p>{@link #watermark()} is where history will start for a new feed: the watermark the store's
  * retention alone gives when the feed was refused ({@code ZVerseStore.retentionWatermark()}), at

@@ -8,8 +8,8 @@ import dev.zverse.engine.VersionCompactedException;
  * VersionCompactedException}, so a consumer that handles "my place is gone" handles this too.
  *
  * <p>By default ({@code zverse.streams.change-feed.max-lag = retention}) the limit is the store's
- * retention: the feed fails once the commit it needs next is older than retention alone would
- * keep, so a slow feed never holds history past retention. A feed with a {@link
+ * retention: the feed fails once the commit it needs next is older than retention alone would keep,
+ * so a slow feed never holds history past retention. A feed with a {@link
  * ChangeFeedOptions#withMaxLag lag limit} of its own fails once it is more than that many versions
  * behind the latest.
  *

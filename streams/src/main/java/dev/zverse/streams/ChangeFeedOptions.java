@@ -29,12 +29,15 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ChangeFeedOptions {
   private static final long FROM_NOW = -1;
+
   /** {@link #maxLag} when the feed takes {@code zverse.streams.change-feed.max-lag}. */
   private static final long FROM_CONFIG = 0;
 
   private final long afterVersion;
+
   /** The transaction whose pin the feed takes over, or null. */
   private final @Nullable ReadTransaction transaction;
+
   private final KeyRange range;
   private final boolean previousValues;
   private final boolean emptyCommits;
@@ -189,7 +192,8 @@ public final class ChangeFeedOptions {
    */
   public long afterVersion() {
     if (isFromNow()) {
-      throw new IllegalStateException("a feed from now starts at the version it is materialized at");
+      throw new IllegalStateException(
+          "a feed from now starts at the version it is materialized at");
     }
     return afterVersion;
   }
@@ -236,9 +240,12 @@ public final class ChangeFeedOptions {
     return "ChangeFeedOptions["
         + (isFromNow() ? "from now" : "after " + afterVersion)
         + (transaction != null ? " (read transaction of [" + transaction.owner() + "])" : "")
-        + ", range=" + range
-        + ", previousValues=" + previousValues
-        + ", emptyCommits=" + emptyCommits
+        + ", range="
+        + range
+        + ", previousValues="
+        + previousValues
+        + ", emptyCommits="
+        + emptyCommits
         + (hasMaxLag() ? ", maxLag=" + maxLag : "")
         + "]";
   }

@@ -27,12 +27,12 @@ import org.jspecify.annotations.Nullable;
  * <h2>Design</h2>
  *
  * The feed has one position, {@code cursor}: the last version it emitted (or skipped as empty). On
- * each pull it reads commit {@code cursor + 1} from the newest snapshot it knows and pushes it; that
- * is all. Replay and live are the same loop: while the store is ahead, each pull reads the next
- * commit out of the retained history; once caught up, the stage waits for a {@link Wakeup} from the
- * writer's next publish and goes on from the same cursor with the snapshot it brings. There is no
- * switch between two sources, so no gap and no duplicate can arise at one, and versions come out in
- * order. Nothing is buffered: a commit is read when it is about to be pushed.
+ * each pull it reads commit {@code cursor + 1} from the newest snapshot it knows and pushes it;
+ * that is all. Replay and live are the same loop: while the store is ahead, each pull reads the
+ * next commit out of the retained history; once caught up, the stage waits for a {@link Wakeup}
+ * from the writer's next publish and goes on from the same cursor with the snapshot it brings.
+ * There is no switch between two sources, so no gap and no duplicate can arise at one, and versions
+ * come out in order. Nothing is buffered: a commit is read when it is about to be pushed.
  *
  * <p><b>Which snapshot to read from.</b> Any snapshot at or above version {@code v} answers commit
  * {@code v} alike, but not at the same cost: each change is found by walking its key's version
@@ -52,12 +52,10 @@ import org.jspecify.annotations.Nullable;
  * feed that falls behind its limit fails with {@link ChangeFeedLagException} and lets go of its
  * pin: by default ({@code max-lag = retention}) once its needed version is older than retention
  * alone keeps by more than one group commit ({@code writer.max-group-writes}: one publish may bring
- * more versions than a small retention keeps), so that compaction wins over a slow consumer; with
- * a lag limit of its own, once it
- * is more than {@code maxLag} versions behind, holding back at most {@code maxLag + pinStep}
- * versions.
- * The lag is checked on every pull and every publish, so a consumer that stops pulling altogether
- * is caught as well.
+ * more versions than a small retention keeps), so that compaction wins over a slow consumer; with a
+ * lag limit of its own, once it is more than {@code maxLag} versions behind, holding back at most
+ * {@code maxLag + pinStep} versions. The lag is checked on every pull and every publish, so a
+ * consumer that stops pulling altogether is caught as well.
  *
  * <p><b>Starting without a race and without blocking.</b> The pin is taken when the stream is
  * materialized, on the materializing thread ({@link #createLogic}), not later in {@code preStart}
@@ -67,27 +65,31 @@ import org.jspecify.annotations.Nullable;
  * the feed's start, and the caller may close the transaction as soon as materializing returns.
  * Taking a pin never waits: when the EpochActor is mid-decision ({@link
  * dev.zverse.actors.AdvancedOperations#tryPin} answers empty) the stage tries again after {@link
- * #RETRY}, on its timer. A feed refused at the
- * start (compacted, too far behind, closed store, closed transaction) fails its stage with the
- * error; nothing is thrown from {@code preStart}, which Pekko would log as an ERROR.
+ * #RETRY}, on its timer. A feed refused at the start (compacted, too far behind, closed store,
+ * closed transaction) fails its stage with the error; nothing is thrown from {@code preStart},
+ * which Pekko would log as an ERROR.
  *
  * <p>A named gap: if materializing the graph fails after this stage's logic was created (another
  * stage of the same graph throws), the stage never starts or stops, and its pin stays until the
  * store closes. Pekko gives a stage no hook for that case.
  *
- * <p><b>End.</b> When the store's writer stops (the store closed), the feed emits what was published
- * up to then and completes. The pin and the listener go in {@code postStop}, whatever ended the
- * stage: completion, failure or cancellation.
+ * <p><b>End.</b> When the store's writer stops (the store closed), the feed emits what was
+ * published up to then and completes. The pin and the listener go in {@code postStop}, whatever
+ * ended the stage: completion, failure or cancellation.
  */
 final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
   /** Empty commits skipped in one go before the stage yields to its other messages. */
   private static final int SKIP_BUDGET = 4096;
+
   /** The most snapshots kept to read commits from (see the class comment). */
   private static final int MAX_TRAIL = 256;
+
   /** The most versions the pin trails the cursor by, besides lag. */
   private static final long MAX_PIN_STEP = 1024;
+
   /** How long the stage waits before it tries again a pin whose decision was pending. */
   private static final Duration RETRY = Duration.ofMillis(1);
+
   /** Pins a feed from now tries on newer snapshots before it waits for {@link #RETRY}. */
   private static final int FROM_NOW_TRIES = 8;
 
@@ -98,7 +100,8 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
   private final SourceShape<CommitRecord> shape = SourceShape.of(out);
 
   /** {@code settings} null: read them from the materializer's actor system. */
-  ChangeFeedStage(ZVerseStore store, ChangeFeedOptions options, @Nullable StreamsSettings settings) {
+  ChangeFeedStage(
+      ZVerseStore store, ChangeFeedOptions options, @Nullable StreamsSettings settings) {
     this.store = store;
     this.options = options;
     this.settings = settings;
@@ -129,23 +132,35 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     private final boolean previous = options.previousValues();
     private final boolean emitEmpty = options.emptyCommits();
     private final String owner = "change feed of store [" + store.name() + "] " + options;
+
     /** The feed's own lag limit in versions; 0 when retention bounds it. */
     private long maxLag;
+
     private long pinStep;
+
     // Set in preStart; a stage failed there runs no handler that reads it.
     @SuppressWarnings("NullAway.Init")
     private Wakeup wakeup;
+
     /** The feed's pin; null before the start and for a feed started on a stopped store. */
     private @Nullable VersionPin pin;
+
     /** Why the feed cannot start; failed in preStart. */
     private @Nullable Throwable refused;
+
     /** Whether the start position is settled ({@link #cursor} set, pinned if needed). */
     private boolean started;
+
     /** The newest snapshot the stage has seen; it reads every commit from it. */
     @SuppressWarnings("NullAway.Init") // set in begin(), before any handler reads it
     private Snapshot snap;
-    /** Snapshots seen, oldest first, all at or below {@link #snap}; the first that holds the next commit is read. */
+
+    /**
+     * Snapshots seen, oldest first, all at or below {@link #snap}; the first that holds the next
+     * commit is read.
+     */
     private final ArrayDeque<Snapshot> trail = new ArrayDeque<>();
+
     /** The last version emitted or skipped. */
     private long cursor;
 
@@ -224,8 +239,12 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
       Snapshot s = store.advanced().lastPublished();
       if (after > s.version()) {
         throw new IllegalArgumentException(
-            "afterVersion must be in [" + Math.max(0, s.watermark() - (previous ? 0 : 1)) + ", "
-                + s.version() + "], was " + after);
+            "afterVersion must be in ["
+                + Math.max(0, s.watermark() - (previous ? 0 : 1))
+                + ", "
+                + s.version()
+                + "], was "
+                + after);
       }
       try {
         Optional<VersionPin> p = store.advanced().tryPin(needed(after), owner);
@@ -342,10 +361,10 @@ final class ChangeFeedStage extends GraphStage<SourceShape<CommitRecord>> {
     /**
      * Whether the version the feed needs is older than the store's retention keeps, by more than
      * one group commit ({@code writer.max-group-writes} versions): one publish may bring more
-     * versions than the store retains, and a feed that keeps up is then behind retention through
-     * no slowness of its consumer. Retention by count alone keeps {@code latest -
-     * retentionVersions + 1} on; retention by time may keep more, never less, so that cheap bound
-     * is checked before the exact one.
+     * versions than the store retains, and a feed that keeps up is then behind retention through no
+     * slowness of its consumer. Retention by count alone keeps {@code latest - retentionVersions +
+     * 1} on; retention by time may keep more, never less, so that cheap bound is checked before the
+     * exact one.
      */
     private boolean holdsPastRetention(long latest) {
       long slack = store.settings().maxGroupWrites();

@@ -12,8 +12,8 @@ import org.apache.pekko.stream.javadsl.Source;
  *
  * <p>The source first emits the store's latest snapshot, then, on each pull, the newest snapshot
  * published since the last one it emitted, waiting for the next publish if there is none. It is
- * conflated: a consumer that is busy while several snapshots are published gets only the newest
- * of them, and the source holds only that one reference, never a queue. Versions strictly increase
+ * conflated: a consumer that is busy while several snapshots are published gets only the newest of
+ * them, and the source holds only that one reference, never a queue. Versions strictly increase
  * from element to element but may skip (group commit publishes several versions at once, and
  * conflation drops snapshots). The writer is never slowed: it only sets a flag per source.
  *

@@ -10,9 +10,10 @@ import org.apache.pekko.stream.stage.GraphStage;
 import org.apache.pekko.stream.stage.GraphStageLogic;
 
 /**
- * The snapshot source: on each pull, the newest snapshot not yet emitted, or the next one published.
- * Conflated by construction: it holds one reference (the newest snapshot), never a queue, so a slow
- * consumer skips the snapshots published while it was busy and never slows the writer.
+ * The snapshot source: on each pull, the newest snapshot not yet emitted, or the next one
+ * published. Conflated by construction: it holds one reference (the newest snapshot), never a
+ * queue, so a slow consumer skips the snapshots published while it was busy and never slows the
+ * writer.
  */
 final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
   private final ZVerseStore store;
@@ -43,6 +44,7 @@ final class SnapshotSourceStage extends GraphStage<SourceShape<Snapshot>> {
 
       @SuppressWarnings("NullAway.Init")
       private Snapshot snap;
+
       /** The version of the last snapshot pushed; -1 before the first. */
       private long emitted = -1;
 

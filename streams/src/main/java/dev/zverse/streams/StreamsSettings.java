@@ -29,11 +29,13 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
 public final class StreamsSettings {
   /** The largest {@code change-feed.max-lag}. */
   public static final long MAX_LAG_CEILING = 1_000_000_000L;
+
   /** The largest {@code write-flow.parallelism}. */
   public static final int PARALLELISM_CEILING = 1 << 16;
 
   /** {@link #maxLag}'s value when feeds are bounded by the store's retention. */
   private static final long RETENTION = 0;
+
   private static final String RETENTION_NAME = "retention";
 
   private final long maxLag;
@@ -64,8 +66,8 @@ public final class StreamsSettings {
    * @param config the section
    * @return the settings
    * @throws NullPointerException if {@code config} is null
-   * @throws IllegalArgumentException if a setting is out of its bounds (the message names it and the
-   *     bounds)
+   * @throws IllegalArgumentException if a setting is out of its bounds (the message names it and
+   *     the bounds)
    * @throws com.typesafe.config.ConfigException if a setting is missing or of the wrong type
    */
   public static StreamsSettings create(Config config) {
@@ -77,7 +79,10 @@ public final class StreamsSettings {
       if (!s.equals(RETENTION_NAME)) {
         throw new IllegalArgumentException(
             "change-feed.max-lag must be \"retention\" or a number of versions in [1, "
-                + MAX_LAG_CEILING + "], was \"" + s + "\"");
+                + MAX_LAG_CEILING
+                + "], was \""
+                + s
+                + "\"");
       }
       maxLag = RETENTION;
     } else {
@@ -85,13 +90,16 @@ public final class StreamsSettings {
     }
     return new StreamsSettings(
         maxLag,
-        (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, config.getLong("write-flow.parallelism"))));
+        (int)
+            Math.max(
+                Integer.MIN_VALUE,
+                Math.min(Integer.MAX_VALUE, config.getLong("write-flow.parallelism"))));
   }
 
   /**
    * How far, in versions, a change feed may fall behind the latest version, in [1, 10^9]; empty
-   * (the default, {@code max-lag = retention}) if a feed may fall behind only as far as the
-   * store's retention keeps history, and holds nothing beyond it.
+   * (the default, {@code max-lag = retention}) if a feed may fall behind only as far as the store's
+   * retention keeps history, and holds nothing beyond it.
    *
    * @return the lag limit, or empty for the store's retention
    */
@@ -116,8 +124,8 @@ public final class StreamsSettings {
   }
 
   /**
-   * A copy whose change feeds fall behind only as far as their store's retention keeps history
-   * (the default, {@code max-lag = retention}).
+   * A copy whose change feeds fall behind only as far as their store's retention keeps history (the
+   * default, {@code max-lag = retention}).
    *
    * @return the copy
    */
@@ -137,7 +145,8 @@ public final class StreamsSettings {
 
   static long requireMaxLag(long maxLag, String name) {
     if (maxLag < 1 || maxLag > MAX_LAG_CEILING) {
-      throw new IllegalArgumentException(name + " must be in [1, " + MAX_LAG_CEILING + "], was " + maxLag);
+      throw new IllegalArgumentException(
+          name + " must be in [1, " + MAX_LAG_CEILING + "], was " + maxLag);
     }
     return maxLag;
   }
@@ -152,7 +161,10 @@ public final class StreamsSettings {
 
   @Override
   public String toString() {
-    return "StreamsSettings[maxLag=" + (maxLag == RETENTION ? RETENTION_NAME : maxLag)
-        + ", writeParallelism=" + writeParallelism + "]";
+    return "StreamsSettings[maxLag="
+        + (maxLag == RETENTION ? RETENTION_NAME : maxLag)
+        + ", writeParallelism="
+        + writeParallelism
+        + "]";
   }
 }

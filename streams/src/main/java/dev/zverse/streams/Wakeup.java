@@ -13,18 +13,21 @@ import org.jspecify.annotations.Nullable;
  * So the writer never blocks on a stage and never queues more than one message per stage, however
  * slow the consumer: a stage holds at most one pending wake-up.
  *
- * <p>No lost wake-up: the stage clears {@link #signalled} before it reads {@link #latest}; a publish
- * that lands after the clear sends a new wake-up, and one that landed before it is already visible
- * in {@link #latest} (written before the flag is tested).
+ * <p>No lost wake-up: the stage clears {@link #signalled} before it reads {@link #latest}; a
+ * publish that lands after the clear sends a new wake-up, and one that landed before it is already
+ * visible in {@link #latest} (written before the flag is tested).
  *
  * <p>Thread-safe: the writer thread calls the listener methods, the stage the rest.
  */
 final class Wakeup implements PublishListener {
   private final AsyncCallback<Wakeup> callback;
+
   /** The newest snapshot published; written by the writer, read by the stage. */
   private volatile @Nullable Snapshot latest;
+
   /** Set by the writer once it has stopped, after {@link #latest} holds its final snapshot. */
   private volatile boolean stopped;
+
   /** Whether a wake-up was sent and the stage has not yet taken it. */
   private final AtomicBoolean signalled = new AtomicBoolean();
 
@@ -49,7 +52,8 @@ final class Wakeup implements PublishListener {
   }
 
   private void signal() {
-    // A plain read first: under load the flag is usually set already, and a read is cheaper than a CAS.
+    // A plain read first: under load the flag is usually set already, and a read is cheaper than a
+    // CAS.
     if (!signalled.get() && signalled.compareAndSet(false, true)) {
       callback.invoke(this);
     }

@@ -16,12 +16,12 @@ import org.apache.pekko.stream.javadsl.Sink;
  * Write batches in, committed versions out: a store's writes as a stream stage.
  *
  * <p>Each batch is one {@link ZVerseStore#write(WriteBatch)}; a single mutation is a one-operation
- * batch ({@link WriteBatch#ofPut(String, String)}, {@link WriteBatch#ofDelete(String)}). Up to {@code
- * parallelism} writes are in flight at once (they share the writer's group commits, which is where
- * the throughput comes from), and results come out in the order the batches came in. The batches of
- * one flow also commit in that order: the flow sends them from one stage, and the store commits the
- * writes of one sender in the order sent. Back-pressure: past {@code parallelism} unanswered writes
- * the flow stops pulling.
+ * batch ({@link WriteBatch#ofPut(String, String)}, {@link WriteBatch#ofDelete(String)}). Up to
+ * {@code parallelism} writes are in flight at once (they share the writer's group commits, which is
+ * where the throughput comes from), and results come out in the order the batches came in. The
+ * batches of one flow also commit in that order: the flow sends them from one stage, and the store
+ * commits the writes of one sender in the order sent. Back-pressure: past {@code parallelism}
+ * unanswered writes the flow stops pulling.
  *
  * <p><b>Errors.</b> {@link #create} fails the stream with the first batch that was not committed
  * (failed conditions, a key or value over its limit, {@link
@@ -59,7 +59,8 @@ public final class WriteFlow {
   public static Flow<WriteBatch, Long, NotUsed> create(ZVerseStore store) {
     Objects.requireNonNull(store, "store");
     return Flow.<WriteBatch, Long, NotUsed>fromMaterializer(
-            (mat, attributes) -> create(store, StreamsSettings.create(mat.system()).writeParallelism()))
+            (mat, attributes) ->
+                create(store, StreamsSettings.create(mat.system()).writeParallelism()))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 
@@ -86,7 +87,8 @@ public final class WriteFlow {
   public static Flow<WriteBatch, WriteResult, NotUsed> results(ZVerseStore store) {
     Objects.requireNonNull(store, "store");
     return Flow.<WriteBatch, WriteResult, NotUsed>fromMaterializer(
-            (mat, attributes) -> results(store, StreamsSettings.create(mat.system()).writeParallelism()))
+            (mat, attributes) ->
+                results(store, StreamsSettings.create(mat.system()).writeParallelism()))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 
@@ -121,6 +123,9 @@ public final class WriteFlow {
             failure == null
                 ? WriteResult.committed(batch, version)
                 : WriteResult.failed(
-                    batch, failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure));
+                    batch,
+                    failure instanceof CompletionException && failure.getCause() != null
+                        ? failure.getCause()
+                        : failure));
   }
 }

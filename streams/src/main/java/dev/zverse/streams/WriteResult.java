@@ -5,8 +5,8 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The outcome of one batch in a {@link WriteFlow#results} flow: the version it committed at, or
- * why it was not committed.
+ * The outcome of one batch in a {@link WriteFlow#results} flow: the version it committed at, or why
+ * it was not committed.
  *
  * @param batch the batch, as it came into the flow
  * @param version the committed version, or -1 if not committed

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,7 +16,6 @@ import dev.zverse.engine.Change;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
-import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,20 +29,20 @@ import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.stream.Attributes;
+import org.apache.pekko.stream.javadsl.AsPublisher;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
-import java.util.concurrent.ExecutionException;
-import org.apache.pekko.Done;
-import org.apache.pekko.stream.javadsl.AsPublisher;
 
 /**
  * The change feed against a reference model: every write's version and operations are recorded by
@@ -64,7 +62,10 @@ class ChangeFeedTest {
 
   // ---------------------------------------------------------------- the model
 
-  /** One write's operations: {@code key >= 0} puts {@code value} (or deletes when null); range deletes. */
+  /**
+   * One write's operations: {@code key >= 0} puts {@code value} (or deletes when null); range
+   * deletes.
+   */
   record Op(int key, String value, int rangeEnd) {}
 
   /** Writes recorded by version, from any thread; replayed into states in version order. */
@@ -98,10 +99,13 @@ class ChangeFeedTest {
     CompletionStage<Long> write(ZVerseStore store, Random rnd) {
       List<Op> ops = new ArrayList<>();
       WriteBatch batch = randomBatch(rnd, ops);
-      return store.write(batch).thenApply(v -> {
-        assertNull(byVersion.put(v, ops), "version " + v + " twice");
-        return v;
-      });
+      return store
+          .write(batch)
+          .thenApply(
+              v -> {
+                assertNull(byVersion.put(v, ops), "version " + v + " twice");
+                return v;
+              });
     }
 
     /** The state after every version, 0 to {@code last}. */
@@ -132,11 +136,13 @@ class ChangeFeedTest {
   }
 
   /** The keys in {@code range} whose value differs between {@code before} and {@code after}. */
-  static List<String> changedKeys(Map<String, String> before, Map<String, String> after, KeyRange range) {
+  static List<String> changedKeys(
+      Map<String, String> before, Map<String, String> after, KeyRange range) {
     List<String> keys = new ArrayList<>();
     for (int k = 0; k < KEYS; k++) {
       String key = key(k);
-      if (range.contains(key.getBytes(StandardCharsets.UTF_8)) && !Objects.equals(before.get(key), after.get(key))) {
+      if (range.contains(key.getBytes(StandardCharsets.UTF_8))
+          && !Objects.equals(before.get(key), after.get(key))) {
         keys.add(key);
       }
     }
@@ -167,7 +173,10 @@ class ChangeFeedTest {
       await(history.write(store, rnd));
     }
     KeyRange range =
-        rnd.nextBoolean() ? KeyRange.all() : KeyRange.closedOpen(key(rnd.nextInt(KEYS / 2)), key(KEYS / 2 + rnd.nextInt(KEYS / 2)));
+        rnd.nextBoolean()
+            ? KeyRange.all()
+            : KeyRange.closedOpen(
+                key(rnd.nextInt(KEYS / 2)), key(KEYS / 2 + rnd.nextInt(KEYS / 2)));
     boolean previous = rnd.nextBoolean();
     boolean empty = rnd.nextBoolean();
 
@@ -255,10 +264,13 @@ class ChangeFeedTest {
       if (empty) {
         assertEquals(expectedVersion + 1, c.version(), "gapless, in order, no duplicate");
       } else {
-        assertTrue(c.version() > expectedVersion, "in order, no duplicate: " + c.version() + " after " + expectedVersion);
+        assertTrue(
+            c.version() > expectedVersion,
+            "in order, no duplicate: " + c.version() + " after " + expectedVersion);
         for (long skipped = expectedVersion + 1; skipped < c.version(); skipped++) {
           assertEquals(
-              List.of(), changedKeys(states.get((int) skipped - 1), states.get((int) skipped), range),
+              List.of(),
+              changedKeys(states.get((int) skipped - 1), states.get((int) skipped), range),
               "version " + skipped + " skipped but changed keys in range");
         }
         assertTrue(!c.isEmpty(), "an empty commit emitted although asked not to");
@@ -270,12 +282,15 @@ class ChangeFeedTest {
       assertEquals(last, expectedVersion, "the feed ends at the last version");
     } else {
       for (long skipped = expectedVersion + 1; skipped <= last; skipped++) {
-        assertEquals(List.of(), changedKeys(states.get((int) skipped - 1), states.get((int) skipped), range));
+        assertEquals(
+            List.of(),
+            changedKeys(states.get((int) skipped - 1), states.get((int) skipped), range));
       }
     }
   }
 
-  private static void checkCommit(CommitRecord c, List<TreeMap<String, String>> states, KeyRange range, boolean previous) {
+  private static void checkCommit(
+      CommitRecord c, List<TreeMap<String, String>> states, KeyRange range, boolean previous) {
     Map<String, String> before = states.get((int) c.version() - 1);
     Map<String, String> after = states.get((int) c.version());
     List<String> keys = changedKeys(before, after, range);
@@ -305,11 +320,13 @@ class ChangeFeedTest {
     }
     KeyRange range = KeyRange.closedOpen(key(5), key(20));
     CompletionStage<List<Change>> changes =
-        ChangeFeed.changes(store, ChangeFeedOptions.after(100).withRange(range)).runWith(Sink.seq(), kit.system());
+        ChangeFeed.changes(store, ChangeFeedOptions.after(100).withRange(range))
+            .runWith(Sink.seq(), kit.system());
     for (int i = 0; i < 300; i++) {
       await(history.write(store, rnd));
     }
-    // Materialization is asynchronous and a feed started on a closed store fails: close once it pins.
+    // Materialization is asynchronous and a feed started on a closed store fails: close once it
+    // pins.
     awaitStats(store, s -> s.pins() >= 1, "the feed's start");
     await(store.close());
     List<TreeMap<String, String>> states = history.states(600);
@@ -414,7 +431,9 @@ class ChangeFeedTest {
     }
     awaitStats(store, s -> s.watermark() == 10, "retention of one version");
     Throwable e =
-        awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(4)).runWith(Sink.seq(), kit.system()));
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(4))
+                .runWith(Sink.seq(), kit.system()));
     ChangeFeedCompactedException compacted =
         assertInstanceOf(ChangeFeedCompactedException.class, e);
     assertEquals(4, compacted.afterVersion());
@@ -493,7 +512,9 @@ class ChangeFeedTest {
     ZVerseStore store = kit.open(kit.settings());
     await(store.put("k", "v"));
     Throwable e =
-        awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.after(5)).runWith(Sink.seq(), kit.system()));
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.after(5))
+                .runWith(Sink.seq(), kit.system()));
     assertInstanceOf(IllegalArgumentException.class, e);
     assertTrue(e.getMessage().contains("[0, 1], was 5"), e.getMessage());
     await(store.close());
@@ -554,7 +575,9 @@ class ChangeFeedTest {
       await(store.put("k", "v" + i));
     }
     SinkQueueWithCancel<CommitRecord> queue =
-        ChangeFeed.commits(store, ChangeFeedOptions.fromNow()).toMat(Sink.queue(), Keep.right()).run(kit.system());
+        ChangeFeed.commits(store, ChangeFeedOptions.fromNow())
+            .toMat(Sink.queue(), Keep.right())
+            .run(kit.system());
     awaitStats(store, s -> s.pins() == 1, "the feed's pin");
     await(store.put("k", "v5"));
     await(store.delete("absent"));
@@ -566,7 +589,10 @@ class ChangeFeedTest {
     await(store.close());
     assertTrue(await(queue.pull()).isEmpty(), "completed after the store closed");
     // On a closed store a feed fails at once.
-    Throwable e = awaitFailure(ChangeFeed.commits(store, ChangeFeedOptions.fromNow()).runWith(Sink.seq(), kit.system()));
+    Throwable e =
+        awaitFailure(
+            ChangeFeed.commits(store, ChangeFeedOptions.fromNow())
+                .runWith(Sink.seq(), kit.system()));
     assertInstanceOf(IllegalStateException.class, e);
   }
 
@@ -588,11 +614,13 @@ class ChangeFeedTest {
   void optionsRefuseBadInput() {
     assertThrows(IllegalArgumentException.class, () -> ChangeFeedOptions.after(-1));
     IllegalArgumentException e =
-        assertThrows(IllegalArgumentException.class, () -> ChangeFeedOptions.fromNow().withMaxLag(0));
+        assertThrows(
+            IllegalArgumentException.class, () -> ChangeFeedOptions.fromNow().withMaxLag(0));
     assertTrue(e.getMessage().contains("maxLag must be in [1, 1000000000], was 0"), e.getMessage());
     assertThrows(NullPointerException.class, () -> ChangeFeedOptions.fromNow().withRange(null));
     assertThrows(IllegalStateException.class, () -> ChangeFeedOptions.fromNow().afterVersion());
-    assertThrows(NullPointerException.class, () -> ChangeFeed.commits(null, ChangeFeedOptions.fromNow()));
+    assertThrows(
+        NullPointerException.class, () -> ChangeFeed.commits(null, ChangeFeedOptions.fromNow()));
   }
 
   /**

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.EpochDecisions;
 import dev.zverse.actors.EpochStats;
 import dev.zverse.actors.ReadTransaction;
@@ -33,9 +32,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.slf4j.event.Level;
 
 /**
- * How a change feed starts and when it gives up: a read transaction's pin handed over, the
- * default lag bound of the store's retention, what the errors carry, refusals that fail quietly,
- * and a start that never blocks the stream's thread.
+ * How a change feed starts and when it gives up: a read transaction's pin handed over, the default
+ * lag bound of the store's retention, what the errors carry, refusals that fail quietly, and a
+ * start that never blocks the stream's thread.
  */
 @ExtendWith(LogCapturingExtension.class)
 class FeedStartTest {
@@ -122,9 +121,9 @@ class FeedStartTest {
   }
 
   /**
-   * By default a feed holds nothing past its store's retention: a consumer that stops pulling on
-   * a store keeping 100 versions fails with the lag error, and the store keeps 100 versions, not
-   * the 10,000 the writers commit.
+   * By default a feed holds nothing past its store's retention: a consumer that stops pulling on a
+   * store keeping 100 versions fails with the lag error, and the store keeps 100 versions, not the
+   * 10,000 the writers commit.
    */
   @Test
   void byDefaultASlowFeedHoldsNothingPastTheStoresRetention() {
@@ -148,9 +147,9 @@ class FeedStartTest {
   }
 
   /**
-   * One group commit may publish more versions than the store retains: a feed that keeps up is
-   * then behind retention by part of one group, through no slowness of its consumer, and must not
-   * fail for it (nor with previous values, which need the state before each commit).
+   * One group commit may publish more versions than the store retains: a feed that keeps up is then
+   * behind retention by part of one group, through no slowness of its consumer, and must not fail
+   * for it (nor with previous values, which need the state before each commit).
    */
   @Test
   void aFeedThatKeepsUpOutlivesGroupsLargerThanTheRetention() {
@@ -180,8 +179,7 @@ class FeedStartTest {
   @Test
   void aLagLimitInTheSettingsLetsAFeedHoldHistoryPastRetention() {
     ZVerseStore store =
-        kit.open(
-            kit.settings().withRetentionVersions(10).withLongPinWarning(Duration.ofMillis(1)));
+        kit.open(kit.settings().withRetentionVersions(10).withLongPinWarning(Duration.ofMillis(1)));
     StreamsSettings patient = StreamsSettings.create(kit.system()).withMaxLag(2_000);
     SinkQueueWithCancel<CommitRecord> queue =
         ChangeFeed.commits(store, ChangeFeedOptions.fromNow(), patient)
@@ -270,7 +268,8 @@ class FeedStartTest {
     EpochDecisions.propose(store, 8);
     Attributes oneThread = ActorAttributes.dispatcher("one-thread-dispatcher");
     CompletionStage<List<CommitRecord>> kept =
-        ChangeFeed.commits(store, ChangeFeedOptions.after(4)).take(2)
+        ChangeFeed.commits(store, ChangeFeedOptions.after(4))
+            .take(2)
             .withAttributes(oneThread)
             .runWith(Sink.seq(), kit.system());
     CompletionStage<List<CommitRecord>> pruned =

@@ -51,8 +51,8 @@ class ListThenWatchTest {
   }
 
   /**
-   * One list-then-watch start: the listed state, its version, what the feed emitted (written by
-   * the stream, read by the test once the stream is done) and the last version it emitted.
+   * One list-then-watch start: the listed state, its version, what the feed emitted (written by the
+   * stream, read by the test once the stream is done) and the last version it emitted.
    */
   private record Watch(
       long version,
@@ -102,7 +102,6 @@ class ListThenWatchTest {
       for (Watch w : watches) {
         check(w, last, latest);
       }
-
     }
     assertTrue(raced.get() > 0, "the writers never outran retention: nothing was tested");
     await(store.close());

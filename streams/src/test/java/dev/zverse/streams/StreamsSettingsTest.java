@@ -37,12 +37,16 @@ class StreamsSettingsTest {
   void badLagLimitsAreRefusedNamingTheSettingAndTheBounds() {
     IllegalArgumentException word =
         assertThrows(IllegalArgumentException.class, () -> withMaxLag("forever"));
-    assertTrue(word.getMessage().contains(
-        "change-feed.max-lag must be \"retention\" or a number of versions in [1, 1000000000],"
-            + " was \"forever\""), word.getMessage());
+    assertTrue(
+        word.getMessage()
+            .contains(
+                "change-feed.max-lag must be \"retention\" or a number of versions in [1, 1000000000],"
+                    + " was \"forever\""),
+        word.getMessage());
     IllegalArgumentException zero =
         assertThrows(IllegalArgumentException.class, () -> withMaxLag("0"));
-    assertTrue(zero.getMessage().contains("change-feed.max-lag must be in [1, 1000000000], was 0"),
+    assertTrue(
+        zero.getMessage().contains("change-feed.max-lag must be in [1, 1000000000], was 0"),
         zero.getMessage());
     assertThrows(IllegalArgumentException.class, () -> withMaxLag("1000000001"));
   }

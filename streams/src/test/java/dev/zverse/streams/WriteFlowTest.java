@@ -31,14 +31,19 @@ class WriteFlowTest {
   }
 
   private static List<WriteBatch> puts(int n) {
-    return IntStream.range(0, n).mapToObj(i -> WriteBatch.ofPut("k" + (i % 13), "v" + i)).collect(Collectors.toList());
+    return IntStream.range(0, n)
+        .mapToObj(i -> WriteBatch.ofPut("k" + (i % 13), "v" + i))
+        .collect(Collectors.toList());
   }
 
   @Test
   void versionsComeOutInInputOrderAndBatchesCommitInThatOrder() {
     ZVerseStore store = kit.open(kit.settings());
     List<Long> versions =
-        await(Source.from(puts(5_000)).via(WriteFlow.create(store, 64)).runWith(Sink.seq(), kit.system()));
+        await(
+            Source.from(puts(5_000))
+                .via(WriteFlow.create(store, 64))
+                .runWith(Sink.seq(), kit.system()));
     assertEquals(5_000, versions.size());
     for (int i = 0; i < versions.size(); i++) {
       assertEquals(i + 1, versions.get(i), "the batch at position " + i);
@@ -54,7 +59,8 @@ class WriteFlowTest {
     ZVerseStore store = kit.open(kit.settings());
     assertEquals(64, StreamsSettings.create(kit.system()).writeParallelism());
     List<Long> versions =
-        await(Source.from(puts(100)).via(WriteFlow.create(store)).runWith(Sink.seq(), kit.system()));
+        await(
+            Source.from(puts(100)).via(WriteFlow.create(store)).runWith(Sink.seq(), kit.system()));
     assertEquals(100L, versions.get(99));
     await(Source.from(puts(100)).runWith(WriteFlow.sink(store), kit.system()));
     assertEquals(200, store.version());
@@ -67,10 +73,13 @@ class WriteFlowTest {
     List<WriteBatch> batches = new ArrayList<>(puts(10));
     batches.add(WriteBatch.builder().requireAbsent("k1").put("x", "y").build());
     batches.addAll(puts(10));
-    Throwable e = awaitFailure(Source.from(batches).via(WriteFlow.create(store, 4)).runWith(Sink.seq(), kit.system()));
+    Throwable e =
+        awaitFailure(
+            Source.from(batches).via(WriteFlow.create(store, 4)).runWith(Sink.seq(), kit.system()));
     assertInstanceOf(ConditionFailedException.class, e);
     assertNull(store.get("x"), "the failed batch changed nothing");
-    Throwable s = awaitFailure(Source.from(batches).runWith(WriteFlow.sink(store, 4), kit.system()));
+    Throwable s =
+        awaitFailure(Source.from(batches).runWith(WriteFlow.sink(store, 4), kit.system()));
     assertInstanceOf(ConditionFailedException.class, s);
     await(store.close());
   }
@@ -85,7 +94,10 @@ class WriteFlowTest {
     batches.add(tooBig);
     batches.addAll(puts(10));
     List<WriteResult> results =
-        await(Source.from(batches).via(WriteFlow.results(store, 8)).runWith(Sink.seq(), kit.system()));
+        await(
+            Source.from(batches)
+                .via(WriteFlow.results(store, 8))
+                .runWith(Sink.seq(), kit.system()));
     assertEquals(batches.size(), results.size());
     long last = 0;
     for (int i = 0; i < results.size(); i++) {
@@ -105,7 +117,10 @@ class WriteFlowTest {
     await(store.close());
     // A closed store: every batch still gets its result.
     List<WriteResult> closed =
-        await(Source.from(puts(3)).via(WriteFlow.results(store, 2)).runWith(Sink.seq(), kit.system()));
+        await(
+            Source.from(puts(3))
+                .via(WriteFlow.results(store, 2))
+                .runWith(Sink.seq(), kit.system()));
     assertEquals(3, closed.size());
     closed.forEach(r -> assertInstanceOf(IllegalStateException.class, r.failure()));
   }
@@ -114,8 +129,12 @@ class WriteFlowTest {
   void overloadReachesTheResultsAsStoreOverloadedException() {
     ZVerseStore store = kit.open(kit.settings().withMaxPendingWrites(1));
     List<WriteResult> results =
-        await(Source.from(puts(2_000)).via(WriteFlow.results(store, 256)).runWith(Sink.seq(), kit.system()));
-    long overloaded = results.stream().filter(r -> r.failure() instanceof StoreOverloadedException).count();
+        await(
+            Source.from(puts(2_000))
+                .via(WriteFlow.results(store, 256))
+                .runWith(Sink.seq(), kit.system()));
+    long overloaded =
+        results.stream().filter(r -> r.failure() instanceof StoreOverloadedException).count();
     long committed = results.stream().filter(WriteResult::isCommitted).count();
     assertEquals(2_000, overloaded + committed, "every batch committed or refused as overload");
     assertTrue(overloaded > 0, "256 in flight against a bound of 1");
@@ -126,11 +145,15 @@ class WriteFlowTest {
   @Test
   void badArgumentsAreRefused() {
     ZVerseStore store = kit.open(kit.settings());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WriteFlow.create(store, 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> WriteFlow.create(store, 0));
     assertTrue(e.getMessage().contains("parallelism must be in [1, 65536], was 0"), e.getMessage());
     assertThrows(NullPointerException.class, () -> WriteFlow.create(null, 1));
-    assertThrows(IllegalArgumentException.class, () -> new WriteResult(WriteBatch.ofPut("k", "v"), -1, null));
-    assertThrows(IllegalArgumentException.class, () -> StreamsSettings.create(kit.system()).withMaxLag(0));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new WriteResult(WriteBatch.ofPut("k", "v"), -1, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> StreamsSettings.create(kit.system()).withMaxLag(0));
     await(store.close());
   }
 }

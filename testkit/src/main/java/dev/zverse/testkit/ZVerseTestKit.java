@@ -21,9 +21,9 @@ import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
 
 /**
- * An actor test kit for ZVerse tests: an actor system with quiet logging, stores opened under
- * fresh names, and waits for stages, stats and streams that fail with a message saying what did
- * not happen within {@link #TIMEOUT}.
+ * An actor test kit for ZVerse tests: an actor system with quiet logging, stores opened under fresh
+ * names, and waits for stages, stats and streams that fail with a message saying what did not
+ * happen within {@link #TIMEOUT}.
  *
  * <p>Create one per test class and {@link #shutdown} it after the class. The kit is safe for
  * concurrent use from test threads; a {@link Pull} belongs to one thread.

@@ -21,8 +21,10 @@ class ZVerseTestKitTest {
 
   @BeforeAll
   static void start() {
-    kit = ZVerseTestKit.create("zverse-testkit-test", ConfigFactory.parseString(
-        "zverse.store.retention.versions = 7"));
+    kit =
+        ZVerseTestKit.create(
+            "zverse-testkit-test",
+            ConfigFactory.parseString("zverse.store.retention.versions = 7"));
   }
 
   @AfterAll

@@ -12,8 +12,8 @@ import java.util.function.Supplier;
 
 /**
  * Waiting in tests for a {@link CompletionStage} or for a polled state, turning a timeout, a
- * failure and an interrupt into an {@link AssertionError} that says which. Every module's test
- * kit waits through these, each with its own timeout.
+ * failure and an interrupt into an {@link AssertionError} that says which. Every module's test kit
+ * waits through these, each with its own timeout.
  *
  * <p>Stateless; safe from any thread.
  */
@@ -78,8 +78,8 @@ public final class Await {
    * @param timeout the longest wait, for all polls together (each also waits at most this long)
    * @param <T> the polled value's type
    * @return the first value that satisfies {@code condition}
-   * @throws AssertionError if no value did within {@code timeout}, naming {@code what} and the
-   *     last value, or a poll failed
+   * @throws AssertionError if no value did within {@code timeout}, naming {@code what} and the last
+   *     value, or a poll failed
    */
   public static <T> T until(
       Supplier<CompletionStage<T>> poll, Predicate<T> condition, String what, Duration timeout) {

@@ -21,17 +21,19 @@ import java.util.function.Consumer;
  * <p>Waiting for what the child printed uses the listener's own state (an acknowledged version, an
  * open): {@link #await} wakes on every line and on the child's exit, so no test sleeps to poll.
  *
- * <p><b>Thread safety.</b> The listener runs on the reader thread only; the other methods belong
- * to the test's thread. Whatever the listener stored is visible to the test after {@link #kill}
- * or {@link #waitFor} returned (they join the reader thread), and inside {@link #await}'s
- * condition if the listener publishes it safely (an atomic, a concurrent collection).
+ * <p><b>Thread safety.</b> The listener runs on the reader thread only; the other methods belong to
+ * the test's thread. Whatever the listener stored is visible to the test after {@link #kill} or
+ * {@link #waitFor} returned (they join the reader thread), and inside {@link #await}'s condition if
+ * the listener publishes it safely (an atomic, a concurrent collection).
  */
 public final class ChildJvm {
   private final Process process;
   private final Thread reader;
   private final Object lines = new Object();
+
   /** The listener's failure, set by the reader thread before it ends. */
   private volatile Throwable listenerFailure;
+
   /** Whether the child's output ended; guarded by {@link #lines}. */
   private boolean ended;
 

@@ -26,9 +26,8 @@ public final class StringTwins {
   /**
    * The public methods of {@code types} that lack a twin, by name and parameter types: a method
    * with {@code byte[]} parameters lacks the public method of the same name, staticness and
-   * parameters with {@code String} in their place (returning {@code String} where it returns
-   * {@code byte[]}); another returning {@code byte[]} lacks {@code nameUtf8} with the same
-   * parameters.
+   * parameters with {@code String} in their place (returning {@code String} where it returns {@code
+   * byte[]}); another returning {@code byte[]} lacks {@code nameUtf8} with the same parameters.
    *
    * @param types the types whose declared methods are checked
    * @param exceptions methods deliberately without a twin, as {@code Type.name(ParamType, ...)}
@@ -45,14 +44,21 @@ public final class StringTwins {
         if (!takesBytes && m.getReturnType() != byte[].class) {
           continue;
         }
-        String name = type.getSimpleName() + "." + m.getName() + "(" + String.join(", ",
-            Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList()) + ")";
+        String name =
+            type.getSimpleName()
+                + "."
+                + m.getName()
+                + "("
+                + String.join(
+                    ", ", Arrays.stream(m.getParameterTypes()).map(Class::getSimpleName).toList())
+                + ")";
         Method twin = twin(m);
-        boolean ok = twin != null
-            && Modifier.isPublic(twin.getModifiers())
-            && Modifier.isStatic(twin.getModifiers()) == Modifier.isStatic(m.getModifiers())
-            && twin.getReturnType()
-                == (m.getReturnType() == byte[].class ? String.class : m.getReturnType());
+        boolean ok =
+            twin != null
+                && Modifier.isPublic(twin.getModifiers())
+                && Modifier.isStatic(twin.getModifiers()) == Modifier.isStatic(m.getModifiers())
+                && twin.getReturnType()
+                    == (m.getReturnType() == byte[].class ? String.class : m.getReturnType());
         if (!ok && !exceptions.contains(name)) {
           missing.add(name);
         }
@@ -85,8 +91,8 @@ public final class StringTwins {
   }
 
   /**
-   * The public methods {@code type} declares that take a {@code byte[]}, in a fixed order (by
-   * their signature), so that a seeded test calls them in the same order on every run.
+   * The public methods {@code type} declares that take a {@code byte[]}, in a fixed order (by their
+   * signature), so that a seeded test calls them in the same order on every run.
    *
    * @param type the type to list
    * @return its public non-synthetic methods with a {@code byte[]} parameter
@@ -94,7 +100,8 @@ public final class StringTwins {
   public static List<Method> byteMethods(Class<?> type) {
     List<Method> methods = new ArrayList<>();
     for (Method m : type.getDeclaredMethods()) {
-      if (Modifier.isPublic(m.getModifiers()) && !m.isSynthetic()
+      if (Modifier.isPublic(m.getModifiers())
+          && !m.isSynthetic()
           && Arrays.asList(m.getParameterTypes()).contains(byte[].class)) {
         methods.add(m);
       }
@@ -123,7 +130,9 @@ public final class StringTwins {
     }
     Method twin = twin(m);
     assertFalse(twin == null, () -> m + " has no String twin");
-    assertEquals(outcome(target, m, args), outcome(target, twin, twinArgs),
+    assertEquals(
+        outcome(target, m, args),
+        outcome(target, twin, twinArgs),
         () -> m + " and its twin on " + Arrays.toString(twinArgs));
   }
 
