@@ -228,7 +228,11 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     // A writer with writes pending opens groups, and each picks the decision up: nudge only an
     // idle one, so that a quiet store does not keep its history forever. The gate's count is
     // racy: a write admitted meanwhile joins the prune's group, or the writer ignores the nudge.
-    if (setup.gate().drained() && latest.watermark() < decided && lifecycle.writer != null) {
+    // A closed gate (closing, or a failed log) means the writer will not prune: no nudge.
+    if (setup.gate().drained()
+        && !setup.gate().isClosed()
+        && latest.watermark() < decided
+        && lifecycle.writer != null) {
       lifecycle.writer.tell(WriterActor.PruneIfIdle.INSTANCE);
     }
     return this;

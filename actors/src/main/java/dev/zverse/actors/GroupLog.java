@@ -144,7 +144,8 @@ final class GroupLog {
     if (!logging.isEmpty()) {
       return false;
     }
-    if (writes >= holdTarget || waitNanos == 0) {
+    // A group without writes (an idle store's prune) has no writer to wait for.
+    if (writes == 0 || writes >= holdTarget || waitNanos == 0) {
       return true;
     }
     if (holdNumber == 0) {

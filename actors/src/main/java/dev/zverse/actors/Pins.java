@@ -96,11 +96,6 @@ final class Pins {
   /** The last watermark the EpochActor decided; written by it only, after the proposal. */
   private final AtomicLong decided = new AtomicLong();
 
-  /** Pins aged by the system clock. */
-  Pins() {
-    this(InstantSource.system());
-  }
-
   /** Pins aged by {@code clock}, the store's clock. */
   Pins(InstantSource clock) {
     this.clock = clock;

@@ -1,6 +1,7 @@
 package dev.zverse.actors;
 
 import dev.zverse.engine.Snapshot;
+import java.lang.invoke.VarHandle;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.slf4j.Logger;
 
@@ -28,6 +29,8 @@ final class PublishListeners {
       last = stoppedAt;
       if (last == null) {
         listeners.add(listener);
+        // The caller reads the latest snapshot next: see Root.publish for the handshake.
+        VarHandle.fullFence();
         return;
       }
     }

@@ -4,6 +4,7 @@ import dev.zverse.engine.Snapshot;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
 
 /**
  * The one published root of a store: the latest {@link Snapshot}, written by the WriterActor and
@@ -70,6 +71,25 @@ final class Root {
     // of s, so that whoever acquires s and then reads the count sees this publish counted.
     publishes.setRelease(publishes.getPlain() + 1);
     SNAPSHOT.setRelease(this, s);
+  }
+
+  /**
+   * Publishes {@code s} and, if {@code wake}, then tells the publish listeners. Writer only.
+   *
+   * <p>The release store of {@code s} and the read of the listener list form a Dekker-style
+   * handshake with {@link PublishListeners#add} followed by {@link #snapshotAcquire} (a change feed
+   * registering, then reading the latest snapshot): each side writes its variable, then reads the
+   * other's. Without a full fence between the two steps on each side, the writer's read of the list
+   * may pass its own store of {@code s} (a store still in a store buffer), the feed read the old
+   * snapshot, and neither sees the other: the feed would wait for a publish that already happened.
+   * {@code PublishHandshake} in the jcstress module tests it.
+   */
+  void publish(Snapshot s, boolean wake, Logger log, String storeName) {
+    setSnapshotRelease(s);
+    if (wake) {
+      VarHandle.fullFence();
+      listeners.published(s, log, storeName);
+    }
   }
 
   /**

@@ -360,14 +360,13 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    */
   private void publishAndAnswer(Snapshot s, Group done) {
     Snapshot before = published;
-    setup.root().setSnapshotRelease(s);
     published = s;
-    if (s.version() != before.version()) {
-      // Change feeds wake here; listeners only flag and hand off, never block (PublishListener). A
-      // prune alone (or a group of refused writes) moves no version: nothing new to read, nobody
-      // is woken, and the EpochActor finds the new watermark on the root when it next ticks.
-      setup.root().listeners().published(s, getContext().getLog(), setup.storeName());
-    }
+    // Change feeds wake here; listeners only flag and hand off, never block (PublishListener). A
+    // prune alone (or a group of refused writes) moves no version: nothing new to read, nobody is
+    // woken, and the EpochActor finds the new watermark on the root when it next ticks.
+    setup
+        .root()
+        .publish(s, s.version() != before.version(), getContext().getLog(), setup.storeName());
     done.answer(setup.gate());
   }
 

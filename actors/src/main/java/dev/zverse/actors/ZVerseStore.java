@@ -395,12 +395,7 @@ public final class ZVerseStore {
     Snapshot latest = snapshot();
     if (version < 0 || version > latest.version()) {
       throw new IllegalArgumentException(
-          "version must be in ["
-              + latest.watermark()
-              + ", "
-              + latest.version()
-              + "], was "
-              + version);
+          "version must be in [0, " + latest.version() + "], was " + version);
     }
     Pins.Pin pin = advanced.pinAwaitingDecision(version, owner);
     // Read after the pin holds: this snapshot and every later one can read version.

@@ -13,6 +13,7 @@ import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -323,7 +324,7 @@ class EpochTest {
     for (int v = 1; v <= 10; v++) {
       s = s.apply(WriteBatch.ofPut("k", "v" + v));
     }
-    Pins pins = new Pins();
+    Pins pins = new Pins(InstantSource.system());
     assertTrue(pins.tryPin(pins.newPin(5, "reader")));
     pins.propose(8); // the tick that proposed 8 died before it scanned and decided
     EpochActor.Setup setup =

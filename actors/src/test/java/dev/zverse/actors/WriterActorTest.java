@@ -46,7 +46,7 @@ class WriterActorTest {
   private static final class Rig {
     final Root root = new Root(Snapshot.empty());
     final WriteGate gate = new WriteGate(10);
-    final Pins pins = new Pins();
+    final Pins pins = new Pins(InstantSource.system());
     final TestProbe<EpochActor.Command> epoch = kit.testKit.createTestProbe();
     final CompletableFuture<Done> stopped = new CompletableFuture<>();
     final BlockingQueue<Snapshot> woken = new LinkedBlockingQueue<>();

@@ -198,7 +198,9 @@ public final class CommitRecordCodec {
     ByteBuffer h = buffer.slice(at, HEADER_BYTES);
     if (!headerHolds(h, 0)) {
       throw new CorruptRecordException(
-          0, "record header damaged (its checksum does not hold, or its length is impossible)");
+          0,
+          "record header damaged (its checksum does not hold, or its length or versions are"
+              + " impossible)");
     }
     int length = h.getInt(0);
     if ((long) available - HEADER_BYTES < length) {
@@ -267,9 +269,17 @@ public final class CommitRecordCodec {
    */
   static boolean headerHolds(ByteBuffer b, int at) {
     return lengthHolds(b.getInt(at))
-        && b.getLong(at + FIRST_AT) >= 1
-        && b.getInt(at + COUNT_AT) >= 1
+        && versionsHold(b.getLong(at + FIRST_AT), b.getInt(at + COUNT_AT))
         && b.getInt(at + HEADER_CRC_AT) == crc(b.slice(at, HEADER_CRC_AT));
+  }
+
+  /**
+   * Whether {@code count} versions from {@code first} are possible: both at least 1, and the last
+   * of them not past {@code Long.MAX_VALUE} (a record whose versions wrapped around was never
+   * written by {@link #encode}).
+   */
+  private static boolean versionsHold(long first, int count) {
+    return first >= 1 && count >= 1 && first - 1 <= Long.MAX_VALUE - count;
   }
 
   /** The first version a record header at {@code at} claims; check it with {@link #headerHolds}. */
@@ -303,8 +313,7 @@ public final class CommitRecordCodec {
   static boolean payloadPlausible(ByteBuffer p) {
     return p.limit() >= MIN_PAYLOAD_BYTES
         && p.get(0) == COMMITS
-        && p.getLong(PAYLOAD_FIRST_AT) >= 1
-        && p.getInt(PAYLOAD_COUNT_AT) >= 1;
+        && versionsHold(p.getLong(PAYLOAD_FIRST_AT), p.getInt(PAYLOAD_COUNT_AT));
   }
 
   /** The first version payload {@code p} holds; see {@link #payloadPlausible}. */
@@ -334,11 +343,15 @@ public final class CommitRecordCodec {
       }
       long first = p.getLong();
       int count = p.getInt();
-      if (first < 1 || count < 1) {
+      if (!versionsHold(first, count)) {
         throw new CorruptRecordException(
             base + PAYLOAD_FIRST_AT, "impossible versions: first " + first + ", count " + count);
       }
       long watermark = p.getLong();
+      if (watermark < 0) {
+        throw new CorruptRecordException(
+            base + p.position() - 8, "impossible watermark " + watermark);
+      }
       for (int i = 0; i < count; i++) {
         long stored = p.getLong();
         // Format 1 kept milliseconds; applying raises the ties they leave to increasing times.

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The durable half of a store: a write-ahead log of group commits plus checkpoints in one data
@@ -102,10 +103,12 @@ public final class DurableLog implements AutoCloseable {
     void beforeWrite() throws IOException;
   }
 
-  Fault fault;
+  // Both are set by a test's thread and read by the thread that appends: volatile, and each read
+  // once per append, so that one append sees one setting throughout.
+  volatile @Nullable Fault fault;
 
   /** The largest record payload written; {@link LogFaults} lowers it to split a group in tests. */
-  int recordLimit = CommitRecordCodec.MAX_PAYLOAD_BYTES;
+  volatile int recordLimit = CommitRecordCodec.MAX_PAYLOAD_BYTES;
 
   private DurableLog(DurabilityOptions options, DataDirectory dir, Recovery recovery)
       throws IOException {
@@ -193,6 +196,8 @@ public final class DurableLog implements AutoCloseable {
               + next.watermark
               + ")");
     }
+    final int recordLimit = this.recordLimit;
+    final @Nullable Fault fault = this.fault;
     // Every version must fit a record before any is written: a refusal leaves the log as it was.
     long total = CommitRecordCodec.MIN_PAYLOAD_BYTES;
     for (long u = previous.version + 1; u <= next.version; u++) {

@@ -106,8 +106,9 @@ final class ZSegment {
 
   /**
    * One segment of the changes of {@code parts} at or above {@code watermark}, at {@code level};
-   * {@code null} if none is left. Linear: the parts' key lists are already sorted, so their union
-   * is a merge, and each change's new rank is looked up, not searched for.
+   * {@code null} if none is left. No key is sorted or searched for: the parts' key lists are
+   * already sorted, so their union is a merge (one part at a time, so O(parts x keys); a merge
+   * takes a few parts), and each change's new rank is looked up, not searched for.
    */
   static ZSegment merge(List<ZSegment> parts, long watermark, int level) {
     int total = 0;

@@ -215,6 +215,41 @@ class CommitRecordCodecProperties {
     assertTrue(previous.getMessage().contains("previous values"), previous.getMessage());
   }
 
+  /**
+   * A record whose checksums hold but whose versions run past {@code Long.MAX_VALUE}, or whose
+   * watermark is negative, is refused: {@code encode} could never have written it, and a decoder
+   * fed from the network must not hand out versions that wrapped around.
+   */
+  @Test
+  void recordsEncodeCouldNotWriteAreRefused() {
+    CorruptRecordException wrapped =
+        assertThrows(
+            CorruptRecordException.class,
+            () -> CommitRecordCodec.decode(raw(Long.MAX_VALUE, 2, 0)));
+    assertEquals(0, wrapped.offset(), "refused by its header");
+    assertTrue(wrapped.getMessage().contains("versions"), wrapped.getMessage());
+    CorruptRecordException negative =
+        assertThrows(CorruptRecordException.class, () -> CommitRecordCodec.decode(raw(5, 1, -7)));
+    assertEquals(CommitRecordCodec.HEADER_BYTES + 13, negative.offset());
+  }
+
+  /** A record of {@code count} empty commits from {@code first}, checksums right, as laid out. */
+  private static byte[] raw(long first, int count, long watermark) {
+    ByteBuffer body = ByteBuffer.allocate(1 + 8 + 4 + 8 + count * 12);
+    body.put((byte) 1).putLong(first).putInt(count).putLong(watermark);
+    for (int i = 0; i < count; i++) {
+      body.putLong(1_000_000L + i).putInt(0);
+    }
+    ByteBuffer header = ByteBuffer.allocate(CommitRecordCodec.HEADER_BYTES);
+    header.putInt(body.capacity()).putLong(first).putInt(count);
+    header.putInt(crc(body.array(), 0, body.capacity()));
+    header.putInt(crc(header.array(), 0, 20));
+    return ByteBuffer.allocate(header.capacity() + body.capacity())
+        .put(header.array())
+        .put(body.array())
+        .array();
+  }
+
   /** The record of {@code g} as the class comment of {@link CommitRecordCodec} lays it out. */
   private static byte[] reference(CommitRecordCodec.Group g) throws IOException {
     ByteArrayOutputStream payload = new ByteArrayOutputStream();

@@ -4,6 +4,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import java.time.InstantSource;
 import java.util.Iterator;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Arbiter;
@@ -71,7 +72,7 @@ public final class PinsHandshake {
     private static final long PINNED = 1;
     private static final long TARGET = 2;
 
-    private final Pins pins = new Pins();
+    private final Pins pins = new Pins(InstantSource.system());
 
     /** The watermark decided at earlier ticks; the EpochActor's own state. */
     private final long decided;
