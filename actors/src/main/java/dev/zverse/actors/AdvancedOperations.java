@@ -127,11 +127,7 @@ public final class AdvancedOperations {
   public VersionPin pin(long version, String owner) {
     Objects.requireNonNull(owner, "owner");
     requireRunning();
-    Snapshot s = root.snapshotAcquire();
-    if (version < 0 || version > s.version()) {
-      throw new IllegalArgumentException(
-          "version must be in [0, " + s.version() + "], was " + version);
-    }
+    requireInRange(version);
     return new VersionPin(name, pins, pinAwaitingDecision(version, owner), owner);
   }
 
@@ -164,6 +160,28 @@ public final class AdvancedOperations {
   @Override
   public String toString() {
     return "AdvancedOperations[" + name + "]";
+  }
+
+  /** A read transaction at the latest version, for {@link ZVerseStore#readTransaction(String)}. */
+  ReadTransaction transactionAtLatest(String owner) {
+    for (; ; ) {
+      Snapshot s = root.snapshotAcquire();
+      Pins.Pin pin = pins.newPin(s.version(), owner);
+      if (pins.tryPin(pin)) {
+        return new ReadTransaction(name, s, pins, pin);
+      }
+      // The EpochActor is about to prune past s.version(): retry with a newer snapshot (Pins).
+    }
+  }
+
+  /**
+   * A read transaction at {@code version}, for {@link ZVerseStore#readTransaction(long, String)}.
+   */
+  ReadTransaction transactionAt(long version, String owner) {
+    requireInRange(version);
+    Pins.Pin pin = pinAwaitingDecision(version, owner);
+    // Read after the pin holds: this snapshot and every later one can read version.
+    return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
   }
 
   /**
@@ -210,6 +228,14 @@ public final class AdvancedOperations {
       throw new VersionCompactedException(version, w);
     }
     return null;
+  }
+
+  private void requireInRange(long version) {
+    Snapshot s = root.snapshotAcquire();
+    if (version < 0 || version > s.version()) {
+      throw new IllegalArgumentException(
+          "version must be in [0, " + s.version() + "], was " + version);
+    }
   }
 
   private void requireRunning() {

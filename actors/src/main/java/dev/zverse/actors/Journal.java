@@ -57,6 +57,9 @@ final class Journal {
   /** The first failure of the log; once set the store takes no more writes. */
   private final AtomicReference<StoreFailedException> failure = new AtomicReference<>();
 
+  /** Completed by the first periodic force of {@link SyncPolicy#INTERVAL} that succeeds. */
+  private final CompletableFuture<Void> intervalSynced = new CompletableFuture<>();
+
   /** The newest snapshot a checkpoint was asked for and not yet started. */
   private final AtomicReference<Snapshot> checkpointWanted = new AtomicReference<>();
 
@@ -94,7 +97,7 @@ final class Journal {
    */
   static Journal open(
       String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
-    DurabilityOptions options = settings.durabilityOptions();
+    DurabilityOptions options = settings.durability().options();
     DurableLog log;
     try {
       log = DurableLog.open(options, settings.limits(), index);
@@ -276,11 +279,21 @@ final class Journal {
     }
     try {
       log.sync();
+      intervalSynced.complete(null);
     } catch (IOException | RuntimeException e) {
       StoreFailedException f = fail(e);
       logger.error(
           "[{}] forcing the durable log failed; the store takes no more writes", storeName, f);
     }
+  }
+
+  /**
+   * Completes once the periodic force of {@link SyncPolicy#INTERVAL} has run on the log thread and
+   * succeeded: the seam through which tests see the timer's force without waiting for time to pass.
+   * Never completes under another policy.
+   */
+  CompletableFuture<Void> intervalSynced() {
+    return intervalSynced;
   }
 
   /**

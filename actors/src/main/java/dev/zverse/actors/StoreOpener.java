@@ -26,7 +26,7 @@ final class StoreOpener {
   static ZVerseStore open(
       ActorSystem<?> system, String name, StoreSettings settings, WriterActor.Applier applier) {
     Objects.requireNonNull(system, "system");
-    StoreSettings.requireStoreName(name);
+    StoreSettingsReader.requireStoreName(name);
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(applier, "applier");
 
@@ -36,20 +36,20 @@ final class StoreOpener {
     Journal journal = null;
     try {
       Executor indexing =
-          settings.zIndexDispatcher().isEmpty()
+          settings.zIndex().dispatcher().isEmpty()
               ? system.executionContext()
               : system
                   .dispatchers()
-                  .lookup(DispatcherSelector.fromConfig(settings.zIndexDispatcher()));
+                  .lookup(DispatcherSelector.fromConfig(settings.zIndex().dispatcher()));
       if (settings.isDurable()) {
         Logger log = LoggerFactory.getLogger(Journal.class);
-        journal = Journal.open(name, settings, settings.zIndexOptions(indexing), log);
+        journal = Journal.open(name, settings, settings.zIndex().options(indexing), log);
       }
       Root root =
           new Root(
               journal != null
                   ? journal.recovered()
-                  : Snapshot.empty(settings.limits(), settings.zIndexOptions(indexing)));
+                  : Snapshot.empty(settings.limits(), settings.zIndex().options(indexing)));
       WriteGate gate = new WriteGate(settings.maxPendingWrites());
       Pins pins = new Pins(settings.clock());
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();

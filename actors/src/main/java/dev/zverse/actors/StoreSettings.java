@@ -6,15 +6,13 @@ import dev.zverse.actors.SettingGroups.Retention;
 import dev.zverse.actors.SettingGroups.Writer;
 import dev.zverse.engine.DurabilityOptions;
 import dev.zverse.engine.Limits;
-import dev.zverse.engine.ZIndexOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.Executor;
 import java.util.function.UnaryOperator;
-import java.util.regex.Pattern;
 import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
@@ -33,28 +31,23 @@ import org.apache.pekko.actor.typed.ActorSystem;
  * }</pre>
  *
  * <p>Each value is held once, in the engine's value type that models it ({@link Limits}, {@link
- * ZIndexOptions}, {@link DurabilityOptions}) or in a small group of the rest, and each bound is
- * checked once, where that value is made: a value read from the configuration and one given to a
- * copier are held to the same bound, and the message names the setting (its full path) or the
- * argument, and the bounds.
+ * dev.zverse.engine.ZIndexOptions}, {@link DurabilityOptions}) or in a small group of the rest, and
+ * each bound is checked once, where that value is made: a value read from the configuration and one
+ * given to a copier are held to the same bound, and the message names the setting (its full path)
+ * or the argument, and the bounds.
  *
  * <p>Immutable; the {@code withX} methods return validated copies. The class is longer than its
  * logic because it keeps one documented accessor and one copier per setting, the flat API that
- * users and the README rely on; the durability section has its own type, {@link
- * DurabilitySettings}, and reading the configuration lives apart.
+ * users and the README rely on; the durability and Z-index sections have their own types, {@link
+ * DurabilitySettings} and {@link ZIndexSettings}, and reading the configuration lives apart.
  */
 public final class StoreSettings {
-  private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
-
   private final Limits limits;
   private final Retention retention;
   private final Epoch epoch;
   private final Writer writer;
 
-  /** The Z-index as the engine takes it, but for the executor, which the store looks up. */
-  private final ZIndexOptions zIndex;
-
-  private final String zIndexDispatcher;
+  private final ZIndexSettings zIndex;
   private final DurabilitySettings durability;
   private final InstantSource clock;
 
@@ -63,16 +56,14 @@ public final class StoreSettings {
       Retention retention,
       Epoch epoch,
       Writer writer,
-      ZIndexOptions zIndex,
-      String zIndexDispatcher,
+      ZIndexSettings zIndex,
       DurabilitySettings durability,
       InstantSource clock) {
     this.limits = limits;
     this.retention = retention;
     this.epoch = epoch;
     this.writer = writer;
-    this.zIndex = zIndex;
-    this.zIndexDispatcher = Objects.requireNonNull(zIndexDispatcher, "zIndexDispatcher");
+    this.zIndex = Objects.requireNonNull(zIndex, "zIndex");
     this.durability = Objects.requireNonNull(durability, "durability");
     this.clock = Objects.requireNonNull(clock, "clock");
   }
@@ -111,21 +102,6 @@ public final class StoreSettings {
    */
   public static StoreSettings create(Config config) {
     return StoreSettingsReader.read(config);
-  }
-
-  /**
-   * Checks a store name: it becomes part of actor names and of the configuration path {@code
-   * zverse.stores.<name>}.
-   */
-  static String requireStoreName(String name) {
-    Objects.requireNonNull(name, "name");
-    if (!STORE_NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException(
-          "store name must match [A-Za-z0-9][A-Za-z0-9_-]* and have at most 64 characters, was \""
-              + name
-              + "\"");
-    }
-    return name;
   }
 
   // ---------------------------------------------------------------- limits, retention, epoch
@@ -305,73 +281,22 @@ public final class StoreSettings {
 
   // ---------------------------------------------------------------- Z-index
 
-  /** Whether the store keeps the engine's Z-index, which answers {@link ZVerseStore#changes}. */
-  public boolean zIndexEnabled() {
-    return zIndex.enabled();
-  }
-
-  /** How many changes a sealed segment of the Z-index gathers. */
-  public int zIndexSegmentEntries() {
-    return zIndex.segmentEntries();
+  /** The {@code z-index} section: whether and how the store keeps the engine's Z-index. */
+  public ZIndexSettings zIndex() {
+    return zIndex;
   }
 
   /**
-   * The configuration path of the dispatcher that seals and merges Z-index segments; empty for the
-   * actor system's default dispatcher.
-   */
-  public String zIndexDispatcher() {
-    return zIndexDispatcher;
-  }
-
-  /**
-   * The engine's options of the Z-index for these settings, building on {@code executor}.
+   * These settings with other Z-index settings, e.g. {@code withZIndex(z -> z.withEnabled(false))}.
    *
-   * @param executor where segments are sealed and merged
+   * @param change turns the current Z-index settings into the new ones; its copiers check them
+   * @return a copy with the new Z-index settings
+   * @throws NullPointerException if {@code change} is or returns null
+   * @throws IllegalArgumentException if a copier refuses a value
    */
-  ZIndexOptions zIndexOptions(Executor executor) {
-    return zIndex.enabled() ? zIndex.withExecutor(executor) : ZIndexOptions.disabled();
-  }
-
-  /**
-   * These settings with the Z-index on or off.
-   *
-   * @param zIndexEnabled whether the store keeps the Z-index; without it {@link
-   *     ZVerseStore#changes} walks the tree or the commit log, and the writer does no index work
-   * @return a copy with the index on or off
-   */
-  public StoreSettings withZIndexEnabled(boolean zIndexEnabled) {
-    return with(zIndex.withEnabled(zIndexEnabled));
-  }
-
-  /**
-   * These settings with another Z-index segment size.
-   *
-   * @param zIndexSegmentEntries changes a Z-index segment gathers before it is sealed, in [1,
-   *     {@value ZIndexOptions#MAX_SEGMENT_ENTRIES}]
-   * @return a copy with this segment size
-   * @throws IllegalArgumentException if out of bounds
-   */
-  public StoreSettings withZIndexSegmentEntries(int zIndexSegmentEntries) {
-    try {
-      return with(zIndex.withSegmentEntries(zIndexSegmentEntries));
-    } catch (IllegalArgumentException e) {
-      // the engine names its own argument; this copier's is prefixed
-      throw StoreSettingsReader.renamed(
-          e, a -> a.equals("segmentEntries") ? "zIndexSegmentEntries" : null, a -> null);
-    }
-  }
-
-  /**
-   * These settings with another dispatcher for Z-index work.
-   *
-   * @param zIndexDispatcher the configuration path of a dispatcher for sealing and merging Z-index
-   *     segments, or {@code ""} for the actor system's default dispatcher
-   * @return a copy with this dispatcher
-   * @throws NullPointerException if null
-   */
-  public StoreSettings withZIndexDispatcher(String zIndexDispatcher) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+  public StoreSettings withZIndex(UnaryOperator<ZIndexSettings> change) {
+    ZIndexSettings z = Objects.requireNonNull(change.apply(zIndex), "zIndex");
+    return new StoreSettings(limits, retention, epoch, writer, z, durability, clock);
   }
 
   // ---------------------------------------------------------------- durability
@@ -389,11 +314,6 @@ public final class StoreSettings {
   /** The data directory of a durable store; empty for a memory-only store, the default. */
   public Optional<Path> dataDirectory() {
     return durability.dataDirectory();
-  }
-
-  /** The engine's options of the durable log, or null for a memory-only store. */
-  DurabilityOptions durabilityOptions() {
-    return durability.options();
   }
 
   /**
@@ -420,7 +340,7 @@ public final class StoreSettings {
    */
   public StoreSettings withDurability(UnaryOperator<DurabilitySettings> change) {
     DurabilitySettings d = Objects.requireNonNull(change.apply(durability), "durability");
-    return new StoreSettings(limits, retention, epoch, writer, zIndex, zIndexDispatcher, d, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, d, clock);
   }
 
   // ---------------------------------------------------------------- clock
@@ -445,54 +365,30 @@ public final class StoreSettings {
    * @throws NullPointerException if null
    */
   public StoreSettings withClock(InstantSource clock) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, durability, clock);
   }
 
   @Override
   public String toString() {
-    return "StoreSettings["
-        + limits
-        + ", "
-        + retention
-        + ", "
-        + epoch
-        + ", "
-        + writer
-        + ", "
-        + zIndex
-        + ", zIndexDispatcher="
-        + zIndexDispatcher
-        + ", "
-        + durability
-        + "]";
+    return "StoreSettings" + List.of(limits, retention, epoch, writer, zIndex, durability);
   }
 
   // Each copier changes one group and keeps the others; the group's constructor (or the engine
   // type's copier) has already checked the new value.
 
   private StoreSettings with(Limits limits) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, durability, clock);
   }
 
   private StoreSettings with(Retention retention) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, durability, clock);
   }
 
   private StoreSettings with(Epoch epoch) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, durability, clock);
   }
 
   private StoreSettings with(Writer writer) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
-  }
-
-  private StoreSettings with(ZIndexOptions zIndex) {
-    return new StoreSettings(
-        limits, retention, epoch, writer, zIndex, zIndexDispatcher, durability, clock);
+    return new StoreSettings(limits, retention, epoch, writer, zIndex, durability, clock);
   }
 }

@@ -28,6 +28,7 @@ import java.util.TreeSet;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -38,6 +39,8 @@ import java.util.stream.Collectors;
  * through a copier are held to the same bound.
  */
 final class StoreSettingsReader {
+  private static final Pattern STORE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
   /** The section of the defaults every store falls back to, and whose keys are the settings. */
   static final String DEFAULTS = "zverse.store";
 
@@ -89,7 +92,7 @@ final class StoreSettingsReader {
    */
   static StoreSettings forStore(Config root, String storeName) {
     Objects.requireNonNull(root, "root");
-    StoreSettings.requireStoreName(storeName);
+    requireStoreName(storeName);
     Config defaults = root.getConfig(DEFAULTS);
     String storePath = ConfigUtil.joinPath("zverse", "stores", storeName);
     new StoreSettingsReader(defaults, key -> DEFAULTS + "." + key).requireKnownKeys();
@@ -129,11 +132,12 @@ final class StoreSettingsReader {
                     intOf("writer.max-pending-writes", config.getLong("writer.max-pending-writes")),
                     intOf("writer.max-group-writes", config.getLong("writer.max-group-writes")),
                     config.getString("writer.dispatcher")),
-                ZIndexOptions.defaults()
-                    .withEnabled(config.getBoolean("z-index.enabled"))
-                    .withSegmentEntries(
-                        intOf("z-index.segment-entries", longAt("z-index.segment-entries"))),
-                config.getString("z-index.dispatcher"),
+                new ZIndexSettings(
+                    ZIndexOptions.defaults()
+                        .withEnabled(config.getBoolean("z-index.enabled"))
+                        .withSegmentEntries(
+                            intOf("z-index.segment-entries", longAt("z-index.segment-entries"))),
+                    config.getString("z-index.dispatcher")),
                 new DurabilitySettings(
                     DurabilityOptions.in(Path.of(directory))
                         .withSync(sync)
@@ -309,5 +313,20 @@ final class StoreSettingsReader {
       }
     }
     return d[a.length()][b.length()];
+  }
+
+  /**
+   * Checks a store name: it becomes part of actor names and of the configuration path {@code
+   * zverse.stores.<name>}.
+   */
+  static String requireStoreName(String name) {
+    Objects.requireNonNull(name, "name");
+    if (!STORE_NAME.matcher(name).matches()) {
+      throw new IllegalArgumentException(
+          "store name must match [A-Za-z0-9][A-Za-z0-9_-]* and have at most 64 characters, was \""
+              + name
+              + "\"");
+    }
+    return name;
   }
 }

@@ -81,7 +81,7 @@ public final class ZVerse implements Extension {
    *     ZVerseStore#open(ActorSystem, String)}
    */
   public ZVerseStore open(String name) {
-    StoreSettings.requireStoreName(name);
+    StoreSettingsReader.requireStoreName(name);
     return open(name, Objects.requireNonNull(settings.apply(system, name), "settings of " + name));
   }
 

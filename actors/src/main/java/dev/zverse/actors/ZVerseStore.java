@@ -9,7 +9,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Cancellable;
-import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
@@ -17,57 +16,12 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 /**
  * A multi-version key-value store inside a Pekko application: what the application holds.
  *
- * <h2>Design</h2>
- *
- * <pre>
- *   writers ──Write──▶ WriterActor ──release store──▶ Root (latest Snapshot) ◀──acquire load── readers
- *                        ▲  ▲                              │
- *                        │  │ decided watermark,           │ read on each tick
- *                        │  │ taken as a group opens       ▼
- *                        │  Pins ◀─────scan, decide──── EpochActor
- *                        │   ▲                             │
- *                        │   └──add/remove── read transactions
- *                        └──────PruneIfIdle (idle only)────┘
- * </pre>
- *
- * <p><b>Reads never wait.</b> There are three ways to read: {@link #get(String)} for one key at the
- * latest version; {@link #snapshot()}, one acquire load of the published root (no message, no
- * lock), for everything else, as {@link Snapshot} is the one read type (scans, history, changes,
- * reads at an older retained version, {@code versionAt}); and {@link #readTransaction()}, which
- * hands out a snapshot whose version stays pinned until it is closed, for reads that must not lose
- * their version to pruning (or {@link #readTransaction(long, String)}, an older version).
- *
- * <p><b>Writes are serialized</b> through the store's one WriterActor, which applies them with
- * group commit (see {@code WriterActor}): each write batch takes the next version, and the returned
- * stage completes with it once the snapshot containing it is published, so a read begun after that
- * sees it. Writes sent from one thread, or one actor, commit in the order sent. A stage that
- * completes exceptionally means the batch was <em>not</em> committed: {@link
- * dev.zverse.engine.ConditionFailedException} (listing every failed condition), {@link
- * IllegalArgumentException} (a key or value over its limit), {@link StoreOverloadedException} (too
- * many writes waiting; not sent at all), or the exception that broke the writer while applying it.
- *
- * <p>The stages complete on the writer's thread, like the replies of Pekko's ask: use the {@code
- * ...Async} variants for anything that blocks (blocking the writer stalls every writer). Past
- * {@code writer.max-pending-writes} writes sent and not yet answered, a write fails at once with
- * {@link StoreOverloadedException} and sends nothing, so the writer's mailbox stays bounded.
- *
- * <p><b>Closing.</b> {@link #close()} (also run by {@link CoordinatedShutdown} in its {@code
- * before-actor-system-terminate} phase) stops accepting calls: every method then throws {@link
- * IllegalStateException}, but the status reads and {@link #advanced()} as each says. Writes
- * admitted before the close are still committed and answered; the returned stage completes when
- * they all are and the store's actors have stopped. (If the actor system is stopped some other way
- * than through coordinated shutdown, writes still unanswered may never complete.)
- *
- * <p><b>Durability.</b> Memory-only by default: a store opens empty and forgets everything when
- * closed. With {@code durability.data-directory} set (see {@link StoreSettings}) it is durable:
- * opening recovers the directory (the newest valid checkpoint, then the log after it; {@link
- * #recoveryReport()} says what was found) and the store continues at the next version, with the
- * recovered history readable and replayable. Every group commit is appended to the write-ahead log
- * and forced per {@code durability.sync} <em>before</em> its writers are answered and before any
- * reader can see it; checkpoints are written on a separate thread while writes go on, and a final
- * one on close. The directory is locked while the store is open: a second store, in this process or
- * another, fails to open it. If the log cannot be written (disk full, I/O error), the writes of
- * that group and every later write fail with {@link StoreFailedException}, and reads go on.
+ * <p>Reads never wait: {@link #get(String)}, {@link #snapshot()} (one acquire load, then any read
+ * of {@link Snapshot}) and {@link #readTransaction()} (a snapshot whose version stays pinned until
+ * closed). Writes are serialized through the store's one WriterActor with group commit; each batch
+ * takes the next version and its stage completes once a read begun after it sees it. The package
+ * documentation ({@link dev.zverse.actors}) gives the design and the rules for reads, writes,
+ * closing and durability in full.
  *
  * <p>Thread-safe: share one instance; every method may be called from any thread or actor.
  */
@@ -302,20 +256,14 @@ public final class ZVerseStore {
       reply.completeExceptionally(journal.failure());
       return;
     }
+    // One tell per write from the caller's thread: Pekko keeps the order of one sender's messages
+    // to one actor, which is the per-caller commit order.
     switch (gate.enter()) {
-      case ADMITTED:
-        // One tell per write from the caller's thread: Pekko keeps the order of one sender's
-        // messages to one actor, which is the per-caller commit order.
-        writer.tell(new WriterActor.Write(batch, reply));
-        return;
-      case OVERLOADED:
-        reply.completeExceptionally(
-            new StoreOverloadedException(name, settings.maxPendingWrites()));
-        return;
-      case CLOSED:
-        throw closed();
-      default:
-        throw new AssertionError();
+      case ADMITTED -> writer.tell(new WriterActor.Write(batch, reply));
+      case OVERLOADED ->
+          reply.completeExceptionally(
+              new StoreOverloadedException(name, settings.maxPendingWrites()));
+      case CLOSED -> throw closed();
     }
   }
 
@@ -364,14 +312,8 @@ public final class ZVerseStore {
    */
   public ReadTransaction readTransaction(String owner) {
     Objects.requireNonNull(owner, "owner");
-    for (; ; ) {
-      Snapshot s = snapshot();
-      Pins.Pin pin = pins.newPin(s.version(), owner);
-      if (pins.tryPin(pin)) {
-        return new ReadTransaction(name, s, pins, pin);
-      }
-      // The EpochActor is about to prune past s.version(): retry with a newer snapshot (Pins).
-    }
+    snapshot(); // throws if closed
+    return advanced.transactionAtLatest(owner);
   }
 
   /**
@@ -392,14 +334,8 @@ public final class ZVerseStore {
    */
   public ReadTransaction readTransaction(long version, String owner) {
     Objects.requireNonNull(owner, "owner");
-    Snapshot latest = snapshot();
-    if (version < 0 || version > latest.version()) {
-      throw new IllegalArgumentException(
-          "version must be in [0, " + latest.version() + "], was " + version);
-    }
-    Pins.Pin pin = advanced.pinAwaitingDecision(version, owner);
-    // Read after the pin holds: this snapshot and every later one can read version.
-    return new ReadTransaction(name, root.snapshotAcquire(), pins, pin);
+    snapshot(); // throws if closed
+    return advanced.transactionAt(version, owner);
   }
 
   /**

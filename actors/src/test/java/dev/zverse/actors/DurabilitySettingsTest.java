@@ -32,7 +32,7 @@ class DurabilitySettingsTest {
     StoreSettings s = defaults();
     assertFalse(s.isDurable());
     assertTrue(s.dataDirectory().isEmpty());
-    assertNull(s.durabilityOptions());
+    assertNull(s.durability().options());
     DurabilitySettings d = s.durability();
     assertEquals(SyncPolicy.EVERY_COMMIT, d.sync());
     assertEquals(Duration.ofMillis(100), d.syncInterval());
@@ -52,7 +52,7 @@ class DurabilitySettingsTest {
                 + " recover-past-corruption = on }");
     assertTrue(s.isDurable());
     assertEquals(Path.of("/var/lib/zverse/orders"), s.dataDirectory().orElseThrow());
-    DurabilityOptions o = s.durabilityOptions();
+    DurabilityOptions o = s.durability().options();
     assertEquals(Path.of("/var/lib/zverse/orders"), o.directory());
     assertEquals(SyncPolicy.INTERVAL, o.sync());
     assertEquals(Duration.ofMillis(20), o.syncInterval());

@@ -217,7 +217,9 @@ class DurableStoreTest {
     ZVerseStore store = kit.open(settings);
     assertEquals(sync, store.settings().durability().sync());
     writeSome(store, sync.name()).forEach(StoreTestKit::await);
-    StoreTestKit.sleep(20); // lets the interval policy force on its own timer too
+    if (sync == SyncPolicy.INTERVAL) {
+      await(store.journal().intervalSynced()); // the policy's own timer has forced the log too
+    }
     Snapshot before = store.snapshot();
     await(store.close());
     ZVerseStore reopened = kit.open(settings);
@@ -234,6 +236,8 @@ class DurableStoreTest {
     for (int i = 0; i < 120; i++) {
       await(store.put("key" + (i % 10), "value-" + i + "-" + "x".repeat(40)));
     }
+    // Polls for the checkpoint thread's effect (a file), which has no other signal to wait on;
+    // the poll ends as soon as the file is there, so it waits for work, not for time to pass.
     long deadline = System.nanoTime() + StoreTestKit.TIMEOUT.toNanos();
     while (files(dir, "checkpoint-").isEmpty() && System.nanoTime() < deadline) {
       StoreTestKit.sleep(5);

@@ -222,10 +222,10 @@ class PinHandoverTest {
     await(store.epochStats()); // the EpochActor has started: it decides nothing before an hour
     Pins pins = store.pins();
     pins.propose(8);
-    long before = System.nanoTime();
+    // "At once" is the answer itself: a tryPin that waited out the pending decision would end in
+    // the spin's VersionCompactedException (no decision comes for an hour), not in an empty answer.
     assertEquals(
         Optional.empty(), store.advanced().tryPin(5, "feed"), "pending: the decision may keep 5");
-    assertTrue(System.nanoTime() - before < Duration.ofSeconds(5).toNanos());
     assertFalse(pins.iterator().hasNext(), "the losing pin is gone");
     VersionPin at8 = store.advanced().tryPin(8, "feed").orElseThrow();
     at8.close();

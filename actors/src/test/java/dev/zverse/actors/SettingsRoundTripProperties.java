@@ -153,28 +153,28 @@ class SettingsRoundTripProperties {
               StoreSettings::askTimeout),
           setting(
               "z-index.enabled",
-              "zIndexEnabled",
+              "enabled",
               Arbitraries.of(true, false),
               v -> v,
-              StoreSettings::withZIndexEnabled,
-              StoreSettings::zIndexEnabled),
+              (s, v) -> s.withZIndex(z -> z.withEnabled(v)),
+              s -> s.zIndex().enabled()),
           setting(
                   "z-index.segment-entries",
-                  "zIndexSegmentEntries",
+                  "segmentEntries",
                   ints(),
                   v -> v,
-                  StoreSettings::withZIndexSegmentEntries,
-                  StoreSettings::zIndexSegmentEntries)
+                  (s, v) -> s.withZIndex(z -> z.withSegmentEntries(v)),
+                  s -> s.zIndex().segmentEntries())
               .engine(
                   v -> ZIndexOptions.defaults().withSegmentEntries(v).segmentEntries(),
                   "segmentEntries"),
           setting(
               "z-index.dispatcher",
-              "zIndexDispatcher",
+              "dispatcher",
               strings(),
               v -> v,
-              StoreSettings::withZIndexDispatcher,
-              StoreSettings::zIndexDispatcher),
+              (s, v) -> s.withZIndex(z -> z.withDispatcher(v)),
+              s -> s.zIndex().dispatcher()),
           setting(
               "durability.data-directory",
               "dataDirectory",

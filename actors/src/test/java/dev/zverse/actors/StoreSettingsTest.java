@@ -36,9 +36,9 @@ class StoreSettingsTest {
     assertEquals(1000, s.maxGroupWrites());
     assertEquals("zverse.writer-dispatcher", s.writerDispatcher());
     assertEquals(Duration.ofSeconds(5), s.askTimeout());
-    assertTrue(s.zIndexEnabled());
-    assertEquals(65_536, s.zIndexSegmentEntries());
-    assertEquals("", s.zIndexDispatcher());
+    assertTrue(s.zIndex().enabled());
+    assertEquals(65_536, s.zIndex().segmentEntries());
+    assertEquals("", s.zIndex().dispatcher());
   }
 
   @Test
@@ -111,12 +111,13 @@ class StoreSettingsTest {
     assertThrows(NullPointerException.class, () -> s.withEpochTick(null));
     assertTrue(s.withWriterDispatcher("").writerDispatcher().isEmpty());
     assertEquals(
-        "zIndexSegmentEntries must be in [1, 16777216], was 0",
-        assertThrows(IllegalArgumentException.class, () -> s.withZIndexSegmentEntries(0))
+        "segmentEntries must be in [1, 16777216], was 0",
+        assertThrows(
+                IllegalArgumentException.class, () -> s.withZIndex(z -> z.withSegmentEntries(0)))
             .getMessage());
-    assertEquals(8, s.withZIndexSegmentEntries(8).zIndexSegmentEntries());
-    assertTrue(!s.withZIndexEnabled(false).zIndexEnabled());
-    assertEquals("x", s.withZIndexDispatcher("x").zIndexDispatcher());
+    assertEquals(8, s.withZIndex(z -> z.withSegmentEntries(8)).zIndex().segmentEntries());
+    assertTrue(!s.withZIndex(z -> z.withEnabled(false)).zIndex().enabled());
+    assertEquals("x", s.withZIndex(z -> z.withDispatcher("x")).zIndex().dispatcher());
   }
 
   @Test
@@ -298,9 +299,10 @@ class StoreSettingsTest {
 
   @Test
   void storeNamesMustBeUsableInConfigPathsAndActorNames() {
-    assertEquals("orders-2_b", StoreSettings.requireStoreName("orders-2_b"));
+    assertEquals("orders-2_b", StoreSettingsReader.requireStoreName("orders-2_b"));
     for (String bad : new String[] {"", "-a", "a.b", "a b", "a/b", "é", "x".repeat(65)}) {
-      assertThrows(IllegalArgumentException.class, () -> StoreSettings.requireStoreName(bad), bad);
+      assertThrows(
+          IllegalArgumentException.class, () -> StoreSettingsReader.requireStoreName(bad), bad);
     }
   }
 }

@@ -124,18 +124,25 @@ class WriterActorTest {
   @Test
   void afterCloseTheWriterWaitsForWritesAdmittedBeforeIt() {
     Rig rig = new Rig();
-    // A caller passed the gate and has not sent its write yet when the store closes.
+    // Two callers passed the gate and have not sent their writes yet when the store closes.
+    assertEquals(WriteGate.Admission.ADMITTED, rig.gate.enter());
     assertEquals(WriteGate.Admission.ADMITTED, rig.gate.enter());
     rig.gate.close();
     rig.writer.tell(WriterActor.Close.INSTANCE);
+    CompletableFuture<Long> first = new CompletableFuture<>();
+    rig.writer.tell(new WriterActor.Write(WriteBatch.ofPut("k", "v1"), first));
 
-    StoreTestKit.sleep(100);
+    // The first write's reply shows that the writer has handled the close (sent before it, from
+    // this thread): one write is still to come, so it must not have begun to stop.
+    assertEquals(1, await(first));
+    assertEquals(1, rig.expectPublished().version());
+    rig.epoch.expectNoMessage(Duration.ZERO);
     assertFalse(rig.stopped.isDone(), "stopped with a write still to come");
     CompletableFuture<Long> reply = new CompletableFuture<>();
     rig.writer.tell(new WriterActor.Write(WriteBatch.ofPut("k", "v"), reply));
 
-    assertEquals(1, await(reply));
-    assertEquals(1, rig.expectPublished().version());
+    assertEquals(2, await(reply));
+    assertEquals(2, rig.expectPublished().version());
     rig.answerEpochStop();
     await(rig.stopped);
     assertEquals(WriteGate.Admission.CLOSED, rig.gate.enter());

@@ -225,8 +225,8 @@ class ZVerseStoreTest {
 
   @Test
   void changesInAKeyRangeBetweenTwoVersionsAreTheSameWithAndWithoutTheZIndex() {
-    ZVerseStore indexed = kit.open(kit.settings().withZIndexSegmentEntries(4));
-    ZVerseStore plain = kit.open(kit.settings().withZIndexEnabled(false));
+    ZVerseStore indexed = kit.open(kit.settings().withZIndex(z -> z.withSegmentEntries(4)));
+    ZVerseStore plain = kit.open(kit.settings().withZIndex(z -> z.withEnabled(false)));
     for (ZVerseStore store : List.of(indexed, plain)) {
       for (int i = 0; i < 40; i++) {
         await(store.put((i % 2 == 0 ? "orders/" : "users/") + (i % 5), "v" + i));

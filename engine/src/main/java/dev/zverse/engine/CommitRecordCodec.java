@@ -34,6 +34,9 @@ import java.util.zip.CRC32C;
  * {@link Recovery}. Log segments of format 1 framed the same payload with an 8-byte header (payload
  * length, CRC32C of the payload) and kept commit times in milliseconds; recovery still reads them.
  *
+ * <p>One class, because the encoder and the decoder of one format must change together: the layout
+ * above is written and read here and nowhere else.
+ *
  * <p>The static methods are stateless and safe for concurrent use.
  */
 public final class CommitRecordCodec {

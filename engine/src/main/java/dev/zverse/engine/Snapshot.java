@@ -28,6 +28,10 @@ import java.util.Objects;
  * batches before one new snapshot. Holding a snapshot keeps everything it can read reachable,
  * whatever later snapshots prune.
  *
+ * <p>One class, long because it is the one read type: every read (point, range, prefix, history,
+ * changes, at any retained version) is a method here, and splitting them would only scatter a
+ * public API that users find in one place.
+ *
  * <h2>Thread safety</h2>
  *
  * Immutable, and safe for concurrent readers once published through a happens-before edge (the

@@ -28,6 +28,9 @@ import java.util.Set;
  * every later call throws {@link IllegalStateException}, and the caller starts again from the last
  * published snapshot.
  *
+ * <p>One class, because checking a batch whole and applying it share the transient's edit token and
+ * open state; the tree surgery itself already lives in {@link TreeWriter}.
+ *
  * <p>Writer-confined: not thread-safe, and single use.
  */
 public final class Transient {

@@ -15,13 +15,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Kills a writing child JVM with SIGKILL at random moments and checks after each kill that every
- * version it acknowledged was recovered with exactly its contents, that no version is half there,
- * and that versions go on from there. {@code -Dzverse.test.crashKills=N} sets the number of kills
- * (20 by default).
+ * Kills a writing child JVM with SIGKILL at random moments (after a random number of acknowledged
+ * writes) and checks after each kill that every version it acknowledged was recovered with exactly
+ * its contents, that no version is half there, and that versions go on from there. {@code
+ * -Dzverse.test.crashKills=N} sets the number of kills (20 by default).
  */
 class DurableLogCrashTest {
   private static final int KILLS = Integer.getInteger("zverse.test.crashKills", 20);
+
+  /** Acknowledged writes each child makes before its kill, at least: the floor checked below. */
+  private static final int MIN_ACKS_PER_KILL = 2;
 
   @Test
   void everyAcknowledgedVersionSurvivesSigkill(@TempDir Path dir) throws Exception {
@@ -50,7 +53,12 @@ class DurableLogCrashTest {
           child.await(() -> opened.get() >= 0, Duration.ofSeconds(30)),
           "child did not open the store");
       assertEquals(lastRecovered, opened.get(), "the child recovers what the parent recovered");
-      Thread.sleep(20 + rnd.nextInt(300)); // a random moment of the writes to kill at
+      // A random moment of the writes to kill at, counted in acknowledged writes since the open
+      // rather than in wall-clock time, so a slow machine still writes enough before each kill.
+      long killAt = opened.get() + MIN_ACKS_PER_KILL + rnd.nextInt(300);
+      assertTrue(
+          child.await(() -> acked.get() >= killAt, Duration.ofSeconds(60)),
+          "child did not acknowledge version " + killAt + "; last was " + acked.get());
       child.kill();
 
       try (DurableLog log =

@@ -16,6 +16,7 @@ import dev.zverse.streams.WriteResult;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -29,7 +30,6 @@ import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
 import org.apache.pekko.stream.javadsl.Source;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -225,7 +225,8 @@ public final class ChangeFeeds {
           "  WriteFlow.results: %s%n",
           r.isCommitted()
               ? "committed at v" + r.version()
-              : "not committed, " + r.failure().getClass().getSimpleName());
+              : "not committed, "
+                  + Objects.requireNonNull(r.failure(), "failure").getClass().getSimpleName());
     }
     Snapshot newer = await(snapshots.pull()).orElseThrow();
     snapshotVersions.add(newer.version());
@@ -298,12 +299,12 @@ public final class ChangeFeeds {
     }
   }
 
-  private static @Nullable Throwable awaitFailure(CompletionStage<?> stage) {
+  private static Throwable awaitFailure(CompletionStage<?> stage) {
     try {
       Object value = await(stage);
       throw new IllegalStateException("expected a failure, got " + value);
     } catch (CompletionException e) {
-      return e.getCause();
+      return e.getCause() != null ? e.getCause() : e;
     }
   }
 

@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * benchmark: {@code benchmarks/README.md} describes the JMH benchmarks, which race the store
  * against its peers in the same run.
  *
+ * <p>One class, because it is one script a reader follows top to bottom: its options, the
+ * measurement of each row of the seed's table, and the table it prints.
+ *
  * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java}, with {@code
  * -Dexec.args="--keys 1000000 --seconds 5"} to change the data set or the time per row.
  */

@@ -163,7 +163,7 @@ public final class TemporalQuery {
         "the same question along each path (best of 5 runs; a rough indication, see benchmarks/README.md):");
     for (QueryPath path :
         List.of(QueryPath.Z_INDEX, QueryPath.KEY_RANGE_WALK, QueryPath.COMMIT_WALK)) {
-      List<Change> answer = null;
+      List<Change> answer = List.of(); // replaced by every run below
       long micros = Long.MAX_VALUE;
       for (int run = 0; run < 5; run++) { // the best of five runs, the first ones warming up
         long start = System.nanoTime();

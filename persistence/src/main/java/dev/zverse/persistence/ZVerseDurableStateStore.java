@@ -71,6 +71,9 @@ import org.jspecify.annotations.Nullable;
  * Moving an object to another tag, or the deprecated {@link #deleteObject(String)}, removes it from
  * its old tag without a change there.
  *
+ * <p>One class, because Pekko's plug-in contract is one object implementing both the update store
+ * and its query; the key layout already lives in {@code StateKeys}.
+ *
  * <p>Thread-safe: one instance serves every actor of the actor system.
  *
  * @param <A> the type of the state objects

@@ -198,7 +198,7 @@ class ChangeFeedTest {
                     inFlight.clear();
                   }
                   if (r.nextInt(100) == 0) {
-                    StreamsTestKit.sleep(1);
+                    StreamsTestKit.sleep(1); // a scripted stall of a writer, to vary interleavings
                   }
                 }
                 inFlight.forEach(CompletableFuture::join);
@@ -212,6 +212,7 @@ class ChangeFeedTest {
     // for a random while before the feed starts, so it replays first, then follows live. Half the
     // runs hand the transaction's pin to the feed and close it at once; the others start a plain
     // feed after its version and hold the transaction until the feed's first element.
+    // Scripted stalls that vary how far the writers get, not waits for anything to happen.
     StreamsTestKit.sleep(rnd.nextInt(5));
     ReadTransaction tx = store.readTransaction();
     long after = tx.version();
@@ -238,7 +239,7 @@ class ChangeFeedTest {
             .map(
                 c -> {
                   if (rnd.nextInt(200) == 0) {
-                    Thread.sleep(1); // a consumer that is sometimes slow
+                    Thread.sleep(1); // a scripted stall: a consumer that is sometimes slow
                   }
                   return c;
                 })

@@ -143,7 +143,7 @@ class ListThenWatchTest {
       if (System.nanoTime() > deadline) {
         throw new AssertionError("the feed after " + w.version() + " did not reach " + last);
       }
-      StreamsTestKit.sleep(1);
+      StreamsTestKit.sleep(1); // polls the feed's progress; ends as soon as it is there
     }
     if (w.done().toCompletableFuture().isCompletedExceptionally()) {
       await(w.done()); // throws with the feed's failure

@@ -1,8 +1,9 @@
 package dev.zverse.actors;
 
 /**
- * Plays the EpochActor's side of the pin race for the streams tests (their classpath puts this
- * class in the actors package): a proposal still being decided, then the decision.
+ * Plays the EpochActor's side of the pin race for other modules' tests (the streams tests use it
+ * through zverse-actors' test-jar): a proposal still being decided, then the decision. It lives
+ * here because the pins are package-private.
  */
 public final class EpochDecisions {
   private EpochDecisions() {}
