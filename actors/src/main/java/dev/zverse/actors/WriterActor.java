@@ -368,6 +368,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       // is woken, and the EpochActor finds the new watermark on the root when it next ticks.
       setup.root().listeners().published(s, getContext().getLog(), setup.storeName());
     }
+    if (StoreMetrics.RECORDING) {
+      setup.gate().metrics().published(done.writes(), System.nanoTime() - done.openedNanos);
+    }
     done.answer(setup.gate());
   }
 
