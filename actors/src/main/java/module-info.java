@@ -11,6 +11,7 @@ module zverse.actors {
   requires transitive typesafe.config;
   requires transitive scala.library;
   requires org.slf4j;
+  requires java.management;
   requires static org.jspecify;
 
   exports dev.zverse.actors;

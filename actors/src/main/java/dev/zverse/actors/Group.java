@@ -104,6 +104,9 @@ final class Group {
   private Transient tx;
   private int writes;
 
+  /** When the group opened, by {@link System#nanoTime()}: the start of its commit latency. */
+  final long openedNanos = System.nanoTime();
+
   /**
    * Opens a group over {@code base}.
    *

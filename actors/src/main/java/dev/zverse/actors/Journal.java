@@ -71,8 +71,17 @@ final class Journal {
   /** Checkpoint-thread-confined: set before the log is closed, so no checkpoint runs after it. */
   private boolean closed;
 
-  private Journal(String storeName, DurableLog log, StoreSettings settings, Logger logger) {
+  /** What the log and checkpoint threads record for {@link StoreMetrics}. */
+  private final StoreMetrics.LogRecorder metrics;
+
+  private Journal(
+      String storeName,
+      DurableLog log,
+      StoreSettings settings,
+      Logger logger,
+      StoreMetrics.LogRecorder metrics) {
     this.storeName = storeName;
+    this.metrics = metrics;
     this.log = log;
     this.logger = logger;
     this.checkpointEveryVersions = settings.durability().checkpointEveryVersions();
@@ -99,6 +108,7 @@ final class Journal {
       String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
     DurabilityOptions options = settings.durability().options();
     DurableLog log;
+    long start = System.nanoTime();
     try {
       log = DurableLog.open(options, settings.limits(), index);
     } catch (IOException e) {
@@ -113,7 +123,8 @@ final class Journal {
     }
     logger.info(
         "[{}] opened data directory {}: {}", storeName, options.directory(), log.recoveryReport());
-    return new Journal(storeName, log, settings, logger);
+    StoreMetrics.LogRecorder metrics = new StoreMetrics.LogRecorder(System.nanoTime() - start);
+    return new Journal(storeName, log, settings, logger, metrics);
   }
 
   /** The state recovered from the data directory: the store starts from it. */
@@ -124,6 +135,11 @@ final class Journal {
   /** What recovery did, in one line. */
   String recoveryReport() {
     return log.recoveryReport();
+  }
+
+  /** What the log and checkpoint threads record. */
+  StoreMetrics.LogRecorder metrics() {
+    return metrics;
   }
 
   /** The log itself, for tests that inject faults. */
@@ -156,11 +172,14 @@ final class Journal {
   CompletableFuture<Void> append(Snapshot previous, Snapshot next) {
     return CompletableFuture.runAsync(
         () -> {
+          long start = System.nanoTime();
           try {
             log.append(previous, next);
           } catch (IOException e) {
+            metrics.logFailures.increment();
             throw new UncheckedIOException(e);
           }
+          metrics.logNanos.record(System.nanoTime() - start);
         },
         logThread);
   }
@@ -258,6 +277,8 @@ final class Journal {
     long start = System.nanoTime();
     try {
       log.checkpoint(s);
+      metrics.checkpointNanos.record(System.nanoTime() - start);
+      metrics.lastCheckpointBytes.set(log.lastCheckpointBytes());
       logger.debug(
           "[{}] checkpoint at version [{}] written in [{}] ms",
           storeName,
@@ -265,6 +286,7 @@ final class Journal {
           (System.nanoTime() - start) / 1_000_000);
     } catch (IOException | RuntimeException e) {
       // The log is unharmed: recovery replays it from the previous checkpoint.
+      metrics.checkpointFailures.increment();
       logger.warn(
           "[{}] checkpoint at version [{}] failed; the log still holds every version",
           storeName,
@@ -281,6 +303,7 @@ final class Journal {
       log.sync();
       intervalSynced.complete(null);
     } catch (IOException | RuntimeException e) {
+      metrics.logFailures.increment();
       StoreFailedException f = fail(e);
       logger.error(
           "[{}] forcing the durable log failed; the store takes no more writes", storeName, f);

@@ -42,6 +42,11 @@ final class PublishListeners {
     return listeners.remove(listener);
   }
 
+  /** Listeners registered now (change feeds, mostly). */
+  int size() {
+    return listeners.size();
+  }
+
   /** Writer only: {@code s} was just published. */
   void published(Snapshot s, Logger log, String storeName) {
     for (PublishListener l : listeners) {

@@ -4,6 +4,7 @@ import dev.zverse.engine.Snapshot;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import javax.management.ObjectName;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -93,11 +94,20 @@ final class StoreOpener {
             stopped.thenCompose(done -> j.close(root.snapshotAcquire()).thenApply(unused -> done));
         journal.checkpointEvery(settings.durability().checkpointInterval(), root);
       }
+      // Filled once the store exists; the bean goes before the name is free to open again.
+      CompletableFuture<ObjectName> bean = new CompletableFuture<>();
+      Logger jmxLog = LoggerFactory.getLogger(StoreJmx.class);
+      stopped =
+          stopped.whenComplete((done, e) -> bean.thenAccept(n -> StoreJmx.unregister(n, jmxLog)));
       // Part of the stage close() returns: whoever waits for it may open the name again at once.
       stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
       store =
           new ZVerseStore(
               name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
+      ObjectName registered = StoreJmx.register(store, jmxLog);
+      if (registered != null) {
+        bean.complete(registered);
+      }
       open.opened(name, opening, store);
     } catch (RuntimeException | Error e) {
       if (journal != null) {

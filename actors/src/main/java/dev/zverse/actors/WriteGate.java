@@ -36,6 +36,9 @@ final class WriteGate {
   /** {@link #CLOSED} if closed, plus the writes sent and not yet answered. */
   private final AtomicInteger state = new AtomicInteger();
 
+  /** What the write path records for {@link StoreMetrics}. */
+  private final StoreMetrics.WriteRecorder metrics = new StoreMetrics.WriteRecorder();
+
   WriteGate(int maxPending) {
     assert maxPending > 0 && maxPending < CLOSED : "maxPending " + maxPending;
     this.maxPending = maxPending;
@@ -49,6 +52,7 @@ final class WriteGate {
         return Admission.CLOSED;
       }
       if (s >= maxPending) {
+        metrics.overloads.increment();
         return Admission.OVERLOADED;
       }
       if (state.compareAndSet(s, s + 1)) {
@@ -61,7 +65,13 @@ final class WriteGate {
   void answered(int n) {
     assert n >= 0 : n + " < 0";
     int after = state.addAndGet(-n);
+    metrics.answered.add(n);
     assert (after & ~CLOSED) <= maxPending : "answered " + n + " writes more than were pending";
+  }
+
+  /** What the write path records: refusals here, published groups by the writer. */
+  StoreMetrics.WriteRecorder metrics() {
+    return metrics;
   }
 
   /** Writes sent and not yet answered (racy, for monitoring). */

@@ -367,6 +367,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     setup
         .root()
         .publish(s, s.version() != before.version(), getContext().getLog(), setup.storeName());
+    if (StoreMetrics.RECORDING) {
+      setup.gate().metrics().published(done.writes(), System.nanoTime() - done.openedNanos);
+    }
     done.answer(setup.gate());
   }
 

@@ -36,6 +36,7 @@ public final class ZVerseStore {
   private final ActorRef<EpochActor.Command> epoch;
   private final CompletableFuture<Done> stopped;
   private final AdvancedOperations advanced;
+  private final StoreMetrics metrics;
 
   /** The durable log and its threads; null for a memory-only store. */
   private final Journal journal;
@@ -66,6 +67,7 @@ public final class ZVerseStore {
     this.stopped = stopped;
     this.journal = journal;
     this.advanced = new AdvancedOperations(name, root, pins, stopped);
+    this.metrics = new StoreMetrics(name, settings, root, pins, gate, journal);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -384,6 +386,17 @@ public final class ZVerseStore {
    */
   public Optional<StoreFailedException> failure() {
     return journal == null ? Optional.empty() : Optional.ofNullable(journal.failure());
+  }
+
+  /**
+   * The store's figures for monitoring: versions, pins, write rate and latency, the log. Also
+   * exposed through JMX ({@link StoreMBean}) and, with the {@code zverse-metrics} module, through
+   * Micrometer. Works on a closed store too.
+   *
+   * @return the store's metrics; the same object on every call
+   */
+  public StoreMetrics metrics() {
+    return metrics;
   }
 
   /** The store's pins: for tests that play the EpochActor's side of the pin race. */

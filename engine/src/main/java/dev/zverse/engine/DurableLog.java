@@ -98,6 +98,9 @@ public final class DurableLog implements AutoCloseable {
   private final Object checkpointLock = new Object();
   private long checkpointedVersion = -1;
 
+  /** The size of the last checkpoint this log wrote; volatile: read by monitoring threads. */
+  private volatile long lastCheckpointBytes;
+
   /** Set by {@link LogFaults} for tests, checked before each write: a full disk, a bad device. */
   interface Fault {
     void beforeWrite() throws IOException;
@@ -279,6 +282,7 @@ public final class DurableLog implements AutoCloseable {
       }
       Checkpoint.writeInto(dir, snapshot);
       checkpointedVersion = snapshot.version;
+      lastCheckpointBytes = Files.size(dir.checkpoint(snapshot.version));
       List<Long> kept = dir.checkpointVersions();
       if (kept.size() >= 2) {
         long older = kept.get(kept.size() - 2);
@@ -288,6 +292,14 @@ public final class DurableLog implements AutoCloseable {
         deleteSegmentsThrough(older);
       }
     }
+  }
+
+  /**
+   * The size of the last checkpoint this log wrote, in bytes: zero before it wrote one (a
+   * checkpoint found by recovery does not count). Any thread.
+   */
+  public long lastCheckpointBytes() {
+    return lastCheckpointBytes;
   }
 
   /** Forces the log and releases the directory. Idempotent. */
