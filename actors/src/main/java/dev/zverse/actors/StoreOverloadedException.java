@@ -16,7 +16,14 @@ public final class StoreOverloadedException extends RuntimeException {
   /** The bound that was reached. */
   private final int maxPendingWrites;
 
-  StoreOverloadedException(String storeName, int maxPendingWrites) {
+  /**
+   * A refusal by the store {@code storeName} at the bound {@code maxPendingWrites}; public so that
+   * a write refused on a remote writer fails with the same type on the node that sent it.
+   *
+   * @param storeName the store that refused the write
+   * @param maxPendingWrites the bound that was reached, at least 1
+   */
+  public StoreOverloadedException(String storeName, int maxPendingWrites) {
     super(
         "store ["
             + storeName

@@ -1,0 +1,328 @@
+package dev.zverse.cluster;
+
+import dev.zverse.cluster.WriterProtocol.Chunk;
+import dev.zverse.cluster.WriterProtocol.Commits;
+import dev.zverse.cluster.WriterProtocol.ConditionsFailed;
+import dev.zverse.cluster.WriterProtocol.Failed;
+import dev.zverse.cluster.WriterProtocol.Invalid;
+import dev.zverse.cluster.WriterProtocol.Overloaded;
+import dev.zverse.cluster.WriterProtocol.Write;
+import dev.zverse.cluster.WriterProtocol.Written;
+import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.Condition;
+import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.CorruptRecordException;
+import dev.zverse.engine.WriteBatchCodec;
+import java.io.NotSerializableException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The binary serializer of every message the cluster module sends between nodes; Pekko creates it
+ * from the {@code pekko.actor.serializers} entry in this module's {@code reference.conf}.
+ *
+ * <h2>Format</h2>
+ *
+ * Commits travel as one record of the write-ahead log ({@link CommitRecordCodec}), checksums
+ * included; a write request as its batch ({@link WriteBatchCodec}) after the reply address. The
+ * small control messages have their own layout: big-endian integers, strings as a length (int) and
+ * UTF-8 bytes, byte arrays as a length (int) and bytes, a null array as length -1.
+ *
+ * <pre>
+ * W write:          reply address (string), batch
+ * V written:        version (long)
+ * C conditions:     count (int), per failure: kind (byte: 1 absent, 2 mod version, 3 value
+ *                   equals), mod version (long), key, value or null, actual (string)
+ * O overloaded:     store name (string), max pending writes (int)
+ * I invalid:        message (string)
+ * F failed:         message (string)
+ * G commits:        one commit record
+ * K chunk:          id (long), index (int), count (int), manifest (string), bytes
+ * </pre>
+ *
+ * Bytes that do not read back are refused with a {@link NotSerializableException} naming the
+ * manifest and the byte offset. Safe for concurrent use: it holds no state but the resolver of
+ * actor references.
+ */
+public final class WireSerializer extends SerializerWithStringManifest {
+  /** This serializer's identifier among the actor system's serializers. */
+  public static final int IDENTIFIER = 7_116_453;
+
+  private static final byte ABSENT = 1;
+  private static final byte MOD_VERSION = 2;
+  private static final byte VALUE_EQUALS = 3;
+
+  static final String WRITE = "W";
+  static final String WRITTEN = "V";
+  static final String CONDITIONS_FAILED = "C";
+  static final String OVERLOADED = "O";
+  static final String INVALID = "I";
+  static final String FAILED = "F";
+  static final String COMMITS = "G";
+  static final String CHUNK = "K";
+
+  private final ExtendedActorSystem system;
+
+  /**
+   * Made by Pekko, once per actor system.
+   *
+   * @param system the actor system whose references it resolves
+   */
+  public WireSerializer(ExtendedActorSystem system) {
+    this.system = system;
+  }
+
+  @Override
+  public int identifier() {
+    return IDENTIFIER;
+  }
+
+  @Override
+  public String manifest(Object o) {
+    if (o instanceof Write) {
+      return WRITE;
+    } else if (o instanceof Written) {
+      return WRITTEN;
+    } else if (o instanceof ConditionsFailed) {
+      return CONDITIONS_FAILED;
+    } else if (o instanceof Overloaded) {
+      return OVERLOADED;
+    } else if (o instanceof Invalid) {
+      return INVALID;
+    } else if (o instanceof Failed) {
+      return FAILED;
+    } else if (o instanceof Commits) {
+      return COMMITS;
+    } else if (o instanceof Chunk) {
+      return CHUNK;
+    }
+    throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
+  }
+
+  @Override
+  public byte[] toBinary(Object o) {
+    if (o instanceof Commits c) {
+      return CommitRecordCodec.encode(c.group());
+    }
+    Out out = new Out();
+    if (o instanceof Write w) {
+      out.string(resolver().toSerializationFormat(w.replyTo()));
+      out.bytes(WriteBatchCodec.encode(w.batch()));
+    } else if (o instanceof Written w) {
+      out.b.putLong(w.version());
+    } else if (o instanceof ConditionsFailed c) {
+      out.b.putInt(c.failures().size());
+      for (ConditionFailedException.Failure f : c.failures()) {
+        out.condition(f.condition());
+        out.string(f.actual());
+      }
+    } else if (o instanceof Overloaded ov) {
+      out.string(ov.storeName());
+      out.b.putInt(ov.maxPendingWrites());
+    } else if (o instanceof Invalid i) {
+      out.string(i.message());
+    } else if (o instanceof Failed f) {
+      out.string(f.message());
+    } else if (o instanceof Chunk k) {
+      out.b.putLong(k.id());
+      out.b.putInt(k.index());
+      out.b.putInt(k.count());
+      out.string(k.manifest());
+      out.bytes(k.bytes());
+    } else {
+      throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
+    }
+    return out.toArray();
+  }
+
+  @Override
+  public Object fromBinary(byte[] bytes, String manifest) throws NotSerializableException {
+    In in = new In(bytes);
+    try {
+      Object message = read(in, manifest);
+      if (in.b.hasRemaining()) {
+        throw refusal(manifest, in.b.position(), in.b.remaining() + " bytes after the message");
+      }
+      return message;
+    } catch (BufferUnderflowException e) {
+      throw refusal(manifest, bytes.length, "message cut short");
+    } catch (CorruptRecordException e) {
+      throw refusal(manifest, e.offset(), e.problem());
+    } catch (IllegalArgumentException e) {
+      throw refusal(manifest, in.b.position(), String.valueOf(e.getMessage()));
+    }
+  }
+
+  private Object read(In in, String manifest)
+      throws NotSerializableException, CorruptRecordException {
+    return switch (manifest) {
+      case COMMITS -> new Commits(CommitRecordCodec.decode(in.b));
+      case WRITE -> readWrite(in);
+      case WRITTEN -> new Written(in.b.getLong());
+      case CONDITIONS_FAILED -> readConditionsFailed(in);
+      case OVERLOADED -> new Overloaded(in.string(), in.b.getInt());
+      case INVALID -> new Invalid(in.string());
+      case FAILED -> new Failed(in.string());
+      case CHUNK ->
+          new Chunk(in.b.getLong(), in.b.getInt(), in.b.getInt(), in.string(), in.bytes());
+      default ->
+          throw new NotSerializableException(
+              "unknown manifest [" + manifest + "] for the cluster module's serializer");
+    };
+  }
+
+  private Write readWrite(In in) throws CorruptRecordException {
+    ActorRef<WriterProtocol.Reply> replyTo = resolver().resolveActorRef(in.string());
+    int at = in.b.position();
+    byte[] batch = in.bytes();
+    try {
+      return new Write(WriteBatchCodec.decode(batch), replyTo);
+    } catch (CorruptRecordException e) {
+      // The batch's offsets count from its first byte, after its length.
+      throw new CorruptRecordException(at + 4 + e.offset(), e.problem());
+    }
+  }
+
+  private static ConditionsFailed readConditionsFailed(In in) throws CorruptRecordException {
+    int n = in.count();
+    List<ConditionFailedException.Failure> failures = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      Condition c = in.condition();
+      failures.add(new ConditionFailedException.Failure(c, in.string()));
+    }
+    return new ConditionsFailed(failures);
+  }
+
+  private static NotSerializableException refusal(String manifest, long offset, String problem) {
+    return new NotSerializableException(
+        "cannot read a message of manifest [" + manifest + "] at byte " + offset + ": " + problem);
+  }
+
+  private ActorRefResolver resolver() {
+    // Looked up per use: the serializer is made while the actor system starts, before the typed
+    // view of the system and its extensions can be reached.
+    return ActorRefResolver.get(Adapter.toTyped(system));
+  }
+
+  /** A growing big-endian buffer. */
+  private static final class Out {
+    ByteBuffer b = ByteBuffer.allocate(256);
+
+    void ensure(int more) {
+      if (b.remaining() < more) {
+        ByteBuffer bigger = ByteBuffer.allocate(Math.max(b.capacity() * 2, b.position() + more));
+        b.flip();
+        bigger.put(b);
+        b = bigger;
+      }
+    }
+
+    void bytes(byte[] bytes) {
+      ensure(4 + bytes.length);
+      b.putInt(bytes.length);
+      b.put(bytes);
+    }
+
+    void nullableBytes(byte @Nullable [] bytes) {
+      if (bytes == null) {
+        ensure(4);
+        b.putInt(-1);
+      } else {
+        bytes(bytes);
+      }
+    }
+
+    void string(String s) {
+      bytes(s.getBytes(StandardCharsets.UTF_8));
+    }
+
+    void condition(Condition c) {
+      ensure(1 + 8);
+      b.put(
+          switch (c.kind()) {
+            case ABSENT -> ABSENT;
+            case MOD_VERSION -> MOD_VERSION;
+            case VALUE_EQUALS -> VALUE_EQUALS;
+          });
+      b.putLong(c.modVersion());
+      bytes(c.key());
+      nullableBytes(c.value());
+    }
+
+    byte[] toArray() {
+      byte[] out = new byte[b.position()];
+      System.arraycopy(b.array(), 0, out, 0, out.length);
+      return out;
+    }
+  }
+
+  /** A big-endian reader that refuses lengths past the end. */
+  private static final class In {
+    final ByteBuffer b;
+
+    In(byte[] bytes) {
+      this.b = ByteBuffer.wrap(bytes);
+    }
+
+    int count() throws CorruptRecordException {
+      int at = b.position();
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining()) {
+        throw new CorruptRecordException(at, "count " + n + " is negative or past the end");
+      }
+      return n;
+    }
+
+    byte[] bytes() throws CorruptRecordException {
+      int at = b.position();
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining()) {
+        throw new CorruptRecordException(at, "length " + n + " is negative or past the end");
+      }
+      byte[] out = new byte[n];
+      b.get(out);
+      return out;
+    }
+
+    byte @Nullable [] nullableBytes() throws CorruptRecordException {
+      int at = b.position();
+      if (b.getInt(at) == -1) {
+        b.getInt();
+        return null;
+      }
+      return bytes();
+    }
+
+    String string() throws CorruptRecordException {
+      return new String(bytes(), StandardCharsets.UTF_8);
+    }
+
+    Condition condition() throws CorruptRecordException {
+      int at = b.position();
+      int kind = b.get();
+      long modVersion = b.getLong();
+      byte[] key = bytes();
+      byte[] value = nullableBytes();
+      return switch (kind) {
+        case ABSENT -> Condition.absent(key);
+        case MOD_VERSION -> Condition.modVersion(key, modVersion);
+        case VALUE_EQUALS -> {
+          if (value == null) {
+            throw new CorruptRecordException(at, "a value-equals condition without a value");
+          }
+          yield Condition.valueEquals(key, value);
+        }
+        default -> throw new CorruptRecordException(at, "unknown condition kind " + kind);
+      };
+    }
+  }
+}

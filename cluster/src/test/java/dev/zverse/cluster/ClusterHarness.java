@@ -1,0 +1,159 @@
+package dev.zverse.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.apache.pekko.cluster.typed.Subscribe;
+
+/**
+ * N actor systems in one JVM on 127.0.0.1, joined into one cluster through the first node, as
+ * Pekko's own {@code ClusterApiTest} does: Artery on port 0, {@code serialize-messages = on} so
+ * every message, local ones included, crosses its serializer, and Java serialization off. {@link
+ * #start} returns once every node sees every member Up; {@link #close} terminates all.
+ */
+final class ClusterHarness implements AutoCloseable {
+  /** The configuration every node gets, before a test's own. */
+  static final String BASE =
+      """
+      pekko.actor.provider = cluster
+      pekko.remote.artery.canonical.hostname = 127.0.0.1
+      pekko.remote.artery.canonical.port = 0
+      pekko.actor.serialize-messages = on
+      pekko.actor.allow-java-serialization = off
+      # The local store's own messages never leave its node (they are not WireMessages); every
+      # message of the cluster module, in dev.zverse.cluster, is still verified.
+      pekko.actor.no-serialization-verification-needed-class-prefix = [
+        "org.apache.pekko.", "dev.zverse.actors."]
+      pekko.actor.warn-about-java-serializer-usage = off
+      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+      pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+      pekko.coordinated-shutdown.terminate-actor-system = on
+      pekko.loglevel = WARNING
+      """;
+
+  private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
+
+  private final List<ActorSystem<Void>> nodes;
+
+  private ClusterHarness(List<ActorSystem<Void>> nodes) {
+    this.nodes = nodes;
+  }
+
+  /**
+   * Starts {@code n} nodes and joins them.
+   *
+   * @param n nodes, at least 1
+   * @param config each node's configuration on top of {@link #BASE}
+   * @return the harness, every member Up on every node
+   */
+  static ClusterHarness start(int n, String config) throws Exception {
+    Config c = ConfigFactory.parseString(config).withFallback(ConfigFactory.parseString(BASE));
+    List<ActorSystem<Void>> nodes = new ArrayList<>();
+    List<CompletableFuture<Void>> allUp = new ArrayList<>();
+    try {
+      for (int i = 0; i < n; i++) {
+        CompletableFuture<Void> up = new CompletableFuture<>();
+        nodes.add(
+            ActorSystem.create(
+                upWatcher(n, up), "zverse-cluster-test", c.withFallback(ConfigFactory.load())));
+        allUp.add(up);
+      }
+      Address first = Cluster.get(nodes.get(0)).selfMember().address();
+      for (ActorSystem<Void> node : nodes) {
+        Cluster.get(node).manager().tell(Join.create(first));
+      }
+      for (CompletableFuture<Void> up : allUp) {
+        up.get(UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (Exception | Error e) {
+      new ClusterHarness(nodes).close();
+      throw e;
+    }
+    return new ClusterHarness(nodes);
+  }
+
+  /**
+   * A guardian that completes {@code up} once its node has seen {@code n} members Up. It subscribes
+   * first and then reads the state, so a member that came Up before the subscription is in the
+   * state and one after it arrives as an event. Events are counted themselves: the state view is
+   * updated by its own subscriber and may lag behind the event this one just received.
+   */
+  private static Behavior<Void> upWatcher(int n, CompletableFuture<Void> up) {
+    return Behaviors.setup(
+        guardian -> {
+          guardian.spawn(watchUp(n, up), "up-watcher");
+          return Behaviors.empty();
+        });
+  }
+
+  private static Behavior<ClusterEvent.MemberUp> watchUp(int n, CompletableFuture<Void> up) {
+    return Behaviors.setup(
+        context -> {
+          Cluster cluster = Cluster.get(context.getSystem());
+          cluster
+              .subscriptions()
+              .tell(Subscribe.create(context.getSelf(), ClusterEvent.MemberUp.class));
+          Set<Address> upMembers = new HashSet<>();
+          for (Member m : cluster.state().getMembers()) {
+            if (m.status().equals(MemberStatus.up())) {
+              upMembers.add(m.address());
+            }
+          }
+          check(upMembers, n, up);
+          return Behaviors.receiveMessage(
+              event -> {
+                upMembers.add(event.member().address());
+                check(upMembers, n, up);
+                return Behaviors.same();
+              });
+        });
+  }
+
+  private static void check(Set<Address> upMembers, int n, CompletableFuture<Void> up) {
+    if (upMembers.size() == n) {
+      up.complete(null);
+    }
+  }
+
+  /** Node {@code i}, 0 the first to join and the oldest. */
+  ActorSystem<Void> node(int i) {
+    return nodes.get(i);
+  }
+
+  /** The number of nodes. */
+  int size() {
+    return nodes.size();
+  }
+
+  @Override
+  public void close() throws ExecutionException, TimeoutException {
+    for (int i = nodes.size() - 1; i >= 0; i--) {
+      nodes.get(i).terminate();
+    }
+    try {
+      for (ActorSystem<Void> node : nodes) {
+        node.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the nodes terminate", e);
+    }
+  }
+}

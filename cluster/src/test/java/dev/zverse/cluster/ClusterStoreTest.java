@@ -1,0 +1,266 @@
+package dev.zverse.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.actors.StoreOverloadedException;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerse;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.Condition;
+import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.WriteBatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A cluster store on three nodes in one JVM, every message through its serializer: writes from
+ * every node reach the one writer on the oldest node and are answered with their version or with
+ * the local store's own refusal, and a write that gets no answer fails by the write timeout.
+ */
+class ClusterStoreTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+
+  /** A writer dispatcher of one thread, which a test can hold to keep writes pending. */
+  private static final String HELD_DISPATCHER = "zverse-test-held-writer";
+
+  private static ClusterHarness cluster;
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster =
+        ClusterHarness.start(
+            3,
+            HELD_DISPATCHER
+                + " {\n"
+                + "  type = Dispatcher\n"
+                + "  executor = thread-pool-executor\n"
+                + "  thread-pool-executor.fixed-pool-size = 1\n"
+                + "}\n");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    cluster.close();
+  }
+
+  private static List<ClusterStore> openEverywhere(
+      String name, StoreSettings store, ClusterSettings settings) {
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      stores.add(ClusterStore.open(cluster.node(i), name, store, settings));
+    }
+    return stores;
+  }
+
+  private static List<ClusterStore> openEverywhere(String name) {
+    return openEverywhere(name, StoreSettings.create(cluster.node(0), name), answered());
+  }
+
+  /**
+   * Settings for writes that are answered: a write timeout long enough that a loaded machine
+   * (opening the writer's store, identifying the singleton) never turns an answer into a timeout.
+   */
+  private static ClusterSettings answered() {
+    return ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT);
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static Throwable failure(CompletionStage<?> stage) throws Exception {
+    try {
+      await(stage);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("completed normally, expected a failure");
+  }
+
+  /** The writer's local store: on the oldest node, node 0, and on no other. */
+  private static ZVerseStore writerStore(String name) {
+    for (int i = 1; i < cluster.size(); i++) {
+      assertTrue(ZVerse.get(cluster.node(i)).store(name).isEmpty(), "a writer on node " + i);
+    }
+    return ZVerse.get(cluster.node(0)).store(name).orElseThrow();
+  }
+
+  @Test
+  void writesFromEveryNodeCommitAsOneGaplessOrderKeepingEachNodesOrder() throws Exception {
+    List<ClusterStore> stores = openEverywhere("every-node");
+    int perNode = 60;
+    Random random = new Random(16);
+    List<List<CompletionStage<Long>>> sent = new ArrayList<>();
+    for (int n = 0; n < stores.size(); n++) {
+      sent.add(new ArrayList<>());
+    }
+    // Interleave sends of the three nodes in a random order; each node's writes go in sequence.
+    int[] next = new int[stores.size()];
+    for (int k = 0; k < perNode * stores.size(); k++) {
+      int n;
+      do {
+        n = random.nextInt(stores.size());
+      } while (next[n] == perNode);
+      String key = "n" + n + "/" + next[n]++;
+      sent.get(n).add(stores.get(n).write(WriteBatch.ofPut(key, "from " + n)));
+    }
+    Set<Long> versions = new HashSet<>();
+    ZVerseStore writer = null;
+    for (int n = 0; n < stores.size(); n++) {
+      long previous = 0;
+      for (int i = 0; i < perNode; i++) {
+        long v = await(sent.get(n).get(i));
+        assertTrue(v > previous, "node " + n + "'s writes commit in the order sent");
+        previous = v;
+        assertTrue(versions.add(v), "version " + v + " answered twice");
+        if (writer == null) {
+          writer = writerStore("every-node");
+        }
+        CommitRecord commit = writer.snapshot().commit(v);
+        assertEquals(1, commit.size());
+        assertEquals("n" + n + "/" + i, commit.changes().get(0).keyUtf8());
+        assertEquals("from " + n, commit.changes().get(0).valueUtf8());
+      }
+    }
+    assertEquals(perNode * stores.size(), versions.size());
+    assertEquals(versions.size(), writer.version(), "versions 1..N, no gap");
+  }
+
+  @Test
+  void conditionalBatchesAreCheckedOnTheWriterAndFailWithTheLocalType() throws Exception {
+    List<ClusterStore> stores = openEverywhere("conditions");
+    long created =
+        await(stores.get(1).write(WriteBatch.builder().requireAbsent("x").put("x", "1").build()));
+    Throwable refused =
+        failure(stores.get(2).write(WriteBatch.builder().requireAbsent("x").put("x", "2").build()));
+    ConditionFailedException e = assertInstanceOf(ConditionFailedException.class, refused);
+    assertEquals(1, e.failures().size());
+    assertEquals(Condition.absent("x"), e.failures().get(0).condition());
+    long updated =
+        await(
+            stores
+                .get(2)
+                .write(
+                    WriteBatch.builder()
+                        .requireModVersion("x", created)
+                        .requireValue("x", "1")
+                        .put("x", "3")
+                        .build()));
+    assertEquals(created + 1, updated, "the refused batch took no version");
+    Throwable stale =
+        failure(
+            stores
+                .get(0)
+                .write(WriteBatch.builder().requireModVersion("x", created).put("x", "4").build()));
+    assertEquals(
+        Condition.modVersion("x", created),
+        assertInstanceOf(ConditionFailedException.class, stale).failures().get(0).condition());
+    assertEquals("3", writerStore("conditions").get("x"));
+  }
+
+  @Test
+  void aBatchOverTheWritersLimitIsRefusedNamingItAndChangesNothing() throws Exception {
+    String name = "limits";
+    List<ClusterStore> stores =
+        openEverywhere(
+            name, StoreSettings.create(cluster.node(0), name).withMaxKeyBytes(8), answered());
+    long v = await(stores.get(1).write(WriteBatch.ofPut("short", "v")));
+    Throwable refused = failure(stores.get(2).write(WriteBatch.ofPut("much-too-long", "v")));
+    IllegalArgumentException e = assertInstanceOf(IllegalArgumentException.class, refused);
+    assertTrue(e.getMessage().contains("maxKeyBytes"), e.getMessage());
+    assertEquals(v, writerStore(name).version(), "the refused batch took no version");
+    assertEquals("v", writerStore(name).get("short"));
+  }
+
+  @Test
+  void writesPastTheWritersBoundFailWithStoreOverloaded() throws Exception {
+    String name = "overload";
+    List<ClusterStore> stores =
+        openEverywhere(
+            name,
+            StoreSettings.create(cluster.node(0), name)
+                .withMaxPendingWrites(1)
+                .withWriterDispatcher(HELD_DISPATCHER),
+            answered());
+    long first = await(stores.get(2).write(WriteBatch.ofPut("k", "0")));
+    // Hold the writer's only thread: the next write is admitted and stays pending, so the ones
+    // after it, sent in order through the same proxy, meet the bound of 1.
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Executor writerThread =
+        cluster.node(0).dispatchers().lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER));
+    writerThread.execute(
+        () -> {
+          held.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    try {
+      CompletionStage<Long> admitted = stores.get(2).write(WriteBatch.ofPut("k", "1"));
+      List<CompletionStage<Long>> refused = new ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        refused.add(stores.get(2).write(WriteBatch.ofPut("k", "refused " + i)));
+      }
+      for (CompletionStage<Long> r : refused) {
+        StoreOverloadedException e = assertInstanceOf(StoreOverloadedException.class, failure(r));
+        assertEquals(name, e.storeName());
+        assertEquals(1, e.maxPendingWrites());
+      }
+      assertFalse(admitted.toCompletableFuture().isDone(), "the writer is held");
+      release.countDown();
+      assertEquals(first + 1, await(admitted));
+    } finally {
+      release.countDown();
+    }
+    assertEquals("1", writerStore(name).get("k"));
+  }
+
+  @Test
+  void aWriteWithoutAnAnswerFailsByTheWriteTimeoutNeverHangs() throws Exception {
+    // No node has the role, so no writer ever runs: the proxy buffers two writes and drops the
+    // oldest of the rest, and no write is ever answered.
+    List<ClusterStore> stores =
+        openEverywhere(
+            "unanswered",
+            StoreSettings.create(cluster.node(0), "unanswered"),
+            ClusterSettings.create(cluster.node(0))
+                .withRole("no-such-role")
+                .withProxyBufferSize(2)
+                .withWriteTimeout(Duration.ofSeconds(1)));
+    List<CompletionStage<Long>> writes = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      writes.add(stores.get(i % stores.size()).write(WriteBatch.ofPut("k", "v" + i)));
+    }
+    for (CompletionStage<Long> w : writes) {
+      ClusterWriteTimeoutException e =
+          assertInstanceOf(ClusterWriteTimeoutException.class, failure(w));
+      assertEquals("unanswered", e.storeName());
+      assertEquals(Duration.ofSeconds(1), e.timeout());
+      assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
+    }
+    for (int i = 0; i < cluster.size(); i++) {
+      assertTrue(ZVerse.get(cluster.node(i)).store("unanswered").isEmpty());
+    }
+  }
+}
