@@ -103,7 +103,7 @@ public final class AdvancedOperations {
     Snapshot s = root.snapshotAcquire();
     if (version < 0 || version > s.version() + 1) {
       throw new IllegalArgumentException(
-          "version must be in [0, " + (s.version() + 1) + "], was " + version);
+          "version must be in [" + s.watermark() + ", " + (s.version() + 1) + "], was " + version);
     }
     Pins.Pin pin = tryPinAt(version, owner);
     return pin == null ? Optional.empty() : Optional.of(new VersionPin(name, pins, pin, owner));
@@ -234,7 +234,7 @@ public final class AdvancedOperations {
     Snapshot s = root.snapshotAcquire();
     if (version < 0 || version > s.version()) {
       throw new IllegalArgumentException(
-          "version must be in [0, " + s.version() + "], was " + version);
+          "version must be in [" + s.watermark() + ", " + s.version() + "], was " + version);
     }
   }
 

@@ -36,6 +36,7 @@ class ReadApiShapeTest {
             "epochStats",
             "recoveryReport",
             "failure",
+            "metrics",
             "retentionWatermark",
             "advanced",
             "toString"),
