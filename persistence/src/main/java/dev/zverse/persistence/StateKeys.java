@@ -18,9 +18,15 @@ import java.util.Arrays;
  *       else: the length in front keeps tag {@code "a"} from matching the keys of tag {@code "ab"}.
  * </ul>
  *
+ * <p>The heads lie in persistence id order (unsigned UTF-8 bytes), so the ids of one entity type
+ * ({@code <entityType>|<entityId>}, Pekko's {@code PersistenceId}) are one key range of heads.
+ *
  * <p>Immutable.
  */
 final class StateKeys {
+  /** Pekko's {@code PersistenceId.DefaultSeparator}: the entity type is what comes before it. */
+  private static final char ENTITY_TYPE_SEPARATOR = '|';
+
   private final byte[] headPrefix;
   private final byte[] statePrefix;
 
@@ -38,6 +44,53 @@ final class StateKeys {
 
   byte[] state(String tag, String persistenceId) {
     return concat(tagPrefix(tag), persistenceId.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Every head: one key per object, in persistence id order. */
+  KeyRange heads() {
+    return KeyRange.prefix(headPrefix);
+  }
+
+  /** The heads of the persistence ids after {@code afterId}, in persistence id order. */
+  KeyRange headsAfter(String afterId) {
+    return KeyRange.open(head(afterId), heads().end());
+  }
+
+  /**
+   * The heads that may hold an object of {@code entityType}: those starting with {@code
+   * <entityType>|}, or every head for the empty entity type (the ids without a separator); {@link
+   * #entityType} tells which of them do.
+   */
+  KeyRange heads(String entityType) {
+    return entityType.isEmpty()
+        ? heads()
+        : KeyRange.prefix(head(entityType + ENTITY_TYPE_SEPARATOR));
+  }
+
+  /** The persistence id of a head key (a key in {@link #heads()}). */
+  String persistenceIdOfHead(byte[] headKey) {
+    return new String(
+        headKey, headPrefix.length, headKey.length - headPrefix.length, StandardCharsets.UTF_8);
+  }
+
+  /** Every state key, of every tag. */
+  KeyRange states() {
+    return KeyRange.prefix(statePrefix);
+  }
+
+  /** The persistence id of any state key (a key in {@link #states()}), whatever its tag. */
+  String persistenceIdOfState(byte[] stateKey) {
+    int start = statePrefix.length + 4 + ByteBuffer.wrap(stateKey, statePrefix.length, 4).getInt();
+    return new String(stateKey, start, stateKey.length - start, StandardCharsets.UTF_8);
+  }
+
+  /**
+   * The entity type of a persistence id as Pekko's {@code PersistenceId.extractEntityType} has it:
+   * what comes before the first {@code |}, or the empty string if there is none.
+   */
+  static String entityType(String persistenceId) {
+    int i = persistenceId.indexOf(ENTITY_TYPE_SEPARATOR);
+    return i < 0 ? "" : persistenceId.substring(0, i);
   }
 
   /** The keys of every object of {@code tag}. */

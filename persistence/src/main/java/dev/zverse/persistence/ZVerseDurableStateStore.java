@@ -5,6 +5,7 @@ import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Change;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Direction;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
@@ -15,6 +16,7 @@ import dev.zverse.streams.ChangeFeedOptions;
 import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -25,13 +27,17 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ExtendedActorSystem;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.query.DeletedDurableState;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.NoOffset;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.UpdatedDurableState;
+import org.apache.pekko.persistence.query.javadsl.DurableStateStorePagedPersistenceIdsQuery;
 import org.apache.pekko.persistence.query.javadsl.DurableStateStoreQuery;
+import org.apache.pekko.persistence.query.typed.javadsl.DurableStateStoreBySliceQuery;
 import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
 import org.apache.pekko.persistence.state.javadsl.DurableStateUpdateStore;
 import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
@@ -41,11 +47,12 @@ import org.apache.pekko.serialization.Serializer;
 import org.apache.pekko.serialization.Serializers;
 import org.apache.pekko.stream.javadsl.Source;
 import org.jspecify.annotations.Nullable;
+import scala.collection.immutable.Range;
 
 /**
  * The durable state store of the plug-in, Java DSL: Pekko Persistence's durable state objects kept
- * in a ZVerse store, with the changes-by-tag query on the store's change feed, and reads of any
- * object at any retained version of the store.
+ * in a ZVerse store, with the changes-by-tag and changes-by-slices queries on the store's change
+ * feed, the persistence ids query, and reads of any object at any retained version of the store.
  *
  * <h2>Revisions</h2>
  *
@@ -71,6 +78,26 @@ import org.jspecify.annotations.Nullable;
  * Moving an object to another tag, or the deprecated {@link #deleteObject(String)}, removes it from
  * its old tag without a change there.
  *
+ * <h2>Changes by slices</h2>
+ *
+ * {@link #currentChangesBySlices} and {@link #changesBySlices} are the same two queries, with the
+ * objects chosen by entity type (what comes before the first {@code |} of the persistence id) and
+ * slice range (Pekko's {@code Persistence.sliceForPersistenceId}) instead of by tag, whatever tag
+ * they have: the same offsets, the same replay then live, the same answer to a pruned offset. So
+ * the changes of the slice ranges of any split ({@link #sliceRanges}) are together those of the
+ * entity type, each in exactly one range, as Pekko Projections' {@code changesBySlices} expects.
+ *
+ * <h2>Persistence ids</h2>
+ *
+ * {@link #currentPersistenceIds} pages through the stored objects' ids in key order, each page from
+ * one snapshot.
+ *
+ * <h2>Time</h2>
+ *
+ * The timestamp of every change is read from the clock the provider passes, the store's own ({@link
+ * dev.zverse.actors.StoreSettings#clock()}): the system clock unless a {@link
+ * dev.zverse.actors.ZVerseSetup} gives the store another, as a test does to drive it.
+ *
  * <p>One class, because Pekko's plug-in contract is one object implementing both the update store
  * and its query; the key layout already lives in {@code StateKeys}.
  *
@@ -79,7 +106,10 @@ import org.jspecify.annotations.Nullable;
  * @param <A> the type of the state objects
  */
 public final class ZVerseDurableStateStore<A>
-    implements DurableStateUpdateStore<A>, DurableStateStoreQuery<A> {
+    implements DurableStateUpdateStore<A>,
+        DurableStateStoreQuery<A>,
+        DurableStateStoreBySliceQuery<A>,
+        DurableStateStorePagedPersistenceIdsQuery<A> {
   /** Tries of a conditional write whose condition failed while the revision was still right. */
   private static final int MAX_TRIES = 16;
 
@@ -88,7 +118,12 @@ public final class ZVerseDurableStateStore<A>
   private final Serialization serialization;
   private final InstantSource clock;
   private final Executor executor;
+  private final Persistence persistence;
 
+  /**
+   * @param clock stamps every change ({@code DurableStateChange.timestamp}); the provider passes
+   *     the store's clock
+   */
   ZVerseDurableStateStore(
       ExtendedActorSystem system, ZVerseStore store, String keyPrefix, InstantSource clock) {
     this.store = store;
@@ -96,6 +131,7 @@ public final class ZVerseDurableStateStore<A>
     this.serialization = SerializationExtension.get(system);
     this.clock = clock;
     this.executor = system.dispatcher();
+    this.persistence = Persistence.get(system);
   }
 
   /**
@@ -376,7 +412,7 @@ public final class ZVerseDurableStateStore<A>
    */
   @Override
   public Source<DurableStateChange<A>, NotUsed> currentChanges(String tag, Offset offset) {
-    return query(tag, offset, false);
+    return query(new Tag(tag), offset, false);
   }
 
   /**
@@ -398,11 +434,271 @@ public final class ZVerseDurableStateStore<A>
    */
   @Override
   public Source<DurableStateChange<A>, NotUsed> changes(String tag, Offset offset) {
-    return query(tag, offset, true);
+    return query(new Tag(tag), offset, true);
   }
 
-  private Source<DurableStateChange<A>, NotUsed> query(String tag, Offset offset, boolean live) {
-    Objects.requireNonNull(tag, "tag");
+  // ---------------------------------------------------------------- by slices
+
+  /**
+   * The most recent change of each object of {@code entityType} in the slices {@code minSlice} to
+   * {@code maxSlice} after {@code offset}, up to the store's version when the source is
+   * materialized, oldest first; then the source completes. {@link #currentChanges} with the objects
+   * chosen by entity type and slice instead of by tag, and the same offsets and guarantees.
+   *
+   * @param entityType the entity type: what comes before the first {@code |} of the persistence id
+   *     (Pekko's {@code PersistenceId.extractEntityType}), "" for the ids without one; not null
+   * @param minSlice the first slice, in [0, {@code maxSlice}]
+   * @param maxSlice the last slice, in [{@code minSlice}, 1023] (Pekko has 1024 slices)
+   * @param offset {@link Offset#noOffset()} or {@code Offset.sequence(v)}, as in {@link
+   *     #currentChanges}
+   * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
+   *     offset {@code Offset.sequence(version of the change)}; it fails as {@link #currentChanges}
+   *     does
+   * @throws NullPointerException if {@code entityType} or {@code offset} is null
+   * @throws IllegalArgumentException if a slice is out of its bounds, or {@code offset} is neither
+   *     {@code NoOffset} nor a {@link Sequence}
+   */
+  @Override
+  public Source<DurableStateChange<A>, NotUsed> currentChangesBySlices(
+      String entityType, int minSlice, int maxSlice, Offset offset) {
+    return query(new Slices(entityType, minSlice, maxSlice), offset, false);
+  }
+
+  /**
+   * The changes of the objects of {@code entityType} in the slices {@code minSlice} to {@code
+   * maxSlice} after {@code offset}, then live: {@link #changes} with the objects chosen by entity
+   * type and slice instead of by tag. Replay then live with no gap and no duplicate,
+   * back-pressured; the source does not complete.
+   *
+   * @param entityType the entity type, as in {@link #currentChangesBySlices}; not null
+   * @param minSlice the first slice, in [0, {@code maxSlice}]
+   * @param maxSlice the last slice, in [{@code minSlice}, 1023]
+   * @param offset {@link Offset#noOffset()} or {@code Offset.sequence(v)}, as in {@link #changes}
+   * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}; it fails and
+   *     completes as {@link #changes} does
+   * @throws NullPointerException if {@code entityType} or {@code offset} is null
+   * @throws IllegalArgumentException if a slice is out of its bounds, or {@code offset} is neither
+   *     {@code NoOffset} nor a {@link Sequence}
+   */
+  @Override
+  public Source<DurableStateChange<A>, NotUsed> changesBySlices(
+      String entityType, int minSlice, int maxSlice, Offset offset) {
+    return query(new Slices(entityType, minSlice, maxSlice), offset, true);
+  }
+
+  /**
+   * The slice of a persistence id, as Pekko computes it for every plug-in ({@code
+   * Persistence.sliceForPersistenceId}).
+   *
+   * @param persistenceId the persistence id, not null
+   * @return its slice, in [0, 1023]
+   * @throws NullPointerException if {@code persistenceId} is null
+   */
+  @Override
+  public int sliceForPersistenceId(String persistenceId) {
+    Objects.requireNonNull(persistenceId, "persistenceId");
+    return persistence.sliceForPersistenceId(persistenceId);
+  }
+
+  /**
+   * The 1024 slices split into {@code numberOfRanges} ranges of equal size, as Pekko splits them
+   * ({@code Persistence.getSliceRanges}): one range per projection instance.
+   *
+   * @param numberOfRanges how many ranges, a divisor of 1024 (1, 2, 4, ..., 1024)
+   * @return the ranges in slice order, each as (first slice, last slice), both inclusive
+   * @throws IllegalArgumentException if {@code numberOfRanges} is not a divisor of 1024
+   */
+  @Override
+  public List<Pair<Integer, Integer>> sliceRanges(int numberOfRanges) {
+    requireNumberOfRanges(numberOfRanges);
+    return persistence.getSliceRanges(numberOfRanges);
+  }
+
+  /** {@link #sliceRanges}, in the Scala DSL's form. */
+  scala.collection.immutable.Seq<Range> scalaSliceRanges(int numberOfRanges) {
+    requireNumberOfRanges(numberOfRanges);
+    return persistence.sliceRanges(numberOfRanges);
+  }
+
+  private void requireNumberOfRanges(int numberOfRanges) {
+    int slices = persistence.numberOfSlices();
+    if (numberOfRanges < 1 || numberOfRanges > slices || slices % numberOfRanges != 0) {
+      throw new IllegalArgumentException(
+          "numberOfRanges must be a divisor of the "
+              + slices
+              + " slices, in [1, "
+              + slices
+              + "], was "
+              + numberOfRanges);
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence ids
+
+  /**
+   * The persistence ids of the stored objects after {@code afterId}, at most {@code limit} of them,
+   * in key order (the unsigned order of their UTF-8 bytes, which for ids without characters outside
+   * the Basic Multilingual Plane is {@link String#compareTo}'s), all read from the one snapshot
+   * that is latest when the source is materialized; then it completes. An object deleted with a
+   * revision is still listed (it keeps its revision); one removed by the deprecated {@link
+   * #deleteObject(String)} is not. The ids are read lazily from the snapshot, back-pressured: a
+   * page is not held in memory.
+   *
+   * @param afterId the last id of the previous page, or empty for the first page; not null
+   * @param limit the most ids emitted, at least 1 ({@link Long#MAX_VALUE} for all)
+   * @return a source of persistence ids
+   * @throws NullPointerException if {@code afterId} is null
+   * @throws IllegalArgumentException if {@code limit} is below 1
+   */
+  @Override
+  public Source<String, NotUsed> currentPersistenceIds(Optional<String> afterId, long limit) {
+    Objects.requireNonNull(afterId, "afterId");
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, was " + limit);
+    }
+    KeyRange range = afterId.map(keys::headsAfter).orElseGet(keys::heads);
+    // The snapshot is read when the stream starts; it is immutable, so pruning never changes it.
+    return Source.lazySource(
+            () -> {
+              Iterator<Entry> heads = store.snapshot().iterator(range, Direction.FORWARD);
+              return Source.fromIterator(() -> heads)
+                  .take(limit)
+                  .map(e -> keys.persistenceIdOfHead(e.key()));
+            })
+        .mapMaterializedValue(unused -> NotUsed.getInstance());
+  }
+
+  // ---------------------------------------------------------------- selections
+
+  /**
+   * The objects a query follows, a tag's or an entity type's in a slice range: where its change
+   * feed looks, which state keys there are its objects', and its objects now.
+   */
+  private interface Selection {
+    /** The state keys that may be the selection's: the change feed's range. */
+    KeyRange range();
+
+    /** The persistence id of a state key in {@link #range()}, or null if not selected. */
+    @Nullable String persistenceId(byte[] stateKey);
+
+    /** The state entries of the selected objects at the snapshot's version, in any order. */
+    List<Entry> list(Snapshot s);
+  }
+
+  /** The objects of one tag: exactly the state keys under the tag's prefix. */
+  private final class Tag implements Selection {
+    private final String tag;
+
+    Tag(String tag) {
+      this.tag = Objects.requireNonNull(tag, "tag");
+    }
+
+    @Override
+    public KeyRange range() {
+      return keys.tag(tag);
+    }
+
+    @Override
+    public String persistenceId(byte[] stateKey) {
+      return keys.persistenceId(tag, stateKey);
+    }
+
+    @Override
+    public List<Entry> list(Snapshot s) {
+      return s.scan(range());
+    }
+
+    @Override
+    public String toString() {
+      return "tag [" + tag + "]";
+    }
+  }
+
+  /**
+   * The objects of one entity type in a slice range, whatever their tags. The feed follows every
+   * state key (an object's state key is under its tag) and keeps the selected ones; the list walks
+   * the entity type's heads, which name each object's tag, and reads the state under it.
+   */
+  private final class Slices implements Selection {
+    private final String entityType;
+    private final int minSlice;
+    private final int maxSlice;
+
+    Slices(String entityType, int minSlice, int maxSlice) {
+      this.entityType = Objects.requireNonNull(entityType, "entityType");
+      int last = persistence.numberOfSlices() - 1;
+      if (minSlice < 0 || minSlice > last) {
+        throw new IllegalArgumentException(
+            "minSlice must be in [0, " + last + "], was " + minSlice);
+      }
+      if (maxSlice < minSlice || maxSlice > last) {
+        throw new IllegalArgumentException(
+            "maxSlice must be in [minSlice, "
+                + last
+                + "] = ["
+                + minSlice
+                + ", "
+                + last
+                + "], was "
+                + maxSlice);
+      }
+      this.minSlice = minSlice;
+      this.maxSlice = maxSlice;
+    }
+
+    private boolean selects(String persistenceId) {
+      int slice = persistence.sliceForPersistenceId(persistenceId);
+      return slice >= minSlice
+          && slice <= maxSlice
+          && StateKeys.entityType(persistenceId).equals(entityType);
+    }
+
+    @Override
+    public KeyRange range() {
+      return keys.states();
+    }
+
+    @Override
+    public @Nullable String persistenceId(byte[] stateKey) {
+      String persistenceId = keys.persistenceIdOfState(stateKey);
+      return selects(persistenceId) ? persistenceId : null;
+    }
+
+    @Override
+    public List<Entry> list(Snapshot s) {
+      List<Entry> states = new ArrayList<>();
+      Iterator<Entry> heads = s.iterator(keys.heads(entityType), Direction.FORWARD);
+      while (heads.hasNext()) {
+        Entry head = heads.next();
+        String persistenceId = keys.persistenceIdOfHead(head.key());
+        if (selects(persistenceId)) {
+          String tag = StateRecord.Head.decode(head.value()).tag();
+          states.add(requireState(s.entry(keys.state(tag, persistenceId)), persistenceId, tag));
+        }
+      }
+      return states;
+    }
+
+    @Override
+    public String toString() {
+      return "entity type [" + entityType + "], slices [" + minSlice + ", " + maxSlice + "]";
+    }
+  }
+
+  private static <T> T requireState(@Nullable T state, String persistenceId, String tag) {
+    if (state == null) {
+      throw new IllegalStateException(
+          "the head of persistenceId ["
+              + persistenceId
+              + "] names tag ["
+              + tag
+              + "] but no state is stored under it");
+    }
+    return state;
+  }
+
+  private Source<DurableStateChange<A>, NotUsed> query(
+      Selection selection, Offset offset, boolean live) {
     Objects.requireNonNull(offset, "offset");
     if (!(offset instanceof Sequence) && offset != NoOffset.getInstance()) {
       throw new IllegalArgumentException(
@@ -412,13 +708,13 @@ public final class ZVerseDurableStateStore<A>
     return Source.lazySource(
             () ->
                 offset instanceof Sequence
-                    ? fromVersion(tag, ((Sequence) offset).value(), live)
-                    : listThenWatch(tag, Long.MIN_VALUE, live))
+                    ? fromVersion(selection, ((Sequence) offset).value(), live)
+                    : listThenWatch(selection, Long.MIN_VALUE, live))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 
   /**
-   * List, then watch: the tag's objects at a pinned version V that changed after {@code after},
+   * List, then watch: the selected objects at a pinned version V that changed after {@code after},
    * oldest change first, then (if {@code live}) the feed after V. The feed takes a share of the
    * read transaction's pin when it is materialized with the list, so V stays pinned without a gap;
    * the transaction itself is closed once the list is done.
@@ -429,11 +725,11 @@ public final class ZVerseDurableStateStore<A>
    * with its state at V, so nothing is skipped.
    */
   private Source<DurableStateChange<A>, NotUsed> listThenWatch(
-      String tag, long after, boolean live) {
-    ReadTransaction tx = store.readTransaction("durable state query of tag [" + tag + "]");
+      Selection selection, long after, boolean live) {
+    ReadTransaction tx = store.readTransaction("durable state query of " + selection);
     try {
       List<Entry> objects = new ArrayList<>();
-      for (Entry e : tx.snapshot().scan(keys.tag(tag))) {
+      for (Entry e : selection.list(tx.snapshot())) {
         if (e.modVersion() > after) {
           objects.add(e);
         }
@@ -441,20 +737,21 @@ public final class ZVerseDurableStateStore<A>
       objects.sort(Comparator.comparingLong(Entry::modVersion));
       Source<DurableStateChange<A>, NotUsed> list =
           Source.from(objects)
-              .map(e -> change(tag, e.key(), e.modVersion(), e.value()))
+              .mapConcat(e -> changeOf(selection, e.key(), e.modVersion(), e.value()))
               .watchTermination(
                   (mat, done) -> {
                     done.whenComplete((d, e) -> tx.close());
                     return mat;
                   });
-      return live ? list.concat(feed(tag, ChangeFeedOptions.after(tx))) : list;
+      return live ? list.concat(feed(selection, ChangeFeedOptions.after(tx))) : list;
     } catch (RuntimeException | Error e) {
       tx.close();
       throw e;
     }
   }
 
-  private Source<DurableStateChange<A>, NotUsed> fromVersion(String tag, long after, boolean live) {
+  private Source<DurableStateChange<A>, NotUsed> fromVersion(
+      Selection selection, long after, boolean live) {
     Snapshot s = store.snapshot();
     if (after < 0 || after > s.version()) {
       throw new IllegalArgumentException(
@@ -466,24 +763,23 @@ public final class ZVerseDurableStateStore<A>
     // The changes after `after` start at after + 1, and a change at the watermark is retained.
     // Below that the changes are pruned, but each object's latest state is not: list them.
     if (after + 1 < s.watermark()) {
-      return listThenWatch(tag, after, live);
+      return listThenWatch(selection, after, live);
     }
     if (live) {
-      return feed(tag, ChangeFeedOptions.after(after));
+      return feed(selection, ChangeFeedOptions.after(after));
     }
     long until = s.version();
     if (after == until) {
       return Source.empty();
     }
-    KeyRange range = keys.tag(tag);
     // Every version is emitted (empty commits too) so that the feed reaches `until` and completes.
     // Of each object, only its last change up to `until` is a change of this query (Pekko's
     // contract): one whose key the snapshot at `until` shows as last changed at that version.
-    return ChangeFeed.commits(store, ChangeFeedOptions.after(after).withRange(range))
+    return ChangeFeed.commits(store, ChangeFeedOptions.after(after).withRange(selection.range()))
         .takeWhile(c -> c.version() < until, true)
         .mapConcat(CommitRecord::changes)
         .filter(c -> !c.isDelete() && isLatest(s, c))
-        .map(c -> change(tag, c.key(), c.version(), c.value()));
+        .mapConcat(c -> changeOf(selection, c.key(), c.version(), c.value()));
   }
 
   private static boolean isLatest(Snapshot s, Change c) {
@@ -491,16 +787,22 @@ public final class ZVerseDurableStateStore<A>
     return e != null && e.modVersion() == c.version();
   }
 
-  private Source<DurableStateChange<A>, NotUsed> feed(String tag, ChangeFeedOptions from) {
+  private Source<DurableStateChange<A>, NotUsed> feed(Selection selection, ChangeFeedOptions from) {
     // A removal from the range (the object moved to another tag, or the deprecated delete) is no
-    // change of this tag: Pekko's deletions are records, not removals.
-    return ChangeFeed.changes(store, from.withRange(keys.tag(tag)))
+    // change of this selection: Pekko's deletions are records, not removals.
+    return ChangeFeed.changes(store, from.withRange(selection.range()))
         .filter(c -> !c.isDelete())
-        .map(c -> change(tag, c.key(), c.version(), c.value()));
+        .mapConcat(c -> changeOf(selection, c.key(), c.version(), c.value()));
   }
 
-  private DurableStateChange<A> change(String tag, byte[] key, long version, byte[] value) {
-    String persistenceId = keys.persistenceId(tag, key);
+  /** The change a state record makes, if the selection selects its key; none otherwise. */
+  private List<DurableStateChange<A>> changeOf(
+      Selection selection, byte[] stateKey, long version, byte[] value) {
+    String persistenceId = selection.persistenceId(stateKey);
+    return persistenceId == null ? List.of() : List.of(change(persistenceId, version, value));
+  }
+
+  private DurableStateChange<A> change(String persistenceId, long version, byte[] value) {
     StateRecord r = StateRecord.decode(value);
     Offset offset = Offset.sequence(version);
     if (r.deleted()) {

@@ -2,7 +2,7 @@ package dev.zverse.persistence;
 
 import com.typesafe.config.Config;
 import dev.zverse.actors.ZVerse;
-import java.time.InstantSource;
+import dev.zverse.actors.ZVerseStore;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.persistence.state.DurableStateStoreProvider;
@@ -20,7 +20,10 @@ import org.apache.pekko.persistence.state.javadsl.DurableStateStore;
  *
  * <p>It takes the named ZVerse store from the actor system's {@link ZVerse} registry, opening it
  * with that store's settings (memory-only, or durable with a data directory) unless the application
- * or another plug-in block opened it already; the store closes with the actor system. Thread-safe.
+ * or another plug-in block opened it already; the store closes with the actor system. The
+ * timestamps of the changes come from that store's clock ({@link
+ * dev.zverse.actors.StoreSettings#clock()}), which a {@link dev.zverse.actors.ZVerseSetup} in the
+ * actor system's setup can replace. Thread-safe.
  */
 public final class ZVerseDurableStateStoreProvider implements DurableStateStoreProvider {
   private final ZVerseDurableStateStore<Object> javadsl;
@@ -39,12 +42,11 @@ public final class ZVerseDurableStateStoreProvider implements DurableStateStoreP
   public ZVerseDurableStateStoreProvider(
       ExtendedActorSystem system, Config config, String configPath) {
     DurableStateSettings settings = DurableStateSettings.create(config);
+    ZVerseStore store = ZVerse.get(Adapter.toTyped(system)).getOrOpen(settings.storeName());
+    // One clock for the commit times and the changes' timestamps, and one seam to set it.
     this.javadsl =
         new ZVerseDurableStateStore<>(
-            system,
-            ZVerse.get(Adapter.toTyped(system)).getOrOpen(settings.storeName()),
-            settings.keyPrefix(),
-            InstantSource.system());
+            system, store, settings.keyPrefix(), store.settings().clock());
     this.scaladsl = new ScalaDurableStateStore<>(javadsl);
   }
 

@@ -15,6 +15,7 @@ import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.testkit.ZVerseTestKit;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -26,9 +27,9 @@ import java.util.concurrent.ExecutionException;
 import org.apache.pekko.Done;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.persistence.Persistence;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Offset;
-import org.apache.pekko.persistence.query.UpdatedDurableState;
 import org.apache.pekko.persistence.query.javadsl.DurableStateStoreQuery;
 import org.apache.pekko.persistence.state.DurableStateStoreRegistry;
 import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
@@ -39,6 +40,7 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import scala.Option;
 import scala.jdk.javaapi.FutureConverters;
 
 /**
@@ -460,15 +462,262 @@ class DurableStateContractTest {
     assertTrue(e.getMessage().startsWith("atVersion must be in ["), e.getMessage());
   }
 
+  /**
+   * Every timestamp is the store's clock's reading when the upsert or delete was asked for: the
+   * clock the actor system's {@code ZVerseSetup} gave the store, which the test moves by hand.
+   */
   @Test
-  void timestampsAreWhenTheChangeWasWritten() {
+  void timestampsComeFromTheStoresClock() {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-    long before = System.currentTimeMillis();
-    upsert(s, "p", 1, "v", "t");
-    long after = System.currentTimeMillis();
-    DurableStateChange<Object> c = kit.collect(s.currentChanges("t", Offset.noOffset())).get(0);
-    long ts = ((UpdatedDurableState<Object>) c).timestamp();
-    assertTrue(before <= ts && ts <= after, before + " <= " + ts + " <= " + after);
+    assertSame(kit.now.get(), s.store().settings().clock().instant());
+    Instant t1 = PersistenceTestKit.START.plusSeconds(3600).plusMillis(7);
+    kit.now.set(t1);
+    upsert(s, "E|p", 1, "v", "t");
+    Instant t2 = t1.plusSeconds(1);
+    kit.now.set(t2);
+    await(s.deleteObject("E|q", 1));
+    long v = s.store().version();
+    kit.now.set(t2.plusSeconds(60)); // reading the changes later does not restamp them
+
+    List<String> expected =
+        List.of(
+            "E|p@1=v@" + (v - 1) + " at " + t1.toEpochMilli(),
+            "E|q@1 deleted@" + v + " at " + t2.toEpochMilli());
+    assertEquals(expected.subList(0, 1), timed(s.currentChanges("t", Offset.noOffset())));
+    assertEquals(expected, timed(s.currentChangesBySlices("E", 0, 1023, Offset.noOffset())));
+    assertEquals(expected, timed(s.changesBySlices("E", 0, 1023, Offset.sequence(0)).take(2)));
+    assertEquals(expected.subList(0, 1), timed(s.changes("t", Offset.sequence(0)).take(1)));
+  }
+
+  // ---------------------------------------------------------------- by slices
+
+  @Test
+  void bySliceQueriesChooseObjectsByEntityTypeAndSliceWhateverTheirTag() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long base = s.store().version();
+    upsert(s, "Cart|a", 1, "ca", "red"); // base + 1
+    upsert(s, "Order|a", 1, "oa", "red"); // + 2
+    upsert(s, "Cart|b", 1, "cb", "blue"); // + 3
+    upsert(s, "plain", 1, "p", ""); // + 4: entity type ""
+    upsert(s, "Cart|a", 2, "ca2", "blue"); // + 5: moves from red to blue
+    await(s.deleteObject("Cart|b", 2)); // + 6
+    upsert(s, "Carts|x", 1, "other", "red"); // + 7: another type sharing the name's start
+    int a = s.sliceForPersistenceId("Cart|a");
+    int b = s.sliceForPersistenceId("Cart|b");
+    assertTrue(a != b, "the test needs two slices");
+
+    List<String> carts = List.of("Cart|a@2=ca2@" + (base + 5), "Cart|b@2 deleted@" + (base + 6));
+    assertEquals(carts, texts(s.currentChangesBySlices("Cart", 0, 1023, Offset.noOffset())));
+    assertEquals(
+        carts.subList(0, 1), texts(s.currentChangesBySlices("Cart", a, a, Offset.noOffset())));
+    assertEquals(
+        carts.subList(1, 2), texts(s.currentChangesBySlices("Cart", b, b, Offset.sequence(base))));
+    assertEquals(
+        carts.subList(1, 2),
+        texts(s.currentChangesBySlices("Cart", 0, 1023, Offset.sequence(base + 5))));
+    assertEquals(
+        List.of("plain@1=p@" + (base + 4)),
+        texts(s.currentChangesBySlices("", 0, 1023, Offset.noOffset())));
+    assertEquals(
+        List.of("Carts|x@1=other@" + (base + 7)),
+        texts(s.currentChangesBySlices("Carts", 0, 1023, Offset.sequence(base))));
+    assertEquals(List.of(), texts(s.currentChangesBySlices("Nope", 0, 1023, Offset.noOffset())));
+    assertEquals(
+        List.of(
+            "Cart|a@1=ca@" + (base + 1),
+            "Cart|b@1=cb@" + (base + 3),
+            "Cart|a@2=ca2@" + (base + 5),
+            "Cart|b@2 deleted@" + (base + 6)),
+        texts(s.changesBySlices("Cart", 0, 1023, Offset.sequence(base)).take(4)));
+  }
+
+  @Test
+  void slicesAreThoseOfPekkosPersistenceExtension() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Persistence persistence = Persistence.get(Adapter.toClassic(kit.system()));
+    for (String id : List.of("", "a", "Cart|1", "pid-1", "pid-2", "Ünïcödé|😀", "x".repeat(40))) {
+      assertEquals(persistence.sliceForPersistenceId(id), s.sliceForPersistenceId(id), id);
+    }
+    var scaladsl = new ScalaDurableStateStore<>(s);
+    for (int n : new int[] {1, 2, 4, 128, 1024}) {
+      assertEquals(persistence.getSliceRanges(n), s.sliceRanges(n));
+      assertEquals(persistence.sliceRanges(n), scaladsl.sliceRanges(n));
+    }
+    assertEquals(Math.abs("Cart|1".hashCode() % 1024), scaladsl.sliceForPersistenceId("Cart|1"));
+  }
+
+  @Test
+  void badSliceArgumentsAreRefusedNamingTheArgumentAndLimit() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    for (int n : new int[] {0, -4, 3, 2048}) {
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> s.sliceRanges(n));
+      assertEquals(
+          "numberOfRanges must be a divisor of the 1024 slices, in [1, 1024], was " + n,
+          e.getMessage());
+      assertThrows(
+          IllegalArgumentException.class, () -> new ScalaDurableStateStore<>(s).sliceRanges(n));
+    }
+    assertEquals(
+        "minSlice must be in [0, 1023], was -1",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> s.currentChangesBySlices("E", -1, 5, Offset.noOffset()))
+            .getMessage());
+    assertEquals(
+        "maxSlice must be in [minSlice, 1023] = [5, 1023], was 4",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> s.changesBySlices("E", 5, 4, Offset.noOffset()))
+            .getMessage());
+    assertThrows(
+        IllegalArgumentException.class, () -> s.changesBySlices("E", 0, 1024, Offset.noOffset()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            s.currentChangesBySlices(
+                "E", 0, 1023, Offset.timeBasedUUID(UUID.fromString(TIME_BASED_UUID))));
+    assertThrows(
+        NullPointerException.class, () -> s.changesBySlices(null, 0, 1, Offset.noOffset()));
+    assertThrows(NullPointerException.class, () -> s.sliceForPersistenceId(null));
+  }
+
+  @Test
+  void theScalaDslBySliceAndPersistenceIdQueriesAreTheJavaDsls() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    upsert(s, "E|a", 1, "a1", "t");
+    upsert(s, "E|b", 1, "b1", "u");
+    var scaladsl = new ScalaDurableStateStore<>(s);
+    List<String> java = texts(s.currentChangesBySlices("E", 0, 1023, Offset.noOffset()));
+    assertEquals(2, java.size());
+    assertEquals(
+        java, texts(scaladsl.currentChangesBySlices("E", 0, 1023, Offset.noOffset()).asJava()));
+    assertEquals(
+        java, texts(scaladsl.changesBySlices("E", 0, 1023, Offset.sequence(0)).asJava().take(2)));
+    assertEquals(
+        List.of("E|b"),
+        kit.collect(scaladsl.currentPersistenceIds(Option.apply("E|a"), 10).asJava()));
+    assertEquals(
+        List.of("E|a"), kit.collect(scaladsl.currentPersistenceIds(Option.empty(), 1).asJava()));
+  }
+
+  @Test
+  void currentChangesBySlicesCompleteAtTheVersionOfTheirStart() {
+    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
+      ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+      upsert(s, "E|a", 1, "a1", "t");
+      long started = s.store().version();
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p =
+          kit.pull(s.currentChangesBySlices("E", 0, 1023, from));
+      assertEquals("E|a@1=a1@" + started, describe(p.next()));
+      upsert(s, "E|b", 1, "b1", "u");
+      assertTrue(p.completed(), "a current query from " + from + " went on past its start");
+    }
+  }
+
+  @Test
+  void changesBySlicesReplayThenFollowLiveWithNoGapAndNoDuplicate() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long base = s.store().version();
+    upsert(s, "E|a", 1, "a1", "t");
+    upsert(s, "E|b", 1, "b1", "u");
+    upsert(s, "E|a", 2, "a2", "t");
+    upsert(s, "F|x", 1, "x1", "t");
+
+    ZVerseTestKit.Pull<DurableStateChange<Object>> fromStart =
+        kit.pull(s.changesBySlices("E", 0, 1023, Offset.noOffset()));
+    ZVerseTestKit.Pull<DurableStateChange<Object>> fromOffset =
+        kit.pull(s.changesBySlices("E", 0, 1023, Offset.sequence(base + 1)));
+    for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
+      assertEquals("E|b@1=b1@" + (base + 2), describe(p.next()));
+      assertEquals("E|a@2=a2@" + (base + 3), describe(p.next()));
+    }
+
+    upsert(s, "E|b", 2, "b2", "t"); // moves from u to t: a change, not a removal and a change
+    await(s.deleteObject("E|a", 3));
+    upsert(s, "F|y", 1, "y1", "t");
+    upsert(s, "E|z", 1, "z1", "");
+    for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
+      assertEquals("E|b@2=b2@" + (base + 5), describe(p.next()));
+      assertEquals("E|a@3 deleted@" + (base + 6), describe(p.next()));
+      assertEquals("E|z@1=z1@" + (base + 8), describe(p.next()));
+      p.cancel();
+    }
+  }
+
+  @Test
+  void changesBySlicesAreBackPressured() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    int n = 20;
+    for (int i = 1; i <= n; i++) {
+      upsert(s, "E|p" + i, 1, "v", "t" + (i % 3));
+    }
+    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p =
+          kit.pull(s.changesBySlices("E", 0, 1023, from));
+      for (int pulled = 1; pulled <= n; pulled++) {
+        p.next();
+        // The queue asks for one element ahead; anything more was pushed without demand.
+        int emitted = p.emitted().get();
+        assertTrue(emitted <= pulled + 1, emitted + " emitted, " + pulled + " pulled");
+      }
+      p.cancel();
+    }
+  }
+
+  // ---------------------------------------------------------------- persistence ids
+
+  @Test
+  void currentPersistenceIdsPageInKeyOrder() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    for (String id : List.of("b", "A|2", "A|10", "c", "a")) {
+      upsert(s, id, 1, "v", id.startsWith("A") ? "t" : "");
+    }
+    await(s.deleteObject("c", 2)); // deleted with a revision: it keeps it, and its id
+    @SuppressWarnings("deprecation")
+    CompletionStage<Done> removed = s.deleteObject("b"); // removed with its revision
+    await(removed);
+
+    List<String> all = List.of("A|10", "A|2", "a", "c");
+    assertEquals(all, kit.collect(s.currentPersistenceIds(Optional.empty(), Long.MAX_VALUE)));
+    assertEquals(all.subList(0, 2), kit.collect(s.currentPersistenceIds(Optional.empty(), 2)));
+    assertEquals(all.subList(2, 4), kit.collect(s.currentPersistenceIds(Optional.of("A|2"), 2)));
+    assertEquals(List.of(), kit.collect(s.currentPersistenceIds(Optional.of("c"), 2)));
+    assertEquals(
+        all.subList(2, 4),
+        kit.collect(s.currentPersistenceIds(Optional.of("A|3"), 5)),
+        "an id not stored pages from where it would be");
+    assertEquals(
+        List.of(), kit.collect(kit.freshPlugin().currentPersistenceIds(Optional.empty(), 5)));
+
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> s.currentPersistenceIds(Optional.empty(), 0));
+    assertEquals("limit must be >= 1, was 0", e.getMessage());
+    assertThrows(NullPointerException.class, () -> s.currentPersistenceIds(null, 1));
+  }
+
+  @Test
+  void currentPersistenceIdsReadOneSnapshotTakenWhenTheStreamStarts() {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    for (String id : List.of("b", "d", "f")) {
+      upsert(s, id, 1, "v", "");
+    }
+    Source<String, NotUsed> ids = s.currentPersistenceIds(Optional.empty(), Long.MAX_VALUE);
+    upsert(s, "a", 1, "v", ""); // before the stream starts: seen
+    ZVerseTestKit.Pull<String> p = kit.pull(ids);
+    assertEquals("a", p.next());
+    upsert(s, "c", 1, "v", ""); // after it started: not seen, nor is the removal of d
+    @SuppressWarnings("deprecation")
+    CompletionStage<Done> removed = s.deleteObject("d");
+    await(removed);
+    upsert(s, "e", 1, "v", "");
+    List<String> rest = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      rest.add(p.next());
+    }
+    assertEquals(List.of("b", "d", "f"), rest);
+    assertTrue(p.completed());
   }
 
   @Test
@@ -486,5 +735,9 @@ class DurableStateContractTest {
 
   private static List<String> texts(Source<DurableStateChange<Object>, NotUsed> src) {
     return kit.collect(src).stream().map(PersistenceTestKit::describe).toList();
+  }
+
+  private static List<String> timed(Source<DurableStateChange<Object>, NotUsed> src) {
+    return kit.collect(src).stream().map(PersistenceTestKit::describeWithTime).toList();
   }
 }

@@ -4,31 +4,42 @@ import static dev.zverse.persistence.PersistenceTestKit.await;
 import static dev.zverse.persistence.PersistenceTestKit.awaitFailure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Predicate;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.pekko.NotUsed;
 import org.apache.pekko.persistence.query.DurableStateChange;
 import org.apache.pekko.persistence.query.Offset;
 import org.apache.pekko.persistence.state.exception.DeleteRevisionException;
 import org.apache.pekko.persistence.state.javadsl.GetObjectResult;
+import org.apache.pekko.stream.javadsl.Source;
 
 /**
  * Random scripts of upserts, deletes, tag moves and stale writes against a model: a map from
  * persistence id to (revision, tag, value or deleted, version of the last change), one per version.
  * Checks every read, every read at an older version, {@code currentChanges} from every offset, and
- * {@code changes} from every offset.
+ * {@code changes} from every offset; then the by-slice queries for any split of the slices, and the
+ * persistence ids in any page size.
  */
 class DurableStateModelProperties {
   private static PersistenceTestKit kit;
@@ -153,6 +164,182 @@ class DurableStateModelProperties {
         }
       }
     }
+  }
+
+  // ---------------------------------------------------------------- by slices, persistence ids
+
+  /** Ids of three entity types, "" among them, and ids whose UTF-8 and UTF-16 orders differ. */
+  private static final List<String> SLICED_IDS =
+      List.of("a|1", "a|2", "a|3", "b|1", "b|2", "x", "y", "\uD83D\uDE00|1", "\uFFEE|1");
+
+  private static final List<String> ENTITY_TYPES =
+      List.of("a", "b", "", "\uD83D\uDE00", "\uFFEE", "nope");
+
+  /** A write: {@code value} null deletes; the clock is moved by {@code millis} first. */
+  record Write(String id, String tag, String value, int millis) {}
+
+  /** A write in the model: what was written, at which version, stamped when. */
+  record Written(String id, Obj obj, long timestamp) {}
+
+  @Provide
+  Arbitrary<List<Write>> writes() {
+    Arbitrary<String> values =
+        Arbitraries.frequencyOf(
+            net.jqwik.api.Tuple.of(4, Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(3)),
+            net.jqwik.api.Tuple.of(1, Arbitraries.just(null)));
+    return Combinators.combine(
+            Arbitraries.of(SLICED_IDS),
+            Arbitraries.of("red", ""),
+            values,
+            Arbitraries.integers().between(0, 5_000))
+        .as(Write::new)
+        .list()
+        .ofMinSize(1)
+        .ofMaxSize(25);
+  }
+
+  /**
+   * Where a split of the 1024 slices into ranges is cut: anywhere, or next to an id's slice, so
+   * that ids land in different ranges.
+   */
+  @Provide
+  Arbitrary<Set<Integer>> cuts() {
+    List<Integer> nearIds = new ArrayList<>();
+    for (String id : SLICED_IDS) {
+      nearIds.add(Math.max(1, slice(id)));
+      nearIds.add(Math.min(1023, slice(id) + 1));
+    }
+    return Arbitraries.oneOf(Arbitraries.integers().between(1, 1023), Arbitraries.of(nearIds))
+        .set()
+        .ofMaxSize(5);
+  }
+
+  /** The model's slice of an id: Pekko's definition, written out. */
+  private static int slice(String id) {
+    return Math.abs(id.hashCode() % 1024);
+  }
+
+  private static String entityType(String id) {
+    int i = id.indexOf('|');
+    return i < 0 ? "" : id.substring(0, i);
+  }
+
+  /**
+   * For any split of the slices into ranges, the by-slice queries of each range are the model's
+   * changes of the entity type filtered by that range, from every offset, with the timestamps the
+   * store's clock gave; so the ranges together are the entity type's changes, each in one range.
+   */
+  @Property(tries = 25)
+  void bySliceQueriesAreTheChangesFilteredBySliceForAnySplit(
+      @ForAll("writes") List<Write> script, @ForAll("cuts") Set<Integer> cuts) {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    long base = s.store().version();
+    Map<String, Written> now = new HashMap<>();
+    List<Written> every = new ArrayList<>();
+    for (Write w : script) {
+      Written current = now.get(w.id());
+      long revision = current == null ? 1 : current.obj().revision() + 1;
+      Instant at = kit.now.updateAndGet(t -> t.plusMillis(w.millis()));
+      if (w.value() == null) {
+        await(s.deleteObject(w.id(), revision));
+      } else {
+        await(s.upsertObject(w.id(), revision, w.value(), w.tag()));
+      }
+      String tag = w.value() == null ? (current == null ? "" : current.obj().tag()) : w.tag();
+      Obj o = new Obj(revision, tag, w.value(), s.store().version());
+      Written written = new Written(w.id(), o, at.toEpochMilli());
+      now.put(w.id(), written);
+      every.add(written);
+    }
+    long latest = s.store().version();
+
+    List<Integer> starts = new ArrayList<>(new TreeSet<>(cuts));
+    starts.add(0, 0);
+    for (int r = 0; r < starts.size(); r++) {
+      int min = starts.get(r);
+      int max = r + 1 < starts.size() ? starts.get(r + 1) - 1 : 1023;
+      for (String type : ENTITY_TYPES) {
+        Predicate<String> selected =
+            id -> entityType(id).equals(type) && slice(id) >= min && slice(id) <= max;
+        String query = "(" + type + ", " + min + ", " + max + ", ";
+        assertEquals(
+            latestAfter(now, selected, -1),
+            timed(s.currentChangesBySlices(type, min, max, Offset.noOffset())),
+            "currentChangesBySlices" + query + "NoOffset)");
+        for (long o : List.of(base, (base + latest) / 2, latest)) {
+          assertEquals(
+              latestAfter(now, selected, o),
+              timed(s.currentChangesBySlices(type, min, max, Offset.sequence(o))),
+              "currentChangesBySlices" + query + o + ")");
+          List<String> after =
+              every.stream()
+                  .filter(w -> w.obj().version() > o && selected.test(w.id()))
+                  .map(DurableStateModelProperties::timed)
+                  .toList();
+          if (!after.isEmpty()) {
+            assertEquals(
+                after,
+                timed(s.changesBySlices(type, min, max, Offset.sequence(o)).take(after.size())),
+                "changesBySlices" + query + o + ")");
+          }
+        }
+      }
+    }
+  }
+
+  /** Paged in any page size, the persistence ids are the model's, in UTF-8 byte order. */
+  @Property(tries = 25)
+  void persistenceIdsPagedInAnyPageSizeAreTheModelsIds(
+      @ForAll("writes") List<Write> script, @ForAll @IntRange(min = 1, max = 10) int pageSize) {
+    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
+    Map<String, Long> revisions = new HashMap<>();
+    for (Write w : script) {
+      long revision = revisions.getOrDefault(w.id(), 0L) + 1;
+      if (w.value() == null) {
+        await(s.deleteObject(w.id(), revision));
+      } else {
+        await(s.upsertObject(w.id(), revision, w.value(), w.tag()));
+      }
+      revisions.put(w.id(), revision);
+    }
+    List<String> expected =
+        revisions.keySet().stream()
+            .sorted(
+                (x, y) ->
+                    Arrays.compareUnsigned(
+                        x.getBytes(StandardCharsets.UTF_8), y.getBytes(StandardCharsets.UTF_8)))
+            .toList();
+
+    List<String> paged = new ArrayList<>();
+    Optional<String> afterId = Optional.empty();
+    while (true) {
+      List<String> page = kit.collect(s.currentPersistenceIds(afterId, pageSize));
+      assertTrue(page.size() <= pageSize, page + " is over the page size " + pageSize);
+      paged.addAll(page);
+      if (page.size() < pageSize) {
+        break;
+      }
+      afterId = Optional.of(page.get(page.size() - 1));
+    }
+    assertEquals(expected, paged, "pages of " + pageSize);
+  }
+
+  /** The latest change of each selected object after version {@code after}, oldest first. */
+  private static List<String> latestAfter(
+      Map<String, Written> now, Predicate<String> selected, long after) {
+    return now.values().stream()
+        .filter(w -> selected.test(w.id()) && w.obj().version() > after)
+        .sorted(Comparator.comparingLong(w -> w.obj().version()))
+        .map(DurableStateModelProperties::timed)
+        .toList();
+  }
+
+  private static String timed(Written w) {
+    return text(w.id(), w.obj()) + " at " + w.timestamp();
+  }
+
+  private static List<String> timed(Source<DurableStateChange<Object>, NotUsed> changes) {
+    return kit.collect(changes).stream().map(PersistenceTestKit::describeWithTime).toList();
   }
 
   private static GetObjectResult<Object> result(Obj o) {

@@ -2,11 +2,16 @@ package dev.zverse.persistence;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseSetup;
 import dev.zverse.testkit.ZVerseTestKit;
 import dev.zverse.testkit.ZVerseTestKit.Pull;
 import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
 import java.util.List;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -17,7 +22,10 @@ import org.apache.pekko.persistence.query.Sequence;
 import org.apache.pekko.persistence.query.UpdatedDurableState;
 import org.apache.pekko.stream.javadsl.Source;
 
-/** An actor system with the plug-in selected, and what the tests share: fresh plug-ins, waits. */
+/**
+ * An actor system with the plug-in selected and a manual clock, and what the tests share: fresh
+ * plug-ins, waits.
+ */
 final class PersistenceTestKit {
   static final Duration TIMEOUT = ZVerseTestKit.TIMEOUT;
 
@@ -36,10 +44,25 @@ final class PersistenceTestKit {
               """)
           .withFallback(ConfigFactory.load());
 
+  /** Where {@link #now} starts. */
+  static final Instant START = Instant.parse("2026-11-29T12:00:00Z");
+
   final ZVerseTestKit kit;
 
+  /**
+   * The clock of every store the kit's system opens by name, the plug-ins' stores included: it
+   * stamps their commits and the changes' timestamps, and moves only when a test sets it.
+   */
+  final AtomicReference<Instant> now = new AtomicReference<>(START);
+
   PersistenceTestKit() {
-    this.kit = ZVerseTestKit.create("zverse-persistence-test", CONFIG);
+    InstantSource clock = now::get;
+    this.kit =
+        ZVerseTestKit.create(
+            "zverse-persistence-test",
+            CONFIG,
+            ZVerseSetup.withSettings(
+                (system, name) -> StoreSettings.create(system, name).withClock(clock)));
   }
 
   ActorSystem<Void> system() {
@@ -79,6 +102,15 @@ final class PersistenceTestKit {
 
   <T> List<T> collect(Source<T, NotUsed> source) {
     return kit.collect(source);
+  }
+
+  /** {@link #describe} and the change's timestamp: {@code ... at <epoch millis>}. */
+  static String describeWithTime(DurableStateChange<?> c) {
+    long timestamp =
+        c instanceof UpdatedDurableState<?> u
+            ? u.timestamp()
+            : ((DeletedDurableState<?>) c).timestamp();
+    return describe(c) + " at " + timestamp;
   }
 
   /** A change as text: {@code pid@revision=value@offset} or {@code pid@revision deleted@offset}. */

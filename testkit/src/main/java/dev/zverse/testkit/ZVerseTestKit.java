@@ -4,6 +4,8 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.EpochStats;
 import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerse;
+import dev.zverse.actors.ZVerseSetup;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.testkit.Await;
 import java.time.Duration;
@@ -13,8 +15,11 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.BootstrapSetup;
+import org.apache.pekko.actor.setup.ActorSystemSetup;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.stream.Attributes;
 import org.apache.pekko.stream.javadsl.Sink;
 import org.apache.pekko.stream.javadsl.SinkQueueWithCancel;
@@ -57,6 +62,29 @@ public final class ZVerseTestKit {
     Objects.requireNonNull(overrides, "overrides");
     Config config = overrides.withFallback(QUIET).withFallback(ConfigFactory.load());
     return new ZVerseTestKit(ActorTestKit.create(systemName, config));
+  }
+
+  /**
+   * Starts an actor system for tests whose {@link ZVerse} registry is created by {@code setup}, for
+   * example to give every store opened by name (also by a plug-in) a manual clock.
+   *
+   * @param systemName the actor system's name (letters, digits and {@code -})
+   * @param overrides configuration over quiet logging and then {@link ConfigFactory#load()}
+   * @param setup how the system's registry opens stores by name
+   * @return the kit, whose system is running
+   * @throws NullPointerException if an argument is null
+   */
+  public static ZVerseTestKit create(String systemName, Config overrides, ZVerseSetup setup) {
+    Objects.requireNonNull(systemName, "systemName");
+    Objects.requireNonNull(overrides, "overrides");
+    Objects.requireNonNull(setup, "setup");
+    Config config = overrides.withFallback(QUIET).withFallback(ConfigFactory.load());
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            systemName,
+            ActorSystemSetup.create(BootstrapSetup.create(config)).withSetup(setup));
+    return new ZVerseTestKit(ActorTestKit.create(system));
   }
 
   /**
