@@ -16,24 +16,13 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 @ExtendWith(LogCapturingExtension.class)
 class CloseTest {
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   /** What one writer thread saw: the writes it sent, and whether the store refused it as closed. */
   private static final class Writer {

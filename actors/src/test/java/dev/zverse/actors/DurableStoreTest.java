@@ -32,10 +32,9 @@ import java.util.stream.Stream;
 import java.util.zip.CRC32C;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -45,17 +44,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 @ExtendWith(LogCapturingExtension.class)
 class DurableStoreTest {
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   private static StoreSettings durable(Path dir) {
     return kit.settings().withDataDirectory(dir).withRetentionVersions(Long.MAX_VALUE);

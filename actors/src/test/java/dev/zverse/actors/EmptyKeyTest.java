@@ -11,9 +11,8 @@ import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.WriteBatch;
 import java.nio.file.Path;
 import java.util.List;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -22,17 +21,7 @@ import org.junit.jupiter.api.io.TempDir;
  * engine's {@code EmptyKeyDurabilityTest} replays it from the log alone).
  */
 class EmptyKeyTest {
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   private static List<String> keys(List<Entry> entries) {
     return entries.stream().map(Entry::keyUtf8).toList();

@@ -23,68 +23,38 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The EpochActor's watermark and pin reports. Time is driven, never waited for: the store's clock
  * (commit times, retention by time, pin ages) is a {@link ManualClock}, and the epoch's tick runs
- * only when a test moves Pekko's {@link ManualTime}, so "after a tick" and "before the window ends"
- * are facts of the test, whatever the machine's load.
+ * only when a test moves Pekko's {@code ManualTime} ({@link ManualTicks}), so "after a tick" and
+ * "before the window ends" are facts of the test, whatever the machine's load.
  */
 @ExtendWith(LogCapturingExtension.class)
 class EpochTest {
   private static final Instant T = Instant.parse("2026-11-29T12:00:00Z");
-  private static final Duration TICK = Duration.ofSeconds(1);
 
-  /** Its scheduler moves only with {@link #manualTime}. */
-  private static StoreTestKit kit;
+  @RegisterExtension static final ManualTicks TICKS = new ManualTicks();
 
-  private static ManualTime manualTime;
+  /** Its scheduler moves only with {@link ManualTicks#tick}. */
+  private static final StoreTestKit kit = TICKS.kit;
 
   /** Real time, for the race of pins with pruning that needs a busy epoch. */
-  private static StoreTestKit realTime;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create(ManualTime.config());
-    manualTime = ManualTime.get(kit.testKit.system());
-    realTime = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-    realTime.shutdown();
-  }
-
-  private static StoreSettings manual(ManualClock clock) {
-    return kit.settings().withEpochTick(TICK).withClock(clock);
-  }
-
-  /**
-   * Lets one epoch tick pass and returns the stats asked for right after it. Moving the manual time
-   * sends the tick into the EpochActor's mailbox on this thread, so the stats request, sent next,
-   * is answered after the tick ran; the prune the tick sent may still be on its way to the writer.
-   */
-  private static EpochStats tick(ZVerseStore store) {
-    manualTime.timePasses(TICK);
-    return await(store.epochStats());
-  }
+  private static final StoreTestKit realTime = TICKS.realTime;
 
   @Test
   void retentionByCountKeepsTheNewestVersionsReadable() {
-    ZVerseStore store = kit.open(manual(new ManualClock(T)).withRetentionVersions(3));
+    ZVerseStore store = kit.open(TICKS.settings(new ManualClock(T)).withRetentionVersions(3));
     putVersions(store, 1, 10);
 
     assertEquals(0, await(store.epochStats()).watermark(), "no tick, no pruning");
-    tick(store);
+    TICKS.tick(store);
     EpochStats stats = awaitStats(store, s -> s.watermark() == 8, "watermark 10 - 3 + 1");
     assertEquals(3, stats.retainedVersions());
     assertEquals("v8", store.snapshot().get("k", 8));
@@ -92,7 +62,7 @@ class EpochTest {
         assertThrows(VersionCompactedException.class, () -> store.snapshot().get("k", 7));
     assertEquals(8, e.watermark());
     putVersions(store, 11, 12);
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 10, "the watermark follows new versions");
     await(store.close());
   }
@@ -102,25 +72,25 @@ class EpochTest {
     Duration window = Duration.ofMinutes(1);
     ManualClock clock = new ManualClock(T);
     ZVerseStore store =
-        kit.open(manual(clock).withRetentionVersions(1).withRetentionDuration(window));
+        kit.open(TICKS.settings(clock).withRetentionVersions(1).withRetentionDuration(window));
     putVersions(store, 1, 2); // committed at T
     clock.set(T.plusSeconds(30));
     putVersions(store, 3, 5); // committed at T + 30 s
 
     clock.set(T.plus(window).minusMillis(1));
-    EpochStats young = tick(store);
+    EpochStats young = TICKS.tick(store);
     assertEquals(0, young.watermark(), "everything is younger than the window: " + young);
     assertEquals(0, store.snapshot().watermark());
 
     clock.set(T.plus(window).plusSeconds(1)); // as of T + 1 s a read needs version 2
-    tick(store);
+    TICKS.tick(store);
     EpochStats partly =
         awaitStats(store, s -> s.watermark() == 2, "version 1 older than the window");
     assertEquals(4, partly.retainedVersions());
 
     // Commit times strictly increase: versions 4 and 5 are a nanosecond or two after T + 30 s.
     clock.set(T.plusSeconds(31).plus(window)); // as of T + 31 s a read needs version 5
-    tick(store);
+    TICKS.tick(store);
     EpochStats old =
         awaitStats(store, s -> s.watermark() == 5, "versions 1..4 older than the window");
     assertEquals(1, old.retainedVersions());
@@ -134,9 +104,13 @@ class EpochTest {
   void anOpenReadTransactionHoldsBackPruningUntilClosed() {
     ManualClock clock = new ManualClock(T);
     ZVerseStore store =
-        kit.open(manual(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMinutes(1)));
+        kit.open(
+            TICKS
+                .settings(clock)
+                .withRetentionVersions(1)
+                .withLongPinWarning(Duration.ofMinutes(1)));
     putVersions(store, 1, 3);
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 3, "retention alone");
     ReadTransaction tx = store.readTransaction("pinning reader");
     assertEquals(3, tx.version());
@@ -150,7 +124,7 @@ class EpochTest {
             .withMessageRegex(
                 ".*\\[pinning reader\\].*pinned version \\[3\\] for \\[120000\\] ms,"
                     + " holding back \\[7\\] versions.*")
-            .expect(kit.testKit.system(), () -> tick(store));
+            .expect(kit.testKit.system(), () -> TICKS.tick(store));
     assertEquals(3, pinned.watermark(), pinned.toString());
     assertEquals(3, store.pins().decidedWatermark(), "the tick decided the pinned version");
     assertEquals(1, pinned.pins());
@@ -160,7 +134,7 @@ class EpochTest {
     assertEquals("v3", tx.snapshot().get("k"));
 
     tx.close();
-    tick(store);
+    TICKS.tick(store);
     EpochStats released =
         awaitStats(store, s -> s.watermark() == 10, "pruning after the pin is gone");
     assertEquals(0, released.pins());
@@ -171,21 +145,21 @@ class EpochTest {
 
   @Test
   void theOldestOfSeveralPinsBoundsTheWatermark() {
-    ZVerseStore store = kit.open(manual(new ManualClock(T)).withRetentionVersions(1));
+    ZVerseStore store = kit.open(TICKS.settings(new ManualClock(T)).withRetentionVersions(1));
     putVersions(store, 1, 2);
     ReadTransaction older = store.readTransaction();
     putVersions(store, 3, 5);
     ReadTransaction newer = store.readTransaction();
     putVersions(store, 6, 8);
 
-    tick(store);
+    TICKS.tick(store);
     EpochStats both = awaitStats(store, s -> s.watermark() == 2, "bounded by the older pin");
     assertEquals(2, both.pins());
     older.close();
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 5, "bounded by the newer pin");
     newer.close();
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 8, "retention alone");
     await(store.close());
   }
@@ -193,7 +167,7 @@ class EpochTest {
   @Test
   void epochStatsReportThePinsAndTheAgeOfTheOldest() {
     ManualClock clock = new ManualClock(T);
-    ZVerseStore store = kit.open(manual(clock));
+    ZVerseStore store = kit.open(TICKS.settings(clock));
     putVersions(store, 1, 4);
     try (ReadTransaction a = store.readTransaction()) {
       clock.move(Duration.ofMillis(30));
@@ -219,7 +193,11 @@ class EpochTest {
   void aLongHeldPinIsLoggedWithItsAgeAndHowManyVersionsItHoldsBack() {
     ManualClock clock = new ManualClock(T);
     ZVerseStore store =
-        kit.open(manual(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMillis(300)));
+        kit.open(
+            TICKS
+                .settings(clock)
+                .withRetentionVersions(1)
+                .withLongPinWarning(Duration.ofMillis(300)));
     putVersions(store, 1, 1);
     ReadTransaction tx = store.readTransaction();
     putVersions(store, 2, 6);
@@ -227,7 +205,7 @@ class EpochTest {
     clock.move(Duration.ofMillis(299));
     LoggingTestKit.warn("has pinned version [1]")
         .withOccurrences(0)
-        .expect(kit.testKit.system(), () -> tick(store));
+        .expect(kit.testKit.system(), () -> TICKS.tick(store));
     clock.move(Duration.ofMillis(1));
     LoggingTestKit.warn("has pinned version [1]")
         .withMessageRegex(
@@ -235,15 +213,15 @@ class EpochTest {
                 + store.name()
                 + "\\].*pinned version \\[1\\] for \\[300\\] ms,"
                 + " holding back \\[5\\] versions.*")
-        .expect(kit.testKit.system(), () -> tick(store));
+        .expect(kit.testKit.system(), () -> TICKS.tick(store));
     // Repeated once per warning interval while the pin stays, not on every tick.
     LoggingTestKit.warn("has pinned version [1]")
         .withOccurrences(0)
-        .expect(kit.testKit.system(), () -> tick(store));
+        .expect(kit.testKit.system(), () -> TICKS.tick(store));
     clock.move(Duration.ofMillis(300));
     LoggingTestKit.warn("has pinned version [1]")
         .withMessageRegex(".*pinned version \\[1\\] for \\[600\\] ms.*")
-        .expect(kit.testKit.system(), () -> tick(store));
+        .expect(kit.testKit.system(), () -> TICKS.tick(store));
 
     tx.close();
     await(store.close());

@@ -19,9 +19,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -48,17 +47,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(LogCapturingExtension.class)
 class LinearizabilityTest {
   private static final long RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   static Stream<Long> seeds() {
     String fixed = System.getProperty("zverse.test.seed");

@@ -21,11 +21,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
-import org.apache.pekko.actor.testkit.typed.javadsl.ManualTime;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Read transactions at older versions, their owners, the handover of a transaction's pin to a
@@ -33,51 +31,20 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(LogCapturingExtension.class)
 class PinHandoverTest {
-  private static final Duration TICK = Duration.ofSeconds(1);
 
-  /** Its epoch ticks only when the test moves {@link #manualTime}. */
-  private static StoreTestKit kit;
+  @RegisterExtension static final ManualTicks TICKS = new ManualTicks();
 
-  private static ManualTime manualTime;
+  /** Its scheduler moves only with {@link ManualTicks#tick}. */
+  private static final StoreTestKit kit = TICKS.kit;
 
   /** Real time, for the race of handovers with pruning that needs a busy epoch. */
-  private static StoreTestKit realTime;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create(ManualTime.config());
-    manualTime = ManualTime.get(kit.testKit.system());
-    realTime = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-    realTime.shutdown();
-  }
-
-  private static StoreSettings manualTicks(ManualClock clock) {
-    return kit.settings().withEpochTick(TICK).withClock(clock);
-  }
-
-  private static StoreSettings manualTicks() {
-    return manualTicks(new ManualClock(Instant.parse("2026-11-29T12:00:00Z")));
-  }
-
-  /**
-   * Lets one epoch tick pass; the stats are asked for after it ran (moving the manual time puts the
-   * tick in the EpochActor's mailbox on this thread). Its prune may still be on its way.
-   */
-  private static EpochStats tick(ZVerseStore store) {
-    manualTime.timePasses(TICK);
-    return await(store.epochStats());
-  }
+  private static final StoreTestKit realTime = TICKS.realTime;
 
   @Test
   void aReadTransactionAtAnOlderRetainedVersionReadsThatStateAndPinsIt() {
-    ZVerseStore store = kit.open(manualTicks().withRetentionVersions(5));
+    ZVerseStore store = kit.open(TICKS.settings().withRetentionVersions(5));
     putVersions(store, 1, 10);
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 6, "retention of five versions");
     try (ReadTransaction tx = store.readTransaction(7, "audit")) {
       assertEquals(7, tx.version());
@@ -95,22 +62,22 @@ class PinHandoverTest {
       assertEquals(2, opened.history("k", 6, tx.version()).size());
       putVersions(store, 11, 30);
       EpochStats held = awaitStats(store, s -> s.version() == 30, "the writes");
-      tick(store); // the only tick since 6 was decided: what it decides stays
+      TICKS.tick(store); // the only tick since 6 was decided: what it decides stays
       assertEquals(7, store.pins().decidedWatermark(), "the tick decided it (it was 6)");
       awaitStats(store, s -> s.watermark() == 7, "held at the transaction's version");
       assertEquals(1, held.pins());
       assertEquals("v7", store.snapshot().get("k", 7));
     }
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 26 && s.pins() == 0, "pruned once closed");
     await(store.close());
   }
 
   @Test
   void aReadTransactionBelowTheWatermarkOrAfterTheLatestIsRefused() {
-    ZVerseStore store = kit.open(manualTicks().withRetentionVersions(2));
+    ZVerseStore store = kit.open(TICKS.settings().withRetentionVersions(2));
     putVersions(store, 1, 10);
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 9, "retention of two versions");
     VersionCompactedException e =
         assertThrows(VersionCompactedException.class, () -> store.readTransaction(8, "late"));
@@ -129,7 +96,10 @@ class PinHandoverTest {
     ManualClock clock = new ManualClock(Instant.parse("2026-11-29T12:00:00Z"));
     ZVerseStore store =
         kit.open(
-            manualTicks(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMillis(100)));
+            TICKS
+                .settings(clock)
+                .withRetentionVersions(1)
+                .withLongPinWarning(Duration.ofMillis(100)));
     putVersions(store, 1, 1);
     AtomicReference<ReadTransaction> tx = new AtomicReference<>();
     LoggingTestKit.warn("a pin held by [nightly order export]")
@@ -139,7 +109,7 @@ class PinHandoverTest {
               tx.set(store.readTransaction("nightly order export"));
               putVersions(store, 2, 4);
               clock.move(Duration.ofMillis(100));
-              return tick(store);
+              return TICKS.tick(store);
             });
     tx.get().close();
     try (ReadTransaction unnamed = store.readTransaction()) {
@@ -153,24 +123,27 @@ class PinHandoverTest {
     ManualClock clock = new ManualClock(Instant.parse("2026-11-29T12:00:00Z"));
     ZVerseStore store =
         kit.open(
-            manualTicks(clock).withRetentionVersions(1).withLongPinWarning(Duration.ofMinutes(1)));
+            TICKS
+                .settings(clock)
+                .withRetentionVersions(1)
+                .withLongPinWarning(Duration.ofMinutes(1)));
     putVersions(store, 1, 3);
     ReadTransaction tx = store.readTransaction("lister");
     VersionPin pin = store.advanced().pin(tx, "follower");
     assertEquals(3, pin.version());
     tx.close();
     putVersions(store, 4, 10);
-    tick(store); // the only tick so far: what it decides stays
+    TICKS.tick(store); // the only tick so far: what it decides stays
     assertEquals(3, store.pins().decidedWatermark(), "a tick decided (from 0) at the pin");
     EpochStats held =
         awaitStats(store, s -> s.watermark() == 3, "the shared pin outlives the transaction");
     assertEquals(1, held.pins(), "one pin, two holders");
     assertEquals("v3", store.snapshot().get("k", 3));
     assertTrue(pin.moveTo(8));
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 8, "the follower moved on");
     pin.close();
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 10 && s.pins() == 0, "both let go");
 
     ReadTransaction second = store.readTransaction();
@@ -182,18 +155,18 @@ class PinHandoverTest {
     EpochStats stillHeld =
         LoggingTestKit.warn("pinned version [10]")
             .withMessageRegex(".*holding back \\[2\\] versions.*")
-            .expect(kit.testKit.system(), () -> tick(store));
+            .expect(kit.testKit.system(), () -> TICKS.tick(store));
     assertEquals(10, stillHeld.watermark(), "the transaction still holds it");
     second.close();
-    tick(store);
+    TICKS.tick(store);
     awaitStats(store, s -> s.watermark() == 12 && s.pins() == 0, "both let go");
     await(store.close());
   }
 
   @Test
   void aPinIsNotTakenFromAClosedTransactionOrOneOfAnotherStore() {
-    ZVerseStore store = kit.open(manualTicks());
-    ZVerseStore other = kit.open(manualTicks());
+    ZVerseStore store = kit.open(TICKS.settings());
+    ZVerseStore other = kit.open(TICKS.settings());
     putVersions(store, 1, 1);
     ReadTransaction tx = store.readTransaction();
     IllegalArgumentException foreign =
@@ -250,11 +223,11 @@ class PinHandoverTest {
 
   @Test
   void theRetentionWatermarkIgnoresPins() {
-    ZVerseStore store = kit.open(manualTicks().withRetentionVersions(3));
+    ZVerseStore store = kit.open(TICKS.settings().withRetentionVersions(3));
     putVersions(store, 1, 2);
     try (ReadTransaction tx = store.readTransaction()) {
       putVersions(store, 3, 10);
-      tick(store);
+      TICKS.tick(store);
       awaitStats(store, s -> s.version() == 10 && s.watermark() == 2, "the pin holding it at 2");
       assertEquals(2, tx.version());
       assertEquals(8, store.retentionWatermark());

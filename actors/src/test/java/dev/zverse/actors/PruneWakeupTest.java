@@ -14,10 +14,9 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,17 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(LogCapturingExtension.class)
 class PruneWakeupTest {
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   /** Records the version of every snapshot it is told of, on the writer's thread. */
   private static final class Recorder implements PublishListener {

@@ -9,10 +9,9 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Reads never wait for the writer. The property is tested as such, not as a speed: every read
@@ -26,17 +25,7 @@ class ReadersNeverWaitTest {
   private static final int READERS = 4;
   private static final int READS_PER_READER = 10_000;
 
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   @Test
   void readsCompleteAndSeeThePreviousVersionWhileTheWriterIsStuckInAWrite() throws Exception {

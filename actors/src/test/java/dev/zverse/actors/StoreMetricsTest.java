@@ -23,27 +23,16 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
 import javax.management.MBeanServer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Each figure of {@link StoreMetrics}, and its JMX attribute, moves as the store does. */
 @ExtendWith(LogCapturingExtension.class)
 class StoreMetricsTest {
   private static final MBeanServer JMX = ManagementFactory.getPlatformMBeanServer();
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   private static Object attribute(ZVerseStore store, String name) throws Exception {
     return JMX.getAttribute(StoreJmx.objectName(store.name()), name);

@@ -12,11 +12,17 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * An actor test kit plus what the store tests share: fresh store names, awaiting stages and stats.
+ *
+ * <p>It is a JUnit 5 extension: a test class keeps one in a static field with
+ * {@code @RegisterExtension}, its actor system starts with the class and is shut down after it.
+ * (jqwik runs no JUnit extensions: a property class shuts its kit down in {@code @AfterContainer}.)
  */
-final class StoreTestKit {
+final class StoreTestKit implements AfterAllCallback {
   static final Duration TIMEOUT = Duration.ofSeconds(10);
 
   private static final AtomicInteger NAMES = new AtomicInteger();
@@ -42,6 +48,11 @@ final class StoreTestKit {
 
   void shutdown() {
     testKit.shutdownTestKit();
+  }
+
+  @Override
+  public void afterAll(ExtensionContext context) {
+    shutdown();
   }
 
   /** Puts versions {@code from} to {@code to} of key {@code k}, one write each, in order. */

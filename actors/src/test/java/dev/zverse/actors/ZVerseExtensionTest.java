@@ -26,25 +26,14 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The {@link ZVerse} extension as the registry of a system's stores, its setup, and WriteReply. */
 @ExtendWith(LogCapturingExtension.class)
 class ZVerseExtensionTest {
-  private static StoreTestKit kit;
-
-  @BeforeAll
-  static void start() {
-    kit = StoreTestKit.create();
-  }
-
-  @AfterAll
-  static void stop() {
-    kit.shutdown();
-  }
+  @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   @Test
   void aStoreOpenedEitherWayIsFoundByNameUntilClosed() {

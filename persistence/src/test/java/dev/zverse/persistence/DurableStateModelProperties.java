@@ -316,6 +316,8 @@ class DurableStateModelProperties {
       List<String> page = kit.collect(s.currentPersistenceIds(afterId, pageSize));
       assertTrue(page.size() <= pageSize, page + " is over the page size " + pageSize);
       paged.addAll(page);
+      // A page that repeats ids would page forever: fail as soon as there are more than stored.
+      assertTrue(paged.size() <= expected.size(), "more ids than stored: " + paged);
       if (page.size() < pageSize) {
         break;
       }
