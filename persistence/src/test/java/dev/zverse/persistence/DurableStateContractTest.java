@@ -40,6 +40,8 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import scala.Option;
 import scala.jdk.javaapi.FutureConverters;
 
@@ -60,6 +62,28 @@ class DurableStateContractTest {
   @AfterAll
   static void stop() {
     kit.shutdown();
+  }
+
+  /**
+   * The two queries that follow the objects {@code E|...} written under tag {@code t}: by the tag,
+   * and by every slice of entity type {@code E}; the tests of replay, live and completion run on
+   * both.
+   */
+  enum Follow {
+    BY_TAG,
+    BY_SLICES;
+
+    Source<DurableStateChange<Object>, NotUsed> current(
+        ZVerseDurableStateStore<Object> s, Offset from) {
+      return this == BY_TAG
+          ? s.currentChanges("t", from)
+          : s.currentChangesBySlices("E", 0, 1023, from);
+    }
+
+    Source<DurableStateChange<Object>, NotUsed> live(
+        ZVerseDurableStateStore<Object> s, Offset from) {
+      return this == BY_TAG ? s.changes("t", from) : s.changesBySlices("E", 0, 1023, from);
+    }
   }
 
   private static GetObjectResult<Object> get(ZVerseDurableStateStore<Object> s, String id) {
@@ -329,60 +353,63 @@ class DurableStateContractTest {
     assertEquals(List.of(), texts(s.currentChanges("no-such-tag", Offset.noOffset())));
   }
 
-  @Test
-  void currentChangesCompleteAtTheVersionOfTheirStart() {
+  @ParameterizedTest
+  @EnumSource(Follow.class)
+  void currentChangesCompleteAtTheVersionOfTheirStart(Follow query) {
     for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
       ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-      upsert(s, "a", 1, "a1", "t");
+      upsert(s, "E|a", 1, "a1", "t");
       long started = s.store().version();
-      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.currentChanges("t", from));
-      assertEquals("a@1=a1@" + started, describe(p.next()));
-      upsert(s, "b", 1, "b1", "t");
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(query.current(s, from));
+      assertEquals("E|a@1=a1@" + started, describe(p.next()));
+      upsert(s, "E|b", 1, "b1", "t");
       assertTrue(p.completed(), "a current query from " + from + " went on past its start");
     }
   }
 
-  @Test
-  void changesReplayThenFollowLiveWithNoGapAndNoDuplicate() {
+  @ParameterizedTest
+  @EnumSource(Follow.class)
+  void changesReplayThenFollowLiveWithNoGapAndNoDuplicate(Follow query) {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
     long base = s.store().version();
-    upsert(s, "a", 1, "a1", "t");
-    upsert(s, "b", 1, "b1", "t");
-    upsert(s, "a", 2, "a2", "t");
-    upsert(s, "x", 1, "x1", "other");
+    upsert(s, "E|a", 1, "a1", "t");
+    upsert(s, "E|b", 1, "b1", "t");
+    upsert(s, "E|a", 2, "a2", "t");
+    upsert(s, "F|x", 1, "x1", "other");
 
     ZVerseTestKit.Pull<DurableStateChange<Object>> fromStart =
-        kit.pull(s.changes("t", Offset.noOffset()));
+        kit.pull(query.live(s, Offset.noOffset()));
     ZVerseTestKit.Pull<DurableStateChange<Object>> fromOffset =
-        kit.pull(s.changes("t", Offset.sequence(base + 1)));
-    // From the start: the tag's objects at the latest version, oldest change first.
-    assertEquals("b@1=b1@" + (base + 2), describe(fromStart.next()));
-    assertEquals("a@2=a2@" + (base + 3), describe(fromStart.next()));
+        kit.pull(query.live(s, Offset.sequence(base + 1)));
+    // From the start: the objects at the latest version, oldest change first.
+    assertEquals("E|b@1=b1@" + (base + 2), describe(fromStart.next()));
+    assertEquals("E|a@2=a2@" + (base + 3), describe(fromStart.next()));
     // From an offset: every change after it (the live query is not collapsed per object).
-    assertEquals("b@1=b1@" + (base + 2), describe(fromOffset.next()));
-    assertEquals("a@2=a2@" + (base + 3), describe(fromOffset.next()));
+    assertEquals("E|b@1=b1@" + (base + 2), describe(fromOffset.next()));
+    assertEquals("E|a@2=a2@" + (base + 3), describe(fromOffset.next()));
 
-    upsert(s, "b", 2, "b2", "t");
-    await(s.deleteObject("a", 3));
-    upsert(s, "y", 1, "y1", "other");
-    upsert(s, "z", 1, "z1", "t");
+    upsert(s, "E|b", 2, "b2", "t");
+    await(s.deleteObject("E|a", 3));
+    upsert(s, "F|y", 1, "y1", "other");
+    upsert(s, "E|z", 1, "z1", "t");
     for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
-      assertEquals("b@2=b2@" + (base + 5), describe(p.next()));
-      assertEquals("a@3 deleted@" + (base + 6), describe(p.next()));
-      assertEquals("z@1=z1@" + (base + 8), describe(p.next()));
+      assertEquals("E|b@2=b2@" + (base + 5), describe(p.next()));
+      assertEquals("E|a@3 deleted@" + (base + 6), describe(p.next()));
+      assertEquals("E|z@1=z1@" + (base + 8), describe(p.next()));
       p.cancel();
     }
   }
 
-  @Test
-  void changesAreBackPressured() {
+  @ParameterizedTest
+  @EnumSource(Follow.class)
+  void changesAreBackPressured(Follow query) {
     ZVerseDurableStateStore<Object> s = kit.freshPlugin();
     int n = 20;
     for (int i = 1; i <= n; i++) {
-      upsert(s, "p" + i, 1, "v", "t");
+      upsert(s, "E|p" + i, 1, "v", "t");
     }
     for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
-      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(s.changes("t", from));
+      ZVerseTestKit.Pull<DurableStateChange<Object>> p = kit.pull(query.live(s, from));
       for (int pulled = 1; pulled <= n; pulled++) {
         p.next();
         // The queue asks for one element ahead; anything more was pushed without demand.
@@ -421,6 +448,12 @@ class DurableStateContractTest {
     assertEquals(
         List.of("q@1=q1@" + qVersion, "p@10=v10@" + latest),
         texts(s.currentChanges("t", Offset.sequence(0))));
+    // The by-slice queries (p and q have entity type "") answer a pruned offset the same way.
+    for (long pruned : new long[] {0, qVersion}) {
+      assertEquals(
+          texts(s.currentChanges("t", Offset.sequence(pruned))),
+          texts(s.currentChangesBySlices("", 0, 1023, Offset.sequence(pruned))));
+    }
     ZVerseTestKit.Pull<DurableStateChange<Object>> live =
         kit.pull(s.changes("t", Offset.sequence(qVersion)));
     assertEquals("p@10=v10@" + latest, PersistenceTestKit.describe(live.next()));
@@ -599,70 +632,6 @@ class DurableStateContractTest {
         kit.collect(scaladsl.currentPersistenceIds(Option.apply("E|a"), 10).asJava()));
     assertEquals(
         List.of("E|a"), kit.collect(scaladsl.currentPersistenceIds(Option.empty(), 1).asJava()));
-  }
-
-  @Test
-  void currentChangesBySlicesCompleteAtTheVersionOfTheirStart() {
-    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
-      ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-      upsert(s, "E|a", 1, "a1", "t");
-      long started = s.store().version();
-      ZVerseTestKit.Pull<DurableStateChange<Object>> p =
-          kit.pull(s.currentChangesBySlices("E", 0, 1023, from));
-      assertEquals("E|a@1=a1@" + started, describe(p.next()));
-      upsert(s, "E|b", 1, "b1", "u");
-      assertTrue(p.completed(), "a current query from " + from + " went on past its start");
-    }
-  }
-
-  @Test
-  void changesBySlicesReplayThenFollowLiveWithNoGapAndNoDuplicate() {
-    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-    long base = s.store().version();
-    upsert(s, "E|a", 1, "a1", "t");
-    upsert(s, "E|b", 1, "b1", "u");
-    upsert(s, "E|a", 2, "a2", "t");
-    upsert(s, "F|x", 1, "x1", "t");
-
-    ZVerseTestKit.Pull<DurableStateChange<Object>> fromStart =
-        kit.pull(s.changesBySlices("E", 0, 1023, Offset.noOffset()));
-    ZVerseTestKit.Pull<DurableStateChange<Object>> fromOffset =
-        kit.pull(s.changesBySlices("E", 0, 1023, Offset.sequence(base + 1)));
-    for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
-      assertEquals("E|b@1=b1@" + (base + 2), describe(p.next()));
-      assertEquals("E|a@2=a2@" + (base + 3), describe(p.next()));
-    }
-
-    upsert(s, "E|b", 2, "b2", "t"); // moves from u to t: a change, not a removal and a change
-    await(s.deleteObject("E|a", 3));
-    upsert(s, "F|y", 1, "y1", "t");
-    upsert(s, "E|z", 1, "z1", "");
-    for (ZVerseTestKit.Pull<DurableStateChange<Object>> p : List.of(fromStart, fromOffset)) {
-      assertEquals("E|b@2=b2@" + (base + 5), describe(p.next()));
-      assertEquals("E|a@3 deleted@" + (base + 6), describe(p.next()));
-      assertEquals("E|z@1=z1@" + (base + 8), describe(p.next()));
-      p.cancel();
-    }
-  }
-
-  @Test
-  void changesBySlicesAreBackPressured() {
-    ZVerseDurableStateStore<Object> s = kit.freshPlugin();
-    int n = 20;
-    for (int i = 1; i <= n; i++) {
-      upsert(s, "E|p" + i, 1, "v", "t" + (i % 3));
-    }
-    for (Offset from : List.of(Offset.sequence(0), Offset.noOffset())) {
-      ZVerseTestKit.Pull<DurableStateChange<Object>> p =
-          kit.pull(s.changesBySlices("E", 0, 1023, from));
-      for (int pulled = 1; pulled <= n; pulled++) {
-        p.next();
-        // The queue asks for one element ahead; anything more was pushed without demand.
-        int emitted = p.emitted().get();
-        assertTrue(emitted <= pulled + 1, emitted + " emitted, " + pulled + " pulled");
-      }
-      p.cancel();
-    }
   }
 
   // ---------------------------------------------------------------- persistence ids
