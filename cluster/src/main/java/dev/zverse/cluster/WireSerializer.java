@@ -24,6 +24,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
+import org.apache.pekko.stream.StreamRefResolver;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -47,6 +48,10 @@ import org.jspecify.annotations.Nullable;
  * F failed:         message (string)
  * G commits:        one commit record
  * K chunk:          id (long), index (int), count (int), manifest (string), bytes
+ * TQ transfer request: store name (string), reply address (string)
+ * TO transfer offer:   store name (string), version (long), stream ref (string, Pekko's own
+ *                      serialized form of a SourceRef)
+ * TR transfer refused: reason (string)
  * </pre>
  *
  * Bytes that do not read back are refused with a {@link NotSerializableException} naming the
@@ -69,6 +74,9 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String FAILED = "F";
   static final String COMMITS = "G";
   static final String CHUNK = "K";
+  static final String TRANSFER_REQUEST = "TQ";
+  static final String TRANSFER_OFFER = "TO";
+  static final String TRANSFER_REFUSED = "TR";
 
   private final ExtendedActorSystem system;
 
@@ -104,6 +112,12 @@ public final class WireSerializer extends SerializerWithStringManifest {
       return COMMITS;
     } else if (o instanceof Chunk) {
       return CHUNK;
+    } else if (o instanceof StateTransfer.Request) {
+      return TRANSFER_REQUEST;
+    } else if (o instanceof StateTransfer.Offer) {
+      return TRANSFER_OFFER;
+    } else if (o instanceof StateTransfer.Refused) {
+      return TRANSFER_REFUSED;
     }
     throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
   }
@@ -138,6 +152,16 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putInt(k.count());
       out.string(k.manifest());
       out.bytes(k.bytes());
+    } else if (o instanceof StateTransfer.Request r) {
+      out.string(r.storeName());
+      out.string(resolver().toSerializationFormat(r.replyTo()));
+    } else if (o instanceof StateTransfer.Offer offer) {
+      out.string(offer.storeName());
+      out.ensure(8);
+      out.b.putLong(offer.version());
+      out.string(StreamRefResolver.get(system).toSerializationFormat(offer.chunks()));
+    } else if (o instanceof StateTransfer.Refused r) {
+      out.string(r.reason());
     } else {
       throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
     }
@@ -174,6 +198,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case FAILED -> new Failed(in.string());
       case CHUNK ->
           new Chunk(in.b.getLong(), in.b.getInt(), in.b.getInt(), in.string(), in.bytes());
+      case TRANSFER_REQUEST ->
+          new StateTransfer.Request(in.string(), resolver().resolveActorRef(in.string()));
+      case TRANSFER_OFFER ->
+          new StateTransfer.Offer(
+              in.string(),
+              in.b.getLong(),
+              StreamRefResolver.get(system).<byte[]>resolveSourceRef(in.string()));
+      case TRANSFER_REFUSED -> new StateTransfer.Refused(in.string());
       default ->
           throw new NotSerializableException(
               "unknown manifest [" + manifest + "] for the cluster module's serializer");

@@ -40,6 +40,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.LongRange;
+import net.jqwik.api.constraints.StringLength;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -48,6 +50,9 @@ import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.serialization.Serialization;
 import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.Serializer;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
 
 /**
  * Every message of the cluster module reads back equal after crossing the serializer that the
@@ -61,6 +66,8 @@ class WireSerializerProperties {
   private static ActorTestKit kit;
   private static Serialization serialization;
   private static ActorRef<Reply> replyTo;
+  private static ActorRef<StateTransfer.Reply> transferReplyTo;
+  private static SourceRef<byte[]> sourceRef;
 
   @BeforeContainer
   static void start() {
@@ -70,6 +77,8 @@ class WireSerializerProperties {
             ConfigFactory.parseString(ClusterHarness.BASE).withFallback(ConfigFactory.load()));
     serialization = SerializationExtension.get(Adapter.toClassic(kit.system()));
     replyTo = kit.<Reply>createTestProbe().getRef();
+    transferReplyTo = kit.<StateTransfer.Reply>createTestProbe().getRef();
+    sourceRef = Source.<byte[]>empty().runWith(StreamRefs.sourceRef(), kit.system());
   }
 
   @AfterContainer
@@ -88,7 +97,10 @@ class WireSerializerProperties {
             new Invalid("m"),
             new Failed("m"),
             new Commits(group(List.of(WriteBatch.ofPut("k", "v")), 0)),
-            new Chunk(1, 0, 1, "V", new byte[0]));
+            new Chunk(1, 0, 1, "V", new byte[0]),
+            new StateTransfer.Request("s", transferReplyTo),
+            new StateTransfer.Offer("s", 1, sourceRef),
+            new StateTransfer.Refused("r"));
     for (Object m : messages) {
       Serializer s = serialization.findSerializerFor(m);
       assertInstanceOf(WireSerializer.class, s, m.getClass().getName());
@@ -110,6 +122,30 @@ class WireSerializerProperties {
   @Property(tries = 200)
   void repliesReadBackEqual(@ForAll("replies") Reply reply) {
     assertEquals(reply, roundTrip(reply));
+  }
+
+  @Property(tries = 200)
+  void stateTransferMessagesReadBackEqual(
+      @ForAll @StringLength(max = 40) String name,
+      @ForAll @LongRange(min = 0) long version,
+      @ForAll @IntRange(max = 2) int kind) {
+    Object message =
+        switch (kind) {
+          case 0 -> new StateTransfer.Request(name, transferReplyTo);
+          case 1 -> new StateTransfer.Offer(name, version, sourceRef);
+          default -> new StateTransfer.Refused(name);
+        };
+    assertEquals(message, roundTrip(message));
+  }
+
+  @Example
+  void aCutTransferOfferIsRefusedNamingTheOffset() {
+    WireSerializer wire = wire();
+    byte[] bytes = wire.toBinary(new StateTransfer.Offer("store", 7, sourceRef));
+    byte[] cut = Arrays.copyOf(bytes, bytes.length - 5);
+    NotSerializableException e =
+        assertThrows(NotSerializableException.class, () -> wire.fromBinary(cut, "TO"));
+    assertTrue(e.getMessage().contains("manifest [TO] at byte "), e.getMessage());
   }
 
   @Property(tries = 200)

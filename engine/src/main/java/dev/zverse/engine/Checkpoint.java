@@ -1,25 +1,14 @@
 package dev.zverse.engine;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.zip.CRC32C;
-import java.util.zip.CheckedOutputStream;
 
 /**
  * A snapshot with its retained history in one file: what recovery loads before replaying the log.
@@ -45,7 +34,10 @@ import java.util.zip.CheckedOutputStream;
  * times).
  *
  * <p>The commits' key lists are not written: a retained commit's keys are exactly the keys with a
- * chain node at its version, so reading rebuilds them from the chains. Stateless.
+ * chain node at its version, so reading rebuilds them from the chains. The same bytes, cut into
+ * framed chunks, are what {@link SnapshotExport} sends and {@link SnapshotImport} reads: {@link
+ * SnapshotEncoder} and {@link SnapshotDecoder} are the one writer and reader of the format, for
+ * files and streams alike. Stateless.
  */
 final class Checkpoint {
   static final long MAGIC = 0x5A56_4552_5343_4B50L; // "ZVERSCKP"
@@ -57,6 +49,9 @@ final class Checkpoint {
 
   /** The body's CRC32C and {@link #END}. */
   private static final int TAIL_BYTES = 12;
+
+  /** The size of the buffer a checkpoint is written from and read into. */
+  private static final int IO_BYTES = 1 << 16;
 
   private Checkpoint() {}
 
@@ -80,53 +75,16 @@ final class Checkpoint {
             StandardOpenOption.CREATE,
             StandardOpenOption.TRUNCATE_EXISTING,
             StandardOpenOption.WRITE)) {
-      OutputStream raw = Channels.newOutputStream(ch);
-      raw.write(FileHeader.encode(MAGIC, FORMAT).array());
-      CRC32C crc = new CRC32C();
-      DataOutputStream out =
-          new DataOutputStream(
-              new BufferedOutputStream(new CheckedOutputStream(raw, crc), 1 << 16));
-      CommitLog commits = s.commits;
-      long first = commits.firstVersion();
-      out.writeLong(s.version);
-      out.writeLong(s.watermark);
-      out.writeLong(s.lastCommitMicros);
-      out.writeLong(first);
-      out.writeLong(s.version - first + 1);
-      for (long u = first; u <= s.version; u++) {
-        out.writeLong(commits.get(u).timeMicros);
-      }
-      out.writeLong(s.keys);
-      TreeCursor c = new TreeCursor(s.root, s.height);
-      long written = 0;
-      for (c.seekFirst(); c.valid(); c.next()) {
-        byte[] key = c.key();
-        out.writeInt(key.length);
-        out.write(key);
-        // Only what reads at or above the watermark need: not the superseded version a write may
-        // have left below them (see Transient#prune).
-        int length = Math.max(1, c.head().retainedLength(s.watermark));
-        out.writeInt(length);
-        Version n = c.head();
-        for (int i = 0; i < length; i++, n = n.next) {
-          out.writeLong(n.version);
-          if (n.value == null) {
-            out.writeByte(0);
-          } else {
-            out.writeByte(1);
-            out.writeLong(n.created());
-            out.writeInt(n.value.length);
-            out.write(n.value);
-          }
+      SnapshotEncoder encoder = new SnapshotEncoder(s);
+      ByteBuffer buffer = ByteBuffer.allocate(IO_BYTES);
+      while (!encoder.finished()) {
+        buffer.clear();
+        encoder.fill(buffer);
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          ch.write(buffer);
         }
-        written++;
       }
-      assert written == s.keys : written + " keys written, " + s.keys + " counted";
-      out.flush();
-      DataOutputStream tail = new DataOutputStream(raw);
-      tail.writeInt((int) crc.getValue());
-      tail.writeLong(END);
-      tail.flush();
       ch.force(true);
     }
   }
@@ -168,49 +126,31 @@ final class Checkpoint {
                 + ", fails the checksum stored at byte "
                 + (size - TAIL_BYTES));
       }
-      ch.position(headerBytes);
-      Position in =
-          new Position(new BufferedInputStream(Channels.newInputStream(ch), 1 << 16), headerBytes);
+      // Limited by the ceilings, not the store's limits: a checkpoint holds what the store held
+      // when it was written, and a store may be reopened with smaller limits.
+      SnapshotDecoder decoder =
+          SnapshotDecoder.afterHeader(
+              limits,
+              index,
+              format,
+              headerBytes,
+              Limits.CEILING_VALUE_BYTES,
+              Limits.CEILING_VALUE_BYTES);
+      ByteBuffer buffer = ByteBuffer.allocate(IO_BYTES);
       try {
-        return readBody(new DataInputStream(in), in, format, file, limits, index);
-      } catch (EOFException e) {
-        throw new CorruptLogException(file, in.at, "checkpoint body ends early");
+        for (long at = headerBytes; at < size; ) {
+          buffer.clear();
+          int n = ch.read(buffer, at);
+          if (n < 0) {
+            break;
+          }
+          at += n;
+          decoder.feed(buffer.flip());
+        }
+        return decoder.finish();
+      } catch (CorruptSnapshotException e) {
+        throw new CorruptLogException(file, e.offset(), "checkpoint " + e.problem());
       }
-    }
-  }
-
-  /** Counts the bytes read, so that a body that does not parse is reported at its offset. */
-  private static final class Position extends FilterInputStream {
-    long at;
-
-    Position(InputStream in, long at) {
-      super(in);
-      this.at = at;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        at++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        at += n;
-      }
-      return n;
-    }
-
-    @Override
-    public long skip(long n) throws IOException {
-      long k = super.skip(n);
-      at += k;
-      return k;
     }
   }
 
@@ -241,114 +181,5 @@ final class Checkpoint {
       }
     }
     return b.flip();
-  }
-
-  private static Snapshot readBody(
-      DataInputStream in, Position at, int format, Path file, Limits limits, ZIndexOptions index)
-      throws IOException {
-    long start = at.at;
-    long version = in.readLong();
-    long watermark = in.readLong();
-    long lastCommitTime = time(in.readLong(), format);
-    long first = in.readLong();
-    long commitCount = in.readLong();
-    if (version < 0
-        || watermark < 0
-        || watermark > version
-        || first < 1
-        || commitCount < 0
-        || first + commitCount - 1 != version
-        || commitCount > Integer.MAX_VALUE) {
-      throw new CorruptLogException(file, start, "inconsistent checkpoint header");
-    }
-    long[] times = new long[(int) commitCount];
-    for (int i = 0; i < times.length; i++) {
-      times[i] = time(in.readLong(), format);
-      if (i > 0 && times[i] <= times[i - 1]) {
-        times[i] = Commit.after(times[i - 1]);
-      }
-    }
-    @SuppressWarnings("unchecked")
-    List<byte[]>[] commitKeys = new List[times.length];
-    @SuppressWarnings("unchecked")
-    List<byte[]>[] commitValues = new List[times.length];
-    Transient t = Snapshot.empty(limits, index).asTransient();
-    long keyCount = in.readLong();
-    byte[] previous = null;
-    for (long k = 0; k < keyCount; k++) {
-      long keyAt = at.at;
-      byte[] key = readBytes(in, at, file);
-      if (previous != null && KeyOrder.compare(previous, key) >= 0) {
-        throw new CorruptLogException(file, keyAt, "checkpoint keys out of order");
-      }
-      previous = key;
-      int length = in.readInt();
-      if (length < 1) {
-        throw new CorruptLogException(file, at.at - 4, "empty version chain in checkpoint");
-      }
-      long[] versions = new long[length];
-      long[] created = new long[length];
-      byte[][] values = new byte[length][];
-      for (int i = 0; i < length; i++) {
-        versions[i] = in.readLong();
-        byte kind = in.readByte();
-        if (kind == 1) {
-          created[i] = in.readLong();
-          values[i] = readBytes(in, at, file);
-        } else if (kind != 0) {
-          throw new CorruptLogException(file, at.at - 1, "unknown chain node kind " + kind);
-        }
-        if (versions[i] >= first && versions[i] <= version) {
-          int slot = (int) (versions[i] - first);
-          if (commitKeys[slot] == null) {
-            commitKeys[slot] = new ArrayList<>(4);
-            commitValues[slot] = new ArrayList<>(4);
-          }
-          commitKeys[slot].add(key);
-          commitValues[slot].add(values[i]);
-        }
-      }
-      Version head = null;
-      for (int i = length - 1; i >= 0; i--) {
-        head =
-            values[i] == null
-                ? Version.tombstone(versions[i], head)
-                : Version.put(versions[i], values[i], head, created[i]);
-      }
-      t.restoreChain(key, head);
-    }
-    CommitLog log = CommitLog.startingAt(first);
-    for (int i = 0; i < times.length; i++) {
-      List<byte[]> ks = commitKeys[i];
-      log =
-          log.append(
-              ks == null
-                  ? new Commit(first + i, times[i], new byte[0][], new byte[0][])
-                  : new Commit(
-                      first + i,
-                      times[i],
-                      ks.toArray(new byte[0][]),
-                      commitValues[i].toArray(new byte[0][])));
-    }
-    if (times.length > 0) {
-      lastCommitTime = Math.max(lastCommitTime, times[times.length - 1]);
-    }
-    t.restoreLog(log, version, watermark, lastCommitTime);
-    return t.persistent();
-  }
-
-  /** A commit time as {@code format} stored it, in microseconds since the epoch. */
-  private static long time(long stored, int format) {
-    return format == 1 ? Commit.microsOfMillis(stored) : stored;
-  }
-
-  private static byte[] readBytes(DataInputStream in, Position at, Path file) throws IOException {
-    int n = in.readInt();
-    if (n < 0 || n > Limits.CEILING_VALUE_BYTES) {
-      throw new CorruptLogException(file, at.at - 4, "impossible length " + n);
-    }
-    byte[] b = new byte[n];
-    in.readFully(b);
-    return b;
   }
 }

@@ -1,0 +1,190 @@
+package dev.zverse.cluster;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.CorruptSnapshotException;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.SnapshotExport;
+import dev.zverse.engine.SnapshotImport;
+import dev.zverse.engine.WriteBatch;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * State transfer (issue 16, capability 3): a store of 1,000,000 random 16-byte keys with 100-byte
+ * values, one version each, sent by {@link StateTransfer} from one ActorSystem to another, joined
+ * in one cluster on 127.0.0.1 in this JVM (Artery over TCP on loopback, no {@code
+ * serialize-messages}): seconds per transfer. Beside it, in the same run, the two halves alone on
+ * one thread: {@code EXPORT} writes every chunk of the same snapshot ({@link SnapshotExport}) and
+ * drops it; {@code IMPORT} builds the snapshot from chunks exported beforehand ({@link
+ * SnapshotImport}). MB/s is the snapshot's bytes (printed in the setup) over the time.
+ *
+ * <p>In package {@code dev.zverse.cluster} because state transfer is package-private there: the
+ * benchmarks run on the class path, where the package's classes meet.
+ *
+ * <p>Run: {@code taskset -c 1 java -jar benchmarks/target/benchmarks.jar StateTransferBenchmark -rf
+ * json -rff benchmarks/results/state-transfer.json}.
+ */
+@BenchmarkMode(Mode.SingleShotTime)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2)
+@Measurement(iterations = 5)
+@Fork(
+    value = 1,
+    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+@State(Scope.Benchmark)
+public class StateTransferBenchmark {
+  static final int KEYS = 1_000_000;
+  static final int KEY_BYTES = 16;
+  static final int VALUE_BYTES = 100;
+
+  private static final String CONFIG =
+      """
+      pekko.actor.provider = cluster
+      pekko.remote.artery.canonical.hostname = 127.0.0.1
+      pekko.remote.artery.canonical.port = 0
+      pekko.actor.allow-java-serialization = off
+      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
+      pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
+      pekko.loglevel = WARNING
+      """;
+
+  /** What is timed: the whole transfer between the nodes, or one half alone. */
+  @Param({"TRANSFER", "EXPORT", "IMPORT"})
+  String phase;
+
+  private ActorSystem<Void> receiver;
+  private ActorSystem<Void> sender;
+  private ZVerseStore store;
+  private ActorRef<StateTransfer.Request> server;
+  private TransferSettings settings;
+  private Snapshot snapshot;
+  private List<byte[]> chunks;
+
+  /** Starts both nodes, loads the store on the sender and exports it once. */
+  @Setup(Level.Trial)
+  public void setUp() throws Exception {
+    Config config = ConfigFactory.parseString(CONFIG).withFallback(ConfigFactory.load());
+    receiver = ActorSystem.create(Behaviors.empty(), "zverse-transfer-bench", config);
+    sender = ActorSystem.create(Behaviors.empty(), "zverse-transfer-bench", config);
+    Address first = Cluster.get(receiver).selfMember().address();
+    Cluster.get(receiver).manager().tell(Join.create(first));
+    Cluster.get(sender).manager().tell(Join.create(first));
+    awaitUp(receiver);
+    awaitUp(sender);
+    settings = TransferSettings.create(receiver);
+    store = ZVerseStore.open(sender, "bench", StoreSettings.create(sender, "bench"));
+    SplittableRandom random = new SplittableRandom(16);
+    for (int from = 0; from < KEYS; from += 10_000) {
+      WriteBatch.Builder b = WriteBatch.builder();
+      for (int i = from; i < from + 10_000; i++) {
+        byte[] key = new byte[KEY_BYTES];
+        byte[] value = new byte[VALUE_BYTES];
+        random.nextBytes(key);
+        random.nextBytes(value);
+        b.put(key, value);
+      }
+      store.write(b.build()).toCompletableFuture().get();
+    }
+    snapshot = store.snapshot();
+    ActorRef<StateTransfer.Request> local =
+        sender.systemActorOf(StateTransfer.server(store, settings), "transfer", Props.empty());
+    server =
+        ActorRefResolver.get(receiver)
+            .resolveActorRef(ActorRefResolver.get(sender).toSerializationFormat(local));
+    chunks = new ArrayList<>();
+    SnapshotExport.of(snapshot, settings.chunkBytes()).forEachRemaining(chunks::add);
+    long bytes = 0;
+    for (byte[] c : chunks) {
+      bytes += c.length;
+    }
+    System.out.printf(
+        "%nsnapshot: %,d keys, version %d, %,d bytes in %,d chunks of %,d bytes%n",
+        snapshot.size(), snapshot.version(), bytes, chunks.size(), settings.chunkBytes());
+  }
+
+  private static void awaitUp(ActorSystem<?> node) throws InterruptedException {
+    for (int i = 0; i < 600; i++) {
+      int up = 0;
+      for (Member m : Cluster.get(node).state().getMembers()) {
+        if (m.status().equals(MemberStatus.up())) {
+          up++;
+        }
+      }
+      if (up == 2) {
+        return;
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException("the two nodes did not come up");
+  }
+
+  /** Terminates both nodes. */
+  @TearDown(Level.Trial)
+  public void tearDown() throws Exception {
+    store.close().toCompletableFuture().get();
+    sender.terminate();
+    receiver.terminate();
+    sender.getWhenTerminated().toCompletableFuture().get();
+    receiver.getWhenTerminated().toCompletableFuture().get();
+  }
+
+  /** One whole transfer, or one half of it alone. */
+  @Benchmark
+  public long run() throws Exception {
+    return switch (phase) {
+      case "TRANSFER" ->
+          StateTransfer.receive(receiver, server, "bench", Snapshot.empty(), settings)
+              .toCompletableFuture()
+              .get()
+              .size();
+      case "EXPORT" -> exportOnly();
+      default -> importOnly();
+    };
+  }
+
+  private long exportOnly() {
+    SnapshotExport export = SnapshotExport.of(snapshot, settings.chunkBytes());
+    long sum = 0;
+    while (export.hasNext()) {
+      sum += ByteBuffer.wrap(export.next()).getInt(8);
+    }
+    return sum;
+  }
+
+  private long importOnly() throws CorruptSnapshotException {
+    SnapshotImport in = SnapshotImport.into(snapshot);
+    for (byte[] c : chunks) {
+      in.accept(c);
+    }
+    return in.finish().size();
+  }
+}

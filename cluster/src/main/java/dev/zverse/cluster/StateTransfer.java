@@ -1,0 +1,330 @@
+package dev.zverse.cluster;
+
+import dev.zverse.actors.ReadTransaction;
+import dev.zverse.actors.VersionPin;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.CorruptSnapshotException;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.SnapshotExport;
+import dev.zverse.engine.SnapshotImport;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.ActorAttributes;
+import org.apache.pekko.stream.SourceRef;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.javadsl.StreamRefs;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * State transfer: a store's state at one version, with its retained history, sent from one node to
+ * another in chunks; what a replica that joins late, restarts or falls behind the writer's
+ * retention catches up with before it follows the commits after that version.
+ *
+ * <h2>Design</h2>
+ *
+ * The serving side is an actor next to a store ({@link #server}). On a {@link Request} it opens a
+ * read transaction at the latest version and hands its pin to a {@link VersionPin}, so that the
+ * version and every later one stay readable on the source (the receiver follows the commits after
+ * it), then offers the snapshot as a Pekko Streams {@link SourceRef} of the engine's {@link
+ * SnapshotExport} chunks. The pin is released when that stream ends in any way: completed, failed,
+ * cancelled by the receiver, or never subscribed to within {@code
+ * pekko.stream.materializer.stream-ref.subscription-timeout}.
+ *
+ * <p>The receiving side ({@link #receive}) asks for the offer, runs the stream ref into the
+ * engine's {@link SnapshotImport} on {@code zverse.cluster.transfer.dispatcher}, and completes with
+ * the snapshot, or fails with a {@link StateTransferException}.
+ *
+ * <h2>Memory and back-pressure</h2>
+ *
+ * The export writes a chunk only when the stream pulls one, and a stream ref sends only what its
+ * receiver asked for: at most {@code pekko.stream.materializer.stream-ref.buffer-capacity} chunks
+ * are in flight, whatever the snapshot's size. The source holds no copy of the state (the pinned
+ * snapshot is the store's own, immutable); the receiver holds the snapshot it builds and the chunks
+ * in flight. Chunks ({@code zverse.cluster.transfer.chunk-bytes} of snapshot bytes plus a 16-byte
+ * frame) cross as byte arrays, under Artery's frame size, never through Java serialization; the
+ * request and offer cross through {@link WireSerializer}.
+ *
+ * <h2>Failure</h2>
+ *
+ * A chunk the import refuses (damaged, cut, out of order) fails the transfer naming the byte
+ * offset; so does a stream that ends before the snapshot does. A stream that passes no chunk for
+ * {@code zverse.cluster.transfer.stall-timeout} fails, and so does one whose source node stops (the
+ * stream ref watches its partner). Either way the receiver cancels its side, which lets the
+ * source's stream end and release its pin.
+ */
+final class StateTransfer {
+  private StateTransfer() {}
+
+  /**
+   * Asks the server of {@code storeName} for its state; answered with one {@link Reply}.
+   *
+   * @param storeName the store whose state is wanted; a server of another store refuses
+   * @param replyTo receives the offer or the refusal
+   */
+  record Request(String storeName, ActorRef<Reply> replyTo) implements WireMessage {
+    Request {
+      Objects.requireNonNull(storeName, "storeName");
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The answer to a {@link Request}. */
+  sealed interface Reply extends WireMessage permits Offer, Refused {}
+
+  /**
+   * The state of {@code storeName} at {@code version}, as the chunks of a {@link SnapshotExport},
+   * to be subscribed to once within the stream ref's subscription timeout.
+   *
+   * @param storeName the store
+   * @param version the version of the snapshot the chunks hold
+   * @param chunks the chunks, in order
+   */
+  record Offer(String storeName, long version, SourceRef<byte[]> chunks) implements Reply {
+    Offer {
+      Objects.requireNonNull(storeName, "storeName");
+      Objects.requireNonNull(chunks, "chunks");
+    }
+  }
+
+  /** The server cannot offer its state (another store's server, or its store is closed). */
+  record Refused(String reason) implements Reply {
+    Refused {
+      Objects.requireNonNull(reason, "reason");
+    }
+  }
+
+  /** What a server tells about the transfers it serves; the default tells nobody. */
+  interface Listener {
+    /** A listener that ignores everything. */
+    Listener NONE = new Listener() {};
+
+    /**
+     * The stream of {@code version} passed on a chunk of {@code bytes} bytes. Runs in the stream.
+     */
+    default void chunkSent(long version, int bytes) {}
+
+    /**
+     * The stream of {@code version} ended and its pin is released: completed, or failed or
+     * cancelled with {@code failure}.
+     */
+    default void ended(long version, @Nullable Throwable failure) {}
+  }
+
+  /**
+   * The serving side of {@code store}'s state transfers.
+   *
+   * @param store the store whose latest state is offered; it stays open while the server runs
+   * @param settings chunk size
+   * @return the behavior; spawn it once per store and node that serves
+   */
+  static Behavior<Request> server(ZVerseStore store, TransferSettings settings) {
+    return server(store, settings, Listener.NONE);
+  }
+
+  /** {@link #server(ZVerseStore, TransferSettings)} that tells {@code listener} what it does. */
+  static Behavior<Request> server(ZVerseStore store, TransferSettings settings, Listener listener) {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(settings, "settings");
+    Objects.requireNonNull(listener, "listener");
+    return Behaviors.setup(
+        context -> {
+          context.setLoggerName(StateTransfer.class);
+          return Behaviors.receive(Request.class)
+              .onMessage(Request.class, r -> onRequest(context, store, settings, listener, r))
+              .build();
+        });
+  }
+
+  private static Behavior<Request> onRequest(
+      ActorContext<Request> context,
+      ZVerseStore store,
+      TransferSettings settings,
+      Listener listener,
+      Request request) {
+    if (!request.storeName().equals(store.name())) {
+      request
+          .replyTo()
+          .tell(
+              new Refused(
+                  "this server offers store ["
+                      + store.name()
+                      + "], not ["
+                      + request.storeName()
+                      + "]"));
+      return Behaviors.same();
+    }
+    String owner = "state transfer to " + request.replyTo().path().address();
+    VersionPin pin;
+    Snapshot snapshot;
+    try (ReadTransaction tx = store.readTransaction(owner)) {
+      snapshot = tx.snapshot();
+      pin = store.advanced().pin(tx, owner);
+    } catch (IllegalStateException e) {
+      // A closed store: an expected refusal, not an error.
+      request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
+      return Behaviors.same();
+    }
+    long version = snapshot.version();
+    try {
+      SourceRef<byte[]> chunks =
+          Source.fromIterator(() -> SnapshotExport.of(snapshot, settings.chunkBytes()))
+              .map(
+                  chunk -> {
+                    listener.chunkSent(version, chunk.length);
+                    return chunk;
+                  })
+              .watchTermination(
+                  (notUsed, done) -> {
+                    done.whenComplete(
+                        (ok, failure) -> {
+                          pin.close();
+                          listener.ended(version, failure);
+                        });
+                    return notUsed;
+                  })
+              .runWith(StreamRefs.sourceRef(), context.getSystem());
+      context
+          .getLog()
+          .debug("[{}] offering version [{}] to [{}]", store.name(), version, request.replyTo());
+      request.replyTo().tell(new Offer(store.name(), version, chunks));
+    } catch (RuntimeException e) {
+      pin.close();
+      request.replyTo().tell(new Refused("cannot offer version " + version + ": " + e));
+    }
+    return Behaviors.same();
+  }
+
+  /**
+   * Receives the state of {@code storeName} from {@code source}.
+   *
+   * @param system the receiving node
+   * @param source the server of the store on the source node
+   * @param storeName the store
+   * @param like a snapshot of the receiving store: the received one gets its limits and Z-index
+   *     options, and a key or value over its limits fails the transfer
+   * @param settings timeouts and the dispatcher the snapshot is built on
+   * @return the snapshot at the version the source offered, or a failure with a {@link
+   *     StateTransferException}
+   */
+  static CompletionStage<Snapshot> receive(
+      ActorSystem<?> system,
+      ActorRef<Request> source,
+      String storeName,
+      Snapshot like,
+      TransferSettings settings) {
+    return receive(system, source, storeName, like, settings, Flow.create());
+  }
+
+  /**
+   * {@link #receive(ActorSystem, ActorRef, String, Snapshot, TransferSettings)} with {@code tap}
+   * between the stream ref and the import: how tests slow a receiver down or damage a chunk.
+   */
+  static CompletionStage<Snapshot> receive(
+      ActorSystem<?> system,
+      ActorRef<Request> source,
+      String storeName,
+      Snapshot like,
+      TransferSettings settings,
+      Flow<byte[], byte[], NotUsed> tap) {
+    CompletableFuture<Snapshot> result = new CompletableFuture<>();
+    AskPattern.<Request, Reply>ask(
+            source,
+            replyTo -> new Request(storeName, replyTo),
+            settings.offerTimeout(),
+            system.scheduler())
+        .whenComplete(
+            (reply, failure) -> {
+              if (failure != null) {
+                result.completeExceptionally(
+                    new StateTransferException(
+                        storeName,
+                        0,
+                        "no offer from "
+                            + source.path()
+                            + " within "
+                            + settings.offerTimeout()
+                            + " (zverse.cluster.transfer.offer-timeout)",
+                        unwrap(failure)));
+              } else if (reply instanceof Refused r) {
+                result.completeExceptionally(
+                    new StateTransferException(
+                        storeName, 0, source.path() + " refused: " + r.reason(), null));
+              } else if (reply instanceof Offer offer) {
+                run(system, offer, like, settings, tap, source, result);
+              }
+            });
+    return result;
+  }
+
+  private static void run(
+      ActorSystem<?> system,
+      Offer offer,
+      Snapshot like,
+      TransferSettings settings,
+      Flow<byte[], byte[], NotUsed> tap,
+      ActorRef<Request> source,
+      CompletableFuture<Snapshot> result) {
+    String storeName = offer.storeName();
+    SnapshotImport in = SnapshotImport.into(like);
+    String what = "version " + offer.version() + " from " + source.path().address();
+    offer
+        .chunks()
+        .getSource()
+        .idleTimeout(settings.stallTimeout())
+        .via(tap)
+        .toMat(Sink.foreach(in::accept), Keep.right())
+        .withAttributes(ActorAttributes.dispatcher(settings.dispatcher()))
+        .run(system)
+        .whenComplete(
+            (done, failure) -> {
+              // The stream has ended: its last use of the import happens-before this completion.
+              long at = in.position();
+              if (failure != null) {
+                result.completeExceptionally(failure(storeName, what, at, settings, failure));
+                return;
+              }
+              try {
+                result.complete(in.finish());
+              } catch (CorruptSnapshotException e) {
+                result.completeExceptionally(failure(storeName, what, at, settings, e));
+              }
+            });
+  }
+
+  private static StateTransferException failure(
+      String storeName, String what, long at, TransferSettings settings, Throwable failure) {
+    Throwable cause = unwrap(failure);
+    String message;
+    if (cause instanceof CorruptSnapshotException c) {
+      return new StateTransferException(
+          storeName, c.offset(), what + ": a chunk refused: " + c.getMessage(), c);
+    } else if (cause instanceof TimeoutException) {
+      message =
+          what
+              + " stalled: no chunk for "
+              + settings.stallTimeout()
+              + " (zverse.cluster.transfer.stall-timeout) after byte "
+              + at;
+    } else {
+      message = what + " broke off after byte " + at + ": " + cause;
+    }
+    return new StateTransferException(storeName, at, message, cause);
+  }
+
+  private static Throwable unwrap(Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
+  }
+}

@@ -1,0 +1,115 @@
+package dev.zverse.cluster;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Objects;
+import org.apache.pekko.actor.ClassicActorSystemProvider;
+
+/**
+ * The settings of state transfer, {@code zverse.cluster.transfer} in the module's {@code
+ * reference.conf}:
+ *
+ * <pre>{@code
+ * zverse.cluster.transfer {
+ *   chunk-bytes = 131072         # snapshot bytes per chunk, in [1024, 16777216]
+ *   offer-timeout = 10s          # how long a receiver waits for the source's offer, (0, 1h]
+ *   stall-timeout = 30s          # a transfer with no chunk for this long fails, (0, 1h]
+ *   dispatcher = "pekko.actor.default-blocking-io-dispatcher"  # where a receiver builds
+ * }
+ * }</pre>
+ *
+ * <p>Immutable.
+ */
+final class TransferSettings {
+  /** The longest timeout. */
+  static final Duration MAX_TIMEOUT = Duration.ofHours(1);
+
+  private final int chunkBytes;
+  private final Duration offerTimeout;
+  private final Duration stallTimeout;
+  private final String dispatcher;
+
+  TransferSettings(
+      int chunkBytes, Duration offerTimeout, Duration stallTimeout, String dispatcher) {
+    if (chunkBytes < ClusterSettings.MIN_CHUNK_BYTES
+        || chunkBytes > ClusterSettings.MAX_CHUNK_BYTES) {
+      throw new IllegalArgumentException(
+          "transfer.chunk-bytes must be in ["
+              + ClusterSettings.MIN_CHUNK_BYTES
+              + ", "
+              + ClusterSettings.MAX_CHUNK_BYTES
+              + "], was "
+              + chunkBytes);
+    }
+    this.chunkBytes = chunkBytes;
+    this.offerTimeout = requireTimeout(offerTimeout, "transfer.offer-timeout");
+    this.stallTimeout = requireTimeout(stallTimeout, "transfer.stall-timeout");
+    this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
+  }
+
+  /** The settings in {@code zverse.cluster.transfer} of an actor system's configuration. */
+  static TransferSettings create(ClassicActorSystemProvider system) {
+    return create(system.classicSystem().settings().config().getConfig("zverse.cluster.transfer"));
+  }
+
+  /** Settings read from a section laid out like {@code zverse.cluster.transfer}. */
+  static TransferSettings create(Config config) {
+    long chunk = config.getLong("chunk-bytes");
+    return new TransferSettings(
+        (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, chunk)),
+        config.getDuration("offer-timeout"),
+        config.getDuration("stall-timeout"),
+        config.getString("dispatcher"));
+  }
+
+  /** Snapshot bytes per chunk. */
+  int chunkBytes() {
+    return chunkBytes;
+  }
+
+  /** How long a receiver waits for the source's offer. */
+  Duration offerTimeout() {
+    return offerTimeout;
+  }
+
+  /** How long a transfer may pass without a chunk before it fails. */
+  Duration stallTimeout() {
+    return stallTimeout;
+  }
+
+  /** The dispatcher a receiver builds the snapshot on. */
+  String dispatcher() {
+    return dispatcher;
+  }
+
+  /** A copy with another stall timeout. */
+  TransferSettings withStallTimeout(Duration stallTimeout) {
+    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, dispatcher);
+  }
+
+  /** A copy with another chunk size. */
+  TransferSettings withChunkBytes(int chunkBytes) {
+    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, dispatcher);
+  }
+
+  private static Duration requireTimeout(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero() || d.compareTo(MAX_TIMEOUT) > 0) {
+      throw new IllegalArgumentException(name + " must be in (0, " + MAX_TIMEOUT + "], was " + d);
+    }
+    return d;
+  }
+
+  @Override
+  public String toString() {
+    return "TransferSettings[chunkBytes="
+        + chunkBytes
+        + ", offerTimeout="
+        + offerTimeout
+        + ", stallTimeout="
+        + stallTimeout
+        + ", dispatcher="
+        + dispatcher
+        + "]";
+  }
+}
