@@ -107,8 +107,9 @@ final class Checkpoint {
         // have left below them (see Transient#prune).
         int length = Math.max(1, c.head().retainedLength(s.watermark));
         out.writeInt(length);
-        Version n = c.head();
-        for (int i = 0; i < length; i++, n = n.next) {
+        // The chain holds at least length nodes (retainedLength counts them): n stays non-null.
+        int nodes = 0;
+        for (Version n = c.head(); n != null && nodes < length; nodes++, n = n.next) {
           out.writeLong(n.version);
           if (n.value == null) {
             out.writeByte(0);
@@ -119,6 +120,7 @@ final class Checkpoint {
             out.write(n.value);
           }
         }
+        assert nodes == length : nodes + " nodes written, " + length + " announced";
         written++;
       }
       assert written == s.keys : written + " keys written, " + s.keys + " counted";
@@ -269,9 +271,9 @@ final class Checkpoint {
       }
     }
     @SuppressWarnings("unchecked")
-    List<byte[]>[] commitKeys = new List[times.length];
+    List<byte[]>[] commitKeys = (List<byte[]>[]) new List<?>[times.length];
     @SuppressWarnings("unchecked")
-    List<byte[]>[] commitValues = new List[times.length];
+    List<byte[]>[] commitValues = (List<byte[]>[]) new List<?>[times.length];
     Transient t = Snapshot.empty(limits, index).asTransient();
     long keyCount = in.readLong();
     byte[] previous = null;
@@ -308,12 +310,11 @@ final class Checkpoint {
           commitValues[slot].add(values[i]);
         }
       }
-      Version head = null;
-      for (int i = length - 1; i >= 0; i--) {
-        head =
-            values[i] == null
-                ? Version.tombstone(versions[i], head)
-                : Version.put(versions[i], values[i], head, created[i]);
+      // length >= 1 (checked above): the oldest node starts the chain, so head is never null.
+      Version head =
+          Version.of(versions[length - 1], values[length - 1], null, created[length - 1]);
+      for (int i = length - 2; i >= 0; i--) {
+        head = Version.of(versions[i], values[i], head, created[i]);
       }
       t.restoreChain(key, head);
     }

@@ -411,8 +411,8 @@ public final class ZVerseDurableStateStore<A>
     // Each materialization reads the store when it starts, not when the source was made.
     return Source.lazySource(
             () ->
-                offset instanceof Sequence
-                    ? fromVersion(tag, ((Sequence) offset).value(), live)
+                offset instanceof Sequence sequence
+                    ? fromVersion(tag, sequence.value(), live)
                     : listThenWatch(tag, Long.MIN_VALUE, live))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
@@ -483,7 +483,16 @@ public final class ZVerseDurableStateStore<A>
         .takeWhile(c -> c.version() < until, true)
         .mapConcat(CommitRecord::changes)
         .filter(c -> !c.isDelete() && isLatest(s, c))
-        .map(c -> change(tag, c.key(), c.version(), c.value()));
+        .map(c -> change(tag, c.key(), c.version(), putValue(c)));
+  }
+
+  /** The value of {@code c}, a put: both feeds filter the deletes out before they read it. */
+  private static byte[] putValue(Change c) {
+    byte[] value = c.value();
+    if (value == null) {
+      throw new IllegalArgumentException("a delete has no value: " + c);
+    }
+    return value;
   }
 
   private static boolean isLatest(Snapshot s, Change c) {
@@ -496,7 +505,7 @@ public final class ZVerseDurableStateStore<A>
     // change of this tag: Pekko's deletions are records, not removals.
     return ChangeFeed.changes(store, from.withRange(keys.tag(tag)))
         .filter(c -> !c.isDelete())
-        .map(c -> change(tag, c.key(), c.version(), c.value()));
+        .map(c -> change(tag, c.key(), c.version(), putValue(c)));
   }
 
   private DurableStateChange<A> change(String tag, byte[] key, long version, byte[] value) {
