@@ -4,7 +4,7 @@
  * <p>Only the API package is exported; every implementation type in it is package-private.
  */
 module zverse.engine {
-  requires static org.jspecify;
+  requires static transitive org.jspecify;
 
   exports dev.zverse.engine;
 }

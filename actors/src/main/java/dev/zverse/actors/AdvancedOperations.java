@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The hooks of a {@link ZVerseStore} that integrations build on, such as the streams module's
@@ -210,7 +211,7 @@ public final class AdvancedOperations {
    * @throws VersionCompactedException if {@code version} is, or is decided to be, below the
    *     watermark
    */
-  private Pins.Pin tryPinAt(long version, String owner) {
+  private Pins.@Nullable Pin tryPinAt(long version, String owner) {
     Pins.Pin pin = pins.newPin(version, owner);
     if (pins.tryPin(pin)) {
       // A validated pin is never pruned past, but a snapshot published before it may already be.

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The {@code durability} section of a store's settings: the data directory (none, the default,
@@ -100,7 +101,7 @@ public final class DurabilitySettings {
   }
 
   /** The engine's options of the durable log, or null for a memory-only store. */
-  DurabilityOptions options() {
+  @Nullable DurabilityOptions options() {
     return isDurable() ? log : null;
   }
 

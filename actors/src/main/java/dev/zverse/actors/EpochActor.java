@@ -16,6 +16,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns the retention policy and the pinned versions of a store into its watermark, which the
@@ -81,7 +82,7 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
    * @param replyTo told {@link WriterActor.EpochStopped} after the last nudge; null when the writer
    *     has stopped already (the actor system stopped it), so there is nobody to tell
    */
-  record Stop(ActorRef<WriterActor.Command> replyTo) implements Command {}
+  record Stop(@Nullable ActorRef<WriterActor.Command> replyTo) implements Command {}
 
   private enum Tick implements Command {
     INSTANCE
@@ -94,13 +95,13 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
    */
   private static final class Lifecycle {
     /** The writer, once it {@linkplain Attach attached}; null before. */
-    ActorRef<WriterActor.Command> writer;
+    @Nullable ActorRef<WriterActor.Command> writer;
 
     /** The scheduled tick, or null while none is scheduled or in the mailbox. */
-    Cancellable pendingTick;
+    @Nullable Cancellable pendingTick;
 
     /** Set by {@link Stop} while a tick that could not be cancelled is still on its way. */
-    Stop stopping;
+    @Nullable Stop stopping;
   }
 
   /**
@@ -189,14 +190,14 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
     // Cancelled means it will never be sent; otherwise it was sent or is being sent: wait for it.
     if (lifecycle.pendingTick == null || lifecycle.pendingTick.cancel()) {
       lifecycle.pendingTick = null;
-      return stopNow();
+      return stopNow(stop);
     }
     return this;
   }
 
   /** Stops once the tick is not on its way, after the last nudge was sent. */
-  private Behavior<Command> stopNow() {
-    ActorRef<WriterActor.Command> answerTo = lifecycle.stopping.replyTo();
+  private Behavior<Command> stopNow(Stop stop) {
+    ActorRef<WriterActor.Command> answerTo = stop.replyTo();
     if (answerTo != null) {
       answerTo.tell(WriterActor.EpochStopped.INSTANCE);
     }
@@ -205,8 +206,9 @@ final class EpochActor extends AbstractBehavior<EpochActor.Command> {
 
   private Behavior<Command> onTick() {
     lifecycle.pendingTick = null;
-    if (lifecycle.stopping != null) {
-      return stopNow();
+    Stop stop = lifecycle.stopping;
+    if (stop != null) {
+      return stopNow(stop);
     }
     scheduleTick();
     // The store's clock, read once: it ages the pins (stamped with it) and times retention.

@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /**
@@ -59,7 +60,7 @@ final class Group {
     long version;
 
     /** Why the batch is not committed, or null. */
-    Throwable failure;
+    @Nullable Throwable failure;
 
     Commit(WriteBatch batch, CompletableFuture<Long> result, Instant clockReading) {
       this.batch = batch;
@@ -73,7 +74,7 @@ final class Group {
     }
 
     /** Completes the writer's future: with the version, or with the failure (or {@code cause}). */
-    void answer(Throwable cause) {
+    void answer(@Nullable Throwable cause) {
       Throwable why = failure != null ? failure : cause;
       if (why == null) {
         result.complete(version);
@@ -101,7 +102,10 @@ final class Group {
   private final Logger log;
   private final String storeName;
   private final List<Step> steps = new ArrayList<>();
-  private Transient tx;
+
+  /** The group's transient; null once {@link #persistent()} ended the group. */
+  private @Nullable Transient tx;
+
   private int writes;
 
   /** When the group opened, by {@link System#nanoTime()}: the start of its commit latency. */
@@ -141,7 +145,7 @@ final class Group {
       writes++;
     }
     try {
-      step.applyTo(tx, applier);
+      step.applyTo(building(), applier);
     } catch (IllegalArgumentException | ConditionFailedException refused) {
       failedLast(step, refused);
       if (step instanceof Prune prune) {
@@ -186,20 +190,28 @@ final class Group {
       if (step instanceof Commit commit) {
         if (commit.failure == null) {
           long before = commit.version;
-          commit.applyTo(tx, applier);
+          commit.applyTo(building(), applier);
           assert commit.version == before : "replay gave " + commit.version + ", first " + before;
         }
       } else {
-        step.applyTo(tx, applier);
+        step.applyTo(building(), applier);
       }
     }
   }
 
   /** Ends the group's building: its snapshot, to publish or to seal. Once only. */
   Snapshot persistent() {
-    Snapshot s = tx.persistent();
+    Snapshot s = building().persistent();
     tx = null;
     return s;
+  }
+
+  private Transient building() {
+    Transient t = tx;
+    if (t == null) {
+      throw new IllegalStateException("the group has ended: persistent() was called");
+    }
+    return t;
   }
 
   /** How many of the steps are writes: each holds a slot of the write gate until answered. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /**
@@ -55,10 +56,17 @@ final class GroupLog {
    * @param sealed the group
    * @param failure why the append failed, or null
    */
-  record Logged(Sealed sealed, Throwable failure) implements WriterActor.Command {
-    /** The failure as the log threw it: the {@link IOException} of the append, or a refusal. */
+  record Logged(Sealed sealed, @Nullable Throwable failure) implements WriterActor.Command {
+    /**
+     * The failure as the log threw it: the {@link IOException} of the append, or a refusal.
+     *
+     * @throws IllegalStateException if the append succeeded
+     */
     Throwable cause() {
       Throwable cause = failure;
+      if (cause == null) {
+        throw new IllegalStateException("the append of a group succeeded: it has no cause");
+      }
       if (cause instanceof CompletionException && cause.getCause() != null) {
         cause = cause.getCause();
       }
@@ -109,7 +117,7 @@ final class GroupLog {
   }
 
   /** The store's failure, or null while it takes writes. */
-  StoreFailedException failure() {
+  @Nullable StoreFailedException failure() {
     return journal.failure();
   }
 
@@ -149,7 +157,8 @@ final class GroupLog {
       return true;
     }
     if (holdNumber == 0) {
-      HoldOver over = new HoldOver(holdNumber = ++holds);
+      holdNumber = ++holds;
+      HoldOver over = new HoldOver(holdNumber);
       if (journal.schedule(() -> self.tell(over), waitNanos)) {
         inFlight++;
       }
@@ -198,6 +207,7 @@ final class GroupLog {
    * @return whether it is about the oldest group in the log; false if that group was failed
    *     already, along with an earlier one
    */
+  @SuppressWarnings("ReferenceEquality") // the very group sealed, not an equal one
   boolean isOldest(Logged logged) {
     inFlight--;
     return logging.peekFirst() == logged.sealed();
@@ -208,6 +218,7 @@ final class GroupLog {
    * logging, sets what the open group waits for: as many writes as this group answered plus the
    * {@code openWrites} it holds already, at most {@code maxGroupWrites}.
    */
+  @SuppressWarnings("ReferenceEquality") // the very group sealed, not an equal one
   void published(Sealed sealed, int openWrites, int maxGroupWrites) {
     Sealed oldest = logging.removeFirst();
     assert oldest == sealed : "published a group out of log order";

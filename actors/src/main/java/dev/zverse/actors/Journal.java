@@ -13,10 +13,12 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /**
@@ -92,7 +94,9 @@ final class Journal {
     this.checkpointAskedAt = log.recovered().version();
     if (settings.durability().sync() == SyncPolicy.INTERVAL) {
       long nanos = settings.durability().syncInterval().toNanos();
-      logThread.scheduleWithFixedDelay(this::syncNow, nanos, nanos, TimeUnit.NANOSECONDS);
+      // syncNow catches and records its own failures: the future would only ever be cancelled.
+      ScheduledFuture<?> unused =
+          logThread.scheduleWithFixedDelay(this::syncNow, nanos, nanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -107,6 +111,10 @@ final class Journal {
   static Journal open(
       String storeName, StoreSettings settings, ZIndexOptions index, Logger logger) {
     DurabilityOptions options = settings.durability().options();
+    if (options == null) {
+      throw new IllegalArgumentException(
+          "store [" + storeName + "] has no data directory: only a durable store has a journal");
+    }
     DurableLog log;
     long start = System.nanoTime();
     try {
@@ -148,7 +156,7 @@ final class Journal {
   }
 
   /** The store's failure, or null while it takes writes. Any thread. */
-  StoreFailedException failure() {
+  @Nullable StoreFailedException failure() {
     return failure.get();
   }
 
@@ -157,10 +165,12 @@ final class Journal {
    */
   StoreFailedException fail(Throwable cause) {
     StoreFailedException f =
-        cause instanceof StoreFailedException
-            ? (StoreFailedException) cause
+        cause instanceof StoreFailedException failed
+            ? failed
             : new StoreFailedException(storeName, cause);
-    return failure.compareAndSet(null, f) ? f : failure.get();
+    // Once set, the failure is never cleared: a lost race returns the one that won.
+    StoreFailedException first = failure.compareAndExchange(null, f);
+    return first == null ? f : first;
   }
 
   /**
@@ -220,7 +230,8 @@ final class Journal {
    */
   private boolean scheduleOnLogThread(Runnable task, long nanos) {
     try {
-      logThread.schedule(task, nanos, TimeUnit.NANOSECONDS);
+      // A timer task only sends a message; dropped unrun when the journal closes, as said above.
+      ScheduledFuture<?> unused = logThread.schedule(task, nanos, TimeUnit.NANOSECONDS);
       return true;
     } catch (RejectedExecutionException closing) {
       return false; // closing: the writer seals whatever is open without waiting
@@ -241,8 +252,10 @@ final class Journal {
   void checkpointEvery(Duration interval, Root root) {
     if (!interval.isZero()) {
       long nanos = interval.toNanos();
-      checkpointThread.scheduleWithFixedDelay(
-          () -> checkpoint(root.snapshotAcquire()), nanos, nanos, TimeUnit.NANOSECONDS);
+      // A checkpoint catches and logs its own failures: the future would only ever be cancelled.
+      ScheduledFuture<?> unused =
+          checkpointThread.scheduleWithFixedDelay(
+              () -> checkpoint(root.snapshotAcquire()), nanos, nanos, TimeUnit.NANOSECONDS);
     }
   }
 
@@ -342,7 +355,7 @@ final class Journal {
             done.completeExceptionally(
                 new UncheckedIOException(
                     "store [" + storeName + "]: closing the durable log failed: " + e.getMessage(),
-                    e instanceof IOException ? (IOException) e : new IOException(e)));
+                    e instanceof IOException io ? io : new IOException(e)));
           } finally {
             checkpointThread.shutdown();
           }

@@ -3,6 +3,7 @@ package dev.zverse.actors;
 import dev.zverse.engine.Snapshot;
 import java.lang.invoke.VarHandle;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /**
@@ -20,7 +21,7 @@ final class PublishListeners {
   private final CopyOnWriteArrayList<PublishListener> listeners = new CopyOnWriteArrayList<>();
 
   /** The final snapshot once the writer stopped; guarded by {@code this}. */
-  private Snapshot stoppedAt;
+  private @Nullable Snapshot stoppedAt;
 
   /** Registers {@code listener}, or tells it at once that the writer has stopped. */
   void add(PublishListener listener) {

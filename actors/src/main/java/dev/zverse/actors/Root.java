@@ -51,8 +51,9 @@ final class Root {
   private Snapshot snapshot;
 
   Root(Snapshot initial) {
-    // Safe publication of the initial value is the store constructor's job (final field).
-    SNAPSHOT.set(this, initial);
+    // Safe publication of the initial value is the store constructor's job (final field). A plain
+    // write, as SNAPSHOT.set would be.
+    this.snapshot = initial;
   }
 
   /** The latest published snapshot: an acquire load, pairing with {@link #setSnapshotRelease}. */

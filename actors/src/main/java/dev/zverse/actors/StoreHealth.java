@@ -88,13 +88,21 @@ public final class StoreHealth {
     CompletionStage<Boolean> check() {
       long answered = answered();
       long now = now();
-      Seen before = seen.get();
+      Seen before = seen();
       if (store.pendingWrites() == 0 || answered != before.answered()) {
         // Progress (or nothing to do): restart the stall window. Two racing checks both saw it.
         seen.compareAndSet(before, new Seen(answered, now));
         return CompletableFuture.completedFuture(true);
       }
       return CompletableFuture.completedFuture(now - before.sinceMillis() <= stallMillis);
+    }
+
+    /** What the previous check saw. */
+    // The constructor sets seen non-null and each check only replaces it by a new Seen: never
+    // null, which NullAway cannot tell from AtomicReference.get.
+    @SuppressWarnings("NullAway")
+    private Seen seen() {
+      return seen.get();
     }
 
     private long answered() {

@@ -7,6 +7,7 @@ import javax.management.MBeanServer;
 import javax.management.MalformedObjectNameException;
 import javax.management.ObjectName;
 import javax.management.StandardMBean;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 
 /**
@@ -43,7 +44,7 @@ final class StoreJmx implements StoreMBean {
    * @return the name to unregister once the store closed, or null if not registered: a store of the
    *     same name in another actor system of this JVM holds it (logged at WARN), or JMX refused
    */
-  static ObjectName register(ZVerseStore store, Logger log) {
+  static @Nullable ObjectName register(ZVerseStore store, Logger log) {
     ObjectName name = objectName(store.name());
     MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     try {

@@ -7,6 +7,7 @@ import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The figures of one store an operator watches: what the JMX bean ({@link StoreMBean}) and the
@@ -42,7 +43,7 @@ public final class StoreMetrics {
   private final WriteGate gate;
 
   /** The durable log's figures; null for a memory-only store. */
-  private final Journal journal;
+  private final @Nullable Journal journal;
 
   StoreMetrics(
       String storeName,
@@ -50,7 +51,7 @@ public final class StoreMetrics {
       Root root,
       Pins pins,
       WriteGate gate,
-      Journal journal) {
+      @Nullable Journal journal) {
     this.storeName = storeName;
     this.settings = settings;
     this.root = root;
@@ -304,8 +305,9 @@ public final class StoreMetrics {
       sum.add(v);
       // Not a getAndAccumulate: no lambda on this path; max only ever grows, so a lost race
       // retries against a larger value and ends as soon as the current maximum is not smaller.
-      for (long m = max.get(); v > m && !max.compareAndSet(m, v); m = max.get()) {
-        continue;
+      long m = max.get();
+      while (v > m && !max.compareAndSet(m, v)) {
+        m = max.get();
       }
     }
 

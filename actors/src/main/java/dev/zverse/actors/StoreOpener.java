@@ -97,8 +97,13 @@ final class StoreOpener {
       // Filled once the store exists; the bean goes before the name is free to open again.
       CompletableFuture<ObjectName> bean = new CompletableFuture<>();
       Logger jmxLog = LoggerFactory.getLogger(StoreJmx.class);
+      // Unregistering catches its own failures: the stage thenAccept returns has nothing to report.
       stopped =
-          stopped.whenComplete((done, e) -> bean.thenAccept(n -> StoreJmx.unregister(n, jmxLog)));
+          stopped.whenComplete(
+              (done, e) -> {
+                CompletableFuture<Void> unused =
+                    bean.thenAccept(n -> StoreJmx.unregister(n, jmxLog));
+              });
       // Part of the stage close() returns: whoever waits for it may open the name again at once.
       stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
       store =
@@ -111,7 +116,8 @@ final class StoreOpener {
       open.opened(name, opening, store);
     } catch (RuntimeException | Error e) {
       if (journal != null) {
-        journal.close(journal.recovered());
+        // Best effort while the opening fails: its own exception is what the caller gets.
+        CompletableFuture<Void> unused = journal.close(journal.recovered());
       }
       open.release(name, opening);
       throw e;

@@ -30,6 +30,7 @@ import java.util.function.Supplier;
 import java.util.function.UnaryOperator;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reads {@link StoreSettings} from a configuration section laid out like {@code zverse.store} in
@@ -210,20 +211,17 @@ final class StoreSettingsReader {
   }
 
   private SyncPolicy syncPolicy(String value) {
-    switch (value.toLowerCase(Locale.ROOT)) {
-      case "every-commit":
-        return SyncPolicy.EVERY_COMMIT;
-      case "interval":
-        return SyncPolicy.INTERVAL;
-      case "never":
-        return SyncPolicy.NEVER;
-      default:
-        throw new IllegalArgumentException(
-            path.apply("durability.sync")
-                + " must be one of every-commit, interval, never; was \""
-                + value
-                + "\"");
-    }
+    return switch (value.toLowerCase(Locale.ROOT)) {
+      case "every-commit" -> SyncPolicy.EVERY_COMMIT;
+      case "interval" -> SyncPolicy.INTERVAL;
+      case "never" -> SyncPolicy.NEVER;
+      default ->
+          throw new IllegalArgumentException(
+              path.apply("durability.sync")
+                  + " must be one of every-commit, interval, never; was \""
+                  + value
+                  + "\"");
+    };
   }
 
   /**
@@ -273,8 +271,11 @@ final class StoreSettingsReader {
                     .collect(Collectors.toSet())));
   }
 
-  /** The key of {@code candidates} nearest to {@code key}; the first in order among equals. */
-  static String nearest(String key, Collection<String> candidates) {
+  /**
+   * The key of {@code candidates} nearest to {@code key}; the first in order among equals, null if
+   * there is none.
+   */
+  static @Nullable String nearest(String key, Collection<String> candidates) {
     String best = null;
     int bestDistance = Integer.MAX_VALUE;
     for (String c : candidates) {

@@ -1,6 +1,7 @@
 package dev.zverse.actors;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The answer to {@link ZVerseStore#write(dev.zverse.engine.WriteBatch,
@@ -18,7 +19,7 @@ import java.util.Objects;
  *     StoreOverloadedException}, {@link StoreFailedException}, or the writer's failure); null when
  *     it was committed
  */
-public record WriteReply(long version, Throwable failure) {
+public record WriteReply(long version, @Nullable Throwable failure) {
   /**
    * Checks that the reply is either a commit or a failure.
    *

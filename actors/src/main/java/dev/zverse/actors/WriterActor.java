@@ -17,6 +17,7 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The only code that changes a store: applies every write, publishes snapshots, answers writers.
@@ -78,6 +79,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  *
  * <p>It logs under {@code dev.zverse.actors.WriterActor}.
  *
+ * <p>One class, over 500 lines, because it is one actor's protocol: each handler is short, and the
+ * group, its log and its steps already live in their own classes ({@link Group}, {@link GroupLog}).
+ *
  * <p>Actor-confined: every field is touched only by the actor's messages.
  */
 final class WriterActor extends AbstractBehavior<WriterActor.Command> {
@@ -128,6 +132,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     Applier DEFAULT = (tx, batch, clockReading) -> tx.apply(batch, clockReading);
 
     /**
+     * Applies {@code batch} to {@code tx}.
+     *
      * @param clockReading the store's clock as the writer took the write, for {@link
      *     Transient#apply(WriteBatch, java.time.Instant)}
      * @return the version the batch took
@@ -151,7 +157,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       Applier applier,
       int maxGroupWrites,
       CompletableFuture<Done> stopped,
-      GroupLog durable,
+      @Nullable GroupLog durable,
       InstantSource clock) {}
 
   /**
@@ -189,12 +195,12 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private final Lifecycle lifecycle;
 
   /** The durable side, or null: {@code setup.durable()}. */
-  private final GroupLog durable;
+  private final @Nullable GroupLog durable;
 
   private Snapshot published;
 
   /** The open group, or null. */
-  private Group group;
+  private @Nullable Group group;
 
   private boolean flushInFlight;
   private boolean closing;
@@ -230,9 +236,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onWrite(Write w) {
-    if (durable != null && durable.failure() != null) {
+    StoreFailedException failed = durable == null ? null : durable.failure();
+    if (failed != null) {
       setup.gate().answered(1);
-      w.result().completeExceptionally(durable.failure());
+      w.result().completeExceptionally(failed);
       return stopIfDrained();
     }
     // Read after the write was sent, so every instant its sender read before is not later (unless
@@ -251,13 +258,11 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       w.result().completeExceptionally(broken);
       return stopIfDrained();
     }
-    if (group == null) {
-      openGroup();
-    }
-    apply(new Group.Commit(w.batch(), w.result(), now));
+    Group open = group == null ? openGroup() : group;
+    apply(open, new Group.Commit(w.batch(), w.result(), now));
     askForMarker();
-    if (group.writes() >= setup.maxGroupWrites()) {
-      endGroup(true);
+    if (open.writes() >= setup.maxGroupWrites()) {
+      endGroup(open, true);
     }
     return stopIfDrained();
   }
@@ -276,16 +281,18 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   private Behavior<Command> onFlush() {
     flushInFlight = false;
-    if (group != null) {
-      endGroup(false);
+    Group open = group;
+    if (open != null) {
+      endGroup(open, false);
     }
     return stopIfDrained();
   }
 
   private Behavior<Command> onClose() {
     closing = true;
-    if (group != null) {
-      endGroup(false);
+    Group open = group;
+    if (open != null) {
+      endGroup(open, false);
     }
     return stopIfDrained();
   }
@@ -318,12 +325,14 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * Opens a group over the base. Its first step prunes to the watermark the EpochActor decided, if
    * that rose since: pruning rides on a group that is published anyway.
    */
-  private void openGroup() {
-    group = new Group(base(), setup.applier(), getContext().getLog(), setup.storeName());
+  private Group openGroup() {
+    Group open = new Group(base(), setup.applier(), getContext().getLog(), setup.storeName());
+    group = open;
     long decided = setup.pins().decidedWatermark();
-    if (decided > group.base().watermark()) {
-      apply(new Group.Prune(decided));
+    if (decided > open.base().watermark()) {
+      apply(open, new Group.Prune(decided));
     }
+    return open;
   }
 
   /** Sends the open group's marker unless one is on its way. */
@@ -336,12 +345,12 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   /**
-   * Adds {@code step} to the open group and applies it. If the group cannot contain a fault (see
-   * {@link Group}), fails it whole and rethrows to the supervisor.
+   * Adds {@code step} to {@code open}, the open group, and applies it. If the group cannot contain
+   * a fault (see {@link Group}), fails it whole and rethrows to the supervisor.
    */
-  private void apply(Group.Step step) {
+  private void apply(Group open, Group.Step step) {
     try {
-      group.apply(step);
+      open.apply(step);
     } catch (RuntimeException | Error again) {
       failOpen(
           new IllegalStateException(
@@ -398,47 +407,57 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * {@link GroupLog} says so, else leaves it open to grow until the group in the log is done or the
    * wait for returning writers ends.
    */
-  private void endGroup(boolean full) {
+  private void endGroup(Group open, boolean full) {
     if (durable == null) {
-      Group done = group;
       group = null;
-      Snapshot s = done.persistent();
-      publishAndAnswer(s, done);
-    } else if (durable.sealNow(group.writes(), full, closing, getContext().getSelf())) {
-      seal();
+      Snapshot s = open.persistent();
+      publishAndAnswer(s, open);
+    } else if (durable.sealNow(open.writes(), full, closing, getContext().getSelf())) {
+      seal(durable, open);
     }
   }
 
   private Behavior<Command> onHoldOver(GroupLog.HoldOver over) {
-    if (durable.holdOver(over) && group != null && durable.idle()) {
-      seal();
+    GroupLog logging = durableOnly();
+    Group open = group;
+    if (logging.holdOver(over) && open != null && logging.idle()) {
+      seal(logging, open);
     }
     return stopIfDrained();
   }
 
-  /** Makes the open group persistent and hands it to the journal; it is published once logged. */
-  private void seal() {
-    Group sealed = group;
+  /** Makes {@code open} persistent and hands it to the journal; it is published once logged. */
+  private void seal(GroupLog logging, Group open) {
     group = null;
-    durable.seal(sealed.persistent(), sealed, getContext());
+    logging.seal(open.persistent(), open, getContext());
+  }
+
+  /** The durable side, for the messages only its journal sends. */
+  private GroupLog durableOnly() {
+    if (durable == null) {
+      throw new IllegalStateException("a memory-only writer got a message of the durable log");
+    }
+    return durable;
   }
 
   private Behavior<Command> onLogged(GroupLog.Logged logged) {
-    if (!durable.isOldest(logged)) {
+    GroupLog logging = durableOnly();
+    if (!logging.isOldest(logged)) {
       return stopIfDrained(); // failed already, with an earlier group
     }
     if (logged.failure() != null) {
       // The groups sealed after it, and the open one, were built on it: they fail too.
-      Throwable why = durable.failed(logged, published, getContext().getLog(), setup.storeName());
+      Throwable why = logging.failed(logged, published, getContext().getLog(), setup.storeName());
       failLogging(why);
       failOpen(why);
       return stopIfDrained();
     }
     GroupLog.Sealed sealed = logged.sealed();
     publishAndAnswer(sealed.snapshot(), sealed.group());
-    durable.published(sealed, group == null ? 0 : group.writes(), setup.maxGroupWrites());
-    if (group != null && durable.sealNow(group.writes(), false, closing, getContext().getSelf())) {
-      seal();
+    Group open = group;
+    logging.published(sealed, open == null ? 0 : open.writes(), setup.maxGroupWrites());
+    if (open != null && logging.sealNow(open.writes(), false, closing, getContext().getSelf())) {
+      seal(logging, open);
     }
     return stopIfDrained();
   }

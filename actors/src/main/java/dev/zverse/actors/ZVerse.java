@@ -11,6 +11,7 @@ import java.util.function.BiFunction;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The registry of the stores open in one actor system, as a Pekko typed extension: {@code
@@ -40,7 +41,7 @@ public final class ZVerse implements Extension {
       };
 
   /** A name's holder: {@code store} is null while the opening is under way. */
-  private record Slot(long opening, ZVerseStore store) {}
+  private record Slot(long opening, @Nullable ZVerseStore store) {}
 
   private final ActorSystem<?> system;
   private final BiFunction<ActorSystem<?>, String, StoreSettings> settings;
@@ -130,10 +131,11 @@ public final class ZVerse implements Extension {
    */
   public Optional<ZVerseStore> store(String name) {
     Slot slot = open.get(Objects.requireNonNull(name, "name"));
-    if (slot == null || slot.store() == null || slot.store().isClosed()) {
+    ZVerseStore store = slot == null ? null : slot.store();
+    if (store == null || store.isClosed()) {
       return Optional.empty();
     }
-    return Optional.of(slot.store());
+    return Optional.of(store);
   }
 
   /**
@@ -144,8 +146,9 @@ public final class ZVerse implements Extension {
   public List<ZVerseStore> stores() {
     List<ZVerseStore> stores = new ArrayList<>();
     for (Slot slot : open.values()) {
-      if (slot.store() != null && !slot.store().isClosed()) {
-        stores.add(slot.store());
+      ZVerseStore store = slot.store();
+      if (store != null && !store.isClosed()) {
+        stores.add(store);
       }
     }
     stores.sort(Comparator.comparing(ZVerseStore::name));

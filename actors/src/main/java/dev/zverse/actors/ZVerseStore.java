@@ -12,6 +12,7 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A multi-version key-value store inside a Pekko application: what the application holds.
@@ -30,19 +31,11 @@ public final class ZVerseStore {
   private final StoreSettings settings;
   private final ActorSystem<?> system;
   private final Root root;
-  private final WriteGate gate;
   private final Pins pins;
-  private final ActorRef<WriterActor.Command> writer;
   private final ActorRef<EpochActor.Command> epoch;
-  private final CompletableFuture<Done> stopped;
+  private final StoreLifecycle lifecycle;
   private final AdvancedOperations advanced;
   private final StoreMetrics metrics;
-
-  /** The durable log and its threads; null for a memory-only store. */
-  private final Journal journal;
-
-  /** Set right after opening; null only if coordinated shutdown was already running then. */
-  private volatile Cancellable shutdownTask;
 
   /** A store whose actors {@link StoreOpener} has started. */
   ZVerseStore(
@@ -55,17 +48,15 @@ public final class ZVerseStore {
       ActorRef<WriterActor.Command> writer,
       ActorRef<EpochActor.Command> epoch,
       CompletableFuture<Done> stopped,
-      Journal journal) {
+      @Nullable Journal journal) {
     this.name = name;
     this.settings = settings;
     this.system = system;
     this.root = root;
-    this.gate = gate;
     this.pins = pins;
-    this.writer = writer;
     this.epoch = epoch;
-    this.stopped = stopped;
-    this.journal = journal;
+    this.lifecycle =
+        new StoreLifecycle(name, settings.maxPendingWrites(), gate, writer, stopped, journal);
     this.advanced = new AdvancedOperations(name, root, pins, stopped);
     this.metrics = new StoreMetrics(name, settings, root, pins, gate, journal);
   }
@@ -126,7 +117,7 @@ public final class ZVerseStore {
 
   /** Cancels {@code task}, the close that coordinated shutdown would run, when closed first. */
   void closeOnShutdown(Cancellable task) {
-    shutdownTask = task;
+    lifecycle.closeOnShutdown(task);
   }
 
   /**
@@ -144,19 +135,12 @@ public final class ZVerseStore {
    *     if durable, the data directory is released; exceptionally if the log's last force failed
    */
   public CompletionStage<Done> close() {
-    if (gate.close()) {
-      Cancellable task = shutdownTask;
-      if (task != null) {
-        task.cancel();
-      }
-      writer.tell(WriterActor.Close.INSTANCE);
-    }
-    return stopped.minimalCompletionStage();
+    return lifecycle.close();
   }
 
   /** Whether {@link #close()} was called (or the store's actors were stopped). */
   public boolean isClosed() {
-    return gate.isClosed();
+    return lifecycle.isClosed();
   }
 
   /** The store's name. */
@@ -187,7 +171,7 @@ public final class ZVerseStore {
   public CompletionStage<Long> write(WriteBatch batch) {
     Objects.requireNonNull(batch, "batch");
     CompletableFuture<Long> reply = new CompletableFuture<>();
-    send(batch, reply);
+    lifecycle.send(batch, reply);
     return reply;
   }
 
@@ -208,12 +192,7 @@ public final class ZVerseStore {
   public void write(WriteBatch batch, ActorRef<WriteReply> replyTo) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(replyTo, "replyTo");
-    CompletableFuture<Long> reply = new CompletableFuture<>();
-    reply.whenComplete(
-        (version, failure) ->
-            replyTo.tell(
-                failure == null ? WriteReply.committed(version) : WriteReply.failed(failure)));
-    send(batch, reply);
+    lifecycle.send(batch, replyTo);
   }
 
   /**
@@ -250,23 +229,7 @@ public final class ZVerseStore {
 
   /** Writes sent and not yet answered, at this moment (for monitoring). */
   public int pendingWrites() {
-    return gate.pending();
-  }
-
-  private void send(WriteBatch batch, CompletableFuture<Long> reply) {
-    if (journal != null && journal.failure() != null && !gate.isClosed()) {
-      reply.completeExceptionally(journal.failure());
-      return;
-    }
-    // One tell per write from the caller's thread: Pekko keeps the order of one sender's messages
-    // to one actor, which is the per-caller commit order.
-    switch (gate.enter()) {
-      case ADMITTED -> writer.tell(new WriterActor.Write(batch, reply));
-      case OVERLOADED ->
-          reply.completeExceptionally(
-              new StoreOverloadedException(name, settings.maxPendingWrites()));
-      case CLOSED -> throw closed();
-    }
+    return lifecycle.pendingWrites();
   }
 
   // ---------------------------------------------------------------- reads
@@ -278,9 +241,7 @@ public final class ZVerseStore {
    * @throws IllegalStateException if the store is closed
    */
   public Snapshot snapshot() {
-    if (gate.isClosed()) {
-      throw closed();
-    }
+    lifecycle.checkOpen();
     return root.snapshotAcquire();
   }
 
@@ -348,12 +309,12 @@ public final class ZVerseStore {
    * @throws IllegalArgumentException if {@code key} is over the key limit
    * @throws IllegalStateException if the store is closed
    */
-  public byte[] get(byte[] key) {
+  public byte @Nullable [] get(byte[] key) {
     return snapshot().get(key);
   }
 
   /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
-  public String get(String key) {
+  public @Nullable String get(String key) {
     return snapshot().get(key);
   }
 
@@ -364,9 +325,7 @@ public final class ZVerseStore {
    * @throws IllegalStateException if the store is closed
    */
   public CompletionStage<EpochStats> epochStats() {
-    if (gate.isClosed()) {
-      throw closed();
-    }
+    lifecycle.checkOpen();
     return AskPattern.ask(
         epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler());
   }
@@ -377,7 +336,7 @@ public final class ZVerseStore {
    * when the store opens.
    */
   public Optional<String> recoveryReport() {
-    return journal == null ? Optional.empty() : Optional.of(journal.recoveryReport());
+    return lifecycle.recoveryReport();
   }
 
   /**
@@ -385,7 +344,7 @@ public final class ZVerseStore {
    * (always, for a memory-only store). Reads go on either way.
    */
   public Optional<StoreFailedException> failure() {
-    return journal == null ? Optional.empty() : Optional.ofNullable(journal.failure());
+    return lifecycle.failure();
   }
 
   /**
@@ -405,13 +364,13 @@ public final class ZVerseStore {
   }
 
   /** The journal, or null if memory-only: for tests that drive its group-commit timer. */
-  Journal journal() {
-    return journal;
+  @Nullable Journal journal() {
+    return lifecycle.journal();
   }
 
   /** The durable log, or null if memory-only: for tests that inject faults. */
-  DurableLog durableLog() {
-    return journal == null ? null : journal.log();
+  @Nullable DurableLog durableLog() {
+    return lifecycle.durableLog();
   }
 
   /**
@@ -442,10 +401,6 @@ public final class ZVerseStore {
 
   @Override
   public String toString() {
-    return "ZVerseStore[" + name + (gate.isClosed() ? ", closed]" : "]");
-  }
-
-  private IllegalStateException closed() {
-    return new IllegalStateException("store [" + name + "] is closed");
+    return "ZVerseStore[" + name + (lifecycle.isClosed() ? ", closed]" : "]");
   }
 }

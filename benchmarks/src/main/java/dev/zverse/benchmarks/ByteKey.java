@@ -1,6 +1,7 @@
 package dev.zverse.benchmarks;
 
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A {@code byte[]} with content equality, so that {@link java.util.concurrent.ConcurrentHashMap}
@@ -19,12 +20,8 @@ final class ByteKey {
   }
 
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof ByteKey)) {
-      return false;
-    }
-    ByteKey k = (ByteKey) o;
-    return hash == k.hash && Arrays.equals(bytes, k.bytes);
+  public boolean equals(@Nullable Object o) {
+    return o instanceof ByteKey k && hash == k.hash && Arrays.equals(bytes, k.bytes);
   }
 
   @Override

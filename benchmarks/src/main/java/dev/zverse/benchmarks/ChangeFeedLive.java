@@ -149,7 +149,11 @@ public final class ChangeFeedLive {
                     (CommitRecord c) -> {
                       long now = System.nanoTime();
                       for (Change ch : c.changes()) {
-                        long due = ch.valueBuffer().getLong(0);
+                        ByteBuffer value = ch.valueBuffer();
+                        if (value == null) {
+                          continue; // the writers only put: no delete to time
+                        }
+                        long due = value.getLong(0);
                         if (due >= warmupEnd) {
                           histogram.recordValue(Math.max(0, now - due));
                         }

@@ -14,6 +14,7 @@ import java.util.concurrent.ConcurrentSkipListMap;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.h2.mvstore.type.ByteArrayDataType;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The data every benchmark and peer shares: {@code n} distinct random 16-byte keys and, for each
@@ -174,17 +175,17 @@ final class Dataset {
    * @param roundVersions receives, at index {@code r}, the version at which round {@code r} is
    *     complete; may be null
    */
-  Snapshot loadZVerse(int rounds, long[] roundVersions) {
+  Snapshot loadZVerse(int rounds, long @Nullable [] roundVersions) {
     return loadZVerse(rounds, LOAD_BATCH, ZIndexOptions.defaults(), roundVersions);
   }
 
   /** {@link #loadZVerse(int, long[])} keeping the Z-index as {@code index} says. */
-  Snapshot loadZVerse(int rounds, ZIndexOptions index, long[] roundVersions) {
+  Snapshot loadZVerse(int rounds, ZIndexOptions index, long @Nullable [] roundVersions) {
     return loadZVerse(rounds, LOAD_BATCH, index, roundVersions);
   }
 
   /** {@link #loadZVerse(int, long[])} with {@code batchSize} puts per batch. */
-  Snapshot loadZVerse(int rounds, int batchSize, long[] roundVersions) {
+  Snapshot loadZVerse(int rounds, int batchSize, long @Nullable [] roundVersions) {
     return loadZVerse(rounds, batchSize, ZIndexOptions.defaults(), roundVersions);
   }
 
@@ -193,7 +194,8 @@ final class Dataset {
    * {@code index} says. The transient publishes once per round, so an index with a segment size
    * below a round's changes starts one seal job per round, of the whole round.
    */
-  Snapshot loadZVerse(int rounds, int batchSize, ZIndexOptions index, long[] roundVersions) {
+  Snapshot loadZVerse(
+      int rounds, int batchSize, ZIndexOptions index, long @Nullable [] roundVersions) {
     Snapshot snapshot = Snapshot.empty(Limits.defaults(), index);
     for (int r = 0; r < rounds; r++) {
       Transient t = snapshot.asTransient();
@@ -239,7 +241,7 @@ final class Dataset {
    * @param roundVersions receives, at index {@code r}, the version to {@link MVMap#openVersion
    *     open} to read round {@code r}; may be null
    */
-  MVMap<byte[], byte[]> loadMVStore(MVStore store, int rounds, long[] roundVersions) {
+  MVMap<byte[], byte[]> loadMVStore(MVStore store, int rounds, long @Nullable [] roundVersions) {
     MVMap<byte[], byte[]> map =
         store.openMap(
             "data",

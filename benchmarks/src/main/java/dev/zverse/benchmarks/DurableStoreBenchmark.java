@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -91,7 +92,7 @@ public class DurableStoreBenchmark {
 
     ActorSystem<Void> system;
     ZVerseStore zverse;
-    Path dir;
+    @Nullable Path dir;
     byte[][] probes;
     byte[][] values;
 
@@ -107,23 +108,24 @@ public class DurableStoreBenchmark {
       system = ActorSystem.create(Behaviors.empty(), "bench");
       StoreSettings settings = StoreSettings.create(system, "bench").withMaxPendingWrites(100_000);
       switch (store) {
-        case "memory":
-          break;
-        case "durable":
+        case "memory" -> {
+          // no directory: the store keeps everything in memory
+        }
+        case "durable" -> {
           Path base = Path.of(System.getProperty("zverse.bench.dir", "target/zverse-bench"));
           Files.createDirectories(base);
-          dir = Files.createTempDirectory(base.toAbsolutePath(), "durable-put-");
+          Path directory = Files.createTempDirectory(base.toAbsolutePath(), "durable-put-");
+          dir = directory;
           settings =
               settings
-                  .withDataDirectory(dir)
+                  .withDataDirectory(directory)
                   .withDurability(
                       d ->
                           d.withSync(sync)
                               .withGroupCommitWait(Duration.ofNanos(groupCommitWaitMicros * 1000)));
-          System.out.println("\ndata directory: " + dir);
-          break;
-        default:
-          throw new IllegalArgumentException("unknown store " + store);
+          System.out.println("\ndata directory: " + directory);
+        }
+        default -> throw new IllegalArgumentException("unknown store " + store);
       }
       zverse = ZVerseStore.open(system, "bench", settings);
       List<CompletableFuture<Long>> loads = new ArrayList<>();
@@ -146,8 +148,9 @@ public class DurableStoreBenchmark {
       zverse.close().toCompletableFuture().join();
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().join();
-      if (dir != null) {
-        try (Stream<Path> files = Files.walk(dir)) {
+      Path directory = dir;
+      if (directory != null) {
+        try (Stream<Path> files = Files.walk(directory)) {
           files.sorted(Comparator.reverseOrder()).forEach(DurableStoreBenchmark::delete);
         }
       }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -65,7 +66,7 @@ public class GetAtVersionBenchmark {
   /** A read of {@code key} as of the end of round {@code round}. */
   @FunctionalInterface
   interface VersionedGet {
-    byte[] get(byte[] key, int round);
+    byte @Nullable [] get(byte[] key, int round);
   }
 
   @Param({"ZVerse", "MVStore", "MVStore_openVersion"})
@@ -74,7 +75,7 @@ public class GetAtVersionBenchmark {
   private byte[][] probes;
   private int[] rounds;
   private VersionedGet get;
-  private MVStore store;
+  private @Nullable MVStore store;
 
   /** Builds the versioned store once per trial and checks a sample of reads in every round. */
   @Setup(Level.Trial)
@@ -85,15 +86,15 @@ public class GetAtVersionBenchmark {
     rounds = Dataset.randomInts(PROBES, ROUNDS - 1, 3);
     long[] versions = new long[ROUNDS];
     switch (impl) {
-      case "ZVerse":
+      case "ZVerse" -> {
         Snapshot snapshot = data.loadZVerse(ROUNDS, versions);
         get = (key, round) -> snapshot.get(key, versions[round]);
-        break;
-      case "MVStore":
-      case "MVStore_openVersion":
-        store = new MVStore.Builder().open();
-        store.setVersionsToKeep(Integer.MAX_VALUE);
-        MVMap<byte[], byte[]> map = data.loadMVStore(store, ROUNDS, versions);
+      }
+      case "MVStore", "MVStore_openVersion" -> {
+        MVStore mvStore = new MVStore.Builder().open();
+        store = mvStore;
+        mvStore.setVersionsToKeep(Integer.MAX_VALUE);
+        MVMap<byte[], byte[]> map = data.loadMVStore(mvStore, ROUNDS, versions);
         if (impl.equals("MVStore")) {
           List<MVMap<byte[], byte[]>> opened = new ArrayList<>();
           for (int r = 0; r < ROUNDS; r++) {
@@ -103,9 +104,8 @@ public class GetAtVersionBenchmark {
         } else {
           get = (key, round) -> map.openVersion(versions[round]).get(key);
         }
-        break;
-      default:
-        throw new IllegalArgumentException("unknown impl " + impl);
+      }
+      default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
     for (int i = 0; i < 1_000; i++) {
       for (int r = 0; r < ROUNDS; r++) {
@@ -127,7 +127,7 @@ public class GetAtVersionBenchmark {
 
   /** Reads the next probe key as of its pre-drawn older round. */
   @Benchmark
-  public byte[] getAtVersion(ThreadState thread) {
+  public byte @Nullable [] getAtVersion(ThreadState thread) {
     int i = thread.index++ & MASK;
     return get.get(probes[i], rounds[i]);
   }

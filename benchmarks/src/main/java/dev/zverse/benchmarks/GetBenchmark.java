@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -62,7 +63,7 @@ public class GetBenchmark {
 
   private byte[][] probes;
   private Function<byte[], byte[]> get;
-  private MVStore store;
+  private @Nullable MVStore store;
 
   /**
    * Builds the store under test once per trial and checks a sample of reads against the dataset.
@@ -73,22 +74,18 @@ public class GetBenchmark {
     int[] indexes = data.randomIndexes(PROBES, 1);
     probes = data.probes(indexes);
     switch (impl) {
-      case "ZVerse":
-        get = data.loadZVerse(1, null)::get;
-        break;
-      case "ConcurrentSkipListMap":
-        get = data.loadSkipList()::get;
-        break;
-      case "ConcurrentHashMap":
+      case "ZVerse" -> get = data.loadZVerse(1, null)::get;
+      case "ConcurrentSkipListMap" -> get = data.loadSkipList()::get;
+      case "ConcurrentHashMap" -> {
         ConcurrentHashMap<ByteKey, byte[]> hashMap = data.loadHashMap();
         get = key -> hashMap.get(new ByteKey(key));
-        break;
-      case "MVStore":
-        store = new MVStore.Builder().open();
-        get = data.loadMVStore(store, 1, null)::get;
-        break;
-      default:
-        throw new IllegalArgumentException("unknown impl " + impl);
+      }
+      case "MVStore" -> {
+        MVStore mvStore = new MVStore.Builder().open();
+        store = mvStore;
+        get = data.loadMVStore(mvStore, 1, null)::get;
+      }
+      default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
     for (int i = 0; i < 1_000; i++) {
       if (!Arrays.equals(get.apply(probes[i]), data.value(indexes[i], 0))) {

@@ -37,12 +37,10 @@ import org.openjdk.jol.vm.VM;
  */
 public final class MemoryFootprint {
   private final Dataset data;
-  private final int versions;
   private final int batch;
 
-  private MemoryFootprint(Dataset data, int versions, int batch) {
+  private MemoryFootprint(Dataset data, int batch) {
     this.data = data;
-    this.versions = versions;
     this.batch = batch;
   }
 
@@ -59,27 +57,19 @@ public final class MemoryFootprint {
     boolean histogram = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
-        case "--keys":
-          keys = positive(args, ++i);
-          break;
-        case "--versions":
-          versions = positive(args, ++i);
-          break;
-        case "--batch":
-          batch = positive(args, ++i);
-          break;
-        case "--histogram":
-          histogram = true;
-          break;
-        default:
-          throw new IllegalArgumentException(
-              "unknown argument "
-                  + args[i]
-                  + "; usage: [--keys N] [--versions V] [--batch B] [--histogram]");
+        case "--keys" -> keys = positive(args, ++i);
+        case "--versions" -> versions = positive(args, ++i);
+        case "--batch" -> batch = positive(args, ++i);
+        case "--histogram" -> histogram = true;
+        default ->
+            throw new IllegalArgumentException(
+                "unknown argument "
+                    + args[i]
+                    + "; usage: [--keys N] [--versions V] [--batch B] [--histogram]");
       }
     }
     System.out.println(VM.current().details());
-    MemoryFootprint footprint = new MemoryFootprint(Dataset.create(keys), versions, batch);
+    MemoryFootprint footprint = new MemoryFootprint(Dataset.create(keys), batch);
     footprint.zverse(versions, histogram, false);
     footprint.zverse(versions, false, true);
     if (versions > 1) {

@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -74,9 +75,11 @@ public class PutBatchBenchmark {
 
   private byte[][] probes;
   private byte[][] values;
-  private Snapshot snapshot;
-  private MVStore store;
-  private MVMap<byte[], byte[]> map;
+
+  /** The ZVerse impls' latest snapshot; the others leave it empty. */
+  private Snapshot snapshot = Snapshot.empty();
+
+  private @Nullable MVStore store;
 
   /** Writes the batch starting at a probe index. */
   private IntConsumer putBatch;
@@ -91,20 +94,19 @@ public class PutBatchBenchmark {
       values[i] = data.value(i, 1);
     }
     switch (impl) {
-      case "ZVerse":
-      case "ZVerse_noindex":
+      case "ZVerse", "ZVerse_noindex" -> {
         snapshot =
             PutBenchmark.prunedFromNowOn(data.loadZVerse(1, PutBenchmark.indexOf(impl), null));
         putBatch = this::applyBatch;
-        break;
-      case "MVStore":
-        store = new MVStore.Builder().open();
-        store.setVersionsToKeep(PutBenchmark.RETAINED_VERSIONS);
-        map = data.loadMVStore(store, 1, null);
-        putBatch = this::putAndCommit;
-        break;
-      default:
-        throw new IllegalArgumentException("unknown impl " + impl);
+      }
+      case "MVStore" -> {
+        MVStore mvStore = new MVStore.Builder().open();
+        store = mvStore;
+        mvStore.setVersionsToKeep(PutBenchmark.RETAINED_VERSIONS);
+        MVMap<byte[], byte[]> map = data.loadMVStore(mvStore, 1, null);
+        putBatch = start -> putAndCommit(mvStore, map, start);
+      }
+      default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
   }
 
@@ -135,7 +137,7 @@ public class PutBatchBenchmark {
   }
 
   /** MVStore: the puts from probe {@code start} on, then a commit. */
-  private void putAndCommit(int start) {
+  private void putAndCommit(MVStore store, MVMap<byte[], byte[]> map, int start) {
     for (int i = start; i < start + BATCH; i++) {
       map.put(probes[i & MASK], values[i & (VALUES - 1)]);
     }

@@ -2,6 +2,7 @@ package dev.zverse.benchmarks;
 
 import dev.zverse.actors.ReadTransaction;
 import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -55,7 +56,8 @@ public class ReadLatencyBenchmark {
    */
   @Benchmark
   @Threads(2)
-  public byte[] get(StoreBenchmark.Store s, StoreBenchmark.Writer writer, ThreadState t) {
+  public byte @Nullable [] get(
+      StoreBenchmark.Store s, StoreBenchmark.Writer writer, ThreadState t) {
     return s.store.get(s.readProbes[t.index++ & (s.readProbes.length - 1)]);
   }
 
@@ -70,7 +72,7 @@ public class ReadLatencyBenchmark {
    */
   @Benchmark
   @Threads(2)
-  public byte[] readTransaction(
+  public byte @Nullable [] readTransaction(
       StoreBenchmark.Store s, StoreBenchmark.Writer writer, ThreadState t) {
     try (ReadTransaction tx = s.store.readTransaction("ReadLatencyBenchmark")) {
       return tx.snapshot().get(s.readProbes[t.index++ & (s.readProbes.length - 1)]);

@@ -13,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -71,7 +72,7 @@ public class RecoveryBenchmark {
     String source;
 
     Path dir;
-    Snapshot recovered;
+    @Nullable Snapshot recovered;
 
     /** Builds both directories, unless a previous run did. */
     @Setup(Level.Trial)

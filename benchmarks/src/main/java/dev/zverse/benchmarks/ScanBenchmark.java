@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.h2.mvstore.Cursor;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -79,7 +80,7 @@ public class ScanBenchmark {
   private byte[][] froms;
   private byte[][] tos;
   private RangeScan scan;
-  private MVStore store;
+  private @Nullable MVStore store;
 
   /**
    * Builds the store under test once per trial and checks that sample ranges hold {@value #LENGTH}
@@ -96,25 +97,25 @@ public class ScanBenchmark {
       tos[i] = data.sortedKey(starts[i] + LENGTH - 1).clone();
     }
     switch (impl) {
-      case "ZVerse_value":
+      case "ZVerse_value" -> {
         Snapshot copying = data.loadZVerse(1, null);
         scan = (from, to, b) -> scanValues(copying, from, to, b);
-        break;
-      case "ZVerse_valueBuffer":
+      }
+      case "ZVerse_valueBuffer" -> {
         Snapshot viewing = data.loadZVerse(1, null);
         scan = (from, to, b) -> scanValueBuffers(viewing, from, to, b);
-        break;
-      case "ConcurrentSkipListMap":
+      }
+      case "ConcurrentSkipListMap" -> {
         ConcurrentSkipListMap<byte[], byte[]> skipList = data.loadSkipList();
         scan = (from, to, b) -> scanSkipList(skipList, from, to, b);
-        break;
-      case "MVStore":
-        store = new MVStore.Builder().open();
-        MVMap<byte[], byte[]> map = data.loadMVStore(store, 1, null);
+      }
+      case "MVStore" -> {
+        MVStore mvStore = new MVStore.Builder().open();
+        store = mvStore;
+        MVMap<byte[], byte[]> map = data.loadMVStore(mvStore, 1, null);
         scan = (from, to, b) -> scanMVMap(map, from, to, b);
-        break;
-      default:
-        throw new IllegalArgumentException("unknown impl " + impl);
+      }
+      default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
     for (int i = 0; i < 100; i++) {
       int n = scan.scan(froms[i], tos[i], bh);

@@ -15,6 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -113,7 +114,7 @@ public class StoreBenchmark {
     byte[][] values;
 
     /** The background writer of {@link Writer}, if one runs: stopped before the store closes. */
-    volatile BackgroundWriter background;
+    volatile @Nullable BackgroundWriter background;
 
     /**
      * Whether the store records its metrics ({@code zverse.store.metrics.enabled}): compare {@code
@@ -235,15 +236,15 @@ public class StoreBenchmark {
     @Setup(Level.Trial)
     public void start(Store store) {
       switch (writer) {
-        case "none":
-          break;
-        case "flatOut":
+        case "none" -> {
+          // reads only
+        }
+        case "flatOut" -> {
           BackgroundWriter w = new BackgroundWriter(store);
           store.background = w;
           w.start();
-          break;
-        default:
-          throw new IllegalArgumentException("unknown writer " + writer);
+        }
+        default -> throw new IllegalArgumentException("unknown writer " + writer);
       }
     }
 
@@ -343,28 +344,28 @@ public class StoreBenchmark {
   /** {@code store.get(key)} of the next probe, with or without the background writer. */
   @Benchmark
   @Threads(1)
-  public byte[] getLatest(Store s, Writer writer, ThreadState t) {
+  public byte @Nullable [] getLatest(Store s, Writer writer, ThreadState t) {
     return s.store.get(s.readProbes[t.index++ & MASK]);
   }
 
   /** {@code store.get(key)} of the next probe, no writer. */
   @Benchmark
   @Threads(1)
-  public byte[] getFacade(Store s, ThreadState t) {
+  public byte @Nullable [] getFacade(Store s, ThreadState t) {
     return s.store.get(s.readProbes[t.index++ & MASK]);
   }
 
   /** {@code store.snapshot().get(key)} of the next probe, no writer. */
   @Benchmark
   @Threads(1)
-  public byte[] getSnapshotPerCall(Store s, ThreadState t) {
+  public byte @Nullable [] getSnapshotPerCall(Store s, ThreadState t) {
     return s.store.snapshot().get(s.readProbes[t.index++ & MASK]);
   }
 
   /** {@code held.get(key)} on the engine snapshot taken after loading, no writer. */
   @Benchmark
   @Threads(1)
-  public byte[] getHeldSnapshot(Store s, ThreadState t) {
+  public byte @Nullable [] getHeldSnapshot(Store s, ThreadState t) {
     return s.held.get(s.readProbes[t.index++ & MASK]);
   }
 }

@@ -191,6 +191,8 @@ public class ZIndexQueryBenchmark {
   }
 
   /** {@value #BOXES} boxes of shape {@link #box}, versions within the load's [1, lastVersion]. */
+  // The seed is the shape's ordinal so that every run, and every earlier one, draws the same boxes.
+  @SuppressWarnings("EnumOrdinal")
   private void drawBoxes(Dataset data, long lastVersion) {
     // One seed per shape, not per path: every path of a shape queries the same boxes.
     SplittableRandom random = new SplittableRandom(0x2_0000L + box.ordinal());
@@ -202,24 +204,23 @@ public class ZIndexQueryBenchmark {
     tos = new long[BOXES];
     for (int b = 0; b < BOXES; b++) {
       switch (box) {
-        case KEYS_1PCT_VERSIONS_1PCT:
+        case KEYS_1PCT_VERSIONS_1PCT -> {
           int rank = random.nextInt(n - keysPerBox + 1);
           ranges[b] = KeyRange.closed(data.sortedKey(rank), data.sortedKey(rank + keysPerBox - 1));
           froms[b] = 1 + random.nextLong(lastVersion - versionsPerBox + 1);
           tos[b] = froms[b] + versionsPerBox - 1;
-          break;
-        case ONE_KEY_ALL_VERSIONS:
+        }
+        case ONE_KEY_ALL_VERSIONS -> {
           ranges[b] = KeyRange.singleton(data.key(random.nextInt(n)));
           froms[b] = 1;
           tos[b] = snapshot.version();
-          break;
-        case ALL_KEYS_FEW_VERSIONS:
+        }
+        case ALL_KEYS_FEW_VERSIONS -> {
           ranges[b] = KeyRange.all();
           froms[b] = 1 + random.nextLong(lastVersion - 10 + 1);
           tos[b] = froms[b] + 10 - 1;
-          break;
-        default:
-          throw new AssertionError(box);
+        }
+        default -> throw new AssertionError(box);
       }
     }
   }

@@ -5,6 +5,7 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import org.jspecify.annotations.Nullable;
 
 /** How keys and values are shown in messages: as text where they are printable UTF-8, else hex. */
 final class Bytes {
@@ -13,7 +14,7 @@ final class Bytes {
   private Bytes() {}
 
   /** A short, readable rendering of {@code b} for messages and {@code toString}. */
-  static String describe(byte[] b) {
+  static String describe(byte @Nullable [] b) {
     if (b == null) {
       return "null";
     }

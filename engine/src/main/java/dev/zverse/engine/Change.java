@@ -3,6 +3,7 @@ package dev.zverse.engine;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One change to one key at one version: a put of a value, or a delete (tombstone).
@@ -15,9 +16,9 @@ public final class Change {
   final byte[] key;
 
   private final long version;
-  private final byte[] value;
+  private final byte @Nullable [] value;
 
-  Change(byte[] key, long version, byte[] value) {
+  Change(byte[] key, long version, byte @Nullable [] value) {
     this.key = key;
     this.version = version;
     this.value = value;
@@ -44,27 +45,26 @@ public final class Change {
   }
 
   /** A copy of the value put, or {@code null} for a delete. */
-  public byte[] value() {
+  public byte @Nullable [] value() {
     return value == null ? null : value.clone();
   }
 
   /** The value put decoded as UTF-8, or {@code null} for a delete. */
-  public String valueUtf8() {
+  public @Nullable String valueUtf8() {
     return value == null ? null : new String(value, StandardCharsets.UTF_8);
   }
 
   /** A read-only view of the value put, without copying, or {@code null} for a delete. */
-  public ByteBuffer valueBuffer() {
+  public @Nullable ByteBuffer valueBuffer() {
     return value == null ? null : ByteBuffer.wrap(value).asReadOnlyBuffer();
   }
 
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof Change)) {
-      return false;
-    }
-    Change c = (Change) o;
-    return version == c.version && Arrays.equals(key, c.key) && Arrays.equals(value, c.value);
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Change c
+        && version == c.version
+        && Arrays.equals(key, c.key)
+        && Arrays.equals(value, c.value);
   }
 
   @Override

@@ -23,17 +23,10 @@ final class ChangeQuery {
     }
     List<Change> out = new ArrayList<>();
     switch (path) {
-      case Z_INDEX:
-        viaIndex(s, index, range, from, to, out);
-        break;
-      case KEY_RANGE_WALK:
-        viaKeys(s, range, from, to, out);
-        break;
-      case COMMIT_WALK:
-        viaCommits(s, range, from, to, out);
-        break;
-      default:
-        throw new AssertionError(path);
+      case Z_INDEX -> viaIndex(s, index, range, from, to, out);
+      case KEY_RANGE_WALK -> viaKeys(s, range, from, to, out);
+      case COMMIT_WALK -> viaCommits(s, range, from, to, out);
+      default -> throw new AssertionError(path);
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package dev.zverse.engine;
 
 import java.time.Instant;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One committed write batch as the commit log keeps it: its version, its commit time, the keys it
@@ -36,7 +37,7 @@ final class Commit {
    * there are none, {@link #ALL} when every change is one (then no bit set is kept: a store that
    * never prunes, with keys written again and again, marks every change).
    */
-  final long[] trims;
+  final long @Nullable [] trims;
 
   /** {@link #trims} when every change of the commit is to be trimmed. */
   static final long[] ALL = new long[0];
@@ -46,7 +47,7 @@ final class Commit {
     this(version, timeMicros, keys, values, all(keys.length));
   }
 
-  Commit(long version, long timeMicros, byte[][] keys, byte[][] values, long[] trims) {
+  Commit(long version, long timeMicros, byte[][] keys, byte[][] values, long @Nullable [] trims) {
     if (keys.length != values.length) {
       throw new IllegalArgumentException(keys.length + " keys but " + values.length + " values");
     }
@@ -104,7 +105,7 @@ final class Commit {
     return micros == Long.MAX_VALUE ? micros : micros + 1;
   }
 
-  private static long[] all(int n) {
+  private static long @Nullable [] all(int n) {
     return n == 0 ? null : ALL;
   }
 

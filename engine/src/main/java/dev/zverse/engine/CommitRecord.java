@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One committed write batch as a reader sees it: its version, its commit time and its changes (each
@@ -24,9 +25,10 @@ public final class CommitRecord {
   private final Change[] changes;
 
   /** Parallel to {@link #changes}; {@code null} when previous values were not read. */
-  private final byte[][] previous;
+  private final byte @Nullable [][] previous;
 
-  private CommitRecord(long version, long timeMicros, Change[] changes, byte[][] previous) {
+  private CommitRecord(
+      long version, long timeMicros, Change[] changes, byte @Nullable [][] previous) {
     this.version = version;
     this.timeMicros = timeMicros;
     this.changes = changes;
@@ -49,11 +51,11 @@ public final class CommitRecord {
     }
     int n = to - from;
     Change[] changes = new Change[n];
-    byte[][] previous = withPrevious ? new byte[n][] : null;
+    byte @Nullable [][] previous = withPrevious ? new byte[n][] : null;
     for (int i = 0; i < n; i++) {
       byte[] key = keys[from + i];
       changes[i] = new Change(key, v, commit.values[from + i]);
-      if (withPrevious) {
+      if (previous != null) {
         Version node = TreeCursor.changeAt(s.root, s.height, key, v);
         // Retained for v above the watermark: pruning keeps the newest change below it, unless that
         // was a tombstone, and then the key was absent before v, which null says as well.
@@ -123,18 +125,18 @@ public final class CommitRecord {
    * @throws IndexOutOfBoundsException if {@code index} is out of bounds
    * @throws IllegalStateException if this record was read without previous values
    */
-  public byte[] previousValue(int index) {
+  public byte @Nullable [] previousValue(int index) {
     byte[] p = previousRef(index);
     return p == null ? null : p.clone();
   }
 
   /** {@link #previousValue(int)} decoded as UTF-8; throws like it. */
-  public String previousValueUtf8(int index) {
+  public @Nullable String previousValueUtf8(int index) {
     byte[] p = previousRef(index);
     return p == null ? null : new String(p, StandardCharsets.UTF_8);
   }
 
-  private byte[] previousRef(int index) {
+  private byte @Nullable [] previousRef(int index) {
     if (previous == null) {
       throw new IllegalStateException(
           "commit " + version + " was read without previous values; ask for them when reading it");
@@ -144,12 +146,9 @@ public final class CommitRecord {
 
   /** Equal when version, commit time, changes and previous values (or their absence) are. */
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof CommitRecord)) {
-      return false;
-    }
-    CommitRecord c = (CommitRecord) o;
-    return version == c.version
+  public boolean equals(@Nullable Object o) {
+    return o instanceof CommitRecord c
+        && version == c.version
         && timeMicros == c.timeMicros
         && Arrays.equals(changes, c.changes)
         && Arrays.deepEquals(previous, c.previous);

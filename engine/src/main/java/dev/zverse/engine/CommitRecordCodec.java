@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.zip.CRC32C;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The record that carries commits, in the write-ahead log and, for replication, between nodes: one
@@ -99,6 +100,9 @@ public final class CommitRecordCodec {
    *     its versions are not consecutive, a commit carries previous values (a record does not), the
    *     watermark is negative, or the payload would exceed {@link #MAX_PAYLOAD_BYTES}
    */
+  // The Writer's buffer comes from ByteBuffer.allocate, sized to the record: its array is the
+  // record from offset 0.
+  @SuppressWarnings("ByteBufferBackingArray")
   public static byte[] encode(Group group) {
     Objects.requireNonNull(group, "group");
     List<CommitRecord> commits = group.commits();
@@ -133,7 +137,8 @@ public final class CommitRecordCodec {
       }
       total += COMMIT_BYTES;
       for (Change ch : c.changesRef()) {
-        total += 8L + ch.key.length + (ch.isDelete() ? 0 : ch.valueBuffer().remaining());
+        ByteBuffer value = ch.valueBuffer();
+        total += 8L + ch.key.length + (value == null ? 0 : value.remaining());
       }
     }
     if (total > MAX_PAYLOAD_BYTES) {
@@ -151,10 +156,11 @@ public final class CommitRecordCodec {
       w.putInt4(changes.length);
       for (Change ch : changes) {
         w.putBytes(ch.key);
-        if (ch.isDelete()) {
+        ByteBuffer value = ch.valueBuffer();
+        if (value == null) {
           w.putInt4(-1);
         } else {
-          w.putBytes(ch.valueBuffer());
+          w.putBytes(value);
         }
       }
     }
@@ -381,7 +387,7 @@ public final class CommitRecordCodec {
     }
   }
 
-  private static byte[] bytes(ByteBuffer p, long base, boolean value)
+  private static byte @Nullable [] bytes(ByteBuffer p, long base, boolean value)
       throws CorruptRecordException {
     int n = p.getInt();
     if (value && n == -1) {

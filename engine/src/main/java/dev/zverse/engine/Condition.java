@@ -3,6 +3,7 @@ package dev.zverse.engine;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A precondition of a {@link WriteBatch}, checked against the store's latest state just before the
@@ -36,7 +37,7 @@ public final class Condition {
      *
      * @return {@code null} if the expectation holds, else what was found instead
      */
-    String check(Version live);
+    @Nullable String check(@Nullable Version live);
 
     /** The expectation in words, after the key. */
     String describe();
@@ -51,7 +52,7 @@ public final class Condition {
     }
 
     @Override
-    public String check(Version live) {
+    public @Nullable String check(@Nullable Version live) {
       return live == null ? null : "present, last changed at version " + live.version;
     }
 
@@ -68,7 +69,7 @@ public final class Condition {
     }
 
     @Override
-    public String check(Version live) {
+    public @Nullable String check(@Nullable Version live) {
       if (live == null) {
         return version == 0 ? null : "absent";
       }
@@ -82,6 +83,7 @@ public final class Condition {
   }
 
   /** Compares {@code value} by content (a record's own equals compares the array's identity). */
+  @SuppressWarnings("ArrayRecordComponent") // equals and hashCode below compare by content
   private record ValueEquals(byte[] value) implements Expectation {
     @Override
     public Kind kind() {
@@ -89,7 +91,7 @@ public final class Condition {
     }
 
     @Override
-    public String check(Version live) {
+    public @Nullable String check(@Nullable Version live) {
       if (live == null) {
         return "absent";
       }
@@ -102,7 +104,7 @@ public final class Condition {
     }
 
     @Override
-    public boolean equals(Object o) {
+    public boolean equals(@Nullable Object o) {
       return o instanceof ValueEquals other && Arrays.equals(value, other.value);
     }
 
@@ -193,7 +195,7 @@ public final class Condition {
   }
 
   /** A copy of the required value of a {@link Kind#VALUE_EQUALS} condition, else {@code null}. */
-  public byte[] value() {
+  public byte @Nullable [] value() {
     byte[] v = valueBytes();
     return v == null ? null : v.clone();
   }
@@ -212,7 +214,7 @@ public final class Condition {
    *
    * @return the value as a string, or {@code null} for the other kinds
    */
-  public String valueUtf8() {
+  public @Nullable String valueUtf8() {
     byte[] v = valueBytes();
     return v == null ? null : new String(v, StandardCharsets.UTF_8);
   }
@@ -221,7 +223,7 @@ public final class Condition {
     return key;
   }
 
-  byte[] valueBytes() {
+  byte @Nullable [] valueBytes() {
     return expected instanceof ValueEquals e ? e.value() : null;
   }
 
@@ -230,12 +232,12 @@ public final class Condition {
    *
    * @return {@code null} if it holds, else what was found instead
    */
-  String check(Version head) {
+  @Nullable String check(@Nullable Version head) {
     return expected.check(head != null && !head.isTombstone() ? head : null);
   }
 
   @Override
-  public boolean equals(Object o) {
+  public boolean equals(@Nullable Object o) {
     return o instanceof Condition c && Arrays.equals(key, c.key) && expected.equals(c.expected);
   }
 

@@ -91,7 +91,7 @@ public final class DurableLog implements AutoCloseable {
   private long activeBytes;
   private long loggedVersion;
   private long lastForceNanos = System.nanoTime();
-  private IOException failure;
+  private @Nullable IOException failure;
   private boolean closed;
   private final CommitRecordCodec.Writer writer = new CommitRecordCodec.Writer(1 << 16);
 
@@ -340,18 +340,19 @@ public final class DurableLog implements AutoCloseable {
 
   private void forceIfDue() throws IOException {
     switch (options.sync()) {
-      case EVERY_COMMIT:
+      case EVERY_COMMIT -> {
         active.force(false);
         lastForceNanos = System.nanoTime();
-        break;
-      case INTERVAL:
+      }
+      case INTERVAL -> {
         if (System.nanoTime() - lastForceNanos >= options.syncInterval().toNanos()) {
           active.force(false);
           lastForceNanos = System.nanoTime();
         }
-        break;
-      default:
-        break;
+      }
+      default -> {
+        // NEVER: the operating system writes back when it chooses.
+      }
     }
   }
 

@@ -3,6 +3,7 @@ package dev.zverse.engine;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A live key as a read saw it at one version: its key, its value, the version that created it (the
@@ -71,12 +72,9 @@ public final class Entry {
   }
 
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof Entry)) {
-      return false;
-    }
-    Entry e = (Entry) o;
-    return createVersion == e.createVersion
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Entry e
+        && createVersion == e.createVersion
         && modVersion == e.modVersion
         && Arrays.equals(key, e.key)
         && Arrays.equals(value, e.value);

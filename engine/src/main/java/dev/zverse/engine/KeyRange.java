@@ -3,6 +3,7 @@ package dev.zverse.engine;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A contiguous range of keys in unsigned lexicographic order, each end inclusive, exclusive or
@@ -15,12 +16,12 @@ public final class KeyRange {
   private static final KeyRange ALL = new KeyRange(null, false, null, false);
 
   /** Start key, or {@code null} when unbounded below. Never handed out. */
-  final byte[] start;
+  final byte @Nullable [] start;
 
   final boolean startInclusive;
 
   /** End key, or {@code null} when unbounded above. Never handed out. */
-  final byte[] end;
+  final byte @Nullable [] end;
 
   final boolean endInclusive;
 
@@ -31,7 +32,11 @@ public final class KeyRange {
 
   private final long endPrefix;
 
-  private KeyRange(byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
+  private KeyRange(
+      byte @Nullable [] start,
+      boolean startInclusive,
+      byte @Nullable [] end,
+      boolean endInclusive) {
     this.start = start;
     this.startInclusive = startInclusive;
     this.end = end;
@@ -41,7 +46,10 @@ public final class KeyRange {
   }
 
   private static KeyRange of(
-      byte[] start, boolean startInclusive, byte[] end, boolean endInclusive) {
+      byte @Nullable [] start,
+      boolean startInclusive,
+      byte @Nullable [] end,
+      boolean endInclusive) {
     if (start != null && end != null && KeyOrder.compare(start, end) > 0) {
       throw new IllegalArgumentException(
           "range start "
@@ -233,12 +241,12 @@ public final class KeyRange {
   }
 
   /** A copy of the start key, or {@code null} when unbounded below. */
-  public byte[] start() {
+  public byte @Nullable [] start() {
     return start == null ? null : start.clone();
   }
 
   /** A copy of the end key, or {@code null} when unbounded above. */
-  public byte[] end() {
+  public byte @Nullable [] end() {
     return end == null ? null : end.clone();
   }
 
@@ -310,7 +318,7 @@ public final class KeyRange {
   }
 
   /** The smallest key greater than every key with prefix {@code p}, or null if there is none. */
-  private static byte[] successor(byte[] p) {
+  private static byte @Nullable [] successor(byte[] p) {
     for (int i = p.length - 1; i >= 0; i--) {
       if (p[i] != (byte) 0xFF) {
         byte[] s = Arrays.copyOf(p, i + 1);
@@ -330,12 +338,9 @@ public final class KeyRange {
   }
 
   @Override
-  public boolean equals(Object o) {
-    if (!(o instanceof KeyRange)) {
-      return false;
-    }
-    KeyRange r = (KeyRange) o;
-    return startInclusive == r.startInclusive
+  public boolean equals(@Nullable Object o) {
+    return o instanceof KeyRange r
+        && startInclusive == r.startInclusive
         && endInclusive == r.endInclusive
         && Arrays.equals(start, r.start)
         && Arrays.equals(end, r.end);

@@ -1,6 +1,7 @@
 package dev.zverse.engine;
 
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The largest key, value and write batch a store accepts. Checked when a batch is applied and when
@@ -145,11 +146,11 @@ public final class Limits {
   }
 
   @Override
-  public boolean equals(Object o) {
-    return o instanceof Limits
-        && ((Limits) o).maxKeyBytes == maxKeyBytes
-        && ((Limits) o).maxValueBytes == maxValueBytes
-        && ((Limits) o).maxBatchBytes == maxBatchBytes;
+  public boolean equals(@Nullable Object o) {
+    return o instanceof Limits l
+        && l.maxKeyBytes == maxKeyBytes
+        && l.maxValueBytes == maxValueBytes
+        && l.maxBatchBytes == maxBatchBytes;
   }
 
   @Override

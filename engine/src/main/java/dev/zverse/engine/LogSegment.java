@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Reading the records of one open log segment for {@link Recovery}: their frames at an offset,
@@ -117,7 +118,7 @@ final class LogSegment {
   }
 
   /** The payload of {@code f} if whole and its checksum holds, else null. */
-  ByteBuffer payload(Frame f) throws IOException {
+  @Nullable ByteBuffer payload(Frame f) throws IOException {
     if (!f.headerOk || f.end(rh) > size) {
       return null;
     }
@@ -129,7 +130,7 @@ final class LogSegment {
    * The first whole format-3 record at or after {@code from} whose versions start after {@code
    * after}: header and payload checksums hold. Null if none, or in format 1.
    */
-  Frame nextWhole(long from, long after) throws IOException {
+  @Nullable Frame nextWhole(long from, long after) throws IOException {
     if (!checked) {
       return null;
     }
@@ -161,7 +162,7 @@ final class LogSegment {
    * at {@code next}, still matches the payload checksum of the header, the end, first and last
    * version it holds; else null.
    */
-  long[] intactPayload(Frame f, long next) throws IOException {
+  long @Nullable [] intactPayload(Frame f, long next) throws IOException {
     long start = f.pos + rh;
     long claimed = start + f.length; // before next, if the length is not the damaged field
     for (long end : new long[] {claimed, next}) {
@@ -188,14 +189,17 @@ final class LogSegment {
     while (pos < size) {
       Frame f = frame(pos);
       ByteBuffer p = payload(f);
-      if (p == null) {
+      long fl;
+      if (p != null) {
+        fl = checked ? f.last() : CommitRecordCodec.payloadLast(p);
+      } else {
+        // Only format 3 finds a next whole record, and its checked header names its last version.
         f = nextWhole(pos + 1, after);
         if (f == null) {
           return last;
         }
-        p = payload(f);
+        fl = f.last();
       }
-      long fl = checked ? f.last() : CommitRecordCodec.payloadLast(p);
       last = Math.max(last, fl);
       pos = f.end(rh);
     }

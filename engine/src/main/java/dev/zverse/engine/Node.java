@@ -1,5 +1,7 @@
 package dev.zverse.engine;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * A node of the persistent B+tree that maps keys to their version chains.
  *
@@ -36,7 +38,7 @@ abstract class Node {
   }
 
   /** The token of the transient that may edit this node, or {@code null} for shared nodes. */
-  final Object edit;
+  final @Nullable Object edit;
 
   /**
    * Biased 8-byte prefixes ({@link KeyOrder#prefix}) of the keys (leaf) or separators (branch).
@@ -47,7 +49,7 @@ abstract class Node {
   /** Leaf keys, or branch separators. Possibly shared: replace, never write. */
   byte[][] keys;
 
-  Node(Object edit, long[] prefixes, byte[][] keys) {
+  Node(@Nullable Object edit, long[] prefixes, byte[][] keys) {
     this.edit = edit;
     this.prefixes = prefixes;
     this.keys = keys;
@@ -87,7 +89,7 @@ abstract class Node {
      */
     byte[][] values;
 
-    Leaf(Object edit, long[] prefixes, byte[][] keys, Version[] heads, byte[][] values) {
+    Leaf(@Nullable Object edit, long[] prefixes, byte[][] keys, Version[] heads, byte[][] values) {
       super(edit, prefixes, keys);
       this.heads = heads;
       this.values = values;
@@ -128,7 +130,7 @@ abstract class Node {
     /** Owned by this node: written in place while editable. */
     Node[] children;
 
-    Branch(Object edit, long[] prefixes, byte[][] keys, Node[] children) {
+    Branch(@Nullable Object edit, long[] prefixes, byte[][] keys, Node[] children) {
       super(edit, prefixes, keys);
       assert keys.length == children.length - 1 : keys.length + " separators, " + children.length;
       this.children = children;

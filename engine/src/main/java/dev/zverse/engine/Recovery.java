@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Recovery of a data directory: the newest readable checkpoint, then the log after it; see {@link
@@ -104,10 +105,12 @@ final class Recovery {
               + base.version);
     }
     if (from != null) {
-      Long[] firsts = segments.tailMap(from, true).keySet().toArray(new Long[0]);
+      NavigableMap<Long, Path> tail = segments.tailMap(from, true);
+      Long[] firsts = tail.keySet().toArray(new Long[0]);
+      Path[] files = tail.values().toArray(new Path[0]);
       for (int i = 0; i < firsts.length; i++) {
         long first = firsts[i];
-        Path file = segments.get(first);
+        Path file = files[i];
         if (first > t.version() + 1) {
           throw new CorruptLogException(
               file,
@@ -122,7 +125,8 @@ final class Recovery {
         if (r.cutAt >= 0) {
           // Segments after a cut hold nothing recoverable: drop them, and say what they held.
           for (int j = i + 1; j < firsts.length; j++) {
-            Path later = segments.remove(firsts[j]);
+            Path later = files[j];
+            segments.remove(firsts[j]);
             r.dropBytes += Files.size(later);
             r.dropTo = Math.max(r.dropTo, LogSegment.lastVersionIn(later));
             Files.deleteIfExists(later);
@@ -163,7 +167,7 @@ final class Recovery {
     long records;
     long watermark;
     long cutAt = -1;
-    String problem;
+    @Nullable String problem;
 
     /** Whether the cut left no record in the file. */
     boolean keptNothing;

@@ -8,6 +8,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The whole store as of one version, and every retained version before it: an immutable root of the
@@ -220,7 +221,7 @@ public final class Snapshot {
    * @throws NullPointerException if {@code key} is null
    * @throws IllegalArgumentException if {@code key} is longer than the key limit
    */
-  public byte[] get(byte[] key) {
+  public byte @Nullable [] get(byte[] key) {
     limits.checkKey(key, "key");
     byte[] value = TreeCursor.findValue(root, height, key);
     return value == null ? null : value.clone();
@@ -236,7 +237,7 @@ public final class Snapshot {
    *     negative or above {@link #version()}
    * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
    */
-  public byte[] get(byte[] key, long atVersion) {
+  public byte @Nullable [] get(byte[] key, long atVersion) {
     limits.checkKey(key, "key");
     checkReadVersion(atVersion, "atVersion");
     Version head = TreeCursor.find(root, height, key);
@@ -245,13 +246,13 @@ public final class Snapshot {
   }
 
   /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
-  public String get(String key) {
+  public @Nullable String get(String key) {
     byte[] v = get(utf8(key));
     return v == null ? null : new String(v, StandardCharsets.UTF_8);
   }
 
   /** {@link #get(byte[], long)} of a UTF-8 key, decoding the value as UTF-8. */
-  public String get(String key, long atVersion) {
+  public @Nullable String get(String key, long atVersion) {
     byte[] v = get(utf8(key), atVersion);
     return v == null ? null : new String(v, StandardCharsets.UTF_8);
   }
@@ -282,7 +283,7 @@ public final class Snapshot {
    * @throws NullPointerException if {@code key} is null
    * @throws IllegalArgumentException if {@code key} is longer than the key limit
    */
-  public Entry entry(byte[] key) {
+  public @Nullable Entry entry(byte[] key) {
     return entry(key, version);
   }
 
@@ -291,7 +292,7 @@ public final class Snapshot {
    *
    * @return the entry, or {@code null} if the key had no value at that version
    */
-  public Entry entry(byte[] key, long atVersion) {
+  public @Nullable Entry entry(byte[] key, long atVersion) {
     limits.checkKey(key, "key");
     checkReadVersion(atVersion, "atVersion");
     Version head = TreeCursor.find(root, height, key);
@@ -302,7 +303,7 @@ public final class Snapshot {
   }
 
   /** {@link #entry(byte[])} of a UTF-8 key. */
-  public Entry entry(String key) {
+  public @Nullable Entry entry(String key) {
     return entry(utf8(key));
   }
 
@@ -317,7 +318,7 @@ public final class Snapshot {
    *     atVersion} is negative or above {@link #version()}
    * @throws VersionCompactedException if {@code atVersion} is below {@link #watermark()}
    */
-  public Entry entry(String key, long atVersion) {
+  public @Nullable Entry entry(String key, long atVersion) {
     return entry(utf8(key), atVersion);
   }
 
@@ -707,7 +708,7 @@ public final class Snapshot {
     private final long atVersion;
     private final boolean reverse;
     private final TreeCursor cursor;
-    private Entry next;
+    private @Nullable Entry next;
 
     ScanIterator(KeyRange range, long atVersion, boolean reverse) {
       this.range = range;

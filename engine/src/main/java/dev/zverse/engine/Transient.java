@@ -8,6 +8,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A batch-owned, mutable copy of a {@link Snapshot}: applies write batches and prunes in place,
@@ -291,14 +292,15 @@ public final class Transient {
 
   private void checkOpen() {
     switch (state) {
-      case OPEN:
-        return;
-      case PERSISTENT:
-        throw new IllegalStateException("transient used after persistent()");
-      default:
+      case OPEN -> {
+        // usable
+      }
+      case PERSISTENT -> throw new IllegalStateException("transient used after persistent()");
+      default -> {
         state = State.BROKEN;
         throw new IllegalStateException(
             "transient is broken by an earlier failure; start again from the last snapshot");
+      }
     }
   }
 
@@ -464,7 +466,7 @@ public final class Transient {
    * tombstone below the watermark. A head above the watermark is kept whole: walking its chain
    * would cost every write to a hot key; the prune trims those ({@link #leavesHistoryToTrim}).
    */
-  private Version cutBelowWatermark(Version head) {
+  private @Nullable Version cutBelowWatermark(Version head) {
     if (head.version > watermark) {
       return head;
     }
@@ -480,7 +482,7 @@ public final class Transient {
   }
 
   /** Takes {@code firstDropped} and every older node of its chain off the counters. */
-  private void forget(Version firstDropped) {
+  private void forget(@Nullable Version firstDropped) {
     for (Version d = firstDropped; d != null; d = d.next) {
       storedVersions--;
       payloadBytes -= d.value == null ? 0 : d.value.length;
@@ -496,9 +498,12 @@ public final class Transient {
     int keep = head.retainedLength(w);
     Version[] retained = new Version[keep];
     Version dropped = head;
-    for (int i = 0; i < keep; i++, dropped = dropped.next) {
-      retained[i] = dropped;
+    // The chain holds at least keep nodes (retainedLength counts them): dropped stays non-null.
+    int n = 0;
+    for (; n < keep && dropped != null; n++, dropped = dropped.next) {
+      retained[n] = dropped;
     }
+    assert n == keep : n + " nodes retained, " + keep + " counted";
     if (dropped == null) {
       return; // reads at w need all of it
     }

@@ -2,6 +2,7 @@ package dev.zverse.engine;
 
 import dev.zverse.engine.Node.Branch;
 import dev.zverse.engine.Node.Leaf;
+import org.jspecify.annotations.Nullable;
 
 /**
  * A position in the tree of one snapshot or transient: the path of nodes from the root to a leaf
@@ -27,7 +28,7 @@ final class TreeCursor {
   }
 
   /** Head of {@code key}'s version chain in the tree, or {@code null}. */
-  static Version find(Node root, int height, byte[] key) {
+  static @Nullable Version find(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
     Leaf leaf = leafOf(root, height, key, kp);
     int i = leaf.search(key, kp);
@@ -56,7 +57,7 @@ final class TreeCursor {
   }
 
   /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
-  static byte[] findValue(Node root, int height, byte[] key) {
+  static byte @Nullable [] findValue(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
     Leaf leaf = leafOf(root, height, key, kp);
     int i = leaf.search(key, kp);
@@ -77,7 +78,7 @@ final class TreeCursor {
    * one descent as if every subtree held as many keys as its siblings; {@code null} is past the
    * end.
    */
-  static double rankFraction(Node root, int height, byte[] key) {
+  static double rankFraction(Node root, int height, byte @Nullable [] key) {
     if (key == null) {
       return 1.0;
     }

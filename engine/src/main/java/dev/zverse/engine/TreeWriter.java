@@ -3,6 +3,7 @@ package dev.zverse.engine;
 import dev.zverse.engine.Node.Branch;
 import dev.zverse.engine.Node.Leaf;
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The mutating half of the tree, owned by one {@link Transient}: path copying with in-place edits
@@ -36,7 +37,10 @@ final class TreeWriter {
   private final Node[] path = new Node[MAX_HEIGHT];
   private final int[] pathSlots = new int[MAX_HEIGHT];
   private int leafResult;
-  private byte[] seekKey;
+
+  /** The key of the last seek; empty until the first (insert asserts that a seek came first). */
+  private byte[] seekKey = new byte[0];
+
   private long seekPrefix;
   private boolean seeked;
 
@@ -57,7 +61,7 @@ final class TreeWriter {
   /**
    * Finds {@code key} and remembers the path for one following change; returns its head or null.
    */
-  Version seek(byte[] key) {
+  @Nullable Version seek(byte[] key) {
     final long kp = KeyOrder.prefix(key);
     Node n = root;
     for (int level = 0; level < height - 1; level++) {
@@ -241,8 +245,7 @@ final class TreeWriter {
 
   /** Moves everything of {@code right} to the end of {@code left}. */
   private static void merge(Node left, Node right, byte[] sep, long sepPrefix) {
-    if (left instanceof Leaf) {
-      Leaf l = (Leaf) left;
+    if (left instanceof Leaf l) {
       Leaf r = (Leaf) right;
       l.prefixes = concat(l.prefixes, r.prefixes);
       l.keys = concat(l.keys, r.keys);
@@ -264,8 +267,7 @@ final class TreeWriter {
     int keep = total / 2;
     byte[] newSep;
     long newSepPrefix;
-    if (left instanceof Leaf) {
-      Leaf l = (Leaf) left;
+    if (left instanceof Leaf l) {
       Leaf r = (Leaf) right;
       long[] p = concat(l.prefixes, r.prefixes);
       byte[][] k = concat(l.keys, r.keys);
@@ -312,7 +314,7 @@ final class TreeWriter {
     return r;
   }
 
-  private static <T> T[] insertAt(T[] a, int i, T x) {
+  private static <T> T[] insertAt(T[] a, int i, @Nullable T x) {
     T[] r = Arrays.copyOf(a, a.length + 1);
     System.arraycopy(a, i, r, i + 1, a.length - i);
     r[i] = x;

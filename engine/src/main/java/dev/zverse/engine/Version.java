@@ -1,5 +1,7 @@
 package dev.zverse.engine;
 
+import org.jspecify.annotations.Nullable;
+
 /**
  * One node of a key's version chain: the value a key took at one version, or a tombstone, linked to
  * the key's previous node. Chains run newest first, so the head answers reads at the latest version
@@ -21,12 +23,12 @@ class Version {
   final long version;
 
   /** The value, never handed out; {@code null} marks a tombstone. */
-  final byte[] value;
+  final byte @Nullable [] value;
 
   /** The key's previous node, or {@code null} where the retained chain ends. */
-  final Version next;
+  final @Nullable Version next;
 
-  private Version(long version, byte[] value, Version next, int createdDelta) {
+  private Version(long version, byte @Nullable [] value, @Nullable Version next, int createdDelta) {
     this.version = version;
     this.value = value;
     this.next = next;
@@ -34,7 +36,7 @@ class Version {
   }
 
   /** A put node; {@code created} is the version that created the key's current incarnation. */
-  static Version put(long version, byte[] value, Version next, long created) {
+  static Version put(long version, byte[] value, @Nullable Version next, long created) {
     assert value != null : "a put needs a value";
     assert created <= version : created + " > " + version;
     long delta = version - created;
@@ -45,8 +47,13 @@ class Version {
   }
 
   /** A tombstone node. */
-  static Version tombstone(long version, Version next) {
+  static Version tombstone(long version, @Nullable Version next) {
     return new Version(version, null, next, 0);
+  }
+
+  /** A put of {@code value}, or a tombstone where it is {@code null}: a chain read back. */
+  static Version of(long version, byte @Nullable [] value, @Nullable Version next, long created) {
+    return value == null ? tombstone(version, next) : put(version, value, next, created);
   }
 
   boolean isTombstone() {
@@ -59,12 +66,12 @@ class Version {
   }
 
   /** This node with another successor: how pruning cuts a chain without editing shared nodes. */
-  Version withNext(Version newNext) {
+  Version withNext(@Nullable Version newNext) {
     return value == null ? tombstone(version, newNext) : put(version, value, newNext, created());
   }
 
   /** The newest node at or below {@code atVersion}, or {@code null}; starts at this node. */
-  final Version visibleAt(long atVersion) {
+  final @Nullable Version visibleAt(long atVersion) {
     Version n = this;
     while (n != null && n.version > atVersion) {
       n = n.next;
@@ -96,7 +103,7 @@ class Version {
   private static final class Wide extends Version {
     private final long created;
 
-    Wide(long version, byte[] value, Version next, long created) {
+    Wide(long version, byte[] value, @Nullable Version next, long created) {
       super(version, value, next, 0);
       this.created = created;
     }

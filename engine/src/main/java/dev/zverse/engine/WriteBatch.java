@@ -41,6 +41,7 @@ public final class WriteBatch {
   }
 
   /** Puts {@code value} under {@code key}. */
+  @SuppressWarnings("ArrayRecordComponent") // never compared: see Op
   record Put(byte[] key, byte[] value) implements Op {
     @Override
     public void checkLimits(Limits limits, int index) {
@@ -60,6 +61,7 @@ public final class WriteBatch {
   }
 
   /** Deletes {@code key}. */
+  @SuppressWarnings("ArrayRecordComponent") // never compared: see Op
   record Delete(byte[] key) implements Op {
     @Override
     public void checkLimits(Limits limits, int index) {
@@ -70,7 +72,7 @@ public final class WriteBatch {
 
     @Override
     public long bytes() {
-      return Limits.MUTATION_BYTES + key.length;
+      return Limits.MUTATION_BYTES + (long) key.length;
     }
   }
 

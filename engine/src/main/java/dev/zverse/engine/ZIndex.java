@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.RejectedExecutionException;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The Z-index of a snapshot: its history, sealed into immutable Z-sorted {@link ZSegment}s, plus
@@ -60,16 +61,16 @@ final class ZIndex {
   /** Changes committed in versions ({@link #sealedThrough}, the snapshot's version]. */
   final long unsealed;
 
-  private final Job<Seal> seal;
-  private final Job<Merge> merge;
+  private final @Nullable Job<Seal> seal;
+  private final @Nullable Job<Merge> merge;
 
   private ZIndex(
       ZIndexOptions options,
       ZSegment[] segments,
       long sealedThrough,
       long unsealed,
-      Job<Seal> seal,
-      Job<Merge> merge) {
+      @Nullable Job<Seal> seal,
+      @Nullable Job<Merge> merge) {
     this.options = options;
     this.segments = segments;
     this.sealedThrough = sealedThrough;
@@ -152,27 +153,31 @@ final class ZIndex {
     if (!options.enabled()) {
       return z;
     }
-    Job<Seal> s = z.seal;
-    if (s == null && z.unsealed >= options.segmentEntries()) {
+    Job<Seal> newSeal = null;
+    if (z.seal == null && z.unsealed >= options.segmentEntries()) {
       long from = Math.max(Math.max(z.sealedThrough + 1, watermark), commits.firstVersion());
       if (from <= version) {
-        s = new Job<>(new Seal(commits, from, version, z.unsealed));
+        newSeal = new Job<>(new Seal(commits, from, version, z.unsealed));
       }
     }
-    Job<Merge> m = z.merge;
-    if (m == null) {
-      m = z.mergeDue(watermark);
-    }
-    if (s == z.seal && m == z.merge) {
+    Job<Merge> newMerge = z.merge == null ? z.mergeDue(watermark) : null;
+    if (newSeal == null && newMerge == null) {
       return z;
     }
-    ZIndex next = new ZIndex(options, z.segments, z.sealedThrough, z.unsealed, s, m);
+    ZIndex next =
+        new ZIndex(
+            options,
+            z.segments,
+            z.sealedThrough,
+            z.unsealed,
+            newSeal == null ? z.seal : newSeal,
+            newMerge == null ? z.merge : newMerge);
     // Started only now that the index that owns them exists: a direct executor finishes them here.
-    if (s != z.seal) {
-      s.start(options);
+    if (newSeal != null) {
+      newSeal.start(options);
     }
-    if (m != z.merge) {
-      m.start(options);
+    if (newMerge != null) {
+      newMerge.start(options);
     }
     return next;
   }
@@ -188,7 +193,7 @@ final class ZIndex {
   }
 
   /** A merge worth running now, or {@code null}. */
-  private Job<Merge> mergeDue(long watermark) {
+  private @Nullable Job<Merge> mergeDue(long watermark) {
     if (segments.length == 0) {
       return null;
     }
@@ -223,7 +228,7 @@ final class ZIndex {
    * {@code segs} with the run {@code inputs} replaced by {@code result}, or unchanged if the run is
    * gone.
    */
-  private static ZSegment[] replace(ZSegment[] segs, ZSegment[] inputs, ZSegment result) {
+  private static ZSegment[] replace(ZSegment[] segs, ZSegment[] inputs, @Nullable ZSegment result) {
     int at = -1;
     for (int i = 0; i < segs.length && at < 0; i++) {
       if (segs[i] == inputs[0]) {
@@ -253,7 +258,7 @@ final class ZIndex {
      *
      * @return the segment, or {@code null} if no change is left for it
      */
-    ZSegment build();
+    @Nullable ZSegment build();
   }
 
   /**
@@ -262,7 +267,7 @@ final class ZIndex {
    */
   record Seal(CommitLog commits, long from, long to, long entries) implements Work {
     @Override
-    public ZSegment build() {
+    public @Nullable ZSegment build() {
       int capacity = (int) Math.min(Math.max(entries, 16), Integer.MAX_VALUE - 16);
       long[] versions = new long[capacity];
       byte[][] keys = new byte[capacity][];
@@ -292,9 +297,10 @@ final class ZIndex {
    * {@code watermark}. The array is never changed, and the record is never compared (its equals
    * would compare the array's identity).
    */
+  @SuppressWarnings("ArrayRecordComponent") // never compared, as said above
   record Merge(ZSegment[] inputs, long watermark, int level) implements Work {
     @Override
-    public ZSegment build() {
+    public @Nullable ZSegment build() {
       return ZSegment.merge(Arrays.asList(inputs), watermark, level);
     }
   }
@@ -311,7 +317,7 @@ final class ZIndex {
     final W work;
 
     /** Written once by the job before {@link #state}; read after it. */
-    private ZSegment result;
+    private @Nullable ZSegment result;
 
     private volatile int state = RUNNING;
 

@@ -2,6 +2,7 @@ package dev.zverse.engine;
 
 import java.util.Arrays;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One immutable, Z-sorted run of history: changes (key, version, value or tombstone) sorted by the
@@ -86,7 +87,8 @@ final class ZSegment {
    * changes of any one version must come in key order (the query relies on it, see {@link
    * #emitInOrder}).
    */
-  static ZSegment build(int level, int n, long[] versions, byte[][] keys, byte[][] values) {
+  static @Nullable ZSegment build(
+      int level, int n, long[] versions, byte[][] keys, byte[][] values) {
     if (n == 0) {
       return null;
     }
@@ -110,7 +112,7 @@ final class ZSegment {
    * already sorted, so their union is a merge (one part at a time, so O(parts x keys); a merge
    * takes a few parts), and each change's new rank is looked up, not searched for.
    */
-  static ZSegment merge(List<ZSegment> parts, long watermark, int level) {
+  static @Nullable ZSegment merge(List<ZSegment> parts, long watermark, int level) {
     int total = 0;
     for (ZSegment s : parts) {
       total += s.size();
@@ -252,8 +254,8 @@ final class ZSegment {
     if (rLo > rHi) {
       return;
     }
-    long qx1 = rLo >>> shiftX;
-    long qx2 = rHi >>> shiftX;
+    long qx1 = (long) rLo >>> shiftX;
+    long qx2 = (long) rHi >>> shiftX;
     long qy1 = (Math.max(from, minVersion) - minVersion) >>> shiftY;
     long qy2 = (Math.min(to, maxVersion) - minVersion) >>> shiftY;
     final long zMin = MortonKey.interleave(qx1, qy1);

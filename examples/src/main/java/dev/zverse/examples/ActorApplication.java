@@ -140,9 +140,9 @@ public final class ActorApplication {
     /** The shop's protocol: only its own adapters send to it. */
     public interface Command {}
 
-    private record Stocked(WriteReply reply) implements Command {}
+    private record Stocked(WriteReply reply) implements Shop.Command {}
 
-    private record Served(Clerk.Outcome outcome) implements Command {}
+    private record Served(Clerk.Outcome outcome) implements Shop.Command {}
 
     private final ZVerseStore store;
     private final List<Order> orders;
@@ -151,7 +151,7 @@ public final class ActorApplication {
     private final List<Clerk.Outcome> outcomes = new ArrayList<>();
 
     private Shop(
-        ActorContext<Command> context,
+        ActorContext<Shop.Command> context,
         Map<String, Integer> stock,
         List<Order> orders,
         PrintStream out,
@@ -176,7 +176,7 @@ public final class ActorApplication {
      *     initial stock could not be written
      * @return the behaviour
      */
-    public static Behavior<Command> create(
+    public static Behavior<Shop.Command> create(
         Map<String, Integer> stock,
         List<Order> orders,
         PrintStream out,
@@ -185,14 +185,14 @@ public final class ActorApplication {
     }
 
     @Override
-    public Receive<Command> createReceive() {
+    public Receive<Shop.Command> createReceive() {
       return newReceiveBuilder()
           .onMessage(Stocked.class, this::onStocked)
           .onMessage(Served.class, this::onServed)
           .build();
     }
 
-    private Behavior<Command> onStocked(Stocked stocked) {
+    private Behavior<Shop.Command> onStocked(Stocked stocked) {
       if (!stocked.reply().isCommitted()) {
         done.completeExceptionally(stocked.reply().failure());
         return Behaviors.stopped();
@@ -214,7 +214,7 @@ public final class ActorApplication {
       return this;
     }
 
-    private Behavior<Command> onServed(Served served) {
+    private Behavior<Shop.Command> onServed(Served served) {
       Clerk.Outcome o = served.outcome();
       outcomes.add(o);
       out.printf(
@@ -230,7 +230,7 @@ public final class ActorApplication {
       return outcomes.size() == orders.size() ? finish() : this;
     }
 
-    private Behavior<Command> finish() {
+    private Behavior<Shop.Command> finish() {
       // One read transaction: the stock and the reservations at the same version.
       try (ReadTransaction tx = store.readTransaction()) {
         Map<String, Integer> finalStock = new LinkedHashMap<>();
@@ -276,9 +276,9 @@ public final class ActorApplication {
      * @param replyTo receives the outcome
      */
     public record Reserve(String item, int quantity, ActorRef<Outcome> replyTo)
-        implements Command {}
+        implements Clerk.Command {}
 
-    private record Written(WriteReply reply) implements Command {}
+    private record Written(WriteReply reply) implements Clerk.Command {}
 
     /**
      * How a reservation ended.
@@ -304,7 +304,7 @@ public final class ActorApplication {
     /** The reservation being served: its request, attempt number and the stock read for it. */
     private record Pending(Reserve request, int attempt, int stockRead) {}
 
-    private final StashBuffer<Command> stash;
+    private final StashBuffer<Clerk.Command> stash;
     private final String name;
     private final ZVerseStore store;
     private final ActorRef<WriteReply> written;
@@ -312,7 +312,10 @@ public final class ActorApplication {
     private int sequence;
 
     private Clerk(
-        ActorContext<Command> context, StashBuffer<Command> stash, String name, ZVerseStore store) {
+        ActorContext<Clerk.Command> context,
+        StashBuffer<Clerk.Command> stash,
+        String name,
+        ZVerseStore store) {
       super(context);
       this.stash = stash;
       this.name = name;
@@ -329,20 +332,20 @@ public final class ActorApplication {
      * @param store the store holding the stock
      * @return the behaviour
      */
-    public static Behavior<Command> create(String name, ZVerseStore store) {
+    public static Behavior<Clerk.Command> create(String name, ZVerseStore store) {
       return Behaviors.withStash(
           STASH, stash -> Behaviors.setup(context -> new Clerk(context, stash, name, store)));
     }
 
     @Override
-    public Receive<Command> createReceive() {
+    public Receive<Clerk.Command> createReceive() {
       return newReceiveBuilder()
           .onMessage(Reserve.class, this::onReserve)
           .onMessage(Written.class, this::onWritten)
           .build();
     }
 
-    private Behavior<Command> onReserve(Reserve reserve) {
+    private Behavior<Clerk.Command> onReserve(Reserve reserve) {
       if (pending != null) {
         stash.stash(reserve);
         return this;
@@ -350,13 +353,13 @@ public final class ActorApplication {
       return attempt(reserve, 1);
     }
 
-    private Behavior<Command> attempt(Reserve r, int attempt) {
+    private Behavior<Clerk.Command> attempt(Reserve r, int attempt) {
       String key = stockKey(r.item());
       // tag::actor-read[]
       Entry stock = store.snapshot().entry(key); // a direct read: no message, no lock
       // end::actor-read[]
       int left = stock == null ? 0 : Integer.parseInt(stock.valueUtf8());
-      if (left < r.quantity()) {
+      if (stock == null || left < r.quantity()) {
         r.replyTo()
             .tell(
                 new Outcome(
@@ -378,7 +381,7 @@ public final class ActorApplication {
       return this;
     }
 
-    private Behavior<Command> onWritten(Written w) {
+    private Behavior<Clerk.Command> onWritten(Written w) {
       // Only the write this actor sent answers with Written, and it set pending before sending.
       Pending p = Objects.requireNonNull(pending, "pending");
       pending = null;
@@ -405,7 +408,7 @@ public final class ActorApplication {
     }
 
     /** Idle again: take the oldest stashed reservation, if any. */
-    private Behavior<Command> next() {
+    private Behavior<Clerk.Command> next() {
       return stash.isEmpty() ? this : stash.unstash(this, 1, Function.identity());
     }
   }

@@ -62,6 +62,9 @@ public final class BasicUsage {
                 .put("users/ada", "admin")
                 .build()); // one batch, one version
     Entry order = store.entry("orders/1001");
+    if (order == null) {
+      throw new IllegalStateException("orders/1001 was put just above");
+    }
     try {
       store.apply(
           WriteBatch.builder()

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -223,7 +224,7 @@ public final class Demo {
     Counter warm = new Counter(0);
     while (System.nanoTime() < until) {
       for (int i = 0; i < 1_000; i++) {
-        SINK.addAndGet(store.get(data.existing(i + warm.next())).length);
+        SINK.addAndGet(length(store.get(data.existing(i + warm.next()))));
         store.get(data.missing(i));
       }
       store.put(data.existing(warm.next()), data.value(warm.next())).toCompletableFuture().join();
@@ -310,7 +311,7 @@ public final class Demo {
                   writes.addAndGet(ops);
                 } else {
                   while (!stop.stopped) {
-                    sink += store.get(data.existing(c.next())).length;
+                    sink += length(store.get(data.existing(c.next())));
                     ops++;
                   }
                   reads.addAndGet(ops);
@@ -533,15 +534,18 @@ public final class Demo {
   }
 
   private static String figure(double value, String unit) {
-    switch (unit) {
-      case "ops/s":
-        return count(value) + " ops/s";
-      case "µs":
-        return String.format(
-            Locale.ROOT, value >= 10 ? "%.0f µs" : value >= 0.1 ? "%.2f µs" : "%.3f µs", value);
-      default:
-        return String.format(Locale.ROOT, "%.0f %s", value, unit);
-    }
+    return switch (unit) {
+      case "ops/s" -> count(value) + " ops/s";
+      case "µs" ->
+          String.format(
+              Locale.ROOT, value >= 10 ? "%.0f µs" : value >= 0.1 ? "%.2f µs" : "%.3f µs", value);
+      default -> String.format(Locale.ROOT, "%.0f %s", value, unit);
+    };
+  }
+
+  /** The length of a value read, 0 if the key had none. */
+  private static int length(byte @Nullable [] value) {
+    return value == null ? 0 : value.length;
   }
 
   private static String count(double value) {

@@ -60,8 +60,8 @@ public final class DurableStore {
       @Nullable IllegalStateException refusal,
       List<String> files,
       String secondReport,
-      String adaNow,
-      String adaAtFirstVersion,
+      @Nullable String adaNow,
+      @Nullable String adaAtFirstVersion,
       List<Change> history,
       long nextVersion) {}
 

@@ -92,7 +92,8 @@ final class ReadmeSnippets {
     long minuteAgo = snapshot.versionAt(Instant.now().minusSeconds(60)); // a time, as a version
     // end::read-at-version[]
     String version = Long.toString(snapshot.version());
-    return new String[] {now, then, none, entry.valueUtf8(), Long.toString(minuteAgo), version};
+    String entryValue = entry == null ? null : entry.valueUtf8();
+    return new String[] {now, then, none, entryValue, Long.toString(minuteAgo), version};
   }
 
   static List<Entry> scans(ZVerseStore store, Versions versions) {
@@ -125,6 +126,8 @@ final class ReadmeSnippets {
     return changes;
   }
 
+  // The README's snippet reads orders/1001, which the earlier snippets wrote: entry is not null.
+  @SuppressWarnings("NullAway")
   static CompletionStage<Long> transaction(ZVerseStore store) {
     // tag::transaction[]
     Entry order = store.snapshot().entry("orders/1001");

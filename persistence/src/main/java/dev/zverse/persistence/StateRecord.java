@@ -24,6 +24,8 @@ import java.nio.charset.StandardCharsets;
  * @param manifest the serializer's manifest, possibly empty
  * @param payload the serialized state; the record's own array
  */
+// Never compared or hashed: records are encoded, decoded and read, so array identity is harmless.
+@SuppressWarnings("ArrayRecordComponent")
 record StateRecord(
     long revision,
     long timestamp,

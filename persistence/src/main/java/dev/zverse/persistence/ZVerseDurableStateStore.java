@@ -707,8 +707,8 @@ public final class ZVerseDurableStateStore<A>
     // Each materialization reads the store when it starts, not when the source was made.
     return Source.lazySource(
             () ->
-                offset instanceof Sequence
-                    ? fromVersion(selection, ((Sequence) offset).value(), live)
+                offset instanceof Sequence sequence
+                    ? fromVersion(selection, sequence.value(), live)
                     : listThenWatch(selection, Long.MIN_VALUE, live))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
