@@ -3,6 +3,7 @@ package dev.zverse.persistence;
 import dev.zverse.engine.KeyRange;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.Objects;
 import java.util.Arrays;
 
 /**
@@ -53,7 +54,9 @@ final class StateKeys {
 
   /** The heads of the persistence ids after {@code afterId}, in persistence id order. */
   KeyRange headsAfter(String afterId) {
-    return KeyRange.open(head(afterId), heads().end());
+    // The head prefix does not end in 0xFF bytes, so its range has an end.
+    byte[] end = Objects.requireNonNull(heads().end(), "heads' end");
+    return KeyRange.open(head(afterId), end);
   }
 
   /**

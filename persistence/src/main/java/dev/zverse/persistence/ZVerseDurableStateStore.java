@@ -779,7 +779,16 @@ public final class ZVerseDurableStateStore<A>
         .takeWhile(c -> c.version() < until, true)
         .mapConcat(CommitRecord::changes)
         .filter(c -> !c.isDelete() && isLatest(s, c))
-        .mapConcat(c -> changeOf(selection, c.key(), c.version(), c.value()));
+        .mapConcat(c -> changeOf(selection, c.key(), c.version(), putValue(c)));
+  }
+
+  /** The value of {@code c}, a put: both feeds filter the deletes out before they read it. */
+  private static byte[] putValue(Change c) {
+    byte[] value = c.value();
+    if (value == null) {
+      throw new IllegalArgumentException("a delete has no value: " + c);
+    }
+    return value;
   }
 
   private static boolean isLatest(Snapshot s, Change c) {
@@ -792,7 +801,7 @@ public final class ZVerseDurableStateStore<A>
     // change of this selection: Pekko's deletions are records, not removals.
     return ChangeFeed.changes(store, from.withRange(selection.range()))
         .filter(c -> !c.isDelete())
-        .mapConcat(c -> changeOf(selection, c.key(), c.version(), c.value()));
+        .mapConcat(c -> changeOf(selection, c.key(), c.version(), putValue(c)));
   }
 
   /** The change a state record makes, if the selection selects its key; none otherwise. */
