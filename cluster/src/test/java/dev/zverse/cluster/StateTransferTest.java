@@ -2,6 +2,7 @@ package dev.zverse.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
@@ -11,6 +12,7 @@ import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.CorruptSnapshotException;
 import dev.zverse.engine.Direction;
+import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
@@ -421,38 +423,40 @@ class StateTransferTest {
   }
 
   /**
-   * Reads at every retained version agree: the whole store at the latest version and at the
-   * watermark, every commit in between, the history of every {@code historyEvery}-th key, and the
-   * Z-order changes of the whole window.
+   * Reads at every version {@code got} retains agree with {@code expected}, a snapshot of the
+   * source at the same version: the whole store at the latest version, at the watermark and half
+   * way, every commit in between, the history of every {@code historyEvery}-th key, and the Z-order
+   * changes of the whole window. The source may have pruned further by the time its server pinned
+   * the version (its epoch prunes on its own tick), so {@code got}'s watermark may be above {@code
+   * expected}'s, never below it.
    */
   private static void assertSameAtEveryVersion(Snapshot expected, Snapshot got, int historyEvery) {
     assertEquals(expected.version(), got.version(), "version");
-    assertEquals(expected.watermark(), got.watermark(), "watermark");
     assertEquals(expected.size(), got.size(), "size");
-    long w = expected.watermark();
+    long w = got.watermark();
     long v = expected.version();
+    assertTrue(w >= expected.watermark() && w <= v, "watermark " + w);
     for (long at : new long[] {w, (w + v) / 2, v}) {
-      Iterator<dev.zverse.engine.Entry> a =
-          expected.iterator(KeyRange.all(), at, Direction.FORWARD);
-      Iterator<dev.zverse.engine.Entry> b = got.iterator(KeyRange.all(), at, Direction.FORWARD);
+      Iterator<Entry> a = expected.iterator(KeyRange.all(), at, Direction.FORWARD);
+      Iterator<Entry> b = got.iterator(KeyRange.all(), at, Direction.FORWARD);
       long n = 0;
       while (a.hasNext()) {
         assertTrue(b.hasNext(), "entry " + n + " @" + at);
         assertEquals(a.next(), b.next(), "entry " + n + " @" + at);
         n++;
       }
-      assertTrue(!b.hasNext(), "no more entries @" + at);
+      assertFalse(b.hasNext(), "no more entries @" + at);
     }
     for (long at = Math.max(1, w); at <= v; at++) {
       assertEquals(expected.commit(at), got.commit(at), "commit " + at);
       assertEquals(expected.commitTime(at), got.commitTime(at), "commit time " + at);
       assertEquals(expected.versionAt(expected.commitTime(at)), got.versionAt(got.commitTime(at)));
     }
-    Iterator<dev.zverse.engine.Entry> all = expected.iterator(KeyRange.all(), v, Direction.FORWARD);
+    Iterator<Entry> all = expected.iterator(KeyRange.all(), v, Direction.FORWARD);
     for (long n = 0; all.hasNext(); n++) {
       byte[] k = all.next().key();
       if (n % historyEvery == 0) {
-        assertEquals(expected.history(k), got.history(k), "history");
+        assertEquals(expected.history(k, w, v), got.history(k, w, v), "history");
         assertArrayEquals(expected.get(k, w), got.get(k, w));
       }
     }
