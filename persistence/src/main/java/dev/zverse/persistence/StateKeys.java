@@ -3,8 +3,8 @@ package dev.zverse.persistence;
 import dev.zverse.engine.KeyRange;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.util.Objects;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * Where the plug-in keeps its objects in the store: two keys per persistence id under one prefix.
