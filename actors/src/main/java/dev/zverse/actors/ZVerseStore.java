@@ -55,7 +55,8 @@ public final class ZVerseStore {
       ActorRef<WriterActor.Command> writer,
       ActorRef<EpochActor.Command> epoch,
       CompletableFuture<Done> stopped,
-      Journal journal) {
+      Journal journal,
+      boolean replica) {
     this.name = name;
     this.settings = settings;
     this.system = system;
@@ -66,7 +67,15 @@ public final class ZVerseStore {
     this.epoch = epoch;
     this.stopped = stopped;
     this.journal = journal;
-    this.advanced = new AdvancedOperations(name, root, pins, stopped);
+    this.advanced =
+        new AdvancedOperations(
+            name,
+            root,
+            pins,
+            stopped,
+            replica
+                ? new AdvancedOperations.Input(gate, writer, settings.maxPendingWrites())
+                : null);
     this.metrics = new StoreMetrics(name, settings, root, pins, gate, journal);
   }
 
@@ -183,6 +192,8 @@ public final class ZVerseStore {
    *     whose log could not be written), or the writer's failure while applying it
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalStateException if the store is closed
+   * @throws UnsupportedOperationException if the store is a replica ({@link ZVerse#openReplica}):
+   *     its writes go through the cluster store
    */
   public CompletionStage<Long> write(WriteBatch batch) {
     Objects.requireNonNull(batch, "batch");
@@ -254,6 +265,13 @@ public final class ZVerseStore {
   }
 
   private void send(WriteBatch batch, CompletableFuture<Long> reply) {
+    if (advanced.isReplica()) {
+      throw new UnsupportedOperationException(
+          "store ["
+              + name
+              + "] is a replica: it follows a writer, and writes go through the cluster store"
+              + " (ClusterStore.write)");
+    }
     if (journal != null && journal.failure() != null && !gate.isClosed()) {
       reply.completeExceptionally(journal.failure());
       return;
