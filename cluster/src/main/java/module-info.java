@@ -8,6 +8,7 @@ module zverse.cluster {
   requires transitive zverse.actors;
   requires transitive zverse.streams;
   requires pekko.cluster.typed;
+  requires pekko.cluster;
   requires org.slf4j;
   requires static org.jspecify;
 

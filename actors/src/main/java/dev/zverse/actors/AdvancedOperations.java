@@ -1,11 +1,14 @@
 package dev.zverse.actors;
 
+import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -34,11 +37,97 @@ public final class AdvancedOperations {
   private final Pins pins;
   private final CompletableFuture<Done> stopped;
 
-  AdvancedOperations(String name, Root root, Pins pins, CompletableFuture<Done> stopped) {
+  /** A replica's input: its gate and writer; null for a store that takes writes. */
+  private final @Nullable Input input;
+
+  /** What a replica's input goes through: the gate that bounds it, the writer that applies it. */
+  record Input(WriteGate gate, ActorRef<WriterActor.Command> writer, int maxPending) {}
+
+  AdvancedOperations(
+      String name, Root root, Pins pins, CompletableFuture<Done> stopped, @Nullable Input input) {
     this.name = name;
     this.root = root;
     this.pins = pins;
     this.stopped = stopped;
+    this.input = input;
+  }
+
+  /**
+   * Applies {@code group}, consecutive commits of the store this replica follows (as its writer
+   * sent them, {@link CommitRecordCodec}), as this replica's next versions: each at its own version
+   * and commit time, through the replica's own writer, so its snapshots, read transactions, pins,
+   * publish listeners and change feeds work as a local store's. Groups are applied in the order
+   * sent from one thread or actor; the group's watermark is not applied (the replica keeps history
+   * by its own retention).
+   *
+   * @param group the commits; the first must be this replica's next version, with no gap and no
+   *     duplicate after it
+   * @return completes with the group's last version once published here, or exceptionally: {@link
+   *     IllegalArgumentException} naming the expected and the given version if the group does not
+   *     follow the replica's version (nothing of it applied), {@link StoreOverloadedException} if
+   *     {@code max-pending-writes} groups are waiting already, {@link StoreFailedException} if a
+   *     durable replica's log failed
+   * @throws NullPointerException if {@code group} is null
+   * @throws IllegalArgumentException if {@code group} holds no commit
+   * @throws UnsupportedOperationException if this store is not a replica ({@link
+   *     ZVerse#openReplica})
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<Long> applyCommits(CommitRecordCodec.Group group) {
+    Objects.requireNonNull(group, "group");
+    Input in = requireReplica();
+    if (group.commits().isEmpty()) {
+      throw new IllegalArgumentException("group.commits must hold at least 1 commit, held 0");
+    }
+    CompletableFuture<Long> result = new CompletableFuture<>();
+    send(in, new WriterActor.Follow(group.commits(), result), result);
+    return result;
+  }
+
+  /**
+   * Makes {@code base} this replica's snapshot, in place of everything it holds: what a state
+   * transfer delivers when the replica is too far behind to follow commit by commit. Applied after
+   * every group sent before it; the next group must start at {@code base.version() + 1}. Read
+   * transactions and snapshots taken before keep reading what they read.
+   *
+   * @param base the state to follow on from, at or after this replica's version
+   * @return completes with {@code base.version()} once published here, or exceptionally: {@link
+   *     IllegalArgumentException} if the base is behind this replica's version, {@link
+   *     UnsupportedOperationException} if the replica is durable, {@link StoreOverloadedException}
+   * @throws NullPointerException if {@code base} is null
+   * @throws UnsupportedOperationException if this store is not a replica
+   * @throws IllegalStateException if the store is closed
+   */
+  public CompletionStage<Long> resetTo(Snapshot base) {
+    Objects.requireNonNull(base, "base");
+    Input in = requireReplica();
+    CompletableFuture<Long> result = new CompletableFuture<>();
+    send(in, new WriterActor.Reset(base, result), result);
+    return result;
+  }
+
+  /** Whether this store is a replica, fed by {@link #applyCommits} instead of its own writes. */
+  public boolean isReplica() {
+    return input != null;
+  }
+
+  private Input requireReplica() {
+    if (input == null) {
+      throw new UnsupportedOperationException(
+          "store ["
+              + name
+              + "] is not a replica: open it with ZVerse.openReplica to follow a writer");
+    }
+    return input;
+  }
+
+  private void send(Input in, WriterActor.Command command, CompletableFuture<Long> result) {
+    switch (in.gate().enter()) {
+      case ADMITTED -> in.writer().tell(command);
+      case OVERLOADED ->
+          result.completeExceptionally(new StoreOverloadedException(name, in.maxPending()));
+      case CLOSED -> throw new IllegalStateException("store [" + name + "] is closed");
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.zverse.actors;
 
+import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
@@ -32,8 +33,11 @@ import org.slf4j.Logger;
  */
 final class Group {
 
-  /** One step of a group: a {@link Commit} of a write, or a {@link Prune}. */
-  sealed interface Step permits Commit, Prune {
+  /**
+   * One step of a group: a {@link Commit} of a write, a {@link Follow} of another store's commits
+   * (a replica's), or a {@link Prune}.
+   */
+  sealed interface Step permits Answered, Prune {
     /**
      * Applies this step to {@code tx}.
      *
@@ -46,34 +50,24 @@ final class Group {
   }
 
   /**
-   * A write: its batch, whom to answer, and, once applied, its outcome. The outcome is the one
-   * mutable part, so that a replay can check that the step gets the same version again.
+   * A step someone waits for: whom to answer and, once applied, its outcome. The outcome is the one
+   * mutable part, so that a replay can check that the step gets the same version again. Each holds
+   * a slot of the write gate until answered.
    */
-  static final class Commit implements Step {
-    final WriteBatch batch;
+  abstract static sealed class Answered implements Step permits Commit, Follow {
     final CompletableFuture<Long> result;
 
-    /** The clock when the writer took the write; kept so that a replay stamps it the same. */
-    final Instant clockReading;
-
-    /** The version the batch took; meaningful once applied without a failure. */
+    /** The version the step ended at; meaningful once applied without a failure. */
     long version;
 
-    /** Why the batch is not committed, or null. */
+    /** Why the step is not committed, or null. */
     @Nullable Throwable failure;
 
-    Commit(WriteBatch batch, CompletableFuture<Long> result, Instant clockReading) {
-      this.batch = batch;
+    Answered(CompletableFuture<Long> result) {
       this.result = result;
-      this.clockReading = clockReading;
     }
 
-    @Override
-    public void applyTo(Transient tx, WriterActor.Applier applier) {
-      version = applier.apply(tx, batch, clockReading);
-    }
-
-    /** Completes the writer's future: with the version, or with the failure (or {@code cause}). */
+    /** Completes the future: with the version, or with the failure (or {@code cause}). */
     void answer(@Nullable Throwable cause) {
       Throwable why = failure != null ? failure : cause;
       if (why == null) {
@@ -81,6 +75,63 @@ final class Group {
       } else {
         result.completeExceptionally(why);
       }
+    }
+  }
+
+  /** A write: its batch, stamped with the clock when the writer took it. */
+  static final class Commit extends Answered {
+    final WriteBatch batch;
+
+    /** The clock when the writer took the write; kept so that a replay stamps it the same. */
+    final Instant clockReading;
+
+    Commit(WriteBatch batch, CompletableFuture<Long> result, Instant clockReading) {
+      super(result);
+      this.batch = batch;
+      this.clockReading = clockReading;
+    }
+
+    @Override
+    public void applyTo(Transient tx, WriterActor.Applier applier) {
+      version = applier.apply(tx, batch, clockReading);
+    }
+  }
+
+  /**
+   * A replica's step: consecutive commits of the store it follows, applied as they were committed
+   * there ({@link Transient#applyCommit}), the first of them right after the transient's version.
+   * Checked whole before any is applied, so a gap or a duplicate is refused changing nothing.
+   */
+  static final class Follow extends Answered {
+    final List<CommitRecord> commits;
+
+    Follow(List<CommitRecord> commits, CompletableFuture<Long> result) {
+      super(result);
+      this.commits = commits;
+    }
+
+    @Override
+    public void applyTo(Transient tx, WriterActor.Applier applier) {
+      long next = tx.version() + 1;
+      for (int i = 0; i < commits.size(); i++) {
+        long v = commits.get(i).version();
+        if (v != next + i) {
+          throw new IllegalArgumentException(
+              "commits["
+                  + i
+                  + "] has version "
+                  + v
+                  + ", must be "
+                  + (next + i)
+                  + ": the replica is at version "
+                  + (next - 1)
+                  + (v < next + i ? " (a duplicate)" : " (a gap)"));
+        }
+      }
+      for (CommitRecord c : commits) {
+        tx.applyCommit(c);
+      }
+      version = tx.version();
     }
   }
 
@@ -141,7 +192,7 @@ final class Group {
    */
   void apply(Step step) {
     steps.add(step);
-    if (step instanceof Commit) {
+    if (step instanceof Answered) {
       writes++;
     }
     try {
@@ -158,7 +209,7 @@ final class Group {
           "[{}] applying a {} failed; it is rejected and the other {} step(s) of its group are"
               + " replayed from version [{}]",
           storeName,
-          step instanceof Commit ? "write" : "prune",
+          step instanceof Commit ? "write" : step instanceof Follow ? "follow" : "prune",
           steps.size() - 1,
           base.version(),
           fault);
@@ -177,8 +228,8 @@ final class Group {
 
   private void failedLast(Step step, Throwable why) {
     assert steps.get(steps.size() - 1) == step : "not the last step";
-    if (step instanceof Commit commit) {
-      commit.failure = why;
+    if (step instanceof Answered answered) {
+      answered.failure = why;
     } else {
       steps.remove(steps.size() - 1);
     }
@@ -187,11 +238,12 @@ final class Group {
   /** Applies the steps that succeeded again, in order, to the fresh transient. */
   private void replay() {
     for (Step step : steps) {
-      if (step instanceof Commit commit) {
-        if (commit.failure == null) {
-          long before = commit.version;
-          commit.applyTo(building(), applier);
-          assert commit.version == before : "replay gave " + commit.version + ", first " + before;
+      if (step instanceof Answered answered) {
+        if (answered.failure == null) {
+          long before = answered.version;
+          answered.applyTo(building(), applier);
+          assert answered.version == before
+              : "replay gave " + answered.version + ", first " + before;
         }
       } else {
         step.applyTo(building(), applier);
@@ -214,7 +266,10 @@ final class Group {
     return t;
   }
 
-  /** How many of the steps are writes: each holds a slot of the write gate until answered. */
+  /**
+   * How many of the steps are answered (writes, or a replica's follows): each holds a slot of the
+   * write gate until answered.
+   */
   int writes() {
     return writes;
   }
@@ -226,8 +281,8 @@ final class Group {
   void answer(WriteGate gate) {
     gate.answered(writes);
     for (Step step : steps) {
-      if (step instanceof Commit commit) {
-        commit.answer(null);
+      if (step instanceof Answered answered) {
+        answered.answer(null);
       }
     }
   }
@@ -239,8 +294,8 @@ final class Group {
   void fail(WriteGate gate, Throwable cause) {
     gate.answered(writes);
     for (Step step : steps) {
-      if (step instanceof Commit commit) {
-        commit.answer(cause);
+      if (step instanceof Answered answered) {
+        answered.answer(cause);
       }
     }
   }

@@ -26,6 +26,19 @@ final class StoreOpener {
   /** {@link ZVerseStore#open(ActorSystem, String, StoreSettings)} with a hook around each apply. */
   static ZVerseStore open(
       ActorSystem<?> system, String name, StoreSettings settings, WriterActor.Applier applier) {
+    return open(system, name, settings, applier, false);
+  }
+
+  /**
+   * Opens a store, or with {@code replica} a replica: the same actors, fed through {@link
+   * AdvancedOperations#applyCommits} instead of writes.
+   */
+  static ZVerseStore open(
+      ActorSystem<?> system,
+      String name,
+      StoreSettings settings,
+      WriterActor.Applier applier,
+      boolean replica) {
     Objects.requireNonNull(system, "system");
     StoreSettingsReader.requireStoreName(name);
     Objects.requireNonNull(settings, "settings");
@@ -108,7 +121,7 @@ final class StoreOpener {
       stopped = stopped.whenComplete((done, e) -> open.release(name, opening));
       store =
           new ZVerseStore(
-              name, settings, system, root, gate, pins, writer, epoch, stopped, journal);
+              name, settings, system, root, gate, pins, writer, epoch, stopped, journal, replica);
       ObjectName registered = StoreJmx.register(store, jmxLog);
       if (registered != null) {
         bean.complete(registered);

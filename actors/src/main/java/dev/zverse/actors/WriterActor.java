@@ -1,10 +1,12 @@
 package dev.zverse.actors;
 
+import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import org.apache.pekko.Done;
@@ -96,6 +98,19 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * @param result completed with the committed version, or exceptionally if not committed
    */
   record Write(WriteBatch batch, CompletableFuture<Long> result) implements Command {}
+
+  /**
+   * A replica's input: apply {@code commits}, consecutive commits of the store it follows, as the
+   * next versions; complete {@code result} with the last one once published, or exceptionally if
+   * they do not follow the replica's version (nothing of them applied).
+   */
+  record Follow(List<CommitRecord> commits, CompletableFuture<Long> result) implements Command {}
+
+  /**
+   * A replica's input: publish {@code base} as the replica's snapshot, in place of everything it
+   * holds (what a state transfer delivers); complete {@code result} with its version.
+   */
+  record Reset(Snapshot base, CompletableFuture<Long> result) implements Command {}
 
   /**
    * Sent by the EpochActor when it decided a watermark above the published one and found no write
@@ -224,6 +239,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Write.class, this::onWrite)
+        .onMessage(Follow.class, this::onFollow)
+        .onMessage(Reset.class, this::onReset)
         .onMessageEquals(PruneIfIdle.INSTANCE, this::onPruneIfIdle)
         .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(Close.INSTANCE, this::onClose)
@@ -263,6 +280,65 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     askForMarker();
     if (open.writes() >= setup.maxGroupWrites()) {
       endGroup(open, true);
+    }
+    return stopIfDrained();
+  }
+
+  private Behavior<Command> onFollow(Follow f) {
+    if (durable != null && durable.failure() != null) {
+      setup.gate().answered(1);
+      f.result().completeExceptionally(durable.failure());
+      return stopIfDrained();
+    }
+    if (group == null) {
+      openGroup();
+    }
+    apply(new Group.Follow(f.commits(), f.result()));
+    askForMarker();
+    if (group.writes() >= setup.maxGroupWrites()) {
+      endGroup(true);
+    }
+    return stopIfDrained();
+  }
+
+  /**
+   * Publishes a replica's new base after what is open: a memory-only replica only (a durable one
+   * would need its log restarted at the base's version). A base behind the replica is refused: its
+   * reads never go back in time, and the decided watermark may already be past the base.
+   */
+  private Behavior<Command> onReset(Reset r) {
+    if (group != null) {
+      endGroup(false);
+    }
+    setup.gate().answered(1);
+    long at = published.version();
+    if (durable != null) {
+      r.result()
+          .completeExceptionally(
+              new UnsupportedOperationException(
+                  "store ["
+                      + setup.storeName()
+                      + "] is durable: only a memory-only replica is"
+                      + " reset to a base snapshot"));
+    } else if (r.base().version() < at) {
+      r.result()
+          .completeExceptionally(
+              new IllegalArgumentException(
+                  "base.version must be at least the replica's version "
+                      + at
+                      + ", was "
+                      + r.base().version()));
+    } else {
+      Snapshot before = published;
+      published = r.base();
+      setup
+          .root()
+          .publish(
+              published,
+              published.version() != before.version(),
+              getContext().getLog(),
+              setup.storeName());
+      r.result().complete(published.version());
     }
     return stopIfDrained();
   }

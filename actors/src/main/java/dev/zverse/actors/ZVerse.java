@@ -104,6 +104,27 @@ public final class ZVerse implements Extension {
   }
 
   /**
+   * Opens a replica named {@code name}: a store that takes no writes of its own but follows another
+   * store's commits, handed to it through {@link AdvancedOperations#applyCommits} (the cluster
+   * module's replicas). Everything else works as on a store opened by {@link #open(String,
+   * StoreSettings)}: reads, read transactions, pins, publish listeners and change feeds, retention
+   * by {@code settings} (which may keep more history than the writer), durability (a durable
+   * replica logs what it applies and recovers to that version).
+   *
+   * @param name the replica's name, as for {@link #open(String, StoreSettings)}
+   * @param settings the replica's settings
+   * @return the open replica, at version 0 (or its recovered version, if durable)
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed
+   * @throws IllegalStateException if a store of that name is already open in this actor system, or
+   *     another store holds the data directory
+   * @throws java.io.UncheckedIOException if the data directory cannot be recovered
+   */
+  public ZVerseStore openReplica(String name, StoreSettings settings) {
+    return StoreOpener.open(system, name, settings, WriterActor.Applier.DEFAULT, true);
+  }
+
+  /**
    * The open store named {@code name}, or, if none is, opens it as {@link #open(String)} does: for
    * parts of an application (such as the durable state plug-in) that share a store by name.
    *

@@ -48,7 +48,8 @@ public final class ZVerseStore {
       ActorRef<WriterActor.Command> writer,
       ActorRef<EpochActor.Command> epoch,
       CompletableFuture<Done> stopped,
-      @Nullable Journal journal) {
+      @Nullable Journal journal,
+      boolean replica) {
     this.name = name;
     this.settings = settings;
     this.system = system;
@@ -57,7 +58,15 @@ public final class ZVerseStore {
     this.epoch = epoch;
     this.lifecycle =
         new StoreLifecycle(name, settings.maxPendingWrites(), gate, writer, stopped, journal);
-    this.advanced = new AdvancedOperations(name, root, pins, stopped);
+    this.advanced =
+        new AdvancedOperations(
+            name,
+            root,
+            pins,
+            stopped,
+            replica
+                ? new AdvancedOperations.Input(gate, writer, settings.maxPendingWrites())
+                : null);
     this.metrics = new StoreMetrics(name, settings, root, pins, gate, journal);
   }
 
@@ -167,10 +176,13 @@ public final class ZVerseStore {
    *     whose log could not be written), or the writer's failure while applying it
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalStateException if the store is closed
+   * @throws UnsupportedOperationException if the store is a replica ({@link ZVerse#openReplica}):
+   *     its writes go through the cluster store
    */
   public CompletionStage<Long> write(WriteBatch batch) {
     Objects.requireNonNull(batch, "batch");
     CompletableFuture<Long> reply = new CompletableFuture<>();
+    refuseIfReplica();
     lifecycle.send(batch, reply);
     return reply;
   }
@@ -192,6 +204,7 @@ public final class ZVerseStore {
   public void write(WriteBatch batch, ActorRef<WriteReply> replyTo) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(replyTo, "replyTo");
+    refuseIfReplica();
     lifecycle.send(batch, replyTo);
   }
 
@@ -230,6 +243,16 @@ public final class ZVerseStore {
   /** Writes sent and not yet answered, at this moment (for monitoring). */
   public int pendingWrites() {
     return lifecycle.pendingWrites();
+  }
+
+  private void refuseIfReplica() {
+    if (advanced.isReplica()) {
+      throw new UnsupportedOperationException(
+          "store ["
+              + name
+              + "] is a replica: it follows a writer, and writes go through the cluster store"
+              + " (ClusterStore.write)");
+    }
   }
 
   // ---------------------------------------------------------------- reads

@@ -68,6 +68,9 @@ class ReadApiShapeTest {
             "lastPublished",
             "tryPin",
             "pin",
+            "applyCommits",
+            "resetTo",
+            "isReplica",
             "toString"),
         publicMethods(AdvancedOperations.class));
   }

@@ -136,7 +136,8 @@ final class Chunking {
       return bytes;
     }
 
-    private void reset() {
+    /** Drops the message in progress: its sender is gone, and the next starts at index 0. */
+    void reset() {
       parts.clear();
       bytes = 0;
       count = 0;

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 import org.apache.pekko.actor.ClassicActorSystemProvider;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The settings of the cluster module. Defaults live in the module's {@code reference.conf} under
@@ -18,6 +19,11 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  *   proxy-buffer-size = 1000         # the singleton proxy's buffer, oldest dropped when full
  *   chunk-bytes = 131072             # bytes per part of a message split into chunks
  *   max-message-bytes = 1073741824   # the largest message put back together from chunks
+ *   replica-window = 256             # versions sent to a replica beyond its acknowledgement
+ *   follow-retry = 1s                # a replica asks the writer again after this silence
+ *   status-interval = 1s             # a replica updates its lag this often
+ *   lag-warning-versions = 10000     # lag past this is warned about once, and not ready
+ *   lag-warning-time = 10s           # the same, in time
  * }
  * }</pre>
  *
@@ -41,13 +47,29 @@ public final class ClusterSettings {
   private final int proxyBufferSize;
   private final int chunkBytes;
   private final long maxMessageBytes;
+  private final int replicaWindow;
+  private final Duration followRetry;
+  private final Duration statusInterval;
+  private final long lagWarningVersions;
+  private final Duration lagWarningTime;
+
+  /** The largest {@code replica-window}. */
+  public static final int MAX_REPLICA_WINDOW = 1_000_000;
+
+  /** The longest {@code follow-retry}, {@code status-interval} and {@code lag-warning-time}. */
+  public static final Duration MAX_INTERVAL = Duration.ofHours(1);
 
   private ClusterSettings(
       String role,
       Duration writeTimeout,
       long proxyBufferSize,
       long chunkBytes,
-      long maxMessageBytes) {
+      long maxMessageBytes,
+      long replicaWindow,
+      Duration followRetry,
+      Duration statusInterval,
+      long lagWarningVersions,
+      Duration lagWarningTime) {
     this.role = Objects.requireNonNull(role, "role");
     Objects.requireNonNull(writeTimeout, "writeTimeout");
     if (writeTimeout.isNegative()
@@ -62,6 +84,41 @@ public final class ClusterSettings {
     this.chunkBytes = (int) requireIn(chunkBytes, MIN_CHUNK_BYTES, MAX_CHUNK_BYTES, "chunk-bytes");
     this.maxMessageBytes =
         requireIn(maxMessageBytes, 1, CommitRecordCodec.MAX_PAYLOAD_BYTES, "max-message-bytes");
+    this.replicaWindow = (int) requireIn(replicaWindow, 1, MAX_REPLICA_WINDOW, "replica-window");
+    this.followRetry = requirePositive(followRetry, "follow-retry");
+    this.statusInterval = requirePositive(statusInterval, "status-interval");
+    this.lagWarningVersions =
+        requireIn(lagWarningVersions, 1, Long.MAX_VALUE, "lag-warning-versions");
+    this.lagWarningTime = requirePositive(lagWarningTime, "lag-warning-time");
+  }
+
+  /** A copy of {@code o} through the validating constructor: every {@code withX} goes here. */
+  private ClusterSettings(ClusterSettings o, Change change) {
+    this(
+        change.role != null ? change.role : o.role,
+        change.writeTimeout != null ? change.writeTimeout : o.writeTimeout,
+        change.proxyBufferSize != null ? change.proxyBufferSize : o.proxyBufferSize,
+        change.chunkBytes != null ? change.chunkBytes : o.chunkBytes,
+        change.maxMessageBytes != null ? change.maxMessageBytes : o.maxMessageBytes,
+        change.replicaWindow != null ? change.replicaWindow : o.replicaWindow,
+        change.followRetry != null ? change.followRetry : o.followRetry,
+        change.statusInterval != null ? change.statusInterval : o.statusInterval,
+        change.lagWarningVersions != null ? change.lagWarningVersions : o.lagWarningVersions,
+        change.lagWarningTime != null ? change.lagWarningTime : o.lagWarningTime);
+  }
+
+  /** The one setting a {@code withX} changes; the others stay null. */
+  private static final class Change {
+    @Nullable String role;
+    @Nullable Duration writeTimeout;
+    @Nullable Long proxyBufferSize;
+    @Nullable Long chunkBytes;
+    @Nullable Long maxMessageBytes;
+    @Nullable Long replicaWindow;
+    @Nullable Duration followRetry;
+    @Nullable Duration statusInterval;
+    @Nullable Long lagWarningVersions;
+    @Nullable Duration lagWarningTime;
   }
 
   /**
@@ -95,7 +152,12 @@ public final class ClusterSettings {
         config.getDuration("write-timeout"),
         config.getLong("proxy-buffer-size"),
         config.getLong("chunk-bytes"),
-        config.getLong("max-message-bytes"));
+        config.getLong("max-message-bytes"),
+        config.getLong("replica-window"),
+        config.getDuration("follow-retry"),
+        config.getDuration("status-interval"),
+        config.getLong("lag-warning-versions"),
+        config.getDuration("lag-warning-time"));
   }
 
   /** The role of the nodes the writer may run on, or empty for any node. */
@@ -131,7 +193,10 @@ public final class ClusterSettings {
    * @throws NullPointerException if {@code role} is null
    */
   public ClusterSettings withRole(String role) {
-    return new ClusterSettings(role, writeTimeout, proxyBufferSize, chunkBytes, maxMessageBytes);
+    Objects.requireNonNull(role, "role");
+    Change c = new Change();
+    c.role = role;
+    return new ClusterSettings(this, c);
   }
 
   /**
@@ -142,7 +207,9 @@ public final class ClusterSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public ClusterSettings withWriteTimeout(Duration writeTimeout) {
-    return new ClusterSettings(role, writeTimeout, proxyBufferSize, chunkBytes, maxMessageBytes);
+    Change c = new Change();
+    c.writeTimeout = writeTimeout;
+    return new ClusterSettings(this, c);
   }
 
   /**
@@ -153,7 +220,9 @@ public final class ClusterSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public ClusterSettings withProxyBufferSize(int proxyBufferSize) {
-    return new ClusterSettings(role, writeTimeout, proxyBufferSize, chunkBytes, maxMessageBytes);
+    Change c = new Change();
+    c.proxyBufferSize = (long) proxyBufferSize;
+    return new ClusterSettings(this, c);
   }
 
   /**
@@ -164,7 +233,9 @@ public final class ClusterSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public ClusterSettings withChunkBytes(int chunkBytes) {
-    return new ClusterSettings(role, writeTimeout, proxyBufferSize, chunkBytes, maxMessageBytes);
+    Change c = new Change();
+    c.chunkBytes = (long) chunkBytes;
+    return new ClusterSettings(this, c);
   }
 
   /**
@@ -175,7 +246,88 @@ public final class ClusterSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public ClusterSettings withMaxMessageBytes(long maxMessageBytes) {
-    return new ClusterSettings(role, writeTimeout, proxyBufferSize, chunkBytes, maxMessageBytes);
+    Change c = new Change();
+    c.maxMessageBytes = maxMessageBytes;
+    return new ClusterSettings(this, c);
+  }
+
+  /** Versions the writer sends a replica beyond what it acknowledged, in [1, 1000000]. */
+  public int replicaWindow() {
+    return replicaWindow;
+  }
+
+  /** How often a replica asks again to follow while the writer has not answered, in (0, 1h]. */
+  public Duration followRetry() {
+    return followRetry;
+  }
+
+  /** How often a replica updates its lag and checks it against the thresholds, in (0, 1h]. */
+  public Duration statusInterval() {
+    return statusInterval;
+  }
+
+  /** Lag in versions past which a replica warns and is not ready, at least 1. */
+  public long lagWarningVersions() {
+    return lagWarningVersions;
+  }
+
+  /** Lag in time past which a replica warns and is not ready, in (0, 1h]. */
+  public Duration lagWarningTime() {
+    return lagWarningTime;
+  }
+
+  /**
+   * A copy with another replica window.
+   *
+   * @param replicaWindow versions, in [1, 1000000]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withReplicaWindow(int replicaWindow) {
+    Change c = new Change();
+    c.replicaWindow = (long) replicaWindow;
+    return new ClusterSettings(this, c);
+  }
+
+  /**
+   * A copy with another follow retry interval.
+   *
+   * @param followRetry in (0, 1h]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withFollowRetry(Duration followRetry) {
+    Change c = new Change();
+    c.followRetry = Objects.requireNonNull(followRetry, "followRetry");
+    return new ClusterSettings(this, c);
+  }
+
+  /**
+   * A copy with another status interval.
+   *
+   * @param statusInterval in (0, 1h]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withStatusInterval(Duration statusInterval) {
+    Change c = new Change();
+    c.statusInterval = Objects.requireNonNull(statusInterval, "statusInterval");
+    return new ClusterSettings(this, c);
+  }
+
+  /**
+   * A copy with other lag thresholds.
+   *
+   * @param versions lag in versions, at least 1
+   * @param time lag in time, in (0, 1h]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withLagWarning(long versions, Duration time) {
+    Change c = new Change();
+    c.lagWarningVersions = versions;
+    c.lagWarningTime = Objects.requireNonNull(time, "time");
+    return new ClusterSettings(this, c);
   }
 
   @Override
@@ -190,7 +342,25 @@ public final class ClusterSettings {
         + chunkBytes
         + ", maxMessageBytes="
         + maxMessageBytes
+        + ", replicaWindow="
+        + replicaWindow
+        + ", followRetry="
+        + followRetry
+        + ", statusInterval="
+        + statusInterval
+        + ", lagWarning="
+        + lagWarningVersions
+        + " versions or "
+        + lagWarningTime
         + "]";
+  }
+
+  private static Duration requirePositive(Duration d, String name) {
+    Objects.requireNonNull(d, name);
+    if (d.isNegative() || d.isZero() || d.compareTo(MAX_INTERVAL) > 0) {
+      throw new IllegalArgumentException(name + " must be in (0, " + MAX_INTERVAL + "], was " + d);
+    }
+    return d;
   }
 
   private static long requireIn(long value, long min, long max, String name) {

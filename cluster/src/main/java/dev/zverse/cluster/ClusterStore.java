@@ -1,7 +1,11 @@
 package dev.zverse.cluster;
 
+import dev.zverse.actors.ReadTransaction;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerse;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.cluster.WriterProtocol.Chunk;
 import dev.zverse.cluster.WriterProtocol.Command;
 import dev.zverse.cluster.WriterProtocol.ConditionsFailed;
 import dev.zverse.cluster.WriterProtocol.Failed;
@@ -11,53 +15,112 @@ import dev.zverse.cluster.WriterProtocol.Reply;
 import dev.zverse.cluster.WriterProtocol.Write;
 import dev.zverse.cluster.WriterProtocol.Written;
 import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import dev.zverse.engine.WriteBatchCodec;
+import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.ClusterSingletonSettings;
 import org.apache.pekko.cluster.typed.SingletonActor;
+import org.jspecify.annotations.Nullable;
 
 /**
- * A store across a Pekko Cluster, first step: opened with the same name on every node, it runs the
- * store's writer as a cluster singleton (on the oldest node of the configured role) wrapping a
- * local {@link dev.zverse.actors.ZVerseStore} there, and sends every {@link #write} from any node
- * to it through the singleton proxy.
+ * A store across a Pekko Cluster: opened with the same name on every node, it runs the store's
+ * writer as a cluster singleton (on the oldest node of the configured role) wrapping a local {@link
+ * ZVerseStore} there, sends every {@link #write} from any node to it through the singleton proxy,
+ * and keeps a replica of the store on every node, the writer's included, which follows the writer's
+ * commits live and answers every read locally.
  *
  * <pre>{@code
  * ClusterStore store = ClusterStore.open(system, "accounts");
- * store.write(WriteBatch.ofPut("account/42", "balance=90"))
- *     .thenAccept(version -> System.out.println("committed as " + version));
+ * long v = store.write(WriteBatch.ofPut("account/42", "balance=90")).toCompletableFuture().join();
+ * Snapshot local = store.snapshot();                       // now, possibly behind by the lag
+ * Snapshot mine = store.awaitVersion(v, timeout).toCompletableFuture().join(); // read your write
+ * Snapshot fresh = store.linearizableSnapshot(timeout).toCompletableFuture().join();
  * }</pre>
  *
- * <p>A write completes with its committed version, or fails with the exception a local store's
- * write fails with ({@link ConditionFailedException}, {@link StoreOverloadedException}, {@link
+ * <h2>Writes</h2>
+ *
+ * A write completes with its committed version, or fails with the exception a local store's write
+ * fails with ({@link ConditionFailedException}, {@link StoreOverloadedException}, {@link
  * IllegalArgumentException} for a limit), or with {@link ClusterWriteTimeoutException} when no
  * answer came within {@code zverse.cluster.write-timeout}: a write is answered or fails, never
- * waits forever. Reads are not served by this class yet: replicas on every node are the next step.
+ * waits forever. A write larger than {@code chunk-bytes} travels in chunks.
+ *
+ * <h2>Reads: three levels</h2>
+ *
+ * <ul>
+ *   <li><b>Local</b> ({@link #snapshot()}, {@link #get(String)}, {@link #readTransaction()}, and
+ *       {@link #replica()} for change feeds): no message, no wait; as fresh as this node's replica,
+ *       which may be behind the writer by its lag ({@link #status()}).
+ *   <li><b>At least a version</b> ({@link #awaitVersion}): waits until the replica has a version,
+ *       say one a write returned on another node: read-your-writes across nodes.
+ *   <li><b>Linearizable</b> ({@link #linearizableSnapshot}): asks the writer for its latest
+ *       committed version, then waits for the replica to reach it (etcd's ReadIndex): sees every
+ *       write acknowledged before the call began, on any node.
+ * </ul>
+ *
+ * <p>The replica has the settings of the node's store (its own retention among them: a replica may
+ * keep more history than the writer). A node whose key or value limits differ from the writer's is
+ * refused: {@link #following()} fails naming both values. A replica whose next version the writer
+ * no longer retains must catch up by state transfer, which this module does not do yet: it then
+ * fails ({@link #status()} says why), and reads answer at the version it has.
  *
  * <p>Safe for concurrent use.
  */
 public final class ClusterStore {
+  /** The longest store name: the writer's local store is named after it, plus {@code -writer}. */
+  public static final int MAX_NAME_LENGTH = 57;
+
+  private static final AtomicLong OPENINGS = new AtomicLong();
+
+  /** Bytes of a write request besides its batch: the reply address, lengths; generous. */
+  private static final int WRITE_OVERHEAD_BYTES = 1024;
+
   private final ActorSystem<?> system;
   private final String name;
   private final ClusterSettings settings;
   private final ActorRef<Command> writer;
+  private final ZVerseStore replica;
+  private final ReplicaState state;
+  private final ActorRef<ReplicaProtocol.Command> follower;
+  private final WireSerializer serializer;
   private final AtomicBoolean closed = new AtomicBoolean();
+  private volatile @Nullable Cancellable shutdownTask;
 
   private ClusterStore(
-      ActorSystem<?> system, String name, ClusterSettings settings, ActorRef<Command> writer) {
+      ActorSystem<?> system,
+      String name,
+      ClusterSettings settings,
+      ActorRef<Command> writer,
+      ZVerseStore replica,
+      ReplicaState state,
+      ActorRef<ReplicaProtocol.Command> follower) {
     this.system = system;
     this.name = name;
     this.settings = settings;
     this.writer = writer;
+    this.replica = replica;
+    this.state = state;
+    this.follower = follower;
+    this.serializer = WireSerializer.of(system);
   }
 
   /**
@@ -73,42 +136,100 @@ public final class ClusterStore {
   public static ClusterStore open(ActorSystem<?> system, String name) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(name, "name");
-    return open(system, name, StoreSettings.create(system, name), ClusterSettings.create(system));
+    StoreSettings store = StoreSettings.create(system, name);
+    return open(system, name, store, store, ClusterSettings.create(system));
+  }
+
+  /**
+   * Opens the cluster store {@code name} on this node, its replica with the same settings as the
+   * writer's local store.
+   *
+   * @param system an actor system with {@code pekko.actor.provider = cluster}
+   * @param name the store's name, the same on every node
+   * @param store the settings of the writer's local store and of this node's replica
+   * @param settings the cluster settings
+   * @return the store on this node
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if {@code name} is empty or malformed
+   * @throws IllegalStateException if a store named {@code name} is already open in {@code system}
+   */
+  public static ClusterStore open(
+      ActorSystem<?> system, String name, StoreSettings store, ClusterSettings settings) {
+    return open(system, name, store, store, settings);
   }
 
   /**
    * Opens the cluster store {@code name} on this node. Every node opens it with the same name; the
-   * writer's local store takes {@code store} from the node the singleton runs on.
+   * writer's local store takes {@code store} from the node the singleton runs on, and this node's
+   * replica takes {@code replica} (its retention, say; its limits must be the writer's).
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
-   * @param name the store's name, the same on every node
+   * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}
+   *     characters of {@code [A-Za-z0-9_-]}
    * @param store the settings of the writer's local store
+   * @param replica the settings of this node's replica, named {@code name} in the node's {@link
+   *     dev.zverse.actors.ZVerse} registry
    * @param settings the cluster settings
    * @return the store on this node
    * @throws NullPointerException if an argument is null
-   * @throws IllegalArgumentException if {@code name} is empty
+   * @throws IllegalArgumentException if {@code name} is empty, malformed or too long
+   * @throws IllegalStateException if a store named {@code name} is already open in {@code system}
    */
   public static ClusterStore open(
-      ActorSystem<?> system, String name, StoreSettings store, ClusterSettings settings) {
+      ActorSystem<?> system,
+      String name,
+      StoreSettings store,
+      StoreSettings replica,
+      ClusterSettings settings) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(replica, "replica");
     Objects.requireNonNull(settings, "settings");
     if (name.isEmpty()) {
       throw new IllegalArgumentException("name must not be empty");
     }
-    ClusterSingletonSettings singletonSettings =
-        ClusterSingletonSettings.create(system).withBufferSize(settings.proxyBufferSize());
-    if (settings.role().isPresent()) {
-      singletonSettings = singletonSettings.withRole(settings.role().get());
+    if (name.length() > MAX_NAME_LENGTH) {
+      throw new IllegalArgumentException(
+          "name must be at most "
+              + MAX_NAME_LENGTH
+              + " characters (the writer's store is named after it plus -writer), was "
+              + name.length());
     }
-    ActorRef<Command> writer =
-        ClusterSingleton.get(system)
-            .init(
-                SingletonActor.of(WriterSingleton.create(name, store), "zverse-writer-" + name)
-                    .withSettings(singletonSettings)
-                    .withStopMessage(WriterProtocol.Stop.INSTANCE));
-    return new ClusterStore(system, name, settings, writer);
+    ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
+    try {
+      ClusterSingletonSettings singletonSettings =
+          ClusterSingletonSettings.create(system).withBufferSize(settings.proxyBufferSize());
+      if (settings.role().isPresent()) {
+        singletonSettings = singletonSettings.withRole(settings.role().get());
+      }
+      ActorRef<Command> writer =
+          ClusterSingleton.get(system)
+              .init(
+                  SingletonActor.of(
+                          WriterSingleton.create(name, store, settings), "zverse-writer-" + name)
+                      .withSettings(singletonSettings)
+                      .withStopMessage(WriterProtocol.Stop.INSTANCE));
+      ReplicaState state = new ReplicaState(local);
+      local.advanced().addPublishListener(state);
+      ActorRef<ReplicaProtocol.Command> follower =
+          system.systemActorOf(
+              ReplicaActor.create(name, local, writer, settings, state),
+              "zverse-replica-" + name + "-" + OPENINGS.incrementAndGet(),
+              Props.empty());
+      ClusterStore opened =
+          new ClusterStore(system, name, settings, writer, local, state, follower);
+      opened.shutdownTask =
+          CoordinatedShutdown.get(system)
+              .addCancellableTask(
+                  CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+                  "zverse-cluster-close-" + name,
+                  opened::close);
+      return opened;
+    } catch (RuntimeException | Error e) {
+      local.close();
+      throw e;
+    }
   }
 
   /** The store's name. */
@@ -120,6 +241,8 @@ public final class ClusterStore {
   public ClusterSettings settings() {
     return settings;
   }
+
+  // ---------------------------------------------------------------- writes
 
   /**
    * Commits {@code batch} on the writer, wherever it runs, as the next version.
@@ -135,23 +258,22 @@ public final class ClusterStore {
    */
   public CompletionStage<Long> write(WriteBatch batch) {
     Objects.requireNonNull(batch, "batch");
-    if (closed.get()) {
-      throw new IllegalStateException("cluster store [" + name + "] is closed on this node");
-    }
+    requireOpen();
+    // The batch's encoded size says whether the request fits in one frame; encoding it costs
+    // about a copy of its bytes.
+    boolean large =
+        WriteBatchCodec.encode(batch).length > settings.chunkBytes() - WRITE_OVERHEAD_BYTES;
     CompletionStage<Reply> reply =
         AskPattern.ask(
             writer,
-            (ActorRef<Reply> replyTo) -> new Write(batch, replyTo),
+            (ActorRef<Reply> replyTo) -> request(new Write(batch, replyTo), large),
             settings.writeTimeout(),
             system.scheduler());
     CompletableFuture<Long> result = new CompletableFuture<>();
     reply.whenComplete(
         (r, failure) -> {
           if (failure != null) {
-            Throwable cause =
-                failure instanceof CompletionException && failure.getCause() != null
-                    ? failure.getCause()
-                    : failure;
+            Throwable cause = unwrap(failure);
             result.completeExceptionally(
                 cause instanceof TimeoutException
                     ? new ClusterWriteTimeoutException(name, settings.writeTimeout())
@@ -166,17 +288,261 @@ public final class ClusterStore {
   }
 
   /**
-   * Closes the store on this node: from now on {@link #write} throws {@link IllegalStateException};
-   * writes already sent are still answered. The writer singleton and its local store stop with the
-   * actor system (coordinated shutdown hands it over or stops it).
+   * The message the ask sends: the write itself, or, if it is larger than a frame, its last chunk,
+   * the others sent ahead of it here, in order, through the same proxy.
    */
-  public void close() {
-    closed.set(true);
+  private Command request(Write write, boolean large) {
+    if (!large) {
+      return write;
+    }
+    List<Chunk> parts =
+        Chunking.split(
+            serializer, write, ThreadLocalRandom.current().nextLong(), settings.chunkBytes());
+    for (int i = 0; i < parts.size() - 1; i++) {
+      writer.tell(parts.get(i));
+    }
+    return parts.get(parts.size() - 1);
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * This node's replica: a read-only {@link ZVerseStore} (its writes fail) for everything a local
+   * store offers to readers, change feeds among them ({@code ChangeFeed} of the streams module).
+   *
+   * @return the replica; the same object on every call
+   */
+  public ZVerseStore replica() {
+    return replica;
+  }
+
+  /**
+   * The replica's latest snapshot: a local read, no message, possibly behind the writer by the
+   * replica's lag.
+   *
+   * @return the snapshot
+   * @throws IllegalStateException if this store is closed on this node
+   */
+  public Snapshot snapshot() {
+    requireOpen();
+    return replica.snapshot();
+  }
+
+  /**
+   * The value of {@code key} in the replica's latest snapshot (a local read).
+   *
+   * @param key the key, UTF-8
+   * @return the value, UTF-8, or {@code null} if the key has none
+   * @throws NullPointerException if {@code key} is null
+   * @throws IllegalStateException if this store is closed on this node
+   */
+  public @Nullable String get(String key) {
+    return snapshot().get(key);
+  }
+
+  /**
+   * Opens a read transaction at the replica's latest version, pinning it until closed (a local
+   * read); see {@link ZVerseStore#readTransaction()}.
+   *
+   * @return the transaction
+   * @throws IllegalStateException if this store is closed on this node
+   */
+  public ReadTransaction readTransaction() {
+    requireOpen();
+    return replica.readTransaction();
+  }
+
+  /**
+   * A snapshot of the replica at {@code version} or later, once the replica has it: with a version
+   * a write returned, on any node, a read that sees that write.
+   *
+   * @param version a version, at least 0
+   * @param timeout how long to wait, positive
+   * @return completes with the replica's snapshot at {@code version} or later, or exceptionally
+   *     with {@link ClusterReadTimeoutException} after {@code timeout}, or with {@link
+   *     IllegalStateException} if the replica cannot follow the writer (its reason) or is closed
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code version} is negative or {@code timeout} not positive
+   * @throws IllegalStateException if this store is closed on this node
+   */
+  public CompletionStage<Snapshot> awaitVersion(long version, Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (version < 0) {
+      throw new IllegalArgumentException("version must be at least 0, was " + version);
+    }
+    requirePositive(timeout);
+    requireOpen();
+    return awaitVersion(version, timeout, "version " + version + " not reached");
+  }
+
+  private CompletionStage<Snapshot> awaitVersion(long version, Duration timeout, String what) {
+    CompletableFuture<Snapshot> waiting = state.await(version);
+    if (!waiting.isDone()) {
+      Cancellable timer =
+          system
+              .scheduler()
+              .scheduleOnce(
+                  timeout,
+                  () -> {
+                    if (waiting.completeExceptionally(
+                        new ClusterReadTimeoutException(
+                            name, version, state.applied(), timeout, what))) {
+                      state.forget(waiting);
+                    }
+                  },
+                  system.executionContext());
+      waiting.whenComplete((s, e) -> timer.cancel());
+    }
+    // Completed on the replica's writer thread: the caller's stages run elsewhere.
+    CompletableFuture<Snapshot> result = new CompletableFuture<>();
+    waiting.whenCompleteAsync(
+        (s, e) -> {
+          if (e != null) {
+            result.completeExceptionally(unwrap(e));
+          } else {
+            result.complete(s);
+          }
+        },
+        system.executionContext());
+    return result;
+  }
+
+  /**
+   * A linearizable read: asks the writer for its latest committed version, then waits until the
+   * replica has it (etcd's ReadIndex). The snapshot holds every write acknowledged, on any node,
+   * before this call began.
+   *
+   * @param timeout how long both steps may take together, positive
+   * @return completes with the replica's snapshot at the writer's latest version or later, or
+   *     exceptionally with {@link ClusterReadTimeoutException} after {@code timeout}, or as {@link
+   *     #awaitVersion}
+   * @throws NullPointerException if {@code timeout} is null
+   * @throws IllegalArgumentException if {@code timeout} is not positive
+   * @throws IllegalStateException if this store is closed on this node
+   */
+  public CompletionStage<Snapshot> linearizableSnapshot(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    requirePositive(timeout);
+    requireOpen();
+    long start = System.nanoTime();
+    CompletionStage<ReplicaProtocol.Latest> latest =
+        AskPattern.ask(writer, WriterProtocol.GetLatest::new, timeout, system.scheduler());
+    CompletableFuture<Snapshot> result = new CompletableFuture<>();
+    latest.whenComplete(
+        (l, failure) -> {
+          if (failure != null) {
+            Throwable cause = unwrap(failure);
+            result.completeExceptionally(
+                cause instanceof TimeoutException
+                    ? new ClusterReadTimeoutException(
+                        name, -1, state.applied(), timeout, "no answer from the writer")
+                    : cause);
+            return;
+          }
+          Duration left = timeout.minusNanos(System.nanoTime() - start);
+          awaitVersion(
+                  l.version(),
+                  left.isNegative() || left.isZero() ? Duration.ofNanos(1) : left,
+                  "the writer's version " + l.version() + " not reached")
+              .whenComplete(
+                  (s, e) -> {
+                    if (e != null) {
+                      result.completeExceptionally(unwrap(e));
+                    } else {
+                      result.complete(s);
+                    }
+                  });
+        });
+    return result;
+  }
+
+  // ---------------------------------------------------------------- status
+
+  /**
+   * How this node's replica stands: its version, the writer's latest known version, its lag in
+   * versions and in time, whether it must catch up, whether it reaches the writer. No message.
+   *
+   * @return the status now
+   */
+  public ReplicaStatus status() {
+    return state.status();
+  }
+
+  /**
+   * Completes with the writer's latest version when the writer first answered this node's replica;
+   * exceptionally if it refused it (limits that differ from the writer's, naming both values).
+   *
+   * @return the stage; the same on every call
+   */
+  public CompletionStage<Long> following() {
+    return state.following.minimalCompletionStage();
+  }
+
+  /**
+   * A readiness check of this node's replica, in the shape Pekko Management's health checks take
+   * (see {@link dev.zverse.actors.StoreHealth}): true once the writer answered, while the replica
+   * is not catching up, has not failed, and lags by no more than {@code lag-warning-versions} and
+   * {@code lag-warning-time}; false once closed.
+   *
+   * @return the check; each call completes at once, without a message
+   */
+  public Supplier<CompletionStage<Boolean>> readiness() {
+    return () -> {
+      ReplicaStatus s = state.status();
+      boolean ready =
+          !closed.get()
+              && state.following.isDone()
+              && s.failure().isEmpty()
+              && !s.catchingUp()
+              && s.lagVersions() <= settings.lagWarningVersions()
+              && s.lagTime().compareTo(settings.lagWarningTime()) <= 0;
+      return CompletableFuture.completedFuture(ready);
+    };
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Closes the store on this node: stops following the writer and closes the replica; from now on
+   * {@link #write} and the reads throw {@link IllegalStateException}. Writes already sent are still
+   * answered. The writer singleton and its local store stop with the actor system (coordinated
+   * shutdown hands it over or stops it). Coordinated shutdown calls this too. Calling it again
+   * returns the replica's close stage and does nothing else.
+   *
+   * @return completes when the replica is closed
+   */
+  public CompletionStage<Done> close() {
+    if (closed.compareAndSet(false, true)) {
+      Cancellable task = shutdownTask;
+      if (task != null) {
+        task.cancel();
+      }
+      follower.tell(ReplicaActor.Stop.INSTANCE);
+    }
+    return replica.close();
   }
 
   /** Whether {@link #close()} was called on this node. */
   public boolean isClosed() {
     return closed.get();
+  }
+
+  private void requireOpen() {
+    if (closed.get()) {
+      throw new IllegalStateException("cluster store [" + name + "] is closed on this node");
+    }
+  }
+
+  private static void requirePositive(Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      throw new IllegalArgumentException("timeout must be positive, was " + timeout);
+    }
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   private RuntimeException failure(Reply r) {

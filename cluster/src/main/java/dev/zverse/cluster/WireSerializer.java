@@ -23,6 +23,7 @@ import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
+import org.apache.pekko.serialization.SerializationExtension;
 import org.apache.pekko.serialization.SerializerWithStringManifest;
 import org.apache.pekko.stream.StreamRefResolver;
 import org.jspecify.annotations.Nullable;
@@ -52,6 +53,13 @@ import org.jspecify.annotations.Nullable;
  * TO transfer offer:   store name (string), version (long), stream ref (string, Pekko's own
  *                      serialized form of a SourceRef)
  * TR transfer refused: reason (string)
+ * FO follow:        from (long), max key bytes (int), max value bytes (int), replica (string)
+ * A ack:            applied (long), replica (string)
+ * GL get latest:    reply address (string)
+ * S subscribed:     writer (string), latest (long)
+ * L latest:         version (long)
+ * T needs transfer: next (long), watermark (long), latest (long)
+ * R refused:        message (string)
  * </pre>
  *
  * Bytes that do not read back are refused with a {@link NotSerializableException} naming the
@@ -77,6 +85,13 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String TRANSFER_REQUEST = "TQ";
   static final String TRANSFER_OFFER = "TO";
   static final String TRANSFER_REFUSED = "TR";
+  static final String FOLLOW = "FO";
+  static final String ACK = "A";
+  static final String GET_LATEST = "GL";
+  static final String SUBSCRIBED = "S";
+  static final String LATEST = "L";
+  static final String NEEDS_TRANSFER = "T";
+  static final String REFUSED = "R";
 
   private final ExtendedActorSystem system;
 
@@ -87,6 +102,25 @@ public final class WireSerializer extends SerializerWithStringManifest {
    */
   public WireSerializer(ExtendedActorSystem system) {
     this.system = system;
+  }
+
+  /**
+   * The instance the actor system made, to split and reassemble messages with.
+   *
+   * @param system an actor system with this module's configuration
+   * @return its serializer of the cluster module's messages
+   * @throws IllegalStateException if the configuration does not bind them to this serializer
+   */
+  static WireSerializer of(org.apache.pekko.actor.typed.ActorSystem<?> system) {
+    try {
+      return (WireSerializer)
+          SerializationExtension.get(system.classicSystem()).serializerFor(Commits.class);
+    } catch (NotSerializableException | ClassCastException e) {
+      throw new IllegalStateException(
+          "the cluster module's messages are not bound to WireSerializer: is its reference.conf"
+              + " on the class path?",
+          e);
+    }
   }
 
   @Override
@@ -118,6 +152,20 @@ public final class WireSerializer extends SerializerWithStringManifest {
       return TRANSFER_OFFER;
     } else if (o instanceof StateTransfer.Refused) {
       return TRANSFER_REFUSED;
+    } else if (o instanceof WriterProtocol.Follow) {
+      return FOLLOW;
+    } else if (o instanceof WriterProtocol.Ack) {
+      return ACK;
+    } else if (o instanceof WriterProtocol.GetLatest) {
+      return GET_LATEST;
+    } else if (o instanceof ReplicaProtocol.Subscribed) {
+      return SUBSCRIBED;
+    } else if (o instanceof ReplicaProtocol.Latest) {
+      return LATEST;
+    } else if (o instanceof ReplicaProtocol.NeedsTransfer) {
+      return NEEDS_TRANSFER;
+    } else if (o instanceof ReplicaProtocol.Refused) {
+      return REFUSED;
     }
     throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
   }
@@ -162,6 +210,29 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.string(StreamRefResolver.get(system).toSerializationFormat(offer.chunks()));
     } else if (o instanceof StateTransfer.Refused r) {
       out.string(r.reason());
+    } else if (o instanceof WriterProtocol.Follow f) {
+      out.ensure(16);
+      out.b.putLong(f.from());
+      out.b.putInt(f.maxKeyBytes());
+      out.b.putInt(f.maxValueBytes());
+      out.string(resolver().toSerializationFormat(f.replica()));
+    } else if (o instanceof WriterProtocol.Ack a) {
+      out.b.putLong(a.applied());
+      out.string(resolver().toSerializationFormat(a.replica()));
+    } else if (o instanceof WriterProtocol.GetLatest g) {
+      out.string(resolver().toSerializationFormat(g.replyTo()));
+    } else if (o instanceof ReplicaProtocol.Subscribed sub) {
+      out.string(resolver().toSerializationFormat(sub.writer()));
+      out.ensure(8);
+      out.b.putLong(sub.latest());
+    } else if (o instanceof ReplicaProtocol.Latest l) {
+      out.b.putLong(l.version());
+    } else if (o instanceof ReplicaProtocol.NeedsTransfer t) {
+      out.b.putLong(t.next());
+      out.b.putLong(t.watermark());
+      out.b.putLong(t.latest());
+    } else if (o instanceof ReplicaProtocol.Refused r) {
+      out.string(r.message());
     } else {
       throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
     }
@@ -206,6 +277,20 @@ public final class WireSerializer extends SerializerWithStringManifest {
               in.b.getLong(),
               StreamRefResolver.get(system).<byte[]>resolveSourceRef(in.string()));
       case TRANSFER_REFUSED -> new StateTransfer.Refused(in.string());
+      case FOLLOW ->
+          new WriterProtocol.Follow(
+              in.b.getLong(),
+              in.b.getInt(),
+              in.b.getInt(),
+              resolver().resolveActorRef(in.string()));
+      case ACK -> new WriterProtocol.Ack(in.b.getLong(), resolver().resolveActorRef(in.string()));
+      case GET_LATEST -> new WriterProtocol.GetLatest(resolver().resolveActorRef(in.string()));
+      case SUBSCRIBED ->
+          new ReplicaProtocol.Subscribed(resolver().resolveActorRef(in.string()), in.b.getLong());
+      case LATEST -> new ReplicaProtocol.Latest(in.b.getLong());
+      case NEEDS_TRANSFER ->
+          new ReplicaProtocol.NeedsTransfer(in.b.getLong(), in.b.getLong(), in.b.getLong());
+      case REFUSED -> new ReplicaProtocol.Refused(in.string());
       default ->
           throw new NotSerializableException(
               "unknown manifest [" + manifest + "] for the cluster module's serializer");

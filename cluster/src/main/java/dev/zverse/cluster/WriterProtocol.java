@@ -6,11 +6,12 @@ import dev.zverse.engine.WriteBatch;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
 /**
- * The messages of the cluster writer: write requests and their replies, commits and the parts of a
- * chunked message. Each crosses the wire through {@link WireSerializer}.
+ * The messages of the cluster writer: write requests and their replies, a replica's requests,
+ * commits and the parts of a chunked message. Each that crosses the wire is a {@link WireMessage}.
  */
 final class WriterProtocol {
   private WriterProtocol() {}
@@ -31,8 +32,59 @@ final class WriterProtocol {
     }
   }
 
+  /**
+   * A replica asks to be sent the commits from version {@code from} on (again, after a gap or a
+   * silence: the writer starts over from {@code from}). The writer answers {@link
+   * ReplicaProtocol.Subscribed}, {@link ReplicaProtocol.NeedsTransfer} if it no longer retains
+   * {@code from}, or {@link ReplicaProtocol.Refused} if the replica's limits differ from its own.
+   *
+   * @param from the replica's next version, at least 1
+   * @param maxKeyBytes the replica node's key limit, which must be the writer's
+   * @param maxValueBytes the replica node's value limit, which must be the writer's
+   * @param replica where the commits go
+   */
+  record Follow(
+      long from, int maxKeyBytes, int maxValueBytes, ActorRef<ReplicaProtocol.Command> replica)
+      implements Command, WireMessage {
+    Follow {
+      Objects.requireNonNull(replica, "replica");
+    }
+  }
+
+  /**
+   * A replica applied every version up to {@code applied}: the writer may send it up to {@code
+   * applied + replica-window}.
+   *
+   * @param applied the replica's version
+   * @param replica the replica
+   */
+  record Ack(long applied, ActorRef<ReplicaProtocol.Command> replica)
+      implements Command, WireMessage {
+    Ack {
+      Objects.requireNonNull(replica, "replica");
+    }
+  }
+
+  /**
+   * Asks for the writer's latest committed version (a linearizable read's first step).
+   *
+   * @param replyTo receives one {@link ReplicaProtocol.Latest}
+   */
+  record GetLatest(ActorRef<ReplicaProtocol.Latest> replyTo) implements Command, WireMessage {
+    GetLatest {
+      Objects.requireNonNull(replyTo, "replyTo");
+    }
+  }
+
+  /** The writer's store published {@code version}; from its publish listener, never sent. */
+  record Published(long version) implements Command, NoSerializationVerificationNeeded {}
+
+  /** A replica the writer watched stopped or its node left; never sent by a node. */
+  record FollowerGone(ActorRef<ReplicaProtocol.Command> replica)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** Stops the singleton when it hands over or the system terminates; never sent by a node. */
-  enum Stop implements Command {
+  enum Stop implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
@@ -65,7 +117,7 @@ final class WriterProtocol {
    *
    * @param group the commits
    */
-  record Commits(CommitRecordCodec.Group group) implements WireMessage {
+  record Commits(CommitRecordCodec.Group group) implements ReplicaProtocol.Command, WireMessage {
     Commits {
       Objects.requireNonNull(group, "group");
     }
@@ -83,7 +135,7 @@ final class WriterProtocol {
    */
   @SuppressWarnings("ArrayRecordComponent") // equals and hashCode below compare the contents
   record Chunk(long id, int index, int count, String manifest, byte[] bytes)
-      implements WireMessage {
+      implements Command, ReplicaProtocol.Command, WireMessage {
     Chunk {
       if (count < 1 || index < 0 || index >= count) {
         throw new IllegalArgumentException(

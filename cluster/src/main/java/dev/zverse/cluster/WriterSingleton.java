@@ -1,19 +1,38 @@
 package dev.zverse.cluster;
 
+import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
+import dev.zverse.cluster.WriterProtocol.Ack;
+import dev.zverse.cluster.WriterProtocol.Chunk;
 import dev.zverse.cluster.WriterProtocol.Command;
+import dev.zverse.cluster.WriterProtocol.Commits;
 import dev.zverse.cluster.WriterProtocol.ConditionsFailed;
 import dev.zverse.cluster.WriterProtocol.Failed;
+import dev.zverse.cluster.WriterProtocol.Follow;
+import dev.zverse.cluster.WriterProtocol.FollowerGone;
+import dev.zverse.cluster.WriterProtocol.GetLatest;
 import dev.zverse.cluster.WriterProtocol.Invalid;
 import dev.zverse.cluster.WriterProtocol.Overloaded;
+import dev.zverse.cluster.WriterProtocol.Published;
 import dev.zverse.cluster.WriterProtocol.Reply;
 import dev.zverse.cluster.WriterProtocol.Stop;
 import dev.zverse.cluster.WriterProtocol.Write;
 import dev.zverse.cluster.WriterProtocol.Written;
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Snapshot;
+import java.io.NotSerializableException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -23,42 +42,120 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 
 /**
  * The writer of a cluster store: a cluster singleton that owns a local {@link ZVerseStore} on the
- * node it runs on and commits the writes every node sends it. Each write is answered exactly once,
- * with its version or with the reason the local store refused it, carried as a {@link Reply} so the
- * sender fails with the same exception type as a local write would.
+ * node it runs on, commits the writes every node sends it, and sends its commits to every node's
+ * replica. Each write is answered exactly once, with its version or with the reason the local store
+ * refused it, carried as a {@link Reply} so the sender fails with the same exception type as a
+ * local write would.
  *
- * <p>Confined to its actor; the store's own writer orders the commits. The local store is closed
- * when the singleton stops (hand-over or the system's termination).
+ * <h2>Replicas</h2>
+ *
+ * A replica asks to be followed from its next version ({@link Follow}); the writer watches it and
+ * sends it its commits as it publishes them, in {@link Commits} of consecutive versions read from
+ * its latest snapshot, split into chunks when larger than {@code chunk-bytes}. It sends at most
+ * {@code replica-window} versions beyond the replica's last {@link Ack}: the commits in flight to
+ * one replica, and what a replica that stopped acknowledging (unreachable, or slow) costs, are
+ * bounded, and the others are served as before. The writer keeps no commit for a replica: it reads
+ * them from its retained history, so a replica whose next version was pruned meanwhile is told to
+ * catch up by state transfer ({@link ReplicaProtocol.NeedsTransfer}). A replica that asks again
+ * (after a gap it saw in the versions) is followed again from the version it names.
+ *
+ * <p>Confined to its actor; the store's own writer orders the commits, and its publish listener
+ * only tells this actor. The local store is closed when the singleton stops (hand-over or the
+ * system's termination).
  */
 final class WriterSingleton extends AbstractBehavior<Command> {
-  private final ZVerseStore store;
+  /** Versions per {@link Commits} message at most, so that one group stays one reasonable read. */
+  private static final int MAX_GROUP_VERSIONS = 256;
 
-  private WriterSingleton(ActorContext<Command> context, ZVerseStore store) {
+  /** Chunked writes being put together at most at once; the oldest is dropped past it. */
+  private static final int MAX_PARTIAL_WRITES = 64;
+
+  /** What the writer knows of one replica. Actor-confined. */
+  private static final class Follower {
+    /** The last version sent. */
+    long sent;
+
+    /** The last version the replica said it applied. */
+    long acked;
+
+    /** The latest version it was told of with {@link ReplicaProtocol.Latest}. */
+    long told;
+  }
+
+  private final ZVerseStore store;
+  private final ClusterSettings settings;
+  private final WireSerializer serializer;
+  private final Map<ActorRef<ReplicaProtocol.Command>, Follower> followers = new HashMap<>();
+
+  /** Chunked writes by chunk id (unique per sender and message), oldest first. */
+  private final LinkedHashMap<Long, Chunking.Reassembly> partialWrites = new LinkedHashMap<>();
+
+  private long chunkIds;
+
+  private WriterSingleton(
+      ActorContext<Command> context,
+      ZVerseStore store,
+      ClusterSettings settings,
+      WireSerializer serializer) {
     super(context);
     this.store = store;
+    this.settings = settings;
+    this.serializer = serializer;
   }
 
   /**
-   * The singleton's behavior: opens the local store {@code name} when it starts.
+   * The singleton's behavior: opens the local store {@code name + "-writer"} when it starts (the
+   * node's replica holds {@code name}).
    *
    * @param name the store's name
-   * @param settings the local store's settings
+   * @param storeSettings the local store's settings
+   * @param settings the cluster settings
    * @return the behavior
    */
-  static Behavior<Command> create(String name, StoreSettings settings) {
+  static Behavior<Command> create(
+      String name, StoreSettings storeSettings, ClusterSettings settings) {
     return Behaviors.setup(
         context -> {
           context.setLoggerName(WriterSingleton.class);
-          ZVerseStore store = ZVerseStore.open(context.getSystem(), name, settings);
+          ZVerseStore store =
+              ZVerseStore.open(context.getSystem(), writerStoreName(name), storeSettings);
+          ActorRef<Command> self = context.getSelf();
+          store
+              .advanced()
+              .addPublishListener(
+                  new PublishListener() {
+                    @Override
+                    public void published(Snapshot snapshot) {
+                      // On the store's writer thread: only hand the news over.
+                      self.tell(new Published(snapshot.version()));
+                    }
+
+                    @Override
+                    public void stopped(Snapshot last) {
+                      // The singleton closes the store itself, when it stops.
+                    }
+                  });
           context.getLog().info("[{}] Writer started on {}", name, context.getSystem().address());
-          return new WriterSingleton(context, store);
+          return new WriterSingleton(
+              context, store, settings, WireSerializer.of(context.getSystem()));
         });
+  }
+
+  /** The name of the writer's local store: the node's replica holds the store's own name. */
+  static String writerStoreName(String name) {
+    return name + "-writer";
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
         .onMessage(Write.class, this::onWrite)
+        .onMessage(Chunk.class, this::onChunk)
+        .onMessage(Follow.class, this::onFollow)
+        .onMessage(Ack.class, this::onAck)
+        .onMessage(GetLatest.class, this::onGetLatest)
+        .onMessage(Published.class, this::onPublished)
+        .onMessage(FollowerGone.class, this::onFollowerGone)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
@@ -71,11 +168,183 @@ final class WriterSingleton extends AbstractBehavior<Command> {
           .whenComplete(
               // ActorRef.tell is safe from any thread: the reply leaves from the store's writer.
               (version, failure) ->
-                  write.replyTo().tell(failure == null ? new Written(version) : reply(failure)));
+                  write
+                      .replyTo()
+                      .tell(failure == null ? new Written(version) : reply(failure, name())));
     } catch (IllegalStateException e) {
       write.replyTo().tell(new Failed(String.valueOf(e.getMessage())));
     }
     return this;
+  }
+
+  /**
+   * A part of a write too large for one frame. Parts of one write come from one sender in order
+   * (through one singleton proxy); parts of different writes interleave, so each write has its own
+   * reassembly by its id. A write whose parts were lost (a full proxy buffer drops messages) is
+   * never answered, and fails at its sender by the write timeout.
+   */
+  private Behavior<Command> onChunk(Chunk chunk) {
+    Chunking.Reassembly r = partialWrites.get(chunk.id());
+    if (r == null) {
+      if (partialWrites.size() >= MAX_PARTIAL_WRITES) {
+        Long oldest = partialWrites.keySet().iterator().next();
+        partialWrites.remove(oldest);
+        getContext()
+            .getLog()
+            .warn(
+                "[{}] Dropped the parts of write [{}]: too many in progress", store.name(), oldest);
+      }
+      r = new Chunking.Reassembly(serializer, settings.maxMessageBytes());
+      partialWrites.put(chunk.id(), r);
+    }
+    try {
+      Optional<WireMessage> whole = r.accept(chunk);
+      if (whole.isPresent()) {
+        partialWrites.remove(chunk.id());
+        if (whole.get() instanceof Write w) {
+          return onWrite(w);
+        }
+        getContext().getLog().warn("[{}] A chunked message is not a write", store.name());
+      }
+    } catch (IllegalStateException | NotSerializableException e) {
+      partialWrites.remove(chunk.id());
+      getContext().getLog().warn("[{}] Dropped a chunked write: {}", store.name(), e.getMessage());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFollow(Follow f) {
+    StoreSettings mine = store.settings();
+    if (f.maxKeyBytes() != mine.maxKeyBytes() || f.maxValueBytes() != mine.maxValueBytes()) {
+      f.replica()
+          .tell(
+              new ReplicaProtocol.Refused(
+                  "store ["
+                      + name()
+                      + "]: this node's limits differ from the writer's: maxKeyBytes "
+                      + f.maxKeyBytes()
+                      + " here, "
+                      + mine.maxKeyBytes()
+                      + " on the writer; maxValueBytes "
+                      + f.maxValueBytes()
+                      + " here, "
+                      + mine.maxValueBytes()
+                      + " on the writer: open the store with the same limits on every node"));
+      return this;
+    }
+    Snapshot s = store.advanced().lastPublished();
+    if (f.from() > s.version() + 1) {
+      f.replica()
+          .tell(
+              new ReplicaProtocol.Refused(
+                  "store ["
+                      + name()
+                      + "]: the replica is at version "
+                      + (f.from() - 1)
+                      + ", ahead of the writer's "
+                      + s.version()
+                      + ": the writer restarted without its state (failover without loss is not"
+                      + " built yet)"));
+      return this;
+    }
+    if (f.from() <= s.watermark()) {
+      if (followers.remove(f.replica()) != null) {
+        getContext().unwatch(f.replica());
+      }
+      f.replica().tell(new ReplicaProtocol.NeedsTransfer(f.from(), s.watermark(), s.version()));
+      return this;
+    }
+    Follower follower = followers.get(f.replica());
+    if (follower == null) {
+      follower = new Follower();
+      followers.put(f.replica(), follower);
+      getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
+    }
+    follower.sent = f.from() - 1;
+    follower.acked = f.from() - 1;
+    follower.told = 0;
+    f.replica().tell(new ReplicaProtocol.Subscribed(getContext().getSelf(), s.version()));
+    send(f.replica(), follower, s);
+    return this;
+  }
+
+  private Behavior<Command> onAck(Ack a) {
+    Follower follower = followers.get(a.replica());
+    if (follower != null && a.applied() > follower.acked) {
+      follower.acked = a.applied();
+      send(a.replica(), follower, store.advanced().lastPublished());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onGetLatest(GetLatest g) {
+    g.replyTo().tell(new ReplicaProtocol.Latest(store.advanced().lastPublished().version()));
+    return this;
+  }
+
+  private Behavior<Command> onPublished(Published p) {
+    Snapshot s = store.advanced().lastPublished();
+    if (s.version() < p.version()) {
+      return this; // cannot be: the listener ran after the publish
+    }
+    for (Map.Entry<ActorRef<ReplicaProtocol.Command>, Follower> e :
+        new ArrayList<>(followers.entrySet())) {
+      send(e.getKey(), e.getValue(), s);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onFollowerGone(FollowerGone gone) {
+    followers.remove(gone.replica());
+    return this;
+  }
+
+  /**
+   * Sends {@code replica} what its window allows of what {@code s} holds after what it was sent;
+   * tells it to catch up by state transfer if {@code s} no longer holds its next version.
+   */
+  private void send(ActorRef<ReplicaProtocol.Command> replica, Follower follower, Snapshot s) {
+    long next = follower.sent + 1;
+    if (next > s.version()) {
+      return;
+    }
+    if (next <= s.watermark()) {
+      replica.tell(new ReplicaProtocol.NeedsTransfer(next, s.watermark(), s.version()));
+      followers.remove(replica);
+      getContext().unwatch(replica);
+      return;
+    }
+    long to = Math.min(s.version(), follower.acked + settings.replicaWindow());
+    for (long from = next; from <= to; from += MAX_GROUP_VERSIONS) {
+      long last = Math.min(to, from + MAX_GROUP_VERSIONS - 1);
+      List<CommitRecord> commits = new ArrayList<>((int) (last - from + 1));
+      for (long v = from; v <= last; v++) {
+        commits.add(s.commit(v));
+      }
+      tell(replica, new Commits(new CommitRecordCodec.Group(s.watermark(), commits)));
+      follower.sent = last;
+    }
+    if (follower.sent < s.version() && follower.told < s.version()) {
+      // The window is full: say how far the writer is, so the replica knows its lag.
+      replica.tell(new ReplicaProtocol.Latest(s.version()));
+      follower.told = s.version();
+    }
+  }
+
+  /** Sends {@code message}, in chunks if larger than {@code chunk-bytes}. */
+  private void tell(ActorRef<ReplicaProtocol.Command> replica, Commits message) {
+    List<Chunk> parts = Chunking.split(serializer, message, ++chunkIds, settings.chunkBytes());
+    if (parts.size() == 1) {
+      replica.tell(message);
+    } else {
+      for (Chunk part : parts) {
+        replica.tell(part);
+      }
+    }
+  }
+
+  private String name() {
+    return store.name().substring(0, store.name().length() - "-writer".length());
   }
 
   private Behavior<Command> onStop() {
@@ -88,8 +357,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     return this;
   }
 
-  /** The reply that makes the sender fail as a local write failing with {@code failure} does. */
-  static Reply reply(Throwable failure) {
+  /**
+   * The reply that makes the sender fail as a local write failing with {@code failure} does, naming
+   * the cluster store {@code storeName} (not the writer's local store) where a name is carried.
+   */
+  static Reply reply(Throwable failure, String storeName) {
     Throwable f =
         failure instanceof CompletionException && failure.getCause() != null
             ? failure.getCause()
@@ -97,7 +369,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     if (f instanceof ConditionFailedException c) {
       return new ConditionsFailed(c.failures());
     } else if (f instanceof StoreOverloadedException o) {
-      return new Overloaded(o.storeName(), o.maxPendingWrites());
+      return new Overloaded(storeName, o.maxPendingWrites());
     } else if (f instanceof IllegalArgumentException) {
       return new Invalid(String.valueOf(f.getMessage()));
     }

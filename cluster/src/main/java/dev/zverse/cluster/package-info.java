@@ -1,18 +1,21 @@
 /**
- * A store across a Pekko Cluster, first step: the writer runs as a cluster singleton wrapping a
- * local store, and writes from any node travel to it through the singleton proxy.
+ * A store across a Pekko Cluster: the writer runs as a cluster singleton wrapping a local store,
+ * writes from any node travel to it through the singleton proxy, and every node holds a replica
+ * that follows the writer's commits and answers reads locally.
  *
  * <ul>
  *   <li>{@link dev.zverse.cluster.ClusterStore}: opened with the same name on every node; {@code
- *       write} from any node completes with the committed version or a typed failure.
+ *       write} from any node completes with the committed version or a typed failure; reads are
+ *       local, at least a version ({@code awaitVersion}) or linearizable.
+ *   <li>{@link dev.zverse.cluster.ReplicaStatus}: a replica's version, lag and reachability.
  *   <li>{@link dev.zverse.cluster.ClusterSettings}: {@code zverse.cluster} in this module's {@code
  *       reference.conf}.
  *   <li>{@link dev.zverse.cluster.WireSerializer}: the binary serializer of every message the
  *       module sends between nodes; no Java serialization.
  * </ul>
  *
- * <p>Replicas on every node, state transfer, awaited and linearizable reads and writer failover are
- * not built yet.
+ * <p>State transfer (for a replica behind the writer's retention) and writer failover are not built
+ * yet.
  */
 @NullMarked
 package dev.zverse.cluster;

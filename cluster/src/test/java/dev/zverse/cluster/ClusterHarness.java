@@ -51,9 +51,11 @@ final class ClusterHarness implements AutoCloseable {
   private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
 
   private final List<ActorSystem<Void>> nodes;
+  private final Config config;
 
-  private ClusterHarness(List<ActorSystem<Void>> nodes) {
+  private ClusterHarness(List<ActorSystem<Void>> nodes, Config config) {
     this.nodes = nodes;
+    this.config = config;
   }
 
   /**
@@ -83,10 +85,44 @@ final class ClusterHarness implements AutoCloseable {
         up.get(UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       }
     } catch (Exception | Error e) {
-      new ClusterHarness(nodes).close();
+      new ClusterHarness(nodes, c).close();
       throw e;
     }
-    return new ClusterHarness(nodes);
+    return new ClusterHarness(nodes, c);
+  }
+
+  /**
+   * Starts one more node (a new actor system) and joins it to the cluster through node 0.
+   *
+   * @return its index; returns once it sees itself and every running member Up
+   */
+  int addNode() throws Exception {
+    int members = 1;
+    for (ActorSystem<Void> node : nodes) {
+      if (!node.getWhenTerminated().toCompletableFuture().isDone()) {
+        members++;
+      }
+    }
+    CompletableFuture<Void> up = new CompletableFuture<>();
+    ActorSystem<Void> node =
+        ActorSystem.create(
+            upWatcher(members, up),
+            "zverse-cluster-test",
+            config.withFallback(ConfigFactory.load()));
+    nodes.add(node);
+    Cluster.get(node).manager().tell(Join.create(Cluster.get(nodes.get(0)).selfMember().address()));
+    up.get(UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return nodes.size() - 1;
+  }
+
+  /**
+   * Stops node {@code i} as an application would: it leaves the cluster and its actor system
+   * terminates (coordinated shutdown); returns once it has.
+   */
+  void stopNode(int i) throws Exception {
+    ActorSystem<Void> node = nodes.get(i);
+    node.terminate();
+    node.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
   /**
@@ -145,7 +181,7 @@ final class ClusterHarness implements AutoCloseable {
   @Override
   public void close() throws ExecutionException, TimeoutException {
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      nodes.get(i).terminate();
+      nodes.get(i).terminate(); // a no-op on a node already stopped
     }
     try {
       for (ActorSystem<Void> node : nodes) {

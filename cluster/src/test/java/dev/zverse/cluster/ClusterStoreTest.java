@@ -96,10 +96,16 @@ class ClusterStoreTest {
 
   /** The writer's local store: on the oldest node, node 0, and on no other. */
   private static ZVerseStore writerStore(String name) {
-    for (int i = 1; i < cluster.size(); i++) {
-      assertTrue(ZVerse.get(cluster.node(i)).store(name).isEmpty(), "a writer on node " + i);
+    return writerStore(name, cluster);
+  }
+
+  /** The writer's local store in {@code cluster}: on node 0, and on neither of nodes 1 and 2. */
+  static ZVerseStore writerStore(String name, ClusterHarness cluster) {
+    String writer = WriterSingleton.writerStoreName(name);
+    for (int i = 1; i < 3; i++) {
+      assertTrue(ZVerse.get(cluster.node(i)).store(writer).isEmpty(), "a writer on node " + i);
     }
-    return ZVerse.get(cluster.node(0)).store(name).orElseThrow();
+    return ZVerse.get(cluster.node(0)).store(writer).orElseThrow();
   }
 
   @Test
@@ -260,7 +266,10 @@ class ClusterStoreTest {
       assertTrue(e.getMessage().contains("outcome is unknown"), e.getMessage());
     }
     for (int i = 0; i < cluster.size(); i++) {
-      assertTrue(ZVerse.get(cluster.node(i)).store("unanswered").isEmpty());
+      assertTrue(
+          ZVerse.get(cluster.node(i))
+              .store(WriterSingleton.writerStoreName("unanswered"))
+              .isEmpty());
     }
   }
 }

@@ -107,6 +107,33 @@ class WireSerializerProperties {
     }
   }
 
+  @Property(tries = 100)
+  void theReplicasMessagesReadBackEqual(
+      @ForAll @net.jqwik.api.constraints.LongRange(min = 0) long a,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 1) int b,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0) int c,
+      @ForAll String text) {
+    ActorRef<ReplicaProtocol.Command> replica =
+        kit.<ReplicaProtocol.Command>createTestProbe().getRef();
+    ActorRef<WriterProtocol.Command> writer =
+        kit.<WriterProtocol.Command>createTestProbe().getRef();
+    ActorRef<ReplicaProtocol.Latest> latest =
+        kit.<ReplicaProtocol.Latest>createTestProbe().getRef();
+    List<Object> messages =
+        List.of(
+            new WriterProtocol.Follow(a, b, c, replica),
+            new WriterProtocol.Ack(a, replica),
+            new WriterProtocol.GetLatest(latest),
+            new ReplicaProtocol.Subscribed(writer, a),
+            new ReplicaProtocol.Latest(a),
+            new ReplicaProtocol.NeedsTransfer(a, b, c),
+            new ReplicaProtocol.Refused(text));
+    for (Object m : messages) {
+      assertInstanceOf(WireSerializer.class, serialization.findSerializerFor(m));
+      assertEquals(m, roundTrip(m));
+    }
+  }
+
   @Property(tries = 300)
   void writesReadBackCommittingTheSame(@ForAll("batches") WriteBatch batch) {
     Write back = roundTrip(new Write(batch, replyTo));

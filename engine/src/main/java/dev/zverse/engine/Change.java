@@ -54,6 +54,11 @@ public final class Change {
     return value == null ? null : new String(value, StandardCharsets.UTF_8);
   }
 
+  /** The value itself, or {@code null} for a delete; never handed out. */
+  byte[] valueRef() {
+    return value;
+  }
+
   /** A read-only view of the value put, without copying, or {@code null} for a delete. */
   public @Nullable ByteBuffer valueBuffer() {
     return value == null ? null : ByteBuffer.wrap(value).asReadOnlyBuffer();

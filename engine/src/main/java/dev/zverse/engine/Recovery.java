@@ -453,15 +453,7 @@ final class Recovery {
                     throw new CorruptLogException(
                         file, pos, "record of version " + v + " follows version " + t.version());
                   }
-                  WriteBatch.Builder batch = WriteBatch.builder();
-                  for (int c = 0; c < keys.length; c++) {
-                    if (values[c] == null) {
-                      batch.deleteOwned(keys[c]);
-                    } else {
-                      batch.putOwned(keys[c], values[c]);
-                    }
-                  }
-                  t.applyAt(batch.build(), time);
+                  t.applyChanges(keys, values, time);
                   applied[0] = true;
                 });
       } catch (CorruptRecordException e) {

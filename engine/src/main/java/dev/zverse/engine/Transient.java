@@ -137,6 +137,65 @@ public final class Transient {
   }
 
   /**
+   * Applies {@code commit}, a commit of another store (the record a log or a writer's {@link
+   * CommitRecordCodec.Group} carries), exactly as that store committed it: at its own version,
+   * which must be the next one, and at its own commit time. Its changes are applied as they are: a
+   * value puts, a tombstone deletes. The same replay that recovery does for the log, so that a
+   * replica following a writer's commits holds, version by version, the snapshot the writer
+   * published.
+   *
+   * <p>Limits and conditions are not checked: the writer checked them when it committed, and what
+   * it committed must be taken whole (the limits may even differ here).
+   *
+   * @param commit the commit, without previous values or with them (they are not used); its version
+   *     must be {@link #version()} + 1
+   * @return the commit's version, now this transient's
+   * @throws NullPointerException if {@code commit} is null
+   * @throws IllegalArgumentException if its version is not {@link #version()} + 1 (a gap or a
+   *     duplicate), naming both; nothing is changed
+   * @throws IllegalStateException if this transient is closed
+   */
+  public long applyCommit(CommitRecord commit) {
+    Objects.requireNonNull(commit, "commit");
+    checkOpen();
+    if (commit.version() != version + 1) {
+      throw new IllegalArgumentException(
+          "commit.version must be "
+              + (version + 1)
+              + " (the version after this transient's "
+              + version
+              + "), was "
+              + commit.version()
+              + (commit.version() <= version ? ": a duplicate" : ": a gap"));
+    }
+    Change[] changes = commit.changesRef();
+    byte[][] keys = new byte[changes.length][];
+    byte[][] values = new byte[changes.length][];
+    for (int i = 0; i < changes.length; i++) {
+      keys[i] = changes[i].key;
+      values[i] = changes[i].valueRef();
+    }
+    return applyChanges(keys, values, commit.timeMicros());
+  }
+
+  /**
+   * Recovery and {@link #applyCommit}: applies a logged commit as the next version, {@code
+   * values[i]} under {@code keys[i]} ({@code null} deletes), committed at {@code timeMicros}. The
+   * arrays are handed over: the tree keeps them, so the caller must not change them later.
+   */
+  long applyChanges(byte[][] keys, byte[][] values, long timeMicros) {
+    WriteBatch.Builder batch = WriteBatch.builder();
+    for (int c = 0; c < keys.length; c++) {
+      if (values[c] == null) {
+        batch.deleteOwned(keys[c]);
+      } else {
+        batch.putOwned(keys[c], values[c]);
+      }
+    }
+    return applyAt(batch.build(), timeMicros);
+  }
+
+  /**
    * Recovery (and {@link #apply(WriteBatch, Instant)}, which checks the limits first): applies
    * {@code batch} as the next version, committed at {@code timeMicros}, raised to the microsecond
    * after the previous commit's time if not after it; a format 1 log, which kept milliseconds, has

@@ -1,0 +1,239 @@
+package dev.zverse.actors;
+
+import static dev.zverse.actors.StoreTestKit.await;
+import static dev.zverse.actors.StoreTestKit.awaitFailure;
+import static dev.zverse.actors.StoreTestKit.freshName;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A replica ({@link ZVerse#openReplica}) follows another store's commits through {@link
+ * AdvancedOperations#applyCommits}: every snapshot it publishes equals the writer's at that
+ * version, it refuses a gap or a duplicate and its own writes, it can be reset to a base snapshot,
+ * and its reads, transactions and pins are a local store's.
+ */
+class ReplicaStoreTest {
+  private static StoreTestKit kit;
+
+  @BeforeAll
+  static void start() {
+    kit = StoreTestKit.create();
+  }
+
+  @AfterAll
+  static void stop() {
+    kit.shutdown();
+  }
+
+  private static ZVerseStore replica(StoreSettings settings) {
+    return ZVerse.get(kit.testKit.system()).openReplica(freshName("replica"), settings);
+  }
+
+  /** Random batches on {@code writer}, conditional ones included, each awaited. */
+  private static void writeRandomly(ZVerseStore writer, int batches, long seed) {
+    Random random = new Random(seed);
+    for (int i = 0; i < batches; i++) {
+      WriteBatch.Builder b = WriteBatch.builder();
+      int ops = 1 + random.nextInt(4);
+      for (int o = 0; o < ops; o++) {
+        String k = "k" + random.nextInt(12);
+        switch (random.nextInt(5)) {
+          case 0 -> b.delete(k);
+          case 1 -> b.deleteRange(KeyRange.closed("k" + random.nextInt(6), "k" + (6 + o)));
+          case 2 -> b.requireAbsent("never-" + i).put(k, "c" + i);
+          default -> b.put(k, "v" + i + "." + o);
+        }
+      }
+      await(writer.write(b.build()));
+    }
+  }
+
+  /** The writer's commits {@code from} to {@code to} as the wire carries them. */
+  private static CommitRecordCodec.Group commits(Snapshot writer, long from, long to) {
+    List<CommitRecord> commits = new ArrayList<>();
+    for (long v = from; v <= to; v++) {
+      commits.add(writer.commit(v));
+    }
+    return new CommitRecordCodec.Group(writer.watermark(), commits);
+  }
+
+  private static void assertSameAt(Snapshot expected, Snapshot actual, long v) {
+    assertEquals(expected.scan(KeyRange.all(), v), actual.scan(KeyRange.all(), v), "scan @" + v);
+    if (v > 0) {
+      assertEquals(expected.commit(v), actual.commit(v), "commit " + v);
+      assertEquals(expected.commitTime(v), actual.commitTime(v));
+    }
+  }
+
+  @Test
+  void everySnapshotTheReplicaPublishesIsTheWritersAtItsVersion() {
+    ZVerseStore writer = kit.open(kit.settings());
+    ZVerseStore replica = replica(kit.settings());
+    List<Snapshot> seen = new CopyOnWriteArrayList<>();
+    replica
+        .advanced()
+        .addPublishListener(
+            new PublishListener() {
+              @Override
+              public void published(Snapshot snapshot) {
+                seen.add(snapshot);
+              }
+
+              @Override
+              public void stopped(Snapshot last) {}
+            });
+    writeRandomly(writer, 200, 16);
+    Snapshot w = writer.snapshot();
+    Random random = new Random(17);
+    List<CompletionStage<Long>> applied = new ArrayList<>();
+    // Sent without waiting, in groups of random sizes: applied in the order sent.
+    for (long from = 1; from <= w.version(); ) {
+      long to = Math.min(w.version(), from + random.nextInt(5));
+      applied.add(replica.advanced().applyCommits(commits(w, from, to)));
+      from = to + 1;
+    }
+    long previous = 0;
+    for (CompletionStage<Long> a : applied) {
+      long v = await(a);
+      assertTrue(v > previous, "groups applied in order");
+      previous = v;
+    }
+    assertEquals(w.version(), replica.version());
+    assertFalse(seen.isEmpty());
+    long last = 0;
+    for (Snapshot s : seen) {
+      assertTrue(s.version() > last, "published versions rise");
+      last = s.version();
+      for (long v = s.watermark(); v <= s.version(); v++) {
+        assertSameAt(w, s, v);
+      }
+    }
+    assertEquals(w.version(), last);
+    try (ReadTransaction tx = replica.readTransaction(w.version() / 2, "test")) {
+      assertEquals(
+          w.scan(KeyRange.all(), w.version() / 2),
+          tx.snapshot().scan(KeyRange.all(), tx.version()));
+    }
+    await(writer.close());
+    await(replica.close());
+  }
+
+  @Test
+  void aGapOrADuplicateIsRefusedNamingBothVersionsAndChangesNothing() {
+    ZVerseStore writer = kit.open(kit.settings());
+    ZVerseStore replica = replica(kit.settings());
+    writeRandomly(writer, 6, 18);
+    Snapshot w = writer.snapshot();
+    await(replica.advanced().applyCommits(commits(w, 1, 2)));
+    IllegalArgumentException gap =
+        assertInstanceOf(
+            IllegalArgumentException.class,
+            awaitFailure(replica.advanced().applyCommits(commits(w, 4, 5))));
+    assertEquals(
+        "commits[0] has version 4, must be 3: the replica is at version 2 (a gap)",
+        gap.getMessage());
+    IllegalArgumentException duplicate =
+        assertInstanceOf(
+            IllegalArgumentException.class,
+            awaitFailure(replica.advanced().applyCommits(commits(w, 2, 3))));
+    assertEquals(
+        "commits[0] has version 2, must be 3: the replica is at version 2 (a duplicate)",
+        duplicate.getMessage());
+    assertEquals(2, replica.version());
+    assertEquals(3L, await(replica.advanced().applyCommits(commits(w, 3, 3))));
+    assertSameAt(w, replica.snapshot(), 3);
+    await(writer.close());
+    await(replica.close());
+  }
+
+  @Test
+  void aReplicasOwnWritesFailAtOnceSayingWritesGoThroughTheClusterStore() {
+    ZVerseStore replica = replica(kit.settings());
+    UnsupportedOperationException e =
+        assertThrows(UnsupportedOperationException.class, () -> replica.put("k", "v"));
+    assertTrue(e.getMessage().contains("writes go through the cluster store"), e.getMessage());
+    assertTrue(replica.advanced().isReplica());
+    assertEquals(0, replica.version());
+    ZVerseStore local = kit.open(kit.settings());
+    assertFalse(local.advanced().isReplica());
+    assertThrows(
+        UnsupportedOperationException.class,
+        () -> local.advanced().resetTo(Snapshot.empty()),
+        "a store that takes writes is not reset");
+    await(local.close());
+    await(replica.close());
+  }
+
+  @Test
+  void aResetInstallsTheBaseAndTheReplicaFollowsOnFromIt() {
+    ZVerseStore writer = kit.open(kit.settings());
+    ZVerseStore replica = replica(kit.settings());
+    writeRandomly(writer, 20, 19);
+    Snapshot base = writer.snapshot();
+    writeRandomly(writer, 5, 20);
+    Snapshot w = writer.snapshot();
+    Snapshot before = replica.snapshot();
+    assertEquals(base.version(), await(replica.advanced().resetTo(base)));
+    assertEquals(0, before.version(), "a snapshot taken before keeps its state");
+    assertSameAt(w, replica.snapshot(), base.version());
+    await(replica.advanced().applyCommits(commits(w, base.version() + 1, w.version())));
+    for (long v = 0; v <= w.version(); v++) {
+      assertSameAt(w, replica.snapshot(), v);
+    }
+    IllegalArgumentException back =
+        assertInstanceOf(
+            IllegalArgumentException.class, awaitFailure(replica.advanced().resetTo(base)));
+    assertEquals(
+        "base.version must be at least the replica's version "
+            + w.version()
+            + ", was "
+            + base.version(),
+        back.getMessage());
+    await(writer.close());
+    await(replica.close());
+  }
+
+  @Test
+  void aDurableReplicaRecoversToTheVersionItApplied(@TempDir Path dir) throws Exception {
+    ZVerseStore writer = kit.open(kit.settings());
+    writeRandomly(writer, 30, 21);
+    Snapshot w = writer.snapshot();
+    String name = freshName("durable-replica");
+    StoreSettings durable = kit.settings().withDataDirectory(Files.createDirectories(dir));
+    ZVerseStore replica = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    await(replica.advanced().applyCommits(commits(w, 1, 20)));
+    await(replica.close());
+    ZVerseStore again = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    assertEquals(20, again.version());
+    await(again.advanced().applyCommits(commits(w, 21, w.version())));
+    for (long v = 0; v <= w.version(); v++) {
+      assertSameAt(w, again.snapshot(), v);
+    }
+    assertInstanceOf(
+        UnsupportedOperationException.class, awaitFailure(again.advanced().resetTo(w)));
+    assertNull(again.get("never-there"));
+    await(again.close());
+    await(writer.close());
+  }
+}

@@ -1,0 +1,453 @@
+package dev.zverse.cluster;
+
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.cluster.ReplicaProtocol.Command;
+import dev.zverse.cluster.ReplicaProtocol.Latest;
+import dev.zverse.cluster.ReplicaProtocol.NeedsTransfer;
+import dev.zverse.cluster.ReplicaProtocol.Refused;
+import dev.zverse.cluster.ReplicaProtocol.Subscribed;
+import dev.zverse.cluster.WriterProtocol.Chunk;
+import dev.zverse.cluster.WriterProtocol.Commits;
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
+import java.io.NotSerializableException;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Optional;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.cluster.typed.Unsubscribe;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A node's replica of a cluster store: follows the writer's commits into the node's replica {@link
+ * ZVerseStore}, which publishes them as a local store publishes its writes.
+ *
+ * <h2>Following</h2>
+ *
+ * The replica asks the writer, through the singleton proxy, to follow it from its next version
+ * ({@link WriterProtocol.Follow}), again every {@code follow-retry} until the writer answers. The
+ * answer names the writer itself, which the replica watches and acknowledges to directly. Commits
+ * arrive in {@link Commits} of consecutive versions (or their chunks), are applied in order through
+ * the replica store's writer, and each applied group is acknowledged with its last version, which
+ * opens the writer's window for more.
+ *
+ * <p>The versions prove the order: a group that starts after the next version expected is a gap (a
+ * message lost on the way, say while the writer moved): it is dropped and the replica asks again
+ * from the version it expects, once per gap; the writer then sends from there. A group that starts
+ * before it overlaps what was already received: the part already held is dropped. So the replica
+ * applies every version once and in order, whatever the writer resends.
+ *
+ * <p>A replica whose next version the writer no longer retains is told so and must catch up by
+ * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
+ * unreachable, the replica's reads go on at the version it has, and {@link ReplicaStatus} says it
+ * cannot reach the writer.
+ *
+ * <p>It logs under {@code dev.zverse.cluster.ReplicaActor}: a lag past the configured threshold is
+ * warned about once, until the replica is back under it.
+ *
+ * <p>Its own timers and local messages never leave the node ({@link
+ * NoSerializationVerificationNeeded}); what crosses the wire is a {@link WireMessage}.
+ *
+ * <p>Actor-confined; {@link ReplicaState} is what it shares.
+ */
+final class ReplicaActor extends AbstractBehavior<Command> {
+  /** Ask the writer again. */
+  private enum Retry implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** Update the lag and check it against the thresholds. */
+  private enum Tick implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** Stop following; sent by {@link ClusterStore#close()}. */
+  enum Stop implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** The replica store applied a group up to {@code version}, or failed to. */
+  private record Applied(long version, @Nullable Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** The writer the replica followed stopped, or its node left the cluster. */
+  private record WriterGone(ActorRef<WriterProtocol.Command> writer)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A change of a member's reachability, as the cluster's failure detector sees it. */
+  private record Reachability(ClusterEvent.ReachabilityEvent event)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  private final String name;
+  private final ZVerseStore replica;
+  private final ActorRef<WriterProtocol.Command> proxy;
+  private final ClusterSettings settings;
+  private final ReplicaState state;
+  private final TimerScheduler<Command> timers;
+  private final Chunking.Reassembly reassembly;
+  private final ActorRef<ClusterEvent.ReachabilityEvent> reachability;
+
+  /** The writer itself, once it answered; null before and after it went. */
+  private @Nullable ActorRef<WriterProtocol.Command> writer;
+
+  /** The next version expected from the writer: received ones are applied or on their way. */
+  private long expected;
+
+  /** The version last asked for with {@link WriterProtocol.Follow}, so a gap is asked for once. */
+  private long askedFrom = -1;
+
+  /**
+   * Groups received and not yet handed to the replica store, oldest first: at most the writer's
+   * window of versions, since the writer sends no more before they are acknowledged.
+   */
+  private final ArrayDeque<CommitRecordCodec.Group> received = new ArrayDeque<>();
+
+  /** Whether an apply failed and the replica starts over once the others in flight are done. */
+  private boolean resyncing;
+
+  /** Groups handed to the replica store and not yet applied. */
+  private int applying;
+
+  /** The most groups handed to the replica store at once: within its bound of pending writes. */
+  private final int maxApplying;
+
+  /** Whether the lag warning was logged and the replica has not been back under it since. */
+  private boolean warned;
+
+  private boolean stopped;
+
+  private ReplicaActor(
+      ActorContext<Command> context,
+      String name,
+      ZVerseStore replica,
+      ActorRef<WriterProtocol.Command> proxy,
+      ClusterSettings settings,
+      ReplicaState state,
+      TimerScheduler<Command> timers) {
+    super(context);
+    this.name = name;
+    this.replica = replica;
+    this.proxy = proxy;
+    this.settings = settings;
+    this.state = state;
+    this.timers = timers;
+    this.reassembly =
+        new Chunking.Reassembly(WireSerializer.of(context.getSystem()), settings.maxMessageBytes());
+    this.expected = replica.advanced().lastPublished().version() + 1;
+    this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
+    this.reachability =
+        context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
+    Cluster.get(context.getSystem())
+        .subscriptions()
+        .tell(Subscribe.create(reachability, ClusterEvent.ReachabilityEvent.class));
+  }
+
+  /**
+   * The replica actor of {@code replica}, asking the writer behind {@code proxy} to follow it.
+   *
+   * @param name the cluster store's name
+   * @param replica the node's replica store
+   * @param proxy the writer singleton's proxy
+   * @param settings the cluster settings
+   * @param state what the actor shares with the facade
+   * @return the behavior
+   */
+  static Behavior<Command> create(
+      String name,
+      ZVerseStore replica,
+      ActorRef<WriterProtocol.Command> proxy,
+      ClusterSettings settings,
+      ReplicaState state) {
+    return Behaviors.setup(
+        context -> {
+          context.setLoggerName(ReplicaActor.class);
+          return Behaviors.withTimers(
+              timers -> {
+                ReplicaActor actor =
+                    new ReplicaActor(context, name, replica, proxy, settings, state, timers);
+                actor.askToFollow();
+                timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.statusInterval());
+                return actor;
+              });
+        });
+  }
+
+  @Override
+  public Receive<Command> createReceive() {
+    return newReceiveBuilder()
+        .onMessage(Subscribed.class, this::onSubscribed)
+        .onMessage(Commits.class, this::onCommits)
+        .onMessage(Chunk.class, this::onChunk)
+        .onMessage(Applied.class, this::onApplied)
+        .onMessage(Latest.class, this::onLatest)
+        .onMessage(NeedsTransfer.class, this::onNeedsTransfer)
+        .onMessage(Refused.class, this::onRefused)
+        .onMessage(WriterGone.class, this::onWriterGone)
+        .onMessage(Reachability.class, this::onReachability)
+        .onMessageEquals(Retry.INSTANCE, this::onRetry)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessageEquals(Stop.INSTANCE, this::onStop)
+        .onSignal(PostStop.class, signal -> onPostStop())
+        .build();
+  }
+
+  /**
+   * Asks the writer (the known one, else through the proxy) to follow from {@link #expected}, and
+   * again after {@code follow-retry} unless it answers.
+   */
+  private void askToFollow() {
+    askedFrom = expected;
+    WriterProtocol.Follow follow =
+        new WriterProtocol.Follow(
+            expected,
+            replica.settings().maxKeyBytes(),
+            replica.settings().maxValueBytes(),
+            getContext().getSelf());
+    (writer != null ? writer : proxy).tell(follow);
+    timers.startSingleTimer(Retry.INSTANCE, settings.followRetry());
+  }
+
+  private Behavior<Command> onSubscribed(Subscribed s) {
+    if (stopped || state.failure != null) {
+      return this;
+    }
+    if (!s.writer().equals(writer)) {
+      if (writer != null) {
+        getContext().unwatch(writer);
+      }
+      writer = s.writer();
+      getContext().watchWith(s.writer(), new WriterGone(s.writer()));
+      getContext().getLog().debug("[{}] Following the writer at {}", name, s.writer().path());
+    }
+    timers.cancel(Retry.INSTANCE);
+    state.writerReachable = true;
+    knowWriterAt(s.latest());
+    state.following.complete(s.latest());
+    return this;
+  }
+
+  private Behavior<Command> onChunk(Chunk chunk) {
+    try {
+      Optional<WireMessage> whole = reassembly.accept(chunk);
+      if (whole.isPresent() && whole.get() instanceof Commits c) {
+        return onCommits(c);
+      }
+    } catch (IllegalStateException | NotSerializableException e) {
+      // A lost part: the versions it carried are a gap, asked for again when the next group comes.
+      getContext().getLog().debug("[{}] Dropped a chunked group: {}", name, e.getMessage());
+    }
+    return this;
+  }
+
+  private Behavior<Command> onCommits(Commits c) {
+    if (stopped || resyncing || state.failure != null) {
+      return this;
+    }
+    CommitRecordCodec.Group group = c.group();
+    long first = group.firstVersion();
+    long last = first + group.commits().size() - 1;
+    knowWriterAt(last);
+    state.knowCommitTimes(group.commits().get(0), group.commits().get(group.commits().size() - 1));
+    if (last < expected) {
+      return this; // all of it received already
+    }
+    if (first > expected) {
+      // A gap: ask once for what is missing; the writer sends again from there.
+      if (askedFrom != expected) {
+        getContext()
+            .getLog()
+            .debug("[{}] Versions {} to {} are missing; asking again", name, expected, first - 1);
+        askToFollow();
+      }
+      return this;
+    }
+    List<CommitRecord> commits = group.commits();
+    if (first < expected) {
+      commits = commits.subList((int) (expected - first), commits.size());
+    }
+    expected = last + 1;
+    received.addLast(new CommitRecordCodec.Group(group.watermark(), commits));
+    applyReceived();
+    return this;
+  }
+
+  /** Hands received groups to the replica store, in order, as many as it may hold pending. */
+  private void applyReceived() {
+    while (applying < maxApplying && !received.isEmpty()) {
+      applying++;
+      getContext()
+          .pipeToSelf(
+              replica.advanced().applyCommits(received.removeFirst()),
+              (version, failure) -> new Applied(version == null ? -1 : version, failure));
+    }
+  }
+
+  private Behavior<Command> onApplied(Applied a) {
+    applying--;
+    if (a.failure() != null) {
+      if (stopped || replica.isClosed()) {
+        return this;
+      }
+      if (!resyncing) {
+        // Refused (overloaded, say): what was received after it cannot follow; start over.
+        resyncing = true;
+        received.clear();
+        getContext()
+            .getLog()
+            .warn(
+                "[{}] Applying commits failed at version {}; following again from there: {}",
+                name,
+                state.applied(),
+                a.failure().getMessage());
+      }
+    } else if (writer != null) {
+      writer.tell(new WriterProtocol.Ack(a.version(), getContext().getSelf()));
+    }
+    if (resyncing && applying == 0) {
+      resyncing = false;
+      expected = state.applied() + 1;
+      askToFollow();
+    }
+    applyReceived();
+    return this;
+  }
+
+  private Behavior<Command> onLatest(Latest l) {
+    knowWriterAt(l.version());
+    return this;
+  }
+
+  private Behavior<Command> onNeedsTransfer(NeedsTransfer n) {
+    if (stopped || state.failure != null) {
+      return this;
+    }
+    timers.cancel(Retry.INSTANCE);
+    knowWriterAt(n.latest());
+    catchUp(n);
+    return this;
+  }
+
+  /**
+   * The writer no longer retains this replica's next version: the replica must be reset to the
+   * writer's state at some version V by state transfer, then follow from V + 1. State transfer is
+   * not built into this module yet, so the replica fails: its reads go on at the version it has,
+   * and every wait for a later version fails with the reason. (With state transfer: receive the
+   * writer's snapshot, {@code replica.advanced().resetTo(snapshot)}, set {@link #expected} to its
+   * version + 1 and {@link #askToFollow()}.)
+   *
+   * @param n the writer's answer: the version asked for and what it retains
+   */
+  private void catchUp(NeedsTransfer n) {
+    state.catchingUp = true;
+    String why =
+        "store ["
+            + name
+            + "]: the replica at version "
+            + (n.next() - 1)
+            + " needs state transfer: the writer retains versions "
+            + (n.watermark() + 1)
+            + " to "
+            + n.latest()
+            + " only, and state transfer is not available on this node";
+    getContext().getLog().warn("[{}] {}", name, why);
+    state.fail(new IllegalStateException(why));
+  }
+
+  private Behavior<Command> onRefused(Refused r) {
+    if (stopped || state.failure != null) {
+      return this;
+    }
+    timers.cancel(Retry.INSTANCE);
+    getContext().getLog().warn("[{}] The writer refused this replica: {}", name, r.message());
+    state.fail(new IllegalStateException(r.message()));
+    return this;
+  }
+
+  private Behavior<Command> onWriterGone(WriterGone gone) {
+    if (!gone.writer().equals(writer)) {
+      return this;
+    }
+    writer = null;
+    state.writerReachable = false;
+    reassembly.reset();
+    if (!stopped && state.failure == null) {
+      getContext().getLog().info("[{}] The writer stopped; asking its successor", name);
+      askToFollow();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onReachability(Reachability r) {
+    ActorRef<WriterProtocol.Command> w = writer;
+    if (w == null) {
+      return this;
+    }
+    Address at = w.path().address();
+    if (at.hasLocalScope()) {
+      at = Cluster.get(getContext().getSystem()).selfMember().address();
+    }
+    if (r.event().member().address().equals(at)) {
+      state.writerReachable = r.event() instanceof ClusterEvent.ReachableMember;
+    }
+    return this;
+  }
+
+  private Behavior<Command> onRetry() {
+    if (!stopped && state.failure == null) {
+      askToFollow();
+    }
+    return this;
+  }
+
+  private Behavior<Command> onTick() {
+    ReplicaStatus s = state.status();
+    boolean over =
+        s.lagVersions() > settings.lagWarningVersions()
+            || s.lagTime().compareTo(settings.lagWarningTime()) > 0;
+    if (over && !warned) {
+      warned = true;
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The replica lags the writer by {} versions and {} ms (thresholds {} and {} ms)",
+              name,
+              s.lagVersions(),
+              s.lagTime().toMillis(),
+              settings.lagWarningVersions(),
+              settings.lagWarningTime().toMillis());
+    } else if (!over && warned) {
+      warned = false;
+      getContext().getLog().info("[{}] The replica is back under its lag thresholds", name);
+    }
+    return this;
+  }
+
+  private Behavior<Command> onStop() {
+    return Behaviors.stopped();
+  }
+
+  private Behavior<Command> onPostStop() {
+    stopped = true;
+    Cluster.get(getContext().getSystem()).subscriptions().tell(new Unsubscribe<>(reachability));
+    return this;
+  }
+
+  /** The writer is at {@code version} at least. */
+  private void knowWriterAt(long version) {
+    if (version > state.writerVersion) {
+      state.writerVersion = version;
+    }
+  }
+}

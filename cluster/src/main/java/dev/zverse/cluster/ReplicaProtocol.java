@@ -1,0 +1,60 @@
+package dev.zverse.cluster;
+
+import java.util.Objects;
+import org.apache.pekko.actor.typed.ActorRef;
+
+/**
+ * What a node's replica accepts: the writer's answers to its {@link WriterProtocol.Follow}, the
+ * commits themselves ({@link WriterProtocol.Commits}, possibly in {@link WriterProtocol.Chunk}s),
+ * and its own local messages. Those that cross the wire are {@link WireMessage}s.
+ */
+final class ReplicaProtocol {
+  private ReplicaProtocol() {}
+
+  /** What the replica actor accepts. */
+  interface Command {}
+
+  /**
+   * The writer follows the replica from now on: commits will come from the version asked for.
+   *
+   * @param writer the writer itself (not the singleton proxy), which the replica watches and sends
+   *     its acknowledgements to
+   * @param latest the writer's latest committed version when it answered
+   */
+  record Subscribed(ActorRef<WriterProtocol.Command> writer, long latest)
+      implements Command, WireMessage {
+    Subscribed {
+      Objects.requireNonNull(writer, "writer");
+    }
+  }
+
+  /**
+   * The writer's latest committed version: the answer to {@link WriterProtocol.GetLatest}, and what
+   * the writer tells a replica whose window is full, so its lag is known.
+   *
+   * @param version the version
+   */
+  record Latest(long version) implements Command, WireMessage {}
+
+  /**
+   * The writer no longer retains the replica's next version: the replica must catch up by state
+   * transfer.
+   *
+   * @param next the version the replica asked for
+   * @param watermark the writer's watermark: it retains the commits after it
+   * @param latest the writer's latest committed version
+   */
+  record NeedsTransfer(long next, long watermark, long latest) implements Command, WireMessage {}
+
+  /**
+   * The writer refuses to be followed by this replica, for the reason in {@code message} (limits
+   * that differ from the writer's, a replica ahead of the writer).
+   *
+   * @param message names both sides' values
+   */
+  record Refused(String message) implements Command, WireMessage {
+    Refused {
+      Objects.requireNonNull(message, "message");
+    }
+  }
+}

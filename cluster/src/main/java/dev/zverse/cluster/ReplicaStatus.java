@@ -1,0 +1,39 @@
+package dev.zverse.cluster;
+
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How this node's replica of a cluster store stands, at one moment ({@link ClusterStore#status()}).
+ *
+ * @param appliedVersion the version the replica has published: what its reads see
+ * @param writerVersion the writer's latest version the replica knows of (from the commits and
+ *     progress the writer sent it); at least {@code appliedVersion}
+ * @param lagVersions {@code writerVersion - appliedVersion}
+ * @param lagTime how far behind in time, on the writer's clock: from the commit time of the
+ *     replica's version to that of the newest commit it received; zero when it is not behind
+ * @param catchingUp whether the replica must catch up by state transfer before it can follow
+ * @param writerReachable whether the replica follows a writer it can reach now; false before the
+ *     writer first answered, while the writer's node is unreachable, and after the writer stopped
+ * @param failure why the replica cannot follow the writer (settings that differ from the writer's,
+ *     a needed state transfer that failed), or empty
+ */
+public record ReplicaStatus(
+    long appliedVersion,
+    long writerVersion,
+    long lagVersions,
+    Duration lagTime,
+    boolean catchingUp,
+    boolean writerReachable,
+    Optional<String> failure) {
+  /**
+   * Checks the components.
+   *
+   * @throws NullPointerException if {@code lagTime} or {@code failure} is null
+   */
+  public ReplicaStatus {
+    Objects.requireNonNull(lagTime, "lagTime");
+    Objects.requireNonNull(failure, "failure");
+  }
+}

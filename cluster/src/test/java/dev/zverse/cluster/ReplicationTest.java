@@ -1,0 +1,583 @@
+package dev.zverse.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.actors.PublishListener;
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Entry;
+import dev.zverse.engine.KeyRange;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
+import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Replicas on every node of a three-node cluster in one JVM, every message through its serializer:
+ * each follows the writer's commits, version by version, into snapshots that match a reference
+ * model; writes are read back on other nodes (awaited and linearizable reads, checked against the
+ * real-time order of a concurrent history); a 10 MB batch crosses the wire both ways; a node with
+ * other limits is refused; a replica node restarts and follows again; a replica whose next version
+ * the writer no longer retains fails asking for state transfer.
+ */
+class ReplicationTest {
+  private static final Duration WAIT = Duration.ofSeconds(120);
+  private static final int KEYS = 16;
+
+  /** The nodes every test opens its store on; tests that add nodes stop them again. */
+  private static final int NODES = 3;
+
+  private static ClusterHarness cluster;
+
+  /** A writer dispatcher of one thread, which a test holds to keep a replica from applying. */
+  private static final String HELD_DISPATCHER = "zverse-test-held-replica";
+
+  @BeforeAll
+  static void start() throws Exception {
+    cluster =
+        ClusterHarness.start(
+            3,
+            HELD_DISPATCHER
+                + " {\n"
+                + "  type = Dispatcher\n"
+                + "  executor = thread-pool-executor\n"
+                + "  thread-pool-executor.fixed-pool-size = 1\n"
+                + "}\n");
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    cluster.close();
+  }
+
+  private static ClusterSettings settings() {
+    return ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT);
+  }
+
+  private static StoreSettings storeSettings(String name) {
+    return StoreSettings.create(cluster.node(0), name);
+  }
+
+  private static List<ClusterStore> openEverywhere(String name) {
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      stores.add(ClusterStore.open(cluster.node(i), name, storeSettings(name), settings()));
+    }
+    return stores;
+  }
+
+  private static void closeAll(List<ClusterStore> stores) throws Exception {
+    for (ClusterStore s : stores) {
+      await(s.close());
+    }
+  }
+
+  private static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private static Throwable failure(CompletionStage<?> stage) throws Exception {
+    try {
+      await(stage);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("completed normally, expected a failure");
+  }
+
+  private static String key(int k) {
+    return String.format("k%02d", k);
+  }
+
+  /** Records every snapshot a replica publishes; checked once the writes are done. */
+  private static final class Recorder implements PublishListener {
+    final List<Snapshot> published = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void published(Snapshot snapshot) {
+      published.add(snapshot);
+    }
+
+    @Override
+    public void stopped(Snapshot last) {}
+  }
+
+  /** One operation of a random batch: 0 put, 1 delete, 2 range delete of [key, key2]. */
+  private record Op(int kind, int key, int key2, String value) {}
+
+  /** A batch as sent, with its condition: the key that must be absent, or -1. */
+  private record Sent(List<Op> ops, int absent) {
+    WriteBatch batch() {
+      WriteBatch.Builder b = WriteBatch.builder();
+      if (absent >= 0) {
+        b.requireAbsent(key(absent));
+      }
+      for (Op o : ops) {
+        switch (o.kind()) {
+          case 0 -> b.put(key(o.key()), o.value());
+          case 1 -> b.delete(key(o.key()));
+          default ->
+              b.deleteRange(
+                  KeyRange.closed(
+                      key(Math.min(o.key(), o.key2())), key(Math.max(o.key(), o.key2()))));
+        }
+      }
+      return b.build();
+    }
+
+    void applyTo(TreeMap<String, String> model) {
+      for (Op o : ops) {
+        switch (o.kind()) {
+          case 0 -> model.put(key(o.key()), o.value());
+          case 1 -> model.remove(key(o.key()));
+          default ->
+              model
+                  .subMap(
+                      key(Math.min(o.key(), o.key2())),
+                      true,
+                      key(Math.max(o.key(), o.key2())),
+                      true)
+                  .clear();
+        }
+      }
+    }
+  }
+
+  private static Sent randomBatch(Random random, String tag) {
+    List<Op> ops = new ArrayList<>();
+    int n = 1 + random.nextInt(4);
+    for (int i = 0; i < n; i++) {
+      int kind = random.nextInt(10) < 7 ? 0 : random.nextInt(2) + 1;
+      ops.add(new Op(kind, random.nextInt(KEYS), random.nextInt(KEYS), tag + "." + i));
+    }
+    return new Sent(ops, random.nextInt(4) == 0 ? random.nextInt(KEYS) : -1);
+  }
+
+  private static Map<String, String> state(Snapshot s, long v) {
+    Map<String, String> out = new TreeMap<>();
+    for (Entry e : s.scan(KeyRange.all(), v)) {
+      out.put(e.keyUtf8(), e.valueUtf8());
+    }
+    return out;
+  }
+
+  @Test
+  void everyReplicaMatchesTheModelAtEveryVersionItPublishesAndEndsAsTheWriter() throws Exception {
+    String name = "model";
+    List<ClusterStore> stores = openEverywhere(name);
+    List<Recorder> recorders = new ArrayList<>();
+    for (ClusterStore s : stores) {
+      Recorder r = new Recorder();
+      s.replica().advanced().addPublishListener(r);
+      recorders.add(r);
+      await(s.following());
+    }
+    Map<Long, Sent> committed = new ConcurrentHashMap<>();
+    List<Throwable> unexpected = new CopyOnWriteArrayList<>();
+    List<Thread> writers = new ArrayList<>();
+    int perNode = 80;
+    for (int n = 0; n < stores.size(); n++) {
+      ClusterStore store = stores.get(n);
+      Random random = new Random(1600 + n);
+      int node = n;
+      Thread t =
+          new Thread(
+              () -> {
+                List<Map.Entry<Sent, CompletionStage<Long>>> sent = new ArrayList<>();
+                for (int i = 0; i < perNode; i++) {
+                  Sent b = randomBatch(random, "n" + node + "/" + i);
+                  sent.add(Map.entry(b, store.write(b.batch())));
+                  if (i % 10 == 9) { // a few in flight at a time, as an application has them
+                    drain(sent, committed, unexpected);
+                  }
+                }
+                drain(sent, committed, unexpected);
+              });
+      writers.add(t);
+      t.start();
+    }
+    for (Thread t : writers) {
+      t.join();
+    }
+    assertTrue(unexpected.isEmpty(), () -> "unexpected failures: " + unexpected);
+    long last = Collections.max(committed.keySet());
+    assertEquals(committed.size(), last, "versions 1..N, each one batch");
+    List<TreeMap<String, String>> model = new ArrayList<>();
+    model.add(new TreeMap<>());
+    for (long v = 1; v <= last; v++) {
+      TreeMap<String, String> next = new TreeMap<>(model.get(model.size() - 1));
+      committed.get(v).applyTo(next);
+      model.add(next);
+    }
+    ZVerseStore writer = ClusterStoreTest.writerStore(name, cluster);
+    Snapshot w = writer.snapshot();
+    assertEquals(last, w.version());
+    for (int n = 0; n < stores.size(); n++) {
+      Snapshot s = await(stores.get(n).awaitVersion(last, WAIT));
+      assertEquals(last, s.version());
+      long previous = 0;
+      for (Snapshot p : recorders.get(n).published) {
+        assertTrue(p.version() > previous, "node " + n + " publishes rising versions");
+        previous = p.version();
+        assertEquals(model.get((int) p.version()), state(p, p.version()), "node " + n);
+      }
+      assertEquals(last, previous, "node " + n + " published the last version");
+      for (long v = Math.max(1, w.watermark()); v <= last; v++) {
+        assertEquals(w.commit(v), s.commit(v), "node " + n + ", commit " + v);
+      }
+      ReplicaStatus status = stores.get(n).status();
+      assertEquals(last, status.appliedVersion());
+      assertEquals(0, status.lagVersions());
+      assertTrue(status.writerReachable());
+      assertTrue(await(stores.get(n).readiness().get()));
+    }
+    closeAll(stores);
+  }
+
+  private static void drain(
+      List<Map.Entry<Sent, CompletionStage<Long>>> sent,
+      Map<Long, Sent> committed,
+      List<Throwable> unexpected) {
+    for (Map.Entry<Sent, CompletionStage<Long>> e : sent) {
+      try {
+        committed.put(await(e.getValue()), e.getKey());
+      } catch (ExecutionException refused) {
+        if (!(refused.getCause() instanceof ConditionFailedException)) {
+          unexpected.add(refused.getCause());
+        }
+      } catch (Exception other) {
+        unexpected.add(other);
+      }
+    }
+    sent.clear();
+  }
+
+  /** One client operation of the history: a write of its own key, or a read of any client's. */
+  private record Event(boolean write, int client, int key, long value, long invoked, long done) {}
+
+  @Test
+  void writesAreReadOnOtherNodesInRealTimeOrderAwaitedAndLinearizable() throws Exception {
+    List<ClusterStore> stores = openEverywhere("history");
+    for (ClusterStore s : stores) {
+      await(s.following());
+    }
+    int clients = 3;
+    int rounds = 25;
+    List<Event> history = new CopyOnWriteArrayList<>();
+    List<Throwable> failures = new CopyOnWriteArrayList<>();
+    List<Thread> threads = new ArrayList<>();
+    for (int c = 0; c < clients; c++) {
+      int client = c;
+      Random random = new Random(160 + c);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  for (int i = 1; i <= rounds; i++) {
+                    ClusterStore a = stores.get(random.nextInt(stores.size()));
+                    ClusterStore b = stores.get(random.nextInt(stores.size()));
+                    long invoked = System.nanoTime();
+                    long v = await(a.write(WriteBatch.ofPut("c" + client, Long.toString(i))));
+                    history.add(new Event(true, client, client, i, invoked, System.nanoTime()));
+                    // Read your write on another node.
+                    Snapshot mine = await(b.awaitVersion(v, WAIT));
+                    assertTrue(mine.version() >= v);
+                    assertEquals(Long.toString(i), mine.get("c" + client));
+                    // A linearizable read of any client's key.
+                    int k = random.nextInt(clients);
+                    long readInvoked = System.nanoTime();
+                    Snapshot fresh = await(b.linearizableSnapshot(WAIT));
+                    String value = fresh.get("c" + k);
+                    history.add(
+                        new Event(
+                            false,
+                            client,
+                            k,
+                            value == null ? 0 : Long.parseLong(value),
+                            readInvoked,
+                            System.nanoTime()));
+                  }
+                } catch (Throwable e) {
+                  failures.add(e);
+                }
+              });
+      threads.add(t);
+      t.start();
+    }
+    for (Thread t : threads) {
+      t.join();
+    }
+    assertTrue(failures.isEmpty(), () -> "client failures: " + failures);
+    checkLinearizable(history);
+    closeAll(stores);
+  }
+
+  /**
+   * Each key has one writer, writing 1, 2, 3, ... in order, so a register history is linearizable
+   * when every read returns a value no older than the newest write that completed before the read
+   * was invoked, and no newer than the newest write invoked before the read completed.
+   */
+  static void checkLinearizable(List<Event> history) {
+    Map<Integer, List<Event>> writes = new HashMap<>();
+    for (Event e : history) {
+      if (e.write()) {
+        writes.computeIfAbsent(e.key(), k -> new ArrayList<>()).add(e);
+      }
+    }
+    int reads = 0;
+    for (Event r : history) {
+      if (r.write()) {
+        continue;
+      }
+      reads++;
+      long atLeast = 0;
+      long atMost = 0;
+      for (Event w : writes.getOrDefault(r.key(), List.of())) {
+        if (w.done() < r.invoked()) {
+          atLeast = Math.max(atLeast, w.value());
+        }
+        if (w.invoked() < r.done()) {
+          atMost = Math.max(atMost, w.value());
+        }
+      }
+      long lo = atLeast;
+      long hi = atMost;
+      assertTrue(
+          r.value() >= lo && r.value() <= hi,
+          () ->
+              "read of c"
+                  + r.key()
+                  + " returned "
+                  + r.value()
+                  + ", not in ["
+                  + lo
+                  + ", "
+                  + hi
+                  + "]");
+    }
+    assertTrue(reads > 0);
+  }
+
+  @Test
+  void theCheckerRefusesAStaleRead() {
+    List<Event> history =
+        List.of(new Event(true, 0, 0, 1, 0, 10), new Event(false, 1, 0, 0, 20, 30));
+    assertThrows(AssertionError.class, () -> checkLinearizable(history));
+  }
+
+  @Test
+  void aTenMegabyteBatchCrossesTheWireBothWays() throws Exception {
+    List<ClusterStore> stores = openEverywhere("large");
+    for (ClusterStore s : stores) {
+      await(s.following());
+    }
+    WriteBatch.Builder b = WriteBatch.builder();
+    Random random = new Random(10);
+    List<byte[]> values = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      byte[] value = new byte[1024 * 1024];
+      random.nextBytes(value);
+      values.add(value);
+      b.put(("big/" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8), value);
+    }
+    // From a node that is not the writer's: the request is chunked, and so are the commits.
+    long v = await(stores.get(2).write(b.build()));
+    for (ClusterStore s : stores) {
+      Snapshot snap = await(s.awaitVersion(v, WAIT));
+      for (int i = 0; i < 10; i++) {
+        assertTrue(
+            java.util.Arrays.equals(
+                values.get(i),
+                snap.get(("big/" + i).getBytes(java.nio.charset.StandardCharsets.UTF_8))),
+            "value " + i);
+      }
+    }
+    closeAll(stores);
+  }
+
+  @Test
+  void aNodeWhoseLimitsDifferFromTheWritersIsRefusedNamingBoth() throws Exception {
+    String name = "limits-differ";
+    ClusterStore writerNode =
+        ClusterStore.open(cluster.node(0), name, storeSettings(name), settings());
+    await(writerNode.following());
+    ClusterStore other =
+        ClusterStore.open(
+            cluster.node(1), name, storeSettings(name).withMaxKeyBytes(100), settings());
+    IllegalStateException e =
+        assertInstanceOf(IllegalStateException.class, failure(other.following()));
+    assertTrue(e.getMessage().contains("maxKeyBytes 100 here, 4096 on the writer"), e.getMessage());
+    assertEquals(e.getMessage(), other.status().failure().orElseThrow());
+    assertFalse(await(other.readiness().get()));
+    assertInstanceOf(IllegalStateException.class, failure(other.awaitVersion(1, WAIT)));
+    await(other.close());
+    await(writerNode.close());
+  }
+
+  @Test
+  void aReplicaBehindTheWritersRetentionFailsAskingForStateTransfer() throws Exception {
+    String name = "behind";
+    StoreSettings retaining =
+        storeSettings(name).withRetentionVersions(100).withEpochTick(Duration.ofMillis(20));
+    ClusterStore writerNode = ClusterStore.open(cluster.node(0), name, retaining, settings());
+    await(writerNode.following());
+    ZVerseStore writer = ClusterStoreTest.writerStore(name, cluster);
+    long v = 0;
+    // Write until the writer has pruned version 1: a condition of the store, not a wait for time.
+    for (int i = 0; writer.snapshot().watermark() < 2; i++) {
+      assertTrue(i < 1_000_000, "the writer never pruned");
+      v = await(writerNode.write(WriteBatch.ofPut("k", "v" + i)));
+    }
+    ClusterStore late = ClusterStore.open(cluster.node(2), name, retaining, settings());
+    IllegalStateException e =
+        assertInstanceOf(IllegalStateException.class, failure(late.following()));
+    assertTrue(e.getMessage().contains("needs state transfer"), e.getMessage());
+    ReplicaStatus status = late.status();
+    assertTrue(status.catchingUp());
+    assertEquals(0, status.appliedVersion());
+    assertTrue(status.writerVersion() >= v, status.toString());
+    assertFalse(await(late.readiness().get()));
+    assertEquals(0, late.snapshot().version(), "reads answer at the version it has");
+    assertInstanceOf(IllegalStateException.class, failure(late.awaitVersion(v, WAIT)));
+    await(late.close());
+    await(writerNode.close());
+  }
+
+  @Test
+  void aReplicaPastItsLagThresholdWarnsOnceAndIsNotReadyUntilItCatchesUp() throws Exception {
+    String name = "lagging";
+    ClusterSettings lagging =
+        settings().withLagWarning(5, Duration.ofHours(1)).withStatusInterval(Duration.ofMillis(50));
+    ClusterStore writerNode =
+        ClusterStore.open(cluster.node(0), name, storeSettings(name), lagging);
+    // Node 1's replica applies on a dispatcher of one thread, which the test holds.
+    ClusterStore held =
+        ClusterStore.open(
+            cluster.node(1),
+            name,
+            storeSettings(name),
+            storeSettings(name).withWriterDispatcher(HELD_DISPATCHER),
+            lagging);
+    await(writerNode.following());
+    await(held.following());
+    assertTrue(await(held.readiness().get()));
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    cluster
+        .node(1)
+        .dispatchers()
+        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
+        .execute(
+            () -> {
+              holding.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    assertTrue(holding.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    long v = 0;
+    try {
+      long[] last = {0};
+      LoggingTestKit.warn("lags the writer by")
+          .withLoggerName(ReplicaActor.class.getName())
+          .expect(
+              cluster.node(1),
+              () -> {
+                try {
+                  for (int i = 0; i < 20; i++) {
+                    last[0] = await(writerNode.write(WriteBatch.ofPut("k", "v" + i)));
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+                return null;
+              });
+      v = last[0];
+      ReplicaStatus status = held.status();
+      assertTrue(status.lagVersions() > 5, status.toString());
+      assertEquals(v, status.writerVersion());
+      assertFalse(await(held.readiness().get()), "not ready past the threshold");
+    } finally {
+      release.countDown();
+    }
+    await(held.awaitVersion(v, WAIT));
+    assertEquals(0, held.status().lagVersions());
+    assertTrue(await(held.readiness().get()));
+    await(held.close());
+    await(writerNode.close());
+  }
+
+  @Test
+  void aReplicasOwnStoreRefusesWritesAndTheNodesStoreIsNamedAfterTheClusterStore()
+      throws Exception {
+    List<ClusterStore> stores = openEverywhere("replica-writes");
+    ZVerseStore replica = stores.get(1).replica();
+    assertEquals("replica-writes", replica.name());
+    UnsupportedOperationException e =
+        assertThrows(UnsupportedOperationException.class, () -> replica.put("k", "v"));
+    assertTrue(e.getMessage().contains("writes go through the cluster store"), e.getMessage());
+    long v = await(stores.get(1).write(WriteBatch.ofPut("k", "v")));
+    assertEquals("v", await(stores.get(0).awaitVersion(v, WAIT)).get("k"));
+    closeAll(stores);
+    assertThrows(IllegalStateException.class, () -> stores.get(0).snapshot());
+    assertTrue(replica.isClosed());
+  }
+
+  @Test
+  void aStoppedReplicaNodeRestartsAsANewSystemAndFollowsAgain() throws Exception {
+    String name = "restart";
+    List<ClusterStore> stores = openEverywhere(name);
+    int extra = cluster.addNode();
+    ClusterStore leaving =
+        ClusterStore.open(cluster.node(extra), name, storeSettings(name), settings());
+    await(leaving.following());
+    for (int i = 0; i < 50; i++) {
+      await(stores.get(i % stores.size()).write(WriteBatch.ofPut("k" + (i % 7), "a" + i)));
+    }
+    cluster.stopNode(extra);
+    assertTrue(leaving.isClosed(), "coordinated shutdown closed it");
+    // Writes go on while the node is away; its replica on the new system starts from nothing.
+    long v = 0;
+    for (int i = 0; i < 50; i++) {
+      v = await(stores.get(i % stores.size()).write(WriteBatch.ofPut("k" + (i % 7), "b" + i)));
+    }
+    int again = cluster.addNode();
+    ClusterStore back =
+        ClusterStore.open(cluster.node(again), name, storeSettings(name), settings());
+    await(back.following());
+    Snapshot s = await(back.awaitVersion(v, WAIT));
+    Snapshot w = ClusterStoreTest.writerStore(name, cluster).snapshot();
+    for (long u = 1; u <= v; u++) {
+      assertEquals(w.commit(u), s.commit(u));
+    }
+    long after = await(stores.get(1).write(WriteBatch.ofPut("after", "restart")));
+    assertEquals("restart", await(back.awaitVersion(after, WAIT)).get("after"));
+    await(back.close());
+    cluster.stopNode(again);
+    closeAll(stores);
+  }
+}
