@@ -285,18 +285,17 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onFollow(Follow f) {
-    if (durable != null && durable.failure() != null) {
+    StoreFailedException failed = durable == null ? null : durable.failure();
+    if (failed != null) {
       setup.gate().answered(1);
-      f.result().completeExceptionally(durable.failure());
+      f.result().completeExceptionally(failed);
       return stopIfDrained();
     }
-    if (group == null) {
-      openGroup();
-    }
-    apply(new Group.Follow(f.commits(), f.result()));
+    Group open = group == null ? openGroup() : group;
+    apply(open, new Group.Follow(f.commits(), f.result()));
     askForMarker();
-    if (group.writes() >= setup.maxGroupWrites()) {
-      endGroup(true);
+    if (open.writes() >= setup.maxGroupWrites()) {
+      endGroup(open, true);
     }
     return stopIfDrained();
   }
@@ -307,8 +306,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * reads never go back in time, and the decided watermark may already be past the base.
    */
   private Behavior<Command> onReset(Reset r) {
-    if (group != null) {
-      endGroup(false);
+    Group open = group;
+    if (open != null) {
+      endGroup(open, false);
     }
     setup.gate().answered(1);
     long at = published.version();

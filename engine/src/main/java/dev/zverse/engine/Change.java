@@ -55,7 +55,7 @@ public final class Change {
   }
 
   /** The value itself, or {@code null} for a delete; never handed out. */
-  byte[] valueRef() {
+  byte @Nullable [] valueRef() {
     return value;
   }
 
