@@ -80,8 +80,9 @@ import org.jspecify.annotations.Nullable;
  * <p>The replica has the settings of the node's store (its own retention among them: a replica may
  * keep more history than the writer). A node whose key or value limits differ from the writer's is
  * refused: {@link #following()} fails naming both values. A replica whose next version the writer
- * no longer retains must catch up by state transfer, which this module does not do yet: it then
- * fails ({@link #status()} says why), and reads answer at the version it has.
+ * no longer retains catches up by state transfer: it is reset to the writer's latest state and
+ * follows on from there; meanwhile reads answer at the version it has and {@link #status()} says it
+ * is catching up.
  *
  * <p>Safe for concurrent use.
  */

@@ -14,6 +14,7 @@ import java.io.NotSerializableException;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -82,6 +83,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   private record Applied(long version, @Nullable Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** A state transfer ended: the replica was reset to {@code version}, or it failed. */
+  private record Transferred(long version, @Nullable Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
   /** The writer the replica followed stopped, or its node left the cluster. */
   private record WriterGone(ActorRef<WriterProtocol.Command> writer)
       implements Command, NoSerializationVerificationNeeded {}
@@ -127,6 +132,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   private boolean warned;
 
   private boolean stopped;
+
+  /** Whether a state transfer runs: further {@link NeedsTransfer} answers are ignored. */
+  private boolean transferring;
 
   private ReplicaActor(
       ActorContext<Command> context,
@@ -193,6 +201,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Latest.class, this::onLatest)
         .onMessage(NeedsTransfer.class, this::onNeedsTransfer)
+        .onMessage(Transferred.class, this::onTransferred)
         .onMessage(Refused.class, this::onRefused)
         .onMessage(WriterGone.class, this::onWriterGone)
         .onMessage(Reachability.class, this::onReachability)
@@ -340,29 +349,62 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   }
 
   /**
-   * The writer no longer retains this replica's next version: the replica must be reset to the
-   * writer's state at some version V by state transfer, then follow from V + 1. State transfer is
-   * not built into this module yet, so the replica fails: its reads go on at the version it has,
-   * and every wait for a later version fails with the reason. (With state transfer: receive the
-   * writer's snapshot, {@code replica.advanced().resetTo(snapshot)}, set {@link #expected} to its
-   * version + 1 and {@link #askToFollow()}.)
+   * The writer no longer retains this replica's next version: the replica receives the writer's
+   * state at its latest version V by state transfer ({@link StateTransfer}), is reset to it, and
+   * follows from V + 1. Meanwhile its reads answer at the version it has, and its status says it is
+   * catching up. A transfer that fails is logged and the replica asks to follow again after {@code
+   * follow-retry}: the writer then answers with another transfer, or with commits if it can.
    *
-   * @param n the writer's answer: the version asked for and what it retains
+   * @param n the writer's answer: the version asked for, what it retains, and its transfer server
    */
   private void catchUp(NeedsTransfer n) {
+    if (transferring) {
+      return;
+    }
+    transferring = true;
     state.catchingUp = true;
-    String why =
-        "store ["
-            + name
-            + "]: the replica at version "
-            + (n.next() - 1)
-            + " needs state transfer: the writer retains versions "
-            + (n.watermark() + 1)
-            + " to "
-            + n.latest()
-            + " only, and state transfer is not available on this node";
-    getContext().getLog().warn("[{}] {}", name, why);
-    state.fail(new IllegalStateException(why));
+    getContext()
+        .getLog()
+        .info(
+            "[{}] The replica at version {} catches up by state transfer: the writer retains"
+                + " versions {} to {}",
+            name,
+            n.next() - 1,
+            n.watermark() + 1,
+            n.latest());
+    CompletionStage<Long> reset =
+        StateTransfer.receive(
+                getContext().getSystem(),
+                n.source(),
+                WriterSingleton.writerStoreName(name),
+                replica.advanced().lastPublished(),
+                TransferSettings.create(getContext().getSystem()))
+            .thenCompose(snapshot -> replica.advanced().resetTo(snapshot));
+    getContext()
+        .pipeToSelf(
+            reset, (version, failure) -> new Transferred(version == null ? -1 : version, failure));
+  }
+
+  private Behavior<Command> onTransferred(Transferred t) {
+    transferring = false;
+    if (stopped || state.failure != null) {
+      return this;
+    }
+    Throwable failure = t.failure();
+    if (failure != null) {
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] State transfer failed; asking the writer again: {}", name, failure.toString());
+      timers.startSingleTimer(Retry.INSTANCE, settings.followRetry());
+      return this;
+    }
+    getContext().getLog().info("[{}] The replica was reset to version {}", name, t.version());
+    state.catchingUp = false;
+    received.clear();
+    expected = t.version() + 1;
+    askToFollow();
+    return this;
   }
 
   private Behavior<Command> onRefused(Refused r) {

@@ -43,8 +43,15 @@ final class ReplicaProtocol {
    * @param next the version the replica asked for
    * @param watermark the writer's watermark: it retains the commits after it
    * @param latest the writer's latest committed version
+   * @param source the writer node's state transfer server, to ask for the writer's state
    */
-  record NeedsTransfer(long next, long watermark, long latest) implements Command, WireMessage {}
+  record NeedsTransfer(
+      long next, long watermark, long latest, ActorRef<StateTransfer.Request> source)
+      implements Command, WireMessage {
+    NeedsTransfer {
+      Objects.requireNonNull(source, "source");
+    }
+  }
 
   /**
    * The writer refuses to be followed by this replica, for the reason in {@code message} (limits

@@ -58,7 +58,7 @@ import org.jspecify.annotations.Nullable;
  * GL get latest:    reply address (string)
  * S subscribed:     writer (string), latest (long)
  * L latest:         version (long)
- * T needs transfer: next (long), watermark (long), latest (long)
+ * T needs transfer: next (long), watermark (long), latest (long), source (string)
  * R refused:        message (string)
  * </pre>
  *
@@ -231,6 +231,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(t.next());
       out.b.putLong(t.watermark());
       out.b.putLong(t.latest());
+      out.string(resolver().toSerializationFormat(t.source()));
     } else if (o instanceof ReplicaProtocol.Refused r) {
       out.string(r.message());
     } else {
@@ -289,7 +290,11 @@ public final class WireSerializer extends SerializerWithStringManifest {
           new ReplicaProtocol.Subscribed(resolver().resolveActorRef(in.string()), in.b.getLong());
       case LATEST -> new ReplicaProtocol.Latest(in.b.getLong());
       case NEEDS_TRANSFER ->
-          new ReplicaProtocol.NeedsTransfer(in.b.getLong(), in.b.getLong(), in.b.getLong());
+          new ReplicaProtocol.NeedsTransfer(
+              in.b.getLong(),
+              in.b.getLong(),
+              in.b.getLong(),
+              resolver().resolveActorRef(in.string()));
       case REFUSED -> new ReplicaProtocol.Refused(in.string());
       default ->
           throw new NotSerializableException(

@@ -83,6 +83,10 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private final ZVerseStore store;
+
+  /** Serves the store's state to replicas that must catch up by state transfer. */
+  private final ActorRef<StateTransfer.Request> transfers;
+
   private final ClusterSettings settings;
   private final WireSerializer serializer;
   private final Map<ActorRef<ReplicaProtocol.Command>, Follower> followers = new HashMap<>();
@@ -95,10 +99,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private WriterSingleton(
       ActorContext<Command> context,
       ZVerseStore store,
+      ActorRef<StateTransfer.Request> transfers,
       ClusterSettings settings,
       WireSerializer serializer) {
     super(context);
     this.store = store;
+    this.transfers = transfers;
     this.settings = settings;
     this.serializer = serializer;
   }
@@ -136,8 +142,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
                     }
                   });
           context.getLog().info("[{}] Writer started on {}", name, context.getSystem().address());
+          ActorRef<StateTransfer.Request> transfers =
+              context.spawn(
+                  StateTransfer.server(store, TransferSettings.create(context.getSystem())),
+                  "transfers");
           return new WriterSingleton(
-              context, store, settings, WireSerializer.of(context.getSystem()));
+              context, store, transfers, settings, WireSerializer.of(context.getSystem()));
         });
   }
 
@@ -251,7 +261,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       if (followers.remove(f.replica()) != null) {
         getContext().unwatch(f.replica());
       }
-      f.replica().tell(new ReplicaProtocol.NeedsTransfer(f.from(), s.watermark(), s.version()));
+      f.replica()
+          .tell(new ReplicaProtocol.NeedsTransfer(f.from(), s.watermark(), s.version(), transfers));
       return this;
     }
     Follower follower = followers.get(f.replica());
@@ -309,7 +320,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       return;
     }
     if (next <= s.watermark()) {
-      replica.tell(new ReplicaProtocol.NeedsTransfer(next, s.watermark(), s.version()));
+      replica.tell(new ReplicaProtocol.NeedsTransfer(next, s.watermark(), s.version(), transfers));
       followers.remove(replica);
       getContext().unwatch(replica);
       return;

@@ -14,8 +14,8 @@
  *       module sends between nodes; no Java serialization.
  * </ul>
  *
- * <p>State transfer (for a replica behind the writer's retention) and writer failover are not built
- * yet.
+ * <p>A replica behind the writer's retention catches up by state transfer ({@code StateTransfer}).
+ * Writer failover without loss is not built yet.
  */
 @NullMarked
 package dev.zverse.cluster;

@@ -28,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
@@ -39,8 +40,8 @@ import org.junit.jupiter.api.Test;
  * each follows the writer's commits, version by version, into snapshots that match a reference
  * model; writes are read back on other nodes (awaited and linearizable reads, checked against the
  * real-time order of a concurrent history); a 10 MB batch crosses the wire both ways; a node with
- * other limits is refused; a replica node restarts and follows again; a replica whose next version
- * the writer no longer retains fails asking for state transfer.
+ * other limits is refused; a replica node restarts and follows again; a fourth node joining after
+ * the writer's retention passed its first versions catches up by state transfer, then follows live.
  */
 class ReplicationTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -437,32 +438,60 @@ class ReplicationTest {
   }
 
   @Test
-  void aReplicaBehindTheWritersRetentionFailsAskingForStateTransfer() throws Exception {
+  void aFourthNodeJoiningAfterTenThousandCommitsCatchesUpByStateTransferThenFollowsLive()
+      throws Exception {
     String name = "behind";
     StoreSettings retaining =
         storeSettings(name).withRetentionVersions(100).withEpochTick(Duration.ofMillis(20));
-    ClusterStore writerNode = ClusterStore.open(cluster.node(0), name, retaining, settings());
-    await(writerNode.following());
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      stores.add(ClusterStore.open(cluster.node(i), name, retaining, settings()));
+    }
+    for (ClusterStore s : stores) {
+      await(s.following());
+    }
     ZVerseStore writer = ClusterStoreTest.writerStore(name, cluster);
+    // 10,000 commits from every node, 100 in flight at a time, over 500 keys.
     long v = 0;
-    // Write until the writer has pruned version 1: a condition of the store, not a wait for time.
+    for (int wave = 0; wave < 100; wave++) {
+      List<CompletionStage<Long>> inFlight = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        int n = wave * 100 + i;
+        inFlight.add(
+            stores.get(n % NODES).write(WriteBatch.ofPut("key/" + (n % 500), "value " + n)));
+      }
+      for (CompletionStage<Long> w : inFlight) {
+        v = Math.max(v, await(w));
+      }
+    }
+    assertEquals(10_000, v);
+    // Write on until the writer has pruned past version 1: a condition, not a wait for time.
     for (int i = 0; writer.snapshot().watermark() < 2; i++) {
       assertTrue(i < 1_000_000, "the writer never pruned");
-      v = await(writerNode.write(WriteBatch.ofPut("k", "v" + i)));
+      v = await(stores.get(0).write(WriteBatch.ofPut("key/0", "more " + i)));
     }
-    ClusterStore late = ClusterStore.open(cluster.node(2), name, retaining, settings());
-    IllegalStateException e =
-        assertInstanceOf(IllegalStateException.class, failure(late.following()));
-    assertTrue(e.getMessage().contains("needs state transfer"), e.getMessage());
-    ReplicaStatus status = late.status();
-    assertTrue(status.catchingUp());
-    assertEquals(0, status.appliedVersion());
-    assertTrue(status.writerVersion() >= v, status.toString());
-    assertFalse(await(late.readiness().get()));
-    assertEquals(0, late.snapshot().version(), "reads answer at the version it has");
-    assertInstanceOf(IllegalStateException.class, failure(late.awaitVersion(v, WAIT)));
+    int fourth = cluster.addNode();
+    ClusterStore late = ClusterStore.open(cluster.node(fourth), name, retaining, settings());
+    await(late.following());
+    Snapshot caught = await(late.awaitVersion(v, WAIT));
+    Snapshot w = writer.snapshot();
+    assertTrue(caught.version() >= v);
+    long cv = caught.version();
+    assertEquals(w.count(KeyRange.all(), cv), caught.count(KeyRange.all()));
+    assertEquals(w.scan(KeyRange.all(), cv), caught.scan(KeyRange.all()));
+    for (int k = 0; k < 500; k++) {
+      assertEquals(w.get("key/" + k, cv), caught.get("key/" + k), "key/" + k);
+    }
+    assertFalse(late.status().catchingUp(), late.status().toString());
+    // Then it follows live: a write on another node arrives commit by commit.
+    long after = await(stores.get(1).write(WriteBatch.ofPut("after", "transfer")));
+    Snapshot live = await(late.awaitVersion(after, WAIT));
+    assertEquals("transfer", live.get("after"));
+    assertEquals(writer.snapshot().commit(after), live.commit(after));
+    assertTrue(await(late.readiness().get()));
     await(late.close());
-    await(writerNode.close());
+    cluster.stopNode(fourth);
+    closeAll(stores);
   }
 
   @Test
@@ -517,6 +546,12 @@ class ReplicationTest {
                 return null;
               });
       v = last[0];
+      // The write's answer may overtake the commit on its way to the replica: wait for the news.
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (held.status().writerVersion() < v) {
+        assertTrue(System.nanoTime() < deadline, held.status().toString());
+        LockSupport.parkNanos(1_000_000);
+      }
       ReplicaStatus status = held.status();
       assertTrue(status.lagVersions() > 5, status.toString());
       assertEquals(v, status.writerVersion());

@@ -119,6 +119,7 @@ class WireSerializerProperties {
         kit.<WriterProtocol.Command>createTestProbe().getRef();
     ActorRef<ReplicaProtocol.Latest> latest =
         kit.<ReplicaProtocol.Latest>createTestProbe().getRef();
+    ActorRef<StateTransfer.Request> source = kit.<StateTransfer.Request>createTestProbe().getRef();
     List<Object> messages =
         List.of(
             new WriterProtocol.Follow(a, b, c, replica),
@@ -126,7 +127,7 @@ class WireSerializerProperties {
             new WriterProtocol.GetLatest(latest),
             new ReplicaProtocol.Subscribed(writer, a),
             new ReplicaProtocol.Latest(a),
-            new ReplicaProtocol.NeedsTransfer(a, b, c),
+            new ReplicaProtocol.NeedsTransfer(a, b, c, source),
             new ReplicaProtocol.Refused(text));
     for (Object m : messages) {
       assertInstanceOf(WireSerializer.class, serialization.findSerializerFor(m));
