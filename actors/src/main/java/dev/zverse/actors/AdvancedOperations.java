@@ -88,7 +88,9 @@ public final class AdvancedOperations {
    * Makes {@code base} this replica's snapshot, in place of everything it holds: what a state
    * transfer delivers when the replica is too far behind to follow commit by commit. Applied after
    * every group sent before it; the next group must start at {@code base.version() + 1}. Read
-   * transactions and snapshots taken before keep reading what they read.
+   * transactions and snapshots taken before keep reading what they read. The base's watermark
+   * becomes the replica's: a pin or change feed below it can read no later snapshot at its version
+   * (a feed fails with its lag or compacted error, never skipping).
    *
    * @param base the state to follow on from, at or after this replica's version
    * @return completes with {@code base.version()} once published here, or exceptionally: {@link

@@ -28,6 +28,9 @@ final class StoreLifecycle {
   /** The durable log and its threads; null for a memory-only store. */
   private final @Nullable Journal journal;
 
+  /** Whether the store is a replica, whose own writes are refused. */
+  private final boolean replica;
+
   /** Set right after opening; null only if coordinated shutdown was already running then. */
   private volatile @Nullable Cancellable shutdownTask;
 
@@ -37,13 +40,15 @@ final class StoreLifecycle {
       WriteGate gate,
       ActorRef<WriterActor.Command> writer,
       CompletableFuture<Done> stopped,
-      @Nullable Journal journal) {
+      @Nullable Journal journal,
+      boolean replica) {
     this.storeName = storeName;
     this.maxPendingWrites = maxPendingWrites;
     this.gate = gate;
     this.writer = writer;
     this.stopped = stopped;
     this.journal = journal;
+    this.replica = replica;
   }
 
   /** Cancels {@code task}, the close that coordinated shutdown would run, when closed first. */
@@ -90,6 +95,13 @@ final class StoreLifecycle {
    * @throws IllegalStateException if the store is closed
    */
   void send(WriteBatch batch, CompletableFuture<Long> reply) {
+    if (replica) {
+      throw new UnsupportedOperationException(
+          "store ["
+              + storeName
+              + "] is a replica: it follows a writer, and writes go through the cluster store"
+              + " (ClusterStore.write)");
+    }
     StoreFailedException failed = journal == null ? null : journal.failure();
     if (failed != null && !gate.isClosed()) {
       reply.completeExceptionally(failed);

@@ -57,7 +57,8 @@ public final class ZVerseStore {
     this.pins = pins;
     this.epoch = epoch;
     this.lifecycle =
-        new StoreLifecycle(name, settings.maxPendingWrites(), gate, writer, stopped, journal);
+        new StoreLifecycle(
+            name, settings.maxPendingWrites(), gate, writer, stopped, journal, replica);
     this.advanced =
         new AdvancedOperations(
             name,
@@ -182,7 +183,6 @@ public final class ZVerseStore {
   public CompletionStage<Long> write(WriteBatch batch) {
     Objects.requireNonNull(batch, "batch");
     CompletableFuture<Long> reply = new CompletableFuture<>();
-    refuseIfReplica();
     lifecycle.send(batch, reply);
     return reply;
   }
@@ -204,7 +204,6 @@ public final class ZVerseStore {
   public void write(WriteBatch batch, ActorRef<WriteReply> replyTo) {
     Objects.requireNonNull(batch, "batch");
     Objects.requireNonNull(replyTo, "replyTo");
-    refuseIfReplica();
     lifecycle.send(batch, replyTo);
   }
 
@@ -243,16 +242,6 @@ public final class ZVerseStore {
   /** Writes sent and not yet answered, at this moment (for monitoring). */
   public int pendingWrites() {
     return lifecycle.pendingWrites();
-  }
-
-  private void refuseIfReplica() {
-    if (advanced.isReplica()) {
-      throw new UnsupportedOperationException(
-          "store ["
-              + name
-              + "] is a replica: it follows a writer, and writes go through the cluster store"
-              + " (ClusterStore.write)");
-    }
   }
 
   // ---------------------------------------------------------------- reads

@@ -85,6 +85,9 @@ import org.jspecify.annotations.Nullable;
  * is catching up.
  *
  * <p>Safe for concurrent use.
+ *
+ * <p>Over 500 lines because it is the module's public API, each method with its full javadoc; the
+ * protocols live in the package-private actors.
  */
 public final class ClusterStore {
   /** The longest store name: the writer's local store is named after it, plus {@code -writer}. */
@@ -470,7 +473,8 @@ public final class ClusterStore {
   }
 
   /**
-   * Completes with the writer's latest version when the writer first answered this node's replica;
+   * Completes with the writer's latest version when the writer first answered this node's replica
+   * (for a replica that must catch up first: once the state transfer is done and it follows);
    * exceptionally if it refused it (limits that differ from the writer's, naming both values).
    *
    * @return the stage; the same on every call

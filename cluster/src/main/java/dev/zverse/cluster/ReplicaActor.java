@@ -62,6 +62,9 @@ import org.jspecify.annotations.Nullable;
  * NoSerializationVerificationNeeded}); what crosses the wire is a {@link WireMessage}.
  *
  * <p>Actor-confined; {@link ReplicaState} is what it shares.
+ *
+ * <p>One class of about 500 lines, because following, gap repair, catching up and the lag watch all
+ * turn on the same expected version and the same writer reference.
  */
 final class ReplicaActor extends AbstractBehavior<Command> {
   /** Ask the writer again. */
@@ -135,6 +138,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   /** Whether a state transfer runs: further {@link NeedsTransfer} answers are ignored. */
   private boolean transferring;
+
+  /** {@link #expected} at the last status tick: unchanged while the writer is ahead is a stall. */
+  private long expectedAtLastTick = -1;
 
   private ReplicaActor(
       ActorContext<Command> context,
@@ -454,6 +460,23 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onTick() {
+    // A lost group leaves the writer's window full, and no later group would show the gap: a
+    // replica that knows of versions it has not received, holds none in hand, and has not moved
+    // since the last tick asks to follow again from where it is.
+    if (!stopped
+        && state.failure == null
+        && !transferring
+        && writer != null
+        && state.writerVersion >= expected
+        && received.isEmpty()
+        && applying == 0
+        && expected == expectedAtLastTick) {
+      getContext()
+          .getLog()
+          .debug("[{}] No commit arrived since version {}; asking again", name, expected - 1);
+      askToFollow();
+    }
+    expectedAtLastTick = expected;
     ReplicaStatus s = state.status();
     boolean over =
         s.lagVersions() > settings.lagWarningVersions()

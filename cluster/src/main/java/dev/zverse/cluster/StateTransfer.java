@@ -263,7 +263,15 @@ final class StateTransfer {
                     new StateTransferException(
                         storeName, 0, source.path() + " refused: " + r.reason(), null));
               } else if (reply instanceof Offer offer) {
-                run(system, offer, like, settings, tap, source, result);
+                try {
+                  run(system, offer, like, settings, tap, source, result);
+                } catch (RuntimeException | Error e) {
+                  // Materializing failed (a dispatcher missing from the configuration, say): the
+                  // stage must still complete, or the replica waits for it forever.
+                  result.completeExceptionally(
+                      new StateTransferException(
+                          storeName, 0, "could not start receiving from " + source.path(), e));
+                }
               }
             });
     return result;
@@ -299,6 +307,9 @@ final class StateTransfer {
               try {
                 result.complete(in.finish());
               } catch (CorruptSnapshotException e) {
+                result.completeExceptionally(failure(storeName, what, at, settings, e));
+              } catch (RuntimeException | Error e) {
+                // Anything else building the snapshot (out of memory, say) fails the stage too.
                 result.completeExceptionally(failure(storeName, what, at, settings, e));
               }
             });

@@ -19,6 +19,9 @@ import org.jspecify.annotations.Nullable;
  * checksum, bytes after the end, or (at {@link #finish()}) an input cut short.
  *
  * <p>Not thread-safe: confined to one caller at a time. Unusable after it refused its input.
+ *
+ * <p>One class of about 500 lines, because it is one resumable state machine over the format: its
+ * states share the position, the checksum and the partly read key and chain.
  */
 final class SnapshotDecoder {
   private enum Step {
