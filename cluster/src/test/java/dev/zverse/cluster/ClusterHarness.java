@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -191,5 +192,33 @@ final class ClusterHarness implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while the nodes terminate", e);
     }
+  }
+
+  /** How long a test waits for any one stage before it fails. */
+  static final Duration STAGE_WAIT = Duration.ofMinutes(2);
+
+  /** The result of {@code stage}, waiting at most {@link #STAGE_WAIT}. */
+  static <T> T await(CompletionStage<T> stage) throws Exception {
+    return stage.toCompletableFuture().get(STAGE_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Why {@code stage} failed; an {@link AssertionError} if it completed normally. */
+  static Throwable failure(CompletionStage<?> stage) throws Exception {
+    try {
+      await(stage);
+    } catch (ExecutionException e) {
+      return e.getCause();
+    }
+    throw new AssertionError("completed normally, expected a failure");
+  }
+
+  /** HOCON for a dispatcher {@code name} of one thread, which a test can hold. */
+  static String singleThreadDispatcher(String name) {
+    return name
+        + " {\n"
+        + "  type = Dispatcher\n"
+        + "  executor = thread-pool-executor\n"
+        + "  thread-pool-executor.fixed-pool-size = 1\n"
+        + "}\n";
   }
 }

@@ -1,5 +1,7 @@
 package dev.zverse.cluster;
 
+import static dev.zverse.cluster.ClusterHarness.await;
+import static dev.zverse.cluster.ClusterHarness.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -21,7 +23,6 @@ import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -44,15 +45,7 @@ class ClusterStoreTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster =
-        ClusterHarness.start(
-            3,
-            HELD_DISPATCHER
-                + " {\n"
-                + "  type = Dispatcher\n"
-                + "  executor = thread-pool-executor\n"
-                + "  thread-pool-executor.fixed-pool-size = 1\n"
-                + "}\n");
+    cluster = ClusterHarness.start(3, ClusterHarness.singleThreadDispatcher(HELD_DISPATCHER));
   }
 
   @AfterAll
@@ -79,19 +72,6 @@ class ClusterStoreTest {
    */
   private static ClusterSettings answered() {
     return ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT);
-  }
-
-  private static <T> T await(CompletionStage<T> stage) throws Exception {
-    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private static Throwable failure(CompletionStage<?> stage) throws Exception {
-    try {
-      await(stage);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("completed normally, expected a failure");
   }
 
   /** The writer's local store: on the oldest node, node 0, and on no other. */

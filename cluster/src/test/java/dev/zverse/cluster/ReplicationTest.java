@@ -1,5 +1,7 @@
 package dev.zverse.cluster;
 
+import static dev.zverse.cluster.ClusterHarness.await;
+import static dev.zverse.cluster.ClusterHarness.failure;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -57,15 +59,7 @@ class ReplicationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    cluster =
-        ClusterHarness.start(
-            3,
-            HELD_DISPATCHER
-                + " {\n"
-                + "  type = Dispatcher\n"
-                + "  executor = thread-pool-executor\n"
-                + "  thread-pool-executor.fixed-pool-size = 1\n"
-                + "}\n");
+    cluster = ClusterHarness.start(3, ClusterHarness.singleThreadDispatcher(HELD_DISPATCHER));
   }
 
   @AfterAll
@@ -93,19 +87,6 @@ class ReplicationTest {
     for (ClusterStore s : stores) {
       await(s.close());
     }
-  }
-
-  private static <T> T await(CompletionStage<T> stage) throws Exception {
-    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private static Throwable failure(CompletionStage<?> stage) throws Exception {
-    try {
-      await(stage);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("completed normally, expected a failure");
   }
 
   private static String key(int k) {

@@ -1,5 +1,7 @@
 package dev.zverse.cluster;
 
+import static dev.zverse.cluster.ClusterHarness.await;
+import static dev.zverse.cluster.ClusterHarness.failure;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -23,7 +25,6 @@ import java.util.Iterator;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
@@ -461,18 +462,5 @@ class StateTransferTest {
       }
     }
     assertEquals(expected.changes(KeyRange.all(), w, v), got.changes(KeyRange.all(), w, v));
-  }
-
-  private static <T> T await(CompletionStage<T> stage) throws Exception {
-    return stage.toCompletableFuture().get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  private static Throwable failure(CompletionStage<?> stage) throws Exception {
-    try {
-      await(stage);
-    } catch (ExecutionException e) {
-      return e.getCause();
-    }
-    throw new AssertionError("completed normally, expected a failure");
   }
 }
