@@ -12,6 +12,7 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.streams.ChangeFeed;
+import dev.zverse.streams.ChangeFeedCompactedException;
 import dev.zverse.streams.ChangeFeedOptions;
 import java.time.InstantSource;
 import java.util.ArrayList;
@@ -71,19 +72,19 @@ import scala.collection.immutable.Range;
  * Offset.sequence(version)}, and a query from {@code Offset.sequence(v)} emits the changes after
  * version {@code v}, as Pekko's test kit and the JDBC plug-in do. {@link Offset#noOffset()} lists
  * the tag's objects at the latest version (the oldest change first) and, for {@link #changes}, then
- * follows the feed after that version: nothing missed, nothing twice. An offset whose changes
- * retention has pruned (a projection may have stored the offset of a listed object changed long
- * ago) is served the same way: the objects changed after it are listed with their state at the
- * latest version, since of each object only its latest change is promised, so nothing is skipped.
- * Moving an object to another tag, or the deprecated {@link #deleteObject(String)}, removes it from
- * its old tag without a change there.
+ * follows the feed after that version: nothing missed, nothing twice. A query from an offset whose
+ * following changes retention has pruned ({@code v + 1} below the store's watermark) fails with
+ * {@link ChangeFeedCompactedException} naming {@code v} and the watermark, never skips: the
+ * consumer starts again from {@code NoOffset} (or from a snapshot of its own and a retained
+ * offset). Moving an object to another tag, or the deprecated {@link #deleteObject(String)},
+ * removes it from its old tag without a change there.
  *
  * <h2>Changes by slices</h2>
  *
  * {@link #currentChangesBySlices} and {@link #changesBySlices} are the same two queries, with the
  * objects chosen by entity type (what comes before the first {@code |} of the persistence id) and
  * slice range (Pekko's {@code Persistence.sliceForPersistenceId}) instead of by tag, whatever tag
- * they have: the same offsets, the same replay then live, the same answer to a pruned offset. So
+ * they have: the same offsets, the same replay then live, the same failure from a pruned offset. So
  * the changes of the slice ranges of any split ({@link #sliceRanges}) are together those of the
  * entity type, each in exactly one range, as Pekko Projections' {@code changesBySlices} expects.
  *
@@ -401,11 +402,12 @@ public final class ZVerseDurableStateStore<A>
    * @param offset {@link Offset#noOffset()} for every object of the tag, or {@code
    *     Offset.sequence(v)} for the changes after version {@code v}
    * @return a source of {@link UpdatedDurableState} and {@link DeletedDurableState}, each with
-   *     offset {@code Offset.sequence(version of the change)} (if the changes after {@code v} were
-   *     pruned, the objects changed after {@code v} with their latest state, listed); it fails with
-   *     {@link IllegalArgumentException} if {@code v} is negative or after the latest version, and
-   *     with {@link dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than
-   *     the change feed's lag limit
+   *     offset {@code Offset.sequence(version of the change)}; it fails with {@link
+   *     IllegalArgumentException} if {@code v} is negative or after the latest version, with {@link
+   *     ChangeFeedCompactedException} (naming {@code v} and the watermark) if retention pruned
+   *     changes after {@code v} ({@code v + 1} below the store's watermark), and with {@link
+   *     dev.zverse.streams.ChangeFeedLagException} if {@code v} is further behind than the change
+   *     feed's lag limit
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code offset} is neither {@code NoOffset} nor a {@link
    *     Sequence}
@@ -709,31 +711,20 @@ public final class ZVerseDurableStateStore<A>
             () ->
                 offset instanceof Sequence sequence
                     ? fromVersion(selection, sequence.value(), live)
-                    : listThenWatch(selection, Long.MIN_VALUE, live))
+                    : listThenWatch(selection, live))
         .mapMaterializedValue(unused -> NotUsed.getInstance());
   }
 
   /**
-   * List, then watch: the selected objects at a pinned version V that changed after {@code after},
-   * oldest change first, then (if {@code live}) the feed after V. The feed takes a share of the
-   * read transaction's pin when it is materialized with the list, so V stays pinned without a gap;
-   * the transaction itself is closed once the list is done.
-   *
-   * <p>This also serves an offset whose changes retention has pruned (a projection may have stored
-   * the offset of a listed object changed long ago): of each object only its latest change is a
-   * change of this query (Pekko's contract), and every object changed after {@code after} is listed
-   * with its state at V, so nothing is skipped.
+   * List, then watch: the selected objects at a pinned version V, oldest change first, then (if
+   * {@code live}) the feed after V. The feed takes a share of the read transaction's pin when it is
+   * materialized with the list, so V stays pinned without a gap; the transaction itself is closed
+   * once the list is done.
    */
-  private Source<DurableStateChange<A>, NotUsed> listThenWatch(
-      Selection selection, long after, boolean live) {
+  private Source<DurableStateChange<A>, NotUsed> listThenWatch(Selection selection, boolean live) {
     ReadTransaction tx = store.readTransaction("durable state query of " + selection);
     try {
-      List<Entry> objects = new ArrayList<>();
-      for (Entry e : selection.list(tx.snapshot())) {
-        if (e.modVersion() > after) {
-          objects.add(e);
-        }
-      }
+      List<Entry> objects = new ArrayList<>(selection.list(tx.snapshot()));
       objects.sort(Comparator.comparingLong(Entry::modVersion));
       Source<DurableStateChange<A>, NotUsed> list =
           Source.from(objects)
@@ -761,9 +752,12 @@ public final class ZVerseDurableStateStore<A>
               + after);
     }
     // The changes after `after` start at after + 1, and a change at the watermark is retained.
-    // Below that the changes are pruned, but each object's latest state is not: list them.
+    // Below that some are pruned: listing the objects changed since would hide which changes the
+    // consumer missed, so the query fails and the consumer starts again from NoOffset. The feed
+    // refuses the same way if the watermark passes `after` + 1 between this check and its start.
     if (after + 1 < s.watermark()) {
-      return listThenWatch(selection, after, live);
+      return Source.failed(
+          new ChangeFeedCompactedException(after, after + 1, store.retentionWatermark()));
     }
     if (live) {
       return feed(selection, ChangeFeedOptions.after(after));

@@ -14,6 +14,7 @@ import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Entry;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.VersionCompactedException;
+import dev.zverse.streams.ChangeFeedCompactedException;
 import dev.zverse.testkit.ZVerseTestKit;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -421,13 +422,14 @@ class DurableStateContractTest {
   }
 
   /**
-   * An offset whose changes retention pruned (as a projection stores the offset of a listed object
-   * changed long ago) is served by listing the objects changed after it, with their latest state:
-   * nothing skipped, nothing unchanged since the offset repeated. Reading an object below the
-   * watermark still fails.
+   * An offset whose following changes retention pruned fails every query from it with the compacted
+   * error, naming the offset and the watermark: listing the objects changed since would hand a
+   * consumer a history with holes it cannot see. The offset just below the watermark (its next
+   * change is retained) still replays, and {@code NoOffset} still starts from the retained state.
+   * Reading an object below the watermark fails too.
    */
   @Test
-  void anOffsetBelowTheWatermarkListsWhatChangedSinceAndNeverSkips() {
+  void anOffsetBelowTheWatermarkFailsWithTheCompactedErrorAndNeverSkips() {
     ZVerseDurableStateStore<Object> s = kit.plugin("short-history");
     upsert(s, "q", 1, "q1", "t");
     long qVersion = s.store().version();
@@ -435,27 +437,43 @@ class DurableStateContractTest {
       upsert(s, "p", rev, "v" + rev, "t");
     }
     long latest = s.store().version();
+    // The epoch actor prunes on its ticks, in steps; this waits for the last step (the watermark
+    // retention alone gives, nothing being pinned), an event, not for time to pass.
     long deadline = System.nanoTime() + PersistenceTestKit.TIMEOUT.toNanos();
-    while (s.store().snapshot().watermark() < qVersion + 5 && System.nanoTime() < deadline) {
+    while (s.store().snapshot().watermark() < s.store().retentionWatermark()
+        && System.nanoTime() < deadline) {
       Thread.onSpinWait();
     }
     long watermark = s.store().snapshot().watermark();
     assertTrue(watermark >= qVersion + 5, "the epoch actor did not prune: watermark " + watermark);
 
-    // After q's change: only p, at its latest state; after nothing: both, oldest change first.
-    assertEquals(
-        List.of("p@10=v10@" + latest), texts(s.currentChanges("t", Offset.sequence(qVersion))));
+    for (long pruned : new long[] {0, qVersion, watermark - 2}) {
+      List<Source<DurableStateChange<Object>, NotUsed>> queries =
+          List.of(
+              s.currentChanges("t", Offset.sequence(pruned)),
+              s.changes("t", Offset.sequence(pruned)),
+              s.currentChangesBySlices("", 0, 1023, Offset.sequence(pruned)),
+              s.changesBySlices("", 0, 1023, Offset.sequence(pruned)));
+      for (Source<DurableStateChange<Object>, NotUsed> query : queries) {
+        Throwable e = awaitFailure(query.runWith(Sink.seq(), kit.system()));
+        ChangeFeedCompactedException compacted =
+            assertInstanceOf(ChangeFeedCompactedException.class, e, "offset " + pruned);
+        assertEquals(pruned, compacted.afterVersion());
+        assertEquals(pruned + 1, compacted.requestedVersion());
+        assertTrue(compacted.watermark() >= watermark, e.getMessage());
+        assertTrue(e.getMessage().contains("after version " + pruned), e.getMessage());
+      }
+    }
+    // The offset whose next change is at the watermark replays it: nothing there was pruned.
+    List<String> fromEdge = texts(s.currentChanges("t", Offset.sequence(watermark - 1)));
+    assertEquals("p@10=v10@" + latest, fromEdge.get(fromEdge.size() - 1));
+    // NoOffset starts from the retained state: both objects, oldest change first.
     assertEquals(
         List.of("q@1=q1@" + qVersion, "p@10=v10@" + latest),
-        texts(s.currentChanges("t", Offset.sequence(0))));
-    // The by-slice queries (p and q have entity type "") answer a pruned offset the same way.
-    for (long pruned : new long[] {0, qVersion}) {
-      assertEquals(
-          texts(s.currentChanges("t", Offset.sequence(pruned))),
-          texts(s.currentChangesBySlices("", 0, 1023, Offset.sequence(pruned))));
-    }
+        texts(s.currentChanges("t", Offset.noOffset())));
     ZVerseTestKit.Pull<DurableStateChange<Object>> live =
-        kit.pull(s.changes("t", Offset.sequence(qVersion)));
+        kit.pull(s.changes("t", Offset.noOffset()));
+    assertEquals("q@1=q1@" + qVersion, PersistenceTestKit.describe(live.next()));
     assertEquals("p@10=v10@" + latest, PersistenceTestKit.describe(live.next()));
     upsert(s, "q", 2, "q2", "t"); // then live, after the listed version
     assertEquals("q@2=q2@" + s.store().version(), PersistenceTestKit.describe(live.next()));
