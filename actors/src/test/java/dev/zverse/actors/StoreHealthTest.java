@@ -51,6 +51,34 @@ class StoreHealthTest {
     assertFalse(check(ready), "closed");
   }
 
+  /**
+   * While a durable store recovers, its opening holds the name in the registry (so a second open is
+   * refused) but no store is findable: readiness is false until the recovered store is published,
+   * and a recovered store is ready with what it recovered.
+   */
+  @Test
+  void readinessIsFalseWhileAnOpeningHoldsTheNameAndTrueOnceRecovered(@TempDir Path dir) {
+    String name = StoreTestKit.freshName("recovering");
+    Supplier<CompletionStage<Boolean>> ready = StoreHealth.readiness(kit.testKit.system(), name);
+    ZVerseStore first =
+        ZVerseStore.open(kit.testKit.system(), name, kit.settings().withDataDirectory(dir));
+    await(first.put("k", "v"));
+    await(first.close());
+
+    ZVerse registry = ZVerse.get(kit.testKit.system());
+    long opening = registry.reserve(name); // what StoreOpener holds while the log is replayed
+    try {
+      assertFalse(check(ready), "an opening that is still recovering is not ready");
+    } finally {
+      registry.release(name, opening);
+    }
+    ZVerseStore recovered =
+        ZVerseStore.open(kit.testKit.system(), name, kit.settings().withDataDirectory(dir));
+    assertTrue(check(ready));
+    assertEquals("v", recovered.get("k"));
+    await(recovered.close());
+  }
+
   @Test
   void readinessOfAClosedMemoryStoreIsFalse() {
     ZVerseStore store = kit.open(kit.settings());
