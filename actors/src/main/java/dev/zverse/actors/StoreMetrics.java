@@ -2,10 +2,11 @@ package dev.zverse.actors;
 
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.ZIndexStats;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Iterator;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 import org.jspecify.annotations.Nullable;
 
@@ -20,7 +21,12 @@ import org.jspecify.annotations.Nullable;
  * path nothing. <em>Recorded</em> figures (counters and {@link Histogram}s) are added to where the
  * event happens: the writer once per published group, a caller once per refused write, the log
  * thread once per logged group, the checkpoint thread once per checkpoint. Recording takes no lock
- * and allocates nothing: a {@link LongAdder} or an atomic add into a fixed array of buckets.
+ * and allocates nothing. Each figure recorded on those paths has one recording thread at a time
+ * (the WriterActor, whose messages order its records; the log thread; the checkpoint thread), so a
+ * record is a plain read and an opaque write of a {@code long}, with no atomic read-modify-write:
+ * {@code MetricsRecordingBenchmark} measured the atomic version (a {@link LongAdder} per counter,
+ * an atomic add per bucket, a CAS for the maximum) at several times the cost. Refusals, counted by
+ * whichever thread is refused, and the rare failures keep a {@link LongAdder}.
  *
  * <p>Thread-safe: every method may be called from any thread; a figure read while the store works
  * is a recent value, and two figures read one after the other need not agree.
@@ -234,12 +240,46 @@ public final class StoreMetrics {
 
   // ---------------------------------------------------------------- recording
 
+  /**
+   * A count with one recording thread at a time, each add happening-before the next (an actor's
+   * messages, a single-thread executor), read from any thread: an add is a plain read and an opaque
+   * write, no atomic read-modify-write. A reader sees a recent value, never a torn one.
+   */
+  static final class Counter {
+    private static final VarHandle VALUE;
+
+    static {
+      try {
+        VALUE = MethodHandles.lookup().findVarHandle(Counter.class, "value", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    /** Written by the recording thread only (opaque); read opaque by any thread. */
+    private long value;
+
+    /** Adds {@code n}. Recording thread only. */
+    void add(long n) {
+      VALUE.setOpaque(this, value + n);
+    }
+
+    /** The count: a recent value. Any thread. */
+    long sum() {
+      return (long) VALUE.getOpaque(this);
+    }
+  }
+
   /** The figures the write path records: owned by the store's {@link WriteGate}. */
   static final class WriteRecorder {
-    final LongAdder writes = new LongAdder();
+    /** Writer only, as {@link #published} is. */
+    final Counter writes = new Counter();
 
-    /** Writes answered, committed or not: the writer's progress, for {@link StoreHealth}. */
-    final LongAdder answered = new LongAdder();
+    /**
+     * Writes answered, committed or not: the writer's progress, for {@link StoreHealth}. Writer
+     * only ({@link WriteGate#answered}).
+     */
+    final Counter answered = new Counter();
 
     final LongAdder overloads = new LongAdder();
     final Histogram groupWrites = new Histogram();
@@ -275,10 +315,13 @@ public final class StoreMetrics {
   /**
    * A histogram of non-negative longs in 64 power-of-two buckets: bucket {@code i} counts the
    * values in [2^(i-1), 2^i - 1] (bucket 0 counts zeros), so a recorded value is known within a
-   * factor of two. Recording is lock-free and allocates nothing.
+   * factor of two. Recording takes no lock, no atomic read-modify-write and allocates nothing.
    *
-   * <p>Thread-safe; a reading taken while values are recorded may miss the newest ones, and its
-   * count, sum and buckets need not agree exactly.
+   * <p>One recording thread at a time: each {@link #record} must happen-before the next (the
+   * WriterActor's messages, the log thread, the checkpoint thread each record their own
+   * histograms). Reading is thread-safe: every field is written and read opaque, so a reading taken
+   * while values are recorded sees recent values, never torn ones; it may miss the newest ones, and
+   * its count, sum and buckets need not agree exactly.
    */
   public static final class Histogram {
     /** A histogram of a figure the store does not have (the log of a memory-only store). */
@@ -287,28 +330,51 @@ public final class StoreMetrics {
     /** The number of buckets. */
     public static final int BUCKETS = 64;
 
-    private final AtomicLongArray buckets = new AtomicLongArray(BUCKETS);
-    private final LongAdder count = new LongAdder();
-    private final LongAdder sum = new LongAdder();
-    private final AtomicLong max = new AtomicLong();
+    private static final VarHandle BUCKET = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle COUNT;
+    private static final VarHandle SUM;
+    private static final VarHandle MAX;
+
+    static {
+      try {
+        MethodHandles.Lookup lookup = MethodHandles.lookup();
+        COUNT = lookup.findVarHandle(Histogram.class, "count", long.class);
+        SUM = lookup.findVarHandle(Histogram.class, "sum", long.class);
+        MAX = lookup.findVarHandle(Histogram.class, "max", long.class);
+      } catch (ReflectiveOperationException e) {
+        throw new ExceptionInInitializerError(e);
+      }
+    }
+
+    // Written by the recording thread only, with opaque writes; read opaque by any thread. The
+    // recording thread reads its own writes plainly: each record happens-before the next.
+    private final long[] buckets = new long[BUCKETS];
+    private long count;
+    private long sum;
+    private long max;
 
     Histogram() {}
 
-    /** Records {@code value}; a negative value (a clock stepped back) counts as zero. */
+    /**
+     * Records {@code value}; a negative value (a clock stepped back) counts as zero. Recording
+     * thread only.
+     */
     void record(long value) {
       if (!RECORDING) {
         return;
       }
       long v = Math.max(0, value);
-      buckets.incrementAndGet(bucketOf(v));
-      count.increment();
-      sum.add(v);
-      // Not a getAndAccumulate: no lambda on this path; max only ever grows, so a lost race
-      // retries against a larger value and ends as soon as the current maximum is not smaller.
-      long m = max.get();
-      while (v > m && !max.compareAndSet(m, v)) {
-        m = max.get();
+      int b = bucketOf(v);
+      BUCKET.setOpaque(buckets, b, buckets[b] + 1);
+      COUNT.setOpaque(this, count + 1);
+      SUM.setOpaque(this, sum + v);
+      if (v > max) {
+        MAX.setOpaque(this, v);
       }
+    }
+
+    private long bucketOpaque(int i) {
+      return (long) BUCKET.getOpaque(buckets, i);
     }
 
     private static int bucketOf(long v) {
@@ -317,17 +383,17 @@ public final class StoreMetrics {
 
     /** Values recorded. */
     public long count() {
-      return count.sum();
+      return (long) COUNT.getOpaque(this);
     }
 
     /** The sum of the values recorded. */
     public long sum() {
-      return sum.sum();
+      return (long) SUM.getOpaque(this);
     }
 
     /** The largest value recorded; zero if none was. */
     public long max() {
-      return max.get();
+      return (long) MAX.getOpaque(this);
     }
 
     /** The mean of the values recorded; zero if none was. */
@@ -347,7 +413,7 @@ public final class StoreMetrics {
       if (i < 0 || i >= BUCKETS) {
         throw new IllegalArgumentException("i must be in [0, " + (BUCKETS - 1) + "], was " + i);
       }
-      return buckets.get(i);
+      return bucketOpaque(i);
     }
 
     /**
@@ -364,12 +430,12 @@ public final class StoreMetrics {
       }
       long total = 0;
       for (int i = 0; i < BUCKETS; i++) {
-        total += buckets.get(i);
+        total += bucketOpaque(i);
       }
       long rank = (long) Math.ceil(q * total);
       long seen = 0;
       for (int i = 0; i < BUCKETS; i++) {
-        seen += buckets.get(i);
+        seen += bucketOpaque(i);
         if (seen >= rank && seen > 0) {
           long top = i == 0 ? 0 : i >= 63 ? Long.MAX_VALUE : (1L << i) - 1;
           return Math.min(top, max());
