@@ -76,6 +76,9 @@ public final class Transient {
    */
   private boolean revisited;
 
+  /** Whether the batch being applied went in key order, so {@link #changed} is sorted already. */
+  private boolean sortedChanges;
+
   Transient(Snapshot base) {
     this.limits = base.limits;
     this.tree = new TreeWriter(new Object(), base.root, base.height);
@@ -213,7 +216,11 @@ public final class Transient {
     changed.clear();
     changedHeads.clear();
     revisited = false;
-    for (WriteBatch.Op op : batch.ops()) {
+    List<WriteBatch.Op> ops = batch.ops();
+    int[] order = pointOrder(ops);
+    sortedChanges = order != null;
+    for (int o = 0; o < ops.size(); o++) {
+      WriteBatch.Op op = ops.get(order == null ? o : order[o]);
       // Puts first: most mutations are puts, and each test is one class check.
       if (op instanceof WriteBatch.Put p) {
         put(p.key(), p.value(), v);
@@ -233,6 +240,37 @@ public final class Transient {
     version = v;
     state = State.OPEN;
     return v;
+  }
+
+  /**
+   * The order in which to apply {@code ops}, a batch of two or more puts and deletes: key order,
+   * equal keys in batch order. Null where the batch's own order is kept: one mutation, or a range
+   * delete among them (it reads the keys the mutations before it left).
+   *
+   * <p>Mutations of different keys commute, and a stable sort keeps the order of those of one key
+   * (the last put wins, a delete undoes the put before it), so the batch commits the same. In key
+   * order, neighbouring changes share the nodes they copy, {@link #changes} finds the keys sorted,
+   * and the tree reads ahead of the batch ({@link TreeWriter#readAhead}).
+   */
+  private int @Nullable [] pointOrder(List<WriteBatch.Op> ops) {
+    int n = ops.size();
+    if (n < 2) {
+      return null;
+    }
+    byte[][] ks = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      WriteBatch.Op op = ops.get(i);
+      if (op instanceof WriteBatch.Put p) {
+        ks[i] = p.key();
+      } else if (op instanceof WriteBatch.Delete d) {
+        ks[i] = d.key();
+      } else {
+        return null;
+      }
+    }
+    int[] order = KeyOrder.sortedOrder(ks);
+    tree.readAhead(ks, order);
+    return order;
   }
 
   /**
@@ -469,18 +507,19 @@ public final class Transient {
     Version[] hs = changedHeads.toArray(new Version[m]);
     changed.clear();
     changedHeads.clear();
-    int[] order = KeyOrder.sortedOrder(ks);
+    int[] order = sortedChanges ? null : KeyOrder.sortedOrder(ks);
     byte[][] keys = new byte[m][];
     byte[][] values = new byte[m][];
     long[] trims = null;
     int marked = 0;
     int n = 0;
     for (int i = 0; i < m; i++) {
-      byte[] k = ks[order[i]];
+      int c = order == null ? i : order[i];
+      byte[] k = ks[c];
       if (n > 0 && KeyOrder.compare(keys[n - 1], k) == 0) {
         continue; // a key changed, undone and changed again is listed twice (and revisited is set)
       }
-      Version head = hs[order[i]];
+      Version head = hs[c];
       if (revisited) {
         head = tree.seek(k);
         if (head == null || head.version != v) {

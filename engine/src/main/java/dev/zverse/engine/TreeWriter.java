@@ -80,6 +80,90 @@ final class TreeWriter {
     return leafResult >= 0 ? leaf.heads[leafResult] : null;
   }
 
+  /**
+   * Reads ahead, without changing anything, what the changes of a batch to {@code keys} (in the
+   * order {@code order}) are about to read, so that their cache misses overlap instead of following
+   * one another: each change's descent is a chain of dependent loads (node, prefixes, key, chain
+   * head, the version a write cuts off, its value's length), a miss each on a tree larger than the
+   * cache, and one descent cannot start a load before the one it depends on is back. Here each step
+   * runs for every key of the batch before the next step, so the loads of one step are independent
+   * and the processor keeps many of them in flight at once (the "group prefetching" of batched
+   * index lookups). The changes then find their nodes in the cache.
+   *
+   * <p>Only reads; the branches, which a batch shares and the cache mostly holds, are descended
+   * once per key. A load's result feeds {@link #readAheadSink} so that the compiler keeps it.
+   */
+  void readAhead(byte[][] keys, int[] order) {
+    final int n = order.length;
+    final Node[] nodes = new Node[n];
+    final long[] kps = new long[n];
+    long acc = 0;
+    for (int j = 0; j < n; j++) {
+      byte[] key = keys[order[j]];
+      long kp = KeyOrder.prefix(key);
+      Node node = root;
+      for (int level = 0; level < height - 1; level++) {
+        Branch b = (Branch) node;
+        node = b.children[b.childIndex(key, kp)];
+      }
+      nodes[j] = node;
+      kps[j] = kp;
+    }
+    // The leaves' arrays, one load per cache line (16 references or 8 prefixes).
+    for (int j = 0; j < n; j++) {
+      Leaf leaf = (Leaf) nodes[j];
+      long[] p = leaf.prefixes;
+      Version[] h = leaf.heads;
+      byte[][] vs = leaf.values;
+      for (int i = 0; i < p.length; i += 8) {
+        acc += p[i];
+      }
+      for (int i = 0; i < h.length; i += 16) {
+        acc += (h[i] == null ? 0 : 1) + (vs[i] == null ? 0 : 1);
+      }
+    }
+    // Each key's slot: its entry in the key array and its chain head.
+    final Object[] found = new Object[2 * n];
+    for (int j = 0; j < n; j++) {
+      Leaf leaf = (Leaf) nodes[j];
+      int i = Node.lowerBound(leaf.prefixes, leaf.prefixes.length, kps[j]);
+      if (i < leaf.heads.length) {
+        found[2 * j] = leaf.keys[i];
+        found[2 * j + 1] = leaf.heads[i];
+      }
+    }
+    // The stored key's bytes, and the head's fields.
+    for (int j = 0; j < n; j++) {
+      byte[] k = (byte[]) found[2 * j];
+      Version h = (Version) found[2 * j + 1];
+      if (k != null && h != null) {
+        acc += k.length + h.version;
+        found[2 * j + 1] = h.next;
+      }
+    }
+    // What a write at or below the watermark cuts off: the superseded version and its value.
+    for (int j = 0; j < n; j++) {
+      Version x = (Version) found[2 * j + 1];
+      if (x != null) {
+        acc += x.version;
+        found[2 * j] = x.value;
+      } else {
+        found[2 * j] = null;
+      }
+    }
+    for (int j = 0; j < n; j++) {
+      byte[] v = (byte[]) found[2 * j];
+      if (v != null) {
+        acc += v.length;
+      }
+    }
+    readAheadSink = acc;
+  }
+
+  /** The sum of what {@link #readAhead} read; never used otherwise. */
+  @SuppressWarnings("unused")
+  private long readAheadSink;
+
   /** The tree's own array for the key found by the last seek. */
   byte[] foundKey() {
     assert seeked && leafResult >= 0 : "foundKey needs a seek that found the key";
