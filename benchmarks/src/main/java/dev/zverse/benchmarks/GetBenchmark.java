@@ -36,6 +36,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ConcurrentHashMap}: {@code map.get(new ByteKey(key))}; wrapping (and hashing) the
  *       key is part of the operation, as it is for a caller holding a {@code byte[]}.
  *   <li>{@code MVStore}: {@code map.get(key)} on an in-memory {@link MVMap} (no file).
+ *   <li>{@code LMDB}: lmdbjava's {@code dbi.get} in one read transaction held for the trial, the
+ *       value copied out of the memory map into a {@code byte[]} (see {@link LmdbStore}).
  * </ul>
  *
  * <p>Peers hand out their stored array; ZVerse's copy is included in its figure. Target: ZVerse at
@@ -57,12 +59,13 @@ public class GetBenchmark {
   private static final int PROBES = 1 << 20;
   private static final int MASK = PROBES - 1;
 
-  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore", "LMDB"})
   String impl;
 
   private byte[][] probes;
   private Function<byte[], byte[]> get;
   private MVStore store;
+  private LmdbStore lmdb;
 
   /**
    * Builds the store under test once per trial and checks a sample of reads against the dataset.
@@ -87,6 +90,10 @@ public class GetBenchmark {
         store = new MVStore.Builder().open();
         get = data.loadMVStore(store, 1, null)::get;
         break;
+      case "LMDB":
+        lmdb = LmdbStore.open(impl).load(data, 0).beginReads();
+        get = lmdb::get;
+        break;
       default:
         throw new IllegalArgumentException("unknown impl " + impl);
     }
@@ -97,11 +104,14 @@ public class GetBenchmark {
     }
   }
 
-  /** Closes the MVStore, if one was built. */
+  /** Closes the MVStore or LMDB, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

@@ -3,6 +3,7 @@ package dev.zverse.benchmarks;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
 import org.h2.mvstore.MVMap;
@@ -45,6 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the write path without any index work, the baseline of the index's cost.
  *   <li>{@code MVStore}: {@value #BATCH} {@code map.put} then {@link MVStore#commit()}, in memory,
  *       keeping the last {@value PutBenchmark#RETAINED_VERSIONS} versions, for context.
+ *   <li>{@code LMDB}, {@code LMDB_writemap}: {@value #BATCH} {@code dbi.put} in one write
+ *       transaction, then its commit, on tmpfs with {@code MDB_NOSYNC}, the second also with {@code
+ *       MDB_WRITEMAP} (see {@link LmdbStore}); setup checks a sample of the loaded values.
  * </ul>
  *
  * <p>Targets: ZVerse at least 1,000,000 puts per second; {@code ZVerse} (index on) no more than 10%
@@ -69,13 +73,14 @@ public class PutBatchBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ZVerse_noindex", "MVStore"})
+  @Param({"ZVerse", "ZVerse_noindex", "MVStore", "LMDB", "LMDB_writemap"})
   String impl;
 
   private byte[][] probes;
   private byte[][] values;
   private Snapshot snapshot;
   private MVStore store;
+  private LmdbStore lmdb;
   private MVMap<byte[], byte[]> map;
 
   /** Writes the batch starting at a probe index. */
@@ -85,7 +90,8 @@ public class PutBatchBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
-    probes = data.probes(data.randomIndexes(PROBES, 5));
+    int[] indexes = data.randomIndexes(PROBES, 5);
+    probes = data.probes(indexes);
     values = new byte[VALUES][];
     for (int i = 0; i < VALUES; i++) {
       values[i] = data.value(i, 1);
@@ -103,6 +109,18 @@ public class PutBatchBenchmark {
         map = data.loadMVStore(store, 1, null);
         putBatch = this::putAndCommit;
         break;
+      case "LMDB":
+      case "LMDB_writemap":
+        lmdb = LmdbStore.open(impl).load(data, 0);
+        lmdb.beginReads();
+        for (int i = 0; i < 1_000; i++) {
+          if (!Arrays.equals(lmdb.get(probes[i]), data.value(indexes[i], 0))) {
+            throw new IllegalStateException(impl + " reads a wrong value for probe " + i);
+          }
+        }
+        lmdb.endReads();
+        putBatch = start -> lmdb.putBatch(probes, values, start, BATCH, MASK, VALUES - 1);
+        break;
       default:
         throw new IllegalArgumentException("unknown impl " + impl);
     }
@@ -113,6 +131,9 @@ public class PutBatchBenchmark {
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

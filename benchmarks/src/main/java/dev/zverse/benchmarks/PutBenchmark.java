@@ -3,6 +3,7 @@ package dev.zverse.benchmarks;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
+import java.util.Arrays;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code MVStore}: {@code map.put(key, value)} on an in-memory {@link MVMap}, never
  *       committed: every put goes into the one open version, which is less work than a version per
  *       put.
+ *   <li>{@code LMDB}, {@code LMDB_writemap}: lmdbjava, a write transaction per put ({@code dbi.put}
+ *       then commit), on tmpfs with {@code MDB_NOSYNC}, the second also with {@code MDB_WRITEMAP}
+ *       (see {@link LmdbStore}); setup checks a sample of the loaded values.
  *   <li>{@code ConcurrentSkipListMap}, {@code ConcurrentHashMap} (key wrapped in {@link ByteKey}):
  *       {@code map.put}, for context; neither keeps history.
  * </ul>
@@ -77,7 +81,15 @@ public class PutBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ZVerse_noindex", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  @Param({
+    "ZVerse",
+    "ZVerse_noindex",
+    "ConcurrentSkipListMap",
+    "ConcurrentHashMap",
+    "MVStore",
+    "LMDB",
+    "LMDB_writemap"
+  })
   String impl;
 
   private byte[][] probes;
@@ -85,6 +97,7 @@ public class PutBenchmark {
   private BiConsumer<byte[], byte[]> put;
   private Snapshot snapshot;
   private MVStore store;
+  private LmdbStore lmdb;
 
   /** Builds the store under test once per trial. */
   @Setup(Level.Trial)
@@ -113,6 +126,18 @@ public class PutBenchmark {
       case "MVStore":
         store = new MVStore.Builder().open();
         put = data.loadMVStore(store, 1, null)::put;
+        break;
+      case "LMDB":
+      case "LMDB_writemap":
+        lmdb = LmdbStore.open(impl).load(data, 0);
+        lmdb.beginReads();
+        for (int i = 0; i < 1_000; i++) {
+          if (!Arrays.equals(lmdb.get(probes[i]), data.value(indexes[i], 0))) {
+            throw new IllegalStateException(impl + " reads a wrong value for probe " + i);
+          }
+        }
+        lmdb.endReads();
+        put = lmdb::put;
         break;
       default:
         throw new IllegalArgumentException("unknown impl " + impl);
@@ -164,6 +189,9 @@ public class PutBenchmark {
     }
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

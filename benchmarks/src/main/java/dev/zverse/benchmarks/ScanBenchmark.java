@@ -46,6 +46,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code ConcurrentSkipListMap}: {@code subMap(from, true, to, true).values()}, for context.
  *   <li>{@code MVStore}: {@code map.cursor(from, to, false)} ({@code to} inclusive) and {@code
  *       getValue()}, for context.
+ *   <li>{@code LMDB}: lmdbjava's cursor in one read transaction held for the trial, {@code
+ *       MDB_SET_RANGE} to {@code from}, then {@code next} while the key is at most {@code to}
+ *       (compared unsigned), consuming each value in place: a buffer over the memory map.
  * </ul>
  *
  * <p>Target: ZVerse at least 20 million entries per second.
@@ -73,13 +76,14 @@ public class ScanBenchmark {
     int scan(byte[] from, byte[] to, Blackhole bh);
   }
 
-  @Param({"ZVerse_value", "ZVerse_valueBuffer", "ConcurrentSkipListMap", "MVStore"})
+  @Param({"ZVerse_value", "ZVerse_valueBuffer", "ConcurrentSkipListMap", "MVStore", "LMDB"})
   String impl;
 
   private byte[][] froms;
   private byte[][] tos;
   private RangeScan scan;
   private MVStore store;
+  private LmdbStore lmdb;
 
   /**
    * Builds the store under test once per trial and checks that sample ranges hold {@value #LENGTH}
@@ -113,6 +117,10 @@ public class ScanBenchmark {
         MVMap<byte[], byte[]> map = data.loadMVStore(store, 1, null);
         scan = (from, to, b) -> scanMVMap(map, from, to, b);
         break;
+      case "LMDB":
+        lmdb = LmdbStore.open(impl).load(data, 0).beginReads();
+        scan = lmdb::scan;
+        break;
       default:
         throw new IllegalArgumentException("unknown impl " + impl);
     }
@@ -129,6 +137,9 @@ public class ScanBenchmark {
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 
