@@ -63,7 +63,14 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms4g",
+      "-Xmx4g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class ScanBenchmark {
   static final int LENGTH = 1_000;
