@@ -108,7 +108,7 @@ final class Checkpoint {
         int length = Math.max(1, c.head().retainedLength(s.watermark));
         out.writeInt(length);
         Version n = c.head();
-        for (int i = 0; i < length; i++, n = n.next) {
+        for (int i = 0; i < length; i++, n = n.next()) {
           out.writeLong(n.version);
           if (n.value == null) {
             out.writeByte(0);

@@ -81,10 +81,11 @@ public final class ZIndexOptions {
   }
 
   /**
-   * These options with another executor for sealing and merging. A direct executor ({@code
-   * Runnable::run}) does the work on the writer's thread, inside {@link Transient#persistent()}:
-   * deterministic, for tests. An executor that rejects a task only delays the index: the task is
-   * tried again at a later publish, and queries walk the unsealed history meanwhile.
+   * These options with another executor for sealing and merging, and for packing version chains
+   * (which runs even with the index disabled). A direct executor ({@code Runnable::run}) does the
+   * work on the writer's thread, inside {@link Transient#persistent()}: deterministic, for tests.
+   * An executor that rejects a task only delays the index: the task is tried again at a later
+   * publish, and queries walk the unsealed history meanwhile.
    *
    * @throws NullPointerException if {@code executor} is null
    */
