@@ -69,8 +69,8 @@ import org.openjdk.jmh.annotations.Warmup;
       "-Xmx8g",
       "-XX:+AlwaysPreTouch",
       // lmdbjava reads a direct buffer's address field.
-      "--add-opens",
-      "java.base/java.nio=ALL-UNNAMED"
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
     })
 @Threads(1)
 public class GetAtVersionBenchmark {
