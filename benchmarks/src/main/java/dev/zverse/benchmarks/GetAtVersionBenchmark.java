@@ -1,6 +1,7 @@
 package dev.zverse.benchmarks;
 
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.ZIndexOptions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -24,8 +25,8 @@ import org.openjdk.jmh.annotations.Threads;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Point read at a random retained older version, ZVerse against MVStore in one run (the unversioned
- * peers have nothing to compare).
+ * Point read at a random retained older version, ZVerse against MVStore and a versioned LMDB layout
+ * in one run (the unversioned peers have nothing to compare).
  *
  * <p>Workload: {@value Dataset#DEFAULT_KEYS} random 16-byte keys, written in {@value #ROUNDS}
  * rounds, each writing every key once with a new 100-byte value, so every key has {@value #ROUNDS}
@@ -36,12 +37,19 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code ZVerse}: one {@link dev.zverse.engine.Transient} per round applying batches of
  *       {@value Dataset#LOAD_BATCH} puts; the read is {@link Snapshot#get(byte[], long)} at the
- *       round's last version, on the one latest snapshot.
+ *       round's last version, on the one latest snapshot. Version chains are packed (and the
+ *       Z-index sealed) on the loading thread, so no background job runs while reads are measured.
+ *   <li>{@code ZVerse_nopack}: the same with {@link ZIndexOptions#withPackedChains} off: each read
+ *       walks the key's linked chain.
  *   <li>{@code MVStore}: an in-memory {@link MVMap}, {@link MVStore#commit()} after each round,
  *       every version kept ({@code setVersionsToKeep}); each round's read-only map is opened once
  *       in setup with {@link MVMap#openVersion(long)}, and the read is its {@code get(key)}.
  *   <li>{@code MVStore_openVersion}: the same store, but {@code map.openVersion(v).get(key)} per
  *       read, as a caller without a cache of opened versions does it.
+ *   <li>{@code LMDB}: lmdbjava on tmpfs ({@link LmdbStore#loadVersioned}), each key stored once per
+ *       round under the key followed by the round's complement; the read is one cursor seek to the
+ *       newest version at or below the round, in one read transaction held for the trial, the value
+ *       copied out.
  * </ul>
  *
  * <p>Target: ZVerse at least 5x MVStore reading the same old version.
@@ -56,7 +64,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms8g", "-Xmx8g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms8g",
+      "-Xmx8g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class GetAtVersionBenchmark {
   static final int ROUNDS = 10;
@@ -69,13 +84,14 @@ public class GetAtVersionBenchmark {
     byte @Nullable [] get(byte[] key, int round);
   }
 
-  @Param({"ZVerse", "MVStore", "MVStore_openVersion"})
+  @Param({"ZVerse", "ZVerse_nopack", "MVStore", "MVStore_openVersion", "LMDB"})
   String impl;
 
   private byte[][] probes;
   private int[] rounds;
   private VersionedGet get;
   private @Nullable MVStore store;
+  private @Nullable LmdbStore lmdb;
 
   /** Builds the versioned store once per trial and checks a sample of reads in every round. */
   @Setup(Level.Trial)
@@ -86,9 +102,20 @@ public class GetAtVersionBenchmark {
     rounds = Dataset.randomInts(PROBES, ROUNDS - 1, 3);
     long[] versions = new long[ROUNDS];
     switch (impl) {
-      case "ZVerse" -> {
-        Snapshot snapshot = data.loadZVerse(ROUNDS, versions);
+      case "ZVerse", "ZVerse_nopack" -> {
+        // Packing (and sealing) inline while loading, so that no background job runs while the
+        // reads are measured.
+        ZIndexOptions options =
+            ZIndexOptions.defaults()
+                .withExecutor(Runnable::run)
+                .withPackedChains(impl.equals("ZVerse"));
+        Snapshot snapshot = data.loadZVerse(ROUNDS, Dataset.LOAD_BATCH, options, versions);
         get = (key, round) -> snapshot.get(key, versions[round]);
+      }
+      case "LMDB" -> {
+        LmdbStore env = LmdbStore.open(impl).loadVersioned(data, ROUNDS).beginReads();
+        lmdb = env;
+        get = env::getAt;
       }
       case "MVStore", "MVStore_openVersion" -> {
         MVStore mvStore = new MVStore.Builder().open();
@@ -117,11 +144,14 @@ public class GetAtVersionBenchmark {
     }
   }
 
-  /** Closes the MVStore, if one was built. */
+  /** Closes the MVStore or LMDB, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

@@ -37,6 +37,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ConcurrentHashMap}: {@code map.get(new ByteKey(key))}; wrapping (and hashing) the
  *       key is part of the operation, as it is for a caller holding a {@code byte[]}.
  *   <li>{@code MVStore}: {@code map.get(key)} on an in-memory {@link MVMap} (no file).
+ *   <li>{@code LMDB}: lmdbjava's {@code dbi.get} in one read transaction held for the trial, the
+ *       value copied out of the memory map into a {@code byte[]} (see {@link LmdbStore}).
  * </ul>
  *
  * <p>Peers hand out their stored array; ZVerse's copy is included in its figure. Target: ZVerse at
@@ -52,18 +54,26 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms4g",
+      "-Xmx4g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class GetBenchmark {
   private static final int PROBES = 1 << 20;
   private static final int MASK = PROBES - 1;
 
-  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  @Param({"ZVerse", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore", "LMDB"})
   String impl;
 
   private byte[][] probes;
   private Function<byte[], byte[]> get;
   private @Nullable MVStore store;
+  private @Nullable LmdbStore lmdb;
 
   /**
    * Builds the store under test once per trial and checks a sample of reads against the dataset.
@@ -85,6 +95,11 @@ public class GetBenchmark {
         store = mvStore;
         get = data.loadMVStore(mvStore, 1, null)::get;
       }
+      case "LMDB" -> {
+        LmdbStore env = LmdbStore.open(impl).load(data, 0).beginReads();
+        lmdb = env;
+        get = env::get;
+      }
       default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
     for (int i = 0; i < 1_000; i++) {
@@ -94,11 +109,14 @@ public class GetBenchmark {
     }
   }
 
-  /** Closes the MVStore, if one was built. */
+  /** Closes the MVStore or LMDB, if one was built. */
   @TearDown(Level.Trial)
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

@@ -17,8 +17,9 @@ import org.openjdk.jol.vm.VM;
  * key's 16 bytes once, and value bytes count each stored version's 100 bytes once. Everything else
  * (array headers, padding, nodes, version-chain links, the commit log, a peer's key wrappers) is
  * overhead. Target for ZVerse: at most 64 bytes per key-version, for the tree, its chains and the
- * commit log (Z-index off); a second line measures the same store with its Z-index built (inline,
- * so that no pool thread is reachable from it).
+ * commit log (Z-index off, chains packed as the store packs them); a second line measures the same
+ * store with its chains left unpacked ({@code ZIndexOptions.withPackedChains(false)}), a third with
+ * its Z-index built (inline, so that no pool thread is reachable from it).
  *
  * <p>Workload: {@code --keys} random 16-byte keys (default {@value Dataset#DEFAULT_KEYS}), {@code
  * --versions} rounds (default 10) each writing every key once with a new 100-byte value, loaded as
@@ -70,10 +71,11 @@ public final class MemoryFootprint {
     }
     System.out.println(VM.current().details());
     MemoryFootprint footprint = new MemoryFootprint(Dataset.create(keys), batch);
-    footprint.zverse(versions, histogram, false);
-    footprint.zverse(versions, false, true);
+    footprint.zverse(versions, histogram, false, true);
+    footprint.zverse(versions, false, false, false);
+    footprint.zverse(versions, false, true, true);
     if (versions > 1) {
-      footprint.zverse(1, false, false);
+      footprint.zverse(1, false, false, true);
     }
     footprint.measure("ConcurrentSkipListMap", 1, footprint.data.loadSkipList(), histogram);
     footprint.measure("ConcurrentHashMap", 1, footprint.data.loadHashMap(), histogram);
@@ -91,14 +93,20 @@ public final class MemoryFootprint {
     return n;
   }
 
-  private void zverse(int rounds, boolean histogram, boolean index) {
-    // The index is built inline: with the default executor, everything the common pool's threads
-    // reach would count too.
+  private void zverse(int rounds, boolean histogram, boolean index, boolean pack) {
+    // The index is built and the chains are packed inline: with the default executor, everything
+    // the common pool's threads reach would count too, and the packing would race the measure.
     ZIndexOptions options =
-        index ? ZIndexOptions.defaults().withExecutor(Runnable::run) : ZIndexOptions.disabled();
+        (index ? ZIndexOptions.defaults() : ZIndexOptions.disabled())
+            .withExecutor(Runnable::run)
+            .withPackedChains(pack);
     Snapshot snapshot = data.loadZVerse(rounds, batch, options, null);
     String name =
-        "ZVerse (batches of " + batch + " puts, Z-index " + (index ? "built" : "off") + ")";
+        "ZVerse (batches of "
+            + batch
+            + " puts, Z-index "
+            + (index ? "built" : "off")
+            + (pack ? ", chains packed)" : ", chains unpacked)");
     long total = measure(name, rounds, snapshot, histogram);
     System.out.printf(
         Locale.ROOT,

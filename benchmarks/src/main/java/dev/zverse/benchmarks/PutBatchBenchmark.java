@@ -44,8 +44,13 @@ import org.openjdk.jmh.annotations.Warmup;
  *       pool, so on the other core of a 2-core machine.
  *   <li>{@code ZVerse_noindex}: the same with {@link ZIndexOptions#disabled()}, loaded and written:
  *       the write path without any index work, the baseline of the index's cost.
+ *   <li>{@code ZVerse_nopack}: {@code ZVerse} with {@link ZIndexOptions#withPackedChains} off, to
+ *       bound what the background packing of version chains costs the writer.
  *   <li>{@code MVStore}: {@value #BATCH} {@code map.put} then {@link MVStore#commit()}, in memory,
  *       keeping the last {@value PutBenchmark#RETAINED_VERSIONS} versions, for context.
+ *   <li>{@code LMDB}, {@code LMDB_writemap}: {@value #BATCH} {@code dbi.put} in one write
+ *       transaction, then its commit, on tmpfs with {@code MDB_NOSYNC}, the second also with {@code
+ *       MDB_WRITEMAP} (see {@link LmdbStore}); setup checks a sample of the loaded values.
  * </ul>
  *
  * <p>Targets: ZVerse at least 1,000,000 puts per second; {@code ZVerse} (index on) no more than 10%
@@ -62,7 +67,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms4g",
+      "-Xmx4g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class PutBatchBenchmark {
   static final int BATCH = 100;
@@ -70,7 +82,7 @@ public class PutBatchBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ZVerse_noindex", "MVStore"})
+  @Param({"ZVerse", "ZVerse_noindex", "ZVerse_nopack", "MVStore", "LMDB", "LMDB_writemap"})
   String impl;
 
   private byte[][] probes;
@@ -80,6 +92,7 @@ public class PutBatchBenchmark {
   private Snapshot snapshot = Snapshot.empty();
 
   private @Nullable MVStore store;
+  private @Nullable LmdbStore lmdb;
 
   /** Writes the batch starting at a probe index. */
   private IntConsumer putBatch;
@@ -88,13 +101,14 @@ public class PutBatchBenchmark {
   @Setup(Level.Trial)
   public void setup() {
     Dataset data = Dataset.create(Dataset.DEFAULT_KEYS);
-    probes = data.probes(data.randomIndexes(PROBES, 5));
+    int[] indexes = data.randomIndexes(PROBES, 5);
+    probes = data.probes(indexes);
     values = new byte[VALUES][];
     for (int i = 0; i < VALUES; i++) {
       values[i] = data.value(i, 1);
     }
     switch (impl) {
-      case "ZVerse", "ZVerse_noindex" -> {
+      case "ZVerse", "ZVerse_noindex", "ZVerse_nopack" -> {
         snapshot =
             PutBenchmark.prunedFromNowOn(data.loadZVerse(1, PutBenchmark.indexOf(impl), null));
         putBatch = this::applyBatch;
@@ -106,6 +120,11 @@ public class PutBatchBenchmark {
         MVMap<byte[], byte[]> map = data.loadMVStore(mvStore, 1, null);
         putBatch = start -> putAndCommit(mvStore, map, start);
       }
+      case "LMDB", "LMDB_writemap" -> {
+        LmdbStore env = LmdbStore.open(impl).loadChecked(data, probes, indexes);
+        lmdb = env;
+        putBatch = start -> env.putBatch(probes, values, start, BATCH, MASK, VALUES - 1);
+      }
       default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
   }
@@ -115,6 +134,9 @@ public class PutBatchBenchmark {
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

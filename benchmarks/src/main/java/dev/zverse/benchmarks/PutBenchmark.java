@@ -43,9 +43,14 @@ import org.openjdk.jmh.annotations.Warmup;
  *       sealing and merging on the common pool, so on the other core of a 2-core machine.
  *   <li>{@code ZVerse_noindex}: the same with {@link ZIndexOptions#disabled()}, loaded and written:
  *       the write path without any index work, the baseline of the index's cost.
+ *   <li>{@code ZVerse_nopack}: {@code ZVerse} with {@link ZIndexOptions#withPackedChains} off, to
+ *       bound what the background packing of version chains costs the writer.
  *   <li>{@code MVStore}: {@code map.put(key, value)} on an in-memory {@link MVMap}, never
  *       committed: every put goes into the one open version, which is less work than a version per
  *       put.
+ *   <li>{@code LMDB}, {@code LMDB_writemap}: lmdbjava, a write transaction per put ({@code dbi.put}
+ *       then commit), on tmpfs with {@code MDB_NOSYNC}, the second also with {@code MDB_WRITEMAP}
+ *       (see {@link LmdbStore}); setup checks a sample of the loaded values.
  *   <li>{@code ConcurrentSkipListMap}, {@code ConcurrentHashMap} (key wrapped in {@link ByteKey}):
  *       {@code map.put}, for context; neither keeps history.
  * </ul>
@@ -65,7 +70,14 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms4g",
+      "-Xmx4g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class PutBenchmark {
   /** Versions between two prunes; a power of two. */
@@ -78,7 +90,16 @@ public class PutBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ZVerse_noindex", "ConcurrentSkipListMap", "ConcurrentHashMap", "MVStore"})
+  @Param({
+    "ZVerse",
+    "ZVerse_noindex",
+    "ZVerse_nopack",
+    "ConcurrentSkipListMap",
+    "ConcurrentHashMap",
+    "MVStore",
+    "LMDB",
+    "LMDB_writemap"
+  })
   String impl;
 
   private byte[][] probes;
@@ -89,6 +110,7 @@ public class PutBenchmark {
   private Snapshot snapshot = Snapshot.empty();
 
   private @Nullable MVStore store;
+  private @Nullable LmdbStore lmdb;
 
   /** Builds the store under test once per trial. */
   @Setup(Level.Trial)
@@ -101,7 +123,7 @@ public class PutBenchmark {
       values[i] = data.value(i, 1);
     }
     switch (impl) {
-      case "ZVerse", "ZVerse_noindex" -> {
+      case "ZVerse", "ZVerse_noindex", "ZVerse_nopack" -> {
         snapshot = prunedFromNowOn(data.loadZVerse(1, indexOf(impl), null));
         put = this::applyPut;
       }
@@ -118,15 +140,23 @@ public class PutBenchmark {
         store = mvStore;
         put = data.loadMVStore(mvStore, 1, null)::put;
       }
+      case "LMDB", "LMDB_writemap" -> {
+        LmdbStore env = LmdbStore.open(impl).loadChecked(data, probes, indexes);
+        lmdb = env;
+        put = env::put;
+      }
       default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
   }
 
   /**
-   * The Z-index options of a ZVerse {@code impl}: off for {@code ZVerse_noindex}, else defaults.
+   * The Z-index options of a ZVerse {@code impl}: off for {@code ZVerse_noindex}, else defaults;
+   * chains unpacked for {@code ZVerse_nopack}.
    */
   static ZIndexOptions indexOf(String impl) {
-    return impl.endsWith("_noindex") ? ZIndexOptions.disabled() : ZIndexOptions.defaults();
+    ZIndexOptions options =
+        impl.endsWith("_noindex") ? ZIndexOptions.disabled() : ZIndexOptions.defaults();
+    return options.withPackedChains(!impl.endsWith("_nopack"));
   }
 
   /**
@@ -167,6 +197,9 @@ public class PutBenchmark {
     }
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

@@ -47,6 +47,9 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code ConcurrentSkipListMap}: {@code subMap(from, true, to, true).values()}, for context.
  *   <li>{@code MVStore}: {@code map.cursor(from, to, false)} ({@code to} inclusive) and {@code
  *       getValue()}, for context.
+ *   <li>{@code LMDB}: lmdbjava's cursor in one read transaction held for the trial, {@code
+ *       MDB_SET_RANGE} to {@code from}, then {@code next} while the key is at most {@code to}
+ *       (compared unsigned), consuming each value in place: a buffer over the memory map.
  * </ul>
  *
  * <p>Target: ZVerse at least 20 million entries per second.
@@ -61,7 +64,14 @@ import org.openjdk.jmh.infra.Blackhole;
 @Measurement(iterations = 5, time = 5)
 @Fork(
     value = 1,
-    jvmArgsAppend = {"-Xms4g", "-Xmx4g", "-XX:+AlwaysPreTouch"})
+    jvmArgsAppend = {
+      "-Xms4g",
+      "-Xmx4g",
+      "-XX:+AlwaysPreTouch",
+      // lmdbjava reads a direct buffer's address field.
+      "--add-opens=java.base/java.nio=ALL-UNNAMED",
+      "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED"
+    })
 @Threads(1)
 public class ScanBenchmark {
   static final int LENGTH = 1_000;
@@ -74,13 +84,14 @@ public class ScanBenchmark {
     int scan(byte[] from, byte[] to, Blackhole bh);
   }
 
-  @Param({"ZVerse_value", "ZVerse_valueBuffer", "ConcurrentSkipListMap", "MVStore"})
+  @Param({"ZVerse_value", "ZVerse_valueBuffer", "ConcurrentSkipListMap", "MVStore", "LMDB"})
   String impl;
 
   private byte[][] froms;
   private byte[][] tos;
   private RangeScan scan;
   private @Nullable MVStore store;
+  private @Nullable LmdbStore lmdb;
 
   /**
    * Builds the store under test once per trial and checks that sample ranges hold {@value #LENGTH}
@@ -115,6 +126,11 @@ public class ScanBenchmark {
         MVMap<byte[], byte[]> map = data.loadMVStore(mvStore, 1, null);
         scan = (from, to, b) -> scanMVMap(map, from, to, b);
       }
+      case "LMDB" -> {
+        LmdbStore env = LmdbStore.open(impl).load(data, 0).beginReads();
+        lmdb = env;
+        scan = env::scan;
+      }
       default -> throw new IllegalArgumentException("unknown impl " + impl);
     }
     for (int i = 0; i < 100; i++) {
@@ -130,6 +146,9 @@ public class ScanBenchmark {
   public void tearDown() {
     if (store != null) {
       store.close();
+    }
+    if (lmdb != null) {
+      lmdb.close();
     }
   }
 

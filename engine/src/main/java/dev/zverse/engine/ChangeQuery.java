@@ -173,7 +173,7 @@ final class ChangeQuery {
     TreeCursor c = new TreeCursor(s.root, s.height);
     for (c.seekStart(range, false); c.valid() && !range.aboveEnd(c.key(), c.prefix()); c.next()) {
       byte[] key = c.key();
-      for (Version v = c.head().visibleAt(to); v != null && v.version >= from; v = v.next) {
+      for (Version v = c.head().visibleAt(to); v != null && v.version >= from; v = v.next()) {
         out.add(new Change(key, v.version, v.value));
       }
     }

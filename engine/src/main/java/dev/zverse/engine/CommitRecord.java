@@ -59,7 +59,7 @@ public final class CommitRecord {
         Version node = TreeCursor.changeAt(s.root, s.height, key, v);
         // Retained for v above the watermark: pruning keeps the newest change below it, unless that
         // was a tombstone, and then the key was absent before v, which null says as well.
-        previous[i] = node.next == null ? null : node.next.value;
+        previous[i] = node.next() == null ? null : node.next().value;
       }
     }
     return new CommitRecord(v, commit.timeMicros, changes, previous);

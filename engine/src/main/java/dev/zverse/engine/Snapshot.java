@@ -64,6 +64,9 @@ public final class Snapshot {
   final long payloadBytes;
   final ZIndex zindex;
 
+  /** Packs the chains of this snapshot's lineage in the background (see {@link ChainPacker}). */
+  final ChainPacker packer;
+
   Snapshot(
       Limits limits,
       Node root,
@@ -76,7 +79,8 @@ public final class Snapshot {
       long liveKeys,
       long storedVersions,
       long payloadBytes,
-      ZIndex zindex) {
+      ZIndex zindex,
+      ChainPacker packer) {
     this.limits = limits;
     this.root = root;
     this.height = height;
@@ -89,6 +93,7 @@ public final class Snapshot {
     this.storedVersions = storedVersions;
     this.payloadBytes = payloadBytes;
     this.zindex = zindex;
+    this.packer = packer;
   }
 
   /** The empty store at version 0, with the {@linkplain Limits#defaults() default limits}. */
@@ -110,10 +115,19 @@ public final class Snapshot {
    * The empty store at version 0, keeping its Z-index as {@code index} says.
    *
    * @param limits the key and value limits that every later batch is checked against
-   * @param index whether and how to keep the Z-index that {@link #changes} uses
+   * @param index whether and how to keep the Z-index that {@link #changes} uses; its executor also
+   *     packs the version chains of keys with history in the background (unless {@link
+   *     ZIndexOptions#withPackedChains} turns that off), which makes reads at older versions faster
+   *     and changes no answer
    * @throws NullPointerException if an argument is null
    */
   public static Snapshot empty(Limits limits, ZIndexOptions index) {
+    Objects.requireNonNull(index, "index");
+    return empty(limits, index, ChainPacker.of(index));
+  }
+
+  /** {@link #empty(Limits, ZIndexOptions)} packing chains with {@code packer}: for tests. */
+  static Snapshot empty(Limits limits, ZIndexOptions index, ChainPacker packer) {
     return new Snapshot(
         Objects.requireNonNull(limits, "limits"),
         Node.Leaf.EMPTY,
@@ -126,7 +140,8 @@ public final class Snapshot {
         0,
         0,
         0,
-        ZIndex.empty(Objects.requireNonNull(index, "index")));
+        ZIndex.empty(Objects.requireNonNull(index, "index")),
+        packer);
   }
 
   /** The version this snapshot shows: that of its newest commit, 0 for the empty store. */
@@ -241,8 +256,8 @@ public final class Snapshot {
     limits.checkKey(key, "key");
     checkReadVersion(atVersion, "atVersion");
     Version head = TreeCursor.find(root, height, key);
-    Version v = head == null ? null : head.visibleAt(atVersion);
-    return v == null || v.value == null ? null : v.value.clone();
+    byte[] value = head == null ? null : head.valueAt(atVersion);
+    return value == null ? null : value.clone();
   }
 
   /** {@link #get(byte[])} of a UTF-8 key, decoding the value as UTF-8. */
@@ -344,7 +359,9 @@ public final class Snapshot {
     }
     byte[] k = key.clone();
     List<Change> changes = new ArrayList<>();
-    for (Version v = head.visibleAt(toVersion); v != null && v.version >= fromVersion; v = v.next) {
+    for (Version v = head.visibleAt(toVersion);
+        v != null && v.version >= fromVersion;
+        v = v.next()) {
       changes.add(new Change(k, v.version, v.value));
     }
     Collections.reverse(changes);

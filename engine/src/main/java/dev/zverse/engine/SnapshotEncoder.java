@@ -188,7 +188,7 @@ final class SnapshotEncoder {
         valueAt = 0;
       }
     }
-    node = n.next;
+    node = n.next();
     if (--nodesLeft == 0) {
       node = null;
       keysWritten++;

@@ -61,6 +61,12 @@ public final class Transient {
   /** The Z-index as of the base snapshot or the last prune. */
   private ZIndex zindex;
 
+  /** Packs chains in the background; shared with the base snapshot. */
+  private final ChainPacker packer;
+
+  /** Changes committed to keys with history, for {@link #packer}: its next job's work. */
+  private long packCandidates;
+
   /** Changes committed since {@link #zindex} was last brought up to date. */
   private long unindexed;
 
@@ -91,6 +97,7 @@ public final class Transient {
     this.storedVersions = base.storedVersions;
     this.payloadBytes = base.payloadBytes;
     this.zindex = base.zindex;
+    this.packer = base.packer;
   }
 
   /** The version of the last batch applied, or of the snapshot this transient came from. */
@@ -335,6 +342,7 @@ public final class Transient {
     int height = tree.height();
     // The commit log is immutable from here on, so the index's background seal may read it.
     ZIndex index = zindex.withUnsealed(unindexed).published(commits, version, watermark);
+    packer.published(root, height, commits, version, packCandidates);
     return new Snapshot(
         limits,
         root,
@@ -347,7 +355,8 @@ public final class Transient {
         liveKeys,
         storedVersions,
         payloadBytes,
-        index);
+        index,
+        packer);
   }
 
   /**
@@ -364,7 +373,7 @@ public final class Transient {
     if (head.value != null) {
       liveKeys++;
     }
-    for (Version n = head; n != null; n = n.next) {
+    for (Version n = head; n != null; n = n.next()) {
       storedVersions++;
       payloadBytes += n.value == null ? 0 : n.value.length;
     }
@@ -431,7 +440,7 @@ public final class Transient {
       return;
     }
     boolean again = head.version == v; // a second write to the key in this batch replaces the first
-    Version base = again ? head.next : cutBelowWatermark(head);
+    Version base = again ? head.next() : cutBelowWatermark(head);
     long created = base != null && base.value != null ? base.created() : v;
     byte[] treeKey = tree.foundKey();
     Version node = Version.put(v, value, base, created);
@@ -467,7 +476,7 @@ public final class Transient {
     }
     // The key was put earlier in this batch: undo that put.
     revisited = true;
-    Version base = head.next;
+    Version base = head.next();
     payloadBytes -= head.value.length;
     if (base == null) {
       tree.remove();
@@ -538,6 +547,7 @@ public final class Transient {
       keys[n] = k;
       values[n++] = head.value;
     }
+    packCandidates += marked;
     if (marked == n && n > 0) {
       trims = Commit.ALL;
     } else if (trims != null && trims.length > (n + 63) >>> 6) {
@@ -554,7 +564,7 @@ public final class Transient {
    * {@link #prune}), or {@code head} is a tombstone (the prune may then drop the key).
    */
   private static boolean leavesHistoryToTrim(Version head) {
-    return head.value == null || (head.next != null && head.next.next != null);
+    return head.value == null || (head.next() != null && head.next().next() != null);
   }
 
   /**
@@ -571,7 +581,7 @@ public final class Transient {
     // The head is the newest change, so reads from the watermark on need it alone (a put, or any
     // change exactly at the watermark), or nothing (a tombstone below it).
     boolean keepHead = head.retainedLength(watermark) == 1;
-    Version firstDropped = keepHead ? head.next : head;
+    Version firstDropped = keepHead ? head.next() : head;
     if (firstDropped == null) {
       return head;
     }
@@ -581,7 +591,7 @@ public final class Transient {
 
   /** Takes {@code firstDropped} and every older node of its chain off the counters. */
   private void forget(@Nullable Version firstDropped) {
-    for (Version d = firstDropped; d != null; d = d.next) {
+    for (Version d = firstDropped; d != null; d = d.next()) {
       storedVersions--;
       payloadBytes -= d.value == null ? 0 : d.value.length;
     }
@@ -598,7 +608,7 @@ public final class Transient {
     Version dropped = head;
     // The chain holds at least keep nodes (retainedLength counts them): dropped stays non-null.
     int n = 0;
-    for (; n < keep && dropped != null; n++, dropped = dropped.next) {
+    for (; n < keep && dropped != null; n++, dropped = dropped.next()) {
       retained[n] = dropped;
     }
     assert n == keep : n + " nodes retained, " + keep + " counted";
@@ -607,8 +617,19 @@ public final class Transient {
     }
     forget(dropped);
     // The retained nodes are shared with older snapshots: copy them, the last one cut off.
+    // A packed run stays packed: its kept part moves to arrays of its own, so the dropped versions
+    // go with the old arrays once no older snapshot holds them.
+    int packedFrom = 0;
+    while (packedFrom < keep && !(retained[packedFrom] instanceof Version.Packed)) {
+      packedFrom++;
+    }
     Version chain = null;
-    for (int i = keep - 1; i >= 0; i--) {
+    int i = keep - 1;
+    if (keep - packedFrom >= ChainPacker.MIN_LENGTH) {
+      chain = ((Version.Packed) retained[packedFrom]).prefix(keep - packedFrom);
+      i = packedFrom - 1;
+    }
+    for (; i >= 0; i--) {
       chain = retained[i].withNext(chain);
     }
     if (chain == null) {

@@ -24,18 +24,21 @@ public final class ZIndexOptions {
   public static final int MAX_SEGMENT_ENTRIES = 1 << 24;
 
   private static final ZIndexOptions DEFAULTS =
-      new ZIndexOptions(true, DEFAULT_SEGMENT_ENTRIES, ForkJoinPool.commonPool());
+      new ZIndexOptions(true, DEFAULT_SEGMENT_ENTRIES, ForkJoinPool.commonPool(), true);
   private static final ZIndexOptions DISABLED =
-      new ZIndexOptions(false, DEFAULT_SEGMENT_ENTRIES, ForkJoinPool.commonPool());
+      new ZIndexOptions(false, DEFAULT_SEGMENT_ENTRIES, ForkJoinPool.commonPool(), true);
 
   private final boolean enabled;
   private final int segmentEntries;
   private final Executor executor;
+  private final boolean packChains;
 
-  private ZIndexOptions(boolean enabled, int segmentEntries, Executor executor) {
+  private ZIndexOptions(
+      boolean enabled, int segmentEntries, Executor executor, boolean packChains) {
     this.enabled = enabled;
     this.segmentEntries = segmentEntries;
     this.executor = executor;
+    this.packChains = packChains;
   }
 
   /**
@@ -67,7 +70,7 @@ public final class ZIndexOptions {
       throw new IllegalArgumentException(
           "segmentEntries must be in [1, " + MAX_SEGMENT_ENTRIES + "], was " + segmentEntries);
     }
-    return new ZIndexOptions(enabled, segmentEntries, executor);
+    return new ZIndexOptions(enabled, segmentEntries, executor, packChains);
   }
 
   /**
@@ -77,19 +80,40 @@ public final class ZIndexOptions {
    * @return a copy with the index on or off
    */
   public ZIndexOptions withEnabled(boolean enabled) {
-    return new ZIndexOptions(enabled, segmentEntries, executor);
+    return new ZIndexOptions(enabled, segmentEntries, executor, packChains);
   }
 
   /**
-   * These options with another executor for sealing and merging. A direct executor ({@code
-   * Runnable::run}) does the work on the writer's thread, inside {@link Transient#persistent()}:
-   * deterministic, for tests. An executor that rejects a task only delays the index: the task is
-   * tried again at a later publish, and queries walk the unsealed history meanwhile.
+   * These options with another executor for sealing and merging, and for packing version chains
+   * (which runs even with the index disabled). A direct executor ({@code Runnable::run}) does the
+   * work on the writer's thread, inside {@link Transient#persistent()}: deterministic, for tests.
+   * An executor that rejects a task only delays the index: the task is tried again at a later
+   * publish, and queries walk the unsealed history meanwhile.
    *
    * @throws NullPointerException if {@code executor} is null
    */
   public ZIndexOptions withExecutor(Executor executor) {
-    return new ZIndexOptions(enabled, segmentEntries, Objects.requireNonNull(executor, "executor"));
+    return new ZIndexOptions(
+        enabled, segmentEntries, Objects.requireNonNull(executor, "executor"), packChains);
+  }
+
+  /**
+   * These options with the packing of version chains on or off (on in {@link #defaults()} and
+   * {@link #disabled()}). Packing copies the versions of a key with history into two arrays in the
+   * background, on the {@linkplain #executor() executor}, so that a read at an older version
+   * binary-searches one run instead of walking a node per newer version; it changes no answer. Off,
+   * the writer hands the packer nothing and chains stay linked nodes.
+   *
+   * @param packChains whether version chains are packed
+   * @return a copy with packing on or off
+   */
+  public ZIndexOptions withPackedChains(boolean packChains) {
+    return new ZIndexOptions(enabled, segmentEntries, executor, packChains);
+  }
+
+  /** Whether version chains are packed in the background; see {@link #withPackedChains}. */
+  public boolean packsChains() {
+    return packChains;
   }
 
   /** Whether the index is kept. */
@@ -102,15 +126,14 @@ public final class ZIndexOptions {
     return segmentEntries;
   }
 
-  /** Where sealing and merging run. */
+  /** Where sealing, merging and the packing of version chains run. */
   public Executor executor() {
     return executor;
   }
 
   @Override
   public String toString() {
-    return enabled
-        ? "ZIndexOptions[segmentEntries=" + segmentEntries + "]"
-        : "ZIndexOptions[disabled]";
+    return (enabled ? "ZIndexOptions[segmentEntries=" + segmentEntries : "ZIndexOptions[disabled")
+        + (packChains ? "]" : ", chains unpacked]");
   }
 }

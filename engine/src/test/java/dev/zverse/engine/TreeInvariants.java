@@ -65,17 +65,17 @@ final class TreeInvariants {
         if (head.value != null) {
           counts[1]++;
         }
-        for (Version v = head; v != null; v = v.next) {
+        for (Version v = head; v != null; v = v.next()) {
           counts[2]++;
           counts[3] += v.value == null ? 0 : v.value.length;
-          if (v.next != null) {
-            assertTrue(v.next.version < v.version, "chain descends");
+          if (v.next() != null) {
+            assertTrue(v.next().version < v.version, "chain descends");
           }
         }
         // Below what reads at the watermark see, at most the one version a write superseded.
         int needed = head.retainedLength(s.watermark);
         int length = 0;
-        for (Version v = head; v != null; v = v.next) {
+        for (Version v = head; v != null; v = v.next()) {
           length++;
         }
         assertTrue(
