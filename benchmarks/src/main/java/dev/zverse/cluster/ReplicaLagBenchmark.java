@@ -10,6 +10,7 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -54,8 +55,11 @@ import org.apache.pekko.cluster.typed.Join;
  *     dev.zverse.cluster.ReplicaLagBenchmark --rate 10000 --batch 1 --seconds 20 --warmup 5
  * }</pre>
  *
- * <p>With no arguments it runs the three loads of the issue one after another on the same cluster:
- * 1,000 and 10,000 single-put commits/s, and 1,000 commits/s of 100-put batches.
+ * <p>With no load arguments it runs the three loads of the issue one after another on the same
+ * cluster: 1,000 and 10,000 single-put commits/s, and 1,000 commits/s of 100-put batches. {@code
+ * --replica-dispatcher own}, first, gives each node's replica a writer dispatcher of one thread of
+ * its own instead of its node's default dispatcher, which the writer's own node shares with the
+ * writer singleton, the writer's store, the proxy and every write's ask.
  */
 public final class ReplicaLagBenchmark {
   private static final String CONFIG =
@@ -68,6 +72,11 @@ public final class ReplicaLagBenchmark {
       pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
       pekko.loglevel = WARNING
       zverse.store.writer.max-pending-writes = 1000000
+      zverse-lag-replica {
+        type = Dispatcher
+        executor = thread-pool-executor
+        thread-pool-executor.fixed-pool-size = 1
+      }
       """;
 
   private static final int NODES = 3;
@@ -81,11 +90,17 @@ public final class ReplicaLagBenchmark {
   /**
    * Runs the loads given by the arguments, or the issue's three.
    *
-   * @param args {@code --rate R --batch B --seconds S --warmup W}, or none
+   * @param args {@code [--replica-dispatcher own|shared] [--rate R --batch B --seconds S --warmup
+   *     W]}
    * @throws Exception if the cluster does not start or a write fails
    */
   public static void main(String[] args) throws Exception {
     List<Load> loads = new ArrayList<>();
+    boolean ownDispatcher = false;
+    if (args.length >= 2 && args[0].equals("--replica-dispatcher")) {
+      ownDispatcher = args[1].equals("own");
+      args = Arrays.copyOfRange(args, 2, args.length);
+    }
     if (args.length == 0) {
       loads.add(new Load(1_000, 1, 20, 5));
       loads.add(new Load(10_000, 1, 20, 5));
@@ -112,11 +127,16 @@ public final class ReplicaLagBenchmark {
       String name = "lag";
       List<ClusterStore> stores = new ArrayList<>();
       for (ActorSystem<Void> node : nodes) {
+        StoreSettings replica = StoreSettings.create(node, name);
+        if (ownDispatcher) {
+          replica = replica.withWriterDispatcher("zverse-lag-replica");
+        }
         stores.add(
             ClusterStore.open(
                 node,
                 name,
                 StoreSettings.create(node, name),
+                replica,
                 ClusterSettings.create(node).withWriteTimeout(Duration.ofSeconds(60))));
       }
       for (ClusterStore s : stores) {
