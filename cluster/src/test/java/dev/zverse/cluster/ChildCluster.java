@@ -35,8 +35,11 @@ import org.jspecify.annotations.Nullable;
  * have commands on several nodes under way at once.
  */
 final class ChildCluster implements AutoCloseable {
-  /** How long a node may take to start, join and follow the writer. */
-  static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /**
+   * How long a node may take to start, join and follow the writer: seconds on an idle machine, but
+   * two minutes were seen on a machine loaded twenty times over its cores.
+   */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
   /** How long one command may take. */
   static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
@@ -159,6 +162,9 @@ final class ChildCluster implements AutoCloseable {
         pekko.cluster.seed-nodes = [%s]
         pekko.actor.allow-java-serialization = off
         pekko.loglevel = WARNING
+        # Test machines run several builds at once: a node starved of CPU for seconds is slow,
+        # not gone (a killed node is found by its restart on the same address, not by this).
+        pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
         """
                 .formatted(ports[i], seeds)
             + extraConfig;
