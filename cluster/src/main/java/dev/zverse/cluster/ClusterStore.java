@@ -165,7 +165,10 @@ public final class ClusterStore {
   /**
    * Opens the cluster store {@code name} on this node. Every node opens it with the same name; the
    * writer's local store takes {@code store} from the node the singleton runs on, and this node's
-   * replica takes {@code replica} (its retention, say; its limits must be the writer's).
+   * replica takes {@code replica} (its retention, say; its limits must be the writer's). Durable
+   * settings name the node's data directory: the writer's local store keeps its log in {@code
+   * writer/} inside it and the replica in {@code replica/}, so that the replica recovers what it
+   * applied and follows on from there after a restart.
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
    * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}
@@ -200,6 +203,8 @@ public final class ClusterStore {
               + " characters (the writer's store is named after it plus -writer), was "
               + name.length());
     }
+    store = inOwnDirectory(store, "writer");
+    replica = inOwnDirectory(replica, "replica");
     ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
     try {
       ClusterSingletonSettings singletonSettings =
@@ -234,6 +239,18 @@ public final class ClusterStore {
       local.close();
       throw e;
     }
+  }
+
+  /**
+   * Durable settings whose data directory is {@code sub} inside the one they name: the writer's
+   * local store and the node's replica each log and recover on their own, also when the singleton
+   * runs on this node and both come from one settings object. Memory-only settings as they are.
+   */
+  private static StoreSettings inOwnDirectory(StoreSettings settings, String sub) {
+    return settings
+        .dataDirectory()
+        .map(d -> settings.withDataDirectory(d.resolve(sub)))
+        .orElse(settings);
   }
 
   /** The store's name. */

@@ -1,0 +1,318 @@
+package dev.zverse.cluster;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Cluster nodes as child JVM processes on 127.0.0.1, each running {@link ChildNode}: nothing shared
+ * but the wire. The parent picks a free port per node once; every node lists every node as a seed,
+ * so any of them (the first included) can be killed and restarted on its port and joins whoever is
+ * up (Pekko downs the killed incarnation when the new one on the same address joins).
+ *
+ * <p>A node is killed with SIGKILL ({@link Process#destroyForcibly()}), no shutdown hook runs: a
+ * crash. Nothing waits for time to pass: {@link Node#ask} waits for the node's answer line, at most
+ * a bound, and a node that ends or does not answer fails the test with its log's tail. Children run
+ * the Java that runs the tests with the test class path and a small heap; each reads stdin and
+ * exits at its end, so none outlives the parent. Their logs (stderr) go to {@code
+ * target/child-logs}.
+ *
+ * <p>Not thread-safe: one test thread drives it; {@link Node#send} and {@link Node#answer} let it
+ * have commands on several nodes under way at once.
+ */
+final class ChildCluster implements AutoCloseable {
+  /**
+   * How long a node may take to start, join and follow the writer: seconds on an idle machine, but
+   * two minutes were seen on a machine loaded twenty times over its cores.
+   */
+  static final Duration START_TIMEOUT = Duration.ofSeconds(180);
+
+  /** How long one command may take. */
+  static final Duration ANSWER_TIMEOUT = Duration.ofSeconds(120);
+
+  private final String storeName;
+  private final Path logDirectory;
+  private final String extraConfig;
+  private final @Nullable Path dataRoot;
+  private final List<Node> nodes = new ArrayList<>();
+  private final int[] ports;
+
+  private ChildCluster(
+      String storeName,
+      int[] ports,
+      Path logDirectory,
+      String extraConfig,
+      @Nullable Path dataRoot) {
+    this.storeName = storeName;
+    this.ports = ports;
+    this.logDirectory = logDirectory;
+    this.extraConfig = extraConfig;
+    this.dataRoot = dataRoot;
+  }
+
+  /**
+   * Starts {@code n} child nodes of the cluster store {@code storeName} and waits until each
+   * follows the writer (which runs on node 0, the first seed and the oldest).
+   *
+   * @param n nodes, at least 1
+   * @param storeName the cluster store every node opens
+   * @param extraConfig HOCON every node gets on top of the defaults (a downing provider, say)
+   * @param dataRoot null for memory-only stores; else node {@code i} opens durable settings with
+   *     the data directory {@code dataRoot/node<i>}, again after each restart
+   * @return the cluster, every node ready
+   */
+  static ChildCluster start(int n, String storeName, String extraConfig, @Nullable Path dataRoot)
+      throws Exception {
+    int[] ports = new int[n];
+    for (int i = 0; i < n; i++) {
+      ports[i] = freePort();
+    }
+    Path logs = Path.of("target", "child-logs");
+    Files.createDirectories(logs);
+    ChildCluster cluster = new ChildCluster(storeName, ports, logs, extraConfig, dataRoot);
+    try {
+      // Node 0 first: it is the first seed, which joins itself, and so becomes the oldest.
+      cluster.nodes.add(cluster.launch(0));
+      cluster.nodes.get(0).awaitReady();
+      for (int i = 1; i < n; i++) {
+        cluster.nodes.add(cluster.launch(i));
+      }
+      for (int i = 1; i < n; i++) {
+        cluster.nodes.get(i).awaitReady();
+      }
+    } catch (Exception | Error e) {
+      cluster.close();
+      throw e;
+    }
+    return cluster;
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Node {@code i}, as last started. */
+  Node node(int i) {
+    return nodes.get(i);
+  }
+
+  /** The number of nodes. */
+  int size() {
+    return nodes.size();
+  }
+
+  /**
+   * Kills node {@code i} with SIGKILL and waits for its process to end.
+   *
+   * @throws IllegalStateException if it has not ended within {@link #START_TIMEOUT}
+   */
+  void kill(int i) throws InterruptedException {
+    Process p = nodes.get(i).process;
+    p.destroyForcibly();
+    if (!p.waitFor(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException("node " + i + " did not end after SIGKILL");
+    }
+  }
+
+  /**
+   * Starts node {@code i} again on its port (after {@link #kill}), on its data directory if the
+   * cluster has them.
+   *
+   * @return the new node, once it follows the writer
+   */
+  Node restart(int i) throws Exception {
+    Node old = nodes.get(i);
+    if (old.process.isAlive()) {
+      throw new IllegalStateException("node " + i + " is still running: kill it first");
+    }
+    Node node = launch(i);
+    nodes.set(i, node);
+    node.awaitReady();
+    return node;
+  }
+
+  private Node launch(int i) throws IOException {
+    StringBuilder seeds = new StringBuilder();
+    for (int port : ports) {
+      seeds
+          .append(seeds.length() == 0 ? "" : ", ")
+          .append("\"pekko://" + ChildNode.SYSTEM_NAME + "@127.0.0.1:" + port + "\"");
+    }
+    String config =
+        """
+        pekko.actor.provider = cluster
+        pekko.remote.artery.canonical.hostname = 127.0.0.1
+        pekko.remote.artery.canonical.port = %d
+        pekko.cluster.seed-nodes = [%s]
+        pekko.actor.allow-java-serialization = off
+        pekko.loglevel = WARNING
+        # Test machines run several builds at once: a node starved of CPU for seconds is slow,
+        # not gone (a killed node is found by its restart on the same address, not by this).
+        pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
+        """
+                .formatted(ports[i], seeds)
+            + extraConfig;
+    Path configFile = logDirectory.resolve(storeName + "-node" + i + ".conf");
+    Files.writeString(configFile, config);
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> command = new ArrayList<>();
+    command.add(java);
+    command.add("-Xmx256m");
+    command.add("-XX:+UseSerialGC");
+    // Short-lived processes: the C1 compiler only, to start faster.
+    command.add("-XX:TieredStopAtLevel=1");
+    command.add("-Dconfig.file=" + configFile.toAbsolutePath());
+    command.add("-Dlogback.configurationFile=logback-child.xml");
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add(ChildNode.class.getName());
+    command.add(storeName);
+    if (dataRoot != null) {
+      command.add(dataRoot.resolve("node" + i).toAbsolutePath().toString());
+    }
+    Path log = logDirectory.resolve(storeName + "-node" + i + ".log");
+    Process process =
+        new ProcessBuilder(command)
+            .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
+    return new Node(i, process, log);
+  }
+
+  /** Ends every node: stdin closed, then SIGKILL for any not gone in a few seconds. */
+  @Override
+  public void close() throws IOException, InterruptedException {
+    for (Node n : nodes) {
+      n.process.getOutputStream().close();
+    }
+    for (Node n : nodes) {
+      if (!n.process.waitFor(10, TimeUnit.SECONDS)) {
+        n.process.destroyForcibly();
+        n.process.waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** One child process: its commands and answers. */
+  static final class Node {
+    private final int index;
+    private final Process process;
+    private final Path log;
+    private final PrintStream in;
+    private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+
+    private Node(int index, Process process, Path log) {
+      this.index = index;
+      this.process = process;
+      this.log = log;
+      this.in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
+      Thread reader = new Thread(this::readAnswers, "child-node-" + index + "-stdout");
+      reader.setDaemon(true);
+      reader.start();
+    }
+
+    /** Queues every answer line; an end marker when the process's stdout ends. */
+    private void readAnswers() {
+      try (BufferedReader out =
+          new BufferedReader(
+              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = out.readLine()) != null; ) {
+          if (line.startsWith("@")) {
+            answers.add(line.substring(1));
+          }
+        }
+      } catch (IOException e) {
+        // The stream of a killed process may end with an error instead of its end: the same end.
+      }
+      answers.add(END);
+    }
+
+    private static final String END = "\u0000end";
+
+    private void awaitReady() throws InterruptedException {
+      String a = next(START_TIMEOUT, "start");
+      if (!a.equals("ready")) {
+        throw new AssertionError("node " + index + " answered " + a + " instead of ready" + tail());
+      }
+    }
+
+    /** Sends {@code command} without waiting; its answer comes from {@link #answer()}. */
+    void send(String command) {
+      in.println(command);
+      if (in.checkError()) {
+        throw new UncheckedIOException(
+            new IOException("node " + index + " does not take commands" + tail()));
+      }
+    }
+
+    /**
+     * The answer to the oldest command sent and not yet answered.
+     *
+     * @return what followed {@code ok}
+     * @throws AssertionError if it answered an error, ended, or gave no answer in time
+     */
+    String answer() throws InterruptedException {
+      String a = next(ANSWER_TIMEOUT, "an answer");
+      if (!a.startsWith("ok ")) {
+        throw new AssertionError("node " + index + " answered " + a + tail());
+      }
+      return a.substring(3);
+    }
+
+    /** Sends {@code command} and returns its answer, as {@link #answer()}. */
+    String ask(String command) throws InterruptedException {
+      send(command);
+      return answer();
+    }
+
+    /** {@link #ask} for a command answering a number. */
+    long askLong(String command) throws InterruptedException {
+      return Long.parseLong(ask(command));
+    }
+
+    private String next(Duration timeout, String what) throws InterruptedException {
+      String a = answers.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+      if (a == null) {
+        throw new AssertionError("node " + index + " gave no " + what + " in " + timeout + tail());
+      }
+      if (a.equals(END)) {
+        answers.add(END);
+        throw new AssertionError("node " + index + " ended before " + what + tail());
+      }
+      return a;
+    }
+
+    /** The last lines of the node's log, for a failure's message. */
+    private String tail() {
+      try {
+        List<String> lines = Files.readAllLines(log, StandardCharsets.UTF_8);
+        return "; its log "
+            + log
+            + " ends:\n"
+            + String.join("\n", lines.subList(Math.max(0, lines.size() - 30), lines.size()));
+      } catch (IOException e) {
+        return "; its log " + log + " is unreadable: " + e;
+      }
+    }
+
+    /** The process, e.g. to see whether it is alive. */
+    Process process() {
+      return process;
+    }
+  }
+}
