@@ -11,6 +11,7 @@ import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,23 +27,29 @@ final class StoreOpener {
   /** {@link ZVerseStore#open(ActorSystem, String, StoreSettings)} with a hook around each apply. */
   static ZVerseStore open(
       ActorSystem<?> system, String name, StoreSettings settings, WriterActor.Applier applier) {
-    return open(system, name, settings, applier, false);
+    return open(system, name, settings, applier, false, null);
   }
 
   /**
    * Opens a store, or with {@code replica} a replica: the same actors, fed through {@link
-   * AdvancedOperations#applyCommits} instead of writes.
+   * AdvancedOperations#applyCommits} instead of writes; a memory-only store starts from {@code
+   * base} if given, else empty.
    */
   static ZVerseStore open(
       ActorSystem<?> system,
       String name,
       StoreSettings settings,
       WriterActor.Applier applier,
-      boolean replica) {
+      boolean replica,
+      @Nullable Snapshot base) {
     Objects.requireNonNull(system, "system");
     StoreSettingsReader.requireStoreName(name);
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(applier, "applier");
+    if (base != null && settings.isDurable()) {
+      throw new IllegalArgumentException(
+          "settings must be memory-only to open store [" + name + "] from a base snapshot");
+    }
 
     ZVerse open = ZVerse.get(system);
     long opening = open.reserve(name);
@@ -63,7 +70,9 @@ final class StoreOpener {
           new Root(
               journal != null
                   ? journal.recovered()
-                  : Snapshot.empty(settings.limits(), settings.zIndex().options(indexing)));
+                  : base != null
+                      ? base
+                      : Snapshot.empty(settings.limits(), settings.zIndex().options(indexing)));
       WriteGate gate = new WriteGate(settings.maxPendingWrites());
       Pins pins = new Pins(settings.clock());
       CompletableFuture<Done> epochStopped = new CompletableFuture<>();

@@ -1,5 +1,6 @@
 package dev.zverse.actors;
 
+import dev.zverse.engine.Snapshot;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -121,7 +122,26 @@ public final class ZVerse implements Extension {
    * @throws java.io.UncheckedIOException if the data directory cannot be recovered
    */
   public ZVerseStore openReplica(String name, StoreSettings settings) {
-    return StoreOpener.open(system, name, settings, WriterActor.Applier.DEFAULT, true);
+    return StoreOpener.open(system, name, settings, WriterActor.Applier.DEFAULT, true, null);
+  }
+
+  /**
+   * Opens a memory-only store named {@code name} that starts from {@code base} instead of empty:
+   * its first write commits as {@code base.version() + 1}, and reads, history and the commit log
+   * are {@code base}'s until then. For the cluster module's writer, which starts where its node's
+   * replica is; {@code base} may come from another store of this system (snapshots are immutable).
+   *
+   * @param name the store's name, as for {@link #open(String, StoreSettings)}
+   * @param settings the store's settings: memory-only, with {@code base}'s key and value limits
+   * @param base the state to start from
+   * @return the open store, at {@code base.version()}
+   * @throws NullPointerException if an argument is null
+   * @throws IllegalArgumentException if the name is malformed or {@code settings} are durable
+   * @throws IllegalStateException if a store of that name is already open in this actor system
+   */
+  public ZVerseStore openFrom(String name, StoreSettings settings, Snapshot base) {
+    Objects.requireNonNull(base, "base");
+    return StoreOpener.open(system, name, settings, WriterActor.Applier.DEFAULT, false, base);
   }
 
   /**

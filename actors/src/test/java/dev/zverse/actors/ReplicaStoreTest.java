@@ -168,6 +168,35 @@ class ReplicaStoreTest {
   }
 
   @Test
+  void aStoreOpenedFromAReplicasSnapshotContinuesItsVersionsAndHistory() {
+    ZVerseStore writer = kit.open(kit.settings());
+    ZVerseStore replica = replica(kit.settings());
+    writeRandomly(writer, 8, 19);
+    Snapshot w = writer.snapshot();
+    await(replica.advanced().applyCommits(commits(w, 1, w.version())));
+    Snapshot base = replica.advanced().lastPublished();
+    ZVerseStore next =
+        ZVerse.get(kit.testKit.system()).openFrom(freshName("next"), kit.settings(), base);
+    assertEquals(w.version(), next.snapshot().version());
+    long v = await(next.write(WriteBatch.ofPut("after", "1")));
+    assertEquals(w.version() + 1, v, "versions continue");
+    Snapshot s = next.snapshot();
+    for (long at = 1; at <= w.version(); at++) {
+      assertEquals(w.commit(at).changes(), s.commit(at).changes(), "history at " + at);
+    }
+    assertEquals("1", s.get("after"));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            ZVerse.get(kit.testKit.system())
+                .openFrom(
+                    freshName("durable"),
+                    kit.settings().withDataDirectory(java.nio.file.Path.of("/tmp/never")),
+                    base));
+    await(next.close());
+  }
+
+  @Test
   void aReplicasOwnWritesFailAtOnceSayingWritesGoThroughTheClusterStore() {
     ZVerseStore replica = replica(kit.settings());
     UnsupportedOperationException e =

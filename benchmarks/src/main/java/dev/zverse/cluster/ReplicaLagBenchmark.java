@@ -71,6 +71,7 @@ public final class ReplicaLagBenchmark {
       pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
       pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
       pekko.loglevel = WARNING
+      pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
       zverse.store.writer.max-pending-writes = 1000000
       zverse-lag-replica {
         type = Dispatcher

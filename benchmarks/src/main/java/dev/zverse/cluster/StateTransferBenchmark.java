@@ -75,6 +75,7 @@ public class StateTransferBenchmark {
       pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
       pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
       pekko.loglevel = WARNING
+      pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
       """;
 
   /** What is timed: the whole transfer between the nodes, or one half alone. */

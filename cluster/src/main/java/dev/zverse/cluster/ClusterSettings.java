@@ -24,6 +24,9 @@ import org.jspecify.annotations.Nullable;
  *   status-interval = 1s             # a replica updates its lag this often
  *   lag-warning-versions = 10000     # lag past this is warned about once, and not ready
  *   lag-warning-time = 10s           # the same, in time
+ *   replication.min-acks = 1         # replicas besides the writer's node that hold a write
+ *   replication.ack-timeout = 5s     # a write waits this long for them
+ *   require-downing-provider = on    # refuse to open without a downing provider
  * }
  * }</pre>
  *
@@ -52,6 +55,12 @@ public final class ClusterSettings {
   private final Duration statusInterval;
   private final long lagWarningVersions;
   private final Duration lagWarningTime;
+  private final int minAcks;
+  private final Duration ackTimeout;
+  private final boolean requireDowningProvider;
+
+  /** The largest {@code replication.min-acks}. */
+  public static final int MAX_MIN_ACKS = 100;
 
   /** The largest {@code replica-window}. */
   public static final int MAX_REPLICA_WINDOW = 1_000_000;
@@ -69,7 +78,10 @@ public final class ClusterSettings {
       Duration followRetry,
       Duration statusInterval,
       long lagWarningVersions,
-      Duration lagWarningTime) {
+      Duration lagWarningTime,
+      long minAcks,
+      Duration ackTimeout,
+      boolean requireDowningProvider) {
     this.role = Objects.requireNonNull(role, "role");
     Objects.requireNonNull(writeTimeout, "writeTimeout");
     if (writeTimeout.isNegative()
@@ -90,6 +102,9 @@ public final class ClusterSettings {
     this.lagWarningVersions =
         requireIn(lagWarningVersions, 1, Long.MAX_VALUE, "lag-warning-versions");
     this.lagWarningTime = requirePositive(lagWarningTime, "lag-warning-time");
+    this.minAcks = (int) requireIn(minAcks, 0, MAX_MIN_ACKS, "replication.min-acks");
+    this.ackTimeout = requirePositive(ackTimeout, "replication.ack-timeout");
+    this.requireDowningProvider = requireDowningProvider;
   }
 
   /** A copy of {@code o} through the validating constructor: every {@code withX} goes here. */
@@ -104,7 +119,12 @@ public final class ClusterSettings {
         change.followRetry != null ? change.followRetry : o.followRetry,
         change.statusInterval != null ? change.statusInterval : o.statusInterval,
         change.lagWarningVersions != null ? change.lagWarningVersions : o.lagWarningVersions,
-        change.lagWarningTime != null ? change.lagWarningTime : o.lagWarningTime);
+        change.lagWarningTime != null ? change.lagWarningTime : o.lagWarningTime,
+        change.minAcks != null ? change.minAcks : o.minAcks,
+        change.ackTimeout != null ? change.ackTimeout : o.ackTimeout,
+        change.requireDowningProvider != null
+            ? change.requireDowningProvider
+            : o.requireDowningProvider);
   }
 
   /** The one setting a {@code withX} changes; the others stay null. */
@@ -119,6 +139,9 @@ public final class ClusterSettings {
     @Nullable Duration statusInterval;
     @Nullable Long lagWarningVersions;
     @Nullable Duration lagWarningTime;
+    @Nullable Long minAcks;
+    @Nullable Duration ackTimeout;
+    @Nullable Boolean requireDowningProvider;
   }
 
   /**
@@ -157,7 +180,10 @@ public final class ClusterSettings {
         config.getDuration("follow-retry"),
         config.getDuration("status-interval"),
         config.getLong("lag-warning-versions"),
-        config.getDuration("lag-warning-time"));
+        config.getDuration("lag-warning-time"),
+        config.getLong("replication.min-acks"),
+        config.getDuration("replication.ack-timeout"),
+        config.getBoolean("require-downing-provider"));
   }
 
   /** The role of the nodes the writer may run on, or empty for any node. */
@@ -330,6 +356,71 @@ public final class ClusterSettings {
     return new ClusterSettings(this, c);
   }
 
+  /**
+   * Replicas besides the writer's node that must have received a write before it is answered, in
+   * [0, 100]; 0 answers once the writer committed it (the only setting a one-node cluster can
+   * meet).
+   */
+  public int minAcks() {
+    return minAcks;
+  }
+
+  /**
+   * How long a write waits for {@link #minAcks()} replicas, in (0, 1h]: before it is committed (too
+   * few replicas follow the writer; then it fails with {@link NotEnoughReplicasException}, nothing
+   * written) and after (too few acknowledged; then its outcome is unknown).
+   */
+  public Duration ackTimeout() {
+    return ackTimeout;
+  }
+
+  /**
+   * Whether opening a store on a cluster without {@code pekko.cluster.downing-provider-class} fails
+   * (the default): without a downing provider a crashed writer's node is never removed, and the
+   * writer never moves.
+   */
+  public boolean requireDowningProvider() {
+    return requireDowningProvider;
+  }
+
+  /**
+   * A copy with another {@code replication.min-acks}.
+   *
+   * @param minAcks replicas besides the writer's node, in [0, 100]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withMinAcks(int minAcks) {
+    Change c = new Change();
+    c.minAcks = (long) minAcks;
+    return new ClusterSettings(this, c);
+  }
+
+  /**
+   * A copy with another {@code replication.ack-timeout}.
+   *
+   * @param ackTimeout in (0, 1h]
+   * @return the copy
+   * @throws IllegalArgumentException if out of bounds
+   */
+  public ClusterSettings withAckTimeout(Duration ackTimeout) {
+    Change c = new Change();
+    c.ackTimeout = Objects.requireNonNull(ackTimeout, "ackTimeout");
+    return new ClusterSettings(this, c);
+  }
+
+  /**
+   * A copy that does or does not require a downing provider to open a store.
+   *
+   * @param require whether to require {@code pekko.cluster.downing-provider-class}
+   * @return the copy
+   */
+  public ClusterSettings withRequireDowningProvider(boolean require) {
+    Change c = new Change();
+    c.requireDowningProvider = require;
+    return new ClusterSettings(this, c);
+  }
+
   @Override
   public String toString() {
     return "ClusterSettings[role="
@@ -352,6 +443,12 @@ public final class ClusterSettings {
         + lagWarningVersions
         + " versions or "
         + lagWarningTime
+        + ", minAcks="
+        + minAcks
+        + ", ackTimeout="
+        + ackTimeout
+        + ", requireDowningProvider="
+        + requireDowningProvider
         + "]";
   }
 

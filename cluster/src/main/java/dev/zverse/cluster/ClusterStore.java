@@ -58,11 +58,16 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Writes</h2>
  *
- * A write completes with its committed version, or fails with the exception a local store's write
- * fails with ({@link ConditionFailedException}, {@link StoreOverloadedException}, {@link
- * IllegalArgumentException} for a limit), or with {@link ClusterWriteTimeoutException} when no
- * answer came within {@code zverse.cluster.write-timeout}: a write is answered or fails, never
- * waits forever. A write larger than {@code chunk-bytes} travels in chunks.
+ * A write completes with its committed version once {@code replication.min-acks} replicas besides
+ * the writer's node hold it, or fails with the exception a local store's write fails with ({@link
+ * ConditionFailedException}, {@link StoreOverloadedException}, {@link IllegalArgumentException} for
+ * a limit), with {@link NotEnoughReplicasException} (too few replicas, nothing written), or with
+ * {@link WriteOutcomeUnknownException} when it may or may not have been committed (the writer was
+ * lost, too few replicas acknowledged, or no answer came within {@code
+ * zverse.cluster.write-timeout}: {@link ClusterWriteTimeoutException}): a write is answered or
+ * fails, never waits forever, and a failure that is not an unknown outcome means nothing was
+ * written. A conditional batch is the safe retry of an unknown outcome. A write larger than {@code
+ * chunk-bytes} travels in chunks.
  *
  * <h2>Reads: three levels</h2>
  *
@@ -72,9 +77,9 @@ import org.jspecify.annotations.Nullable;
  *       which may be behind the writer by its lag ({@link #status()}).
  *   <li><b>At least a version</b> ({@link #awaitVersion}): waits until the replica has a version,
  *       say one a write returned on another node: read-your-writes across nodes.
- *   <li><b>Linearizable</b> ({@link #linearizableSnapshot}): asks the writer for its latest
- *       committed version, then waits for the replica to reach it (etcd's ReadIndex): sees every
- *       write acknowledged before the call began, on any node.
+ *   <li><b>Linearizable</b> ({@link #linearizableSnapshot}): asks the writer for its acknowledged
+ *       version, then waits for the replica to reach it (etcd's ReadIndex): sees every write
+ *       acknowledged before the call began, on any node.
  * </ul>
  *
  * <p>The replica has the settings of the node's store (its own retention among them: a replica may
@@ -180,7 +185,9 @@ public final class ClusterStore {
    * @return the store on this node
    * @throws NullPointerException if an argument is null
    * @throws IllegalArgumentException if {@code name} is empty, malformed or too long
-   * @throws IllegalStateException if a store named {@code name} is already open in {@code system}
+   * @throws IllegalStateException if a store named {@code name} is already open in {@code system},
+   *     or {@code pekko.cluster.downing-provider-class} is empty while {@code
+   *     zverse.cluster.require-downing-provider} is on (the message names the Split Brain Resolver)
    */
   public static ClusterStore open(
       ActorSystem<?> system,
@@ -205,8 +212,11 @@ public final class ClusterStore {
     }
     store = inOwnDirectory(store, "writer");
     replica = inOwnDirectory(replica, "replica");
+    requireDowningProvider(system, settings);
     ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
     try {
+      ReplicaState state = new ReplicaState(local);
+      local.advanced().addPublishListener(state);
       ClusterSingletonSettings singletonSettings =
           ClusterSingletonSettings.create(system).withBufferSize(settings.proxyBufferSize());
       if (settings.role().isPresent()) {
@@ -216,11 +226,10 @@ public final class ClusterStore {
           ClusterSingleton.get(system)
               .init(
                   SingletonActor.of(
-                          WriterSingleton.create(name, store, settings), "zverse-writer-" + name)
+                          WriterSingleton.create(name, store, settings, local, state),
+                          "zverse-writer-" + name)
                       .withSettings(singletonSettings)
                       .withStopMessage(WriterProtocol.Stop.INSTANCE));
-      ReplicaState state = new ReplicaState(local);
-      local.advanced().addPublishListener(state);
       ActorRef<ReplicaProtocol.Command> follower =
           system.systemActorOf(
               ReplicaActor.create(name, local, writer, settings, state),
@@ -253,6 +262,29 @@ public final class ClusterStore {
         .orElse(settings);
   }
 
+  /** The Split Brain Resolver, which {@code pekko.cluster.downing-provider-class} should name. */
+  static final String SPLIT_BRAIN_RESOLVER =
+      "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider";
+
+  /**
+   * Refuses a cluster without a downing provider, unless the settings opt out: a crashed writer's
+   * node would never be removed, so the writer would never move.
+   */
+  private static void requireDowningProvider(ActorSystem<?> system, ClusterSettings settings) {
+    if (!settings.requireDowningProvider()) {
+      return;
+    }
+    String provider = system.settings().config().getString("pekko.cluster.downing-provider-class");
+    if (provider.isBlank()) {
+      throw new IllegalStateException(
+          "pekko.cluster.downing-provider-class is empty: without a downing provider a crashed"
+              + " writer's node is never removed and the writer never moves; set it to "
+              + SPLIT_BRAIN_RESOLVER
+              + " (Pekko's Split Brain Resolver, see the README's cluster section), or, for a"
+              + " cluster of one node, set zverse.cluster.require-downing-provider = off");
+    }
+  }
+
   /** The store's name. */
   public String name() {
     return name;
@@ -272,8 +304,11 @@ public final class ClusterStore {
    * @return completes with the committed version, or exceptionally: {@link
    *     ConditionFailedException} listing the failed conditions, {@link IllegalArgumentException}
    *     naming a key or value over the writer's limit, {@link StoreOverloadedException} (nothing
-   *     written), {@link ClusterWriteTimeoutException} (no answer in time, outcome unknown), or
-   *     {@link IllegalStateException} naming the writer's own failure
+   *     written), {@link NotEnoughReplicasException} (fewer than {@code min-acks} replicas within
+   *     {@code ack-timeout}, nothing written), {@link WriteOutcomeUnknownException} (committed
+   *     perhaps: the writer was lost, or too few replicas acknowledged; {@link
+   *     ClusterWriteTimeoutException} when no answer came in time), or {@link
+   *     IllegalStateException} naming the writer's own failure
    * @throws NullPointerException if {@code batch} is null
    * @throws IllegalStateException if this store is closed on this node
    */
@@ -429,9 +464,9 @@ public final class ClusterStore {
   }
 
   /**
-   * A linearizable read: asks the writer for its latest committed version, then waits until the
-   * replica has it (etcd's ReadIndex). The snapshot holds every write acknowledged, on any node,
-   * before this call began.
+   * A linearizable read: asks the writer for its acknowledged version (every write answered so far
+   * is at or below it), then waits until the replica has it (etcd's ReadIndex). The snapshot holds
+   * every write acknowledged, on any node, before this call began.
    *
    * @param timeout how long both steps may take together, positive
    * @return completes with the replica's snapshot at the writer's latest version or later, or
@@ -544,6 +579,16 @@ public final class ClusterStore {
     return replica.close();
   }
 
+  /** This node's replica actor, for tests that speak its protocol. */
+  ActorRef<ReplicaProtocol.Command> replicaActor() {
+    return follower;
+  }
+
+  /** Messages of writers of a lower term than this node's replica promised that it refused. */
+  long staleRefused() {
+    return state.staleRefused.get();
+  }
+
   /** Whether {@link #close()} was called on this node. */
   public boolean isClosed() {
     return closed.get();
@@ -568,7 +613,11 @@ public final class ClusterStore {
   }
 
   private RuntimeException failure(Reply r) {
-    if (r instanceof ConditionsFailed c) {
+    if (r instanceof WriterProtocol.NotEnoughReplicas n) {
+      return new NotEnoughReplicasException(name, n.minAcks(), n.replicas(), n.storeNodes());
+    } else if (r instanceof WriterProtocol.OutcomeUnknown u) {
+      return new WriteOutcomeUnknownException(name, u.message());
+    } else if (r instanceof ConditionsFailed c) {
       return new ConditionFailedException(c.failures());
     } else if (r instanceof Overloaded o) {
       return new StoreOverloadedException(o.storeName(), o.maxPendingWrites());

@@ -2,16 +2,19 @@ package dev.zverse.cluster;
 
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.cluster.ReplicaProtocol.Command;
+import dev.zverse.cluster.ReplicaProtocol.CommitIndex;
+import dev.zverse.cluster.ReplicaProtocol.Fetch;
 import dev.zverse.cluster.ReplicaProtocol.Latest;
 import dev.zverse.cluster.ReplicaProtocol.NeedsTransfer;
+import dev.zverse.cluster.ReplicaProtocol.Promise;
 import dev.zverse.cluster.ReplicaProtocol.Refused;
 import dev.zverse.cluster.ReplicaProtocol.Subscribed;
 import dev.zverse.cluster.WriterProtocol.Chunk;
 import dev.zverse.cluster.WriterProtocol.Commits;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.Snapshot;
 import java.io.NotSerializableException;
-import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
@@ -50,6 +53,17 @@ import org.jspecify.annotations.Nullable;
  * before it overlaps what was already received: the part already held is dropped. So the replica
  * applies every version once and in order, whatever the writer resends.
  *
+ * <h2>Received, visible, and terms</h2>
+ *
+ * A replica acknowledges what it received ({@link WriterProtocol.Ack}) and holds it ({@link
+ * ReceivedCommits}); it hands to its store, where readers see it, only what the writer declared
+ * acknowledged (the commit index carried by {@link Commits} and {@link CommitIndex}). It promises
+ * terms to new writers ({@link Promise}: only a term higher than any it promised), follows only a
+ * writer whose term is at least the one it promised, and ignores commits of any other term: an old
+ * writer cut off from the others gets no acknowledgement from it, so cannot answer a write. A new
+ * writer may {@link Fetch} what it received; once it follows a new writer it drops what it held
+ * beyond what it handed to its store, and follows the new writer's history from there.
+ *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
  * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
  * unreachable, the replica's reads go on at the version it has, and {@link ReplicaStatus} says it
@@ -63,8 +77,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Actor-confined; {@link ReplicaState} is what it shares.
  *
- * <p>One class of about 500 lines, because following, gap repair, catching up and the lag watch all
- * turn on the same expected version and the same writer reference.
+ * <p>One class of about 700 lines, because following, gap repair, terms, catching up and the lag
+ * watch all turn on the same expected version, promised term and writer reference; what it holds is
+ * in {@link ReceivedCommits}.
  */
 final class ReplicaActor extends AbstractBehavior<Command> {
   /** Ask the writer again. */
@@ -110,17 +125,34 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** The writer itself, once it answered; null before and after it went. */
   private @Nullable ActorRef<WriterProtocol.Command> writer;
 
-  /** The next version expected from the writer: received ones are applied or on their way. */
-  private long expected;
+  /** What was received and not yet applied; the next version expected is its received() + 1. */
+  private final ReceivedCommits received;
 
   /** The version last asked for with {@link WriterProtocol.Follow}, so a gap is asked for once. */
   private long askedFrom = -1;
 
-  /**
-   * Groups received and not yet handed to the replica store, oldest first: at most the writer's
-   * window of versions, since the writer sends no more before they are acknowledged.
-   */
-  private final ArrayDeque<CommitRecordCodec.Group> received = new ArrayDeque<>();
+  /** The writer's acknowledged version as last told: what the replica may show its readers. */
+  private long committed;
+
+  /** The highest term promised to a writer; commits of lower terms are refused. */
+  private long promisedTerm;
+
+  /** The writer {@link #promisedTerm} was promised to, if a promise was asked for. */
+  private @Nullable ActorRef<WriterProtocol.Command> promisedTo;
+
+  /** The term of the writer followed, 0 before one answered. */
+  private long followTerm;
+
+  /** The term of the writer the last received commits came from. */
+  private long receivedTerm;
+
+  /** The last writer's watermark received, carried to the replica store with each group. */
+  private long watermark;
+
+  /** The lowest stale term refused and logged, so that each is logged once. */
+  private long loggedStaleTerm;
+
+  private final WireSerializer serializer;
 
   /** Whether an apply failed and the replica starts over once the others in flight are done. */
   private boolean resyncing;
@@ -139,7 +171,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** Whether a state transfer runs: further {@link NeedsTransfer} answers are ignored. */
   private boolean transferring;
 
-  /** {@link #expected} at the last status tick: unchanged while the writer is ahead is a stall. */
+  /** The next version expected at the last status tick: unchanged while behind is a stall. */
   private long expectedAtLastTick = -1;
 
   private ReplicaActor(
@@ -157,9 +189,11 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     this.settings = settings;
     this.state = state;
     this.timers = timers;
-    this.reassembly =
-        new Chunking.Reassembly(WireSerializer.of(context.getSystem()), settings.maxMessageBytes());
-    this.expected = replica.advanced().lastPublished().version() + 1;
+    this.serializer = WireSerializer.of(context.getSystem());
+    this.reassembly = new Chunking.Reassembly(serializer, settings.maxMessageBytes());
+    long version = replica.advanced().lastPublished().version();
+    this.received = new ReceivedCommits(version);
+    this.committed = version;
     this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
     this.reachability =
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
@@ -204,6 +238,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Subscribed.class, this::onSubscribed)
         .onMessage(Commits.class, this::onCommits)
         .onMessage(Chunk.class, this::onChunk)
+        .onMessage(CommitIndex.class, this::onCommitIndex)
+        .onMessage(Promise.class, this::onPromise)
+        .onMessage(Fetch.class, this::onFetch)
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Latest.class, this::onLatest)
         .onMessage(NeedsTransfer.class, this::onNeedsTransfer)
@@ -218,15 +255,23 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .build();
   }
 
+  /** The next version expected from the writer followed. */
+  private long expected() {
+    return received.received() + 1;
+  }
+
   /**
-   * Asks the writer (the known one, else through the proxy) to follow from {@link #expected}, and
-   * again after {@code follow-retry} unless it answers.
+   * Asks the writer (the known one, else through the proxy) to follow: from the next version
+   * expected when it is the writer already followed, else from the first version not handed to the
+   * store (a new writer's history decides what comes after it). Again after {@code follow-retry}
+   * unless it answers.
    */
   private void askToFollow() {
-    askedFrom = expected;
+    long from = writer != null ? expected() : received.handed() + 1;
+    askedFrom = from;
     WriterProtocol.Follow follow =
         new WriterProtocol.Follow(
-            expected,
+            from,
             replica.settings().maxKeyBytes(),
             replica.settings().maxValueBytes(),
             getContext().getSelf());
@@ -237,6 +282,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   private Behavior<Command> onSubscribed(Subscribed s) {
     if (stopped || state.failure != null) {
       return this;
+    }
+    if (s.term() < promisedTerm) {
+      refuseStale(s.term());
+      return this;
+    }
+    promise(s.term(), s.writer());
+    if (s.term() != followTerm) {
+      // A new writer: what was received and not handed may not be in its history.
+      followTerm = s.term();
+      received.dropAfterHanded();
     }
     if (!s.writer().equals(writer)) {
       if (writer != null) {
@@ -249,7 +304,94 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     timers.cancel(Retry.INSTANCE);
     state.writerReachable = true;
     knowWriterAt(s.latest());
+    moveCommitted(s.latest());
+    if (askedFrom != expected()) {
+      askToFollow();
+    }
     state.following.complete(s.latest());
+    return this;
+  }
+
+  /** Raises the promised term to {@code term}, if higher. */
+  private void promise(long term, ActorRef<WriterProtocol.Command> to) {
+    if (term > promisedTerm) {
+      promisedTerm = term;
+      promisedTo = to;
+      state.promisedTerm = term;
+    }
+  }
+
+  private void refuseStale(long term) {
+    state.staleRefused.incrementAndGet();
+    if (term != loggedStaleTerm) {
+      loggedStaleTerm = term;
+      getContext()
+          .getLog()
+          .info(
+              "[{}] Refused the writer of term {}: this replica promised term {}",
+              name,
+              term,
+              promisedTerm);
+    }
+  }
+
+  private Behavior<Command> onPromise(Promise p) {
+    if (stopped) {
+      return this;
+    }
+    boolean granted =
+        p.term() > promisedTerm || (p.term() == promisedTerm && p.writer().equals(promisedTo));
+    if (granted) {
+      promise(p.term(), p.writer());
+    }
+    p.writer()
+        .tell(
+            new WriterProtocol.Promised(
+                p.term(),
+                granted,
+                promisedTerm,
+                received.handed(),
+                received.received(),
+                receivedTerm,
+                getContext().getSelf()));
+    return this;
+  }
+
+  private Behavior<Command> onFetch(Fetch f) {
+    if (stopped || f.term() < promisedTerm) {
+      f.writer()
+          .tell(
+              new WriterProtocol.FetchRefused(
+                  f.term(), "the replica promised term " + promisedTerm + " or stopped"));
+      return this;
+    }
+    Snapshot s = replica.advanced().lastPublished();
+    List<CommitRecord> commits = received.fetch(s, f.from(), f.to());
+    if (commits == null || commits.isEmpty() || commits.size() != f.to() - f.from() + 1) {
+      f.writer()
+          .tell(
+              new WriterProtocol.FetchRefused(
+                  f.term(),
+                  "the replica holds versions "
+                      + (s.watermark() + 1)
+                      + " to "
+                      + received.received()
+                      + ", not "
+                      + f.from()
+                      + " to "
+                      + f.to()));
+      return this;
+    }
+    WriterProtocol.Fetched answer =
+        new WriterProtocol.Fetched(f.term(), new CommitRecordCodec.Group(s.watermark(), commits));
+    List<Chunk> parts = Chunking.split(serializer, answer, f.from(), settings.chunkBytes());
+    if (parts.size() == 1) {
+      f.writer().tell(answer);
+    } else {
+      for (Chunk part : parts) {
+        f.writer().tell(part);
+      }
+    }
     return this;
   }
 
@@ -270,15 +412,23 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (stopped || resyncing || state.failure != null) {
       return this;
     }
+    if (c.term() < promisedTerm) {
+      // Fencing: a writer of a lower term than promised, even the one followed until now.
+      refuseStale(c.term());
+      return this;
+    }
+    if (c.term() != followTerm) {
+      // Not followed (yet): its Subscribed comes first, so no commit of the followed one is lost.
+      return this;
+    }
     CommitRecordCodec.Group group = c.group();
     long first = group.firstVersion();
     long last = first + group.commits().size() - 1;
     knowWriterAt(last);
     state.knowCommitTimes(group.commits().get(0), group.commits().get(group.commits().size() - 1));
-    if (last < expected) {
-      return this; // all of it received already
-    }
-    if (first > expected) {
+    watermark = Math.max(watermark, group.watermark());
+    long expected = expected();
+    if (last >= expected && first > expected) {
       // A gap: ask once for what is missing; the writer sends again from there.
       if (askedFrom != expected) {
         getContext()
@@ -286,25 +436,61 @@ final class ReplicaActor extends AbstractBehavior<Command> {
             .debug("[{}] Versions {} to {} are missing; asking again", name, expected, first - 1);
         askToFollow();
       }
-      return this;
+    } else if (last >= expected) {
+      List<CommitRecord> commits = group.commits();
+      if (first < expected) {
+        commits = commits.subList((int) (expected - first), commits.size());
+      }
+      received.add(commits);
+      receivedTerm = c.term();
+      state.received = received.received();
+      ack();
     }
-    List<CommitRecord> commits = group.commits();
-    if (first < expected) {
-      commits = commits.subList((int) (expected - first), commits.size());
-    }
-    expected = last + 1;
-    received.addLast(new CommitRecordCodec.Group(group.watermark(), commits));
-    applyReceived();
+    moveCommitted(c.committed());
     return this;
   }
 
-  /** Hands received groups to the replica store, in order, as many as it may hold pending. */
+  private Behavior<Command> onCommitIndex(CommitIndex ci) {
+    if (ci.term() < promisedTerm) {
+      refuseStale(ci.term());
+    } else if (ci.term() == followTerm) {
+      moveCommitted(ci.committed());
+    }
+    return this;
+  }
+
+  /** The writer followed acknowledged up to {@code version}: hand what it may to the store. */
+  private void moveCommitted(long version) {
+    if (version > committed) {
+      committed = version;
+    }
+    applyReceived();
+  }
+
+  /** Tells the writer followed what this replica received and applied. */
+  private void ack() {
+    if (writer != null) {
+      writer.tell(
+          new WriterProtocol.Ack(
+              followTerm, received.received(), state.applied(), getContext().getSelf()));
+    }
+  }
+
+  /**
+   * Hands received groups up to the acknowledged version to the replica store, in order, as many as
+   * it may hold pending.
+   */
   private void applyReceived() {
-    while (applying < maxApplying && !received.isEmpty()) {
+    while (applying < maxApplying && !resyncing) {
+      CommitRecordCodec.Group g =
+          received.nextGroup(committed, Math.min(watermark, received.handed()));
+      if (g == null) {
+        return;
+      }
       applying++;
       getContext()
           .pipeToSelf(
-              replica.advanced().applyCommits(received.removeFirst()),
+              replica.advanced().applyCommits(g),
               (version, failure) -> new Applied(version == null ? -1 : version, failure));
     }
   }
@@ -316,9 +502,8 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         return this;
       }
       if (!resyncing) {
-        // Refused (overloaded, say): what was received after it cannot follow; start over.
+        // Refused (overloaded, say): what was handed after it cannot follow; start over.
         resyncing = true;
-        received.clear();
         getContext()
             .getLog()
             .warn(
@@ -327,12 +512,14 @@ final class ReplicaActor extends AbstractBehavior<Command> {
                 state.applied(),
                 a.failure().getMessage());
       }
-    } else if (writer != null) {
-      writer.tell(new WriterProtocol.Ack(a.version(), getContext().getSelf()));
+    } else {
+      received.applied(a.version());
+      ack();
     }
     if (resyncing && applying == 0) {
       resyncing = false;
-      expected = state.applied() + 1;
+      received.reset(state.applied());
+      state.received = received.received();
       askToFollow();
     }
     applyReceived();
@@ -407,8 +594,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     getContext().getLog().info("[{}] The replica was reset to version {}", name, t.version());
     state.catchingUp = false;
-    received.clear();
-    expected = t.version() + 1;
+    received.reset(t.version());
+    state.received = received.received();
+    committed = Math.max(committed, t.version());
     askToFollow();
     return this;
   }
@@ -467,16 +655,15 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         && state.failure == null
         && !transferring
         && writer != null
-        && state.writerVersion >= expected
-        && received.isEmpty()
+        && state.writerVersion >= expected()
         && applying == 0
-        && expected == expectedAtLastTick) {
+        && expected() == expectedAtLastTick) {
       getContext()
           .getLog()
-          .debug("[{}] No commit arrived since version {}; asking again", name, expected - 1);
+          .debug("[{}] No commit arrived since version {}; asking again", name, expected() - 1);
       askToFollow();
     }
-    expectedAtLastTick = expected;
+    expectedAtLastTick = expected();
     ReplicaStatus s = state.status();
     boolean over =
         s.lagVersions() > settings.lagWarningVersions()

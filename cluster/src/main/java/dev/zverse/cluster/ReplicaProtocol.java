@@ -19,9 +19,10 @@ final class ReplicaProtocol {
    *
    * @param writer the writer itself (not the singleton proxy), which the replica watches and sends
    *     its acknowledgements to
-   * @param latest the writer's latest committed version when it answered
+   * @param term the writer's term: the replica follows it unless it promised a higher one
+   * @param latest the writer's acknowledged version when it answered
    */
-  record Subscribed(ActorRef<WriterProtocol.Command> writer, long latest)
+  record Subscribed(long term, ActorRef<WriterProtocol.Command> writer, long latest)
       implements Command, WireMessage {
     Subscribed {
       Objects.requireNonNull(writer, "writer");
@@ -62,6 +63,47 @@ final class ReplicaProtocol {
   record Refused(String message) implements Command, WireMessage {
     Refused {
       Objects.requireNonNull(message, "message");
+    }
+  }
+
+  /**
+   * The writer of {@code term} moved its acknowledged version (commit index) to {@code committed}:
+   * a replica may show its readers the versions up to it that it received.
+   *
+   * @param term the writer's term
+   * @param committed the acknowledged version
+   */
+  record CommitIndex(long term, long committed) implements Command, WireMessage {}
+
+  /**
+   * A new writer asks the replica to promise {@code term}: a replica promises only a term higher
+   * than any it promised (or the same to the same writer again), and from then on refuses commits
+   * of lower terms. It answers {@link WriterProtocol.Promised}.
+   *
+   * @param term the term, at least 1
+   * @param writer the writer asking
+   */
+  record Promise(long term, ActorRef<WriterProtocol.Command> writer)
+      implements Command, WireMessage {
+    Promise {
+      Objects.requireNonNull(writer, "writer");
+    }
+  }
+
+  /**
+   * A new writer of {@code term} asks for the commits from {@code from} to {@code to} that the
+   * replica holds, received or applied; answered with {@link WriterProtocol.Fetched} (chunked if
+   * large) or {@link WriterProtocol.FetchRefused}.
+   *
+   * @param term the writer's term
+   * @param from the first version, at least 1
+   * @param to the last version, at least {@code from}
+   * @param writer the writer asking
+   */
+  record Fetch(long term, long from, long to, ActorRef<WriterProtocol.Command> writer)
+      implements Command, WireMessage {
+    Fetch {
+      Objects.requireNonNull(writer, "writer");
     }
   }
 }

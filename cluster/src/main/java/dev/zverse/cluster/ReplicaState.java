@@ -52,6 +52,15 @@ final class ReplicaState implements PublishListener {
   /** The commit time of the first commit ever received, or null before one was. */
   volatile @Nullable Instant firstTime;
 
+  /** The highest term this node's replica promised: where a writer starting here begins. */
+  volatile long promisedTerm;
+
+  /** The last version the replica received (held, maybe not yet visible). */
+  volatile long received;
+
+  /** Messages of writers of a lower term than promised that the replica refused. */
+  final AtomicLong staleRefused = new AtomicLong();
+
   volatile boolean catchingUp;
   volatile boolean writerReachable;
   volatile @Nullable RuntimeException failure;

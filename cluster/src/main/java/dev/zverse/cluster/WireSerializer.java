@@ -19,6 +19,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -47,19 +48,29 @@ import org.jspecify.annotations.Nullable;
  * O overloaded:     store name (string), max pending writes (int)
  * I invalid:        message (string)
  * F failed:         message (string)
- * G commits:        one commit record
+ * G commits:        term (long), committed (long), CRC32C of those 16 bytes (int), one commit
+ *                   record (which has its own checksums)
  * K chunk:          id (long), index (int), count (int), manifest (string), bytes
  * TQ transfer request: store name (string), reply address (string)
  * TO transfer offer:   store name (string), version (long), stream ref (string, Pekko's own
  *                      serialized form of a SourceRef)
  * TR transfer refused: reason (string)
  * FO follow:        from (long), max key bytes (int), max value bytes (int), replica (string)
- * A ack:            applied (long), replica (string)
+ * A ack:            term (long), received (long), applied (long), replica (string)
  * GL get latest:    reply address (string)
- * S subscribed:     writer (string), latest (long)
+ * S subscribed:     term (long), writer (string), latest (long)
  * L latest:         version (long)
  * T needs transfer: next (long), watermark (long), latest (long), source (string)
  * R refused:        message (string)
+ * CI commit index:  term (long), committed (long)
+ * P promise:        term (long), writer (string)
+ * PD promised:      term (long), granted (byte 0 or 1), promised term (long), applied (long),
+ *                   received (long), received term (long), replica (string)
+ * FE fetch:         term (long), from (long), to (long), writer (string)
+ * FD fetched:       term (long), CRC32C of those 8 bytes (int), one commit record
+ * FR fetch refused: term (long), message (string)
+ * NE not enough:    store name (string), min acks (int), replicas (int), store nodes (int)
+ * U unknown:        message (string)
  * </pre>
  *
  * Bytes that do not read back are refused with a {@link NotSerializableException} naming the
@@ -92,6 +103,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String LATEST = "L";
   static final String NEEDS_TRANSFER = "T";
   static final String REFUSED = "R";
+  static final String COMMIT_INDEX = "CI";
+  static final String PROMISE = "P";
+  static final String PROMISED = "PD";
+  static final String FETCH = "FE";
+  static final String FETCHED = "FD";
+  static final String FETCH_REFUSED = "FR";
+  static final String NOT_ENOUGH_REPLICAS = "NE";
+  static final String OUTCOME_UNKNOWN = "U";
 
   private final ExtendedActorSystem system;
 
@@ -166,6 +185,22 @@ public final class WireSerializer extends SerializerWithStringManifest {
       return NEEDS_TRANSFER;
     } else if (o instanceof ReplicaProtocol.Refused) {
       return REFUSED;
+    } else if (o instanceof ReplicaProtocol.CommitIndex) {
+      return COMMIT_INDEX;
+    } else if (o instanceof ReplicaProtocol.Promise) {
+      return PROMISE;
+    } else if (o instanceof WriterProtocol.Promised) {
+      return PROMISED;
+    } else if (o instanceof ReplicaProtocol.Fetch) {
+      return FETCH;
+    } else if (o instanceof WriterProtocol.Fetched) {
+      return FETCHED;
+    } else if (o instanceof WriterProtocol.FetchRefused) {
+      return FETCH_REFUSED;
+    } else if (o instanceof WriterProtocol.NotEnoughReplicas) {
+      return NOT_ENOUGH_REPLICAS;
+    } else if (o instanceof WriterProtocol.OutcomeUnknown) {
+      return OUTCOME_UNKNOWN;
     }
     throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
   }
@@ -173,7 +208,9 @@ public final class WireSerializer extends SerializerWithStringManifest {
   @Override
   public byte[] toBinary(Object o) {
     if (o instanceof Commits c) {
-      return CommitRecordCodec.encode(c.group());
+      return withHeader(CommitRecordCodec.encode(c.group()), c.term(), c.committed());
+    } else if (o instanceof WriterProtocol.Fetched f) {
+      return withHeader(CommitRecordCodec.encode(f.group()), f.term());
     }
     Out out = new Out();
     if (o instanceof Write w) {
@@ -217,11 +254,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putInt(f.maxValueBytes());
       out.string(resolver().toSerializationFormat(f.replica()));
     } else if (o instanceof WriterProtocol.Ack a) {
+      out.b.putLong(a.term());
+      out.b.putLong(a.received());
       out.b.putLong(a.applied());
       out.string(resolver().toSerializationFormat(a.replica()));
     } else if (o instanceof WriterProtocol.GetLatest g) {
       out.string(resolver().toSerializationFormat(g.replyTo()));
     } else if (o instanceof ReplicaProtocol.Subscribed sub) {
+      out.b.putLong(sub.term());
       out.string(resolver().toSerializationFormat(sub.writer()));
       out.ensure(8);
       out.b.putLong(sub.latest());
@@ -234,6 +274,36 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.string(resolver().toSerializationFormat(t.source()));
     } else if (o instanceof ReplicaProtocol.Refused r) {
       out.string(r.message());
+    } else if (o instanceof ReplicaProtocol.CommitIndex ci) {
+      out.b.putLong(ci.term());
+      out.b.putLong(ci.committed());
+    } else if (o instanceof ReplicaProtocol.Promise p) {
+      out.b.putLong(p.term());
+      out.string(resolver().toSerializationFormat(p.writer()));
+    } else if (o instanceof WriterProtocol.Promised p) {
+      out.b.putLong(p.term());
+      out.b.put(p.granted() ? (byte) 1 : (byte) 0);
+      out.b.putLong(p.promisedTerm());
+      out.b.putLong(p.applied());
+      out.b.putLong(p.received());
+      out.b.putLong(p.receivedTerm());
+      out.string(resolver().toSerializationFormat(p.replica()));
+    } else if (o instanceof ReplicaProtocol.Fetch f) {
+      out.b.putLong(f.term());
+      out.b.putLong(f.from());
+      out.b.putLong(f.to());
+      out.string(resolver().toSerializationFormat(f.writer()));
+    } else if (o instanceof WriterProtocol.FetchRefused r) {
+      out.b.putLong(r.term());
+      out.string(r.message());
+    } else if (o instanceof WriterProtocol.NotEnoughReplicas n) {
+      out.string(n.storeName());
+      out.ensure(12);
+      out.b.putInt(n.minAcks());
+      out.b.putInt(n.replicas());
+      out.b.putInt(n.storeNodes());
+    } else if (o instanceof WriterProtocol.OutcomeUnknown u) {
+      out.string(u.message());
     } else {
       throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
     }
@@ -261,7 +331,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
   private Object read(In in, String manifest)
       throws NotSerializableException, CorruptRecordException {
     return switch (manifest) {
-      case COMMITS -> new Commits(CommitRecordCodec.decode(in.b));
+      case COMMITS -> {
+        long[] header = header(in, 2);
+        yield new Commits(header[0], header[1], record(in));
+      }
+      case FETCHED -> {
+        long[] header = header(in, 1);
+        yield new WriterProtocol.Fetched(header[0], record(in));
+      }
       case WRITE -> readWrite(in);
       case WRITTEN -> new Written(in.b.getLong());
       case CONDITIONS_FAILED -> readConditionsFailed(in);
@@ -284,10 +361,16 @@ public final class WireSerializer extends SerializerWithStringManifest {
               in.b.getInt(),
               in.b.getInt(),
               resolver().resolveActorRef(in.string()));
-      case ACK -> new WriterProtocol.Ack(in.b.getLong(), resolver().resolveActorRef(in.string()));
+      case ACK ->
+          new WriterProtocol.Ack(
+              in.b.getLong(),
+              in.b.getLong(),
+              in.b.getLong(),
+              resolver().resolveActorRef(in.string()));
       case GET_LATEST -> new WriterProtocol.GetLatest(resolver().resolveActorRef(in.string()));
       case SUBSCRIBED ->
-          new ReplicaProtocol.Subscribed(resolver().resolveActorRef(in.string()), in.b.getLong());
+          new ReplicaProtocol.Subscribed(
+              in.b.getLong(), resolver().resolveActorRef(in.string()), in.b.getLong());
       case LATEST -> new ReplicaProtocol.Latest(in.b.getLong());
       case NEEDS_TRANSFER ->
           new ReplicaProtocol.NeedsTransfer(
@@ -296,10 +379,83 @@ public final class WireSerializer extends SerializerWithStringManifest {
               in.b.getLong(),
               resolver().resolveActorRef(in.string()));
       case REFUSED -> new ReplicaProtocol.Refused(in.string());
+      case COMMIT_INDEX -> new ReplicaProtocol.CommitIndex(in.b.getLong(), in.b.getLong());
+      case PROMISE ->
+          new ReplicaProtocol.Promise(in.b.getLong(), resolver().resolveActorRef(in.string()));
+      case PROMISED -> readPromised(in);
+      case FETCH ->
+          new ReplicaProtocol.Fetch(
+              in.b.getLong(),
+              in.b.getLong(),
+              in.b.getLong(),
+              resolver().resolveActorRef(in.string()));
+      case FETCH_REFUSED -> new WriterProtocol.FetchRefused(in.b.getLong(), in.string());
+      case NOT_ENOUGH_REPLICAS ->
+          new WriterProtocol.NotEnoughReplicas(
+              in.string(), in.b.getInt(), in.b.getInt(), in.b.getInt());
+      case OUTCOME_UNKNOWN -> new WriterProtocol.OutcomeUnknown(in.string());
       default ->
           throw new NotSerializableException(
               "unknown manifest [" + manifest + "] for the cluster module's serializer");
     };
+  }
+
+  private WriterProtocol.Promised readPromised(In in) throws CorruptRecordException {
+    long term = in.b.getLong();
+    int at = in.b.position();
+    byte granted = in.b.get();
+    if (granted != 0 && granted != 1) {
+      throw new CorruptRecordException(at, "granted must be 0 or 1, was " + granted);
+    }
+    return new WriterProtocol.Promised(
+        term,
+        granted == 1,
+        in.b.getLong(),
+        in.b.getLong(),
+        in.b.getLong(),
+        in.b.getLong(),
+        resolver().resolveActorRef(in.string()));
+  }
+
+  /**
+   * {@code record} after a header of {@code longs} and their CRC32C: the record's own checksums do
+   * not cover the header, and a damaged term or commit index must be refused like a damaged record.
+   */
+  private static byte[] withHeader(byte[] record, long... longs) {
+    ByteBuffer b = ByteBuffer.allocate(longs.length * 8 + 4 + record.length);
+    for (long l : longs) {
+      b.putLong(l);
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(b.array(), 0, longs.length * 8);
+    b.putInt((int) crc.getValue());
+    b.put(record);
+    return b.array();
+  }
+
+  /** Reads a header of {@code n} longs written by {@link #withHeader}, checking its CRC32C. */
+  private static long[] header(In in, int n) throws CorruptRecordException {
+    long[] out = new long[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = in.b.getLong();
+    }
+    CRC32C crc = new CRC32C();
+    crc.update(in.b.array(), 0, n * 8);
+    int at = in.b.position();
+    if (in.b.getInt() != (int) crc.getValue()) {
+      throw new CorruptRecordException(at, "the header's checksum does not match");
+    }
+    return out;
+  }
+
+  /** One commit record at {@code in}'s position; a refusal's offset counts from the message. */
+  private static CommitRecordCodec.Group record(In in) throws CorruptRecordException {
+    int at = in.b.position();
+    try {
+      return CommitRecordCodec.decode(in.b);
+    } catch (CorruptRecordException e) {
+      throw new CorruptRecordException(at + e.offset(), e.problem());
+    }
   }
 
   private Write readWrite(In in) throws CorruptRecordException {

@@ -52,16 +52,72 @@ final class WriterProtocol {
   }
 
   /**
-   * A replica applied every version up to {@code applied}: the writer may send it up to {@code
-   * applied + replica-window}.
+   * A replica of term {@code term} received every version up to {@code received} and applied every
+   * version up to {@code applied}: the writer counts {@code received} towards {@code min-acks} and
+   * may send it up to {@code applied + replica-window}.
    *
-   * @param applied the replica's version
+   * @param term the writer's term the replica follows
+   * @param received the replica's last received version
+   * @param applied the replica's last applied (visible) version, at most {@code received}
    * @param replica the replica
    */
-  record Ack(long applied, ActorRef<ReplicaProtocol.Command> replica)
+  record Ack(long term, long received, long applied, ActorRef<ReplicaProtocol.Command> replica)
       implements Command, WireMessage {
     Ack {
       Objects.requireNonNull(replica, "replica");
+    }
+  }
+
+  /**
+   * A replica's answer to {@link ReplicaProtocol.Promise}: whether it promised {@code term}, the
+   * highest term it has promised, and how far it is, so that a new writer knows where the cluster
+   * is.
+   *
+   * @param term the term asked for
+   * @param granted whether the replica promised it
+   * @param promisedTerm the highest term the replica has promised, {@code term} if granted
+   * @param applied the replica's last applied version: acknowledged commits only
+   * @param received the replica's last received version, at least {@code applied}
+   * @param receivedTerm the term of the writer it received its last commits from, 0 if none
+   * @param replica the replica
+   */
+  record Promised(
+      long term,
+      boolean granted,
+      long promisedTerm,
+      long applied,
+      long received,
+      long receivedTerm,
+      ActorRef<ReplicaProtocol.Command> replica)
+      implements Command, WireMessage {
+    Promised {
+      Objects.requireNonNull(replica, "replica");
+    }
+  }
+
+  /**
+   * A replica's answer to {@link ReplicaProtocol.Fetch}: the commits asked for, consecutive, in the
+   * log's own record format (its watermark is the replica's).
+   *
+   * @param term the term of the fetch
+   * @param group the commits, at least one
+   */
+  record Fetched(long term, CommitRecordCodec.Group group) implements Command, WireMessage {
+    Fetched {
+      Objects.requireNonNull(group, "group");
+    }
+  }
+
+  /**
+   * A replica cannot answer a {@link ReplicaProtocol.Fetch} (its history no longer holds the first
+   * version asked for, or it promised a higher term), for the reason in {@code message}.
+   *
+   * @param term the term of the fetch
+   * @param message names the versions
+   */
+  record FetchRefused(long term, String message) implements Command, WireMessage {
+    FetchRefused {
+      Objects.requireNonNull(message, "message");
     }
   }
 
@@ -83,6 +139,15 @@ final class WriterProtocol {
   record FollowerGone(ActorRef<ReplicaProtocol.Command> replica)
       implements Command, NoSerializationVerificationNeeded {}
 
+  /** The writer's store committed a write as {@code version}; never sent by a node. */
+  record Committed(long version, ActorRef<Reply> replyTo)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** Check the deadlines of the writes waiting for replicas; never sent by a node. */
+  enum Tick implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
   /** Stops the singleton when it hands over or the system terminates; never sent by a node. */
   enum Stop implements Command, NoSerializationVerificationNeeded {
     INSTANCE
@@ -90,7 +155,13 @@ final class WriterProtocol {
 
   /** The outcome of a {@link Write}. */
   sealed interface Reply extends WireMessage
-      permits Written, ConditionsFailed, Overloaded, Invalid, Failed {}
+      permits Written,
+          ConditionsFailed,
+          Overloaded,
+          Invalid,
+          Failed,
+          NotEnoughReplicas,
+          OutcomeUnknown {}
 
   /** The batch was committed as {@code version}. */
   record Written(long version) implements Reply {}
@@ -112,12 +183,36 @@ final class WriterProtocol {
   record Failed(String message) implements Reply {}
 
   /**
-   * Consecutive commits of the writer with its retention watermark, in the log's own record format
-   * ({@link CommitRecordCodec}).
+   * Fewer than {@code min-acks} replicas were there to receive the batch within {@code
+   * ack-timeout}; nothing was written.
    *
+   * @param storeName the cluster store
+   * @param minAcks the replicas needed besides the writer's node
+   * @param replicas the replicas besides the writer's node following it
+   * @param storeNodes the store's nodes (members with the role), the writer's included
+   */
+  record NotEnoughReplicas(String storeName, int minAcks, int replicas, int storeNodes)
+      implements Reply {}
+
+  /**
+   * The batch may or may not have been committed: the writer committed it but too few replicas
+   * acknowledged it within {@code ack-timeout}, or the writer stopped before they did.
+   *
+   * @param message says which
+   */
+  record OutcomeUnknown(String message) implements Reply {}
+
+  /**
+   * Consecutive commits of the writer of {@code term} with its retention watermark, in the log's
+   * own record format ({@link CommitRecordCodec}), and the writer's acknowledged version: a replica
+   * holds what it receives and shows its readers only versions up to {@code committed}.
+   *
+   * @param term the writer's term
+   * @param committed the writer's acknowledged version (its commit index)
    * @param group the commits
    */
-  record Commits(CommitRecordCodec.Group group) implements ReplicaProtocol.Command, WireMessage {
+  record Commits(long term, long committed, CommitRecordCodec.Group group)
+      implements ReplicaProtocol.Command, WireMessage {
     Commits {
       Objects.requireNonNull(group, "group");
     }

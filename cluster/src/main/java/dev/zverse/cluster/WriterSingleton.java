@@ -8,6 +8,7 @@ import dev.zverse.cluster.WriterProtocol.Ack;
 import dev.zverse.cluster.WriterProtocol.Chunk;
 import dev.zverse.cluster.WriterProtocol.Command;
 import dev.zverse.cluster.WriterProtocol.Commits;
+import dev.zverse.cluster.WriterProtocol.Committed;
 import dev.zverse.cluster.WriterProtocol.ConditionsFailed;
 import dev.zverse.cluster.WriterProtocol.Failed;
 import dev.zverse.cluster.WriterProtocol.Follow;
@@ -18,6 +19,7 @@ import dev.zverse.cluster.WriterProtocol.Overloaded;
 import dev.zverse.cluster.WriterProtocol.Published;
 import dev.zverse.cluster.WriterProtocol.Reply;
 import dev.zverse.cluster.WriterProtocol.Stop;
+import dev.zverse.cluster.WriterProtocol.Tick;
 import dev.zverse.cluster.WriterProtocol.Write;
 import dev.zverse.cluster.WriterProtocol.Written;
 import dev.zverse.engine.CommitRecord;
@@ -25,13 +27,18 @@ import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
 import java.io.NotSerializableException;
+import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -39,6 +46,10 @@ import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
 
 /**
  * The writer of a cluster store: a cluster singleton that owns a local {@link ZVerseStore} on the
@@ -59,6 +70,22 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
  * catch up by state transfer ({@link ReplicaProtocol.NeedsTransfer}). A replica that asks again
  * (after a gap it saw in the versions) is followed again from the version it names.
  *
+ * <h2>Acknowledgement</h2>
+ *
+ * A write is committed on the writer's local store only while at least {@code replication.min-acks}
+ * (k) replicas on other nodes follow this writer; otherwise it waits, up to {@code ack-timeout},
+ * and then fails as {@link WriterProtocol.NotEnoughReplicas}, nothing written. A committed write is
+ * answered once k of them said they received it: the writer's acknowledged version (commit index)
+ * is the k-th highest received version among them, sent with every {@link Commits} and on its own
+ * ({@link ReplicaProtocol.CommitIndex}) when it moves, and replicas show readers nothing beyond it.
+ * A committed write that k replicas did not acknowledge within {@code ack-timeout}, or that was
+ * waiting when the writer stopped, is answered as {@link WriterProtocol.OutcomeUnknown}: it may
+ * survive a failover, or not. Every message to a replica carries the writer's term ({@link
+ * WriterElection}), so a writer a newer one replaced gets no acknowledgement and answers nothing.
+ *
+ * <p>About 600 lines: the write path, the acknowledgement count and the followers' windows share
+ * the followers' bookkeeping; how an incarnation starts is {@link WriterElection}.
+ *
  * <p>Confined to its actor; the store's own writer orders the commits, and its publish listener
  * only tells this actor. The local store is closed when the singleton stops (hand-over or the
  * system's termination).
@@ -67,22 +94,54 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   /** Versions per {@link Commits} message at most, so that one group stays one reasonable read. */
   private static final int MAX_GROUP_VERSIONS = 256;
 
+  /** The shortest and longest interval of the deadline checks. */
+  private static final Duration MIN_TICK = Duration.ofMillis(10);
+
+  private static final Duration MAX_TICK = Duration.ofSeconds(1);
+
   /** Chunked writes being put together at most at once; the oldest is dropped past it. */
   private static final int MAX_PARTIAL_WRITES = 64;
 
   /** What the writer knows of one replica. Actor-confined. */
   private static final class Follower {
+    /** Whether it is on another node than the writer's: only those count towards min-acks. */
+    final boolean counted;
+
     /** The last version sent. */
     long sent;
 
-    /** The last version the replica said it applied. */
+    /** The last version the replica said it received. */
+    long received;
+
+    /** The last version the replica said it applied: the window counts from it. */
     long acked;
+
+    Follower(boolean counted) {
+      this.counted = counted;
+    }
 
     /** The latest version it was told of with {@link ReplicaProtocol.Latest}. */
     long told;
   }
 
+  /** A committed write waiting for its acknowledgements. */
+  private record Pending(ActorRef<Reply> replyTo, long deadline) {}
+
+  /** A write waiting for enough replicas to follow before it is committed. */
+  private record Waiting(Write write, long deadline) {}
+
+  private final String name;
   private final ZVerseStore store;
+  private final long term;
+
+  /** The acknowledged version: every version up to it is held by min-acks replicas. */
+  private long committed;
+
+  /** Committed writes not yet acknowledged, by version. */
+  private final TreeMap<Long, Pending> pending = new TreeMap<>();
+
+  /** Writes not yet committed for want of replicas, oldest first. */
+  private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
 
   /** Serves the store's state to replicas that must catch up by state transfer. */
   private final ActorRef<StateTransfer.Request> transfers;
@@ -98,57 +157,88 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   private WriterSingleton(
       ActorContext<Command> context,
+      String name,
       ZVerseStore store,
+      long term,
+      long committed,
       ActorRef<StateTransfer.Request> transfers,
       ClusterSettings settings,
       WireSerializer serializer) {
     super(context);
+    this.name = name;
     this.store = store;
+    this.term = term;
+    this.committed = committed;
     this.transfers = transfers;
     this.settings = settings;
     this.serializer = serializer;
   }
 
   /**
-   * The singleton's behavior: opens the local store {@code name + "-writer"} when it starts (the
-   * node's replica holds {@code name}).
+   * The singleton's behavior: elects and catches up ({@link WriterElection}), then serves.
    *
    * @param name the store's name
    * @param storeSettings the local store's settings
    * @param settings the cluster settings
+   * @param local this node's replica store, which a new writer starts from
+   * @param localState this node's replica's shared state
    * @return the behavior
    */
   static Behavior<Command> create(
-      String name, StoreSettings storeSettings, ClusterSettings settings) {
-    return Behaviors.setup(
-        context -> {
-          context.setLoggerName(WriterSingleton.class);
-          ZVerseStore store =
-              ZVerseStore.open(context.getSystem(), writerStoreName(name), storeSettings);
-          ActorRef<Command> self = context.getSelf();
-          store
-              .advanced()
-              .addPublishListener(
-                  new PublishListener() {
-                    @Override
-                    public void published(Snapshot snapshot) {
-                      // On the store's writer thread: only hand the news over.
-                      self.tell(new Published(snapshot.version()));
-                    }
+      String name,
+      StoreSettings storeSettings,
+      ClusterSettings settings,
+      ZVerseStore local,
+      ReplicaState localState) {
+    return WriterElection.create(name, storeSettings, settings, local, localState);
+  }
 
-                    @Override
-                    public void stopped(Snapshot last) {
-                      // The singleton closes the store itself, when it stops.
-                    }
-                  });
-          context.getLog().info("[{}] Writer started on {}", name, context.getSystem().address());
-          ActorRef<StateTransfer.Request> transfers =
-              context.spawn(
-                  StateTransfer.server(store, TransferSettings.create(context.getSystem())),
-                  "transfers");
-          return new WriterSingleton(
-              context, store, transfers, settings, WireSerializer.of(context.getSystem()));
-        });
+  /**
+   * The writer serving {@code store}, opened at where the cluster is, in {@code term}.
+   *
+   * @param committed the acknowledged version it starts with
+   */
+  static WriterSingleton serving(
+      ActorContext<Command> context,
+      String name,
+      ZVerseStore store,
+      long term,
+      long committed,
+      ClusterSettings settings,
+      TimerScheduler<Command> timers) {
+    ActorRef<Command> self = context.getSelf();
+    store
+        .advanced()
+        .addPublishListener(
+            new PublishListener() {
+              @Override
+              public void published(Snapshot snapshot) {
+                // On the store's writer thread: only hand the news over.
+                self.tell(new Published(snapshot.version()));
+              }
+
+              @Override
+              public void stopped(Snapshot last) {
+                // The singleton closes the store itself, when it stops.
+              }
+            });
+    ActorRef<StateTransfer.Request> transfers =
+        context.spawn(
+            StateTransfer.server(store, TransferSettings.create(context.getSystem())),
+            "transfers-" + term);
+    Duration tick = settings.ackTimeout().dividedBy(10);
+    timers.startTimerWithFixedDelay(
+        Tick.INSTANCE,
+        tick.compareTo(MIN_TICK) < 0 ? MIN_TICK : tick.compareTo(MAX_TICK) > 0 ? MAX_TICK : tick);
+    return new WriterSingleton(
+        context,
+        name,
+        store,
+        term,
+        committed,
+        transfers,
+        settings,
+        WireSerializer.of(context.getSystem()));
   }
 
   /** The name of the writer's local store: the node's replica holds the store's own name. */
@@ -166,25 +256,146 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         .onMessage(GetLatest.class, this::onGetLatest)
         .onMessage(Published.class, this::onPublished)
         .onMessage(FollowerGone.class, this::onFollowerGone)
+        .onMessage(Committed.class, this::onCommitted)
+        .onMessageEquals(Tick.INSTANCE, this::onTick)
+        .onMessage(WriterProtocol.Promised.class, p -> this)
+        .onMessage(WriterProtocol.Fetched.class, f -> this)
+        .onMessage(WriterProtocol.FetchRefused.class, f -> this)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
   }
 
   private Behavior<Command> onWrite(Write write) {
+    if (countedFollowers() < settings.minAcks()) {
+      waiting.addLast(new Waiting(write, System.nanoTime() + settings.ackTimeout().toNanos()));
+      return this;
+    }
+    commit(write);
+    return this;
+  }
+
+  private void commit(Write write) {
+    ActorRef<Command> self = getContext().getSelf();
     try {
       store
           .write(write.batch())
           .whenComplete(
-              // ActorRef.tell is safe from any thread: the reply leaves from the store's writer.
-              (version, failure) ->
-                  write
-                      .replyTo()
-                      .tell(failure == null ? new Written(version) : reply(failure, name())));
+              // ActorRef.tell is safe from any thread: the answer leaves from the store's writer.
+              (version, failure) -> {
+                if (failure == null) {
+                  self.tell(new Committed(version, write.replyTo()));
+                } else {
+                  write.replyTo().tell(reply(failure, name));
+                }
+              });
     } catch (IllegalStateException e) {
       write.replyTo().tell(new Failed(String.valueOf(e.getMessage())));
     }
+  }
+
+  private Behavior<Command> onCommitted(Committed c) {
+    if (c.version() <= committed) {
+      c.replyTo().tell(new Written(c.version()));
+    } else {
+      pending.put(
+          c.version(),
+          new Pending(c.replyTo(), System.nanoTime() + settings.ackTimeout().toNanos()));
+    }
     return this;
+  }
+
+  /** Fails what waited past {@code ack-timeout}: definitely if not committed, else as unknown. */
+  private Behavior<Command> onTick() {
+    long now = System.nanoTime();
+    while (!waiting.isEmpty() && now - waiting.peekFirst().deadline() > 0) {
+      waiting
+          .removeFirst()
+          .write()
+          .replyTo()
+          .tell(
+              new WriterProtocol.NotEnoughReplicas(
+                  name, settings.minAcks(), countedFollowers(), storeNodes()));
+    }
+    for (var it = pending.entrySet().iterator(); it.hasNext(); ) {
+      Map.Entry<Long, Pending> e = it.next();
+      if (now - e.getValue().deadline() > 0) {
+        it.remove();
+        e.getValue()
+            .replyTo()
+            .tell(
+                new WriterProtocol.OutcomeUnknown(
+                    "the writer committed version "
+                        + e.getKey()
+                        + " but fewer than replication.min-acks = "
+                        + settings.minAcks()
+                        + " replicas acknowledged it within replication.ack-timeout; it may"
+                        + " or may not survive a failover"));
+      }
+    }
+    return this;
+  }
+
+  /** Replicas on other nodes that follow this writer. */
+  private int countedFollowers() {
+    int n = 0;
+    for (Follower f : followers.values()) {
+      if (f.counted) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** The store's nodes: members with the role, Up or WeaklyUp. */
+  private int storeNodes() {
+    int n = 0;
+    for (Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      boolean up =
+          m.status().equals(MemberStatus.up()) || m.status().equals(MemberStatus.weaklyUp());
+      if (up && (settings.role().isEmpty() || m.hasRole(settings.role().get()))) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Moves the acknowledged version to what min-acks replicas received, answers the writes it covers
+   * and tells the replicas.
+   */
+  private void advanceCommitted() {
+    long latest = store.advanced().lastPublished().version();
+    long candidate;
+    int k = settings.minAcks();
+    if (k == 0) {
+      candidate = latest;
+    } else {
+      List<Long> received = new ArrayList<>();
+      for (Follower f : followers.values()) {
+        if (f.counted) {
+          received.add(f.received);
+        }
+      }
+      if (received.size() < k) {
+        return;
+      }
+      received.sort(Collections.reverseOrder());
+      candidate = Math.min(latest, received.get(k - 1));
+    }
+    if (candidate <= committed) {
+      return;
+    }
+    committed = candidate;
+    for (Map.Entry<Long, Pending> e;
+        (e = pending.firstEntry()) != null && e.getKey() <= committed; ) {
+      pending.pollFirstEntry();
+      e.getValue().replyTo().tell(new Written(e.getKey()));
+    }
+    ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
+    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+      r.tell(index);
+    }
   }
 
   /**
@@ -253,8 +464,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
                       + (f.from() - 1)
                       + ", ahead of the writer's "
                       + s.version()
-                      + ": the writer restarted without its state (failover without loss is not"
-                      + " built yet)"));
+                      + ": it holds acknowledged versions the new writer does not (more nodes"
+                      + " were lost than replication.min-acks covers)"));
       return this;
     }
     if (f.from() <= s.watermark()) {
@@ -267,21 +478,36 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     Follower follower = followers.get(f.replica());
     if (follower == null) {
-      follower = new Follower();
+      Address at = f.replica().path().address();
+      boolean counted =
+          !at.hasLocalScope()
+              && !at.equals(Cluster.get(getContext().getSystem()).selfMember().address());
+      follower = new Follower(counted);
       followers.put(f.replica(), follower);
       getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
     }
     follower.sent = f.from() - 1;
+    follower.received = f.from() - 1;
     follower.acked = f.from() - 1;
     follower.told = 0;
-    f.replica().tell(new ReplicaProtocol.Subscribed(getContext().getSelf(), s.version()));
+    f.replica().tell(new ReplicaProtocol.Subscribed(term, getContext().getSelf(), committed));
     send(f.replica(), follower, s);
+    while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
+      commit(waiting.removeFirst().write());
+    }
     return this;
   }
 
   private Behavior<Command> onAck(Ack a) {
     Follower follower = followers.get(a.replica());
-    if (follower != null && a.applied() > follower.acked) {
+    if (follower == null || a.term() != term) {
+      return this;
+    }
+    if (a.received() > follower.received) {
+      follower.received = Math.min(a.received(), follower.sent);
+      advanceCommitted();
+    }
+    if (a.applied() > follower.acked) {
       follower.acked = a.applied();
       send(a.replica(), follower, store.advanced().lastPublished());
     }
@@ -289,7 +515,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onGetLatest(GetLatest g) {
-    g.replyTo().tell(new ReplicaProtocol.Latest(store.advanced().lastPublished().version()));
+    // The acknowledged version: what every reader may be shown, and what a write was told.
+    g.replyTo().tell(new ReplicaProtocol.Latest(committed));
     return this;
   }
 
@@ -302,6 +529,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         new ArrayList<>(followers.entrySet())) {
       send(e.getKey(), e.getValue(), s);
     }
+    advanceCommitted();
     return this;
   }
 
@@ -332,7 +560,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       for (long v = from; v <= last; v++) {
         commits.add(s.commit(v));
       }
-      tell(replica, new Commits(new CommitRecordCodec.Group(s.watermark(), commits)));
+      tell(
+          replica,
+          new Commits(term, committed, new CommitRecordCodec.Group(s.watermark(), commits)));
       follower.sent = last;
     }
     if (follower.sent < s.version() && follower.told < s.version()) {
@@ -355,7 +585,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private String name() {
-    return store.name().substring(0, store.name().length() - "-writer".length());
+    return name;
   }
 
   private Behavior<Command> onStop() {
@@ -363,7 +593,17 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onPostStop() {
-    getContext().getLog().info("[{}] Writer stopped", store.name());
+    getContext().getLog().info("[{}] Writer of term {} stopped", name, term);
+    for (Pending p : pending.values()) {
+      p.replyTo()
+          .tell(
+              new WriterProtocol.OutcomeUnknown(
+                  "the writer stopped before replication.min-acks replicas acknowledged the"
+                      + " write; it may or may not survive the failover"));
+    }
+    for (Waiting w : waiting) {
+      w.write().replyTo().tell(new Failed("the writer stopped before committing the write"));
+    }
     store.close();
     return this;
   }

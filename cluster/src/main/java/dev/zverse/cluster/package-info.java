@@ -15,7 +15,11 @@
  * </ul>
  *
  * <p>A replica behind the writer's retention catches up by state transfer ({@code StateTransfer}).
- * Writer failover without loss is not built yet.
+ * A write is answered once {@code replication.min-acks} replicas hold it; each writer incarnation
+ * takes a term a majority promised and starts where the cluster is ({@code WriterElection}), so a
+ * failover loses no acknowledged write; {@link dev.zverse.cluster.NotEnoughReplicasException} and
+ * {@link dev.zverse.cluster.WriteOutcomeUnknownException} say what happened to a write that was not
+ * answered with a version.
  */
 @NullMarked
 package dev.zverse.cluster;

@@ -165,6 +165,9 @@ final class ChildCluster implements AutoCloseable {
         # Test machines run several builds at once: a node starved of CPU for seconds is slow,
         # not gone (a killed node is found by its restart on the same address, not by this).
         pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s
+        # ClusterStore refuses to open without a downing provider (failover needs one).
+        pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
+        pekko.cluster.split-brain-resolver.stable-after = 2s
         """
                 .formatted(ports[i], seeds)
             + extraConfig;

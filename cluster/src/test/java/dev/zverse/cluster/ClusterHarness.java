@@ -47,6 +47,19 @@ final class ClusterHarness implements AutoCloseable {
       pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
       pekko.coordinated-shutdown.terminate-actor-system = on
       pekko.loglevel = WARNING
+      # Failover needs a downing provider (ClusterStore refuses to open without one). Tuned for
+      # tests: an unreachable node is downed after about 5 s of missed heartbeats (generous: the
+      # test machine is loaded) plus 2 s of stable membership, instead of Pekko's defaults (3 s
+      # and 20 s, with more failure detection margin: about 45 s in all, see the README).
+      pekko.cluster.downing-provider-class = \
+        "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
+      pekko.cluster.split-brain-resolver.active-strategy = keep-majority
+      pekko.cluster.split-brain-resolver.stable-after = 2s
+      pekko.cluster.failure-detector.heartbeat-interval = 500ms
+      pekko.cluster.failure-detector.acceptable-heartbeat-pause = 5s
+      pekko.cluster.unreachable-nodes-reaper-interval = 200ms
+      pekko.remote.artery.advanced.give-up-system-message-after = 10s
+      zverse.cluster.follow-retry = 200ms
       """;
 
   private static final Duration UP_TIMEOUT = Duration.ofSeconds(60);
@@ -98,6 +111,15 @@ final class ClusterHarness implements AutoCloseable {
    * @return its index; returns once it sees itself and every running member Up
    */
   int addNode() throws Exception {
+    return addNode(0);
+  }
+
+  /**
+   * Starts one more node and joins it to the cluster through node {@code via} (a running one).
+   *
+   * @return its index; returns once it sees itself and every running member Up
+   */
+  int addNode(int via) throws Exception {
     int members = 1;
     for (ActorSystem<Void> node : nodes) {
       if (!node.getWhenTerminated().toCompletableFuture().isDone()) {
@@ -111,7 +133,9 @@ final class ClusterHarness implements AutoCloseable {
             "zverse-cluster-test",
             config.withFallback(ConfigFactory.load()));
     nodes.add(node);
-    Cluster.get(node).manager().tell(Join.create(Cluster.get(nodes.get(0)).selfMember().address()));
+    Cluster.get(node)
+        .manager()
+        .tell(Join.create(Cluster.get(nodes.get(via)).selfMember().address()));
     up.get(UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     return nodes.size() - 1;
   }

@@ -45,6 +45,17 @@ class ClusterSettingsTest {
             ClusterSettings.create(
                 ConfigFactory.parseString("chunk-bytes = 5000000000").withFallback(reference())),
         "chunk-bytes must be in [1024, 16777216], was 5000000000");
+    assertRefused(
+        () -> ClusterSettings.create(reference()).withMinAcks(101),
+        "replication.min-acks must be in [0, 100], was 101");
+    assertRefused(
+        () -> ClusterSettings.create(reference()).withAckTimeout(Duration.ZERO),
+        "replication.ack-timeout must be in (0, PT1H], was PT0S");
+    ClusterSettings s = ClusterSettings.create(reference());
+    assertEquals(1, s.minAcks());
+    assertEquals(Duration.ofSeconds(5), s.ackTimeout());
+    assertTrue(s.requireDowningProvider());
+    assertEquals(0, s.withMinAcks(0).minAcks());
   }
 
   private static void assertRefused(Runnable r, String message) {

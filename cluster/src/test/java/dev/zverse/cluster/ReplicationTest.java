@@ -32,6 +32,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -256,6 +257,94 @@ class ReplicationTest {
     sent.clear();
   }
 
+  @Test
+  void writesNeedMinAcksReplicasAndFailWithNotEnoughReplicasWithoutThem() throws Exception {
+    String name = "minacks";
+    ClusterSettings s = settings().withAckTimeout(Duration.ofSeconds(1));
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      stores.add(ClusterStore.open(cluster.node(i), name, storeSettings(name), s));
+    }
+    // The writer takes its term once a majority of the nodes opened the store.
+    for (ClusterStore store : stores) {
+      await(store.following());
+    }
+    assertEquals(1, s.minAcks(), "the default");
+    // One replica stopped: the other one acknowledges.
+    await(stores.get(2).close());
+    long v = await(stores.get(0).write(WriteBatch.ofPut("a", "1")));
+    assertEquals("1", await(stores.get(1).awaitVersion(v, WAIT)).get("a"));
+    // Both stopped: the writer does not commit, and says why after the ack timeout. A write that
+    // reaches the writer before it learns of the second stop may be committed with an unknown
+    // outcome instead: the test writes until the definite refusal comes.
+    await(stores.get(1).close());
+    NotEnoughReplicasException refused = null;
+    List<String> refusedKeys = new ArrayList<>();
+    for (int i = 0; i < 5 && refused == null; i++) {
+      Throwable f = failure(stores.get(0).write(WriteBatch.ofPut("b" + i, "1")));
+      if (f instanceof NotEnoughReplicasException e) {
+        refused = e;
+        refusedKeys.add("b" + i);
+      } else {
+        assertInstanceOf(WriteOutcomeUnknownException.class, f);
+      }
+    }
+    assertTrue(refused != null, "no NotEnoughReplicasException");
+    assertEquals(1, refused.minAcks());
+    assertEquals(0, refused.replicas());
+    assertTrue(refused.getMessage().contains("replication.min-acks is 1"), refused.getMessage());
+    // A replica returns: writes succeed again, and the refused one was never written.
+    ClusterStore back = ClusterStore.open(cluster.node(1), name, storeSettings(name), s);
+    await(back.following());
+    long w = await(stores.get(0).write(WriteBatch.ofPut("c", "1")));
+    Snapshot after = await(back.awaitVersion(w, WAIT));
+    assertEquals("1", after.get("c"));
+    for (String k : refusedKeys) {
+      assertEquals(null, after.get(k), "a refused write was written");
+      assertEquals(null, await(stores.get(0).awaitVersion(w, WAIT)).get(k));
+    }
+    await(back.close());
+    await(stores.get(0).close());
+  }
+
+  @Test
+  void aWriterWhoseTermWasSupersededCannotGetAWriteAcknowledged() throws Exception {
+    String name = "fenced";
+    ClusterSettings s = settings().withAckTimeout(Duration.ofSeconds(1));
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < NODES; i++) {
+      stores.add(ClusterStore.open(cluster.node(i), name, storeSettings(name), s));
+    }
+    // The writer takes its term once a majority of the nodes opened the store.
+    for (ClusterStore store : stores) {
+      await(store.following());
+    }
+    long v = await(stores.get(1).write(WriteBatch.ofPut("before", "1")));
+    // A newer writer, elsewhere (here the test, as if node 0 were cut off), took a term from the
+    // majority: nodes 1 and 2 promise it.
+    for (int i = 1; i < NODES; i++) {
+      // A probe of the replica's own system: a message told here carries no foreign reference.
+      TestProbe<WriterProtocol.Command> newer = TestProbe.create(cluster.node(i));
+      stores.get(i).replicaActor().tell(new ReplicaProtocol.Promise(1_000, newer.getRef()));
+      WriterProtocol.Promised p = newer.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertTrue(p.granted(), "promised " + p);
+      assertTrue(p.applied() >= v, "the promise says how far the replica is: " + p);
+    }
+    // The old writer (term 1, on node 0) commits the write locally but gets no acknowledgement.
+    Throwable f = failure(stores.get(0).write(WriteBatch.ofPut("after", "1")));
+    assertInstanceOf(WriteOutcomeUnknownException.class, f);
+    for (int i = 1; i < NODES; i++) {
+      assertTrue(stores.get(i).staleRefused() > 0, "node " + i + " refused the old term");
+    }
+    // And no reader anywhere sees it: it was never acknowledged.
+    for (ClusterStore store : stores) {
+      Snapshot now = await(store.awaitVersion(v, WAIT));
+      assertEquals("1", now.get("before"));
+      assertEquals(null, now.get("after"), "an unacknowledged write is visible");
+    }
+    closeAll(stores);
+  }
+
   /** One client operation of the history: a write of its own key, or a read of any client's. */
   private record Event(boolean write, int client, int key, long value, long invoked, long done) {}
 
@@ -402,12 +491,14 @@ class ReplicationTest {
   @Test
   void aNodeWhoseLimitsDifferFromTheWritersIsRefusedNamingBoth() throws Exception {
     String name = "limits-differ";
+    // The writer takes its term from a majority of the nodes: the refused node's replica promises
+    // it too (a promise carries no limits), so both open before the writer is awaited.
     ClusterStore writerNode =
         ClusterStore.open(cluster.node(0), name, storeSettings(name), settings());
-    await(writerNode.following());
     ClusterStore other =
         ClusterStore.open(
             cluster.node(1), name, storeSettings(name).withMaxKeyBytes(100), settings());
+    await(writerNode.following());
     IllegalStateException e =
         assertInstanceOf(IllegalStateException.class, failure(other.following()));
     assertTrue(e.getMessage().contains("maxKeyBytes 100 here, 4096 on the writer"), e.getMessage());

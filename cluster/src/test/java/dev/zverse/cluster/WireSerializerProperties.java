@@ -96,7 +96,10 @@ class WireSerializerProperties {
             new Overloaded("s", 1),
             new Invalid("m"),
             new Failed("m"),
-            new Commits(group(List.of(WriteBatch.ofPut("k", "v")), 0)),
+            new Commits(1, 0, group(List.of(WriteBatch.ofPut("k", "v")), 0)),
+            new WriterProtocol.Fetched(1, group(List.of(WriteBatch.ofPut("k", "v")), 0)),
+            new WriterProtocol.NotEnoughReplicas("s", 1, 0, 1),
+            new WriterProtocol.OutcomeUnknown("m"),
             new Chunk(1, 0, 1, "V", new byte[0]),
             new StateTransfer.Request("s", transferReplyTo),
             new StateTransfer.Offer("s", 1, sourceRef),
@@ -123,9 +126,14 @@ class WireSerializerProperties {
     List<Object> messages =
         List.of(
             new WriterProtocol.Follow(a, b, c, replica),
-            new WriterProtocol.Ack(a, replica),
+            new WriterProtocol.Ack(a, b, c, replica),
+            new WriterProtocol.Promised(a, b % 2 == 0, a, b, c, a, replica),
+            new WriterProtocol.FetchRefused(a, text),
+            new ReplicaProtocol.CommitIndex(a, b),
+            new ReplicaProtocol.Promise(a, writer),
+            new ReplicaProtocol.Fetch(a, b, c, writer),
             new WriterProtocol.GetLatest(latest),
-            new ReplicaProtocol.Subscribed(writer, a),
+            new ReplicaProtocol.Subscribed(c, writer, a),
             new ReplicaProtocol.Latest(a),
             new ReplicaProtocol.NeedsTransfer(a, b, c, source),
             new ReplicaProtocol.Refused(text));
@@ -178,9 +186,14 @@ class WireSerializerProperties {
 
   @Property(tries = 200)
   void commitsReadBackEqual(
-      @ForAll("commitBatches") List<WriteBatch> batches, @ForAll @IntRange(max = 8) int mark) {
-    Commits commits = new Commits(group(batches, Math.min(mark, batches.size())));
+      @ForAll("commitBatches") List<WriteBatch> batches,
+      @ForAll @IntRange(max = 8) int mark,
+      @ForAll @LongRange(min = 0) long term,
+      @ForAll @LongRange(min = 0) long committed) {
+    Commits commits = new Commits(term, committed, group(batches, Math.min(mark, batches.size())));
     assertEquals(commits, roundTrip(commits));
+    WriterProtocol.Fetched fetched = new WriterProtocol.Fetched(term, commits.group());
+    assertEquals(fetched, roundTrip(fetched));
   }
 
   @Property(tries = 8)
@@ -197,7 +210,7 @@ class WireSerializerProperties {
       batches.add(
           WriteBatch.builder().put(("k" + i).getBytes(StandardCharsets.UTF_8), value).build());
     }
-    Commits commits = new Commits(group(batches, 0));
+    Commits commits = new Commits(3, 1, group(batches, 0));
     WireSerializer wire = wire();
     int chunkBytes = ClusterSettings.create(kit.system()).chunkBytes();
     List<Chunk> parts = Chunking.split(wire, commits, seed, chunkBytes);
@@ -221,7 +234,7 @@ class WireSerializerProperties {
       @ForAll long seed)
       throws Exception {
     WireSerializer wire = wire();
-    Commits commits = new Commits(group(batches, 0));
+    Commits commits = new Commits(3, 1, group(batches, 0));
     List<Chunk> parts = Chunking.split(wire, commits, 1, 16);
     Chunking.Reassembly reassembly = new Chunking.Reassembly(wire, Integer.MAX_VALUE - 64L);
     List<Chunk> faulty = new ArrayList<>(parts);
@@ -255,7 +268,7 @@ class WireSerializerProperties {
   @Example
   void aMessageOverTheReassemblyBoundIsRefused() throws Exception {
     WireSerializer wire = wire();
-    Commits commits = new Commits(group(List.of(WriteBatch.ofPut("k", "x".repeat(4000))), 0));
+    Commits commits = new Commits(3, 1, group(List.of(WriteBatch.ofPut("k", "x".repeat(4000))), 0));
     Chunking.Reassembly reassembly = new Chunking.Reassembly(wire, 1000);
     IllegalStateException e =
         assertThrows(
@@ -275,7 +288,7 @@ class WireSerializerProperties {
       @ForAll @IntRange(min = 0, max = 1_000_000) int where,
       @ForAll boolean cut) {
     WireSerializer wire = wire();
-    Commits commits = new Commits(group(batches, 0));
+    Commits commits = new Commits(3, 1, group(batches, 0));
     byte[] bytes = wire.toBinary(commits);
     int at = where % bytes.length;
     byte[] bad;
@@ -444,6 +457,13 @@ class WireSerializerProperties {
             .map(ConditionsFailed::new),
         Combinators.combine(text, Arbitraries.integers().between(1, 1 << 24)).as(Overloaded::new),
         text.map(Invalid::new),
-        text.map(Failed::new));
+        text.map(Failed::new),
+        Combinators.combine(
+                text,
+                Arbitraries.integers().between(0, 100),
+                Arbitraries.integers().between(0, 100),
+                Arbitraries.integers().between(0, 100))
+            .as(WriterProtocol.NotEnoughReplicas::new),
+        text.map(WriterProtocol.OutcomeUnknown::new));
   }
 }

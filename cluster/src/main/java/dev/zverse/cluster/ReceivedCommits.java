@@ -1,0 +1,127 @@
+package dev.zverse.cluster;
+
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.Snapshot;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a replica received from the writer and has not yet seen applied: consecutive commits after
+ * the replica store's version, in order. Split from "visible": the replica hands to its store (so
+ * readers see) only the commits up to the writer's acknowledged version (its commit index), and
+ * holds the rest, so that no reader sees a write that a failover could lose. A new writer may
+ * {@link #fetch} them, and a replica that follows a new writer drops those it has not handed yet
+ * ({@link #dropAfterHanded}): the new writer's history decides what follows.
+ *
+ * <p>Actor-confined (the replica actor's).
+ */
+final class ReceivedCommits {
+  /** The most versions handed to the replica store in one group. */
+  static final int MAX_GROUP_VERSIONS = 256;
+
+  /** Received commits after {@link #applied}, consecutive. */
+  private final ArrayDeque<CommitRecord> commits = new ArrayDeque<>();
+
+  /** The replica store's version as last confirmed: commits up to it are dropped. */
+  private long applied;
+
+  /** The last version handed to the replica store (applied or on its way). */
+  private long handed;
+
+  ReceivedCommits(long applied) {
+    reset(applied);
+  }
+
+  /** Forgets everything: the replica store is at {@code version} (start, or a state transfer). */
+  void reset(long version) {
+    commits.clear();
+    applied = version;
+    handed = version;
+  }
+
+  /** The last version received, or the applied version if none is held. */
+  long received() {
+    return applied + commits.size();
+  }
+
+  /** The last version handed to the replica store. */
+  long handed() {
+    return handed;
+  }
+
+  /** Appends {@code next}, whose first version must be {@link #received()} + 1. */
+  void add(List<CommitRecord> next) {
+    assert next.isEmpty() || next.get(0).version() == received() + 1
+        : next.get(0).version() + " after " + received();
+    commits.addAll(next);
+  }
+
+  /** The replica store applied up to {@code version}: commits up to it need not be held. */
+  void applied(long version) {
+    while (!commits.isEmpty() && commits.peekFirst().version() <= version) {
+      commits.removeFirst();
+    }
+    applied = Math.max(applied, version);
+    handed = Math.max(handed, version);
+  }
+
+  /**
+   * The next group to hand to the replica store: the commits after {@link #handed()} up to {@code
+   * committed}, at most {@link #MAX_GROUP_VERSIONS}; null if there are none. Marks them handed.
+   */
+  CommitRecordCodec.@Nullable Group nextGroup(long committed, long watermark) {
+    long to = Math.min(Math.min(committed, received()), handed + MAX_GROUP_VERSIONS);
+    if (to <= handed) {
+      return null;
+    }
+    List<CommitRecord> group = new ArrayList<>((int) (to - handed));
+    for (CommitRecord c : commits) {
+      if (c.version() > to) {
+        break;
+      }
+      if (c.version() > handed) {
+        group.add(c);
+      }
+    }
+    handed = to;
+    return new CommitRecordCodec.Group(watermark, group);
+  }
+
+  /**
+   * Drops what was received and not handed to the store: a new writer decides what follows. The
+   * next version expected is then {@link #handed()} + 1.
+   */
+  void dropAfterHanded() {
+    while (!commits.isEmpty() && commits.peekLast().version() > handed) {
+      commits.removeLast();
+    }
+  }
+
+  /**
+   * The commits from {@code from} to {@code to} that {@code store} (the replica's latest snapshot)
+   * and the received ones hold, or null if {@code from} is no longer retained there.
+   */
+  @Nullable List<CommitRecord> fetch(Snapshot store, long from, long to) {
+    if (from <= store.watermark() && from <= store.version()) {
+      return null;
+    }
+    List<CommitRecord> out = new ArrayList<>();
+    long v = from;
+    for (; v <= Math.min(to, store.version()); v++) {
+      out.add(store.commit(v));
+    }
+    Iterator<CommitRecord> it = commits.iterator();
+    while (it.hasNext() && v <= to) {
+      CommitRecord c = it.next();
+      if (c.version() == v) {
+        out.add(c);
+        v++;
+      }
+    }
+    return out;
+  }
+}
