@@ -138,7 +138,7 @@ final class TreeWriter {
       Version h = (Version) found[2 * j + 1];
       if (k != null && h != null) {
         acc += k.length + h.version;
-        found[2 * j + 1] = h.next;
+        found[2 * j + 1] = h.next();
       }
     }
     // What a write at or below the watermark cuts off: the superseded version and its value.
