@@ -83,6 +83,23 @@ public final class CrashStore {
     int run = Integer.parseInt(args[1]);
     int threads = Integer.parseInt(args[2]);
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
+    // The parent holds this process's stdin open until it kills it: an end of input means the
+    // parent is gone (its test JVM died or was stopped), and this process must not outlive it.
+    Thread orphanGuard =
+        new Thread(
+            () -> {
+              try {
+                while (System.in.read() >= 0) {
+                  // Nothing is ever sent; reading only waits for the end of input.
+                }
+              } catch (java.io.IOException e) {
+                // As good as an end of input.
+              }
+              Runtime.getRuntime().halt(4);
+            },
+            "crash-orphan-guard");
+    orphanGuard.setDaemon(true);
+    orphanGuard.start();
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(),

@@ -171,9 +171,10 @@ public final class ClusterStore {
    * Opens the cluster store {@code name} on this node. Every node opens it with the same name; the
    * writer's local store takes {@code store} from the node the singleton runs on, and this node's
    * replica takes {@code replica} (its retention, say; its limits must be the writer's). Durable
-   * settings name the node's data directory: the writer's local store keeps its log in {@code
-   * writer/} inside it and the replica in {@code replica/}, so that the replica recovers what it
-   * applied and follows on from there after a restart.
+   * settings name the node's data directory: the replica keeps its log in {@code replica/} inside
+   * it, so that it recovers what it applied and follows on from there after a restart. The writer's
+   * local store is memory-only whatever {@code store} says: a new writer starts from its node's
+   * replica (see the README's failover section).
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
    * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}
@@ -210,7 +211,6 @@ public final class ClusterStore {
               + " characters (the writer's store is named after it plus -writer), was "
               + name.length());
     }
-    store = inOwnDirectory(store, "writer");
     replica = inOwnDirectory(replica, "replica");
     requireDowningProvider(system, settings);
     ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
@@ -251,9 +251,8 @@ public final class ClusterStore {
   }
 
   /**
-   * Durable settings whose data directory is {@code sub} inside the one they name: the writer's
-   * local store and the node's replica each log and recover on their own, also when the singleton
-   * runs on this node and both come from one settings object. Memory-only settings as they are.
+   * Durable settings whose data directory is {@code sub} inside the one they name, so that the
+   * replica's log has a directory of its own. Memory-only settings as they are.
    */
   private static StoreSettings inOwnDirectory(StoreSettings settings, String sub) {
     return settings

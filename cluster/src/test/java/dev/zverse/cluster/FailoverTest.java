@@ -45,6 +45,13 @@ import org.junit.jupiter.api.Test;
 class FailoverTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /**
+   * The clients' write timeout: a write in flight to a writer that is gone ends only by it (as an
+   * unknown outcome), so it must be well under {@link #WAIT}, which bounds how long the test waits
+   * for the new writer's acknowledgements.
+   */
+  private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+
   /** Terminating a node does not leave the cluster: the crash of case (b). */
   private static final String CONFIG =
       """
@@ -148,7 +155,7 @@ class FailoverTest {
         system,
         name,
         StoreSettings.create(system, name),
-        ClusterSettings.create(system).withWriteTimeout(WAIT));
+        ClusterSettings.create(system).withWriteTimeout(WRITE_TIMEOUT));
   }
 
   /** Writes puts of its own keys until {@code stop}, a few in flight, recording those acked. */
