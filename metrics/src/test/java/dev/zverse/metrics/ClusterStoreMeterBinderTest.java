@@ -59,6 +59,8 @@ class ClusterStoreMeterBinderTest {
       pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
       pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
       pekko.loglevel = WARNING
+      # ClusterStore refuses to open without a downing provider (failover needs one).
+      pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
       zverse-test-held-replica {
         type = Dispatcher
         executor = thread-pool-executor
@@ -216,8 +218,9 @@ class ClusterStoreMeterBinderTest {
   @Test
   void aReplicaCatchingUpShowsItAndIsNotReady() throws Exception {
     startNodes();
+    // min-acks 0: the writer writes before the other node's replica exists, which is the point.
     ClusterSettings cluster =
-        ClusterSettings.create(writerNode).withRole("writer").withWriteTimeout(WAIT);
+        ClusterSettings.create(writerNode).withRole("writer").withWriteTimeout(WAIT).withMinAcks(0);
     StoreSettings writer = StoreSettings.create(writerNode, "late").withRetentionVersions(2);
     ClusterStore onWriter = ClusterStore.open(writerNode, "late", writer, writer, cluster);
     await(onWriter.following());
