@@ -76,6 +76,9 @@ import org.jspecify.annotations.Nullable;
  * Bytes that do not read back are refused with a {@link NotSerializableException} naming the
  * manifest and the byte offset. Safe for concurrent use: it holds no state but the resolver of
  * actor references.
+ *
+ * <p>Over 500 lines because every message of the protocol is written and read here, each pair next
+ * to the other so that a format change is made in one place (the table above).
  */
 public final class WireSerializer extends SerializerWithStringManifest {
   /** This serializer's identifier among the actor system's serializers. */

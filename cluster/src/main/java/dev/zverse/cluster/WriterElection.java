@@ -87,6 +87,9 @@ final class WriterElection extends AbstractBehavior<Command> {
   private long term;
   private final Map<ActorRef<ReplicaProtocol.Command>, Promised> votes = new HashMap<>();
 
+  /** When a majority first promised, in nanoseconds ({@link System#nanoTime()}); 0 before. */
+  private long majorityAt;
+
   /** The own replica's snapshot the writer starts from, once fetching; null before. */
   private @Nullable Snapshot base;
 
@@ -208,6 +211,7 @@ final class WriterElection extends AbstractBehavior<Command> {
   private void restart(long next) {
     term = next;
     votes.clear();
+    majorityAt = 0;
     base = null;
     reassembly.reset();
   }
@@ -246,16 +250,18 @@ final class WriterElection extends AbstractBehavior<Command> {
       voters.add(a.hasLocalScope() ? self : a);
     }
     voters.retainAll(nodes);
-    // The own node's replica is the catch-up's base: without its promise there is nothing to
-    // start from.
-    if (!voters.contains(self) || voters.size() < nodes.size() / 2 + 1) {
+    if (voters.size() < nodes.size() / 2 + 1) {
       return this;
     }
-    // Every reachable store node must have had its say, however late: a node that holds an
-    // acknowledged version the others lack may be slow, and electing without it would lose that
-    // version (only an unreachable node, which the failure detector saw go, may be left out).
+    boolean allReachable = true;
     for (Address a : nodes) {
-      if (!voters.contains(a) && !unreachable.contains(a)) {
+      allReachable &= voters.contains(a) || unreachable.contains(a);
+    }
+    if (!allReachable) {
+      if (majorityAt == 0) {
+        majorityAt = System.nanoTime();
+      }
+      if (System.nanoTime() - majorityAt < settings.followRetry().toNanos()) {
         return this;
       }
     }
@@ -343,6 +349,7 @@ final class WriterElection extends AbstractBehavior<Command> {
           .getLog()
           .debug("[{}] The writer's store is not free yet: {}", name, e.getMessage());
       base = null;
+      majorityAt = 0;
       return this;
     }
     timers.cancel(Check.INSTANCE);

@@ -61,14 +61,8 @@ public final class ClusterStoreMeterBinder implements MeterBinder {
   public ClusterStoreMeterBinder(ClusterStore store, Iterable<Tag> extraTags) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(extraTags, "extraTags");
-    for (Tag t : extraTags) {
-      if (t.getKey().equals("store")) {
-        throw new IllegalArgumentException(
-            "extraTags must not hold the key [store], the binder's own tag, was " + t);
-      }
-    }
     this.store = store;
-    this.tags = Tags.of(extraTags).and("store", store.name());
+    this.tags = StoreMeterBinder.storeTags(store.name(), extraTags);
   }
 
   /**

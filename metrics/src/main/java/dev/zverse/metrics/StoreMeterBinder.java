@@ -59,14 +59,22 @@ public final class StoreMeterBinder implements MeterBinder {
   public StoreMeterBinder(ZVerseStore store, Iterable<Tag> extraTags) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(extraTags, "extraTags");
+    this.metrics = store.metrics();
+    this.tags = storeTags(store.name(), extraTags);
+  }
+
+  /**
+   * {@code extraTags} and the binder's own tag {@code store=name}, which they must not hold (both
+   * binders tag their meters alike).
+   */
+  static Tags storeTags(String name, Iterable<Tag> extraTags) {
     for (Tag t : extraTags) {
       if (t.getKey().equals("store")) {
         throw new IllegalArgumentException(
             "extraTags must not hold the key [store], the binder's own tag, was " + t);
       }
     }
-    this.metrics = store.metrics();
-    this.tags = Tags.of(extraTags).and("store", store.name());
+    return Tags.of(extraTags).and("store", name);
   }
 
   @Override
