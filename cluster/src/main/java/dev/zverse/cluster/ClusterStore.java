@@ -469,8 +469,9 @@ public final class ClusterStore {
    *
    * @param timeout how long both steps may take together, positive
    * @return completes with the replica's snapshot at the writer's latest version or later, or
-   *     exceptionally with {@link ClusterReadTimeoutException} after {@code timeout}, or as {@link
-   *     #awaitVersion}
+   *     exceptionally with {@link ClusterReadTimeoutException} after {@code timeout}, with {@link
+   *     StoreOverloadedException} when a starting writer holds too many requests (retry), or as
+   *     {@link #awaitVersion}
    * @throws NullPointerException if {@code timeout} is null
    * @throws IllegalArgumentException if {@code timeout} is not positive
    * @throws IllegalStateException if this store is closed on this node
@@ -492,6 +493,12 @@ public final class ClusterStore {
                     ? new ClusterReadTimeoutException(
                         name, -1, state.applied(), timeout, "no answer from the writer")
                     : cause);
+            return;
+          }
+          if (l.version() < 0) {
+            // A starting writer holding too many requests: nothing to wait for, retry later.
+            result.completeExceptionally(
+                new StoreOverloadedException(name, WriterSingleton.MAX_HELD_READS));
             return;
           }
           Duration left = timeout.minusNanos(System.nanoTime() - start);

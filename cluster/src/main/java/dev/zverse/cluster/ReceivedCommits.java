@@ -14,8 +14,14 @@ import org.jspecify.annotations.Nullable;
  * the replica store's version, in order. Split from "visible": the replica hands to its store (so
  * readers see) only the commits up to the writer's acknowledged version (its commit index), and
  * holds the rest, so that no reader sees a write that a failover could lose. A new writer may
- * {@link #fetch} them, and a replica that follows a new writer drops those it has not handed yet
- * ({@link #dropAfterHanded}): the new writer's history decides what follows.
+ * {@link #fetch} them.
+ *
+ * <p>It also keeps the {@link TermBoundaries} of the history it holds: the term each version was
+ * created in, learnt from the writer followed. A replica that follows a new writer keeps what it
+ * received up to the first version where the new writer's history differs ({@link #follow}, Raft's
+ * log matching: a different creation term for the same version), and drops only from there: a
+ * version it held and had not shown may be an acknowledged one, and dropping it would leave one
+ * holder fewer than min-acks counted on.
  *
  * <p>Actor-confined (the replica actor's).
  */
@@ -32,11 +38,17 @@ final class ReceivedCommits {
   /** The last version handed to the replica store (applied or on its way). */
   private long handed;
 
+  /** The creation terms of the history held: the last writer's followed, or none. */
+  private TermBoundaries history = TermBoundaries.NONE;
+
   ReceivedCommits(long applied) {
     reset(applied);
   }
 
-  /** Forgets everything: the replica store is at {@code version} (start, or a state transfer). */
+  /**
+   * Forgets what it holds: the replica store is at {@code version} (start, or a state transfer).
+   * The creation terms stay those of the writer followed, whose state a transfer brings.
+   */
   void reset(long version) {
     commits.clear();
     applied = version;
@@ -51,6 +63,16 @@ final class ReceivedCommits {
   /** The last version handed to the replica store. */
   long handed() {
     return handed;
+  }
+
+  /** The creation terms of the history held. */
+  TermBoundaries history() {
+    return history;
+  }
+
+  /** The term the last version received was created in: what a promise reports. */
+  long receivedCreationTerm() {
+    return history.termOf(received());
   }
 
   /** Appends {@code next}, whose first version must be {@link #received()} + 1. */
@@ -92,13 +114,31 @@ final class ReceivedCommits {
   }
 
   /**
-   * Drops what was received and not handed to the store: a new writer decides what follows. The
-   * next version expected is then {@link #handed()} + 1.
+   * Follows a writer whose history has the creation terms {@code writer}: keeps what was received
+   * up to the first version not handed whose creation term differs there, drops from that version
+   * on, and takes {@code writer} as the history's terms. The next version expected is then {@link
+   * #received()} + 1. Versions already handed are not compared: they were acknowledged, so every
+   * writer elected since holds them.
+   *
+   * @param writer the creation terms of the followed writer's history
+   * @return the first version dropped, or {@link #received()} + 1 if none was
    */
-  void dropAfterHanded() {
-    while (!commits.isEmpty() && commits.peekLast().version() > handed) {
+  long follow(TermBoundaries writer) {
+    long conflict = history.firstConflict(writer, handed + 1, received());
+    while (!commits.isEmpty() && commits.peekLast().version() >= conflict) {
       commits.removeLast();
     }
+    history = writer;
+    return conflict;
+  }
+
+  /**
+   * An apply failed: what was handed after the applied version is handed again, and nothing
+   * received is forgotten (a version held may be one of the min-acks copies of an acknowledged
+   * write).
+   */
+  void rewindHanded() {
+    handed = applied;
   }
 
   /**

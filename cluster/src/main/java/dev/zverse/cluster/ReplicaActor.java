@@ -17,6 +17,7 @@ import dev.zverse.engine.Snapshot;
 import java.io.NotSerializableException;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -28,6 +29,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
@@ -61,8 +63,9 @@ import org.jspecify.annotations.Nullable;
  * terms to new writers ({@link Promise}: only a term higher than any it promised), follows only a
  * writer whose term is at least the one it promised, and ignores commits of any other term: an old
  * writer cut off from the others gets no acknowledgement from it, so cannot answer a write. A new
- * writer may {@link Fetch} what it received; once it follows a new writer it drops what it held
- * beyond what it handed to its store, and follows the new writer's history from there.
+ * writer may {@link Fetch} what it received; once it follows a new writer it keeps what it held up
+ * to the first version the new writer created in another term ({@link ReceivedCommits#follow}),
+ * drops from there, and follows the new writer's history.
  *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
  * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
@@ -143,11 +146,14 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** The term of the writer followed, 0 before one answered. */
   private long followTerm;
 
-  /** The term of the writer the last received commits came from. */
-  private long receivedTerm;
-
   /** The last writer's watermark received, carried to the replica store with each group. */
   private long watermark;
+
+  /** The term of {@link #followerNodes}: the highest a writer told its followers in. */
+  private long followersTerm;
+
+  /** The nodes that followed the writer of {@link #followersTerm}, as it last told. */
+  private Set<Address> followerNodes = Set.of();
 
   /** The lowest stale term refused and logged, so that each is logged once. */
   private long loggedStaleTerm;
@@ -225,6 +231,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
               timers -> {
                 ReplicaActor actor =
                     new ReplicaActor(context, name, replica, proxy, settings, state, timers);
+                // Listed, so that a starting writer counts this node among the store's nodes.
+                context
+                    .getSystem()
+                    .receptionist()
+                    .tell(
+                        Receptionist.register(ReplicaProtocol.replicaKey(name), context.getSelf()));
                 actor.askToFollow();
                 timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.statusInterval());
                 return actor;
@@ -240,6 +252,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Chunk.class, this::onChunk)
         .onMessage(CommitIndex.class, this::onCommitIndex)
         .onMessage(Promise.class, this::onPromise)
+        .onMessage(ReplicaProtocol.Followers.class, this::onFollowers)
         .onMessage(Fetch.class, this::onFetch)
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Latest.class, this::onLatest)
@@ -284,14 +297,18 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       return this;
     }
     if (s.term() < promisedTerm) {
-      refuseStale(s.term());
+      refuseStale(s.term(), s.writer());
       return this;
     }
     promise(s.term(), s.writer());
     if (s.term() != followTerm) {
-      // A new writer: what was received and not handed may not be in its history.
+      // A new writer: keep what was received up to where its history differs (Raft's log
+      // matching), and apply the old term's commit index only to what is known to match.
       followTerm = s.term();
-      received.dropAfterHanded();
+      received.follow(s.terms());
+      committed = Math.min(committed, received.received());
+      state.received = received.received();
+      state.history = received.history();
     }
     if (!s.writer().equals(writer)) {
       if (writer != null) {
@@ -321,7 +338,14 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
   }
 
-  private void refuseStale(long term) {
+  /**
+   * Refuses a message of the stale {@code term} and tells its writer ({@code from}, if known) that
+   * it was replaced, so that it steps down at once.
+   */
+  private void refuseStale(long term, @Nullable ActorRef<WriterProtocol.Command> from) {
+    if (from != null) {
+      from.tell(new WriterProtocol.Fenced(promisedTerm));
+    }
     state.staleRefused.incrementAndGet();
     if (term != loggedStaleTerm) {
       loggedStaleTerm = term;
@@ -352,8 +376,19 @@ final class ReplicaActor extends AbstractBehavior<Command> {
                 promisedTerm,
                 received.handed(),
                 received.received(),
-                receivedTerm,
+                received.receivedCreationTerm(),
+                received.history(),
+                followersTerm,
+                followerNodes,
                 getContext().getSelf()));
+    return this;
+  }
+
+  private Behavior<Command> onFollowers(ReplicaProtocol.Followers f) {
+    if (f.term() >= followersTerm && f.term() >= promisedTerm) {
+      followersTerm = f.term();
+      followerNodes = f.nodes();
+    }
     return this;
   }
 
@@ -414,7 +449,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     if (c.term() < promisedTerm) {
       // Fencing: a writer of a lower term than promised, even the one followed until now.
-      refuseStale(c.term());
+      refuseStale(c.term(), c.term() == followTerm ? writer : null);
       return this;
     }
     if (c.term() != followTerm) {
@@ -442,7 +477,6 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         commits = commits.subList((int) (expected - first), commits.size());
       }
       received.add(commits);
-      receivedTerm = c.term();
       state.received = received.received();
       ack();
     }
@@ -452,7 +486,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   private Behavior<Command> onCommitIndex(CommitIndex ci) {
     if (ci.term() < promisedTerm) {
-      refuseStale(ci.term());
+      refuseStale(ci.term(), ci.term() == followTerm ? writer : null);
     } else if (ci.term() == followTerm) {
       moveCommitted(ci.committed());
     }
@@ -517,10 +551,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ack();
     }
     if (resyncing && applying == 0) {
+      // Hand again from the applied version; what was received stays held (it may be one of the
+      // min-acks copies of an acknowledged write).
       resyncing = false;
-      received.reset(state.applied());
-      state.received = received.received();
-      askToFollow();
+      received.rewindHanded();
     }
     applyReceived();
     return this;

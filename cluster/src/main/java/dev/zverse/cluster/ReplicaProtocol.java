@@ -1,7 +1,10 @@
 package dev.zverse.cluster;
 
 import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
  * What a node's replica accepts: the writer's answers to its {@link WriterProtocol.Follow}, the
@@ -15,17 +18,46 @@ final class ReplicaProtocol {
   interface Command {}
 
   /**
+   * The key every replica of the store {@code name} registers with the receptionist: its listing
+   * tells a starting writer which nodes opened the store ({@link Quorum}).
+   *
+   * @param name the store's name
+   * @return the key
+   */
+  static ServiceKey<Command> replicaKey(String name) {
+    return ServiceKey.create(Command.class, "zverse-replica-" + name);
+  }
+
+  /**
+   * The nodes that followed the writer of {@code term} so far: it sends them to every follower when
+   * the set grows, and a replica reports the set of the highest term it heard in its promise, so a
+   * new writer counts a node that left since among the store's nodes.
+   *
+   * @param term the writer's term
+   * @param nodes the followers' nodes
+   */
+  record Followers(long term, Set<Address> nodes) implements Command, WireMessage {
+    Followers {
+      nodes = Set.copyOf(nodes);
+    }
+  }
+
+  /**
    * The writer follows the replica from now on: commits will come from the version asked for.
    *
    * @param writer the writer itself (not the singleton proxy), which the replica watches and sends
    *     its acknowledgements to
    * @param term the writer's term: the replica follows it unless it promised a higher one
    * @param latest the writer's acknowledged version when it answered
+   * @param terms the creation terms of the writer's history, fixed for its term: the replica keeps
+   *     what it received up to where they differ from its own ({@link ReceivedCommits#follow})
    */
-  record Subscribed(long term, ActorRef<WriterProtocol.Command> writer, long latest)
+  record Subscribed(
+      long term, ActorRef<WriterProtocol.Command> writer, long latest, TermBoundaries terms)
       implements Command, WireMessage {
     Subscribed {
       Objects.requireNonNull(writer, "writer");
+      Objects.requireNonNull(terms, "terms");
     }
   }
 
@@ -33,9 +65,13 @@ final class ReplicaProtocol {
    * The writer's latest committed version: the answer to {@link WriterProtocol.GetLatest}, and what
    * the writer tells a replica whose window is full, so its lag is known.
    *
-   * @param version the version
+   * @param version the version, or -1 ({@link #UNAVAILABLE}) when a starting writer holds too many
+   *     requests to take this one: the reader fails as overloaded and may retry
    */
-  record Latest(long version) implements Command, WireMessage {}
+  record Latest(long version) implements Command, WireMessage {
+    /** The answer of a starting writer that holds too many requests. */
+    static final Latest UNAVAILABLE = new Latest(-1);
+  }
 
   /**
    * The writer no longer retains the replica's next version: the replica must catch up by state

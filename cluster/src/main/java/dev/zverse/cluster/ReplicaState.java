@@ -55,6 +55,9 @@ final class ReplicaState implements PublishListener {
   /** The highest term this node's replica promised: where a writer starting here begins. */
   volatile long promisedTerm;
 
+  /** The creation terms of the replica's history: where a writer starting here begins. */
+  volatile TermBoundaries history = TermBoundaries.NONE;
+
   /** The last version the replica received (held, maybe not yet visible). */
   volatile long received;
 

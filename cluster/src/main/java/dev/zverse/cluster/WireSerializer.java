@@ -18,8 +18,12 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.zip.CRC32C;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.ExtendedActorSystem;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -114,6 +118,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String FETCH_REFUSED = "FR";
   static final String NOT_ENOUGH_REPLICAS = "NE";
   static final String OUTCOME_UNKNOWN = "U";
+  static final String FENCED = "FN";
+  static final String FOLLOWERS = "FS";
 
   private final ExtendedActorSystem system;
 
@@ -204,6 +210,10 @@ public final class WireSerializer extends SerializerWithStringManifest {
       return NOT_ENOUGH_REPLICAS;
     } else if (o instanceof WriterProtocol.OutcomeUnknown) {
       return OUTCOME_UNKNOWN;
+    } else if (o instanceof WriterProtocol.Fenced) {
+      return FENCED;
+    } else if (o instanceof ReplicaProtocol.Followers) {
+      return FOLLOWERS;
     }
     throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
   }
@@ -268,6 +278,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.string(resolver().toSerializationFormat(sub.writer()));
       out.ensure(8);
       out.b.putLong(sub.latest());
+      out.terms(sub.terms());
     } else if (o instanceof ReplicaProtocol.Latest l) {
       out.b.putLong(l.version());
     } else if (o instanceof ReplicaProtocol.NeedsTransfer t) {
@@ -289,13 +300,22 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(p.promisedTerm());
       out.b.putLong(p.applied());
       out.b.putLong(p.received());
-      out.b.putLong(p.receivedTerm());
+      out.b.putLong(p.lastTerm());
+      out.terms(p.terms());
+      out.ensure(8);
+      out.b.putLong(p.followersTerm());
+      out.addresses(p.followers());
       out.string(resolver().toSerializationFormat(p.replica()));
     } else if (o instanceof ReplicaProtocol.Fetch f) {
       out.b.putLong(f.term());
       out.b.putLong(f.from());
       out.b.putLong(f.to());
       out.string(resolver().toSerializationFormat(f.writer()));
+    } else if (o instanceof WriterProtocol.Fenced f) {
+      out.b.putLong(f.term());
+    } else if (o instanceof ReplicaProtocol.Followers f) {
+      out.b.putLong(f.term());
+      out.addresses(f.nodes());
     } else if (o instanceof WriterProtocol.FetchRefused r) {
       out.b.putLong(r.term());
       out.string(r.message());
@@ -373,7 +393,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case GET_LATEST -> new WriterProtocol.GetLatest(resolver().resolveActorRef(in.string()));
       case SUBSCRIBED ->
           new ReplicaProtocol.Subscribed(
-              in.b.getLong(), resolver().resolveActorRef(in.string()), in.b.getLong());
+              in.b.getLong(), resolver().resolveActorRef(in.string()), in.b.getLong(), in.terms());
       case LATEST -> new ReplicaProtocol.Latest(in.b.getLong());
       case NEEDS_TRANSFER ->
           new ReplicaProtocol.NeedsTransfer(
@@ -393,6 +413,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
               in.b.getLong(),
               resolver().resolveActorRef(in.string()));
       case FETCH_REFUSED -> new WriterProtocol.FetchRefused(in.b.getLong(), in.string());
+      case FENCED -> new WriterProtocol.Fenced(in.b.getLong());
+      case FOLLOWERS -> new ReplicaProtocol.Followers(in.b.getLong(), in.addresses());
       case NOT_ENOUGH_REPLICAS ->
           new WriterProtocol.NotEnoughReplicas(
               in.string(), in.b.getInt(), in.b.getInt(), in.b.getInt());
@@ -417,6 +439,9 @@ public final class WireSerializer extends SerializerWithStringManifest {
         in.b.getLong(),
         in.b.getLong(),
         in.b.getLong(),
+        in.terms(),
+        in.b.getLong(),
+        in.addresses(),
         resolver().resolveActorRef(in.string()));
   }
 
@@ -526,6 +551,25 @@ public final class WireSerializer extends SerializerWithStringManifest {
       bytes(s.getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The addresses as a count and their strings. */
+    void addresses(Set<Address> addresses) {
+      ensure(4);
+      b.putInt(addresses.size());
+      for (Address a : addresses) {
+        string(a.toString());
+      }
+    }
+
+    /** The boundaries as a count and (term, first version) pairs. */
+    void terms(TermBoundaries t) {
+      ensure(4 + 16 * t.size());
+      b.putInt(t.size());
+      for (int i = 0; i < t.size(); i++) {
+        b.putLong(t.term(i));
+        b.putLong(t.first(i));
+      }
+    }
+
     void condition(Condition c) {
       ensure(1 + 8);
       b.put(
@@ -585,6 +629,40 @@ public final class WireSerializer extends SerializerWithStringManifest {
 
     String string() throws CorruptRecordException {
       return new String(bytes(), StandardCharsets.UTF_8);
+    }
+
+    Set<Address> addresses() throws CorruptRecordException {
+      int n = count();
+      Set<Address> out = new HashSet<>();
+      for (int i = 0; i < n; i++) {
+        int at = b.position();
+        String s = string();
+        try {
+          out.add(AddressFromURIString.parse(s));
+        } catch (RuntimeException e) {
+          throw new CorruptRecordException(at, "not an address: " + s);
+        }
+      }
+      return out;
+    }
+
+    TermBoundaries terms() throws CorruptRecordException {
+      int at = b.position();
+      int n = b.getInt();
+      if (n < 0 || n > b.remaining() / 16) {
+        throw new CorruptRecordException(at, "term count " + n + " is negative or past the end");
+      }
+      long[] terms = new long[n];
+      long[] firsts = new long[n];
+      for (int i = 0; i < n; i++) {
+        terms[i] = b.getLong();
+        firsts[i] = b.getLong();
+      }
+      try {
+        return TermBoundaries.of(terms, firsts);
+      } catch (IllegalArgumentException e) {
+        throw new CorruptRecordException(at, String.valueOf(e.getMessage()));
+      }
     }
 
     Condition condition() throws CorruptRecordException {

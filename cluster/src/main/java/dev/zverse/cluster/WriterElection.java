@@ -29,6 +29,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
@@ -46,30 +47,40 @@ import org.jspecify.annotations.Nullable;
  *       promised and asks every replica that asks to follow it ({@link Follow}) to promise it
  *       ({@link ReplicaProtocol.Promise}). A replica promises only a term higher than any it
  *       promised, and from then on refuses the commits of lower terms; a refusal names the higher
- *       term, and the candidate proposes the term after it. The term is taken once a majority of
- *       the store's nodes promised it: the members with the writer's role that are Up or WeaklyUp
- *       when it counts, unreachable ones included in the denominator (Raft's vote, one step).
+ *       term, and the candidate proposes the term after it. The term is taken once a quorum of the
+ *       store's nodes promised it ({@link Quorum}: max(majority, N - min-acks)), with no timeout: a
+ *       candidate without its quorum waits, and logs that once. The store's nodes are the members
+ *       with the writer's role, Up, WeaklyUp or unreachable, known to have opened the store (listed
+ *       by the receptionist under {@link ReplicaProtocol#replicaKey}, or asked to follow), plus the
+ *       nodes that followed the previous writer (the set of the highest term a promise reports,
+ *       members or not).
  *   <li><b>Where the cluster is.</b> Each promise carries the replica's applied version (what its
- *       readers see, acknowledged writes only), its received version, and the term it received them
- *       from. Once a majority promised, the candidate waits for the reachable rest, at most {@code
- *       follow-retry}.
+ *       readers see, acknowledged writes only), its received version, the term that version was
+ *       created in, and its history's creation terms ({@link TermBoundaries}).
  *   <li><b>Catch-up.</b> It starts from its own node's replica's latest snapshot (in this JVM, no
- *       copy) and takes the commits after it from the most advanced replica that promised (the
- *       highest received term, then version) with {@link ReplicaProtocol.Fetch}; the answer comes
- *       in chunks when large. Its local store {@code <name>-writer} opens from that state
- *       (memory-only: the node's replica is what a durable node logs), so versions continue and
- *       none is reused.
+ *       copy) and takes the commits after it from the most up-to-date replica that promised (the
+ *       highest creation term of its last received version, then the highest version: Raft's
+ *       election restriction; a tail re-sent by a newer writer keeps its creation term) with {@link
+ *       ReplicaProtocol.Fetch}; the answer comes in chunks when large. Its history's creation terms
+ *       are the source's up to where it starts, then its own term. Its local store {@code
+ *       <name>-writer} opens from that state (memory-only: the node's replica is what a durable
+ *       node logs), so versions continue and none is reused.
  * </ol>
  *
  * Then it becomes {@link WriterSingleton}, whose acknowledged version starts at its node's
- * replica's applied version. A refused fetch, or one unanswered for {@code ack-timeout}, starts the
- * election again with the next term.
+ * replica's applied version, and which answers linearizable reads once it acknowledged the tail it
+ * took over. A refused fetch, or one unanswered for {@code ack-timeout}, starts the election again
+ * with the next term.
  *
  * <p>Actor-confined.
  */
 final class WriterElection extends AbstractBehavior<Command> {
   /** Writes, follows and reads that arrive while the writer starts wait here, at most this many. */
   private static final int STASH_CAPACITY = 10_000;
+
+  /** The receptionist's listing of the store's replicas: the nodes that opened the store. */
+  private record Listed(Receptionist.Listing listing)
+      implements Command, NoSerializationVerificationNeeded {}
 
   /** Check whether the election can end, or a fetch took too long. */
   private enum Check implements Command, NoSerializationVerificationNeeded {
@@ -80,6 +91,7 @@ final class WriterElection extends AbstractBehavior<Command> {
   private final StoreSettings storeSettings;
   private final ClusterSettings settings;
   private final ZVerseStore local;
+  private final ReplicaState localState;
   private final StashBuffer<Command> stash;
   private final TimerScheduler<Command> timers;
   private final Chunking.Reassembly reassembly;
@@ -87,11 +99,25 @@ final class WriterElection extends AbstractBehavior<Command> {
   private long term;
   private final Map<ActorRef<ReplicaProtocol.Command>, Promised> votes = new HashMap<>();
 
-  /** When a majority first promised, in nanoseconds ({@link System#nanoTime()}); 0 before. */
-  private long majorityAt;
+  /** When this term's election began, in nanoseconds ({@link System#nanoTime()}). */
+  private long termStarted;
+
+  /** Whether this term's wait for a quorum was logged. */
+  private boolean waitLogged;
+
+  /** The nodes known to have opened the store: listed by the receptionist, or asked to follow. */
+  private final Set<Address> opened = new HashSet<>();
+
+  /** The highest term whose writer's follower nodes a promise reported, and those nodes. */
+  private long followersTerm;
+
+  private Set<Address> previousFollowers = Set.of();
 
   /** The own replica's snapshot the writer starts from, once fetching; null before. */
   private @Nullable Snapshot base;
+
+  /** The creation terms of the catch-up source's history, once fetching. */
+  private TermBoundaries sourceTerms = TermBoundaries.NONE;
 
   private long fetchStarted;
 
@@ -109,11 +135,20 @@ final class WriterElection extends AbstractBehavior<Command> {
     this.storeSettings = storeSettings.withDurability(DurabilitySettings::withMemoryOnly);
     this.settings = settings;
     this.local = local;
+    this.localState = localState;
     this.stash = stash;
     this.timers = timers;
     this.reassembly =
         new Chunking.Reassembly(WireSerializer.of(context.getSystem()), settings.maxMessageBytes());
     this.term = localState.promisedTerm + 1;
+    this.termStarted = System.nanoTime();
+    context
+        .getSystem()
+        .receptionist()
+        .tell(
+            Receptionist.subscribe(
+                ReplicaProtocol.replicaKey(name),
+                context.messageAdapter(Receptionist.Listing.class, Listed::new)));
     timers.startTimerWithFixedDelay(Check.INSTANCE, settings.followRetry().dividedBy(4));
     context
         .getLog()
@@ -161,6 +196,7 @@ final class WriterElection extends AbstractBehavior<Command> {
     return newReceiveBuilder()
         .onMessage(Follow.class, this::onFollow)
         .onMessage(Promised.class, this::onPromised)
+        .onMessage(Listed.class, this::onListed)
         .onMessage(Fetched.class, this::onFetched)
         .onMessage(FetchRefused.class, this::onFetchRefused)
         .onMessage(Chunk.class, this::onChunk)
@@ -172,17 +208,41 @@ final class WriterElection extends AbstractBehavior<Command> {
         .build();
   }
 
-  /** Keeps {@code m} for the writer once it serves; refuses a write when the stash is full. */
+  /**
+   * Keeps {@code m} for the writer once it serves. When the stash is full, a request is answered at
+   * once: a write fails as overloaded (nothing written), a linearizable read as unavailable; a
+   * follow is asked again by its replica after {@code follow-retry}, and an acknowledgement is
+   * repeated with the next one.
+   */
   private Behavior<Command> keep(Command m) {
     if (!stash.isFull()) {
       stash.stash(m);
     } else if (m instanceof WriterProtocol.Write w) {
-      w.replyTo().tell(new WriterProtocol.Failed("the writer is starting and holds too many"));
+      w.replyTo().tell(new WriterProtocol.Overloaded(name, STASH_CAPACITY));
+    } else if (m instanceof WriterProtocol.GetLatest g) {
+      g.replyTo().tell(ReplicaProtocol.Latest.UNAVAILABLE);
+    }
+    // A part of a chunked write is dropped: its write is then never answered and fails at its
+    // sender by the write timeout, as a part the singleton proxy dropped does.
+    return this;
+  }
+
+  private Behavior<Command> onListed(Listed l) {
+    for (ActorRef<ReplicaProtocol.Command> r :
+        l.listing().getAllServiceInstances(ReplicaProtocol.replicaKey(name))) {
+      opened.add(nodeOf(r));
     }
     return this;
   }
 
+  /** The node {@code r} lives on, this node's address for a local reference. */
+  private Address nodeOf(ActorRef<?> r) {
+    Address a = r.path().address();
+    return a.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address() : a;
+  }
+
   private Behavior<Command> onFollow(Follow f) {
+    opened.add(nodeOf(f.replica()));
     keep(f);
     if (!votes.containsKey(f.replica())) {
       f.replica().tell(new ReplicaProtocol.Promise(term, getContext().getSelf()));
@@ -204,6 +264,11 @@ final class WriterElection extends AbstractBehavior<Command> {
       return this;
     }
     votes.put(p.replica(), p);
+    opened.add(nodeOf(p.replica()));
+    if (p.followersTerm() > followersTerm) {
+      followersTerm = p.followersTerm();
+      previousFollowers = p.followers();
+    }
     return checkElected();
   }
 
@@ -211,7 +276,8 @@ final class WriterElection extends AbstractBehavior<Command> {
   private void restart(long next) {
     term = next;
     votes.clear();
-    majorityAt = 0;
+    termStarted = System.nanoTime();
+    waitLogged = false;
     base = null;
     reassembly.reset();
   }
@@ -227,7 +293,12 @@ final class WriterElection extends AbstractBehavior<Command> {
     return checkElected();
   }
 
-  /** Whether a majority of the store's nodes promised, and the reachable others had their say. */
+  /**
+   * Whether a quorum of the store's nodes promised ({@link Quorum}): the store's nodes are the
+   * members with the role, Up, WeaklyUp or unreachable, known to have opened the store, and the
+   * nodes that followed the previous writer (the highest term a promise reported), members or not:
+   * a node that left since counts, and can only be missing from the promises.
+   */
   private Behavior<Command> checkElected() {
     Cluster cluster = Cluster.get(getContext().getSystem());
     ClusterEvent.CurrentClusterState state = cluster.state();
@@ -239,31 +310,29 @@ final class WriterElection extends AbstractBehavior<Command> {
         nodes.add(m.address());
       }
     }
-    Set<Address> unreachable = new HashSet<>();
-    for (Member m : state.getUnreachable()) {
-      unreachable.add(m.address());
-    }
-    Address self = cluster.selfMember().address();
+    nodes.retainAll(opened);
+    nodes.addAll(previousFollowers);
     Set<Address> voters = new HashSet<>();
     for (ActorRef<ReplicaProtocol.Command> r : votes.keySet()) {
-      Address a = r.path().address();
-      voters.add(a.hasLocalScope() ? self : a);
+      voters.add(nodeOf(r));
     }
     voters.retainAll(nodes);
-    if (voters.size() < nodes.size() / 2 + 1) {
+    int needed = Quorum.needed(Math.max(1, nodes.size()), settings.minAcks());
+    if (voters.size() < needed) {
+      if (!waitLogged && System.nanoTime() - termStarted > settings.followRetry().toNanos()) {
+        waitLogged = true;
+        getContext()
+            .getLog()
+            .warn(
+                "[{}] Term {} waits for promises: {} of the {} needed from the store's {} nodes {}",
+                name,
+                term,
+                voters.size(),
+                needed,
+                nodes.size(),
+                nodes);
+      }
       return this;
-    }
-    boolean allReachable = true;
-    for (Address a : nodes) {
-      allReachable &= voters.contains(a) || unreachable.contains(a);
-    }
-    if (!allReachable) {
-      if (majorityAt == 0) {
-        majorityAt = System.nanoTime();
-      }
-      if (System.nanoTime() - majorityAt < settings.followRetry().toNanos()) {
-        return this;
-      }
     }
     getContext()
         .getLog()
@@ -278,14 +347,16 @@ final class WriterElection extends AbstractBehavior<Command> {
     Promised source = null;
     for (Promised p : votes.values()) {
       if (source == null
-          || p.receivedTerm() > source.receivedTerm()
-          || (p.receivedTerm() == source.receivedTerm() && p.received() > source.received())) {
+          || TermBoundaries.newer(
+              p.lastTerm(), p.received(), source.lastTerm(), source.received())) {
         source = p;
       }
     }
     if (source == null || source.received() <= own.version()) {
+      sourceTerms = localState.history;
       return serve(own);
     }
+    sourceTerms = source.terms();
     fetchStarted = System.nanoTime();
     source
         .replica()
@@ -338,6 +409,17 @@ final class WriterElection extends AbstractBehavior<Command> {
   /** Opens the writer's store at {@code seed} and serves, with what waited in the stash. */
   private Behavior<Command> serve(Snapshot seed) {
     Snapshot own = base != null ? base : seed;
+    TermBoundaries kept = sourceTerms.upTo(seed.version());
+    long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
+    if (lastKept >= term) {
+      // The history was extended in a term this candidate did not outbid: propose a higher one.
+      getContext()
+          .getLog()
+          .info("[{}] Term {} is not above the history's term {}", name, term, lastKept);
+      restart(lastKept + 1);
+      return this;
+    }
+    TermBoundaries terms = kept.extend(seed.version(), term);
     ZVerseStore store;
     try {
       store =
@@ -349,7 +431,6 @@ final class WriterElection extends AbstractBehavior<Command> {
           .getLog()
           .debug("[{}] The writer's store is not free yet: {}", name, e.getMessage());
       base = null;
-      majorityAt = 0;
       return this;
     }
     timers.cancel(Check.INSTANCE);
@@ -363,6 +444,7 @@ final class WriterElection extends AbstractBehavior<Command> {
             seed.version(),
             own.version());
     return stash.unstashAll(
-        WriterSingleton.serving(getContext(), name, store, term, committed, settings, timers));
+        WriterSingleton.serving(
+            getContext(), name, store, term, terms, committed, seed.version(), settings, timers));
   }
 }

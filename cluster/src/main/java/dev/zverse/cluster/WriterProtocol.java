@@ -6,6 +6,8 @@ import dev.zverse.engine.WriteBatch;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 
@@ -78,7 +80,13 @@ final class WriterProtocol {
    * @param promisedTerm the highest term the replica has promised, {@code term} if granted
    * @param applied the replica's last applied version: acknowledged commits only
    * @param received the replica's last received version, at least {@code applied}
-   * @param receivedTerm the term of the writer it received its last commits from, 0 if none
+   * @param lastTerm the term the version {@code received} was created in (not the term of the
+   *     writer that sent it: a new writer re-sends the tail it took over), 0 if unknown
+   * @param terms the creation terms of the replica's history, which a writer that catches up from
+   *     this replica takes over
+   * @param followersTerm the term of {@code followers}, 0 if none was heard
+   * @param followers the nodes that followed the writer of {@code followersTerm}, the highest term
+   *     the replica heard them from ({@link ReplicaProtocol.Followers})
    * @param replica the replica
    */
   record Promised(
@@ -87,13 +95,27 @@ final class WriterProtocol {
       long promisedTerm,
       long applied,
       long received,
-      long receivedTerm,
+      long lastTerm,
+      TermBoundaries terms,
+      long followersTerm,
+      Set<Address> followers,
       ActorRef<ReplicaProtocol.Command> replica)
       implements Command, WireMessage {
     Promised {
+      Objects.requireNonNull(terms, "terms");
+      followers = Set.copyOf(followers);
       Objects.requireNonNull(replica, "replica");
     }
   }
+
+  /**
+   * A replica refused a commit, commit index or subscription of this writer's term because it
+   * promised the higher {@code term} to a newer writer: this writer was replaced and steps down at
+   * once, instead of waiting for acknowledgements that cannot come.
+   *
+   * @param term the higher term the replica promised
+   */
+  record Fenced(long term) implements Command, WireMessage {}
 
   /**
    * A replica's answer to {@link ReplicaProtocol.Fetch}: the commits asked for, consecutive, in the

@@ -32,10 +32,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionException;
 import org.apache.pekko.actor.Address;
@@ -99,6 +101,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   private static final Duration MAX_TICK = Duration.ofSeconds(1);
 
+  /** Linearizable reads held until the taken-over tail is acknowledged, at most this many. */
+  static final int MAX_HELD_READS = 10_000;
+
   /** Chunked writes being put together at most at once; the oldest is dropped past it. */
   private static final int MAX_PARTIAL_WRITES = 64;
 
@@ -134,8 +139,25 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private final ZVerseStore store;
   private final long term;
 
+  /** The creation terms of this writer's history: fixed for its term, sent with Subscribed. */
+  private final TermBoundaries terms;
+
   /** The acknowledged version: every version up to it is held by min-acks replicas. */
   private long committed;
+
+  /**
+   * The version this writer started from. Its tail after the node's replica's applied version may
+   * hold the previous writer's acknowledged writes: a linearizable read waits in {@link #heldReads}
+   * until this writer acknowledged it too, so it never answers an older version than one a client
+   * was told was written.
+   */
+  private final long seed;
+
+  /** The higher term a replica promised instead of this writer's, once one said so; 0 before. */
+  private long fencedBy;
+
+  /** Linearizable reads waiting for {@link #committed} to reach {@link #seed}. */
+  private final List<GetLatest> heldReads = new ArrayList<>();
 
   /** Committed writes not yet acknowledged, by version. */
   private final TreeMap<Long, Pending> pending = new TreeMap<>();
@@ -150,6 +172,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private final WireSerializer serializer;
   private final Map<ActorRef<ReplicaProtocol.Command>, Follower> followers = new HashMap<>();
 
+  /**
+   * The nodes whose replicas followed this writer in its term, never shrinking within it: told to
+   * every follower as it grows, so a later election counts a node that left since ({@link Quorum}).
+   */
+  private final Set<Address> followerNodes = new HashSet<>();
+
   /** Chunked writes by chunk id (unique per sender and message), oldest first. */
   private final LinkedHashMap<Long, Chunking.Reassembly> partialWrites = new LinkedHashMap<>();
 
@@ -160,7 +188,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       String name,
       ZVerseStore store,
       long term,
+      TermBoundaries terms,
       long committed,
+      long seed,
       ActorRef<StateTransfer.Request> transfers,
       ClusterSettings settings,
       WireSerializer serializer) {
@@ -168,7 +198,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     this.name = name;
     this.store = store;
     this.term = term;
+    this.terms = terms;
     this.committed = committed;
+    this.seed = seed;
     this.transfers = transfers;
     this.settings = settings;
     this.serializer = serializer;
@@ -196,14 +228,18 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   /**
    * The writer serving {@code store}, opened at where the cluster is, in {@code term}.
    *
+   * @param terms the creation terms of its history
    * @param committed the acknowledged version it starts with
+   * @param seed the version it starts from, at least {@code committed}
    */
   static WriterSingleton serving(
       ActorContext<Command> context,
       String name,
       ZVerseStore store,
       long term,
+      TermBoundaries terms,
       long committed,
+      long seed,
       ClusterSettings settings,
       TimerScheduler<Command> timers) {
     ActorRef<Command> self = context.getSelf();
@@ -235,7 +271,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         name,
         store,
         term,
+        terms,
         committed,
+        seed,
         transfers,
         settings,
         WireSerializer.of(context.getSystem()));
@@ -257,6 +295,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         .onMessage(Published.class, this::onPublished)
         .onMessage(FollowerGone.class, this::onFollowerGone)
         .onMessage(Committed.class, this::onCommitted)
+        .onMessage(WriterProtocol.Fenced.class, this::onFenced)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessage(WriterProtocol.Promised.class, p -> this)
         .onMessage(WriterProtocol.Fetched.class, f -> this)
@@ -267,7 +306,17 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onWrite(Write write) {
+    if (fencedBy > 0) {
+      write.replyTo().tell(new Failed(fencedMessage()));
+      return this;
+    }
     if (countedFollowers() < settings.minAcks()) {
+      int max = store.settings().maxPendingWrites();
+      if (waiting.size() >= max) {
+        // Bounded like the store's own queue: refuse at once, nothing written.
+        write.replyTo().tell(new Overloaded(name, max));
+        return this;
+      }
       waiting.addLast(new Waiting(write, System.nanoTime() + settings.ackTimeout().toNanos()));
       return this;
     }
@@ -295,7 +344,16 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onCommitted(Committed c) {
-    if (c.version() <= committed) {
+    if (fencedBy > 0) {
+      c.replyTo()
+          .tell(
+              new WriterProtocol.OutcomeUnknown(
+                  "the writer committed version "
+                      + c.version()
+                      + " after it was replaced by term "
+                      + fencedBy
+                      + "; it may or may not survive in the new writer's history"));
+    } else if (c.version() <= committed) {
       c.replyTo().tell(new Written(c.version()));
     } else {
       pending.put(
@@ -392,6 +450,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       pending.pollFirstEntry();
       e.getValue().replyTo().tell(new Written(e.getKey()));
     }
+    if (committed >= seed && !heldReads.isEmpty()) {
+      for (GetLatest g : heldReads) {
+        g.replyTo().tell(new ReplicaProtocol.Latest(committed));
+      }
+      heldReads.clear();
+    }
     ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
     for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
       r.tell(index);
@@ -435,6 +499,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onFollow(Follow f) {
+    if (fencedBy > 0) {
+      return this; // the replica asks again and reaches the new writer once the singleton moved
+    }
     StoreSettings mine = store.settings();
     if (f.maxKeyBytes() != mine.maxKeyBytes() || f.maxValueBytes() != mine.maxValueBytes()) {
       f.replica()
@@ -485,12 +552,23 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       follower = new Follower(counted);
       followers.put(f.replica(), follower);
       getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
+      Address node =
+          at.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address() : at;
+      if (followerNodes.add(node)) {
+        ReplicaProtocol.Followers told = new ReplicaProtocol.Followers(term, followerNodes);
+        for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+          r.tell(told);
+        }
+      } else {
+        f.replica().tell(new ReplicaProtocol.Followers(term, followerNodes));
+      }
     }
     follower.sent = f.from() - 1;
     follower.received = f.from() - 1;
     follower.acked = f.from() - 1;
     follower.told = 0;
-    f.replica().tell(new ReplicaProtocol.Subscribed(term, getContext().getSelf(), committed));
+    f.replica()
+        .tell(new ReplicaProtocol.Subscribed(term, getContext().getSelf(), committed, terms));
     send(f.replica(), follower, s);
     while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
       commit(waiting.removeFirst().write());
@@ -515,6 +593,20 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onGetLatest(GetLatest g) {
+    if (fencedBy > 0) {
+      // A replaced writer's acknowledged version may be older than the new writer's.
+      g.replyTo().tell(ReplicaProtocol.Latest.UNAVAILABLE);
+      return this;
+    }
+    if (committed < seed) {
+      // The tail taken over may hold acknowledged writes this writer has not acknowledged yet.
+      if (heldReads.size() < MAX_HELD_READS) {
+        heldReads.add(g);
+      } else {
+        g.replyTo().tell(ReplicaProtocol.Latest.UNAVAILABLE);
+      }
+      return this;
+    }
     // The acknowledged version: what every reader may be shown, and what a write was told.
     g.replyTo().tell(new ReplicaProtocol.Latest(committed));
     return this;
@@ -531,6 +623,62 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     advanceCommitted();
     return this;
+  }
+
+  /**
+   * A replica promised a newer writer: this one steps down. Its unacknowledged writes end as
+   * unknown outcomes (they may survive in the new writer's history, or not), those waiting for
+   * replicas fail (nothing written), and every later write fails at once with a retryable error,
+   * until the singleton moves (the partition that cut this node off is resolved by downing it).
+   */
+  private Behavior<Command> onFenced(WriterProtocol.Fenced f) {
+    if (f.term() <= term || fencedBy > 0) {
+      return this;
+    }
+    fencedBy = f.term();
+    getContext()
+        .getLog()
+        .warn(
+            "[{}] The writer of term {} was replaced by term {}: stepping down",
+            name,
+            term,
+            fencedBy);
+    for (Pending p : pending.values()) {
+      p.replyTo()
+          .tell(
+              new WriterProtocol.OutcomeUnknown(
+                  "the writer of term "
+                      + term
+                      + " was replaced by term "
+                      + fencedBy
+                      + " before replication.min-acks replicas acknowledged the write; it may or"
+                      + " may not survive in the new writer's history"));
+    }
+    pending.clear();
+    for (Waiting w : waiting) {
+      w.write().replyTo().tell(new Failed(fencedMessage()));
+    }
+    waiting.clear();
+    for (GetLatest g : heldReads) {
+      g.replyTo().tell(ReplicaProtocol.Latest.UNAVAILABLE);
+    }
+    heldReads.clear();
+    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+      getContext().unwatch(r);
+    }
+    followers.clear();
+    store.close();
+    return this;
+  }
+
+  private String fencedMessage() {
+    return "store ["
+        + name
+        + "]: the writer of term "
+        + term
+        + " was replaced by a writer of term "
+        + fencedBy
+        + "; nothing was written, retry (the write goes to the new writer once the singleton moved)";
   }
 
   private Behavior<Command> onFollowerGone(FollowerGone gone) {

@@ -20,9 +20,11 @@ import net.jqwik.api.Provide;
 
 /**
  * A replica shows its readers only acknowledged versions: random sequences of receiving, commit
- * index moves, handing to the store, applying and following a new writer, against a model of what
- * was received and acknowledged. Every version handed to the store is at or below the highest
- * commit index told, is handed once, in order, with the content received for it last.
+ * index moves, handing to the store, applying, failing to apply and following a new writer (whose
+ * history forks at a random version), against a model of what was received and acknowledged. Every
+ * version handed to the store is at or below the highest commit index told, is handed in order,
+ * once (again only after a failed apply), with the content received for it last; a failed apply
+ * forgets nothing received, and a new writer drops only from where its history forks.
  */
 class ReceivedCommitsProperties {
   /** Two histories with different contents at every version: two writers' forks. */
@@ -38,13 +40,16 @@ class ReceivedCommitsProperties {
     return s;
   }
 
-  /** 0 receive n, 1 commit index to received + n - 3, 2 hand, 3 apply what was handed, 4 drop. */
+  /**
+   * 0 receive n, 1 commit index to received + n - 3, 2 hand, 3 apply handed, 4 an apply failed, 5 a
+   * new writer.
+   */
   private record Op(int kind, int n) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 4), Arbitraries.integers().between(1, 40))
+            Arbitraries.integers().between(0, 5), Arbitraries.integers().between(1, 40))
         .as(Op::new)
         .list()
         .ofMaxSize(60);
@@ -55,9 +60,13 @@ class ReceivedCommitsProperties {
       @ForAll("ops") List<Op> ops) {
     ReceivedCommits r = new ReceivedCommits(0);
     TreeMap<Long, CommitRecord> model = new TreeMap<>(); // received, not yet handed
+    TreeMap<Long, CommitRecord> inFlight = new TreeMap<>(); // handed, not yet applied
     long committed = 0;
     long handed = 0;
     int fork = 0;
+    long term = 1;
+    TermBoundaries terms = TermBoundaries.NONE.extend(0, term);
+    r.follow(terms);
     for (Op op : ops) {
       switch (op.kind()) {
         case 0 -> {
@@ -82,14 +91,29 @@ class ReceivedCommitsProperties {
               assertEquals(++handed, c.version(), "handed in order, once");
               assertTrue(c.version() <= committed, "handed beyond the commit index");
               assertEquals(model.remove(c.version()), c, "the content received last");
+              inFlight.put(c.version(), c);
             }
           }
         }
-        case 3 -> r.applied(r.handed());
+        case 3 -> {
+          r.applied(r.handed());
+          inFlight.clear();
+        }
+        case 4 -> {
+          // An apply failed: what was handed and not applied is handed again, nothing forgotten.
+          r.rewindHanded();
+          handed -= inFlight.size();
+          model.putAll(inFlight);
+          inFlight.clear();
+        }
         default -> {
-          r.dropAfterHanded();
-          model.tailMap(handed, false).clear();
-          fork = 1 - fork; // the new writer's history may differ after what was handed
+          // A new writer whose history forks after a random version from the handed one on.
+          long forkAt = Math.min(r.received(), handed + op.n() % 8);
+          terms = terms.extend(forkAt, ++term);
+          assertEquals(forkAt + 1, r.follow(terms), "the first version dropped");
+          committed = Math.min(committed, r.received()); // as the replica actor clamps it
+          model.tailMap(forkAt, false).clear();
+          fork = 1 - fork;
         }
       }
       assertEquals(handed, r.handed());

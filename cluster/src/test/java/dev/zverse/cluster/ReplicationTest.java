@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Entry;
@@ -33,7 +34,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -336,6 +341,13 @@ class ReplicationTest {
     for (int i = 1; i < NODES; i++) {
       assertTrue(stores.get(i).staleRefused() > 0, "node " + i + " refused the old term");
     }
+    // The replicas told the old writer it was replaced: it stepped down, so a write now fails at
+    // once as refused (nothing written, retry), not as an unknown outcome after ack-timeout.
+    Throwable next = failure(stores.get(0).write(WriteBatch.ofPut("later", "1")));
+    assertFalse(next instanceof WriteOutcomeUnknownException, "an unknown outcome: " + next);
+    assertInstanceOf(IllegalStateException.class, next);
+    assertTrue(
+        next.getMessage().contains("was replaced by a writer of term 1000"), next.toString());
     // And no reader anywhere sees it: it was never acknowledged.
     for (ClusterStore store : stores) {
       Snapshot now = await(store.awaitVersion(v, WAIT));
@@ -343,6 +355,57 @@ class ReplicationTest {
       assertEquals(null, now.get("after"), "an unacknowledged write is visible");
     }
     closeAll(stores);
+  }
+
+  @Test
+  void aNewWriterAnswersALinearizableReadOnlyOnceItAcknowledgedTheTailItTookOver()
+      throws Exception {
+    String name = "taken-tail";
+    // A writer that took over versions 1 to 3, of which its node's replica had shown only 1: the
+    // previous writer may have acknowledged 2 and 3, so a read must not be told 1.
+    Snapshot seed = Snapshot.empty();
+    for (int i = 0; i < 3; i++) {
+      seed = seed.apply(WriteBatch.ofPut("k" + i, "v"));
+    }
+    ZVerseStore store =
+        ZVerse.get(cluster.node(0))
+            .openFrom(WriterSingleton.writerStoreName(name), storeSettings(name), seed);
+    ActorRef<WriterProtocol.Command> writer =
+        cluster
+            .node(0)
+            .systemActorOf(
+                Behaviors.<WriterProtocol.Command>setup(
+                    context ->
+                        Behaviors.withTimers(
+                            timers ->
+                                WriterSingleton.serving(
+                                    context,
+                                    name,
+                                    store,
+                                    2,
+                                    TermBoundaries.NONE.extend(0, 1).extend(3, 2),
+                                    1,
+                                    3,
+                                    settings(),
+                                    timers))),
+                "taken-tail-writer",
+                Props.empty());
+    TestProbe<ReplicaProtocol.Latest> reader = TestProbe.create(cluster.node(0));
+    writer.tell(new WriterProtocol.GetLatest(reader.getRef()));
+    // A replica on another node follows from version 2 and says it received up to 3.
+    TestProbe<ReplicaProtocol.Command> probe = TestProbe.create(cluster.node(1));
+    // As the writer's node sees it: a reference to another node (told from here, it would be
+    // local).
+    ActorRef<ReplicaProtocol.Command> replica =
+        ActorRefResolver.get(cluster.node(0))
+            .resolveActorRef(
+                ActorRefResolver.get(cluster.node(1)).toSerializationFormat(probe.getRef()));
+    StoreSettings limits = storeSettings(name);
+    writer.tell(
+        new WriterProtocol.Follow(2, limits.maxKeyBytes(), limits.maxValueBytes(), replica));
+    writer.tell(new WriterProtocol.Ack(2, 3, 1, replica));
+    assertEquals(3, reader.receiveMessage(WAIT).version(), "a read told less than the tail");
+    writer.tell(WriterProtocol.Stop.INSTANCE);
   }
 
   /** One client operation of the history: a write of its own key, or a read of any client's. */

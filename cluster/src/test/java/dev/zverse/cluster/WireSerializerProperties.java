@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.function.Consumer;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -44,6 +45,7 @@ import net.jqwik.api.constraints.LongRange;
 import net.jqwik.api.constraints.StringLength;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
@@ -127,13 +129,25 @@ class WireSerializerProperties {
         List.of(
             new WriterProtocol.Follow(a, b, c, replica),
             new WriterProtocol.Ack(a, b, c, replica),
-            new WriterProtocol.Promised(a, b % 2 == 0, a, b, c, a, replica),
+            new WriterProtocol.Promised(
+                a,
+                b % 2 == 0,
+                a,
+                b,
+                c,
+                a,
+                TermBoundaries.of(new long[] {b}, new long[] {c + 1L}),
+                b,
+                Set.of(replica.path().address(), new Address("pekko", "s", "127.0.0.1", c)),
+                replica),
+            new WriterProtocol.Fenced(a),
+            new ReplicaProtocol.Followers(a, Set.of(new Address("pekko", "s", "h", b))),
             new WriterProtocol.FetchRefused(a, text),
             new ReplicaProtocol.CommitIndex(a, b),
             new ReplicaProtocol.Promise(a, writer),
             new ReplicaProtocol.Fetch(a, b, c, writer),
             new WriterProtocol.GetLatest(latest),
-            new ReplicaProtocol.Subscribed(c, writer, a),
+            new ReplicaProtocol.Subscribed(c, writer, a, TermBoundaries.NONE.extend(c, b)),
             new ReplicaProtocol.Latest(a),
             new ReplicaProtocol.NeedsTransfer(a, b, c, source),
             new ReplicaProtocol.Refused(text));

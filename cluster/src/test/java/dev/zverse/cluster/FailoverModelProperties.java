@@ -1,0 +1,287 @@
+package dev.zverse.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.Transient;
+import dev.zverse.engine.WriteBatch;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.TreeMap;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.Example;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+
+/**
+ * The failover protocol as a model over its pure parts ({@link ReceivedCommits}, {@link
+ * TermBoundaries}, {@link Quorum}): N store nodes, a writer that writes, sends to replicas at
+ * random speeds and acknowledges a version once min-acks (k) replicas on other nodes received it,
+ * and failovers that lose the writer's node (and maybe others, at most k in all). Each new writer
+ * takes a term from a quorum of the surviving nodes, chosen at random, starts from its own node's
+ * replica and takes the rest from the most up-to-date promise, as {@link WriterElection} does;
+ * every survivor follows it as {@link ReplicaActor} does.
+ *
+ * <p>Checked after every step: every acknowledged version is in the new writer's history with its
+ * content (no acknowledged write lost), a version is acknowledged with one content only, and a
+ * replica hands its store only acknowledged versions with their acknowledged content.
+ */
+class FailoverModelProperties {
+  /** 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail. */
+  private record Op(int kind, int a, int b) {}
+
+  @Provide
+  Arbitrary<List<Op>> ops() {
+    return Combinators.combine(
+            Arbitraries.integers().between(0, 16),
+            Arbitraries.integers().between(0, 99),
+            Arbitraries.integers().between(0, 99))
+        .as(Op::new)
+        .list()
+        .ofMaxSize(80);
+  }
+
+  /** One node's replica, as the replica actor keeps it. */
+  private static final class Node {
+    final ReceivedCommits received = new ReceivedCommits(0);
+    Snapshot store = Snapshot.empty();
+    long committed;
+    long promised;
+    long followTerm;
+    boolean lost;
+  }
+
+  /** The writer: its node, term, history and the creation terms of that history. */
+  private record Writer(int at, long term, Snapshot history, TermBoundaries terms) {}
+
+  private List<Node> nodes = List.of();
+  private Writer writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE);
+  private long committed;
+
+  /** Every acknowledged version with its content. */
+  private final TreeMap<Long, CommitRecord> acknowledged = new TreeMap<>();
+
+  @Property(tries = 2000)
+  void noAcknowledgedVersionIsLostWithAtMostMinAcksNodesLost(
+      @ForAll @IntRange(min = 3, max = 5) int n,
+      @ForAll @IntRange(min = 1, max = 4) int k,
+      @ForAll("ops") List<Op> ops) {
+    run(n, Math.min(k, n - 1), ops);
+  }
+
+  /**
+   * The case creation terms are for: five nodes, k = 2. A (term 1) has versions 1-9 acknowledged by
+   * B and C; E has 1-3. A is lost; D becomes the writer (term 2) from B's history and re-sends 4-6
+   * to E. D is lost too: E's last version came from term 2, but was created in term 1, so B's
+   * longer history of term 1 is the source, not E's re-sent tail.
+   */
+  @Example
+  void aTailReSentByANewerWriterDoesNotBeatALongerHistory() {
+    run(
+        5,
+        2,
+        List.of(
+            new Op(0, 2, 0),
+            new Op(0, 2, 0),
+            new Op(0, 2, 0),
+            new Op(6, 1, 5),
+            new Op(6, 1, 5),
+            new Op(6, 2, 5),
+            new Op(6, 2, 5),
+            new Op(6, 4, 2),
+            new Op(12, 1, 0),
+            new Op(16, 2, 1),
+            new Op(6, 4, 2),
+            new Op(16, 1, 1)));
+  }
+
+  private void run(int n, int minAcks, List<Op> ops) {
+    List<Node> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      all.add(new Node());
+    }
+    nodes = all;
+    writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE.extend(0, 1));
+    committed = 0;
+    acknowledged.clear();
+    for (Node node : nodes) {
+      follow(node);
+    }
+    int lost = 0;
+    for (Op op : ops) {
+      if (op.kind() <= 5) {
+        Snapshot h = writer.history();
+        for (int i = 0; i <= op.a() % 3; i++) {
+          long v = h.version() + 1;
+          h = h.apply(WriteBatch.ofPut("k" + (v % 7), "t" + writer.term() + "v" + v));
+        }
+        writer = new Writer(writer.at(), writer.term(), h, writer.terms());
+      } else if (op.kind() <= 11) {
+        Node node = nodes.get(op.a() % n);
+        if (!node.lost) {
+          send(node, op.b() % 6 + 1);
+        }
+      } else if (op.kind() <= 15) {
+        advanceCommitted(minAcks);
+        Node node = nodes.get(op.a() % n);
+        if (!node.lost) {
+          moveCommitted(node, committed);
+        }
+      } else {
+        int quorum = Quorum.needed(n, minAcks);
+        int extra = op.b() % 2 == 0 && lost + 2 <= minAcks ? 1 : 0;
+        if (n - lost - 1 - extra < quorum || lost + 1 + extra > minAcks) {
+          continue; // more losses than min-acks covers, or no quorum left: not a covered case
+        }
+        lose(writer.at());
+        lost++;
+        if (extra == 1) {
+          for (int i = 0; i < n; i++) {
+            Node candidate = nodes.get((op.a() + i) % n);
+            if (!candidate.lost) {
+              candidate.lost = true;
+              lost++;
+              break;
+            }
+          }
+        }
+        elect(op.a(), op.b(), quorum);
+      }
+    }
+  }
+
+  private void lose(int at) {
+    nodes.get(at).lost = true;
+  }
+
+  /** The writer sends {@code node} up to {@code count} versions after what it received. */
+  private void send(Node node, int count) {
+    long from = node.received.received() + 1;
+    long to = Math.min(writer.history().version(), from + count - 1);
+    List<CommitRecord> commits = new ArrayList<>();
+    for (long v = from; v <= to; v++) {
+      commits.add(writer.history().commit(v));
+    }
+    node.received.add(commits);
+  }
+
+  /** The k-th highest received version among replicas on other nodes, as the writer counts. */
+  private void advanceCommitted(int minAcks) {
+    List<Long> received = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (i != writer.at() && !nodes.get(i).lost) {
+        received.add(nodes.get(i).received.received());
+      }
+    }
+    if (received.size() < minAcks) {
+      return;
+    }
+    received.sort(Collections.reverseOrder());
+    long candidate = Math.min(writer.history().version(), received.get(minAcks - 1));
+    for (long v = committed + 1; v <= candidate; v++) {
+      CommitRecord c = writer.history().commit(v);
+      CommitRecord before = acknowledged.putIfAbsent(v, c);
+      assertTrue(before == null || before.equals(c), "version " + v + " acknowledged twice");
+    }
+    committed = Math.max(committed, candidate);
+  }
+
+  /** The replica's commit index moves; it hands its store what it may, as the actor does. */
+  private void moveCommitted(Node node, long index) {
+    node.committed = Math.max(node.committed, index);
+    for (CommitRecordCodec.Group g; (g = node.received.nextGroup(node.committed, 0)) != null; ) {
+      Transient t = node.store.asTransient();
+      for (CommitRecord c : g.commits()) {
+        assertEquals(acknowledged.get(c.version()), c, "shown, not acknowledged as such");
+        t.applyCommit(c);
+      }
+      node.store = t.persistent();
+      node.received.applied(node.store.version());
+    }
+  }
+
+  /** A replica follows the current writer: {@link ReplicaActor}'s handling of Subscribed. */
+  private void follow(Node node) {
+    assertTrue(writer.term() >= node.promised, "a lower term than promised");
+    node.promised = writer.term();
+    if (writer.term() != node.followTerm) {
+      node.followTerm = writer.term();
+      node.received.follow(writer.terms());
+      node.committed = Math.min(node.committed, node.received.received());
+    }
+    moveCommitted(node, committed);
+  }
+
+  /**
+   * A new writer on the {@code at}-th survivor, with the promises of {@code quorum} survivors from
+   * the {@code from}-th on: it starts from its node's replica and fetches the rest from the most
+   * up-to-date promise.
+   */
+  private void elect(int at, int from, int quorum) {
+    List<Integer> alive = new ArrayList<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!nodes.get(i).lost) {
+        alive.add(i);
+      }
+    }
+    List<Integer> voters = new ArrayList<>();
+    for (int i = 0; i < quorum; i++) {
+      voters.add(alive.get((from + i) % alive.size()));
+    }
+    long term = 0;
+    for (int i : voters) {
+      term = Math.max(term, nodes.get(i).promised);
+    }
+    term++;
+    Node source = null;
+    for (int i : voters) {
+      Node v = nodes.get(i);
+      v.promised = term;
+      if (source == null
+          || TermBoundaries.newer(
+              v.received.receivedCreationTerm(),
+              v.received.received(),
+              source.received.receivedCreationTerm(),
+              source.received.received())) {
+        source = v;
+      }
+    }
+    int writerAt = alive.get(at % alive.size());
+    Node own = nodes.get(writerAt);
+    Snapshot seed = own.store;
+    TermBoundaries terms = own.received.history().upTo(seed.version());
+    if (source != null && source.received.received() > seed.version()) {
+      List<CommitRecord> fetched =
+          source.received.fetch(source.store, seed.version() + 1, source.received.received());
+      assertTrue(fetched != null, "the source holds what it promised");
+      Transient t = seed.asTransient();
+      for (CommitRecord c : fetched) {
+        t.applyCommit(c);
+      }
+      seed = t.persistent();
+      terms = source.received.history().upTo(seed.version());
+    }
+    for (var e : acknowledged.entrySet()) {
+      assertTrue(
+          e.getKey() <= seed.version(),
+          "acknowledged version "
+              + e.getKey()
+              + " lost: the new writer starts at "
+              + seed.version());
+      assertEquals(e.getValue(), seed.commit(e.getKey()), "acknowledged content changed");
+    }
+    writer = new Writer(writerAt, term, seed, terms.extend(seed.version(), term));
+    committed = own.store.version();
+    for (int i : alive) {
+      follow(nodes.get(i));
+    }
+  }
+}
