@@ -51,6 +51,17 @@ final class ChildCluster implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
   private final int[] ports;
 
+  /** Every node's event lines ({@code !...}), every incarnation's, in the order they came. */
+  private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+
+  /**
+   * An event line of a node (see {@link ChildNode}): {@code line} without its {@code !}.
+   *
+   * @param node the node's index
+   * @param line the line
+   */
+  record Event(int node, String line) {}
+
   private ChildCluster(
       String storeName,
       int[] ports,
@@ -85,13 +96,12 @@ final class ChildCluster implements AutoCloseable {
     Files.createDirectories(logs);
     ChildCluster cluster = new ChildCluster(storeName, ports, logs, extraConfig, dataRoot);
     try {
-      // Node 0 first: it is the first seed, which joins itself, and so becomes the oldest.
-      cluster.nodes.add(cluster.launch(0));
-      cluster.nodes.get(0).awaitReady();
-      for (int i = 1; i < n; i++) {
+      // All at once, to overlap their starts: node 0 is still the oldest, since only the first
+      // seed joins itself and the others can join only a cluster it formed.
+      for (int i = 0; i < n; i++) {
         cluster.nodes.add(cluster.launch(i));
       }
-      for (int i = 1; i < n; i++) {
+      for (int i = 0; i < n; i++) {
         cluster.nodes.get(i).awaitReady();
       }
     } catch (Exception | Error e) {
@@ -137,14 +147,48 @@ final class ChildCluster implements AutoCloseable {
    * @return the new node, once it follows the writer
    */
   Node restart(int i) throws Exception {
+    Node node = relaunch(i);
+    node.awaitReady();
+    return node;
+  }
+
+  /**
+   * Starts node {@code i} again on its port (after {@link #kill}) and returns at once: the caller
+   * goes on with the others and waits with {@link Node#awaitReady}.
+   *
+   * @return the new node, starting
+   */
+  Node relaunch(int i) throws IOException {
     Node old = nodes.get(i);
     if (old.process.isAlive()) {
       throw new IllegalStateException("node " + i + " is still running: kill it first");
     }
     Node node = launch(i);
     nodes.set(i, node);
-    node.awaitReady();
     return node;
+  }
+
+  /** The next event line of any node if one is queued, else null. */
+  @Nullable Event pollEvent() {
+    return events.poll();
+  }
+
+  /** Node {@code i}'s address, as its cluster's members show it. */
+  String address(int i) {
+    return "pekko://" + ChildNode.SYSTEM_NAME + "@127.0.0.1:" + ports[i];
+  }
+
+  /**
+   * The next event line of any node, waiting at most {@code timeout}.
+   *
+   * @throws AssertionError if none came in time
+   */
+  Event nextEvent(Duration timeout) throws InterruptedException {
+    Event e = events.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (e == null) {
+      throw new AssertionError("no event from any node in " + timeout);
+    }
+    return e;
   }
 
   private Node launch(int i) throws IOException {
@@ -194,7 +238,7 @@ final class ChildCluster implements AutoCloseable {
         new ProcessBuilder(command)
             .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
             .start();
-    return new Node(i, process, log);
+    return new Node(i, process, log, events);
   }
 
   /** Ends every node: stdin closed, then SIGKILL for any not gone in a few seconds. */
@@ -218,11 +262,13 @@ final class ChildCluster implements AutoCloseable {
     private final Path log;
     private final PrintStream in;
     private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
+    private final BlockingQueue<Event> events;
 
-    private Node(int index, Process process, Path log) {
+    private Node(int index, Process process, Path log, BlockingQueue<Event> events) {
       this.index = index;
       this.process = process;
       this.log = log;
+      this.events = events;
       this.in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
       Thread reader = new Thread(this::readAnswers, "child-node-" + index + "-stdout");
       reader.setDaemon(true);
@@ -237,6 +283,8 @@ final class ChildCluster implements AutoCloseable {
         for (String line; (line = out.readLine()) != null; ) {
           if (line.startsWith("@")) {
             answers.add(line.substring(1));
+          } else if (line.startsWith("!")) {
+            events.add(new Event(index, line.substring(1)));
           }
         }
       } catch (IOException e) {
@@ -247,7 +295,13 @@ final class ChildCluster implements AutoCloseable {
 
     private static final String END = "\u0000end";
 
-    private void awaitReady() throws InterruptedException {
+    /**
+     * Waits until the node follows the writer.
+     *
+     * @throws AssertionError if it answered otherwise, ended, or was not ready in {@link
+     *     #START_TIMEOUT}
+     */
+    void awaitReady() throws InterruptedException {
       String a = next(START_TIMEOUT, "start");
       if (!a.equals("ready")) {
         throw new AssertionError("node " + index + " answered " + a + " instead of ready" + tail());

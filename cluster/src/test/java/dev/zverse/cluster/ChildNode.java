@@ -1,5 +1,9 @@
 package dev.zverse.cluster;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.AppenderBase;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.StoreSettings;
@@ -22,9 +26,20 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Phaser;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.LoggerFactory;
 
 /**
  * One cluster node in a child JVM of a test ({@link ChildCluster} starts it): joins the cluster
@@ -42,11 +57,29 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *       that version ({@link #digest});
  *   <li>{@code status}: the replica's {@link ReplicaStatus}, as {@code applied writer lag
  *       catchingUp writerReachable};
+ *   <li>{@code dump <version>}: waits for it, then answers the replica's history at the version it
+ *       shows, as {@link FailoverChecker#dump};
+ *   <li>{@code stream <prefix> <inFlight>}: starts writing puts of keys {@code <prefix>-<i>} (value
+ *       {@code v<prefix>-<i>}) in the background, at most {@code inFlight} unanswered, until {@code
+ *       stop}, and one at least every 100 ms even with the window full; answers at once. Each
+ *       outcome is an event line: {@code !ack <millis> <version> <key> <value>} or {@code !fail
+ *       <millis> <key> <exception class> <message>};
+ *   <li>{@code stop}: stops the stream sending; answers how many it sent. Its writes in flight go
+ *       on and still print their outcomes;
+ *   <li>{@code settle}: after {@code stop}, waits until every write the stream sent has ended;
  *   <li>{@code exit}: terminates the actor system and exits; so does the end of stdin, so a child
  *       never outlives its parent.
  * </ul>
  *
- * <p>Arguments: the store's name, then optionally a data directory for durable settings.
+ * <p>Besides answers, stdout carries event lines starting with {@code !}, each with the wall
+ * clock's epoch milliseconds (one clock for every process on the machine): {@code !event <millis>
+ * unreachable|reachable|up|removed <address>} for the cluster's membership as this node sees it,
+ * and {@code !log <millis> <logger> <message>} for each line logged under {@code dev.zverse} at
+ * INFO or above. {@link ChildJvmFailoverTest} times a failover's parts with them.
+ *
+ * <p>Arguments: the store's name, then optionally a data directory for durable settings. The
+ * configuration's {@code zverse.child.write-timeout}, when present, is the store's write timeout
+ * (the stream's writes to a killed writer end by it); otherwise a command's timeout.
  */
 public final class ChildNode {
   static final String SYSTEM_NAME = "zverse-child";
@@ -56,10 +89,168 @@ public final class ChildNode {
 
   private final ClusterStore store;
   private final PrintStream out;
+  private final Stream stream;
 
   private ChildNode(ClusterStore store, PrintStream out) {
     this.store = store;
     this.out = out;
+    this.stream = new Stream(store, out);
+  }
+
+  /** Echoes every line logged under {@code dev.zverse} at INFO or above to {@code out}. */
+  private static void echoLogs(PrintStream out) {
+    LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+    AppenderBase<ILoggingEvent> echo =
+        new AppenderBase<>() {
+          @Override
+          protected void append(ILoggingEvent e) {
+            if (e.getLevel().isGreaterOrEqual(Level.INFO)) {
+              out.println(
+                  "!log "
+                      + e.getTimeStamp()
+                      + " "
+                      + e.getLoggerName()
+                      + " "
+                      + e.getFormattedMessage().replace('\n', ' '));
+            }
+          }
+        };
+    echo.setContext(context);
+    echo.start();
+    context.getLogger("dev.zverse").addAppender(echo);
+  }
+
+  /** Prints this node's view of membership changes as {@code !event} lines. */
+  private static Behavior<ClusterEvent.ClusterDomainEvent> membershipEvents(PrintStream out) {
+    return Behaviors.setup(
+        context -> {
+          Cluster.get(context.getSystem())
+              .subscriptions()
+              .tell(Subscribe.create(context.getSelf(), ClusterEvent.ClusterDomainEvent.class));
+          return Behaviors.receiveMessage(
+              e -> {
+                @Nullable String what = null;
+                if (e instanceof ClusterEvent.UnreachableMember u) {
+                  what = "unreachable " + u.member().address();
+                } else if (e instanceof ClusterEvent.ReachableMember r) {
+                  what = "reachable " + r.member().address();
+                } else if (e instanceof ClusterEvent.MemberUp u) {
+                  what = "up " + u.member().address();
+                } else if (e instanceof ClusterEvent.MemberRemoved r) {
+                  what = "removed " + r.member().address();
+                }
+                if (what != null) {
+                  out.println("!event " + System.currentTimeMillis() + " " + what);
+                }
+                return Behaviors.same();
+              });
+        });
+  }
+
+  /**
+   * Background writes of the {@code stream} command: each put's outcome printed as an event line,
+   * at most a window of them unanswered, except that a write goes out at least every {@link
+   * #PROBE_INTERVAL} even with the window full. A write in flight to a killed writer ends only by
+   * its timeout: without the probes the window would fill with them and hide for seconds when the
+   * new writer starts answering. Driven by the command thread ({@link #start}, {@link #stop}), the
+   * stream's thread and the store's completion threads.
+   */
+  private static final class Stream {
+    private static final Duration PROBE_INTERVAL = Duration.ofMillis(100);
+
+    private final ClusterStore store;
+    private final PrintStream out;
+    private @Nullable Thread thread;
+    private volatile boolean stopping;
+    private final AtomicInteger sent = new AtomicInteger();
+    private Phaser inFlight = new Phaser(1);
+
+    Stream(ClusterStore store, PrintStream out) {
+      this.store = store;
+      this.out = out;
+    }
+
+    void start(String prefix, int window) {
+      if (thread != null) {
+        throw new IllegalStateException("a stream is already running: stop it first");
+      }
+      stopping = false;
+      sent.set(0);
+      inFlight = new Phaser(1);
+      Phaser writes = inFlight;
+      Semaphore w = new Semaphore(window);
+      Thread t = new Thread(() -> run(prefix, w, writes), "stream-" + prefix);
+      t.setDaemon(true);
+      thread = t;
+      t.start();
+    }
+
+    private void run(String prefix, Semaphore w, Phaser writes) {
+      try {
+        for (int i = 0; !stopping; i++) {
+          boolean permit = w.tryAcquire(PROBE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+          String key = prefix + "-" + i;
+          String value = "v" + key;
+          sent.incrementAndGet();
+          writes.register();
+          store
+              .write(WriteBatch.ofPut(key, value))
+              .whenComplete(
+                  (version, failure) -> {
+                    long now = System.currentTimeMillis();
+                    if (failure == null) {
+                      out.println("!ack " + now + " " + version + " " + key + " " + value);
+                    } else {
+                      Throwable c = failure.getCause() != null ? failure.getCause() : failure;
+                      out.println(
+                          "!fail "
+                              + now
+                              + " "
+                              + key
+                              + " "
+                              + c.getClass().getName()
+                              + " "
+                              + String.valueOf(c.getMessage()).replace('\n', ' '));
+                    }
+                    if (permit) {
+                      w.release();
+                    }
+                    writes.arriveAndDeregister();
+                  });
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+
+    /**
+     * Stops the stream's sending and returns how many it sent; its writes in flight go on (a write
+     * lost with a killed writer ends only by its timeout): {@link #settle} waits for them.
+     */
+    int stop() throws InterruptedException {
+      Thread t = thread;
+      if (t == null) {
+        return 0;
+      }
+      stopping = true;
+      t.join();
+      thread = null;
+      return sent.get();
+    }
+
+    /** Waits until every write the stopped stream sent has ended; returns how many it sent. */
+    int settle() throws InterruptedException {
+      if (thread != null) {
+        throw new IllegalStateException("the stream is still running: stop it first");
+      }
+      try {
+        inFlight.awaitAdvanceInterruptibly(
+            inFlight.arrive(), COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        throw new IllegalStateException("writes still in flight after " + COMMAND_TIMEOUT, e);
+      }
+      return sent.get();
+    }
   }
 
   /**
@@ -72,8 +263,10 @@ public final class ChildNode {
     PrintStream out = new PrintStream(System.out, true, StandardCharsets.UTF_8);
     // Whatever else writes to System.out (a library's banner) goes to stderr: stdout is answers.
     System.setOut(System.err);
+    echoLogs(out);
     Config config = ConfigFactory.load();
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
+    system.systemActorOf(membershipEvents(out), "membership-events", Props.empty());
     int code = 0;
     try {
       CompletableFuture<Void> up = new CompletableFuture<>();
@@ -84,12 +277,16 @@ public final class ChildNode {
       if (args.length > 1) {
         settings = settings.withDataDirectory(Path.of(args[1]));
       }
+      Duration writeTimeout =
+          config.hasPath("zverse.child.write-timeout")
+              ? config.getDuration("zverse.child.write-timeout")
+              : COMMAND_TIMEOUT;
       ClusterStore store =
           ClusterStore.open(
               system,
               args[0],
               settings,
-              ClusterSettings.create(system).withWriteTimeout(COMMAND_TIMEOUT));
+              ClusterSettings.create(system).withWriteTimeout(writeTimeout));
       store
           .following()
           .toCompletableFuture()
@@ -111,10 +308,11 @@ public final class ChildNode {
     }
   }
 
-  private void serve(BufferedReader in) throws IOException {
+  private void serve(BufferedReader in) throws IOException, InterruptedException {
     for (String line; (line = in.readLine()) != null; ) {
       String[] words = line.trim().split(" ");
       if (words[0].equals("exit")) {
+        stream.stop();
         out.println("@ok bye");
         return;
       }
@@ -148,6 +346,13 @@ public final class ChildNode {
             + " "
             + s.writerReachable();
       }
+      case "dump" -> FailoverChecker.dump(awaitVersion(Long.parseLong(w[1])));
+      case "stream" -> {
+        stream.start(w[1], Integer.parseInt(w[2]));
+        yield "streaming";
+      }
+      case "stop" -> String.valueOf(stream.stop());
+      case "settle" -> String.valueOf(stream.settle());
       default -> throw new IllegalArgumentException("unknown command: " + String.join(" ", w));
     };
   }

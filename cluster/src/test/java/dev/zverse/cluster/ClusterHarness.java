@@ -12,6 +12,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.IntFunction;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -80,15 +81,30 @@ final class ClusterHarness implements AutoCloseable {
    * @return the harness, every member Up on every node
    */
   static ClusterHarness start(int n, String config) throws Exception {
+    return start(n, config, i -> "");
+  }
+
+  /**
+   * Starts {@code n} nodes, each with a configuration of its own on top of the common one, and
+   * joins them.
+   *
+   * @param n nodes, at least 1
+   * @param config each node's configuration on top of {@link #BASE}
+   * @param nodeConfig node {@code i}'s own configuration on top of {@code config}
+   * @return the harness, every member Up on every node; a node it adds gets {@code config}
+   */
+  static ClusterHarness start(int n, String config, IntFunction<String> nodeConfig)
+      throws Exception {
     Config c = ConfigFactory.parseString(config).withFallback(ConfigFactory.parseString(BASE));
     List<ActorSystem<Void>> nodes = new ArrayList<>();
     List<CompletableFuture<Void>> allUp = new ArrayList<>();
     try {
       for (int i = 0; i < n; i++) {
         CompletableFuture<Void> up = new CompletableFuture<>();
+        Config own = ConfigFactory.parseString(nodeConfig.apply(i)).withFallback(c);
         nodes.add(
             ActorSystem.create(
-                upWatcher(n, up), "zverse-cluster-test", c.withFallback(ConfigFactory.load())));
+                upWatcher(n, up), "zverse-cluster-test", own.withFallback(ConfigFactory.load())));
         allUp.add(up);
       }
       Address first = Cluster.get(nodes.get(0)).selfMember().address();

@@ -7,11 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerse;
-import dev.zverse.engine.Change;
-import dev.zverse.engine.CommitRecord;
+import dev.zverse.cluster.FailoverChecker.Acked;
+import dev.zverse.cluster.FailoverChecker.History;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,9 +62,6 @@ class FailoverTest {
     CRASH,
     DOWN
   }
-
-  /** An acknowledged write: a put of its own key. */
-  private record Acked(String key, String value) {}
 
   @Test
   void theWriterMovesWithoutLosingAnAcknowledgedWrite() throws Exception {
@@ -159,7 +155,7 @@ class FailoverTest {
   }
 
   /** Writes puts of its own keys until {@code stop}, a few in flight, recording those acked. */
-  private static void write(
+  static void write(
       ClusterStore store,
       String tag,
       AtomicBoolean stop,
@@ -204,7 +200,7 @@ class FailoverTest {
   }
 
   /** Waits until the clients counted {@code atLeast} acknowledged writes (they notify). */
-  private static void awaitCount(AtomicInteger count, int atLeast) throws InterruptedException {
+  static void awaitCount(AtomicInteger count, int atLeast) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     synchronized (count) {
       while (count.get() < atLeast) {
@@ -215,42 +211,19 @@ class FailoverTest {
     }
   }
 
-  /**
-   * Every acknowledged write on every survivor with its content; versions without gap; one content
-   * per version across all nodes, the lost ones' last states included.
-   */
+  /** {@link FailoverChecker#check} on the survivors, each at the highest acknowledged version. */
   private static void check(
       Kind kind, Map<Integer, ClusterStore> stores, Map<Long, Acked> acked, List<Snapshot> lost)
       throws Exception {
     long max = acked.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
-    Map<Long, List<Change>> contents = new HashMap<>();
-    List<Snapshot> all = new ArrayList<>(lost);
-    for (ClusterStore s : stores.values()) {
-      all.add(await(s.awaitVersion(max, WAIT)));
+    List<History> survivors = new ArrayList<>();
+    for (Map.Entry<Integer, ClusterStore> s : stores.entrySet()) {
+      survivors.add(History.of("node " + s.getKey(), await(s.getValue().awaitVersion(max, WAIT))));
     }
-    for (Snapshot s : all) {
-      for (long v = s.watermark() + 1; v <= s.version(); v++) {
-        CommitRecord c = s.commit(v);
-        assertEquals(v, c.version(), kind + ": versions continue without a gap");
-        List<Change> earlier = contents.putIfAbsent(v, c.changes());
-        if (earlier != null) {
-          assertEquals(earlier, c.changes(), kind + ": version " + v + " has two contents");
-        }
-      }
+    List<History> lostHistories = new ArrayList<>();
+    for (Snapshot s : lost) {
+      lostHistories.add(History.of("lost node " + lostHistories.size(), s));
     }
-    for (ClusterStore s : stores.values()) {
-      Snapshot snap = await(s.awaitVersion(max, WAIT));
-      for (Map.Entry<Long, Acked> e : acked.entrySet()) {
-        Acked a = e.getValue();
-        assertEquals(a.value(), snap.get(a.key()), kind + ": acknowledged write " + a + " lost");
-        if (e.getKey() > snap.watermark()) {
-          Change only = snap.commit(e.getKey()).changes().get(0);
-          assertEquals(
-              a.key(),
-              new String(only.key(), StandardCharsets.UTF_8),
-              kind + ": version " + e.getKey() + " holds another write");
-        }
-      }
-    }
+    FailoverChecker.check(kind.toString(), survivors, lostHistories, Map.copyOf(acked));
   }
 }
