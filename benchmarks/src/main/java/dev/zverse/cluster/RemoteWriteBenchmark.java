@@ -1,16 +1,12 @@
 package dev.zverse.cluster;
 
-import dev.zverse.actors.StoreSettings;
-import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.WriteBatch;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.ActorSystem;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -64,7 +60,7 @@ public class RemoteWriteBenchmark {
   @Param({"WRITER_STORE", "WRITER_NODE", "NON_WRITER_NODE"})
   String path;
 
-  private List<ActorSystem<Void>> nodes;
+  private ClusterFixture cluster;
   private List<ClusterStore> stores;
   private ZVerseStore writerStore;
   private ClusterStore on;
@@ -75,31 +71,17 @@ public class RemoteWriteBenchmark {
   /** Starts the cluster, loads the keys and checks that a write from each path reads back. */
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    nodes = ReplicaLagBenchmark.startCluster();
+    cluster = ClusterFixture.start(3, "");
     String name = "writes";
-    stores = new ArrayList<>();
-    for (ActorSystem<Void> node : nodes) {
-      stores.add(
-          ClusterStore.open(
-              node,
-              name,
-              StoreSettings.create(node, name),
-              ClusterSettings.create(node).withWriteTimeout(Duration.ofSeconds(60))));
-    }
-    for (ClusterStore s : stores) {
-      s.following().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    }
-    writerStore =
-        ZVerse.get(nodes.get(0)).store(WriterSingleton.writerStoreName(name)).orElseThrow();
+    stores = cluster.open(name, ClusterFixture::patient);
+    writerStore = cluster.writerStore(name);
     on = path.equals("NON_WRITER_NODE") ? stores.get(1) : stores.get(0);
     SplittableRandom random = new SplittableRandom(16);
-    keys = new byte[KEYS][];
     value = new byte[100];
     random.nextBytes(value);
+    keys = ClusterFixture.randomKeys(random, KEYS, 16);
     WriteBatch.Builder b = WriteBatch.builder();
     for (int i = 0; i < KEYS; i++) {
-      keys[i] = new byte[16];
-      random.nextBytes(keys[i]);
       b.put(keys[i], value);
     }
     stores.get(0).write(b.build()).toCompletableFuture().get(60, TimeUnit.SECONDS);
@@ -115,15 +97,7 @@ public class RemoteWriteBenchmark {
   /** Closes the stores and terminates the nodes. */
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
-    for (ClusterStore s : stores) {
-      s.close().toCompletableFuture().get();
-    }
-    for (ActorSystem<Void> node : nodes) {
-      node.terminate();
-    }
-    for (ActorSystem<Void> node : nodes) {
-      node.getWhenTerminated().toCompletableFuture().get();
-    }
+    cluster.close();
   }
 
   private CompletableFuture<Long> write(WriteBatch batch) {

@@ -1,10 +1,6 @@
 package dev.zverse.cluster;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.PublishListener;
-import dev.zverse.actors.StoreSettings;
-import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
@@ -22,13 +18,6 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import org.HdrHistogram.Histogram;
-import org.apache.pekko.actor.Address;
-import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 
 /**
  * Replica lag (issue 16): the time from the writer's local store publishing version V to a replica
@@ -56,29 +45,14 @@ import org.apache.pekko.cluster.typed.Join;
  * }</pre>
  *
  * <p>With no load arguments it runs the three loads of the issue one after another on the same
- * cluster: 1,000 and 10,000 single-put commits/s, and 1,000 commits/s of 100-put batches. {@code
- * --replica-dispatcher own}, first, gives each node's replica a writer dispatcher of one thread of
- * its own instead of its node's default dispatcher, which the writer's own node shares with the
- * writer singleton, the writer's store, the proxy and every write's ask.
+ * cluster: 1,000 and 10,000 single-put commits/s, and 1,000 commits/s of 100-put batches. Each
+ * node's replica runs on its own thread ({@code zverse.cluster.replica-dispatcher}, the default);
+ * {@code --replica-dispatcher shared}, first, puts it back on the writer dispatcher, which the
+ * writer's own node shares with the writer's store.
  */
 public final class ReplicaLagBenchmark {
-  private static final String CONFIG =
-      """
-      pekko.actor.provider = cluster
-      pekko.remote.artery.canonical.hostname = 127.0.0.1
-      pekko.remote.artery.canonical.port = 0
-      pekko.actor.allow-java-serialization = off
-      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-      pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
-      pekko.loglevel = WARNING
-      pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
-      zverse.store.writer.max-pending-writes = 1000000
-      zverse-lag-replica {
-        type = Dispatcher
-        executor = thread-pool-executor
-        thread-pool-executor.fixed-pool-size = 1
-      }
-      """;
+  /** Room for the paced sender's writes in flight. */
+  private static final String CONFIG = "zverse.store.writer.max-pending-writes = 1000000\n";
 
   private static final int NODES = 3;
   private static final int KEYS = 100_000;
@@ -97,7 +71,7 @@ public final class ReplicaLagBenchmark {
    */
   public static void main(String[] args) throws Exception {
     List<Load> loads = new ArrayList<>();
-    boolean ownDispatcher = false;
+    boolean ownDispatcher = true;
     if (args.length >= 2 && args[0].equals("--replica-dispatcher")) {
       ownDispatcher = args[1].equals("own");
       args = Arrays.copyOfRange(args, 2, args.length);
@@ -123,77 +97,26 @@ public final class ReplicaLagBenchmark {
       }
       loads.add(new Load(rate, batch, seconds, warmup));
     }
-    List<ActorSystem<Void>> nodes = startCluster();
-    try {
+    boolean own = ownDispatcher;
+    try (ClusterFixture cluster = ClusterFixture.start(NODES, CONFIG)) {
       String name = "lag";
-      List<ClusterStore> stores = new ArrayList<>();
-      for (ActorSystem<Void> node : nodes) {
-        StoreSettings replica = StoreSettings.create(node, name);
-        if (ownDispatcher) {
-          replica = replica.withWriterDispatcher("zverse-lag-replica");
-        }
-        stores.add(
-            ClusterStore.open(
-                node,
-                name,
-                StoreSettings.create(node, name),
-                replica,
-                ClusterSettings.create(node).withWriteTimeout(Duration.ofSeconds(60))));
-      }
-      for (ClusterStore s : stores) {
-        s.following().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      }
-      ZVerseStore writer =
-          ZVerse.get(nodes.get(0)).store(WriterSingleton.writerStoreName(name)).orElseThrow();
+      List<ClusterStore> stores =
+          cluster.open(
+              name,
+              node -> {
+                ClusterSettings settings = ClusterFixture.patient(node);
+                return own ? settings : settings.withReplicaDispatcher("");
+              });
+      ZVerseStore writer = cluster.writerStore(name);
       System.out.printf(
-          "%d nodes in one JVM, %d available processors%n",
-          NODES, Runtime.getRuntime().availableProcessors());
+          "%d nodes in one JVM, %d available processors, replicas on %s%n",
+          NODES,
+          Runtime.getRuntime().availableProcessors(),
+          stores.get(0).settings().replicaDispatcher());
       for (Load load : loads) {
         run(load, writer, stores);
       }
-      for (ClusterStore s : stores) {
-        s.close().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      }
-    } finally {
-      for (ActorSystem<Void> node : nodes) {
-        node.terminate();
-      }
-      for (ActorSystem<Void> node : nodes) {
-        node.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      }
     }
-  }
-
-  static List<ActorSystem<Void>> startCluster() throws InterruptedException {
-    Config config = ConfigFactory.parseString(CONFIG).withFallback(ConfigFactory.load());
-    List<ActorSystem<Void>> nodes = new ArrayList<>();
-    for (int i = 0; i < NODES; i++) {
-      nodes.add(ActorSystem.create(Behaviors.empty(), "zverse-lag-bench", config));
-    }
-    Address first = Cluster.get(nodes.get(0)).selfMember().address();
-    for (ActorSystem<Void> node : nodes) {
-      Cluster.get(node).manager().tell(Join.create(first));
-    }
-    for (ActorSystem<Void> node : nodes) {
-      awaitUp(node, NODES);
-    }
-    return nodes;
-  }
-
-  static void awaitUp(ActorSystem<?> node, int n) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      int up = 0;
-      for (Member m : Cluster.get(node).state().getMembers()) {
-        if (m.status().equals(MemberStatus.up())) {
-          up++;
-        }
-      }
-      if (up == n) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new IllegalStateException("the nodes did not come up");
   }
 
   /** Stamps, for each version from a first one on, when a store published it. */

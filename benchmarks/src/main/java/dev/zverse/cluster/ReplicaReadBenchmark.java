@@ -66,7 +66,7 @@ public class ReplicaReadBenchmark {
   @Param({"ZVerseStore", "ClusterStore", "ZVerseStore_held", "ClusterStore_held"})
   String impl;
 
-  private List<ActorSystem<Void>> nodes;
+  private ClusterFixture cluster;
   private List<ClusterStore> stores;
   private ZVerseStore single;
   private ClusterStore replica;
@@ -77,21 +77,10 @@ public class ReplicaReadBenchmark {
   /** Starts the cluster, loads both stores and checks their answers. */
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    nodes = ReplicaLagBenchmark.startCluster();
-    String name = "reads";
-    stores = new java.util.ArrayList<>();
-    for (ActorSystem<Void> node : nodes) {
-      stores.add(
-          ClusterStore.open(
-              node,
-              name,
-              StoreSettings.create(node, name),
-              ClusterSettings.create(node).withWriteTimeout(Duration.ofSeconds(120))));
-    }
-    for (ClusterStore s : stores) {
-      s.following().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    }
-    single = ZVerseStore.open(nodes.get(1), "single", StoreSettings.create(nodes.get(1), "single"));
+    cluster = ClusterFixture.start(3, "");
+    stores = cluster.open("reads", ClusterFixture::patient);
+    ActorSystem<Void> node1 = cluster.node(1);
+    single = ZVerseStore.open(node1, "single", StoreSettings.create(node1, "single"));
     replica = stores.get(1);
     SplittableRandom random = new SplittableRandom(16);
     byte[][] keys = new byte[KEYS][];
@@ -136,15 +125,7 @@ public class ReplicaReadBenchmark {
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     single.close().toCompletableFuture().get();
-    for (ClusterStore s : stores) {
-      s.close().toCompletableFuture().get();
-    }
-    for (ActorSystem<Void> node : nodes) {
-      node.terminate();
-    }
-    for (ActorSystem<Void> node : nodes) {
-      node.getWhenTerminated().toCompletableFuture().get();
-    }
+    cluster.close();
   }
 
   /** One get of the next probe, where {@code impl} says. */

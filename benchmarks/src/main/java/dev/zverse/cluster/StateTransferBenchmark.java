@@ -1,7 +1,5 @@
 package dev.zverse.cluster;
 
-import com.typesafe.config.Config;
-import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.CorruptSnapshotException;
@@ -14,16 +12,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.actor.typed.javadsl.Behaviors;
-import org.apache.pekko.cluster.Member;
-import org.apache.pekko.cluster.MemberStatus;
-import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Join;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -66,26 +57,17 @@ public class StateTransferBenchmark {
   static final int KEY_BYTES = 16;
   static final int VALUE_BYTES = 100;
 
-  private static final String CONFIG =
-      """
-      pekko.actor.provider = cluster
-      pekko.remote.artery.canonical.hostname = 127.0.0.1
-      pekko.remote.artery.canonical.port = 0
-      pekko.actor.allow-java-serialization = off
-      pekko.cluster.jmx.multi-mbeans-in-same-jvm = on
-      pekko.coordinated-shutdown.run-by-jvm-shutdown-hook = off
-      pekko.loglevel = WARNING
-      pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
-      """;
-
   /** What is timed: the whole transfer between the nodes, or one half alone. */
   @Param({"TRANSFER", "EXPORT", "IMPORT"})
   String phase;
 
+  private ClusterFixture cluster;
   private ActorSystem<Void> receiver;
   private ActorSystem<Void> sender;
   private ZVerseStore store;
   private ActorRef<StateTransfer.Request> server;
+  private ActorRef<StateTransfer.Request> local;
+  private ActorRef<Void> receiverSeenBySender;
   private TransferSettings settings;
   private Snapshot snapshot;
   private List<byte[]> chunks;
@@ -93,14 +75,9 @@ public class StateTransferBenchmark {
   /** Starts both nodes, loads the store on the sender and exports it once. */
   @Setup(Level.Trial)
   public void setUp() throws Exception {
-    Config config = ConfigFactory.parseString(CONFIG).withFallback(ConfigFactory.load());
-    receiver = ActorSystem.create(Behaviors.empty(), "zverse-transfer-bench", config);
-    sender = ActorSystem.create(Behaviors.empty(), "zverse-transfer-bench", config);
-    Address first = Cluster.get(receiver).selfMember().address();
-    Cluster.get(receiver).manager().tell(Join.create(first));
-    Cluster.get(sender).manager().tell(Join.create(first));
-    awaitUp(receiver);
-    awaitUp(sender);
+    cluster = ClusterFixture.start(2, "");
+    receiver = cluster.node(0);
+    sender = cluster.node(1);
     settings = TransferSettings.create(receiver);
     store = ZVerseStore.open(sender, "bench", StoreSettings.create(sender, "bench"));
     SplittableRandom random = new SplittableRandom(16);
@@ -116,11 +93,9 @@ public class StateTransferBenchmark {
       store.write(b.build()).toCompletableFuture().get();
     }
     snapshot = store.snapshot();
-    ActorRef<StateTransfer.Request> local =
-        sender.systemActorOf(StateTransfer.server(store, settings), "transfer", Props.empty());
-    server =
-        ActorRefResolver.get(receiver)
-            .resolveActorRef(ActorRefResolver.get(sender).toSerializationFormat(local));
+    local = sender.systemActorOf(StateTransfer.server(store, settings), "transfer", Props.empty());
+    server = ClusterFixture.remoteIn(receiver, sender, local);
+    receiverSeenBySender = ClusterFixture.remoteIn(sender, receiver, receiver);
     chunks = new ArrayList<>();
     SnapshotExport.of(snapshot, settings.chunkBytes()).forEachRemaining(chunks::add);
     long bytes = 0;
@@ -132,44 +107,31 @@ public class StateTransferBenchmark {
         snapshot.size(), snapshot.version(), bytes, chunks.size(), settings.chunkBytes());
   }
 
-  private static void awaitUp(ActorSystem<?> node) throws InterruptedException {
-    for (int i = 0; i < 600; i++) {
-      int up = 0;
-      for (Member m : Cluster.get(node).state().getMembers()) {
-        if (m.status().equals(MemberStatus.up())) {
-          up++;
-        }
-      }
-      if (up == 2) {
-        return;
-      }
-      Thread.sleep(100);
-    }
-    throw new IllegalStateException("the two nodes did not come up");
-  }
-
   /** Terminates both nodes. */
   @TearDown(Level.Trial)
   public void tearDown() throws Exception {
     store.close().toCompletableFuture().get();
-    sender.terminate();
-    receiver.terminate();
-    sender.getWhenTerminated().toCompletableFuture().get();
-    receiver.getWhenTerminated().toCompletableFuture().get();
+    cluster.close();
   }
 
   /** One whole transfer, or one half of it alone. */
   @Benchmark
   public long run() throws Exception {
     return switch (phase) {
-      case "TRANSFER" ->
-          StateTransfer.receive(receiver, server, "bench", Snapshot.empty(), settings)
-              .toCompletableFuture()
-              .get()
-              .size();
+      case "TRANSFER" -> transfer();
       case "EXPORT" -> exportOnly();
       default -> importOnly();
     };
+  }
+
+  private long transfer() throws Exception {
+    Snapshot got =
+        StateTransfer.receive(receiver, server, "bench", Snapshot.empty(), settings)
+            .toCompletableFuture()
+            .get();
+    // As a replica would, once it follows: the source's pin on the version may go.
+    StateTransfer.followed(local, receiverSeenBySender, got.version() + 1);
+    return got.size();
   }
 
   private long exportOnly() {

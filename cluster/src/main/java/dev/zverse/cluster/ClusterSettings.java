@@ -27,6 +27,8 @@ import org.jspecify.annotations.Nullable;
  *   replication.min-acks = 1         # replicas besides the writer's node that hold a write
  *   replication.ack-timeout = 5s     # a write waits this long for them
  *   require-downing-provider = on    # refuse to open without a downing provider
+ *   replica-dispatcher = "zverse.cluster.replica-thread"  # the replica's own thread; "" to keep
+ *                                    # the replica StoreSettings' writer dispatcher
  * }
  * }</pre>
  *
@@ -58,6 +60,7 @@ public final class ClusterSettings {
   private final int minAcks;
   private final Duration ackTimeout;
   private final boolean requireDowningProvider;
+  private final String replicaDispatcher;
 
   /** The largest {@code replication.min-acks}. */
   public static final int MAX_MIN_ACKS = 100;
@@ -81,7 +84,8 @@ public final class ClusterSettings {
       Duration lagWarningTime,
       long minAcks,
       Duration ackTimeout,
-      boolean requireDowningProvider) {
+      boolean requireDowningProvider,
+      String replicaDispatcher) {
     this.role = Objects.requireNonNull(role, "role");
     Objects.requireNonNull(writeTimeout, "writeTimeout");
     if (writeTimeout.isNegative()
@@ -105,6 +109,7 @@ public final class ClusterSettings {
     this.minAcks = (int) requireIn(minAcks, 0, MAX_MIN_ACKS, "replication.min-acks");
     this.ackTimeout = requirePositive(ackTimeout, "replication.ack-timeout");
     this.requireDowningProvider = requireDowningProvider;
+    this.replicaDispatcher = Objects.requireNonNull(replicaDispatcher, "replicaDispatcher");
   }
 
   /** A copy of {@code o} through the validating constructor: every {@code withX} goes here. */
@@ -124,7 +129,8 @@ public final class ClusterSettings {
         change.ackTimeout != null ? change.ackTimeout : o.ackTimeout,
         change.requireDowningProvider != null
             ? change.requireDowningProvider
-            : o.requireDowningProvider);
+            : o.requireDowningProvider,
+        change.replicaDispatcher != null ? change.replicaDispatcher : o.replicaDispatcher);
   }
 
   /** The one setting a {@code withX} changes; the others stay null. */
@@ -142,6 +148,7 @@ public final class ClusterSettings {
     @Nullable Long minAcks;
     @Nullable Duration ackTimeout;
     @Nullable Boolean requireDowningProvider;
+    @Nullable String replicaDispatcher;
   }
 
   /**
@@ -183,7 +190,8 @@ public final class ClusterSettings {
         config.getDuration("lag-warning-time"),
         config.getLong("replication.min-acks"),
         config.getDuration("replication.ack-timeout"),
-        config.getBoolean("require-downing-provider"));
+        config.getBoolean("require-downing-provider"),
+        config.getString("replica-dispatcher"));
   }
 
   /** The role of the nodes the writer may run on, or empty for any node. */
@@ -384,6 +392,33 @@ public final class ClusterSettings {
   }
 
   /**
+   * The configuration path of the dispatcher this node's replica runs on (the actor that follows
+   * the writer, and its store's writer unless the replica's settings name a writer dispatcher other
+   * than the configured one), or "" to leave the replica's {@link
+   * dev.zverse.actors.StoreSettings#writerDispatcher()} as given and run the follower on the
+   * system's default dispatcher. By default a thread of its own, {@code
+   * zverse.cluster.replica-thread}: the replica on the writer's node otherwise shares its threads
+   * with the writer, and lags it by whole batches under load.
+   */
+  public String replicaDispatcher() {
+    return replicaDispatcher;
+  }
+
+  /**
+   * A copy whose replica runs on another dispatcher.
+   *
+   * @param replicaDispatcher the configuration path of a dispatcher, or "" for the replica store's
+   *     own writer dispatcher
+   * @return the copy
+   * @throws NullPointerException if {@code replicaDispatcher} is null
+   */
+  public ClusterSettings withReplicaDispatcher(String replicaDispatcher) {
+    Change c = new Change();
+    c.replicaDispatcher = Objects.requireNonNull(replicaDispatcher, "replicaDispatcher");
+    return new ClusterSettings(this, c);
+  }
+
+  /**
    * A copy with another {@code replication.min-acks}.
    *
    * @param minAcks replicas besides the writer's node, in [0, 100]
@@ -449,6 +484,8 @@ public final class ClusterSettings {
         + ackTimeout
         + ", requireDowningProvider="
         + requireDowningProvider
+        + ", replicaDispatcher="
+        + (replicaDispatcher.isEmpty() ? "the replica store's" : replicaDispatcher)
         + "]";
   }
 

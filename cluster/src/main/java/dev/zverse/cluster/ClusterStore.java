@@ -34,6 +34,7 @@ import org.apache.pekko.actor.Cancellable;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
@@ -170,11 +171,13 @@ public final class ClusterStore {
   /**
    * Opens the cluster store {@code name} on this node. Every node opens it with the same name; the
    * writer's local store takes {@code store} from the node the singleton runs on, and this node's
-   * replica takes {@code replica} (its retention, say; its limits must be the writer's). Durable
-   * settings name the node's data directory: the replica keeps its log in {@code replica/} inside
-   * it, so that it recovers what it applied and follows on from there after a restart. The writer's
-   * local store is memory-only whatever {@code store} says: a new writer starts from its node's
-   * replica (see the README's failover section).
+   * replica takes {@code replica} (its retention, say; its limits must be the writer's). The
+   * replica runs on {@link ClusterSettings#replicaDispatcher()} (a thread of its own by default),
+   * its store's writer too unless {@code replica} names a writer dispatcher other than the
+   * configured one for {@code name}. Durable settings name the node's data directory: the replica
+   * keeps its log in {@code replica/} inside it, so that it recovers what it applied and follows on
+   * from there after a restart. The writer's local store is memory-only whatever {@code store}
+   * says: a new writer starts from its node's replica (see the README's failover section).
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
    * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}
@@ -212,6 +215,16 @@ public final class ClusterStore {
               + name.length());
     }
     replica = inOwnDirectory(replica, "replica");
+    Props replicaProps = Props.empty();
+    if (!settings.replicaDispatcher().isEmpty()) {
+      replicaProps = DispatcherSelector.fromConfig(settings.replicaDispatcher());
+      // A writer dispatcher the replica's settings name on purpose wins over the cluster's.
+      if (replica
+          .writerDispatcher()
+          .equals(StoreSettings.create(system, name).writerDispatcher())) {
+        replica = replica.withWriterDispatcher(settings.replicaDispatcher());
+      }
+    }
     requireDowningProvider(system, settings);
     ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
     try {
@@ -234,7 +247,7 @@ public final class ClusterStore {
           system.systemActorOf(
               ReplicaActor.create(name, local, writer, settings, state),
               "zverse-replica-" + name + "-" + OPENINGS.incrementAndGet(),
-              Props.empty());
+              replicaProps);
       ClusterStore opened =
           new ClusterStore(system, name, settings, writer, local, state, follower);
       opened.shutdownTask =

@@ -7,18 +7,27 @@ import dev.zverse.engine.CorruptSnapshotException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.SnapshotExport;
 import dev.zverse.engine.SnapshotImport;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
 import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.stream.ActorAttributes;
 import org.apache.pekko.stream.SourceRef;
 import org.apache.pekko.stream.javadsl.Flow;
@@ -39,9 +48,12 @@ import org.jspecify.annotations.Nullable;
  * read transaction at the latest version and hands its pin to a {@link VersionPin}, so that the
  * version and every later one stay readable on the source (the receiver follows the commits after
  * it), then offers the snapshot as a Pekko Streams {@link SourceRef} of the engine's {@link
- * SnapshotExport} chunks. The pin is released when that stream ends in any way: completed, failed,
- * cancelled by the receiver, or never subscribed to within {@code
- * pekko.stream.materializer.stream-ref.subscription-timeout}.
+ * SnapshotExport} chunks. The pin is released when that stream fails in any way (failed, cancelled
+ * by the receiver, or never subscribed to within {@code
+ * pekko.stream.materializer.stream-ref.subscription-timeout}); after a stream that completed, it is
+ * held until the receiver's node follows the writer from after the version (the writer beside the
+ * server tells it, {@link #followed}), or for {@code zverse.cluster.transfer.follow-timeout}: so
+ * the commits right after the version are still retained when the receiver asks for them.
  *
  * <p>The receiving side ({@link #receive}) asks for the offer, runs the stream ref into the
  * engine's {@link SnapshotImport} on {@code zverse.cluster.transfer.dispatcher}, and completes with
@@ -74,7 +86,7 @@ final class StateTransfer {
    * @param storeName the store whose state is wanted; a server of another store refuses
    * @param replyTo receives the offer or the refusal
    */
-  record Request(String storeName, ActorRef<Reply> replyTo) implements WireMessage {
+  record Request(String storeName, ActorRef<Reply> replyTo) implements ServerCommand, WireMessage {
     Request {
       Objects.requireNonNull(storeName, "storeName");
       Objects.requireNonNull(replyTo, "replyTo");
@@ -117,17 +129,58 @@ final class StateTransfer {
     default void chunkSent(long version, int bytes) {}
 
     /**
-     * The stream of {@code version} ended and its pin is released: completed, or failed or
-     * cancelled with {@code failure}.
+     * The stream of {@code version} ended: completed, or failed or cancelled with {@code failure}.
+     * Runs in the stream.
      */
     default void ended(long version, @Nullable Throwable failure) {}
+
+    /**
+     * The pin of the transfer of {@code version} is released: its stream failed or was cancelled,
+     * its receiver follows, or {@code follow-timeout} passed. Runs in the server.
+     */
+    default void released(long version) {}
+  }
+
+  /**
+   * What a server handles: a {@link Request} from any node, and from the writer beside it the news
+   * that a receiver follows ({@link #followed}).
+   */
+  sealed interface ServerCommand permits Request, Followed, StreamEnded, HoldExpired {}
+
+  /**
+   * The replica on {@code node} asked the writer to follow from {@code from}: the writer has taken
+   * it on, so a transfer to that node of a version before {@code from} needs its pin no longer.
+   */
+  private record Followed(Address node, long from)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** The stream of transfer {@code id} ended: completed, or failed or cancelled with failure. */
+  private record StreamEnded(long id, @Nullable Throwable failure)
+      implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /** The receiver of transfer {@code id} did not follow within {@code follow-timeout}. */
+  private record HoldExpired(long id) implements ServerCommand, NoSerializationVerificationNeeded {}
+
+  /**
+   * Tells {@code server} that the replica {@code replica} asked its writer to follow from {@code
+   * from}, so that the pin of a completed transfer to the replica's node can go. Called by the
+   * writer beside the server after it took the replica on, never before: until then the pin is what
+   * keeps version {@code from} retained.
+   *
+   * @param server a server spawned from {@link #server}
+   * @param replica the replica that asked to follow
+   * @param from the first version it asked for, at least 1
+   */
+  static void followed(ActorRef<Request> server, ActorRef<?> replica, long from) {
+    // The server's behavior takes its whole protocol; only Request is offered to other nodes.
+    server.<ServerCommand>unsafeUpcast().tell(new Followed(replica.path().address(), from));
   }
 
   /**
    * The serving side of {@code store}'s state transfers.
    *
    * @param store the store whose latest state is offered; it stays open while the server runs
-   * @param settings chunk size
+   * @param settings chunk size and how long a completed transfer's pin waits for its receiver
    * @return the behavior; spawn it once per store and node that serves
    */
   static Behavior<Request> server(ZVerseStore store, TransferSettings settings) {
@@ -139,72 +192,191 @@ final class StateTransfer {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(listener, "listener");
-    return Behaviors.setup(
-        context -> {
-          context.setLoggerName(StateTransfer.class);
-          return Behaviors.receive(Request.class)
-              .onMessage(Request.class, r -> onRequest(context, store, settings, listener, r))
-              .build();
-        });
+    return Behaviors.<ServerCommand>setup(
+            context ->
+                Behaviors.withTimers(
+                    timers -> {
+                      context.setLoggerName(StateTransfer.class);
+                      return new Server(context, timers, store, settings, listener);
+                    }))
+        .narrow();
   }
 
-  private static Behavior<Request> onRequest(
-      ActorContext<Request> context,
-      ZVerseStore store,
-      TransferSettings settings,
-      Listener listener,
-      Request request) {
-    if (!request.storeName().equals(store.name())) {
-      request
-          .replyTo()
-          .tell(
-              new Refused(
-                  "this server offers store ["
-                      + store.name()
-                      + "], not ["
-                      + request.storeName()
-                      + "]"));
-      return Behaviors.same();
+  /**
+   * The server of one store. A transfer's pin lives from the request until the receiver follows:
+   * released when its stream fails or is cancelled, or, once its stream completed, when the writer
+   * tells that the receiving node follows from after the version ({@link Followed}), or after
+   * {@code follow-timeout}. Ending the pin with the stream would leave a gap: between the stream's
+   * end and the receiver's follow request the store could prune the versions just after the
+   * transferred one, and the receiver would be told to transfer again. Actor-confined.
+   */
+  private static final class Server extends AbstractBehavior<ServerCommand> {
+    private final TimerScheduler<ServerCommand> timers;
+    private final ZVerseStore store;
+    private final TransferSettings settings;
+    private final Listener listener;
+    private final Map<Long, Transfer> transfers = new HashMap<>();
+    private long ids;
+
+    /** A transfer's pin and what it waits for before it goes. */
+    private static final class Transfer {
+      final Address node;
+      final long version;
+      final VersionPin pin;
+      boolean completed;
+      boolean followed;
+
+      Transfer(Address node, long version, VersionPin pin) {
+        this.node = node;
+        this.version = version;
+        this.pin = pin;
+      }
     }
-    String owner = "state transfer to " + request.replyTo().path().address();
-    VersionPin pin;
-    Snapshot snapshot;
-    try (ReadTransaction tx = store.readTransaction(owner)) {
-      snapshot = tx.snapshot();
-      pin = store.advanced().pin(tx, owner);
-    } catch (IllegalStateException e) {
-      // A closed store: an expected refusal, not an error.
-      request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
-      return Behaviors.same();
+
+    Server(
+        ActorContext<ServerCommand> context,
+        TimerScheduler<ServerCommand> timers,
+        ZVerseStore store,
+        TransferSettings settings,
+        Listener listener) {
+      super(context);
+      this.timers = timers;
+      this.store = store;
+      this.settings = settings;
+      this.listener = listener;
     }
-    long version = snapshot.version();
-    try {
-      SourceRef<byte[]> chunks =
-          Source.fromIterator(() -> SnapshotExport.of(snapshot, settings.chunkBytes()))
-              .map(
-                  chunk -> {
-                    listener.chunkSent(version, chunk.length);
-                    return chunk;
-                  })
-              .watchTermination(
-                  (notUsed, done) -> {
-                    done.whenComplete(
-                        (ok, failure) -> {
-                          pin.close();
-                          listener.ended(version, failure);
-                        });
-                    return notUsed;
-                  })
-              .runWith(StreamRefs.sourceRef(), context.getSystem());
-      context
-          .getLog()
-          .debug("[{}] offering version [{}] to [{}]", store.name(), version, request.replyTo());
-      request.replyTo().tell(new Offer(store.name(), version, chunks));
-    } catch (RuntimeException e) {
-      pin.close();
-      request.replyTo().tell(new Refused("cannot offer version " + version + ": " + e));
+
+    @Override
+    public Receive<ServerCommand> createReceive() {
+      return newReceiveBuilder()
+          .onMessage(Request.class, this::onRequest)
+          .onMessage(StreamEnded.class, this::onStreamEnded)
+          .onMessage(Followed.class, this::onFollowed)
+          .onMessage(HoldExpired.class, this::onHoldExpired)
+          .onSignal(PostStop.class, signal -> onPostStop())
+          .build();
     }
-    return Behaviors.same();
+
+    private Behavior<ServerCommand> onRequest(Request request) {
+      if (!request.storeName().equals(store.name())) {
+        request
+            .replyTo()
+            .tell(
+                new Refused(
+                    "this server offers store ["
+                        + store.name()
+                        + "], not ["
+                        + request.storeName()
+                        + "]"));
+        return this;
+      }
+      String owner = "state transfer to " + request.replyTo().path().address();
+      VersionPin pin;
+      Snapshot snapshot;
+      try (ReadTransaction tx = store.readTransaction(owner)) {
+        snapshot = tx.snapshot();
+        pin = store.advanced().pin(tx, owner);
+      } catch (IllegalStateException e) {
+        // A closed store: an expected refusal, not an error.
+        request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
+        return this;
+      }
+      long version = snapshot.version();
+      long id = ++ids;
+      ActorRef<ServerCommand> self = getContext().getSelf();
+      try {
+        SourceRef<byte[]> chunks =
+            Source.fromIterator(() -> SnapshotExport.of(snapshot, settings.chunkBytes()))
+                .map(
+                    chunk -> {
+                      listener.chunkSent(version, chunk.length);
+                      return chunk;
+                    })
+                .watchTermination(
+                    (notUsed, done) -> {
+                      done.whenComplete(
+                          (ok, failure) -> {
+                            listener.ended(version, failure);
+                            self.tell(new StreamEnded(id, failure));
+                          });
+                      return notUsed;
+                    })
+                .runWith(StreamRefs.sourceRef(), getContext().getSystem());
+        transfers.put(id, new Transfer(request.replyTo().path().address(), version, pin));
+        getContext()
+            .getLog()
+            .debug("[{}] offering version [{}] to [{}]", store.name(), version, request.replyTo());
+        request.replyTo().tell(new Offer(store.name(), version, chunks));
+      } catch (RuntimeException e) {
+        pin.close();
+        listener.released(version);
+        request.replyTo().tell(new Refused("cannot offer version " + version + ": " + e));
+      }
+      return this;
+    }
+
+    private Behavior<ServerCommand> onStreamEnded(StreamEnded e) {
+      Transfer t = transfers.get(e.id());
+      if (t == null) {
+        return this;
+      }
+      if (e.failure() != null || t.followed) {
+        // A failed transfer is asked for again from the start; a followed one is done.
+        release(e.id());
+      } else {
+        t.completed = true;
+        timers.startSingleTimer(e.id(), new HoldExpired(e.id()), settings.followTimeout());
+      }
+      return this;
+    }
+
+    private Behavior<ServerCommand> onFollowed(Followed f) {
+      for (Map.Entry<Long, Transfer> e : new ArrayList<>(transfers.entrySet())) {
+        Transfer t = e.getValue();
+        if (t.node.equals(f.node()) && t.version < f.from()) {
+          if (t.completed) {
+            release(e.getKey());
+          } else {
+            // The stream's end may reach this server after the receiver's follow request did.
+            t.followed = true;
+          }
+        }
+      }
+      return this;
+    }
+
+    private Behavior<ServerCommand> onHoldExpired(HoldExpired h) {
+      Transfer t = transfers.get(h.id());
+      if (t != null) {
+        getContext()
+            .getLog()
+            .info(
+                "[{}] Released version {}: its receiver at {} did not follow within {}"
+                    + " (zverse.cluster.transfer.follow-timeout)",
+                store.name(),
+                t.version,
+                t.node,
+                settings.followTimeout());
+        release(h.id());
+      }
+      return this;
+    }
+
+    private void release(long id) {
+      Transfer t = transfers.remove(id);
+      if (t != null) {
+        timers.cancel(id);
+        t.pin.close();
+        listener.released(t.version);
+      }
+    }
+
+    private Behavior<ServerCommand> onPostStop() {
+      for (Long id : new ArrayList<>(transfers.keySet())) {
+        release(id);
+      }
+      return this;
+    }
   }
 
   /**

@@ -14,6 +14,8 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  *   chunk-bytes = 131072         # snapshot bytes per chunk, in [1024, 16777216]
  *   offer-timeout = 10s          # how long a receiver waits for the source's offer, (0, 1h]
  *   stall-timeout = 30s          # a transfer with no chunk for this long fails, (0, 1h]
+ *   follow-timeout = 30s         # the source keeps the version pinned after the stream until
+ *                                # the receiver follows from the next version, or this long
  *   dispatcher = "pekko.actor.default-blocking-io-dispatcher"  # where a receiver builds
  * }
  * }</pre>
@@ -27,10 +29,15 @@ final class TransferSettings {
   private final int chunkBytes;
   private final Duration offerTimeout;
   private final Duration stallTimeout;
+  private final Duration followTimeout;
   private final String dispatcher;
 
   TransferSettings(
-      int chunkBytes, Duration offerTimeout, Duration stallTimeout, String dispatcher) {
+      int chunkBytes,
+      Duration offerTimeout,
+      Duration stallTimeout,
+      Duration followTimeout,
+      String dispatcher) {
     if (chunkBytes < ClusterSettings.MIN_CHUNK_BYTES
         || chunkBytes > ClusterSettings.MAX_CHUNK_BYTES) {
       throw new IllegalArgumentException(
@@ -44,6 +51,7 @@ final class TransferSettings {
     this.chunkBytes = chunkBytes;
     this.offerTimeout = requireTimeout(offerTimeout, "transfer.offer-timeout");
     this.stallTimeout = requireTimeout(stallTimeout, "transfer.stall-timeout");
+    this.followTimeout = requireTimeout(followTimeout, "transfer.follow-timeout");
     this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
   }
 
@@ -59,6 +67,7 @@ final class TransferSettings {
         (int) Math.max(Integer.MIN_VALUE, Math.min(Integer.MAX_VALUE, chunk)),
         config.getDuration("offer-timeout"),
         config.getDuration("stall-timeout"),
+        config.getDuration("follow-timeout"),
         config.getString("dispatcher"));
   }
 
@@ -77,6 +86,14 @@ final class TransferSettings {
     return stallTimeout;
   }
 
+  /**
+   * How long the source keeps the transferred version pinned after the stream completed, waiting
+   * for the receiver to follow from the next version (which the pin keeps retained).
+   */
+  Duration followTimeout() {
+    return followTimeout;
+  }
+
   /** The dispatcher a receiver builds the snapshot on. */
   String dispatcher() {
     return dispatcher;
@@ -84,12 +101,17 @@ final class TransferSettings {
 
   /** A copy with another stall timeout. */
   TransferSettings withStallTimeout(Duration stallTimeout) {
-    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, dispatcher);
+    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
+  }
+
+  /** A copy with another follow timeout. */
+  TransferSettings withFollowTimeout(Duration followTimeout) {
+    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
   }
 
   /** A copy with another chunk size. */
   TransferSettings withChunkBytes(int chunkBytes) {
-    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, dispatcher);
+    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
   }
 
   private static Duration requireTimeout(Duration d, String name) {
@@ -108,6 +130,8 @@ final class TransferSettings {
         + offerTimeout
         + ", stallTimeout="
         + stallTimeout
+        + ", followTimeout="
+        + followTimeout
         + ", dispatcher="
         + dispatcher
         + "]";

@@ -570,6 +570,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     f.replica()
         .tell(new ReplicaProtocol.Subscribed(term, getContext().getSelf(), committed, terms));
     send(f.replica(), follower, s);
+    // Taken on: a transfer's pin that kept version f.from() retained until now may go.
+    StateTransfer.followed(transfers, f.replica(), f.from());
     while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
       commit(waiting.removeFirst().write());
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerse;
@@ -14,6 +15,7 @@ import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.Condition;
 import dev.zverse.engine.ConditionFailedException;
+import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,6 +24,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -86,6 +89,68 @@ class ClusterStoreTest {
       assertTrue(ZVerse.get(cluster.node(i)).store(writer).isEmpty(), "a writer on node " + i);
     }
     return ZVerse.get(cluster.node(0)).store(writer).orElseThrow();
+  }
+
+  @Test
+  void everyReplicaAppliesOnItsOwnDispatcherByDefaultAndTheSettingOverridesIt() throws Exception {
+    assertEquals(
+        List.of("zverse.cluster.replica-thread"),
+        replicaThreads("own-thread", answered()),
+        "every node's replica, the writer's node's included, on the replica thread");
+    assertEquals(
+        List.of(HELD_DISPATCHER),
+        replicaThreads("other-thread", answered().withReplicaDispatcher(HELD_DISPATCHER)),
+        "a dispatcher named by replica-dispatcher");
+    assertEquals(
+        List.of("zverse.writer-dispatcher"),
+        replicaThreads("store-thread", answered().withReplicaDispatcher("")),
+        "\"\" keeps the replica store's writer dispatcher");
+  }
+
+  /**
+   * The dispatchers, by configuration path, on whose threads the replicas of a new store {@code
+   * name} on every node published a write (one path when all agree).
+   */
+  private static List<String> replicaThreads(String name, ClusterSettings settings)
+      throws Exception {
+    List<ClusterStore> stores =
+        openEverywhere(name, StoreSettings.create(cluster.node(0), name), settings);
+    Set<String> threads = ConcurrentHashMap.newKeySet();
+    for (ClusterStore s : stores) {
+      s.replica()
+          .advanced()
+          .addPublishListener(
+              new PublishListener() {
+                @Override
+                public void published(Snapshot snapshot) {
+                  // Runs on the replica store's writer: the thread names its dispatcher.
+                  threads.add(Thread.currentThread().getName());
+                }
+
+                @Override
+                public void stopped(Snapshot last) {}
+              });
+    }
+    long v = await(stores.get(1).write(WriteBatch.ofPut("k", "v")));
+    for (ClusterStore s : stores) {
+      await(s.awaitVersion(v, WAIT));
+    }
+    for (ClusterStore s : stores) {
+      await(s.close());
+    }
+    Set<String> paths = new HashSet<>();
+    for (String thread : threads) {
+      boolean known = false;
+      for (String path :
+          List.of(HELD_DISPATCHER, "zverse.cluster.replica-thread", "zverse.writer-dispatcher")) {
+        if (thread.contains("-" + path + "-")) {
+          paths.add(path);
+          known = true;
+        }
+      }
+      assertTrue(known, "thread " + thread + " of no known dispatcher");
+    }
+    return new ArrayList<>(paths);
   }
 
   @Test

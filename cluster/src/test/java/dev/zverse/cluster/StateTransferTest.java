@@ -103,15 +103,21 @@ class StateTransferTest {
       await(source.write(batch.build()));
     }
     Ended ended = new Ended();
-    ActorRef<StateTransfer.Request> server = serve(cluster.node(1), source, "large", ended);
+    ActorRef<StateTransfer.Request> local = serve(cluster.node(1), source, "large", ended);
     Snapshot expected = source.snapshot();
     Snapshot got =
         await(
             StateTransfer.receive(
-                cluster.node(0), server, "large", Snapshot.empty(), settings(cluster.node(0))));
+                cluster.node(0),
+                remote(local),
+                "large",
+                Snapshot.empty(),
+                settings(cluster.node(0))));
     assertEquals(expected.version(), got.version());
     assertSameAtEveryVersion(expected, got, 100);
     assertNull(ended.await(), "completed");
+    StateTransfer.followed(local, receivingNode(), got.version() + 1);
+    assertEquals(got.version(), ended.awaitReleased(), "released once the receiver follows");
     assertEquals(0, await(source.epochStats()).pins(), "the pin is released after");
     await(source.close());
   }
@@ -133,16 +139,21 @@ class StateTransferTest {
           public void ended(long version, @Nullable Throwable failure) {
             ended.ended(failure);
           }
+
+          @Override
+          public void released(long version) {
+            ended.released(version);
+          }
         };
-    ActorRef<StateTransfer.Request> server =
-        remote(
-            cluster
-                .node(1)
-                .systemActorOf(
-                    StateTransfer.server(
-                        source, settings(cluster.node(1)).withChunkBytes(1024), listener),
-                    "transfer-slow",
-                    Props.empty()));
+    ActorRef<StateTransfer.Request> local =
+        cluster
+            .node(1)
+            .systemActorOf(
+                StateTransfer.server(
+                    source, settings(cluster.node(1)).withChunkBytes(1024), listener),
+                "transfer-slow",
+                Props.empty());
+    ActorRef<StateTransfer.Request> server = remote(local);
     Snapshot expected = source.snapshot();
     Gate gate = new Gate();
     CompletionStage<Snapshot> received =
@@ -182,6 +193,8 @@ class StateTransferTest {
     Snapshot got = await(received);
     assertSameAtEveryVersion(expected, got, 1);
     assertNull(ended.await(), "completed");
+    StateTransfer.followed(local, receivingNode(), got.version() + 1);
+    assertEquals(got.version(), ended.awaitReleased(), "released once the receiver follows");
     assertEquals(0, await(source.epochStats()).pins(), "the pin is released after");
     assertTrue(maxAhead > 0, "chunks were sent ahead of the receiver");
     await(source.close());
@@ -274,6 +287,7 @@ class StateTransferTest {
     assertEquals(damagedAt.get(), e.bytesReceived());
     assertTrue(e.getMessage().contains("at byte " + damagedAt.get()), e.getMessage());
     assertNotNull(ended.await(), "the receiver cancelled the source's stream");
+    ended.awaitReleased();
     assertEquals(0, await(source.epochStats()).pins(), "the pin is released");
     await(source.close());
   }
@@ -281,7 +295,8 @@ class StateTransferTest {
   @Test
   void aServerOfAnotherStoreRefuses() throws Exception {
     ZVerseStore source = open(cluster.node(1), "named", 10);
-    ActorRef<StateTransfer.Request> server = serve(cluster.node(1), source, "named", new Ended());
+    ActorRef<StateTransfer.Request> server =
+        remote(serve(cluster.node(1), source, "named", new Ended()));
     StateTransferException e =
         assertInstanceOf(
             StateTransferException.class,
@@ -293,6 +308,66 @@ class StateTransferTest {
                     Snapshot.empty(),
                     settings(cluster.node(0)))));
     assertTrue(e.getMessage().contains("offers store [named], not [other]"), e.getMessage());
+    await(source.close());
+  }
+
+  @Test
+  void aCompletedTransfersPinHoldsUntilTheReceiverFollowsFromAfterItsVersion() throws Exception {
+    ZVerseStore source = open(cluster.node(1), "holds", 10);
+    fill(source, 500, 20);
+    Ended ended = new Ended();
+    ActorRef<StateTransfer.Request> local = serve(cluster.node(1), source, "holds", ended);
+    Snapshot got =
+        await(
+            StateTransfer.receive(
+                cluster.node(0),
+                remote(local),
+                "holds",
+                Snapshot.empty(),
+                settings(cluster.node(0))));
+    long v = got.version();
+    assertNull(ended.await(), "completed");
+    // With retention of 10 versions only the pin keeps version v + 1 retained for the receiver,
+    // which asks the writer for it after the stream's end.
+    for (int i = 0; i < 30; i++) {
+      await(source.put("after/" + i, "x"));
+    }
+    assertEquals(1, await(source.epochStats()).pins(), "held after the stream completed");
+    assertTrue(source.snapshot().watermark() <= v, "version " + (v + 1) + " is retained");
+    // Another node following, or the receiver following from no later than v, changes nothing.
+    StateTransfer.followed(local, cluster.node(1), v + 1);
+    StateTransfer.followed(local, receivingNode(), v);
+    assertEquals(1, await(source.epochStats()).pins(), "held until the receiver follows");
+    assertFalse(ended.releasedAt.isDone(), "not released");
+    assertTrue(source.snapshot().watermark() <= v, "version " + (v + 1) + " is retained");
+    StateTransfer.followed(local, receivingNode(), v + 1);
+    assertEquals(v, ended.awaitReleased());
+    assertEquals(0, await(source.epochStats()).pins(), "released once the receiver follows");
+    await(source.close());
+  }
+
+  @Test
+  void aCompletedTransfersPinGoesAfterTheFollowTimeoutIfTheReceiverNeverFollows() throws Exception {
+    ZVerseStore source = open(cluster.node(1), "expires", 10);
+    fill(source, 100, 5);
+    Ended ended = new Ended();
+    ActorRef<StateTransfer.Request> local =
+        serve(
+            cluster.node(1),
+            source,
+            "expires",
+            settings(cluster.node(1)).withFollowTimeout(Duration.ofMillis(200)),
+            ended);
+    Snapshot got =
+        await(
+            StateTransfer.receive(
+                cluster.node(0),
+                remote(local),
+                "expires",
+                Snapshot.empty(),
+                settings(cluster.node(0))));
+    assertEquals(got.version(), ended.awaitReleased(), "released by the timeout");
+    assertEquals(0, await(source.epochStats()).pins(), "released by the timeout");
     await(source.close());
   }
 
@@ -345,9 +420,19 @@ class StateTransferTest {
   /** The end of the source's stream, as its server tells it. */
   private static final class Ended {
     final CompletableFuture<@Nullable Throwable> future = new CompletableFuture<>();
+    final CompletableFuture<Long> releasedAt = new CompletableFuture<>();
 
     void ended(@Nullable Throwable failure) {
       future.complete(failure);
+    }
+
+    void released(long version) {
+      releasedAt.complete(version);
+    }
+
+    /** The version whose pin the server released. */
+    long awaitReleased() throws Exception {
+      return releasedAt.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     @Nullable Throwable await() throws Exception {
@@ -360,6 +445,11 @@ class StateTransferTest {
       @Override
       public void ended(long version, @Nullable Throwable failure) {
         ended.ended(failure);
+      }
+
+      @Override
+      public void released(long version) {
+        ended.released(version);
       }
     };
   }
@@ -400,13 +490,23 @@ class StateTransferTest {
     return TransferSettings.create(node);
   }
 
+  /** A server on {@code node}, as a local reference there. */
   private static ActorRef<StateTransfer.Request> serve(
       ActorSystem<?> node, ZVerseStore store, String name, Ended ended) {
-    return remote(
-        node.systemActorOf(
-            StateTransfer.server(store, settings(node), endedListener(ended)),
-            "transfer-" + name,
-            Props.empty()));
+    return serve(node, store, name, settings(node), ended);
+  }
+
+  private static ActorRef<StateTransfer.Request> serve(
+      ActorSystem<?> node, ZVerseStore store, String name, TransferSettings settings, Ended ended) {
+    return node.systemActorOf(
+        StateTransfer.server(store, settings, endedListener(ended)),
+        "transfer-" + name,
+        Props.empty());
+  }
+
+  /** An actor on the receiving node 0 as node 1 sees it: it names the node a replica runs on. */
+  private static ActorRef<Void> receivingNode() {
+    return remoteIn(cluster.node(1), cluster.node(0), cluster.node(0));
   }
 
   /** {@code ref} as node 0 sees it: a remote reference, so every message crosses the wire. */
