@@ -238,8 +238,7 @@ public final class Snapshot {
    */
   public byte @Nullable [] get(byte[] key) {
     limits.checkKey(key, "key");
-    byte[] value = TreeCursor.findValue(root, height, key);
-    return value == null ? null : value.clone();
+    return TreeCursor.copyOfValue(root, height, key);
   }
 
   /**

@@ -56,12 +56,10 @@ final class TreeCursor {
     return node;
   }
 
-  /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
-  static byte @Nullable [] findValue(Node root, int height, byte[] key) {
+  /** A copy of the latest value of {@code key} in the tree: null if absent or deleted. */
+  static byte @Nullable [] copyOfValue(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
-    Leaf leaf = leafOf(root, height, key, kp);
-    int i = leaf.search(key, kp);
-    return i >= 0 ? leaf.values[i] : null;
+    return leafOf(root, height, key, kp).copyOfValue(key, kp);
   }
 
   private static Leaf leafOf(Node root, int height, byte[] key, long kp) {
