@@ -123,31 +123,6 @@ abstract class Node {
       }
       return -(i + 1);
     }
-
-    /**
-     * A copy of the latest value of {@code key}, or {@code null} if the key is absent or deleted:
-     * {@link #search} and the {@link #values} lookup in one loop that loads a slot's key and its
-     * value together, before the compare, so that the miss on the value array overlaps the misses
-     * on the key array and the key's bytes instead of waiting for the compare to finish.
-     */
-    byte @Nullable [] copyOfValue(byte[] key, long kp) {
-      final long[] prefixes = this.prefixes;
-      final byte[][] keys = this.keys;
-      final byte[][] values = this.values;
-      final int n = keys.length;
-      for (int i = lowerBound(prefixes, n, kp); i < n && prefixes[i] == kp; i++) {
-        byte[] k = keys[i];
-        byte[] v = values[i];
-        int c = KeyOrder.compare(k, key);
-        if (c == 0) {
-          return v == null ? null : v.clone();
-        }
-        if (c > 0) {
-          break;
-        }
-      }
-      return null;
-    }
   }
 
   /** An inner level: {@code n} children split by {@code n - 1} separator keys. */

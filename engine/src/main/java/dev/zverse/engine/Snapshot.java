@@ -238,7 +238,8 @@ public final class Snapshot {
    */
   public byte @Nullable [] get(byte[] key) {
     limits.checkKey(key, "key");
-    return TreeCursor.copyOfValue(root, height, key);
+    byte[] value = TreeCursor.findValue(root, height, key);
+    return value == null ? null : value.clone();
   }
 
   /**

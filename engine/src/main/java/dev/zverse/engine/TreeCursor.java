@@ -56,10 +56,12 @@ final class TreeCursor {
     return node;
   }
 
-  /** A copy of the latest value of {@code key} in the tree: null if absent or deleted. */
-  static byte @Nullable [] copyOfValue(Node root, int height, byte[] key) {
+  /** Latest value of {@code key} in the tree: null if absent or deleted. A copy must go out. */
+  static byte @Nullable [] findValue(Node root, int height, byte[] key) {
     final long kp = KeyOrder.prefix(key);
-    return leafOf(root, height, key, kp).copyOfValue(key, kp);
+    Leaf leaf = leafOf(root, height, key, kp);
+    int i = leaf.search(key, kp);
+    return i >= 0 ? leaf.values[i] : null;
   }
 
   private static Leaf leafOf(Node root, int height, byte[] key, long kp) {
