@@ -14,9 +14,11 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -240,6 +242,46 @@ class ReplicaStoreTest {
             + base.version(),
         back.getMessage());
     await(writer.close());
+    await(replica.close());
+  }
+
+  @Test
+  void aResetCostsTheReplicaItsHistoryBelowTheBasesWatermarkWhateverItsOwnRetention() {
+    // The replica follows a writer that keeps everything; its own retention (the default, 1,000
+    // versions) keeps all of it too.
+    ZVerseStore writer = kit.open(kit.settings());
+    ZVerseStore replica = replica(kit.settings());
+    writeRandomly(writer, 10, 31);
+    Snapshot early = writer.snapshot();
+    await(replica.advanced().applyCommits(commits(early, 1, early.version())));
+    Snapshot before = replica.snapshot();
+    assertEquals(0, before.watermark());
+    // The base comes from a store that keeps 5 versions, pruned past the replica's versions.
+    ZVerseStore pruned =
+        kit.open(kit.settings().withRetentionVersions(5).withEpochTick(Duration.ofMillis(10)));
+    writeRandomly(pruned, 30, 32);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (pruned.snapshot().watermark() <= early.version() + 1) {
+      // Each write gives the epoch another chance to prune.
+      assertTrue(System.nanoTime() < deadline, "the base's store did not prune");
+      await(pruned.put("tick", "t"));
+    }
+    Snapshot base = pruned.snapshot();
+    long w = base.watermark();
+    assertEquals(base.version(), await(replica.advanced().resetTo(base)));
+    Snapshot after = replica.snapshot();
+    assertEquals(w, after.watermark(), "the base's watermark becomes the replica's");
+    VersionCompactedException below =
+        assertThrows(VersionCompactedException.class, () -> after.get("k1", early.version()));
+    assertTrue(below.getMessage().contains(String.valueOf(w)), below.getMessage());
+    assertEquals(base.scan(KeyRange.all(), w), after.scan(KeyRange.all(), w), "at the watermark");
+    assertSameAt(base, after, base.version());
+    for (long v = 0; v <= before.version(); v++) {
+      // A snapshot taken before the reset reads on.
+      assertSameAt(early, before, v);
+    }
+    await(writer.close());
+    await(pruned.close());
     await(replica.close());
   }
 

@@ -129,7 +129,9 @@ public class MinAcksBenchmark {
   }
 
   private CompletableFuture<Long> write() {
-    WriteBatch batch = WriteBatch.ofPut(keys[(index++ * 7919) % KEYS], value);
+    // Steps of a prime through the keys: every key, in a scattered order, without overflow.
+    index = (index + 7919) % KEYS;
+    WriteBatch batch = WriteBatch.ofPut(keys[index], value);
     long start = System.nanoTime();
     CompletableFuture<Long> sent =
         (store.equals("SINGLE_NODE") ? single.write(batch) : onWriterNode.write(batch))

@@ -106,7 +106,9 @@ public class RemoteWriteBenchmark {
   }
 
   private WriteBatch next() {
-    return WriteBatch.ofPut(keys[(index++ * 7919) % KEYS], value);
+    // Steps of a prime through the keys: every key, in a scattered order, without overflow.
+    index = (index + 7919) % KEYS;
+    return WriteBatch.ofPut(keys[index], value);
   }
 
   /** 64 writes in flight, then all awaited. */

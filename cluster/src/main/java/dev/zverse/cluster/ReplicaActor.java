@@ -15,6 +15,7 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import java.io.NotSerializableException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -582,10 +583,38 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * catching up. A transfer that fails is logged and the replica asks to follow again after {@code
    * follow-retry}: the writer then answers with another transfer, or with commits if it can.
    *
+   * <p>A durable replica cannot be reset (its log would skip the versions the writer no longer
+   * has), so it is failed at once, naming the versions and what to do, and is not ready; it does
+   * not transfer a state it could not use, again and again.
+   *
    * @param n the writer's answer: the version asked for, what it retains, and its transfer server
    */
   private void catchUp(NeedsTransfer n) {
     if (transferring) {
+      return;
+    }
+    Optional<Path> directory = replica.settings().dataDirectory();
+    if (directory.isPresent()) {
+      String why =
+          "store ["
+              + name
+              + "]: this durable replica ("
+              + directory.get()
+              + ") is at version "
+              + (n.next() - 1)
+              + ", and the writer retains only versions "
+              + (n.watermark() + 1)
+              + " to "
+              + n.latest()
+              + ": a durable replica cannot catch up by state transfer (its log cannot skip"
+              + " versions "
+              + n.next()
+              + " to "
+              + n.watermark()
+              + "). Open this node's replica memory-only (no data directory), or give the writer's"
+              + " retention (zverse.store.retention) room for the replica's downtime";
+      getContext().getLog().warn("[{}] {}", name, why);
+      state.fail(new IllegalStateException(why));
       return;
     }
     transferring = true;

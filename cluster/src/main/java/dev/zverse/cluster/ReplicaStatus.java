@@ -17,7 +17,8 @@ import java.util.Optional;
  * @param writerReachable whether the replica follows a writer it can reach now; false before the
  *     writer first answered, while the writer's node is unreachable, and after the writer stopped
  * @param failure why the replica cannot follow the writer (settings that differ from the writer's,
- *     a writer behind the replica), or empty; a failed state transfer is retried, not a failure
+ *     a writer behind the replica, a durable replica behind what the writer retains), or empty; a
+ *     failed state transfer is retried, not a failure
  */
 public record ReplicaStatus(
     long appliedVersion,

@@ -13,6 +13,7 @@ import dev.zverse.engine.WriteBatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -24,6 +25,67 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DurableReplicaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
+
+  @Test
+  void aDurableReplicaBehindTheWritersRetentionFailsOnceNamingTheVersionsAndIsNotReady(
+      @TempDir Path dir) throws Exception {
+    String name = "behind";
+    try (ClusterHarness cluster = ClusterHarness.start(1, "")) {
+      ClusterSettings settings =
+          ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT).withMinAcks(0);
+      StoreSettings base = StoreSettings.create(cluster.node(0), name);
+      // The writer keeps 10 versions; node 0's replica keeps the default.
+      StoreSettings writer = base.withRetentionVersions(10).withEpochTick(Duration.ofMillis(10));
+      ClusterStore writerNode = ClusterStore.open(cluster.node(0), name, writer, base, settings);
+      int replicaNode = cluster.addNode();
+      ClusterStore replica =
+          ClusterStore.open(
+              cluster.node(replicaNode),
+              name,
+              writer,
+              base.withDataDirectory(dir.resolve("node1")),
+              settings);
+      await(writerNode.following());
+      await(replica.following());
+      long v1 = await(writerNode.write(WriteBatch.ofPut("k", "a")));
+      await(replica.awaitVersion(v1, WAIT));
+      cluster.stopNode(replicaNode);
+
+      long v2 = 0;
+      for (int i = 0; i < 40; i++) {
+        v2 = await(writerNode.write(WriteBatch.ofPut("k", "b" + i)));
+      }
+      ZVerseStore writerStore =
+          ZVerse.get(cluster.node(0)).store(WriterSingleton.writerStoreName(name)).orElseThrow();
+      long deadline = System.nanoTime() + WAIT.toNanos();
+      while (writerStore.snapshot().watermark() <= v1) {
+        // Waits for the writer's epoch to prune past the replica's next version.
+        assertTrue(System.nanoTime() < deadline, "the writer did not prune");
+        await(writerNode.write(WriteBatch.ofPut("tick", "t")));
+      }
+      int again = cluster.addNode();
+      ClusterStore back =
+          ClusterStore.open(
+              cluster.node(again),
+              name,
+              writer,
+              base.withDataDirectory(dir.resolve("node1")),
+              settings);
+      Throwable failure = ClusterHarness.failure(back.following());
+      String message = failure.getMessage();
+      assertTrue(failure instanceof IllegalStateException, failure.toString());
+      assertTrue(message.contains("durable replica"), message);
+      assertTrue(message.contains("is at version " + v1), message);
+      assertTrue(message.contains("memory-only"), message);
+      assertEquals(Optional.of(message), back.status().failure());
+      assertFalse(back.status().catchingUp(), "it does not transfer a state it cannot use");
+      assertFalse(await(back.readiness().get()), "not ready");
+      assertEquals(v1, back.snapshot().version(), "its reads answer at the version it has");
+      assertTrue(v2 > v1);
+      await(back.close());
+      await(writerNode.close());
+    }
+  }
 
   @Test
   void aDurableReplicaRestartedOnANewSystemResumesFromItsRecoveredVersion(@TempDir Path dir)
