@@ -25,11 +25,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Leave;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The writer moves and no acknowledged write is lost: three nodes in one JVM, clients on the nodes
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.Test;
  *
  * <p>Rounds: {@code -Dzverse.failover.rounds=N} (default 3, one of each kind).
  */
+@ExtendWith(LogCapturingExtension.class)
 class FailoverTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
