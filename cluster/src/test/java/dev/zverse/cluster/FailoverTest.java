@@ -13,6 +13,7 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +29,7 @@ import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Down;
 import org.apache.pekko.cluster.typed.Leave;
@@ -82,10 +84,10 @@ class FailoverTest {
       }
       Map<Long, Acked> acked = new ConcurrentHashMap<>();
       List<Snapshot> lost = new ArrayList<>();
-      int writer = 0;
       for (int round = 0; round < rounds; round++) {
         Kind kind = Kind.values()[round % Kind.values().length];
-        int victim = writer;
+        // The singleton, the writer, runs on the oldest member: that node is the victim.
+        int victim = oldest(cluster, stores.keySet());
         List<Integer> survivors = new ArrayList<>(stores.keySet());
         survivors.remove(Integer.valueOf(victim));
         AtomicBoolean stop = new AtomicBoolean();
@@ -127,8 +129,7 @@ class FailoverTest {
         // paused past the failure detector on a loaded machine splits the members 2 to 2, and the
         // Split Brain Resolver downs the side without the lowest address, the survivors here.
         awaitRemoved(cluster, survivors, at);
-        writer = survivors.get(0); // the oldest survivor runs the singleton
-        int added = cluster.addNode(writer);
+        int added = cluster.addNode(survivors.get(0));
         stores.put(added, open(cluster, added, name));
         await(stores.get(added).following());
       }
@@ -214,6 +215,20 @@ class FailoverTest {
       }
       inFlight.clear();
     }
+  }
+
+  /** The node among {@code nodes} whose member is the oldest: where the singleton runs. */
+  static int oldest(ClusterHarness cluster, Collection<Integer> nodes) {
+    int oldest = -1;
+    Member oldestMember = null;
+    for (int node : nodes) {
+      Member m = Cluster.get(cluster.node(node)).selfMember();
+      if (oldestMember == null || m.isOlderThan(oldestMember)) {
+        oldest = node;
+        oldestMember = m;
+      }
+    }
+    return oldest;
   }
 
   /** Waits until no survivor counts {@code gone} among the cluster's members any more. */
