@@ -570,6 +570,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     f.replica()
         .tell(new ReplicaProtocol.Subscribed(term, getContext().getSelf(), committed, terms));
     send(f.replica(), follower, s);
+    // A replica that already holds the whole tail up to the seed has nothing to receive and sends
+    // no Ack: its follow alone may acknowledge the tail, and release the held reads.
+    advanceCommitted();
     while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
       commit(waiting.removeFirst().write());
     }
