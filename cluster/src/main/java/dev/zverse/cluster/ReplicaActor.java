@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -146,6 +147,15 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   /** The term of the writer followed, 0 before one answered. */
   private long followTerm;
+
+  /**
+   * The writers followed, by term, the last {@link #WRITERS_KEPT}: a stale commit is answered with
+   * {@link WriterProtocol.Fenced} also once this replica follows a newer writer (the commit names
+   * its term, not its writer), so the replaced writer steps down at once.
+   */
+  private final TreeMap<Long, ActorRef<WriterProtocol.Command>> writers = new TreeMap<>();
+
+  private static final int WRITERS_KEPT = 8;
 
   /** The last writer's watermark received, carried to the replica store with each group. */
   private long watermark;
@@ -302,6 +312,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       return this;
     }
     promise(s.term(), s.writer());
+    writers.put(s.term(), s.writer());
+    if (writers.size() > WRITERS_KEPT) {
+      writers.pollFirstEntry();
+    }
     if (s.term() != followTerm) {
       // A new writer: keep what was received up to where its history differs (Raft's log
       // matching), and apply the old term's commit index only to what is known to match.
@@ -450,7 +464,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     if (c.term() < promisedTerm) {
       // Fencing: a writer of a lower term than promised, even the one followed until now.
-      refuseStale(c.term(), c.term() == followTerm ? writer : null);
+      refuseStale(c.term(), writers.get(c.term()));
       return this;
     }
     if (c.term() != followTerm) {
@@ -487,7 +501,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   private Behavior<Command> onCommitIndex(CommitIndex ci) {
     if (ci.term() < promisedTerm) {
-      refuseStale(ci.term(), ci.term() == followTerm ? writer : null);
+      refuseStale(ci.term(), writers.get(ci.term()));
     } else if (ci.term() == followTerm) {
       moveCommitted(ci.committed());
     }

@@ -16,6 +16,7 @@ import dev.zverse.engine.Transient;
 import java.io.NotSerializableException;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -49,18 +50,21 @@ import org.jspecify.annotations.Nullable;
  *       promised, and from then on refuses the commits of lower terms; a refusal names the higher
  *       term, and the candidate proposes the term after it. The term is taken once a quorum of the
  *       store's nodes promised it ({@link Quorum}: max(majority, N - min-acks)), with no timeout: a
- *       candidate without its quorum waits, and logs that once. The store's nodes are the members
- *       with the writer's role, Up, WeaklyUp or unreachable, known to have opened the store (listed
- *       by the receptionist under {@link ReplicaProtocol#replicaKey}, or asked to follow), plus the
- *       nodes that followed the previous writer (the set of the highest term a promise reports,
- *       members or not).
+ *       candidate without its quorum waits, and logs that once. The promises must also come from a
+ *       majority of the role's Up and WeaklyUp members, so a first writer at a cold start does not
+ *       take its term alone. The store's nodes are the members with the writer's role, Up, WeaklyUp
+ *       or unreachable, known to have opened the store (listed by the receptionist under {@link
+ *       ReplicaProtocol#replicaKey}, or asked to follow), plus the nodes that followed the previous
+ *       writer (the set of the highest term a promise reports, members or not).
  *   <li><b>Where the cluster is.</b> Each promise carries the replica's applied version (what its
  *       readers see, acknowledged writes only), its received version, the term that version was
  *       created in, and its history's creation terms ({@link TermBoundaries}).
  *   <li><b>Catch-up.</b> It starts from its own node's replica's latest snapshot (in this JVM, no
  *       copy) and takes the commits after it from the most up-to-date replica that promised (the
  *       highest creation term of its last received version, then the highest version: Raft's
- *       election restriction; a tail re-sent by a newer writer keeps its creation term) with {@link
+ *       election restriction; a tail re-sent by a newer writer keeps its creation term), or from
+ *       the replica that applied the most if that is beyond the source's received version (a
+ *       durable replica that restarted forgot its creation terms), with {@link
  *       ReplicaProtocol.Fetch}; the answer comes in chunks when large. Its history's creation terms
  *       are the source's up to where it starts, then its own term. Its local store {@code
  *       <name>-writer} opens from that state (memory-only: the node's replica is what a durable
@@ -98,6 +102,13 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   private long term;
   private final Map<ActorRef<ReplicaProtocol.Command>, Promised> votes = new HashMap<>();
+
+  /**
+   * The latest follow of each replica, kept out of the stash: a replica asks again every {@code
+   * follow-retry}, and during a long wait for a quorum its repeats would fill the stash, after
+   * which writes are refused. Only the latest says where the replica is.
+   */
+  private final Map<ActorRef<ReplicaProtocol.Command>, Follow> follows = new LinkedHashMap<>();
 
   /** When this term's election began, in nanoseconds ({@link System#nanoTime()}). */
   private long termStarted;
@@ -210,9 +221,8 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   /**
    * Keeps {@code m} for the writer once it serves. When the stash is full, a request is answered at
-   * once: a write fails as overloaded (nothing written), a linearizable read as unavailable; a
-   * follow is asked again by its replica after {@code follow-retry}, and an acknowledgement is
-   * repeated with the next one.
+   * once: a write fails as overloaded (nothing written), a linearizable read as unavailable
+   * (follows are kept apart, the latest of each replica: {@link #follows}).
    */
   private Behavior<Command> keep(Command m) {
     if (!stash.isFull()) {
@@ -243,7 +253,7 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   private Behavior<Command> onFollow(Follow f) {
     opened.add(nodeOf(f.replica()));
-    keep(f);
+    follows.put(f.replica(), f);
     if (!votes.containsKey(f.replica())) {
       f.replica().tell(new ReplicaProtocol.Promise(term, getContext().getSelf()));
     }
@@ -310,6 +320,10 @@ final class WriterElection extends AbstractBehavior<Command> {
         nodes.add(m.address());
       }
     }
+    // At a cold start the store's nodes may be only this one: the role's members also need a
+    // majority of promises, so a first writer does not start behind acknowledged data that durable
+    // replicas restarting together hold, but have not yet said they opened.
+    int members = nodes.size();
     nodes.retainAll(opened);
     nodes.addAll(previousFollowers);
     Set<Address> voters = new HashSet<>();
@@ -317,20 +331,23 @@ final class WriterElection extends AbstractBehavior<Command> {
       voters.add(nodeOf(r));
     }
     voters.retainAll(nodes);
-    int needed = Quorum.needed(Math.max(1, nodes.size()), settings.minAcks());
+    int needed =
+        Math.max(Quorum.needed(Math.max(1, nodes.size()), settings.minAcks()), members / 2 + 1);
     if (voters.size() < needed) {
       if (!waitLogged && System.nanoTime() - termStarted > settings.followRetry().toNanos()) {
         waitLogged = true;
         getContext()
             .getLog()
             .warn(
-                "[{}] Term {} waits for promises: {} of the {} needed from the store's {} nodes {}",
+                "[{}] Term {} waits for promises: {} of the {} needed from the store's {} nodes {}"
+                    + " (and a majority of the role's {} members)",
                 name,
                 term,
                 voters.size(),
                 needed,
                 nodes.size(),
-                nodes);
+                nodes,
+                members);
       }
       return this;
     }
@@ -352,17 +369,36 @@ final class WriterElection extends AbstractBehavior<Command> {
         source = p;
       }
     }
-    if (source == null || source.received() <= own.version()) {
+    if (source == null) {
       sourceTerms = localState.history;
       return serve(own);
     }
-    sourceTerms = source.terms();
+    Promised from = source;
+    long to = source.received();
+    TermBoundaries terms = source.terms();
+    Promised furthest = null;
+    for (Promised p : votes.values()) {
+      if (furthest == null || p.applied() > furthest.applied()) {
+        furthest = p;
+      }
+    }
+    if (furthest != null && furthest.applied() > source.received()) {
+      // A durable replica that restarted keeps what it applied but forgets its creation terms, so
+      // Raft's rule may choose a shorter source; applied versions are acknowledged by
+      // construction: take them from it. They keep the source's last creation term: no writer
+      // created a different version in it, or that one would be the source's.
+      from = furthest;
+      to = furthest.applied();
+      terms = source.terms().upTo(source.received());
+    }
+    if (to <= own.version()) {
+      sourceTerms = localState.history;
+      return serve(own);
+    }
+    sourceTerms = terms;
     fetchStarted = System.nanoTime();
-    source
-        .replica()
-        .tell(
-            new ReplicaProtocol.Fetch(
-                term, own.version() + 1, source.received(), getContext().getSelf()));
+    from.replica()
+        .tell(new ReplicaProtocol.Fetch(term, own.version() + 1, to, getContext().getSelf()));
     return this;
   }
 
@@ -443,6 +479,12 @@ final class WriterElection extends AbstractBehavior<Command> {
             term,
             seed.version(),
             own.version());
+    // The kept follows reach the writer after what waited in the stash: a write stashed before them
+    // waits in the writer for its replicas, and is committed once they follow.
+    for (Follow f : follows.values()) {
+      getContext().getSelf().tell(f);
+    }
+    follows.clear();
     return stash.unstashAll(
         WriterSingleton.serving(
             getContext(), name, store, term, terms, committed, seed.version(), settings, timers));

@@ -572,6 +572,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     send(f.replica(), follower, s);
     // Taken on: a transfer's pin that kept version f.from() retained until now may go.
     StateTransfer.followed(transfers, f.replica(), f.from());
+    // A replica that already holds the whole tail up to the seed has nothing to receive and sends
+    // no Ack: its follow alone may acknowledge the tail, and release the held reads.
+    advanceCommitted();
     while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
       commit(waiting.removeFirst().write());
     }

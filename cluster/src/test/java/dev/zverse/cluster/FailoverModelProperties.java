@@ -25,23 +25,28 @@ import net.jqwik.api.constraints.IntRange;
  * The failover protocol as a model over its pure parts ({@link ReceivedCommits}, {@link
  * TermBoundaries}, {@link Quorum}): N store nodes, a writer that writes, sends to replicas at
  * random speeds and acknowledges a version once min-acks (k) replicas on other nodes received it,
- * and failovers that lose the writer's node (and maybe others, at most k in all). Each new writer
- * takes a term from a quorum of the surviving nodes, chosen at random, starts from its own node's
- * replica and takes the rest from the most up-to-date promise, as {@link WriterElection} does;
- * every survivor follows it as {@link ReplicaActor} does.
+ * failovers that lose the writer's node (and maybe others, at most k in all), and restarts of
+ * durable replicas that applied all they received, which keep their applied versions but forget
+ * their promised term and creation terms. Each new writer takes a term from a quorum of the
+ * surviving nodes, chosen at random, starts from its own node's replica and takes the rest from the
+ * most up-to-date promise, as {@link WriterElection} does; every survivor follows it as {@link
+ * ReplicaActor} does.
  *
  * <p>Checked after every step: every acknowledged version is in the new writer's history with its
  * content (no acknowledged write lost), a version is acknowledged with one content only, and a
  * replica hands its store only acknowledged versions with their acknowledged content.
  */
 class FailoverModelProperties {
-  /** 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail. */
+  /**
+   * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
+   * restart node a (durable: it keeps what it applied).
+   */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 16),
+            Arbitraries.integers().between(0, 17),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
@@ -51,7 +56,7 @@ class FailoverModelProperties {
 
   /** One node's replica, as the replica actor keeps it. */
   private static final class Node {
-    final ReceivedCommits received = new ReceivedCommits(0);
+    ReceivedCommits received = new ReceivedCommits(0);
     Snapshot store = Snapshot.empty();
     long committed;
     long promised;
@@ -103,6 +108,27 @@ class FailoverModelProperties {
             new Op(16, 1, 1)));
   }
 
+  /**
+   * The case the applied versions of a restarted durable replica are for: five nodes, k = 2. A
+   * (term 1) has versions 1-3 acknowledged by B and C, B applied them; D received 1. B restarts (it
+   * forgets its creation terms); A and C are lost. D's last version has a higher creation term than
+   * B's, which B forgot, but B applied more: the new writer (on E) takes 2-3 from B.
+   */
+  @Example
+  void aRestartedReplicasAppliedVersionsBeatAShorterSourceOfAKnownTerm() {
+    run(
+        5,
+        2,
+        List.of(
+            new Op(0, 2, 0),
+            new Op(6, 1, 5),
+            new Op(6, 2, 5),
+            new Op(12, 1, 0),
+            new Op(6, 3, 0),
+            new Op(17, 1, 0),
+            new Op(16, 2, 0)));
+  }
+
   private void run(int n, int minAcks, List<Op> ops) {
     List<Node> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -127,6 +153,9 @@ class FailoverModelProperties {
       } else if (op.kind() <= 11) {
         Node node = nodes.get(op.a() % n);
         if (!node.lost) {
+          if (node.followTerm != writer.term()) {
+            follow(node); // a restarted replica follows before it receives
+          }
           send(node, op.b() % 6 + 1);
         }
       } else if (op.kind() <= 15) {
@@ -135,6 +164,15 @@ class FailoverModelProperties {
         if (!node.lost) {
           moveCommitted(node, committed);
         }
+      } else if (op.kind() == 17) {
+        int at = op.a() % n;
+        Node node = nodes.get(at);
+        if (node.lost || at == writer.at() || node.received.received() > node.store.version()) {
+          // The writer's node restarting is a failover; a replica that forgets received versions
+          // loses acknowledgements (they are in memory), as a lost node does: not this case.
+          continue;
+        }
+        restart(node);
       } else {
         int quorum = Quorum.needed(n, minAcks);
         int extra = op.b() % 2 == 0 && lost + 2 <= minAcks ? 1 : 0;
@@ -160,6 +198,17 @@ class FailoverModelProperties {
 
   private void lose(int at) {
     nodes.get(at).lost = true;
+  }
+
+  /**
+   * A durable replica that applied all it received restarts: its store keeps what it applied; its
+   * promised term and its history's creation terms were in memory only.
+   */
+  private static void restart(Node node) {
+    node.received = new ReceivedCommits(node.store.version());
+    node.committed = node.store.version();
+    node.promised = 0;
+    node.followTerm = 0;
   }
 
   /** The writer sends {@code node} up to {@code count} versions after what it received. */
@@ -258,16 +307,27 @@ class FailoverModelProperties {
     Node own = nodes.get(writerAt);
     Snapshot seed = own.store;
     TermBoundaries terms = own.received.history().upTo(seed.version());
-    if (source != null && source.received.received() > seed.version()) {
-      List<CommitRecord> fetched =
-          source.received.fetch(source.store, seed.version() + 1, source.received.received());
+    // A restarted durable replica may have applied past Raft's source: take its applied versions.
+    Node holder = source;
+    long to = source == null ? 0 : source.received.received();
+    TermBoundaries sourceTerms = source == null ? terms : source.received.history();
+    for (int i : voters) {
+      Node v = nodes.get(i);
+      if (source != null && v.store.version() > to) {
+        holder = v;
+        to = v.store.version();
+        sourceTerms = source.received.history().upTo(source.received.received());
+      }
+    }
+    if (holder != null && to > seed.version()) {
+      List<CommitRecord> fetched = holder.received.fetch(holder.store, seed.version() + 1, to);
       assertTrue(fetched != null, "the source holds what it promised");
       Transient t = seed.asTransient();
       for (CommitRecord c : fetched) {
         t.applyCommit(c);
       }
       seed = t.persistent();
-      terms = source.received.history().upTo(seed.version());
+      terms = sourceTerms.upTo(seed.version());
     }
     for (var e : acknowledged.entrySet()) {
       assertTrue(
@@ -277,6 +337,15 @@ class FailoverModelProperties {
               + " lost: the new writer starts at "
               + seed.version());
       assertEquals(e.getValue(), seed.commit(e.getKey()), "acknowledged content changed");
+    }
+    long lastKept = terms.size() == 0 ? 0 : terms.term(terms.size() - 1);
+    if (lastKept >= term) {
+      // The history was extended in a term the promises did not know (they restarted): the
+      // candidate proposes the term after it, as WriterElection does.
+      term = lastKept + 1;
+      for (int i : voters) {
+        nodes.get(i).promised = term;
+      }
     }
     writer = new Writer(writerAt, term, seed, terms.extend(seed.version(), term));
     committed = own.store.version();
