@@ -7,14 +7,17 @@ import dev.zverse.engine.CorruptSnapshotException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.SnapshotExport;
 import dev.zverse.engine.SnapshotImport;
+import dev.zverse.engine.VersionCompactedException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
@@ -189,6 +192,22 @@ final class StateTransfer {
 
   /** {@link #server(ZVerseStore, TransferSettings)} that tells {@code listener} what it does. */
   static Behavior<Request> server(ZVerseStore store, TransferSettings settings, Listener listener) {
+    return server(store, settings, listener, null);
+  }
+
+  /**
+   * {@link #server(ZVerseStore, TransferSettings, Listener)} that offers the snapshot {@code
+   * offered} gives rather than the store's latest: the writer offers only what it acknowledged
+   * ({@link AcknowledgedSnapshots}).
+   *
+   * @param offered gives a snapshot of {@code store} to offer, or null when none may be offered yet
+   *     (the request is refused, and the replica asks again); null for the store's latest
+   */
+  static Behavior<Request> server(
+      ZVerseStore store,
+      TransferSettings settings,
+      Listener listener,
+      @Nullable Supplier<@Nullable Snapshot> offered) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(listener, "listener");
@@ -197,7 +216,7 @@ final class StateTransfer {
                 Behaviors.withTimers(
                     timers -> {
                       context.setLoggerName(StateTransfer.class);
-                      return new Server(context, timers, store, settings, listener);
+                      return new Server(context, timers, store, settings, listener, offered);
                     }))
         .narrow();
   }
@@ -215,6 +234,7 @@ final class StateTransfer {
     private final ZVerseStore store;
     private final TransferSettings settings;
     private final Listener listener;
+    private final @Nullable Supplier<@Nullable Snapshot> offered;
     private final Map<Long, Transfer> transfers = new HashMap<>();
     private long ids;
 
@@ -238,12 +258,14 @@ final class StateTransfer {
         TimerScheduler<ServerCommand> timers,
         ZVerseStore store,
         TransferSettings settings,
-        Listener listener) {
+        Listener listener,
+        @Nullable Supplier<@Nullable Snapshot> offered) {
       super(context);
       this.timers = timers;
       this.store = store;
       this.settings = settings;
       this.listener = listener;
+      this.offered = offered;
     }
 
     @Override
@@ -273,13 +295,37 @@ final class StateTransfer {
       String owner = "state transfer to " + request.replyTo().path().address();
       VersionPin pin;
       Snapshot snapshot;
-      try (ReadTransaction tx = store.readTransaction(owner)) {
-        snapshot = tx.snapshot();
-        pin = store.advanced().pin(tx, owner);
-      } catch (IllegalStateException e) {
-        // A closed store: an expected refusal, not an error.
-        request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
-        return this;
+      if (offered != null) {
+        Snapshot s = offered.get();
+        Optional<VersionPin> p;
+        try {
+          p = s == null ? Optional.empty() : store.advanced().tryPin(s.version(), owner);
+        } catch (IllegalStateException | IllegalArgumentException | VersionCompactedException e) {
+          // A closed store, or a version pruned since it was acknowledged (then a newer one is).
+          request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
+          return this;
+        }
+        if (s == null || p.isEmpty()) {
+          request
+              .replyTo()
+              .tell(
+                  new Refused(
+                      "store ["
+                          + store.name()
+                          + "] has no acknowledged version to offer yet; ask again"));
+          return this;
+        }
+        snapshot = s;
+        pin = p.get();
+      } else {
+        try (ReadTransaction tx = store.readTransaction(owner)) {
+          snapshot = tx.snapshot();
+          pin = store.advanced().pin(tx, owner);
+        } catch (IllegalStateException e) {
+          // A closed store: an expected refusal, not an error.
+          request.replyTo().tell(new Refused(String.valueOf(e.getMessage())));
+          return this;
+        }
       }
       long version = snapshot.version();
       long id = ++ids;

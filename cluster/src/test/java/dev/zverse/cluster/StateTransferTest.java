@@ -31,6 +31,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -119,6 +120,51 @@ class StateTransferTest {
     StateTransfer.followed(local, receivingNode(), got.version() + 1);
     assertEquals(got.version(), ended.awaitReleased(), "released once the receiver follows");
     assertEquals(0, await(source.epochStats()).pins(), "the pin is released after");
+    await(source.close());
+  }
+
+  @Test
+  void aServerGivenWhatItMayOfferOffersThatVersionAndRefusesWhileThereIsNone() throws Exception {
+    ZVerseStore source = open(cluster.node(1), "offered", 1000);
+    fill(source, 200, 5);
+    Snapshot acknowledged = source.snapshot();
+    fill(source, 200, 5);
+    AtomicReference<@Nullable Snapshot> offered = new AtomicReference<>();
+    Ended ended = new Ended();
+    ActorRef<StateTransfer.Request> local =
+        cluster
+            .node(1)
+            .systemActorOf(
+                StateTransfer.server(
+                    source, settings(cluster.node(1)), endedListener(ended), offered::get),
+                "transfer-offered",
+                Props.empty());
+    // Nothing acknowledged yet (a new writer before it re-acknowledged its tail): refused.
+    Throwable refused =
+        failure(
+            StateTransfer.receive(
+                cluster.node(0),
+                remote(local),
+                "offered",
+                Snapshot.empty(),
+                settings(cluster.node(0))));
+    assertTrue(
+        String.valueOf(refused.getMessage()).contains("no acknowledged version"),
+        String.valueOf(refused));
+    // The acknowledged snapshot, not the store's newer latest one, is what arrives.
+    offered.set(acknowledged);
+    Snapshot got =
+        await(
+            StateTransfer.receive(
+                cluster.node(0),
+                remote(local),
+                "offered",
+                Snapshot.empty(),
+                settings(cluster.node(0))));
+    assertTrue(source.version() > acknowledged.version());
+    assertEquals(acknowledged.version(), got.version());
+    assertSameAtEveryVersion(acknowledged, got, 100);
+    assertNull(ended.await(), "completed");
     await(source.close());
   }
 
