@@ -168,6 +168,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   /** Serves the store's state to replicas that must catch up by state transfer. */
   private final ActorRef<StateTransfer.Request> transfers;
 
+  /** What the transfers offer: the newest snapshot at or below {@link #committed}. */
+  private final AcknowledgedSnapshots acknowledged;
+
   private final ClusterSettings settings;
   private final WireSerializer serializer;
   private final Map<ActorRef<ReplicaProtocol.Command>, Follower> followers = new HashMap<>();
@@ -192,6 +195,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       long committed,
       long seed,
       ActorRef<StateTransfer.Request> transfers,
+      AcknowledgedSnapshots acknowledged,
       ClusterSettings settings,
       WireSerializer serializer) {
     super(context);
@@ -202,6 +206,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     this.committed = committed;
     this.seed = seed;
     this.transfers = transfers;
+    this.acknowledged = acknowledged;
     this.settings = settings;
     this.serializer = serializer;
   }
@@ -243,6 +248,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       ClusterSettings settings,
       TimerScheduler<Command> timers) {
     ActorRef<Command> self = context.getSelf();
+    // A state transfer offers only acknowledged versions: the store publishes a version once
+    // committed, before min-acks replicas received it, and a replica reset to it would show its
+    // readers a version a failover could lose (and take it for acknowledged).
+    AcknowledgedSnapshots acknowledged =
+        new AcknowledgedSnapshots(committed, store.advanced().lastPublished());
     store
         .advanced()
         .addPublishListener(
@@ -250,6 +260,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
               @Override
               public void published(Snapshot snapshot) {
                 // On the store's writer thread: only hand the news over.
+                acknowledged.published(snapshot);
                 self.tell(new Published(snapshot.version()));
               }
 
@@ -260,7 +271,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
             });
     ActorRef<StateTransfer.Request> transfers =
         context.spawn(
-            StateTransfer.server(store, TransferSettings.create(context.getSystem())),
+            StateTransfer.server(
+                store,
+                TransferSettings.create(context.getSystem()),
+                StateTransfer.Listener.NONE,
+                acknowledged::offered),
             "transfers-" + term);
     Duration tick = settings.ackTimeout().dividedBy(10);
     timers.startTimerWithFixedDelay(
@@ -275,6 +290,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         committed,
         seed,
         transfers,
+        acknowledged,
         settings,
         WireSerializer.of(context.getSystem()));
   }
@@ -445,6 +461,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       return;
     }
     committed = candidate;
+    acknowledged.acknowledged(committed);
     for (Map.Entry<Long, Pending> e;
         (e = pending.firstEntry()) != null && e.getKey() <= committed; ) {
       pending.pollFirstEntry();
