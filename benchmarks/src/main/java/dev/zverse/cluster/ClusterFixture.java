@@ -9,8 +9,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorRefResolver;
@@ -184,6 +186,27 @@ final class ClusterFixture implements AutoCloseable {
       random.nextBytes(keys[i]);
     }
     return keys;
+  }
+
+  /**
+   * Sends {@code n} writes through {@code write} without waiting, then awaits them all: the
+   * benchmarks' writes with {@code n} in flight.
+   *
+   * @param n how many, at least 1
+   * @param write sends one write and gives its answer's future
+   * @return the highest version answered
+   * @throws Exception if a write failed or took longer than 60 s
+   */
+  static long sendAndAwait(int n, Supplier<CompletableFuture<Long>> write) throws Exception {
+    List<CompletableFuture<Long>> sent = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      sent.add(write.get());
+    }
+    long last = 0;
+    for (CompletableFuture<Long> s : sent) {
+      last = Math.max(last, s.get(60, TimeUnit.SECONDS));
+    }
+    return last;
   }
 
   /** Closes every store opened here, then terminates the nodes. */

@@ -2,7 +2,6 @@ package dev.zverse.cluster;
 
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.WriteBatch;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
@@ -117,15 +116,7 @@ public class RemoteWriteBenchmark {
   @OutputTimeUnit(TimeUnit.SECONDS)
   @OperationsPerInvocation(IN_FLIGHT)
   public long put64() throws Exception {
-    List<CompletableFuture<Long>> sent = new ArrayList<>(IN_FLIGHT);
-    for (int i = 0; i < IN_FLIGHT; i++) {
-      sent.add(write(next()));
-    }
-    long last = 0;
-    for (CompletableFuture<Long> s : sent) {
-      last = Math.max(last, s.get(60, TimeUnit.SECONDS));
-    }
-    return last;
+    return ClusterFixture.sendAndAwait(IN_FLIGHT, () -> write(next()));
   }
 
   /** One write, awaited. */
