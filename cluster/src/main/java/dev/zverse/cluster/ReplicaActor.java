@@ -163,6 +163,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** The term of {@link #followerNodes}: the highest a writer told its followers in. */
   private long followersTerm;
 
+  /** The sequence number of {@link #followerNodes} within {@link #followersTerm}. */
+  private long followersSeq;
+
   /** The nodes that followed the writer of {@link #followersTerm}, as it last told. */
   private Set<Address> followerNodes = Set.of();
 
@@ -394,14 +397,19 @@ final class ReplicaActor extends AbstractBehavior<Command> {
                 received.receivedCreationTerm(),
                 received.history(),
                 followersTerm,
+                followersSeq,
                 followerNodes,
                 getContext().getSelf()));
     return this;
   }
 
   private Behavior<Command> onFollowers(ReplicaProtocol.Followers f) {
-    if (f.term() >= followersTerm && f.term() >= promisedTerm) {
+    // The newest set wins: a later one of the same term may have dropped a removed node.
+    boolean newer =
+        f.term() > followersTerm || (f.term() == followersTerm && f.seq() >= followersSeq);
+    if (newer && f.term() >= promisedTerm) {
       followersTerm = f.term();
+      followersSeq = f.seq();
       followerNodes = f.nodes();
     }
     return this;

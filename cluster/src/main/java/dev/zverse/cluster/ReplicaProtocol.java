@@ -29,14 +29,16 @@ final class ReplicaProtocol {
   }
 
   /**
-   * The nodes that followed the writer of {@code term} so far: it sends them to every follower when
-   * the set grows, and a replica reports the set of the highest term it heard in its promise, so a
-   * new writer counts a node that left since among the store's nodes.
+   * The nodes that followed the writer of {@code term} so far, less the removed ones that stopped
+   * counting ({@link FollowerSet}): it sends them to every follower when the set changes, and a
+   * replica reports the newest set it heard (highest term, then sequence number) in its promise, so
+   * a new writer counts a node that left since among the store's nodes.
    *
    * @param term the writer's term
+   * @param seq the set's sequence number within the term: a later set has a higher one
    * @param nodes the followers' nodes
    */
-  record Followers(long term, Set<Address> nodes) implements Command, WireMessage {
+  record Followers(long term, long seq, Set<Address> nodes) implements Command, WireMessage {
     Followers {
       nodes = Set.copyOf(nodes);
     }

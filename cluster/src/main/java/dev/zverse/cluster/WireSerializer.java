@@ -302,8 +302,9 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(p.received());
       out.b.putLong(p.lastTerm());
       out.terms(p.terms());
-      out.ensure(8);
+      out.ensure(16);
       out.b.putLong(p.followersTerm());
+      out.b.putLong(p.followersSeq());
       out.addresses(p.followers());
       out.string(resolver().toSerializationFormat(p.replica()));
     } else if (o instanceof ReplicaProtocol.Fetch f) {
@@ -315,6 +316,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(f.term());
     } else if (o instanceof ReplicaProtocol.Followers f) {
       out.b.putLong(f.term());
+      out.b.putLong(f.seq());
       out.addresses(f.nodes());
     } else if (o instanceof WriterProtocol.FetchRefused r) {
       out.b.putLong(r.term());
@@ -414,7 +416,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
               resolver().resolveActorRef(in.string()));
       case FETCH_REFUSED -> new WriterProtocol.FetchRefused(in.b.getLong(), in.string());
       case FENCED -> new WriterProtocol.Fenced(in.b.getLong());
-      case FOLLOWERS -> new ReplicaProtocol.Followers(in.b.getLong(), in.addresses());
+      case FOLLOWERS ->
+          new ReplicaProtocol.Followers(in.b.getLong(), in.b.getLong(), in.addresses());
       case NOT_ENOUGH_REPLICAS ->
           new WriterProtocol.NotEnoughReplicas(
               in.string(), in.b.getInt(), in.b.getInt(), in.b.getInt());
@@ -440,6 +443,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
         in.b.getLong(),
         in.b.getLong(),
         in.terms(),
+        in.b.getLong(),
         in.b.getLong(),
         in.addresses(),
         resolver().resolveActorRef(in.string()));

@@ -122,6 +122,9 @@ final class WriterElection extends AbstractBehavior<Command> {
   /** The highest term whose writer's follower nodes a promise reported, and those nodes. */
   private long followersTerm;
 
+  /** The sequence number of {@link #previousFollowers} within {@link #followersTerm}. */
+  private long followersSeq;
+
   private Set<Address> previousFollowers = Set.of();
 
   /** The own replica's snapshot the writer starts from, once fetching; null before. */
@@ -275,8 +278,11 @@ final class WriterElection extends AbstractBehavior<Command> {
     }
     votes.put(p.replica(), p);
     opened.add(nodeOf(p.replica()));
-    if (p.followersTerm() > followersTerm) {
+    // The newest set: an older, larger one would only make the election slower.
+    if (p.followersTerm() > followersTerm
+        || (p.followersTerm() == followersTerm && p.followersSeq() > followersSeq)) {
       followersTerm = p.followersTerm();
+      followersSeq = p.followersSeq();
       previousFollowers = p.followers();
     }
     return checkElected();

@@ -85,8 +85,9 @@ final class WriterProtocol {
    * @param terms the creation terms of the replica's history, which a writer that catches up from
    *     this replica takes over
    * @param followersTerm the term of {@code followers}, 0 if none was heard
+   * @param followersSeq the sequence number of {@code followers} within {@code followersTerm}
    * @param followers the nodes that followed the writer of {@code followersTerm}, the highest term
-   *     the replica heard them from ({@link ReplicaProtocol.Followers})
+   *     and sequence number the replica heard them with ({@link ReplicaProtocol.Followers})
    * @param replica the replica
    */
   record Promised(
@@ -98,6 +99,7 @@ final class WriterProtocol {
       long lastTerm,
       TermBoundaries terms,
       long followersTerm,
+      long followersSeq,
       Set<Address> followers,
       ActorRef<ReplicaProtocol.Command> replica)
       implements Command, WireMessage {
@@ -164,6 +166,9 @@ final class WriterProtocol {
   /** The writer's store committed a write as {@code version}; never sent by a node. */
   record Committed(long version, ActorRef<Reply> replyTo)
       implements Command, NoSerializationVerificationNeeded {}
+
+  /** A node was removed from the cluster; from the writer's membership adapter, never sent. */
+  record MemberRemoved(Address node) implements Command, NoSerializationVerificationNeeded {}
 
   /** Check the deadlines of the writes waiting for replicas; never sent by a node. */
   enum Tick implements Command, NoSerializationVerificationNeeded {

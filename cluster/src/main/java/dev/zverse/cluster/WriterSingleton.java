@@ -49,9 +49,11 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 
 /**
  * The writer of a cluster store: a cluster singleton that owns a local {@link ZVerseStore} on the
@@ -176,10 +178,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private final Map<ActorRef<ReplicaProtocol.Command>, Follower> followers = new HashMap<>();
 
   /**
-   * The nodes whose replicas followed this writer in its term, never shrinking within it: told to
-   * every follower as it grows, so a later election counts a node that left since ({@link Quorum}).
+   * The nodes whose replicas followed this writer in its term, less the removed ones that stopped
+   * counting: told to every follower as it changes, so a later election counts a node that left
+   * since ({@link Quorum}).
    */
-  private final Set<Address> followerNodes = new HashSet<>();
+  private final FollowerSet followerNodes = new FollowerSet();
 
   /** Chunked writes by chunk id (unique per sender and message), oldest first. */
   private final LinkedHashMap<Long, Chunking.Reassembly> partialWrites = new LinkedHashMap<>();
@@ -209,6 +212,14 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     this.acknowledged = acknowledged;
     this.settings = settings;
     this.serializer = serializer;
+    // A removed follower's node stops counting once its acknowledged versions are elsewhere.
+    ActorRef<ClusterEvent.MemberRemoved> removals =
+        context.messageAdapter(
+            ClusterEvent.MemberRemoved.class,
+            e -> new WriterProtocol.MemberRemoved(e.member().address()));
+    Cluster.get(context.getSystem())
+        .subscriptions()
+        .tell(Subscribe.create(removals, ClusterEvent.MemberRemoved.class));
   }
 
   /**
@@ -310,6 +321,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         .onMessage(GetLatest.class, this::onGetLatest)
         .onMessage(Published.class, this::onPublished)
         .onMessage(FollowerGone.class, this::onFollowerGone)
+        .onMessage(WriterProtocol.MemberRemoved.class, this::onMemberRemoved)
         .onMessage(Committed.class, this::onCommitted)
         .onMessage(WriterProtocol.Fenced.class, this::onFenced)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -381,6 +393,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   /** Fails what waited past {@code ack-timeout}: definitely if not committed, else as unknown. */
   private Behavior<Command> onTick() {
+    // A removed node's follower may have gone only after its last acknowledgement came.
+    dropRemovedNodes();
     long now = System.nanoTime();
     while (!waiting.isEmpty() && now - waiting.peekFirst().deadline() > 0) {
       waiting
@@ -572,12 +586,10 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       Address node =
           at.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address() : at;
       if (followerNodes.add(node)) {
-        ReplicaProtocol.Followers told = new ReplicaProtocol.Followers(term, followerNodes);
-        for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
-          r.tell(told);
-        }
+        tellFollowerNodes();
       } else {
-        f.replica().tell(new ReplicaProtocol.Followers(term, followerNodes));
+        f.replica()
+            .tell(new ReplicaProtocol.Followers(term, followerNodes.seq(), followerNodes.nodes()));
       }
     }
     follower.sent = f.from() - 1;
@@ -605,6 +617,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     if (a.received() > follower.received) {
       follower.received = Math.min(a.received(), follower.sent);
+      dropRemovedNodes();
       advanceCommitted();
     }
     if (a.applied() > follower.acked) {
@@ -706,6 +719,48 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private Behavior<Command> onFollowerGone(FollowerGone gone) {
     followers.remove(gone.replica());
     return this;
+  }
+
+  private Behavior<Command> onMemberRemoved(WriterProtocol.MemberRemoved removed) {
+    followerNodes.removed(removed.node(), committed);
+    dropRemovedNodes();
+    return this;
+  }
+
+  /**
+   * Drops the removed nodes whose acknowledged versions min-acks followers on current members
+   * received again ({@link FollowerSet#dropCaughtUp}), and tells the followers the smaller set.
+   */
+  private void dropRemovedNodes() {
+    if (!followerNodes.removalsPending()) {
+      return;
+    }
+    Set<Address> members = new HashSet<>();
+    for (Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      members.add(m.address());
+    }
+    // One holder per node: a restarted replica's old follower may not be gone yet.
+    Map<Address, Long> received = new HashMap<>();
+    Set<Address> following = new HashSet<>();
+    for (Map.Entry<ActorRef<ReplicaProtocol.Command>, Follower> e : followers.entrySet()) {
+      Address at = e.getKey().path().address();
+      following.add(at);
+      if (e.getValue().counted && members.contains(at)) {
+        received.merge(at, e.getValue().received, Math::max);
+      }
+    }
+    if (followerNodes.dropCaughtUp(settings.minAcks(), received.values(), following)) {
+      tellFollowerNodes();
+    }
+  }
+
+  /** Tells every follower the follower set as it is now. */
+  private void tellFollowerNodes() {
+    ReplicaProtocol.Followers told =
+        new ReplicaProtocol.Followers(term, followerNodes.seq(), followerNodes.nodes());
+    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+      r.tell(told);
+    }
   }
 
   /**

@@ -10,7 +10,9 @@ import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.TreeMap;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
@@ -20,6 +22,7 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.constraints.IntRange;
+import org.apache.pekko.actor.Address;
 
 /**
  * The failover protocol as a model over its pure parts ({@link ReceivedCommits}, {@link
@@ -27,10 +30,11 @@ import net.jqwik.api.constraints.IntRange;
  * random speeds and acknowledges a version once min-acks (k) replicas on other nodes received it,
  * failovers that lose the writer's node (and maybe others, at most k in all), and restarts of
  * durable replicas that applied all they received, which keep their applied versions but forget
- * their promised term and creation terms. Each new writer takes a term from a quorum of the
- * surviving nodes, chosen at random, starts from its own node's replica and takes the rest from the
- * most up-to-date promise, as {@link WriterElection} does; every survivor follows it as {@link
- * ReplicaActor} does.
+ * their promised term and creation terms, and graceful removals of replica nodes, which count as
+ * lost until the writer's {@link FollowerSet} drops them and the store's nodes shrink. Each new
+ * writer takes a term from a quorum of the surviving nodes, chosen at random, starts from its own
+ * node's replica and takes the rest from the most up-to-date promise, as {@link WriterElection}
+ * does; every survivor follows it as {@link ReplicaActor} does.
  *
  * <p>Checked after every step: every acknowledged version is in the new writer's history with its
  * content (no acknowledged write lost), a version is acknowledged with one content only, and a
@@ -39,14 +43,14 @@ import net.jqwik.api.constraints.IntRange;
 class FailoverModelProperties {
   /**
    * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
-   * restart node a (durable: it keeps what it applied).
+   * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster.
    */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 17),
+            Arbitraries.integers().between(0, 18),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
@@ -70,6 +74,15 @@ class FailoverModelProperties {
   private List<Node> nodes = List.of();
   private Writer writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE);
   private long committed;
+
+  /** The writer's follower set, as {@link WriterSingleton} keeps it. */
+  private FollowerSet followerSet = new FollowerSet();
+
+  /** The store's nodes a quorum is counted of: less the removed nodes the follower set dropped. */
+  private int storeNodes;
+
+  /** Nodes lost or removed and still counted among {@link #storeNodes}. */
+  private int lost;
 
   /** Every acknowledged version with its content. */
   private final TreeMap<Long, CommitRecord> acknowledged = new TreeMap<>();
@@ -129,6 +142,27 @@ class FailoverModelProperties {
             new Op(16, 2, 0)));
   }
 
+  /**
+   * Four nodes, k = 1: A writes version 1, B received it and acknowledged it, B is removed. Once C
+   * received version 1 B stops counting: N = 3, and A's loss is a covered failover whose quorum of
+   * two (C and D) finds version 1 on C.
+   */
+  @Example
+  void aRemovedNodeStopsCountingOnceACurrentFollowerHoldsWhatWasAcknowledged() {
+    run(
+        4,
+        1,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(6, 1, 0),
+            new Op(12, 1, 0),
+            new Op(18, 1, 0),
+            new Op(6, 2, 0),
+            new Op(16, 2, 1)));
+    assertEquals(3, storeNodes, "B stopped counting");
+    assertEquals(2, writer.term(), "the failover happened");
+  }
+
   private void run(int n, int minAcks, List<Op> ops) {
     List<Node> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
@@ -138,10 +172,13 @@ class FailoverModelProperties {
     writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE.extend(0, 1));
     committed = 0;
     acknowledged.clear();
-    for (Node node : nodes) {
-      follow(node);
+    storeNodes = n;
+    lost = 0;
+    followerSet = new FollowerSet();
+    for (int i = 0; i < n; i++) {
+      follow(nodes.get(i));
+      followerSet.add(address(i));
     }
-    int lost = 0;
     for (Op op : ops) {
       if (op.kind() <= 5) {
         Snapshot h = writer.history();
@@ -157,6 +194,7 @@ class FailoverModelProperties {
             follow(node); // a restarted replica follows before it receives
           }
           send(node, op.b() % 6 + 1);
+          dropCaughtUp(minAcks);
         }
       } else if (op.kind() <= 15) {
         advanceCommitted(minAcks);
@@ -164,6 +202,16 @@ class FailoverModelProperties {
         if (!node.lost) {
           moveCommitted(node, committed);
         }
+      } else if (op.kind() == 18) {
+        int at = op.a() % n;
+        Node node = nodes.get(at);
+        if (node.lost || at == writer.at()) {
+          continue; // the writer's node leaving is a failover
+        }
+        node.lost = true;
+        lost++;
+        followerSet.removed(address(at), committed);
+        dropCaughtUp(minAcks);
       } else if (op.kind() == 17) {
         int at = op.a() % n;
         Node node = nodes.get(at);
@@ -174,9 +222,9 @@ class FailoverModelProperties {
         }
         restart(node);
       } else {
-        int quorum = Quorum.needed(n, minAcks);
+        int quorum = Quorum.needed(storeNodes, minAcks);
         int extra = op.b() % 2 == 0 && lost + 2 <= minAcks ? 1 : 0;
-        if (n - lost - 1 - extra < quorum || lost + 1 + extra > minAcks) {
+        if (storeNodes - lost - 1 - extra < quorum || lost + 1 + extra > minAcks) {
           continue; // more losses than min-acks covers, or no quorum left: not a covered case
         }
         lose(writer.at());
@@ -198,6 +246,33 @@ class FailoverModelProperties {
 
   private void lose(int at) {
     nodes.get(at).lost = true;
+  }
+
+  private static Address address(int node) {
+    return new Address("pekko", "model", "node", node);
+  }
+
+  /**
+   * The writer drops the removed nodes its followers on current members caught up for: each stops
+   * counting among the store's nodes, and as lost.
+   */
+  private void dropCaughtUp(int minAcks) {
+    List<Long> received = new ArrayList<>();
+    Set<Address> following = new HashSet<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!nodes.get(i).lost) {
+        following.add(address(i));
+        if (i != writer.at()) {
+          received.add(nodes.get(i).received.received());
+        }
+      }
+    }
+    int before = followerSet.nodes().size();
+    if (followerSet.dropCaughtUp(minAcks, received, following)) {
+      int dropped = before - followerSet.nodes().size();
+      storeNodes -= dropped;
+      lost -= dropped;
+    }
   }
 
   /**
@@ -349,8 +424,11 @@ class FailoverModelProperties {
     }
     writer = new Writer(writerAt, term, seed, terms.extend(seed.version(), term));
     committed = own.store.version();
+    // A removed node still counted stays counted: the new writer's set cannot drop it.
+    followerSet = new FollowerSet();
     for (int i : alive) {
       follow(nodes.get(i));
+      followerSet.add(address(i));
     }
   }
 }

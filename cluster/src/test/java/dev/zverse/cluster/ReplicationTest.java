@@ -32,6 +32,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -39,6 +41,9 @@ import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -49,7 +54,9 @@ import org.junit.jupiter.api.Test;
  * model; writes are read back on other nodes (awaited and linearizable reads, checked against the
  * real-time order of a concurrent history); a 10 MB batch crosses the wire both ways; a node with
  * other limits is refused; a replica node restarts and follows again; a fourth node joining after
- * the writer's retention passed its first versions catches up by state transfer, then follows live.
+ * the writer's retention passed its first versions catches up by state transfer, then follows live;
+ * in a four-node cluster of its own, a replica node leaves and then the writer's node, and a new
+ * writer is elected by the two nodes left.
  */
 class ReplicationTest {
   private static final Duration WAIT = Duration.ofSeconds(120);
@@ -756,5 +763,64 @@ class ReplicationTest {
     await(back.close());
     cluster.stopNode(again);
     closeAll(stores);
+  }
+
+  /**
+   * Four nodes, min-acks 1: a replica node leaves while writes go on, then the writer's node. Until
+   * the writer drops the removed node from its follower set, the next election counts it: N = 4
+   * needs 3 promises, and only nodes 1 and 2 are left to give them. Once a follower received what
+   * was acknowledged when it left, it stops counting: N = 3, and two promises elect a writer.
+   */
+  @Test
+  void aRemovedReplicaNodeStopsCountingSoTheNextElectionNeedsOnlyTheNodesLeft() throws Exception {
+    String name = "shrink";
+    try (ClusterHarness four = ClusterHarness.start(4, "")) {
+      ClusterSettings s = ClusterSettings.create(four.node(0)).withWriteTimeout(WAIT);
+      List<ClusterStore> stores = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        stores.add(
+            ClusterStore.open(four.node(i), name, StoreSettings.create(four.node(i), name), s));
+      }
+      for (ClusterStore store : stores) {
+        await(store.following());
+      }
+      TestProbe<ClusterEvent.MemberRemoved> removed = TestProbe.create(four.node(0));
+      Cluster.get(four.node(0))
+          .subscriptions()
+          .tell(Subscribe.create(removed.ref(), ClusterEvent.MemberRemoved.class));
+      Address leaving = Cluster.get(four.node(3)).selfMember().address();
+      List<CompletionStage<Long>> during = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        during.add(stores.get(1).write(WriteBatch.ofPut("k" + (i % 5), "before " + i)));
+      }
+      four.stopNode(3);
+      for (int i = 0; i < 20; i++) {
+        during.add(stores.get(i % 2 + 1).write(WriteBatch.ofPut("k" + (i % 5), "during " + i)));
+      }
+      for (CompletionStage<Long> w : during) {
+        await(w);
+      }
+      removed.fishForMessage(
+          WAIT,
+          e ->
+              e.member().address().equals(leaving)
+                  ? FishingOutcomes.complete()
+                  : FishingOutcomes.continueAndIgnore());
+      // Acknowledged after node 3's removal: its followers received what was acknowledged then.
+      long v = 0;
+      for (int i = 0; i < 5; i++) {
+        v = await(stores.get(1).write(WriteBatch.ofPut("k" + i, "after removal " + i)));
+      }
+      four.stopNode(0);
+      long next = await(stores.get(2).write(WriteBatch.ofPut("k0", "new writer")));
+      assertTrue(next > v, next + " after " + v);
+      Snapshot seen = await(stores.get(1).awaitVersion(next, WAIT));
+      assertEquals("new writer", seen.get("k0"));
+      for (int i = 1; i < 5; i++) {
+        assertEquals("after removal " + i, seen.get("k" + i), "acknowledged before the failover");
+      }
+      await(stores.get(1).close());
+      await(stores.get(2).close());
+    }
   }
 }

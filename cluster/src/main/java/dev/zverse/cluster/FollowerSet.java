@@ -1,0 +1,123 @@
+package dev.zverse.cluster;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.Address;
+
+/**
+ * The nodes whose replicas followed a writer in its term, and when a node removed from the cluster
+ * stops counting.
+ *
+ * <p>A later election counts every node of the set among the store's nodes ({@link Quorum}), so
+ * that a node that left, and may have held an acknowledged version, can only be missing from the
+ * promises. A node removed from the cluster is dropped once it no longer matters: when it was
+ * removed the writer's acknowledged version was {@code c}; once {@code k} = min-acks followers on
+ * nodes that are still members received at least {@code c}, every version acknowledged up to {@code
+ * c} is again on the writer's node and {@code k} current nodes, as one acknowledged later is
+ * anyway. With {@code k = 0} nothing was replicated, and the node is dropped at once.
+ *
+ * <p>Each change takes the next sequence number, so a replica keeps, and an election takes, the
+ * newest set of the highest term. Writer-confined: not thread-safe.
+ */
+final class FollowerSet {
+  private final Set<Address> nodes = new HashSet<>();
+
+  /** Removed nodes still in {@link #nodes}, with the acknowledged version at their removal. */
+  private final Map<Address, Long> removals = new HashMap<>();
+
+  private long seq;
+
+  /**
+   * Adds a node that follows.
+   *
+   * @param node the follower's node
+   * @return whether the set grew (its sequence number moved)
+   */
+  boolean add(Address node) {
+    if (!nodes.add(node)) {
+      return false;
+    }
+    seq++;
+    return true;
+  }
+
+  /**
+   * A node was removed from the cluster; nothing happens unless it is in the set.
+   *
+   * @param node the removed node
+   * @param acknowledged the writer's acknowledged version now, at least 0
+   */
+  void removed(Address node, long acknowledged) {
+    if (nodes.contains(node)) {
+      // Removed again (back on the same address in between): the later version is the stricter.
+      removals.merge(node, acknowledged, Math::max);
+    }
+  }
+
+  /**
+   * Drops every removed node whose acknowledged versions are again on {@code minAcks} current
+   * nodes.
+   *
+   * @param minAcks k, at least 0
+   * @param received the last version each node's follower received, one per node other than the
+   *     writer's that is still a member
+   * @param following the nodes a follower is on now: never dropped (a node back on the same address
+   *     follows again)
+   * @return whether the set shrank (its sequence number moved)
+   */
+  boolean dropCaughtUp(int minAcks, Collection<Long> received, Set<Address> following) {
+    boolean shrank = false;
+    for (Iterator<Map.Entry<Address, Long>> i = removals.entrySet().iterator(); i.hasNext(); ) {
+      Map.Entry<Address, Long> e = i.next();
+      if (following.contains(e.getKey())) {
+        continue;
+      }
+      long holding = 0;
+      for (long r : received) {
+        if (r >= e.getValue()) {
+          holding++;
+        }
+      }
+      if (holding >= minAcks) {
+        i.remove();
+        nodes.remove(e.getKey());
+        shrank = true;
+      }
+    }
+    if (shrank) {
+      seq++;
+    }
+    return shrank;
+  }
+
+  /**
+   * Whether a removed node still waits to be dropped.
+   *
+   * @return true if one does
+   */
+  boolean removalsPending() {
+    return !removals.isEmpty();
+  }
+
+  /**
+   * The nodes.
+   *
+   * @return a copy
+   */
+  Set<Address> nodes() {
+    return Set.copyOf(nodes);
+  }
+
+  /**
+   * The set's sequence number within the term.
+   *
+   * @return it, 0 while empty; it moves with every change
+   */
+  long seq() {
+    return seq;
+  }
+}
