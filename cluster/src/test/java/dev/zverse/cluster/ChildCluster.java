@@ -99,7 +99,7 @@ final class ChildCluster implements AutoCloseable {
       // All at once, to overlap their starts: node 0 is still the oldest, since only the first
       // seed joins itself and the others can join only a cluster it formed.
       for (int i = 0; i < n; i++) {
-        cluster.nodes.add(cluster.launch(i));
+        cluster.nodes.add(cluster.launch(i, false));
       }
       for (int i = 0; i < n; i++) {
         cluster.nodes.get(i).awaitReady();
@@ -163,7 +163,7 @@ final class ChildCluster implements AutoCloseable {
     if (old.process.isAlive()) {
       throw new IllegalStateException("node " + i + " is still running: kill it first");
     }
-    Node node = launch(i);
+    Node node = launch(i, true);
     nodes.set(i, node);
     return node;
   }
@@ -191,9 +191,18 @@ final class ChildCluster implements AutoCloseable {
     return e;
   }
 
-  private Node launch(int i) throws IOException {
+  /**
+   * Starts node {@code i}; a {@code restart} lists only the other nodes as seeds: a restarted first
+   * seed that lists itself first joins itself when the others do not answer within the seed-node
+   * timeout (a loaded machine), and forms a cluster of its own (seen: a restarted node 0 alone with
+   * its own writer of term 1).
+   */
+  private Node launch(int i, boolean restart) throws IOException {
     StringBuilder seeds = new StringBuilder();
     for (int port : ports) {
+      if (restart && port == ports[i]) {
+        continue;
+      }
       seeds
           .append(seeds.length() == 0 ? "" : ", ")
           .append("\"pekko://" + ChildNode.SYSTEM_NAME + "@127.0.0.1:" + port + "\"");
