@@ -269,18 +269,26 @@ class ReplicationTest {
     sent.clear();
   }
 
-  @Test
-  void writesNeedMinAcksReplicasAndFailWithNotEnoughReplicasWithoutThem() throws Exception {
-    String name = "minacks";
-    ClusterSettings s = settings().withAckTimeout(Duration.ofSeconds(1));
+  /**
+   * Opens store {@code name} with {@code s} on every node and waits until each follows the writer
+   * (the writer takes its term once a majority of the nodes opened the store).
+   */
+  private static List<ClusterStore> openFollowing(String name, ClusterSettings s) throws Exception {
     List<ClusterStore> stores = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
       stores.add(ClusterStore.open(cluster.node(i), name, storeSettings(name), s));
     }
-    // The writer takes its term once a majority of the nodes opened the store.
     for (ClusterStore store : stores) {
       await(store.following());
     }
+    return stores;
+  }
+
+  @Test
+  void writesNeedMinAcksReplicasAndFailWithNotEnoughReplicasWithoutThem() throws Exception {
+    String name = "minacks";
+    ClusterSettings s = settings().withAckTimeout(Duration.ofSeconds(1));
+    List<ClusterStore> stores = openFollowing(name, s);
     assertEquals(1, s.minAcks(), "the default");
     // One replica stopped: the other one acknowledges.
     await(stores.get(2).close());
@@ -323,14 +331,7 @@ class ReplicationTest {
   void aWriterWhoseTermWasSupersededCannotGetAWriteAcknowledged() throws Exception {
     String name = "fenced";
     ClusterSettings s = settings().withAckTimeout(Duration.ofSeconds(1));
-    List<ClusterStore> stores = new ArrayList<>();
-    for (int i = 0; i < NODES; i++) {
-      stores.add(ClusterStore.open(cluster.node(i), name, storeSettings(name), s));
-    }
-    // The writer takes its term once a majority of the nodes opened the store.
-    for (ClusterStore store : stores) {
-      await(store.following());
-    }
+    List<ClusterStore> stores = openFollowing(name, s);
     long v = await(stores.get(1).write(WriteBatch.ofPut("before", "1")));
     // A newer writer, elsewhere (here the test, as if node 0 were cut off), took a term from the
     // majority: nodes 1 and 2 promise it.
