@@ -21,13 +21,19 @@ import org.apache.pekko.actor.Address;
  * anyway. With {@code k = 0} nothing was replicated, and the node is dropped at once.
  *
  * <p>Each change takes the next sequence number, so a replica keeps, and an election takes, the
- * newest set of the highest term. Writer-confined: not thread-safe.
+ * newest set of the highest term. A node's acknowledgements count only once every other follower
+ * acknowledged a set that names it ({@link #joinedAt}): until then a candidate that learns the
+ * store's nodes from the promises might not count it, and a quorum without it could miss a write
+ * only it and the lost writer held. Writer-confined: not thread-safe.
  */
 final class FollowerSet {
   private final Set<Address> nodes = new HashSet<>();
 
   /** Removed nodes still in {@link #nodes}, with the acknowledged version at their removal. */
   private final Map<Address, Long> removals = new HashMap<>();
+
+  /** The sequence number of the set that first named each node. */
+  private final Map<Address, Long> joined = new HashMap<>();
 
   private long seq;
 
@@ -42,7 +48,20 @@ final class FollowerSet {
       return false;
     }
     seq++;
+    joined.put(node, seq);
     return true;
+  }
+
+  /**
+   * The sequence number of the set that first named {@code node}: its acknowledgements count once
+   * every other follower acknowledged this set or a later one of the term.
+   *
+   * @param node a node
+   * @return that number, 0 if the set does not name it (a follower whose node is not in the set
+   *     counts at once: nobody needs to learn of it)
+   */
+  long joinedAt(Address node) {
+    return joined.getOrDefault(node, 0L);
   }
 
   /**
@@ -85,6 +104,7 @@ final class FollowerSet {
       if (holding >= minAcks) {
         i.remove();
         nodes.remove(e.getKey());
+        joined.remove(e.getKey());
         shrank = true;
       }
     }

@@ -412,6 +412,13 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       followersSeq = f.seq();
       followerNodes = f.nodes();
     }
+    if (f.term() == followersTerm) {
+      // The writer counts a new node's acknowledgements once every other follower knows it.
+      f.writer()
+          .tell(
+              new WriterProtocol.FollowersKnown(
+                  followersTerm, followersSeq, getContext().getSelf()));
+    }
     return this;
   }
 

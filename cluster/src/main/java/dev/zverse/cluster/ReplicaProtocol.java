@@ -32,15 +32,20 @@ final class ReplicaProtocol {
    * The nodes that followed the writer of {@code term} so far, less the removed ones that stopped
    * counting ({@link FollowerSet}): it sends them to every follower when the set changes, and a
    * replica reports the newest set it heard (highest term, then sequence number) in its promise, so
-   * a new writer counts a node that left since among the store's nodes.
+   * a new writer counts a node that left since among the store's nodes. The replica answers with
+   * {@link WriterProtocol.FollowersKnown}: a new node's acknowledgements count only once every
+   * other follower knows the set that names it ({@link FollowerSet#joinedAt}).
    *
    * @param term the writer's term
    * @param seq the set's sequence number within the term: a later set has a higher one
    * @param nodes the followers' nodes
+   * @param writer the writer, to answer
    */
-  record Followers(long term, long seq, Set<Address> nodes) implements Command, WireMessage {
+  record Followers(long term, long seq, Set<Address> nodes, ActorRef<WriterProtocol.Command> writer)
+      implements Command, WireMessage {
     Followers {
       nodes = Set.copyOf(nodes);
+      Objects.requireNonNull(writer, "writer");
     }
   }
 

@@ -120,6 +120,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String OUTCOME_UNKNOWN = "U";
   static final String FENCED = "FN";
   static final String FOLLOWERS = "FS";
+  static final String FOLLOWERS_KNOWN = "FK";
 
   private final ExtendedActorSystem system;
 
@@ -214,6 +215,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
       return FENCED;
     } else if (o instanceof ReplicaProtocol.Followers) {
       return FOLLOWERS;
+    } else if (o instanceof WriterProtocol.FollowersKnown) {
+      return FOLLOWERS_KNOWN;
     }
     throw new IllegalArgumentException("not a message of the cluster module: " + o.getClass());
   }
@@ -318,6 +321,11 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(f.term());
       out.b.putLong(f.seq());
       out.addresses(f.nodes());
+      out.string(resolver().toSerializationFormat(f.writer()));
+    } else if (o instanceof WriterProtocol.FollowersKnown k) {
+      out.b.putLong(k.term());
+      out.b.putLong(k.seq());
+      out.string(resolver().toSerializationFormat(k.replica()));
     } else if (o instanceof WriterProtocol.FetchRefused r) {
       out.b.putLong(r.term());
       out.string(r.message());
@@ -417,7 +425,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case FETCH_REFUSED -> new WriterProtocol.FetchRefused(in.b.getLong(), in.string());
       case FENCED -> new WriterProtocol.Fenced(in.b.getLong());
       case FOLLOWERS ->
-          new ReplicaProtocol.Followers(in.b.getLong(), in.b.getLong(), in.addresses());
+          new ReplicaProtocol.Followers(
+              in.b.getLong(),
+              in.b.getLong(),
+              in.addresses(),
+              resolver().resolveActorRef(in.string()));
+      case FOLLOWERS_KNOWN ->
+          new WriterProtocol.FollowersKnown(
+              in.b.getLong(), in.b.getLong(), resolver().resolveActorRef(in.string()));
       case NOT_ENOUGH_REPLICAS ->
           new WriterProtocol.NotEnoughReplicas(
               in.string(), in.b.getInt(), in.b.getInt(), in.b.getInt());

@@ -218,6 +218,7 @@ final class WriterElection extends AbstractBehavior<Command> {
         .onMessageEquals(WriterProtocol.Stop.INSTANCE, Behaviors::stopped)
         .onMessage(WriterProtocol.Ack.class, a -> this)
         .onMessage(WriterProtocol.FollowerGone.class, g -> this)
+        .onMessage(WriterProtocol.FollowersKnown.class, k -> this)
         .onAnyMessage(this::keep)
         .build();
   }

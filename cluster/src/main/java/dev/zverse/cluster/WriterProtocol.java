@@ -71,6 +71,21 @@ final class WriterProtocol {
   }
 
   /**
+   * A replica following the writer of {@code term} knows its follower set up to sequence number
+   * {@code seq} ({@link ReplicaProtocol.Followers}).
+   *
+   * @param term the writer's term
+   * @param seq the newest set's sequence number the replica holds for that term
+   * @param replica the replica
+   */
+  record FollowersKnown(long term, long seq, ActorRef<ReplicaProtocol.Command> replica)
+      implements Command, WireMessage {
+    FollowersKnown {
+      Objects.requireNonNull(replica, "replica");
+    }
+  }
+
+  /**
    * A replica's answer to {@link ReplicaProtocol.Promise}: whether it promised {@code term}, the
    * highest term it has promised, and how far it is, so that a new writer knows where the cluster
    * is.

@@ -114,6 +114,18 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     /** Whether it is on another node than the writer's: only those count towards min-acks. */
     final boolean counted;
 
+    /** Its node. */
+    final Address node;
+
+    /**
+     * The follower set's sequence number when it started to follow: it was told the set of then,
+     * before any commit, so it knows every node named up to it.
+     */
+    final long since;
+
+    /** The newest follower set of this term it said it knows ({@link FollowersKnown}). */
+    long knownSeq;
+
     /** The last version sent. */
     long sent;
 
@@ -123,8 +135,10 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     /** The last version the replica said it applied: the window counts from it. */
     long acked;
 
-    Follower(boolean counted) {
+    Follower(boolean counted, Address node, long since) {
       this.counted = counted;
+      this.node = node;
+      this.since = since;
     }
 
     /** The latest version it was told of with {@link ReplicaProtocol.Latest}. */
@@ -318,6 +332,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         .onMessage(Chunk.class, this::onChunk)
         .onMessage(Follow.class, this::onFollow)
         .onMessage(Ack.class, this::onAck)
+        .onMessage(WriterProtocol.FollowersKnown.class, this::onFollowersKnown)
         .onMessage(GetLatest.class, this::onGetLatest)
         .onMessage(Published.class, this::onPublished)
         .onMessage(FollowerGone.class, this::onFollowerGone)
@@ -395,6 +410,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private Behavior<Command> onTick() {
     // A removed node's follower may have gone only after its last acknowledgement came.
     dropRemovedNodes();
+    for (Map.Entry<ActorRef<ReplicaProtocol.Command>, Follower> e : followers.entrySet()) {
+      if (e.getValue().knownSeq < followerNodes.seq()) {
+        e.getKey().tell(followerSet()); // the set or its answer may have been lost with a restart
+      }
+    }
     long now = System.nanoTime();
     while (!waiting.isEmpty() && now - waiting.peekFirst().deadline() > 0) {
       waiting
@@ -424,15 +444,35 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     return this;
   }
 
-  /** Replicas on other nodes that follow this writer. */
+  /** Replicas on other nodes that follow this writer and count ({@link #counts}). */
   private int countedFollowers() {
     int n = 0;
     for (Follower f : followers.values()) {
-      if (f.counted) {
+      if (counts(f)) {
         n++;
       }
     }
     return n;
+  }
+
+  /**
+   * Whether {@code f}'s acknowledgements count towards min-acks: it is on another node than the
+   * writer's, and every follower on another node that followed before the set named {@code f}'s
+   * node knows that set (those that followed later were told it first). Until then a new writer
+   * that learns the store's nodes from the promises might not count its node, and its quorum could
+   * miss a version only it and this writer held ({@link FollowerSet}).
+   */
+  private boolean counts(Follower f) {
+    if (!f.counted) {
+      return false;
+    }
+    long joined = followerNodes.joinedAt(f.node);
+    for (Follower other : followers.values()) {
+      if (!other.node.equals(f.node) && other.since < joined && other.knownSeq < joined) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The store's nodes: members with the role, Up or WeaklyUp. */
@@ -461,7 +501,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     } else {
       List<Long> received = new ArrayList<>();
       for (Follower f : followers.values()) {
-        if (f.counted) {
+        if (counts(f)) {
           received.add(f.received);
         }
       }
@@ -580,16 +620,16 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       boolean counted =
           !at.hasLocalScope()
               && !at.equals(Cluster.get(getContext().getSystem()).selfMember().address());
-      follower = new Follower(counted);
-      followers.put(f.replica(), follower);
-      getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
       Address node =
           at.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address() : at;
-      if (followerNodes.add(node)) {
+      boolean added = followerNodes.add(node);
+      follower = new Follower(counted, node, followerNodes.seq());
+      followers.put(f.replica(), follower);
+      getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
+      if (added) {
         tellFollowerNodes();
       } else {
-        f.replica()
-            .tell(new ReplicaProtocol.Followers(term, followerNodes.seq(), followerNodes.nodes()));
+        f.replica().tell(followerSet());
       }
     }
     follower.sent = f.from() - 1;
@@ -718,11 +758,33 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   private Behavior<Command> onFollowerGone(FollowerGone gone) {
     followers.remove(gone.replica());
+    // A follower that never said it knows a new node's set no longer holds that node back.
+    countsChanged();
     return this;
   }
 
+  private Behavior<Command> onFollowersKnown(WriterProtocol.FollowersKnown k) {
+    Follower follower = followers.get(k.replica());
+    if (follower != null && k.term() == term && k.seq() > follower.knownSeq) {
+      follower.knownSeq = k.seq();
+      countsChanged();
+    }
+    return this;
+  }
+
+  /** Which followers count may have changed: acknowledge and commit what that allows. */
+  private void countsChanged() {
+    dropRemovedNodes();
+    advanceCommitted();
+    while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
+      commit(waiting.removeFirst().write());
+    }
+  }
+
   private Behavior<Command> onMemberRemoved(WriterProtocol.MemberRemoved removed) {
-    followerNodes.removed(removed.node(), committed);
+    // Up to the seed, versions may have been acknowledged by an earlier writer, though this one
+    // has not acknowledged them again yet.
+    followerNodes.removed(removed.node(), Math.max(committed, seed));
     dropRemovedNodes();
     return this;
   }
@@ -745,7 +807,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     for (Map.Entry<ActorRef<ReplicaProtocol.Command>, Follower> e : followers.entrySet()) {
       Address at = e.getKey().path().address();
       following.add(at);
-      if (e.getValue().counted && members.contains(at)) {
+      if (counts(e.getValue()) && members.contains(at)) {
         received.merge(at, e.getValue().received, Math::max);
       }
     }
@@ -756,11 +818,15 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   /** Tells every follower the follower set as it is now. */
   private void tellFollowerNodes() {
-    ReplicaProtocol.Followers told =
-        new ReplicaProtocol.Followers(term, followerNodes.seq(), followerNodes.nodes());
+    ReplicaProtocol.Followers told = followerSet();
     for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
       r.tell(told);
     }
+  }
+
+  private ReplicaProtocol.Followers followerSet() {
+    return new ReplicaProtocol.Followers(
+        term, followerNodes.seq(), followerNodes.nodes(), getContext().getSelf());
   }
 
   /**

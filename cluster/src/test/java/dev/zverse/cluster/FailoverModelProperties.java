@@ -11,6 +11,7 @@ import dev.zverse.engine.WriteBatch;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
@@ -43,14 +44,15 @@ import org.apache.pekko.actor.Address;
 class FailoverModelProperties {
   /**
    * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
-   * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster.
+   * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster, 19 a new
+   * node joins and follows, 20 the writer's follower set reaches node a.
    */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 18),
+            Arbitraries.integers().between(0, 20),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
@@ -66,6 +68,15 @@ class FailoverModelProperties {
     long promised;
     long followTerm;
     boolean lost;
+
+    /** Joined after the start: the receptionist may not list it anywhere yet. */
+    boolean joiner;
+
+    /** The writer's follower set as last told to this node: its term, sequence number, nodes. */
+    long knownTerm;
+
+    long knownSeq;
+    Set<Integer> known = Set.of();
   }
 
   /** The writer: its node, term, history and the creation terms of that history. */
@@ -75,11 +86,14 @@ class FailoverModelProperties {
   private Writer writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE);
   private long committed;
 
+  /** The version the writer started from: an earlier writer may have acknowledged up to it. */
+  private long seedVersion;
+
   /** The writer's follower set, as {@link WriterSingleton} keeps it. */
   private FollowerSet followerSet = new FollowerSet();
 
   /** The store's nodes a quorum is counted of: less the removed nodes the follower set dropped. */
-  private int storeNodes;
+  private final Set<Integer> storeNodes = new HashSet<>();
 
   /** Nodes lost or removed and still counted among {@link #storeNodes}. */
   private int lost;
@@ -159,8 +173,67 @@ class FailoverModelProperties {
             new Op(18, 1, 0),
             new Op(6, 2, 0),
             new Op(16, 2, 1)));
-    assertEquals(3, storeNodes, "B stopped counting");
+    assertEquals(3, storeNodes.size(), "B stopped counting");
     assertEquals(2, writer.term(), "the failover happened");
+  }
+
+  /**
+   * The case the follower set's admission is for: three nodes, k = 1. D joins and follows A; only D
+   * receives version 1. Had D's acknowledgement counted at once, version 1 would be acknowledged by
+   * A and D; A is lost; B and C never heard of D, count three nodes and make a quorum of two
+   * without it: version 1 lost. D counts once B and C know the set naming it.
+   */
+  @Example
+  void aNewFollowerCountsOnlyOnceTheOthersKnowItsNode() {
+    run(
+        3,
+        1,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(19, 0, 0),
+            new Op(6, 3, 0),
+            new Op(12, 3, 0),
+            new Op(16, 1, 0)));
+    assertEquals(2, writer.term(), "the failover happened");
+    assertEquals(0, acknowledged.size(), "version 1 waited for the others to know D");
+    run(
+        3,
+        1,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(19, 0, 0),
+            new Op(20, 0, 0),
+            new Op(20, 1, 0),
+            new Op(20, 2, 0),
+            new Op(6, 3, 0),
+            new Op(12, 3, 0),
+            new Op(16, 1, 0)));
+    assertEquals(1, acknowledged.size(), "D counted once A, B and C knew it");
+    assertEquals(2, writer.term(), "the failover happened");
+  }
+
+  /**
+   * Three nodes, k = 2: A's version 1 is acknowledged with B and C; A is lost and C becomes the
+   * writer (its own replica had not applied version 1, so its acknowledged version starts below
+   * it); D and E join; B leaves. B may stop counting only once D and E hold version 1: dropped at
+   * once (by C's acknowledged version, 0), a later loss of C would leave D, E and a new F a quorum
+   * without any copy of version 1 (the property found it so).
+   */
+  @Example
+  void aRemovalAfterAFailoverWaitsForWhatAnEarlierWriterAcknowledged() {
+    run(
+        3,
+        2,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(6, 1, 0),
+            new Op(6, 2, 0),
+            new Op(12, 0, 0),
+            new Op(16, 1, 1),
+            new Op(19, 0, 0),
+            new Op(19, 0, 0),
+            new Op(18, 1, 0)));
+    assertTrue(storeNodes.contains(1), "B still counts: D and E do not hold version 1");
   }
 
   private void run(int n, int minAcks, List<Op> ops) {
@@ -171,15 +244,21 @@ class FailoverModelProperties {
     nodes = all;
     writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE.extend(0, 1));
     committed = 0;
+    seedVersion = 0;
     acknowledged.clear();
-    storeNodes = n;
+    storeNodes.clear();
+    for (int i = 0; i < n; i++) {
+      storeNodes.add(i);
+    }
     lost = 0;
     followerSet = new FollowerSet();
     for (int i = 0; i < n; i++) {
       follow(nodes.get(i));
       followerSet.add(address(i));
     }
+    tellAll();
     for (Op op : ops) {
+      n = nodes.size();
       if (op.kind() <= 5) {
         Snapshot h = writer.history();
         for (int i = 0; i <= op.a() % 3; i++) {
@@ -202,6 +281,24 @@ class FailoverModelProperties {
         if (!node.lost) {
           moveCommitted(node, committed);
         }
+      } else if (op.kind() == 19) {
+        if (nodes.size() >= 7) {
+          continue;
+        }
+        // A new node opens the store and follows the writer: the others learn of it only when the
+        // writer's follower set reaches them (op 20).
+        Node joined = new Node();
+        joined.joiner = true;
+        nodes.add(joined);
+        storeNodes.add(nodes.size() - 1);
+        follow(joined);
+        followerSet.add(address(nodes.size() - 1));
+        tell(joined);
+      } else if (op.kind() == 20) {
+        Node node = nodes.get(op.a() % n);
+        if (!node.lost) {
+          tell(node);
+        }
       } else if (op.kind() == 18) {
         int at = op.a() % n;
         Node node = nodes.get(at);
@@ -210,7 +307,8 @@ class FailoverModelProperties {
         }
         node.lost = true;
         lost++;
-        followerSet.removed(address(at), committed);
+        // As WriterSingleton: up to the seed an earlier writer may have acknowledged versions.
+        followerSet.removed(address(at), Math.max(committed, seedVersion));
         dropCaughtUp(minAcks);
       } else if (op.kind() == 17) {
         int at = op.a() % n;
@@ -222,9 +320,9 @@ class FailoverModelProperties {
         }
         restart(node);
       } else {
-        int quorum = Quorum.needed(storeNodes, minAcks);
+        int quorum = Quorum.needed(storeNodes.size(), minAcks);
         int extra = op.b() % 2 == 0 && lost + 2 <= minAcks ? 1 : 0;
-        if (storeNodes - lost - 1 - extra < quorum || lost + 1 + extra > minAcks) {
+        if (storeNodes.size() - lost - 1 - extra < quorum || lost + 1 + extra > minAcks) {
           continue; // more losses than min-acks covers, or no quorum left: not a covered case
         }
         lose(writer.at());
@@ -239,7 +337,7 @@ class FailoverModelProperties {
             }
           }
         }
-        elect(op.a(), op.b(), quorum);
+        elect(op.a(), op.b(), minAcks);
       }
     }
   }
@@ -267,11 +365,37 @@ class FailoverModelProperties {
         }
       }
     }
-    int before = followerSet.nodes().size();
+    Set<Address> before = followerSet.nodes();
     if (followerSet.dropCaughtUp(minAcks, received, following)) {
-      int dropped = before - followerSet.nodes().size();
-      storeNodes -= dropped;
-      lost -= dropped;
+      for (Iterator<Integer> i = storeNodes.iterator(); i.hasNext(); ) {
+        Address node = address(i.next());
+        if (before.contains(node) && !followerSet.nodes().contains(node)) {
+          i.remove();
+          lost--;
+        }
+      }
+      tellAll(); // the writer tells every follower the smaller set
+    }
+  }
+
+  /** The writer's follower set reaches {@code node}. */
+  private void tell(Node node) {
+    node.knownTerm = writer.term();
+    node.knownSeq = followerSet.seq();
+    Set<Integer> known = new HashSet<>();
+    for (int i = 0; i < nodes.size(); i++) {
+      if (followerSet.nodes().contains(address(i))) {
+        known.add(i);
+      }
+    }
+    node.known = known;
+  }
+
+  private void tellAll() {
+    for (Node node : nodes) {
+      if (!node.lost) {
+        tell(node);
+      }
     }
   }
 
@@ -284,6 +408,9 @@ class FailoverModelProperties {
     node.committed = node.store.version();
     node.promised = 0;
     node.followTerm = 0;
+    node.knownTerm = 0;
+    node.knownSeq = 0;
+    node.known = Set.of();
   }
 
   /** The writer sends {@code node} up to {@code count} versions after what it received. */
@@ -301,7 +428,7 @@ class FailoverModelProperties {
   private void advanceCommitted(int minAcks) {
     List<Long> received = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
-      if (i != writer.at() && !nodes.get(i).lost) {
+      if (i != writer.at() && !nodes.get(i).lost && admitted(i)) {
         received.add(nodes.get(i).received.received());
       }
     }
@@ -316,6 +443,21 @@ class FailoverModelProperties {
       assertTrue(before == null || before.equals(c), "version " + v + " acknowledged twice");
     }
     committed = Math.max(committed, candidate);
+  }
+
+  /**
+   * Whether node {@code i}'s acknowledgements count, as {@link WriterSingleton} decides: once every
+   * other follower knows the follower set that names it ({@link FollowerSet#joinedAt}).
+   */
+  private boolean admitted(int i) {
+    long joined = followerSet.joinedAt(address(i));
+    for (int j = 0; j < nodes.size(); j++) {
+      Node other = nodes.get(j);
+      if (j != i && !other.lost && (other.knownTerm != writer.term() || other.knownSeq < joined)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** The replica's commit index moves; it hands its store what it may, as the actor does. */
@@ -349,16 +491,37 @@ class FailoverModelProperties {
    * the {@code from}-th on: it starts from its node's replica and fetches the rest from the most
    * up-to-date promise.
    */
-  private void elect(int at, int from, int quorum) {
+  private void elect(int at, int from, int minAcks) {
     List<Integer> alive = new ArrayList<>();
     for (int i = 0; i < nodes.size(); i++) {
       if (!nodes.get(i).lost) {
         alive.add(i);
       }
     }
+    // The candidate counts the store's nodes as WriterElection does: those the receptionist lists
+    // (here: every node but a joiner, whose listing may not have spread), the promisers, and the
+    // newest follower set a promise reports; the quorum grows with what the promises tell.
     List<Integer> voters = new ArrayList<>();
-    for (int i = 0; i < quorum; i++) {
-      voters.add(alive.get((from + i) % alive.size()));
+    for (int quorum = 1; voters.size() < quorum; ) {
+      voters.add(alive.get((from + voters.size()) % alive.size()));
+      Node newest = null;
+      for (int i : voters) {
+        Node v = nodes.get(i);
+        if (newest == null
+            || v.knownTerm > newest.knownTerm
+            || (v.knownTerm == newest.knownTerm && v.knownSeq > newest.knownSeq)) {
+          newest = v;
+        }
+      }
+      Set<Integer> counted = new HashSet<>(newest.known);
+      counted.addAll(voters); // a promise says its node opened the store
+      for (int i : storeNodes) {
+        if (!nodes.get(i).joiner) {
+          counted.add(i);
+        }
+      }
+      quorum = Quorum.needed(counted.size(), minAcks);
+      assertTrue(quorum <= alive.size(), "a covered failover has its quorum");
     }
     long term = 0;
     for (int i : voters) {
@@ -424,11 +587,13 @@ class FailoverModelProperties {
     }
     writer = new Writer(writerAt, term, seed, terms.extend(seed.version(), term));
     committed = own.store.version();
+    seedVersion = seed.version();
     // A removed node still counted stays counted: the new writer's set cannot drop it.
     followerSet = new FollowerSet();
     for (int i : alive) {
       follow(nodes.get(i));
       followerSet.add(address(i));
     }
+    tellAll();
   }
 }
