@@ -10,6 +10,7 @@ import dev.zverse.cluster.WriterProtocol.FetchRefused;
 import dev.zverse.cluster.WriterProtocol.Fetched;
 import dev.zverse.cluster.WriterProtocol.Follow;
 import dev.zverse.cluster.WriterProtocol.Promised;
+import dev.zverse.cluster.WriterProtocol.Write;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
@@ -100,6 +101,9 @@ final class WriterElection extends AbstractBehavior<Command> {
   private final TimerScheduler<Command> timers;
   private final Chunking.Reassembly reassembly;
 
+  /** Chunked writes being put together; the writer goes on with them once it serves. */
+  private final ChunkedWrites chunkedWrites;
+
   private long term;
   private final Map<ActorRef<ReplicaProtocol.Command>, Promised> votes = new HashMap<>();
 
@@ -154,6 +158,8 @@ final class WriterElection extends AbstractBehavior<Command> {
     this.timers = timers;
     this.reassembly =
         new Chunking.Reassembly(WireSerializer.of(context.getSystem()), settings.maxMessageBytes());
+    this.chunkedWrites =
+        new ChunkedWrites(WireSerializer.of(context.getSystem()), settings.maxMessageBytes());
     this.term = localState.promisedTerm + 1;
     this.termStarted = System.nanoTime();
     context
@@ -236,8 +242,6 @@ final class WriterElection extends AbstractBehavior<Command> {
     } else if (m instanceof WriterProtocol.GetLatest g) {
       g.replyTo().tell(ReplicaProtocol.Latest.UNAVAILABLE);
     }
-    // A part of a chunked write is dropped: its write is then never answered and fails at its
-    // sender by the write timeout, as a part the singleton proxy dropped does.
     return this;
   }
 
@@ -411,7 +415,11 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   private Behavior<Command> onChunk(Chunk chunk) {
     if (!chunk.manifest().equals(WireSerializer.FETCHED)) {
-      return keep(chunk);
+      // Put together here, so that a whole write finding the stash full is refused as such.
+      Optional<Write> whole =
+          chunkedWrites.accept(
+              chunk, why -> getContext().getLog().warn("[{}] Dropped {}", name, why));
+      return whole.isPresent() ? keep(whole.get()) : this;
     }
     try {
       Optional<WireMessage> whole = reassembly.accept(chunk);
@@ -494,6 +502,15 @@ final class WriterElection extends AbstractBehavior<Command> {
     follows.clear();
     return stash.unstashAll(
         WriterSingleton.serving(
-            getContext(), name, store, term, terms, committed, seed.version(), settings, timers));
+            getContext(),
+            name,
+            store,
+            term,
+            terms,
+            committed,
+            seed.version(),
+            settings,
+            timers,
+            chunkedWrites));
   }
 }

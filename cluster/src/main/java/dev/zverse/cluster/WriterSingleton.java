@@ -26,14 +26,12 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
-import java.io.NotSerializableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -105,9 +103,6 @@ final class WriterSingleton extends AbstractBehavior<Command> {
 
   /** Linearizable reads held until the taken-over tail is acknowledged, at most this many. */
   static final int MAX_HELD_READS = 10_000;
-
-  /** Chunked writes being put together at most at once; the oldest is dropped past it. */
-  private static final int MAX_PARTIAL_WRITES = 64;
 
   /** What the writer knows of one replica. Actor-confined. */
   private static final class Follower {
@@ -198,8 +193,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
    */
   private final FollowerSet followerNodes = new FollowerSet();
 
-  /** Chunked writes by chunk id (unique per sender and message), oldest first. */
-  private final LinkedHashMap<Long, Chunking.Reassembly> partialWrites = new LinkedHashMap<>();
+  /** Chunked writes being put together, from the election on. */
+  private final ChunkedWrites chunkedWrites;
 
   private long chunkIds;
 
@@ -214,7 +209,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       ActorRef<StateTransfer.Request> transfers,
       AcknowledgedSnapshots acknowledged,
       ClusterSettings settings,
-      WireSerializer serializer) {
+      WireSerializer serializer,
+      ChunkedWrites chunkedWrites) {
     super(context);
     this.name = name;
     this.store = store;
@@ -226,6 +222,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     this.acknowledged = acknowledged;
     this.settings = settings;
     this.serializer = serializer;
+    this.chunkedWrites = chunkedWrites;
     // A removed follower's node stops counting once its acknowledged versions are elsewhere.
     ActorRef<ClusterEvent.MemberRemoved> removals =
         context.messageAdapter(
@@ -272,6 +269,39 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       long seed,
       ClusterSettings settings,
       TimerScheduler<Command> timers) {
+    return serving(
+        context,
+        name,
+        store,
+        term,
+        terms,
+        committed,
+        seed,
+        settings,
+        timers,
+        new ChunkedWrites(WireSerializer.of(context.getSystem()), settings.maxMessageBytes()));
+  }
+
+  /**
+   * The writer serving {@code store}, opened at where the cluster is, in {@code term}, going on
+   * with the chunked writes its election began to put together.
+   *
+   * @param terms the creation terms of its history
+   * @param committed the acknowledged version it starts with
+   * @param seed the version it starts from, at least {@code committed}
+   * @param chunkedWrites the chunked writes in progress
+   */
+  static WriterSingleton serving(
+      ActorContext<Command> context,
+      String name,
+      ZVerseStore store,
+      long term,
+      TermBoundaries terms,
+      long committed,
+      long seed,
+      ClusterSettings settings,
+      TimerScheduler<Command> timers,
+      ChunkedWrites chunkedWrites) {
     ActorRef<Command> self = context.getSelf();
     // A state transfer offers only acknowledged versions: the store publishes a version once
     // committed, before min-acks replicas received it, and a replica reset to it would show its
@@ -317,7 +347,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         transfers,
         acknowledged,
         settings,
-        WireSerializer.of(context.getSystem()));
+        WireSerializer.of(context.getSystem()),
+        chunkedWrites);
   }
 
   /** The name of the writer's local store: the node's replica holds the store's own name. */
@@ -533,40 +564,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
   }
 
-  /**
-   * A part of a write too large for one frame. Parts of one write come from one sender in order
-   * (through one singleton proxy); parts of different writes interleave, so each write has its own
-   * reassembly by its id. A write whose parts were lost (a full proxy buffer drops messages) is
-   * never answered, and fails at its sender by the write timeout.
-   */
+  /** A part of a write too large for one frame ({@link ChunkedWrites}). */
   private Behavior<Command> onChunk(Chunk chunk) {
-    Chunking.Reassembly r = partialWrites.get(chunk.id());
-    if (r == null) {
-      if (partialWrites.size() >= MAX_PARTIAL_WRITES) {
-        Long oldest = partialWrites.keySet().iterator().next();
-        partialWrites.remove(oldest);
-        getContext()
-            .getLog()
-            .warn(
-                "[{}] Dropped the parts of write [{}]: too many in progress", store.name(), oldest);
-      }
-      r = new Chunking.Reassembly(serializer, settings.maxMessageBytes());
-      partialWrites.put(chunk.id(), r);
-    }
-    try {
-      Optional<WireMessage> whole = r.accept(chunk);
-      if (whole.isPresent()) {
-        partialWrites.remove(chunk.id());
-        if (whole.get() instanceof Write w) {
-          return onWrite(w);
-        }
-        getContext().getLog().warn("[{}] A chunked message is not a write", store.name());
-      }
-    } catch (IllegalStateException | NotSerializableException e) {
-      partialWrites.remove(chunk.id());
-      getContext().getLog().warn("[{}] Dropped a chunked write: {}", store.name(), e.getMessage());
-    }
-    return this;
+    Optional<Write> whole =
+        chunkedWrites.accept(
+            chunk, why -> getContext().getLog().warn("[{}] Dropped {}", store.name(), why));
+    return whole.isPresent() ? onWrite(whole.get()) : this;
   }
 
   private Behavior<Command> onFollow(Follow f) {
