@@ -253,36 +253,6 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   }
 
   /**
-   * The writer serving {@code store}, opened at where the cluster is, in {@code term}.
-   *
-   * @param terms the creation terms of its history
-   * @param committed the acknowledged version it starts with
-   * @param seed the version it starts from, at least {@code committed}
-   */
-  static WriterSingleton serving(
-      ActorContext<Command> context,
-      String name,
-      ZVerseStore store,
-      long term,
-      TermBoundaries terms,
-      long committed,
-      long seed,
-      ClusterSettings settings,
-      TimerScheduler<Command> timers) {
-    return serving(
-        context,
-        name,
-        store,
-        term,
-        terms,
-        committed,
-        seed,
-        settings,
-        timers,
-        new ChunkedWrites(WireSerializer.of(context.getSystem()), settings.maxMessageBytes()));
-  }
-
-  /**
    * The writer serving {@code store}, opened at where the cluster is, in {@code term}, going on
    * with the chunked writes its election began to put together.
    *

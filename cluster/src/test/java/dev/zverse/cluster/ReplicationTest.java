@@ -408,7 +408,10 @@ class ReplicationTest {
                                     1,
                                     3,
                                     settings(),
-                                    timers))),
+                                    timers,
+                                    new ChunkedWrites(
+                                        WireSerializer.of(cluster.node(0)),
+                                        settings().maxMessageBytes())))),
                 "taken-tail-writer",
                 Props.empty());
     TestProbe<ReplicaProtocol.Latest> reader = TestProbe.create(cluster.node(0));
