@@ -287,6 +287,63 @@ class ClusterStoreTest {
     assertEquals("1", writerStore(name).get("k"));
   }
 
+  /**
+   * A write's stage completes on the node's dispatcher, on the writer's node (the answer comes from
+   * the writer's own thread) and on another (from Artery's): never on a thread started for it. The
+   * ask's stage runs a dependent stage "async" on the JDK's default executor, which starts a new
+   * thread per task when the common pool has fewer than 2 threads (2 cores or fewer): on the
+   * writer's node that cost the writer's thread one thread start per answered write, and with
+   * min-acks = 1 the commit index waited behind them (the replica lag of benchmarks/README.md).
+   */
+  @Test
+  void aWritesStageCompletesOnTheNodesDispatcherOnEveryNode() throws Exception {
+    String name = "answer-threads";
+    List<ClusterStore> stores =
+        openEverywhere(
+            name,
+            StoreSettings.create(cluster.node(0), name).withWriterDispatcher(HELD_DISPATCHER),
+            answered());
+    await(stores.get(1).write(WriteBatch.ofPut("x", "0")));
+    // Hold the writer's store, so that every callback below is registered before its answer.
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    cluster
+        .node(0)
+        .dispatchers()
+        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
+        .execute(
+            () -> {
+              held.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    List<CompletionStage<String>> threads = new ArrayList<>();
+    try {
+      for (int node : new int[] {0, 1}) {
+        for (WriteBatch batch :
+            List.of(
+                WriteBatch.ofPut("k" + node, "v"),
+                WriteBatch.builder().requireAbsent("x").put("x", "refused").build())) {
+          threads.add(
+              stores
+                  .get(node)
+                  .write(batch)
+                  .handle((v, e) -> node + ": " + Thread.currentThread().getName()));
+        }
+      }
+    } finally {
+      release.countDown();
+    }
+    for (CompletionStage<String> t : threads) {
+      String thread = await(t);
+      assertTrue(thread.contains("-pekko.actor.default-dispatcher-"), thread);
+    }
+  }
+
   @Test
   void aWriteWithoutAnAnswerFailsByTheWriteTimeoutNeverHangs() throws Exception {
     // No node has the role, so no writer ever runs: the proxy buffers two writes and drops the
