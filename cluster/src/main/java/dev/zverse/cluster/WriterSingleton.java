@@ -476,6 +476,12 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     committed = candidate;
     acknowledged.acknowledged(committed);
+    // The replicas first: they show the version on receipt of the index, while the answers below
+    // each complete a future at its sender.
+    ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
+    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+      r.tell(index);
+    }
     for (Map.Entry<Long, Pending> e;
         (e = pending.firstEntry()) != null && e.getKey() <= committed; ) {
       pending.pollFirstEntry();
@@ -486,10 +492,6 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         g.replyTo().tell(new ReplicaProtocol.Latest(committed));
       }
       heldReads.clear();
-    }
-    ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
-    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
-      r.tell(index);
     }
   }
 
