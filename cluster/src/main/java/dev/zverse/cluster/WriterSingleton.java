@@ -3,6 +3,7 @@ package dev.zverse.cluster;
 import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.VersionPin;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.cluster.WriterProtocol.Ack;
 import dev.zverse.cluster.WriterProtocol.Chunk;
@@ -26,6 +27,7 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
 import java.io.NotSerializableException;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -54,6 +56,7 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The writer of a cluster store: a cluster singleton that owns a local {@link ZVerseStore} on the
@@ -184,6 +187,18 @@ final class WriterSingleton extends AbstractBehavior<Command> {
    */
   private final FollowerSet followerNodes = new FollowerSet();
 
+  /**
+   * Pins {@link #committed} while min-acks is above 0, so that the commits after it stay retained
+   * (the writer sends only commits above its store's watermark); null until taken. Without it, the
+   * store's retention pruned them while replicas were behind (10,000 commits/s, 1,000 versions
+   * kept): the replicas that acknowledge were sent to state transfer, which offers only
+   * acknowledged versions, and came back needing the next version, pruned again; writes failed with
+   * NotEnoughReplicasException. With it the k replicas that received {@link #committed} can always
+   * go on. It holds back only unacknowledged versions: those of writes pending for at most {@code
+   * ack-timeout} each, while k followers are still watched.
+   */
+  private @Nullable VersionPin unacknowledged;
+
   /** Chunked writes by chunk id (unique per sender and message), oldest first. */
   private final LinkedHashMap<Long, Chunking.Reassembly> partialWrites = new LinkedHashMap<>();
 
@@ -220,6 +235,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(Subscribe.create(removals, ClusterEvent.MemberRemoved.class));
+    retainUnacknowledged();
   }
 
   /**
@@ -476,6 +492,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     committed = candidate;
     acknowledged.acknowledged(committed);
+    retainUnacknowledged();
     // The replicas first: they show the version on receipt of the index, while the answers below
     // each complete a future at its sender.
     ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
@@ -492,6 +509,26 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         g.replyTo().tell(new ReplicaProtocol.Latest(committed));
       }
       heldReads.clear();
+    }
+  }
+
+  /** Moves (or takes) {@link #unacknowledged} to {@link #committed}. */
+  private void retainUnacknowledged() {
+    if (settings.minAcks() == 0 || store.isClosed()) {
+      return;
+    }
+    long from = committed;
+    try {
+      VersionPin pin = unacknowledged;
+      if (pin == null) {
+        unacknowledged =
+            store.advanced().tryPin(from, "unacknowledged versions of " + name).orElse(null);
+      } else if (pin.version() < from) {
+        // False while the EpochActor decides a watermark: it stays lower, moved later.
+        pin.moveTo(from);
+      }
+    } catch (VersionCompactedException e) {
+      // Pruned past it already (a writer that started from a transferred state): taken later.
     }
   }
 
@@ -704,6 +741,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       getContext().unwatch(r);
     }
     followers.clear();
+    if (unacknowledged != null) {
+      unacknowledged.close();
+    }
     store.close();
     return this;
   }
@@ -830,6 +870,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     for (Waiting w : waiting) {
       w.write().replyTo().tell(new Failed("the writer stopped before committing the write"));
+    }
+    if (unacknowledged != null) {
+      unacknowledged.close();
     }
     store.close();
     return this;
