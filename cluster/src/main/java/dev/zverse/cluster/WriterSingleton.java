@@ -194,8 +194,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
    * kept): the replicas that acknowledge were sent to state transfer, which offers only
    * acknowledged versions, and came back needing the next version, pruned again; writes failed with
    * NotEnoughReplicasException. With it the k replicas that received {@link #committed} can always
-   * go on. It holds back only unacknowledged versions: those of writes pending for at most {@code
-   * ack-timeout} each, while k followers are still watched.
+   * go on. It holds back only versions not yet acknowledged, while k followers are watched:
+   * replicas slower than the writes make it grow (the store's long-pin warning names it), where
+   * they were sent to state transfer before.
    */
   private @Nullable VersionPin unacknowledged;
 
