@@ -310,7 +310,8 @@ public final class ClusterStore {
   // ---------------------------------------------------------------- writes
 
   /**
-   * Commits {@code batch} on the writer, wherever it runs, as the next version.
+   * Commits {@code batch} on the writer, wherever it runs, as the next version. The stage completes
+   * on this node's default dispatcher, never on the writer's or the transport's thread.
    *
    * @param batch the batch; the writer checks it against its store's limits
    * @return completes with the committed version, or exceptionally: {@link
@@ -338,7 +339,11 @@ public final class ClusterStore {
             settings.writeTimeout(),
             system.scheduler());
     CompletableFuture<Long> result = new CompletableFuture<>();
-    reply.whenComplete(
+    // The ask's stage runs even a plain whenComplete "async", by default on the JDK's executor,
+    // which starts a thread per task when the common pool has fewer than 2 threads (2 cores or
+    // fewer): a thread start per write on the thread that answers, the writer's on its own node,
+    // where min-acks' commit index waited behind them. The node's dispatcher instead.
+    reply.whenCompleteAsync(
         (r, failure) -> {
           if (failure != null) {
             Throwable cause = unwrap(failure);
@@ -351,7 +356,8 @@ public final class ClusterStore {
           } else {
             result.completeExceptionally(failure(r));
           }
-        });
+        },
+        system.executionContext());
     return result;
   }
 
@@ -497,7 +503,8 @@ public final class ClusterStore {
     CompletionStage<ReplicaProtocol.Latest> latest =
         AskPattern.ask(writer, WriterProtocol.GetLatest::new, timeout, system.scheduler());
     CompletableFuture<Snapshot> result = new CompletableFuture<>();
-    latest.whenComplete(
+    // On the node's dispatcher, as a write's answer (see write).
+    latest.whenCompleteAsync(
         (l, failure) -> {
           if (failure != null) {
             Throwable cause = unwrap(failure);
@@ -527,7 +534,8 @@ public final class ClusterStore {
                       result.complete(s);
                     }
                   });
-        });
+        },
+        system.executionContext());
     return result;
   }
 

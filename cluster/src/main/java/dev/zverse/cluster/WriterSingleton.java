@@ -3,6 +3,7 @@ package dev.zverse.cluster;
 import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.VersionPin;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.cluster.WriterProtocol.Ack;
 import dev.zverse.cluster.WriterProtocol.Chunk;
@@ -26,6 +27,7 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.VersionCompactedException;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -52,6 +54,7 @@ import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The writer of a cluster store: a cluster singleton that owns a local {@link ZVerseStore} on the
@@ -196,6 +199,19 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   /** Chunked writes being put together, from the election on. */
   private final ChunkedWrites chunkedWrites;
 
+  /**
+   * Pins {@link #committed} while min-acks is above 0, so that the commits after it stay retained
+   * (the writer sends only commits above its store's watermark); null until taken. Without it, the
+   * store's retention pruned them while replicas were behind (10,000 commits/s, 1,000 versions
+   * kept): the replicas that acknowledge were sent to state transfer, which offers only
+   * acknowledged versions, and came back needing the next version, pruned again; writes failed with
+   * NotEnoughReplicasException. With it the k replicas that received {@link #committed} can always
+   * go on. It holds back only versions not yet acknowledged, while k followers are watched:
+   * replicas slower than the writes make it grow (the store's long-pin warning names it), where
+   * they were sent to state transfer before.
+   */
+  private @Nullable VersionPin unacknowledged;
+
   private long chunkIds;
 
   private WriterSingleton(
@@ -231,6 +247,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     Cluster.get(context.getSystem())
         .subscriptions()
         .tell(Subscribe.create(removals, ClusterEvent.MemberRemoved.class));
+    retainUnacknowledged();
   }
 
   /**
@@ -517,6 +534,13 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     committed = candidate;
     acknowledged.acknowledged(committed);
+    retainUnacknowledged();
+    // The replicas first: they show the version on receipt of the index, while the answers below
+    // each complete a future at its sender.
+    ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
+    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
+      r.tell(index);
+    }
     for (Map.Entry<Long, Pending> e;
         (e = pending.firstEntry()) != null && e.getKey() <= committed; ) {
       pending.pollFirstEntry();
@@ -528,9 +552,25 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       }
       heldReads.clear();
     }
-    ReplicaProtocol.CommitIndex index = new ReplicaProtocol.CommitIndex(term, committed);
-    for (ActorRef<ReplicaProtocol.Command> r : followers.keySet()) {
-      r.tell(index);
+  }
+
+  /** Moves (or takes) {@link #unacknowledged} to {@link #committed}. */
+  private void retainUnacknowledged() {
+    if (settings.minAcks() == 0 || store.isClosed()) {
+      return;
+    }
+    long from = committed;
+    try {
+      VersionPin pin = unacknowledged;
+      if (pin == null) {
+        unacknowledged =
+            store.advanced().tryPin(from, "unacknowledged versions of " + name).orElse(null);
+      } else if (pin.version() < from) {
+        // False while the EpochActor decides a watermark: it stays lower, moved later.
+        pin.moveTo(from);
+      }
+    } catch (VersionCompactedException e) {
+      // Pruned past it already (a writer that started from a transferred state): taken later.
     }
   }
 
@@ -715,6 +755,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       getContext().unwatch(r);
     }
     followers.clear();
+    if (unacknowledged != null) {
+      unacknowledged.close();
+    }
     store.close();
     return this;
   }
@@ -867,6 +910,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     for (Waiting w : waiting) {
       w.write().replyTo().tell(new Failed("the writer stopped before committing the write"));
+    }
+    if (unacknowledged != null) {
+      unacknowledged.close();
     }
     store.close();
     return this;

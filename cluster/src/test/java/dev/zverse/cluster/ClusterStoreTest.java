@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.zverse.actors.EpochStats;
 import dev.zverse.actors.PublishListener;
 import dev.zverse.actors.StoreOverloadedException;
 import dev.zverse.actors.StoreSettings;
@@ -285,6 +286,157 @@ class ClusterStoreTest {
       release.countDown();
     }
     assertEquals("1", writerStore(name).get("k"));
+  }
+
+  /**
+   * A write's stage completes on the node's dispatcher, on the writer's node (the answer comes from
+   * the writer's own thread) and on another (from Artery's): never on a thread started for it. The
+   * ask's stage runs a dependent stage "async" on the JDK's default executor, which starts a new
+   * thread per task when the common pool has fewer than 2 threads (2 cores or fewer): on the
+   * writer's node that cost the writer's thread one thread start per answered write, and with
+   * min-acks = 1 the commit index waited behind them (the replica lag of benchmarks/README.md).
+   */
+  @Test
+  void aWritesStageCompletesOnTheNodesDispatcherOnEveryNode() throws Exception {
+    String name = "answer-threads";
+    List<ClusterStore> stores =
+        openEverywhere(
+            name,
+            StoreSettings.create(cluster.node(0), name).withWriterDispatcher(HELD_DISPATCHER),
+            answered());
+    await(stores.get(1).write(WriteBatch.ofPut("x", "0")));
+    // Hold the writer's store, so that every callback below is registered before its answer.
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    cluster
+        .node(0)
+        .dispatchers()
+        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
+        .execute(
+            () -> {
+              held.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    List<CompletionStage<String>> threads = new ArrayList<>();
+    try {
+      for (int node : new int[] {0, 1}) {
+        for (WriteBatch batch :
+            List.of(
+                WriteBatch.ofPut("k" + node, "v"),
+                WriteBatch.builder().requireAbsent("x").put("x", "refused").build())) {
+          threads.add(
+              stores
+                  .get(node)
+                  .write(batch)
+                  .handle((v, e) -> node + ": " + Thread.currentThread().getName()));
+        }
+      }
+    } finally {
+      release.countDown();
+    }
+    for (CompletionStage<String> t : threads) {
+      String thread = await(t);
+      assertTrue(thread.contains("-pekko.actor.default-dispatcher-"), thread);
+    }
+  }
+
+  /**
+   * While writes wait for min-acks replicas, the writer's store keeps every version after the
+   * acknowledged one, whatever its retention: the replicas that acknowledge need them next. Before,
+   * retention pruned them (10,000 commits/s, 1,000 versions kept), the replicas were sent to state
+   * transfer, which offers only acknowledged versions, and came back needing a pruned version
+   * again: the writes failed. Here a retention of 2 versions, a window of 1 and node 2's replica
+   * held.
+   */
+  @Test
+  void theWriterKeepsTheVersionsItsReplicasHaveNotAcknowledged() throws Exception {
+    String name = "unacknowledged";
+    StoreSettings writer =
+        StoreSettings.create(cluster.node(0), name)
+            .withRetentionVersions(2)
+            .withEpochTick(Duration.ofMillis(10));
+    ClusterSettings settings =
+        answered()
+            .withMinAcks(2)
+            .withReplicaWindow(1)
+            .withAckTimeout(Duration.ofSeconds(100))
+            .withReplicaDispatcher(HELD_DISPATCHER);
+    List<ClusterStore> stores = new ArrayList<>();
+    for (int i = 0; i < cluster.size(); i++) {
+      stores.add(
+          ClusterStore.open(
+              cluster.node(i),
+              name,
+              writer,
+              StoreSettings.create(cluster.node(i), name),
+              settings));
+    }
+    long first = await(stores.get(1).write(WriteBatch.ofPut("k", "first")));
+    await(stores.get(2).awaitVersion(first, WAIT));
+    ZVerseStore writerStore = writerStore(name);
+    int writes = 20;
+    CountDownLatch committed = new CountDownLatch(1);
+    writerStore
+        .advanced()
+        .addPublishListener(
+            new PublishListener() {
+              @Override
+              public void published(Snapshot snapshot) {
+                if (snapshot.version() >= first + writes) {
+                  committed.countDown();
+                }
+              }
+
+              @Override
+              public void stopped(Snapshot last) {}
+            });
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    cluster
+        .node(2)
+        .dispatchers()
+        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
+        .execute(
+            () -> {
+              held.countDown();
+              try {
+                release.await();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    List<CompletionStage<Long>> sent = new ArrayList<>();
+    try {
+      assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+      for (int i = 0; i < writes; i++) {
+        sent.add(stores.get(0).write(WriteBatch.ofPut("k", "v" + i)));
+      }
+      assertTrue(committed.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "committed");
+      // Until retention pruned what it may, or the writer's store holds a pin against it.
+      EpochStats stats = await(writerStore.epochStats());
+      while (stats.watermark() <= first && stats.pins() == 0) {
+        stats = await(writerStore.epochStats());
+      }
+      // The writer sends only commits above its store's watermark: first + 1 must stay above it.
+      assertTrue(
+          writerStore.snapshot().watermark() <= first,
+          "pruned to " + writerStore.snapshot().watermark() + " with " + first + " acknowledged");
+    } finally {
+      release.countDown();
+    }
+    for (int i = 0; i < writes; i++) {
+      assertEquals(first + 1 + i, await(sent.get(i)));
+    }
+    assertEquals(
+        "v" + (writes - 1), await(stores.get(2).awaitVersion(first + writes, WAIT)).get("k"));
+    for (ClusterStore s : stores) {
+      await(s.close());
+    }
   }
 
   @Test
