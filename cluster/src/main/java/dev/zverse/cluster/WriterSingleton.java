@@ -586,6 +586,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       Address node =
           at.hasLocalScope() ? Cluster.get(getContext().getSystem()).selfMember().address() : at;
       if (followerNodes.add(node)) {
+        if (!isMember(node)) {
+          // A follow sent before its node's removal came after it (a starting writer keeps the
+          // follows of its election, and subscribes to removals only once it serves).
+          followerNodes.removed(node, committed);
+        }
         tellFollowerNodes();
       } else {
         f.replica()
@@ -719,6 +724,15 @@ final class WriterSingleton extends AbstractBehavior<Command> {
   private Behavior<Command> onFollowerGone(FollowerGone gone) {
     followers.remove(gone.replica());
     return this;
+  }
+
+  private boolean isMember(Address node) {
+    for (Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (m.address().equals(node)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Behavior<Command> onMemberRemoved(WriterProtocol.MemberRemoved removed) {
