@@ -28,8 +28,9 @@ import org.junit.jupiter.api.Test;
  * kill: the new writer serves, {@link FailoverChecker} finds every acknowledged write with its
  * content on both survivors, versions without a gap and no version with two contents; every failure
  * is one a failover may cause (an unknown outcome, too few replicas, not committed). The killed
- * node restarts on its port while the next round writes, rejoins as a replica, catches up, and its
- * digest equals the others' at the same version.
+ * node's replacement process starts while the survivors detect the kill, joins (on a new port) once
+ * they removed it, catches up while the next round writes, and its digest equals the others' at the
+ * same version.
  *
  * <p>Kills: {@code -Dzverse.failover.kills=N}, default {@link #DEFAULT_KILLS} to stay within the
  * verify's budget. Each kill's failover time by parts (failure detection, downing, singleton start,
@@ -143,14 +144,17 @@ class ChildJvmFailoverTest {
         Failover f = new Failover(System.currentTimeMillis(), victim);
         current = f;
         cluster.kill(writer);
+        // The replacement's JVM and actor system start while the survivors detect the kill.
+        int killed = writer;
+        cluster.standBy(killed);
         pump(
             cluster,
             () -> f.unreachable > 0 && f.removed > 0,
             label + ": the survivors' view of " + victim);
-        // The restart overlaps the election, the check and the next round's writes. Not sooner:
-        // a new incarnation joining on the address would down the old one, not the resolver.
-        int killed = writer;
-        cluster.relaunch(killed);
+        // Its join and catch-up overlap the election, the check and the next round's writes. Not
+        // sooner: a node joining while the killed one is still a member changes the resolver's
+        // count.
+        cluster.rejoin(killed);
         // The new writer serves: ten writes acknowledged beyond the version it started serving at.
         pump(cluster, () -> f.acksAfter >= 10, label + ": writes on the new writer");
         current = null;
