@@ -33,9 +33,10 @@ import org.junit.jupiter.api.Test;
  * same version.
  *
  * <p>Kills: {@code -Dzverse.failover.kills=N}, default {@link #DEFAULT_KILLS} to stay within the
- * verify's budget. Each kill's failover time by parts (failure detection, downing, singleton start,
- * election and catch-up, first acknowledged write) is taken from the children's event lines and
- * printed, then their median and max: {@code benchmarks/README.md} has the table and the command.
+ * verify's budget; the issue asks for 10 (see the README). Each kill's failover time by parts
+ * (failure detection, downing, singleton start, election and catch-up, first acknowledged write) is
+ * taken from the children's event lines and printed, then their median and max: {@code
+ * benchmarks/README.md} has the table and the command.
  *
  * <p>Failure detection and the Split Brain Resolver are tuned for a test on loopback ({@link
  * #CONFIG}); a node starved of CPU on a loaded machine may then be taken as gone, which shows as a
@@ -43,7 +44,7 @@ import org.junit.jupiter.api.Test;
  */
 class ChildJvmFailoverTest {
   /** Kills by default: what fits the verify's budget on a two-core machine. */
-  static final int DEFAULT_KILLS = 3;
+  static final int DEFAULT_KILLS = 5;
 
   private static final Duration WAIT = Duration.ofSeconds(120);
 

@@ -44,10 +44,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * surviving replica, versions continue without a gap, and no version has two contents on any node,
  * the lost ones included. A new node then joins, so that every round starts with three.
  *
- * <p>Rounds: {@code -Dzverse.failover.rounds=N} (default 3, one of each kind).
+ * <p>Rounds: {@code -Dzverse.failover.rounds=N}, default {@link #DEFAULT_ROUNDS} (two of each kind)
+ * to stay within the verify's budget; the issue asks for 20 (see the README).
  */
 @ExtendWith(LogCapturingExtension.class)
 class FailoverTest {
+  /** Rounds by default: what fits the verify's budget on a two-core machine with the kill test. */
+  static final int DEFAULT_ROUNDS = 6;
+
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   /**
@@ -71,7 +75,7 @@ class FailoverTest {
 
   @Test
   void theWriterMovesWithoutLosingAnAcknowledgedWrite() throws Exception {
-    int rounds = Integer.getInteger("zverse.failover.rounds", 3);
+    int rounds = Integer.getInteger("zverse.failover.rounds", DEFAULT_ROUNDS);
     Random random = new Random(Long.getLong("zverse.failover.seed", 17L));
     String name = "failover";
     try (ClusterHarness cluster = ClusterHarness.start(3, CONFIG)) {
