@@ -611,9 +611,12 @@ public final class ClusterStore {
     return follower;
   }
 
-  /** Messages of writers of a lower term than this node's replica promised that it refused. */
-  long staleRefused() {
-    return state.staleRefused.get();
+  /**
+   * Completes with the term of the first message of a writer of a lower term than this node's
+   * replica promised that it refused; a hook for tests, which await the refusal.
+   */
+  CompletionStage<Long> staleRefused() {
+    return state.staleRefused;
   }
 
   /** Whether {@link #close()} was called on this node. */

@@ -35,6 +35,13 @@ final class FollowerSet {
   /** The sequence number of the set that first named each node. */
   private final Map<Address, Long> joined = new HashMap<>();
 
+  /**
+   * Nodes removed while not in {@link #nodes}, with the acknowledged version at their removal: a
+   * follow sent before a node's removal may still arrive after it (a starting writer keeps the
+   * follows that came during its election), and must not make the node count for ever.
+   */
+  private final Map<Address, Long> removedBeforeAdded = new HashMap<>();
+
   private long seq;
 
   /**
@@ -46,6 +53,10 @@ final class FollowerSet {
   boolean add(Address node) {
     if (!nodes.add(node)) {
       return false;
+    }
+    Long removedAt = removedBeforeAdded.remove(node);
+    if (removedAt != null) {
+      removals.put(node, removedAt);
     }
     seq++;
     joined.put(node, seq);
@@ -65,7 +76,8 @@ final class FollowerSet {
   }
 
   /**
-   * A node was removed from the cluster; nothing happens unless it is in the set.
+   * A node was removed from the cluster. Not in the set, it is remembered: if a late follow adds
+   * it, it is a removed node from then on (dropped as {@link #dropCaughtUp} says).
    *
    * @param node the removed node
    * @param acknowledged the writer's acknowledged version now, at least 0
@@ -74,6 +86,8 @@ final class FollowerSet {
     if (nodes.contains(node)) {
       // Removed again (back on the same address in between): the later version is the stricter.
       removals.merge(node, acknowledged, Math::max);
+    } else {
+      removedBeforeAdded.merge(node, acknowledged, Math::max);
     }
   }
 

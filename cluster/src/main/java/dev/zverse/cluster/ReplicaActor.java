@@ -364,7 +364,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (from != null) {
       from.tell(new WriterProtocol.Fenced(promisedTerm));
     }
-    state.staleRefused.incrementAndGet();
+    state.staleRefused.complete(term);
     if (term != loggedStaleTerm) {
       loggedStaleTerm = term;
       getContext()

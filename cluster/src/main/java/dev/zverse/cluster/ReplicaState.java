@@ -61,8 +61,11 @@ final class ReplicaState implements PublishListener {
   /** The last version the replica received (held, maybe not yet visible). */
   volatile long received;
 
-  /** Messages of writers of a lower term than promised that the replica refused. */
-  final AtomicLong staleRefused = new AtomicLong();
+  /**
+   * Completes with the term of the first message of a writer of a lower term than promised that the
+   * replica refused: an observable event for tests (they await it instead of polling).
+   */
+  final CompletableFuture<Long> staleRefused = new CompletableFuture<>();
 
   volatile boolean catchingUp;
   volatile boolean writerReachable;

@@ -640,6 +640,11 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       followers.put(f.replica(), follower);
       getContext().watchWith(f.replica(), new FollowerGone(f.replica()));
       if (added) {
+        if (!isMember(node)) {
+          // A follow sent before its node's removal came after it (a starting writer keeps the
+          // follows of its election, and subscribes to removals only once it serves).
+          followerNodes.removed(node, Math.max(committed, seed));
+        }
         tellFollowerNodes();
       } else {
         f.replica().tell(followerSet());
@@ -795,6 +800,15 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     while (!waiting.isEmpty() && countedFollowers() >= settings.minAcks()) {
       commit(waiting.removeFirst().write());
     }
+  }
+
+  private boolean isMember(Address node) {
+    for (Member m : Cluster.get(getContext().getSystem()).state().getMembers()) {
+      if (m.address().equals(node)) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private Behavior<Command> onMemberRemoved(WriterProtocol.MemberRemoved removed) {

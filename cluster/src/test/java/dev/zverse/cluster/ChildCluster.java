@@ -51,6 +51,11 @@ final class ChildCluster implements AutoCloseable {
   private final List<Node> nodes = new ArrayList<>();
   private final int[] ports;
 
+  /** Per node, the process standing by to replace it ({@link #standBy}), or null; its port. */
+  private final @Nullable Node[] standBy;
+
+  private final int[] standByPorts;
+
   /** Every node's event lines ({@code !...}), every incarnation's, in the order they came. */
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
@@ -73,6 +78,8 @@ final class ChildCluster implements AutoCloseable {
     this.logDirectory = logDirectory;
     this.extraConfig = extraConfig;
     this.dataRoot = dataRoot;
+    this.standBy = new Node[ports.length];
+    this.standByPorts = new int[ports.length];
   }
 
   /**
@@ -99,7 +106,7 @@ final class ChildCluster implements AutoCloseable {
       // All at once, to overlap their starts: node 0 is still the oldest, since only the first
       // seed joins itself and the others can join only a cluster it formed.
       for (int i = 0; i < n; i++) {
-        cluster.nodes.add(cluster.launch(i, false));
+        cluster.nodes.add(cluster.launch(i, ports[i], cluster.allSeeds(), false));
       }
       for (int i = 0; i < n; i++) {
         cluster.nodes.get(i).awaitReady();
@@ -109,6 +116,15 @@ final class ChildCluster implements AutoCloseable {
       throw e;
     }
     return cluster;
+  }
+
+  /** Every node as a seed, as HOCON list elements: the first start's seeds. */
+  private String allSeeds() {
+    StringBuilder seeds = new StringBuilder();
+    for (int j = 0; j < ports.length; j++) {
+      seeds.append(j == 0 ? "" : ", ").append('"').append(address(j)).append('"');
+    }
+    return seeds.toString();
   }
 
   private static int freePort() throws IOException {
@@ -163,8 +179,54 @@ final class ChildCluster implements AutoCloseable {
     if (old.process.isAlive()) {
       throw new IllegalStateException("node " + i + " is still running: kill it first");
     }
-    Node node = launch(i, true);
+    Node node = launch(i, ports[i], seeds(i), false);
     nodes.set(i, node);
+    return node;
+  }
+
+  /**
+   * Starts a new process for node {@code i} (after {@link #kill}) on a new port, whose actor system
+   * starts and then joins nobody until {@link #rejoin}: the start of a JVM and its actor system,
+   * seconds on a loaded machine, overlaps the survivors' failure detection and downing of the
+   * killed incarnation. A new port, because a new incarnation on the killed one's address would
+   * answer the survivors' heartbeats with its new identity and end the old one sooner than the
+   * failure detector and the resolver, which are what a kill test exercises.
+   */
+  void standBy(int i) throws IOException {
+    if (nodes.get(i).process.isAlive()) {
+      throw new IllegalStateException("node " + i + " is still running: kill it first");
+    }
+    if (standBy[i] != null) {
+      throw new IllegalStateException("node " + i + " already has a process standing by");
+    }
+    int port = freePort();
+    standBy[i] = launch(i, port, "", true);
+    standByPorts[i] = port;
+  }
+
+  /**
+   * Lets the process standing by for node {@code i} ({@link #standBy}) join the cluster through the
+   * other nodes and returns at once; it is node {@code i} from now on, on its new port. Not before
+   * the killed incarnation was removed: a node joining while the killed one is still a member
+   * (unreachable) changes the count the resolver decides on.
+   *
+   * @return the new node, joining; {@link Node#awaitReady} waits until it follows the writer
+   */
+  Node rejoin(int i) {
+    Node node = standBy[i];
+    if (node == null) {
+      throw new IllegalStateException("node " + i + " has no process standing by");
+    }
+    standBy[i] = null;
+    ports[i] = standByPorts[i];
+    nodes.set(i, node);
+    StringBuilder join = new StringBuilder("join");
+    for (int j = 0; j < ports.length; j++) {
+      if (j != i) {
+        join.append(' ').append(address(j));
+      }
+    }
+    node.send(join.toString());
     return node;
   }
 
@@ -192,21 +254,26 @@ final class ChildCluster implements AutoCloseable {
   }
 
   /**
-   * Starts node {@code i}; a {@code restart} lists only the other nodes as seeds: a restarted first
-   * seed that lists itself first joins itself when the others do not answer within the seed-node
-   * timeout (a loaded machine), and forms a cluster of its own (seen: a restarted node 0 alone with
-   * its own writer of term 1).
+   * The seed nodes of node {@code i}'s restart, as HOCON list elements: only the other nodes. A
+   * restarted first seed that lists itself first joins itself when the others do not answer within
+   * the seed-node timeout (a loaded machine), and forms a cluster of its own (seen: a restarted
+   * node 0 alone with its own writer of term 1).
    */
-  private Node launch(int i, boolean restart) throws IOException {
+  private String seeds(int i) {
     StringBuilder seeds = new StringBuilder();
-    for (int port : ports) {
-      if (restart && port == ports[i]) {
-        continue;
+    for (int j = 0; j < ports.length; j++) {
+      if (j != i) {
+        seeds.append(seeds.length() == 0 ? "" : ", ").append('"').append(address(j)).append('"');
       }
-      seeds
-          .append(seeds.length() == 0 ? "" : ", ")
-          .append("\"pekko://" + ChildNode.SYSTEM_NAME + "@127.0.0.1:" + port + "\"");
     }
+    return seeds.toString();
+  }
+
+  /**
+   * Starts node {@code i}'s process on {@code port} with {@code seeds} (HOCON list elements); one
+   * {@code standingBy} waits for a {@code join} line before it joins (see {@link ChildNode}).
+   */
+  private Node launch(int i, int port, String seeds, boolean standingBy) throws IOException {
     String config =
         """
         pekko.actor.provider = cluster
@@ -221,8 +288,9 @@ final class ChildCluster implements AutoCloseable {
         # ClusterStore refuses to open without a downing provider (failover needs one).
         pekko.cluster.downing-provider-class = "org.apache.pekko.cluster.sbr.SplitBrainResolverProvider"
         pekko.cluster.split-brain-resolver.stable-after = 2s
+        zverse.child.stand-by = %s
         """
-                .formatted(ports[i], seeds)
+                .formatted(port, seeds, standingBy ? "on" : "off")
             + extraConfig;
     Path configFile = logDirectory.resolve(storeName + "-node" + i + ".conf");
     Files.writeString(configFile, config);
@@ -253,6 +321,11 @@ final class ChildCluster implements AutoCloseable {
   /** Ends every node: stdin closed, then SIGKILL for any not gone in a few seconds. */
   @Override
   public void close() throws IOException, InterruptedException {
+    for (Node n : standBy) {
+      if (n != null) {
+        nodes.add(n);
+      }
+    }
     for (Node n : nodes) {
       n.process.getOutputStream().close();
     }

@@ -28,13 +28,15 @@ import org.junit.jupiter.api.Test;
  * kill: the new writer serves, {@link FailoverChecker} finds every acknowledged write with its
  * content on both survivors, versions without a gap and no version with two contents; every failure
  * is one a failover may cause (an unknown outcome, too few replicas, not committed). The killed
- * node restarts on its port while the next round writes, rejoins as a replica, catches up, and its
- * digest equals the others' at the same version.
+ * node's replacement process starts while the survivors detect the kill, joins (on a new port) once
+ * they removed it, catches up while the next round writes, and its digest equals the others' at the
+ * same version.
  *
  * <p>Kills: {@code -Dzverse.failover.kills=N}, default {@link #DEFAULT_KILLS} to stay within the
- * verify's budget. Each kill's failover time by parts (failure detection, downing, singleton start,
- * election and catch-up, first acknowledged write) is taken from the children's event lines and
- * printed, then their median and max: {@code benchmarks/README.md} has the table and the command.
+ * verify's budget; the issue asks for 10 (see the README). Each kill's failover time by parts
+ * (failure detection, downing, singleton start, election and catch-up, first acknowledged write) is
+ * taken from the children's event lines and printed, then their median and max: {@code
+ * benchmarks/README.md} has the table and the command.
  *
  * <p>Failure detection and the Split Brain Resolver are tuned for a test on loopback ({@link
  * #CONFIG}); a node starved of CPU on a loaded machine may then be taken as gone, which shows as a
@@ -42,7 +44,7 @@ import org.junit.jupiter.api.Test;
  */
 class ChildJvmFailoverTest {
   /** Kills by default: what fits the verify's budget on a two-core machine. */
-  static final int DEFAULT_KILLS = 3;
+  static final int DEFAULT_KILLS = 5;
 
   private static final Duration WAIT = Duration.ofSeconds(120);
 
@@ -143,14 +145,17 @@ class ChildJvmFailoverTest {
         Failover f = new Failover(System.currentTimeMillis(), victim);
         current = f;
         cluster.kill(writer);
+        // The replacement's JVM and actor system start while the survivors detect the kill.
+        int killed = writer;
+        cluster.standBy(killed);
         pump(
             cluster,
             () -> f.unreachable > 0 && f.removed > 0,
             label + ": the survivors' view of " + victim);
-        // The restart overlaps the election, the check and the next round's writes. Not sooner:
-        // a new incarnation joining on the address would down the old one, not the resolver.
-        int killed = writer;
-        cluster.relaunch(killed);
+        // Its join and catch-up overlap the election, the check and the next round's writes. Not
+        // sooner: a node joining while the killed one is still a member changes the resolver's
+        // count.
+        cluster.rejoin(killed);
         // The new writer serves: ten writes acknowledged beyond the version it started serving at.
         pump(cluster, () -> f.acksAfter >= 10, label + ": writes on the new writer");
         current = null;

@@ -31,6 +31,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.AddressFromURIString;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.Props;
@@ -76,6 +78,11 @@ import org.slf4j.LoggerFactory;
  * unreachable|reachable|up|removed <address>} for the cluster's membership as this node sees it,
  * and {@code !log <millis> <logger> <message>} for each line logged under {@code dev.zverse} at
  * INFO or above. {@link ChildJvmFailoverTest} times a failover's parts with them.
+ *
+ * <p>With {@code zverse.child.stand-by = on} in its configuration (and no seed nodes) the node
+ * starts its actor system and waits, before anything else, for a line {@code join <address>...}
+ * naming the seed nodes to join: {@link ChildCluster#standBy} starts a replacement this way while
+ * the survivors are still detecting a kill.
  *
  * <p>Arguments: the store's name, then optionally a data directory for durable settings. The
  * configuration's {@code zverse.child.write-timeout}, when present, is the store's write timeout
@@ -269,9 +276,15 @@ public final class ChildNode {
     system.systemActorOf(membershipEvents(out), "membership-events", Props.empty());
     int code = 0;
     try {
+      BufferedReader in =
+          new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
       CompletableFuture<Void> up = new CompletableFuture<>();
-      org.apache.pekko.cluster.Cluster.get(system.classicSystem())
-          .registerOnMemberUp(() -> up.complete(null));
+      org.apache.pekko.cluster.Cluster cluster =
+          org.apache.pekko.cluster.Cluster.get(system.classicSystem());
+      cluster.registerOnMemberUp(() -> up.complete(null));
+      if (config.getBoolean("zverse.child.stand-by")) {
+        cluster.joinSeedNodes(awaitJoin(in));
+      }
       up.get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       StoreSettings settings = StoreSettings.create(system, args[0]);
       if (args.length > 1) {
@@ -292,7 +305,7 @@ public final class ChildNode {
           .toCompletableFuture()
           .get(COMMAND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
       out.println("@ready");
-      new ChildNode(store, out).serve(new BufferedReader(new InputStreamReader(System.in)));
+      new ChildNode(store, out).serve(in);
     } catch (Exception | Error e) {
       e.printStackTrace();
       code = 1;
@@ -306,6 +319,27 @@ public final class ChildNode {
       // Halt: a thread left behind must not keep a child alive once its parent is gone.
       Runtime.getRuntime().halt(code);
     }
+  }
+
+  /**
+   * Waits for the {@code join <address>...} line of a node standing by and returns its seed nodes.
+   *
+   * @throws IOException if stdin ends first or the line is another command
+   */
+  private static List<Address> awaitJoin(BufferedReader in) throws IOException {
+    String line = in.readLine();
+    if (line == null) {
+      throw new IOException("stdin ended while standing by");
+    }
+    String[] words = line.trim().split(" ");
+    if (!words[0].equals("join") || words.length < 2) {
+      throw new IOException("standing by for join <address>..., got: " + line);
+    }
+    List<Address> seeds = new ArrayList<>();
+    for (int i = 1; i < words.length; i++) {
+      seeds.add(AddressFromURIString.parse(words[i]));
+    }
+    return seeds;
   }
 
   private void serve(BufferedReader in) throws IOException, InterruptedException {

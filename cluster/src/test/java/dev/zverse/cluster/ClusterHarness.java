@@ -9,13 +9,18 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
+import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.Member;
@@ -60,6 +65,14 @@ final class ClusterHarness implements AutoCloseable {
       pekko.cluster.failure-detector.acceptable-heartbeat-pause = 5s
       pekko.cluster.unreachable-nodes-reaper-interval = 200ms
       pekko.remote.artery.advanced.give-up-system-message-after = 10s
+      # The cluster's periodic work every quarter second instead of every second (Pekko's
+      # defaults): the leader's actions (a joining node Up, a downed node removed), gossip, the
+      # singleton's hand-over retries and its proxies' search for it. Membership changes and
+      # hand-overs then take a fraction of a second; what counts as a failure is unchanged.
+      pekko.cluster.leader-actions-interval = 250ms
+      pekko.cluster.gossip-interval = 250ms
+      pekko.cluster.singleton.hand-over-retry-interval = 250ms
+      pekko.cluster.singleton-proxy.singleton-identification-interval = 250ms
       zverse.cluster.follow-retry = 200ms
       """;
 
@@ -67,6 +80,9 @@ final class ClusterHarness implements AutoCloseable {
 
   private final List<ActorSystem<Void>> nodes;
   private final Config config;
+
+  /** Nodes {@link #prepareNode} started and no test joined yet: {@link #close} ends them too. */
+  private final List<ActorSystem<Void>> prepared = new CopyOnWriteArrayList<>();
 
   private ClusterHarness(List<ActorSystem<Void>> nodes, Config config) {
     this.nodes = nodes;
@@ -136,18 +152,40 @@ final class ClusterHarness implements AutoCloseable {
    * @return its index; returns once it sees itself and every running member Up
    */
   int addNode(int via) throws Exception {
+    return join(prepareNode(), via);
+  }
+
+  /**
+   * Starts one more node's actor system without joining it: an actor system's start takes a second
+   * or more on a loaded machine, and a test may overlap it with a wait of its own, then {@link
+   * #join} it.
+   *
+   * @return the node, not yet a member
+   */
+  ActorSystem<Void> prepareNode() {
+    ActorSystem<Void> node =
+        ActorSystem.create(
+            Behaviors.empty(), "zverse-cluster-test", config.withFallback(ConfigFactory.load()));
+    prepared.add(node);
+    return node;
+  }
+
+  /**
+   * Joins {@code node} (from {@link #prepareNode}) to the cluster through node {@code via} (a
+   * running one).
+   *
+   * @return its index; returns once it sees itself and every running member Up
+   */
+  int join(ActorSystem<Void> node, int via) throws Exception {
     int members = 1;
-    for (ActorSystem<Void> node : nodes) {
-      if (!node.getWhenTerminated().toCompletableFuture().isDone()) {
+    for (ActorSystem<Void> n : nodes) {
+      if (!n.getWhenTerminated().toCompletableFuture().isDone()) {
         members++;
       }
     }
     CompletableFuture<Void> up = new CompletableFuture<>();
-    ActorSystem<Void> node =
-        ActorSystem.create(
-            upWatcher(members, up),
-            "zverse-cluster-test",
-            config.withFallback(ConfigFactory.load()));
+    node.systemActorOf(watchUp(members, up), "up-watcher", Props.empty());
+    prepared.remove(node);
     nodes.add(node);
     Cluster.get(node)
         .manager()
@@ -155,6 +193,46 @@ final class ClusterHarness implements AutoCloseable {
     up.get(UP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
     return nodes.size() - 1;
   }
+
+  /**
+   * Completes once node {@code i} no longer counts {@code gone} among the cluster's members. It
+   * subscribes with the initial state as a snapshot, which the cluster's event publisher sends
+   * first: consistent with the events that follow (the {@link Cluster#state()} view is updated by a
+   * subscriber of its own and may lag behind them).
+   */
+  CompletableFuture<Void> removed(int i, Address gone) {
+    CompletableFuture<Void> removed = new CompletableFuture<>();
+    ActorSystem<Void> node = nodes.get(i);
+    node.systemActorOf(
+        Behaviors.<Object>setup(
+            context -> {
+              org.apache.pekko.cluster.Cluster.get(node.classicSystem())
+                  .subscribe(
+                      Adapter.toClassic(context.getSelf()),
+                      ClusterEvent.initialStateAsSnapshot(),
+                      ClusterEvent.MemberRemoved.class);
+              return Behaviors.receiveMessage(
+                  event -> {
+                    boolean gonePast =
+                        event instanceof ClusterEvent.CurrentClusterState state
+                            && StreamSupport.stream(state.getMembers().spliterator(), false)
+                                .noneMatch(m -> m.address().equals(gone));
+                    boolean goneNow =
+                        event instanceof ClusterEvent.MemberRemoved r
+                            && r.member().address().equals(gone);
+                    if (gonePast || goneNow) {
+                      removed.complete(null);
+                      return Behaviors.stopped();
+                    }
+                    return Behaviors.same();
+                  });
+            }),
+        "removed-watcher-" + REMOVED_WATCHERS.incrementAndGet(),
+        Props.empty());
+    return removed;
+  }
+
+  private static final AtomicInteger REMOVED_WATCHERS = new AtomicInteger();
 
   /**
    * Stops node {@code i} as an application would: it leaves the cluster and its actor system
@@ -221,6 +299,7 @@ final class ClusterHarness implements AutoCloseable {
 
   @Override
   public void close() throws ExecutionException, TimeoutException {
+    nodes.addAll(prepared);
     for (int i = nodes.size() - 1; i >= 0; i--) {
       nodes.get(i).terminate(); // a no-op on a node already stopped
     }

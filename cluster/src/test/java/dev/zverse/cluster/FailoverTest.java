@@ -18,6 +18,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,7 +26,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -44,10 +44,14 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * surviving replica, versions continue without a gap, and no version has two contents on any node,
  * the lost ones included. A new node then joins, so that every round starts with three.
  *
- * <p>Rounds: {@code -Dzverse.failover.rounds=N} (default 3, one of each kind).
+ * <p>Rounds: {@code -Dzverse.failover.rounds=N}, default {@link #DEFAULT_ROUNDS} (two of each kind)
+ * to stay within the verify's budget; the issue asks for 20 (see the README).
  */
 @ExtendWith(LogCapturingExtension.class)
 class FailoverTest {
+  /** Rounds by default: what fits the verify's budget on a two-core machine with the kill test. */
+  static final int DEFAULT_ROUNDS = 6;
+
   private static final Duration WAIT = Duration.ofSeconds(60);
 
   /**
@@ -55,7 +59,7 @@ class FailoverTest {
    * unknown outcome), so it must be well under {@link #WAIT}, which bounds how long the test waits
    * for the new writer's acknowledgements.
    */
-  private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(10);
+  private static final Duration WRITE_TIMEOUT = Duration.ofSeconds(4);
 
   /** Terminating a node does not leave the cluster: the crash of case (b). */
   private static final String CONFIG =
@@ -71,7 +75,7 @@ class FailoverTest {
 
   @Test
   void theWriterMovesWithoutLosingAnAcknowledgedWrite() throws Exception {
-    int rounds = Integer.getInteger("zverse.failover.rounds", 3);
+    int rounds = Integer.getInteger("zverse.failover.rounds", DEFAULT_ROUNDS);
     Random random = new Random(Long.getLong("zverse.failover.seed", 17L));
     String name = "failover";
     try (ClusterHarness cluster = ClusterHarness.start(3, CONFIG)) {
@@ -84,6 +88,9 @@ class FailoverTest {
       }
       Map<Long, Acked> acked = new ConcurrentHashMap<>();
       List<Snapshot> lost = new ArrayList<>();
+      // The previous round's clients, stopped, with writes to a lost writer still in flight.
+      List<Thread> stopping = new ArrayList<>();
+      List<Throwable> unexpected = new CopyOnWriteArrayList<>();
       for (int round = 0; round < rounds; round++) {
         Kind kind = Kind.values()[round % Kind.values().length];
         // The singleton, the writer, runs on the oldest member: that node is the victim.
@@ -91,7 +98,6 @@ class FailoverTest {
         List<Integer> survivors = new ArrayList<>(stores.keySet());
         survivors.remove(Integer.valueOf(victim));
         AtomicBoolean stop = new AtomicBoolean();
-        List<Throwable> unexpected = new CopyOnWriteArrayList<>();
         AtomicInteger ackedThisRound = new AtomicInteger();
         List<Thread> clients = new ArrayList<>();
         for (int node : survivors) {
@@ -106,6 +112,8 @@ class FailoverTest {
         }
         // Let some writes be acknowledged, then fail the writer at a random moment.
         awaitCount(ackedThisRound, 5 + random.nextInt(20));
+        join(stopping);
+        long failed = System.nanoTime();
         ActorSystem<Void> dying = cluster.node(victim);
         Address at = Cluster.get(dying).selfMember().address();
         switch (kind) {
@@ -113,26 +121,46 @@ class FailoverTest {
           case CRASH -> dying.terminate();
           case DOWN -> Cluster.get(cluster.node(survivors.get(0))).manager().tell(new Down(at));
         }
+        // The next round's node starts its actor system while the survivors fail over.
+        CompletableFuture<ActorSystem<Void>> next =
+            CompletableFuture.supplyAsync(cluster::prepareNode);
         dying.getWhenTerminated().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
         lost.add(stores.remove(victim).replica().advanced().lastPublished());
         // The new writer serves: writes go on being acknowledged.
         int before = ackedThisRound.get();
         awaitCount(ackedThisRound, before + 10);
+        long served = System.nanoTime();
         stop.set(true);
-        for (Thread t : clients) {
-          t.join();
-        }
+        // A client's write in flight to the lost writer ends only by its timeout: this round's
+        // clients end while it checks, the next node joins and the next round writes; they are
+        // awaited before the next failure (so that none writes on a node that fails) and the next
+        // check, or the last one below, covers what they acknowledged.
+        stopping = clients;
         assertTrue(unexpected.isEmpty(), () -> kind + ": unexpected failures " + unexpected);
         check(kind, stores, acked, lost);
+        long checked = System.nanoTime();
         // The next node joins only once the victim is out of every survivor's membership: with
         // the victim still a member (downed, not yet removed) and the new node in, one survivor
         // paused past the failure detector on a loaded machine splits the members 2 to 2, and the
         // Split Brain Resolver downs the side without the lowest address, the survivors here.
         awaitRemoved(cluster, survivors, at);
-        int added = cluster.addNode(survivors.get(0));
+        int added = cluster.join(next.get(WAIT.toSeconds(), TimeUnit.SECONDS), survivors.get(0));
         stores.put(added, open(cluster, added, name));
         await(stores.get(added).following());
+        System.out.printf(
+            "FailoverTest round %d (%s): new writer acknowledged 10 writes at %d ms, checked at %d"
+                + " ms, next node follows at %d ms%n",
+            round, kind, ms(served - failed), ms(checked - failed), ms(System.nanoTime() - failed));
       }
+      join(stopping);
+      assertTrue(unexpected.isEmpty(), () -> "unexpected failures " + unexpected);
+      check("end", stores, acked, lost);
+    }
+  }
+
+  private static void join(List<Thread> threads) throws InterruptedException {
+    for (Thread t : threads) {
+      t.join();
     }
   }
 
@@ -231,18 +259,19 @@ class FailoverTest {
     return oldest;
   }
 
+  private static long ms(long nanos) {
+    return TimeUnit.NANOSECONDS.toMillis(nanos);
+  }
+
   /** Waits until no survivor counts {@code gone} among the cluster's members any more. */
   static void awaitRemoved(ClusterHarness cluster, List<Integer> survivors, Address gone)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + WAIT.toNanos();
+      throws Exception {
+    List<CompletableFuture<Void>> removed = new ArrayList<>();
     for (int node : survivors) {
-      Cluster c = Cluster.get(cluster.node(node));
-      while (StreamSupport.stream(c.state().getMembers().spliterator(), false)
-          .anyMatch(m -> m.address().equals(gone))) {
-        assertTrue(System.nanoTime() < deadline, gone + " still a member of node " + node);
-        Thread.sleep(50); // polls a condition; no test waits for time to pass
-      }
+      removed.add(cluster.removed(node, gone));
     }
+    CompletableFuture.allOf(removed.toArray(CompletableFuture[]::new))
+        .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
   /** Waits until the clients counted {@code atLeast} acknowledged writes (they notify). */
@@ -259,9 +288,12 @@ class FailoverTest {
 
   /** {@link FailoverChecker#check} on the survivors, each at the highest acknowledged version. */
   private static void check(
-      Kind kind, Map<Integer, ClusterStore> stores, Map<Long, Acked> acked, List<Snapshot> lost)
+      Object label, Map<Integer, ClusterStore> stores, Map<Long, Acked> acked, List<Snapshot> lost)
       throws Exception {
-    long max = acked.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
+    // The acknowledged writes first, then the histories: a client of the round may still get one
+    // acknowledged while the replicas are read, at a version beyond what they show.
+    Map<Long, Acked> seen = Map.copyOf(acked);
+    long max = seen.keySet().stream().mapToLong(Long::longValue).max().orElse(0);
     List<History> survivors = new ArrayList<>();
     for (Map.Entry<Integer, ClusterStore> s : stores.entrySet()) {
       survivors.add(History.of("node " + s.getKey(), await(s.getValue().awaitVersion(max, WAIT))));
@@ -270,6 +302,6 @@ class FailoverTest {
     for (Snapshot s : lost) {
       lostHistories.add(History.of("lost node " + lostHistories.size(), s));
     }
-    FailoverChecker.check(kind.toString(), survivors, lostHistories, Map.copyOf(acked));
+    FailoverChecker.check(label.toString(), survivors, lostHistories, seen);
   }
 }
