@@ -57,7 +57,7 @@ class LinearizabilityTest {
   }
 
   /** One completed operation. A write has a value and the version it got; a read what it saw. */
-  private record Op(boolean write, String key, String value, long version, long start, long end) {}
+  record Op(boolean write, String key, String value, long version, long start, long end) {}
 
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
@@ -152,7 +152,8 @@ class LinearizabilityTest {
     return new Op(false, key, value, version, start, System.nanoTime());
   }
 
-  private static void check(List<Op> history, String setup) {
+  /** Checks rules 1 to 6 of the class comment on {@code history}; {@code setup} names the run. */
+  static void check(List<Op> history, String setup) {
     List<Op> writes = history.stream().filter(Op::write).toList();
     List<Op> reads = history.stream().filter(op -> !op.write()).toList();
     assertTrue(
