@@ -184,6 +184,11 @@ final class WriteGate {
     }
   }
 
+  /** Whether a writer is attached, no write is pending and nobody owns its state (tests). */
+  boolean ownerless() {
+    return writer != null && state.get() == 0;
+  }
+
   /** Whether the WriterActor keeps a message until a caller that owns the state leaves (tests). */
   boolean actorWaiting() {
     return (state.get() & WAITING) != 0;

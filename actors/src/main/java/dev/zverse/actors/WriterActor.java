@@ -95,15 +95,16 @@ import org.slf4j.Logger;
  * the {@link Root} before its writer is answered, and group commit, overload bounds, pruning,
  * change feeds, restarts and the close work as before: a caller's write is a group of one, opened
  * over the published snapshot and published before the caller's {@code put} returns. A durable
- * store never lets a caller run (its force belongs to the log thread), and {@code
- * writer.caller-runs = off} turns it off.
+ * store never lets a caller run (its force belongs to the log thread); a memory-only one only with
+ * {@code writer.caller-runs = on}.
  *
  * <p>It logs under {@code dev.zverse.actors.WriterActor}.
  *
  * <p>One class, over 500 lines, because it is one actor's protocol: each handler is short, and the
  * group, its log and its steps already live in their own classes ({@link Group}, {@link GroupLog}).
  *
- * <p>Actor-confined: every field is touched only by the actor's messages.
+ * <p>Confined to the owner of the writer's state: the actor's messages, or a caller in {@link
+ * #runForCaller}, one at a time (see the {@link WriteGate}).
  */
 final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 

@@ -73,6 +73,7 @@ class CallerRunsHistoryTest {
     ZVerseStore store =
         kit.open(
             kit.settings()
+                .withCallerRuns(true)
                 .withRetentionVersions(50)
                 .withEpochTick(Duration.ofMillis(1))
                 .withMaxGroupWrites(maxGroup));

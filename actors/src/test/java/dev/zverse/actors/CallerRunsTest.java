@@ -43,8 +43,11 @@ class CallerRunsTest {
   @Test
   void aWriteToAnIdleWriterIsPublishedOnItsCallersThreadBeforePutReturns() {
     ThreadRecorder applier = new ThreadRecorder();
-    ZVerseStore store = kit.open(kit.settings(), applier);
+    ZVerseStore store = kit.open(kit.settings().withCallerRuns(true), applier);
     for (int i = 1; i <= 3; i++) {
+      // Idle: the writer started (it may still be starting when the store opens) and nothing is
+      // pending or being handled; nothing else sends it a message in this test.
+      awaitIdle(store);
       CompletionStage<Long> put = store.put("k", "v" + i);
       assertTrue(put.toCompletableFuture().isDone(), "answered before put returned");
       assertEquals(i, await(put));
@@ -55,10 +58,20 @@ class CallerRunsTest {
     await(store.close());
   }
 
+  private static void awaitIdle(ZVerseStore store) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!store.gate().ownerless()) {
+      assertTrue(System.nanoTime() < deadline, "the writer never became idle");
+      Thread.onSpinWait();
+    }
+  }
+
   @Test
   void withCallerRunsOffEveryWriteGoesToTheActor() {
     ThreadRecorder applier = new ThreadRecorder();
-    ZVerseStore store = kit.open(kit.settings().withCallerRuns(false), applier);
+    ZVerseStore store = kit.open(kit.settings(), applier);
+    assertFalse(store.settings().callerRuns(), "off by default");
+    awaitIdle(store);
     assertEquals(1, await(store.put("k", "v")));
     assertNotSame(Thread.currentThread(), applier.last.get());
     assertEquals(0, store.metrics().callerRunWrites());
@@ -68,7 +81,8 @@ class CallerRunsTest {
   @Test
   void aDurableStoreNeverRunsAWriteOnItsCaller(@TempDir Path dir) {
     ThreadRecorder applier = new ThreadRecorder();
-    ZVerseStore store = kit.open(kit.settings().withDataDirectory(dir), applier);
+    ZVerseStore store =
+        kit.open(kit.settings().withCallerRuns(true).withDataDirectory(dir), applier);
     assertEquals(1, await(store.put("k", "v")));
     assertNotSame(Thread.currentThread(), applier.last.get());
     assertEquals(0, store.metrics().callerRunWrites());
@@ -83,8 +97,9 @@ class CallerRunsTest {
   @Test
   void messagesThatArriveWhileACallerWritesWaitForItAndKeepTheirOrder() throws Exception {
     ScriptedApplier applier = new ScriptedApplier();
-    ZVerseStore store = kit.open(kit.settings(), applier);
+    ZVerseStore store = kit.open(kit.settings().withCallerRuns(true), applier);
     WriteBatch first = WriteBatch.ofPut("k", "caller");
+    awaitIdle(store);
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     applier.pause(first, entered, release);

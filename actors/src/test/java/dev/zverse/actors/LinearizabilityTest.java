@@ -66,7 +66,9 @@ class LinearizabilityTest {
     int threads = 2 + random.nextInt(5);
     int keys = 1 + random.nextInt(16);
     double writeShare = 0.1 + random.nextDouble() * 0.8;
-    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE));
+    boolean callerRuns = random.nextBoolean();
+    ZVerseStore store =
+        kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE).withCallerRuns(callerRuns));
     String setup =
         "seed "
             + seed
@@ -76,7 +78,9 @@ class LinearizabilityTest {
             + keys
             + " keys, "
             + Math.round(writeShare * 100)
-            + "% writes)";
+            + "% writes, caller-runs "
+            + callerRuns
+            + ")";
 
     List<List<Op>> perThread = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();

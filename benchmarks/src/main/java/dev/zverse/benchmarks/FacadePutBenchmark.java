@@ -47,10 +47,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code impl}:
  *
  * <ul>
- *   <li>{@code ZVerse}: the default settings, so caller-runs is on: a put that finds the writer
- *       idle is applied and published on the calling thread;
- *   <li>{@code ZVerse_actor}: {@code writer.caller-runs = off}, every put handed to the WriterActor
- *       and answered from its thread (the path before caller-runs: two thread hand-offs per put);
+ *   <li>{@code ZVerse}: the default settings with {@code writer.caller-runs = on}: a put that finds
+ *       the writer idle is applied and published on the calling thread;
+ *   <li>{@code ZVerse_actor}: the default settings ({@code writer.caller-runs = off}), every put
+ *       handed to the WriterActor and answered from its thread (the path before caller-runs: two
+ *       thread hand-offs per put);
  *   <li>{@code MVStore}: the peer, an in-memory H2 {@link MVStore} with the same keys, {@code
  *       map.put} then {@link MVStore#commit()} per put (a version per put, the last 1,000 kept as
  *       ZVerse keeps them).
