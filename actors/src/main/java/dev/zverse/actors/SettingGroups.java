@@ -53,8 +53,9 @@ final class SettingGroups {
    * @param maxPendingWrites writes sent and not yet answered, in [1, 2^24]
    * @param maxGroupWrites writes published together, in [1, 2^16]
    * @param dispatcher a dispatcher's configuration path, or {@code ""} for the default one
+   * @param callerRuns whether a write that finds the writer idle runs on the caller's thread
    */
-  record Writer(int maxPendingWrites, int maxGroupWrites, String dispatcher) {
+  record Writer(int maxPendingWrites, int maxGroupWrites, String dispatcher, boolean callerRuns) {
     Writer {
       inRange(maxPendingWrites, 1, 1 << 24, "maxPendingWrites");
       inRange(maxGroupWrites, 1, 1 << 16, "maxGroupWrites");

@@ -28,6 +28,9 @@ final class StoreLifecycle {
   /** The durable log and its threads; null for a memory-only store. */
   private final @Nullable Journal journal;
 
+  /** Whether a write that finds the writer idle may run on the caller's thread. */
+  private final boolean callerRuns;
+
   /** Whether the store is a replica, whose own writes are refused. */
   private final boolean replica;
 
@@ -41,8 +44,11 @@ final class StoreLifecycle {
       ActorRef<WriterActor.Command> writer,
       CompletableFuture<Done> stopped,
       @Nullable Journal journal,
-      boolean replica) {
+      boolean replica,
+      boolean callerRuns) {
     this.storeName = storeName;
+    // A durable store's force is its log thread's: its writes always go through the actor.
+    this.callerRuns = callerRuns && journal == null && !replica;
     this.maxPendingWrites = maxPendingWrites;
     this.gate = gate;
     this.writer = writer;
@@ -83,6 +89,11 @@ final class StoreLifecycle {
     }
   }
 
+  /** The write gate. */
+  WriteGate gate() {
+    return gate;
+  }
+
   /** Writes sent and not yet answered. */
   int pendingWrites() {
     return gate.pending();
@@ -109,11 +120,32 @@ final class StoreLifecycle {
     }
     // One tell per write from the caller's thread: Pekko keeps the order of one sender's messages
     // to one actor, which is the per-caller commit order.
-    switch (gate.enter()) {
+    switch (gate.enter(callerRuns)) {
       case ADMITTED -> writer.tell(new WriterActor.Write(batch, reply));
+      case OWNER -> runAsOwner(batch, reply);
       case OVERLOADED ->
           reply.completeExceptionally(new StoreOverloadedException(storeName, maxPendingWrites));
       case CLOSED -> throw closed();
+    }
+  }
+
+  /**
+   * Runs {@code batch} on this thread as the owner of the writer's state (see {@link
+   * WriterActor#runForCaller}), or sends it if the writer is busy; then leaves the state, handing
+   * it to the writer if a message of its waits.
+   */
+  private void runAsOwner(WriteBatch batch, CompletableFuture<Long> reply) {
+    boolean ran;
+    try {
+      ran = gate.writer().runForCaller(batch, reply);
+    } finally {
+      if (gate.leaveAsCaller()) {
+        writer.tell(WriterActor.Resume.INSTANCE);
+      }
+    }
+    if (!ran) {
+      // Still admitted: the writer answers it, and frees its slot in the gate.
+      writer.tell(new WriterActor.Write(batch, reply));
     }
   }
 

@@ -138,6 +138,16 @@ public final class StoreMetrics {
     return gate.metrics().writes.sum();
   }
 
+  /** Writes applied on their caller's thread (caller-runs), for tests. */
+  long callerRunWrites() {
+    return gate.metrics().callerRuns.sum();
+  }
+
+  /** Times a caller handed the writer's state to the waiting WriterActor, for tests. */
+  long handOvers() {
+    return gate.metrics().handOvers.sum();
+  }
+
   /** Writes answered since the store opened, committed or not: the writer's progress. */
   public long answeredWrites() {
     return gate.metrics().answered.sum();
@@ -282,6 +292,13 @@ public final class StoreMetrics {
     final Counter answered = new Counter();
 
     final LongAdder overloads = new LongAdder();
+
+    /** Writes applied on their caller's thread (caller-runs). Owner of the writer's state only. */
+    final Counter callerRuns = new Counter();
+
+    /** Times a caller handed the writer's state to a waiting WriterActor. Any thread. */
+    final LongAdder handOvers = new LongAdder();
+
     final Histogram groupWrites = new Histogram();
     final Histogram commitNanos = new Histogram();
 

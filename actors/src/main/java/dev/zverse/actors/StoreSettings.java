@@ -253,7 +253,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxPendingWrites(int maxPendingWrites) {
-    return with(new Writer(maxPendingWrites, writer.maxGroupWrites(), writer.dispatcher()));
+    return with(
+        new Writer(
+            maxPendingWrites, writer.maxGroupWrites(), writer.dispatcher(), writer.callerRuns()));
   }
 
   /**
@@ -264,7 +266,9 @@ public final class StoreSettings {
    * @throws IllegalArgumentException if out of bounds
    */
   public StoreSettings withMaxGroupWrites(int maxGroupWrites) {
-    return with(new Writer(writer.maxPendingWrites(), maxGroupWrites, writer.dispatcher()));
+    return with(
+        new Writer(
+            writer.maxPendingWrites(), maxGroupWrites, writer.dispatcher(), writer.callerRuns()));
   }
 
   /**
@@ -276,7 +280,34 @@ public final class StoreSettings {
    * @throws NullPointerException if null
    */
   public StoreSettings withWriterDispatcher(String writerDispatcher) {
-    return with(new Writer(writer.maxPendingWrites(), writer.maxGroupWrites(), writerDispatcher));
+    return with(
+        new Writer(
+            writer.maxPendingWrites(),
+            writer.maxGroupWrites(),
+            writerDispatcher,
+            writer.callerRuns()));
+  }
+
+  /**
+   * Whether a write that finds the writer idle (no write pending, no group open) is applied and
+   * published on the calling thread instead of waking the WriterActor (memory-only stores; a
+   * durable store's writes always go through the actor and its log thread).
+   */
+  public boolean callerRuns() {
+    return writer.callerRuns();
+  }
+
+  /**
+   * These settings with caller-runs turned on or off.
+   *
+   * @param callerRuns true to let a write that finds the writer idle run on the calling thread (its
+   *     {@code put} then returns a completed stage); false to send every write to the WriterActor
+   * @return a copy with this choice
+   */
+  public StoreSettings withCallerRuns(boolean callerRuns) {
+    return with(
+        new Writer(
+            writer.maxPendingWrites(), writer.maxGroupWrites(), writer.dispatcher(), callerRuns));
   }
 
   // ---------------------------------------------------------------- Z-index

@@ -132,7 +132,8 @@ final class StoreSettingsReader {
                 new Writer(
                     intOf("writer.max-pending-writes", config.getLong("writer.max-pending-writes")),
                     intOf("writer.max-group-writes", config.getLong("writer.max-group-writes")),
-                    config.getString("writer.dispatcher")),
+                    config.getString("writer.dispatcher"),
+                    config.getBoolean("writer.caller-runs")),
                 new ZIndexSettings(
                     ZIndexOptions.defaults()
                         .withEnabled(config.getBoolean("z-index.enabled"))

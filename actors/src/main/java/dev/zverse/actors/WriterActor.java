@@ -6,6 +6,7 @@ import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
 import java.time.Instant;
 import java.time.InstantSource;
+import java.util.ArrayDeque;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -20,6 +21,7 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
 
 /**
  * The only code that changes a store: applies every write, publishes snapshots, answers writers.
@@ -79,12 +81,30 @@ import org.jspecify.annotations.Nullable;
  * an earlier one): nothing is left in flight to either actor, so closing a store leaves no dead
  * letters behind.
  *
+ * <h2>Caller-runs</h2>
+ *
+ * A write that finds the writer idle need not wake it. When the {@link WriteGate} admits a write as
+ * the owner of the writer's state (no write pending, nobody owning it; see the gate's
+ * "Caller-runs"), the calling thread runs {@link #runForCaller}: if no group is open, no marker is
+ * on its way, the store is memory-only and not closing, it opens a group of that one write, applies
+ * it, publishes and answers, exactly as the actor's own {@link Flush} would, then leaves; otherwise
+ * it sends the write to the mailbox as usual. Every message of the actor runs as the owner too
+ * ({@link #onCommand}): a message that finds a caller owning is kept, in order, until the caller
+ * hands the state over and tells the actor to {@link Resume}. So the writer's state has one owner
+ * at a time (the single-writer rule), every version is still published by one release store into
+ * the {@link Root} before its writer is answered, and group commit, overload bounds, pruning,
+ * change feeds, restarts and the close work as before: a caller's write is a group of one, opened
+ * over the published snapshot and published before the caller's {@code put} returns. A durable
+ * store never lets a caller run (its force belongs to the log thread); a memory-only one only with
+ * {@code writer.caller-runs = on}.
+ *
  * <p>It logs under {@code dev.zverse.actors.WriterActor}.
  *
  * <p>One class, over 500 lines, because it is one actor's protocol: each handler is short, and the
  * group, its log and its steps already live in their own classes ({@link Group}, {@link GroupLog}).
  *
- * <p>Actor-confined: every field is touched only by the actor's messages.
+ * <p>Confined to the owner of the writer's state: the actor's messages, or a caller in {@link
+ * #runForCaller}, one at a time (see the {@link WriteGate}).
  */
 final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
@@ -123,6 +143,14 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
 
   /** The group-commit marker: publish what is open. */
   enum Flush implements Command {
+    INSTANCE
+  }
+
+  /**
+   * A caller that owned the writer's state handed it over as it left, because a message waited:
+   * handle the messages kept meanwhile, in order.
+   */
+  enum Resume implements Command {
     INSTANCE
   }
 
@@ -187,6 +215,13 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     boolean epochStopAsked;
 
     boolean epochStopped;
+
+    /**
+     * Messages that arrived while a caller owned the writer's state, oldest first: handled on the
+     * {@link Resume} that follows the caller's hand-over. Outlives a restart, which may come while
+     * they are being handled (the restarted writer resumes them).
+     */
+    final ArrayDeque<Command> kept = new ArrayDeque<>();
   }
 
   /**
@@ -209,6 +244,9 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   private final Setup setup;
   private final Lifecycle lifecycle;
 
+  /** The actor's logger, taken once: a caller's thread must not touch the actor's context. */
+  private final Logger log;
+
   /** The durable side, or null: {@code setup.durable()}. */
   private final @Nullable GroupLog durable;
 
@@ -229,27 +267,150 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     this.published = setup.root().snapshotAcquire();
     // A restart forgets the Close message it may already have seen; the gate remembers.
     this.closing = setup.gate().isClosed();
+    this.log = context.getLog();
     if (!lifecycle.epochAttached) {
       lifecycle.epochAttached = true;
       setup.epoch().tell(new EpochActor.Attach(context.getSelf()));
+    }
+    // Last: from here on a caller may run on this instance (only while owning the state). After a
+    // restart the actor still owns the state, taken by the message that failed.
+    setup.gate().attach(this);
+    if (lifecycle.kept.isEmpty()) {
+      setup.gate().actorLeave();
+    } else {
+      context.getSelf().tell(Resume.INSTANCE);
     }
   }
 
   @Override
   public Receive<Command> createReceive() {
     return newReceiveBuilder()
-        .onMessage(Write.class, this::onWrite)
-        .onMessage(Follow.class, this::onFollow)
-        .onMessage(Reset.class, this::onReset)
-        .onMessageEquals(PruneIfIdle.INSTANCE, this::onPruneIfIdle)
-        .onMessageEquals(Flush.INSTANCE, this::onFlush)
-        .onMessageEquals(Close.INSTANCE, this::onClose)
-        .onMessageEquals(EpochStopped.INSTANCE, this::onEpochStopped)
-        .onMessage(GroupLog.Logged.class, this::onLogged)
-        .onMessage(GroupLog.HoldOver.class, this::onHoldOver)
+        .onMessage(Command.class, this::onCommand)
         .onSignal(PreRestart.class, signal -> onPreRestart())
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  /**
+   * Handles {@code c} as the owner of the writer's state, or keeps it until a caller that owns the
+   * state hands it over ({@link Resume}); then handles what was kept, in order, and frees the
+   * state. A message that arrives while others are kept is kept behind them, so the mailbox order
+   * is the handling order. An exception leaves the state owned: the restarted writer frees it.
+   */
+  private Behavior<Command> onCommand(Command c) {
+    ArrayDeque<Command> kept = lifecycle.kept;
+    if (c != Resume.INSTANCE) {
+      if (!kept.isEmpty() || !setup.gate().actorEnter()) {
+        kept.addLast(c);
+        return this;
+      }
+      Behavior<Command> next = handle(c);
+      if (next != this) {
+        return next; // stopped: the gate is closed and drained, no caller can enter again
+      }
+    }
+    for (Command k; (k = kept.pollFirst()) != null; ) {
+      Behavior<Command> next = handle(k);
+      if (next != this) {
+        return next;
+      }
+    }
+    setup.gate().actorLeave();
+    return this;
+  }
+
+  private Behavior<Command> handle(Command c) {
+    if (c instanceof Write w) {
+      return onWrite(w);
+    } else if (c instanceof Follow f) {
+      return onFollow(f);
+    } else if (c instanceof Reset r) {
+      return onReset(r);
+    } else if (c == PruneIfIdle.INSTANCE) {
+      return onPruneIfIdle();
+    } else if (c == Flush.INSTANCE) {
+      return onFlush();
+    } else if (c == Close.INSTANCE) {
+      return onClose();
+    } else if (c == EpochStopped.INSTANCE) {
+      return onEpochStopped();
+    } else if (c instanceof GroupLog.Logged logged) {
+      return onLogged(logged);
+    } else if (c instanceof GroupLog.HoldOver over) {
+      return onHoldOver(over);
+    }
+    throw new IllegalArgumentException("unknown writer command " + c);
+  }
+
+  /**
+   * Caller-runs: applies and publishes {@code batch} on the calling thread, as a group of its own,
+   * if the writer is idle; the caller owns the writer's state ({@link WriteGate.Admission#OWNER}).
+   * Answers {@code result} before returning, so the caller leaves the state with its write
+   * published and answered (a close waiting for the drain then finds it done).
+   *
+   * @param batch the write
+   * @param result completed with the committed version, or exceptionally if not committed
+   * @return false if the writer is not idle (a group open, a marker on its way, closing, durable):
+   *     nothing was done, and the caller must send the write to the actor
+   */
+  boolean runForCaller(WriteBatch batch, CompletableFuture<Long> result) {
+    if (group != null || flushInFlight || closing || durable != null) {
+      return false;
+    }
+    Instant now = readClock(result);
+    if (now == null) {
+      return true;
+    }
+    Group open;
+    try {
+      open = openGroup();
+      apply(open, new Group.Commit(batch, result, now));
+    } catch (VirtualMachineError fatal) {
+      throw fatal;
+    } catch (RuntimeException | Error again) {
+      // apply() failed the group already, and the state is the last published one: unlike the
+      // actor, which the supervisor restarts, there is nothing left to reset. If the group's prune
+      // was what failed, the write had not joined it yet.
+      if (!result.isDone()) {
+        setup.gate().answered(1);
+        result.completeExceptionally(again);
+      }
+      log.error(
+          "[{}] the writer failed while applying a write on the caller's thread and could not"
+              + " replay its group; the write is refused",
+          setup.storeName(),
+          again);
+      return true;
+    }
+    group = null;
+    Snapshot s;
+    try {
+      s = open.persistent();
+    } catch (RuntimeException | Error broken) {
+      open.fail(setup.gate(), broken);
+      if (broken instanceof VirtualMachineError) {
+        throw broken;
+      }
+      return true;
+    }
+    setup.gate().metrics().callerRuns.add(1);
+    publishAndAnswer(s, open);
+    return true;
+  }
+
+  /**
+   * The store's clock for a write, or null if reading it failed: then {@code result} is refused.
+   */
+  private @Nullable Instant readClock(CompletableFuture<Long> result) {
+    try {
+      return Objects.requireNonNull(setup.clock().instant(), "the store's clock gave null");
+    } catch (RuntimeException broken) {
+      log.error(
+          "[{}] reading the store's clock failed; the write is refused", setup.storeName(), broken);
+      setup.gate().answered(1);
+      result.completeExceptionally(broken);
+      return null;
+    }
   }
 
   private Behavior<Command> onWrite(Write w) {
@@ -261,18 +422,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
     // Read after the write was sent, so every instant its sender read before is not later (unless
     // the clock stepped back) and, the commit time being after this reading, not covered by it.
-    Instant now;
-    try {
-      now = Objects.requireNonNull(setup.clock().instant(), "the store's clock gave null");
-    } catch (RuntimeException broken) {
-      getContext()
-          .getLog()
-          .error(
-              "[{}] reading the store's clock failed; the write is refused",
-              setup.storeName(),
-              broken);
-      setup.gate().answered(1);
-      w.result().completeExceptionally(broken);
+    Instant now = readClock(w.result());
+    if (now == null) {
       return stopIfDrained();
     }
     Group open = group == null ? openGroup() : group;
@@ -333,11 +484,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       published = r.base();
       setup
           .root()
-          .publish(
-              published,
-              published.version() != before.version(),
-              getContext().getLog(),
-              setup.storeName());
+          .publish(published, published.version() != before.version(), log, setup.storeName());
       r.result().complete(published.version());
     }
     return stopIfDrained();
@@ -402,7 +549,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
    * that rose since: pruning rides on a group that is published anyway.
    */
   private Group openGroup() {
-    Group open = new Group(base(), setup.applier(), getContext().getLog(), setup.storeName());
+    Group open = new Group(base(), setup.applier(), log, setup.storeName());
     group = open;
     long decided = setup.pins().decidedWatermark();
     if (decided > open.base().watermark()) {
@@ -449,9 +596,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     // Change feeds wake here; listeners only flag and hand off, never block (PublishListener). A
     // prune alone (or a group of refused writes) moves no version: nothing new to read, nobody is
     // woken, and the EpochActor finds the new watermark on the root when it next ticks.
-    setup
-        .root()
-        .publish(s, s.version() != before.version(), getContext().getLog(), setup.storeName());
+    setup.root().publish(s, s.version() != before.version(), log, setup.storeName());
     if (StoreMetrics.RECORDING) {
       setup.gate().metrics().published(done.writes(), System.nanoTime() - done.openedNanos);
     }
@@ -523,7 +668,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     }
     if (logged.failure() != null) {
       // The groups sealed after it, and the open one, were built on it: they fail too.
-      Throwable why = logging.failed(logged, published, getContext().getLog(), setup.storeName());
+      Throwable why = logging.failed(logged, published, log, setup.storeName());
       failLogging(why);
       failOpen(why);
       return stopIfDrained();
@@ -561,6 +706,10 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> onPostStop() {
+    // Stopped by the actor system, a caller may be running its write: wait for it to leave. No
+    // caller enters after the gate is closed.
+    setup.gate().close();
+    setup.gate().actorEnterToStop();
     // Normally empty: the writer stops when drained. Not so when the actor system stops it.
     failOpen(
         new IllegalStateException(
@@ -572,7 +721,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
                 + "]: the write was not acknowledged: the writer stopped"
                 + " while it was being logged; after a reopen it may or may not be there"));
     setup.gate().close();
-    setup.root().listeners().stop(published, getContext().getLog(), setup.storeName());
+    setup.root().listeners().stop(published, log, setup.storeName());
     if (!lifecycle.epochStopAsked) {
       // Stopped by the actor system, not drained after a close: nobody to answer to.
       lifecycle.epochStopAsked = true;

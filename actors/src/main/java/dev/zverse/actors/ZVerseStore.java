@@ -58,7 +58,14 @@ public final class ZVerseStore {
     this.epoch = epoch;
     this.lifecycle =
         new StoreLifecycle(
-            name, settings.maxPendingWrites(), gate, writer, stopped, journal, replica);
+            name,
+            settings.maxPendingWrites(),
+            gate,
+            writer,
+            stopped,
+            journal,
+            replica,
+            settings.callerRuns());
     this.advanced =
         new AdvancedOperations(
             name,
@@ -368,6 +375,11 @@ public final class ZVerseStore {
    */
   public StoreMetrics metrics() {
     return metrics;
+  }
+
+  /** The store's write gate: for tests that watch the writer's ownership. */
+  WriteGate gate() {
+    return lifecycle.gate();
   }
 
   /** The store's pins: for tests that play the EpochActor's side of the pin race. */

@@ -10,7 +10,10 @@
  * <ul>
  *   <li>The <b>WriterActor</b> is the only code that changes the store. It applies writes to a
  *       transient nobody sees yet and publishes many of them at once (group commit) with one
- *       release store of the new snapshot; each write batch still takes its own version.
+ *       release store of the new snapshot; each write batch still takes its own version. A write
+ *       that finds it idle (nothing pending, no group open) is applied and published on the calling
+ *       thread instead, as a group of one, without waking it ({@code writer.caller-runs = on},
+ *       memory-only stores): the two never change the store at the same time.
  *   <li>The <b>EpochActor</b> reads the published snapshot on each tick, scans the versions that
  *       read transactions pin, turns the retention policy into a watermark that the writer prunes
  *       to when it next opens a group (an idle writer is nudged), and warns about readers that pin
@@ -56,11 +59,12 @@
  * dev.zverse.actors.StoreOverloadedException} (too many writes waiting; not sent at all), or the
  * exception that broke the writer while applying it.
  *
- * <p>The stages complete on the writer's thread, like the replies of Pekko's ask: use the {@code
- * ...Async} variants for anything that blocks (blocking the writer stalls every writer). Past
- * {@code writer.max-pending-writes} writes sent and not yet answered, a write fails at once with
- * {@link dev.zverse.actors.StoreOverloadedException} and sends nothing, so the writer's mailbox
- * stays bounded.
+ * <p>The stages complete on the writer's thread (or, for a write that ran on its caller's thread,
+ * before the write method returns), like the replies of Pekko's ask: use the {@code ...Async}
+ * variants for anything that blocks (blocking the writer stalls every writer). Past {@code
+ * writer.max-pending-writes} writes sent and not yet answered, a write fails at once with {@link
+ * dev.zverse.actors.StoreOverloadedException} and sends nothing, so the writer's mailbox stays
+ * bounded.
  *
  * <p><b>Closing.</b> {@link dev.zverse.actors.ZVerseStore#close()} (also run by {@link
  * org.apache.pekko.actor.CoordinatedShutdown} in its {@code before-actor-system-terminate} phase)

@@ -57,7 +57,7 @@ class LinearizabilityTest {
   }
 
   /** One completed operation. A write has a value and the version it got; a read what it saw. */
-  private record Op(boolean write, String key, String value, long version, long start, long end) {}
+  record Op(boolean write, String key, String value, long version, long start, long end) {}
 
   @ParameterizedTest(name = "seed {0}")
   @MethodSource("seeds")
@@ -66,7 +66,9 @@ class LinearizabilityTest {
     int threads = 2 + random.nextInt(5);
     int keys = 1 + random.nextInt(16);
     double writeShare = 0.1 + random.nextDouble() * 0.8;
-    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE));
+    boolean callerRuns = random.nextBoolean();
+    ZVerseStore store =
+        kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE).withCallerRuns(callerRuns));
     String setup =
         "seed "
             + seed
@@ -76,7 +78,9 @@ class LinearizabilityTest {
             + keys
             + " keys, "
             + Math.round(writeShare * 100)
-            + "% writes)";
+            + "% writes, caller-runs "
+            + callerRuns
+            + ")";
 
     List<List<Op>> perThread = new ArrayList<>();
     List<Thread> workers = new ArrayList<>();
@@ -152,7 +156,8 @@ class LinearizabilityTest {
     return new Op(false, key, value, version, start, System.nanoTime());
   }
 
-  private static void check(List<Op> history, String setup) {
+  /** Checks rules 1 to 6 of the class comment on {@code history}; {@code setup} names the run. */
+  static void check(List<Op> history, String setup) {
     List<Op> writes = history.stream().filter(Op::write).toList();
     List<Op> reads = history.stream().filter(op -> !op.write()).toList();
     assertTrue(

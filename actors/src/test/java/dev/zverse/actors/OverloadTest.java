@@ -25,7 +25,8 @@ class OverloadTest {
   @Test
   void writesPastTheBoundFailFastWithoutReachingTheWriter() throws Exception {
     ScriptedApplier applier = new ScriptedApplier();
-    ZVerseStore store = kit.open(kit.settings().withMaxPendingWrites(8), applier);
+    ZVerseStore store =
+        kit.open(kit.settings().withMaxPendingWrites(8).withCallerRuns(false), applier);
     WriteBatch first = WriteBatch.ofPut("k", "0");
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

@@ -57,7 +57,8 @@ final class ScriptedApplier implements WriterActor.Applier {
 
   /**
    * Pauses the writer on {@code batch}: counts {@code entered} down, then waits for {@code
-   * release}.
+   * release}. To pause the WriterActor, open the store with {@code writer.caller-runs} off: with it
+   * on, a write sent to an idle writer pauses its own caller's thread instead.
    */
   void pause(WriteBatch batch, CountDownLatch entered, CountDownLatch release) {
     on(

@@ -145,6 +145,13 @@ class SettingsRoundTripProperties {
               StoreSettings::withWriterDispatcher,
               StoreSettings::writerDispatcher),
           setting(
+              "writer.caller-runs",
+              "callerRuns",
+              Arbitraries.of(true, false),
+              v -> v,
+              StoreSettings::withCallerRuns,
+              StoreSettings::callerRuns),
+          setting(
               "ask-timeout",
               "askTimeout",
               durations(),

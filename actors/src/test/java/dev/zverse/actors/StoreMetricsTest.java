@@ -122,7 +122,8 @@ class StoreMetricsTest {
   @Test
   void overloadRefusalsAreCounted() throws Exception {
     ScriptedApplier applier = new ScriptedApplier();
-    ZVerseStore store = kit.open(kit.settings().withMaxPendingWrites(2), applier);
+    ZVerseStore store =
+        kit.open(kit.settings().withMaxPendingWrites(2).withCallerRuns(false), applier);
     WriteBatch first = WriteBatch.ofPut("k", "0");
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);

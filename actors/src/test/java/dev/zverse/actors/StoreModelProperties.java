@@ -53,8 +53,10 @@ class StoreModelProperties {
   }
 
   @Property(tries = 40)
-  void theStoreAgreesWithAMapPerVersion(@ForAll("scripts") List<Step> script) {
-    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE));
+  void theStoreAgreesWithAMapPerVersion(
+      @ForAll("scripts") List<Step> script, @ForAll boolean callerRuns) {
+    ZVerseStore store =
+        kit.open(kit.settings().withRetentionVersions(Long.MAX_VALUE).withCallerRuns(callerRuns));
     ModelWrites.Run run = new ModelWrites.Run();
     List<ReadTransaction> transactions = new ArrayList<>();
 

@@ -47,7 +47,7 @@ class WriterFaultTest {
   @Test
   void aFaultFailsOnlyItsWriteAndNothingOfItIsPublished() throws Exception {
     Group group = new Group();
-    ZVerseStore store = kit.open(kit.settings(), group.applier);
+    ZVerseStore store = kit.open(kit.settings().withCallerRuns(false), group.applier);
     await(store.put("before", "0"));
     long publishesBefore =
         StoreTestKit.awaitStats(store, s -> s.version() == 1, "first write").publishes();
@@ -115,7 +115,7 @@ class WriterFaultTest {
   @Test
   void whenTheReplayFailsTooTheWholeGroupFailsAndTheSupervisorRestartsTheWriter() throws Exception {
     Group group = new Group();
-    ZVerseStore store = kit.open(kit.settings(), group.applier);
+    ZVerseStore store = kit.open(kit.settings().withCallerRuns(false), group.applier);
     await(store.put("k", "0"));
     WriteBatch second = WriteBatch.ofPut("b", "2");
     group.applier.on(
@@ -158,7 +158,8 @@ class WriterFaultTest {
   @Test
   void aRefusedBatchFailsOnlyItsWriterAndTheGroupGoesOn() throws Exception {
     Group group = new Group();
-    ZVerseStore store = kit.open(kit.settings().withMaxKeyBytes(8), group.applier);
+    ZVerseStore store =
+        kit.open(kit.settings().withMaxKeyBytes(8).withCallerRuns(false), group.applier);
 
     CompletionStage<Long> a = group.open(store);
     CompletionStage<Long> conflict =

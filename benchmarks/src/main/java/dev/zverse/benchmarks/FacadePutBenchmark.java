@@ -8,11 +8,15 @@ import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.h2.mvstore.MVMap;
+import org.h2.mvstore.MVStore;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,6 +25,7 @@ import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
@@ -37,8 +42,20 @@ import org.openjdk.jmh.annotations.Warmup;
  * with the module's default settings, loaded with {@value Dataset#DEFAULT_KEYS} random 16-byte keys
  * and 100-byte values ({@link Dataset}, fixed seed) in batches of {@value Dataset#LOAD_BATCH};
  * setup checks a sample of reads. Each invocation overwrites the next of 2^20 pre-generated probes
- * (copies of stored keys, random order) and waits for its answer: one write in flight, so every put
- * pays the whole hand-off to the WriterActor and back.
+ * (copies of stored keys, random order) and waits for its answer: one write in flight.
+ *
+ * <p>{@code impl}:
+ *
+ * <ul>
+ *   <li>{@code ZVerse}: the default settings with {@code writer.caller-runs = on}: a put that finds
+ *       the writer idle is applied and published on the calling thread;
+ *   <li>{@code ZVerse_actor}: the default settings ({@code writer.caller-runs = off}), every put
+ *       handed to the WriterActor and answered from its thread (the path before caller-runs: two
+ *       thread hand-offs per put);
+ *   <li>{@code MVStore}: the peer, an in-memory H2 {@link MVStore} with the same keys, {@code
+ *       map.put} then {@link MVStore#commit()} per put (a version per put, the last 1,000 kept as
+ *       ZVerse keeps them).
+ * </ul>
  *
  * <p>Measured: 12 iterations of 5 s (60 s) after one of 5 s, each iteration's rate being one point
  * of the curve; a collapse shows as iterations after the first few scoring lower. Secondary results
@@ -66,14 +83,23 @@ public class FacadePutBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1 << 10;
 
+  /** MVStore's kept versions: as many as the store's default retention. */
+  private static final int RETAINED_VERSIONS = 1_000;
+
   /** Latencies above this (in ns) are clamped into the histogram's top bucket: 10 s. */
   private static final long HIGHEST_NANOS = 10_000_000_000L;
 
   /** The loaded store, the probes and the latency histograms. */
   @State(Scope.Benchmark)
   public static class Store {
-    ActorSystem<Void> system;
-    ZVerseStore store;
+    /** Which store: see the class comment. */
+    @Param({"ZVerse", "ZVerse_actor", "MVStore"})
+    public String impl;
+
+    @Nullable ActorSystem<Void> system;
+    @Nullable ZVerseStore store;
+    @Nullable MVStore mvStore;
+    @Nullable MVMap<byte[], byte[]> map;
     byte[][] probes;
     byte[][] values;
     int index;
@@ -96,8 +122,30 @@ public class FacadePutBenchmark {
       for (int i = 0; i < VALUES; i++) {
         values[i] = data.value(i, 1);
       }
-      system = ActorSystem.create(Behaviors.empty(), "bench");
-      store = ZVerseStore.open(system, "bench", StoreSettings.create(system, "bench"));
+      if (impl.equals("MVStore")) {
+        MVStore mv = new MVStore.Builder().open();
+        mv.setVersionsToKeep(RETAINED_VERSIONS);
+        mvStore = mv;
+        MVMap<byte[], byte[]> m = data.loadMVStore(mv, 1, null);
+        map = m;
+        for (int i = 0; i < 1_000; i++) {
+          if (!Arrays.equals(m.get(probes[i]), data.value(indexes[i], 0))) {
+            throw new IllegalStateException("MVStore reads a wrong value for probe " + i);
+          }
+        }
+        return;
+      }
+      if (!impl.equals("ZVerse") && !impl.equals("ZVerse_actor")) {
+        throw new IllegalArgumentException("unknown impl " + impl);
+      }
+      ActorSystem<Void> sys = ActorSystem.create(Behaviors.empty(), "bench");
+      system = sys;
+      ZVerseStore store =
+          ZVerseStore.open(
+              sys,
+              "bench",
+              StoreSettings.create(sys, "bench").withCallerRuns(impl.equals("ZVerse")));
+      this.store = store;
       List<CompletableFuture<Long>> loads = new ArrayList<>();
       for (int from = 0; from < data.size(); from += Dataset.LOAD_BATCH) {
         WriteBatch.Builder batch = WriteBatch.builder();
@@ -120,9 +168,16 @@ public class FacadePutBenchmark {
     @TearDown(Level.Trial)
     public void tearDown() {
       print("all measured iterations", total);
-      store.close().toCompletableFuture().join();
-      system.terminate();
-      system.getWhenTerminated().toCompletableFuture().join();
+      if (mvStore != null) {
+        mvStore.close();
+      }
+      if (store != null) {
+        store.close().toCompletableFuture().join();
+      }
+      if (system != null) {
+        system.terminate();
+        system.getWhenTerminated().toCompletableFuture().join();
+      }
     }
 
     static void print(String what, Histogram h) {
@@ -169,14 +224,22 @@ public class FacadePutBenchmark {
     }
   }
 
-  /** One put of the next probe, waited for. */
+  /** One put of the next probe, waited for (MVStore: put and commit). */
   @Benchmark
   @Threads(1)
   public long put(Store s, Cpu cpu) {
     int i = s.index++;
     long t0 = System.nanoTime();
-    long version =
-        s.store.put(s.probes[i & MASK], s.values[i & (VALUES - 1)]).toCompletableFuture().join();
+    long version;
+    ZVerseStore store = s.store;
+    if (store != null) {
+      version =
+          store.put(s.probes[i & MASK], s.values[i & (VALUES - 1)]).toCompletableFuture().join();
+    } else {
+      MVStore mv = Objects.requireNonNull(s.mvStore, "mvStore");
+      Objects.requireNonNull(s.map, "map").put(s.probes[i & MASK], s.values[i & (VALUES - 1)]);
+      version = mv.commit();
+    }
     s.iteration.recordValue(Math.min(System.nanoTime() - t0, HIGHEST_NANOS));
     return version;
   }
