@@ -30,6 +30,8 @@ import org.apache.pekko.actor.Address;
  * random speeds and acknowledges a version once min-acks (k) replicas on other nodes received it,
  * failovers that lose the writer's node (and maybe others, at most k in all), and restarts of
  * durable replicas that applied all they received, which keep their applied versions but forget
+ * their promised term and creation terms (their replica log lost), restarts of durable replicas
+ * with their {@link ReplicaLog}, at any moment, which keep what they received and acknowledged,
  * their promised term and creation terms, and graceful removals of replica nodes, which count as
  * lost until the writer's {@link FollowerSet} drops them and the store's nodes shrink. Each new
  * writer takes a term from a quorum of the surviving nodes, chosen at random, starts from its own
@@ -43,14 +45,15 @@ import org.apache.pekko.actor.Address;
 class FailoverModelProperties {
   /**
    * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
-   * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster.
+   * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster, 19
+   * restart node a with its replica log (it keeps what it received, its promise and terms too).
    */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 18),
+            Arbitraries.integers().between(0, 19),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
@@ -212,6 +215,12 @@ class FailoverModelProperties {
         lost++;
         followerSet.removed(address(at), committed);
         dropCaughtUp(minAcks);
+      } else if (op.kind() == 19) {
+        int at = op.a() % n;
+        Node node = nodes.get(at);
+        if (!node.lost && at != writer.at()) {
+          restartWithLog(node);
+        }
       } else if (op.kind() == 17) {
         int at = op.a() % n;
         Node node = nodes.get(at);
@@ -283,6 +292,20 @@ class FailoverModelProperties {
     node.received = new ReceivedCommits(node.store.version());
     node.committed = node.store.version();
     node.promised = 0;
+    node.followTerm = 0;
+  }
+
+  /**
+   * A durable replica restarts with its replica log, whenever: its store keeps what it applied, its
+   * log what it received beyond (held, shown only once acknowledged again), its promised term and
+   * its history's creation terms, as {@link ReplicaActor} recovers them.
+   */
+  private static void restartWithLog(Node node) {
+    List<CommitRecord> held = node.received.held();
+    TermBoundaries terms = node.received.history();
+    node.received = new ReceivedCommits(node.store.version());
+    node.received.restore(terms, held);
+    node.committed = node.store.version();
     node.followTerm = 0;
   }
 
