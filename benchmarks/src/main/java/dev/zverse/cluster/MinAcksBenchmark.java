@@ -16,6 +16,7 @@ import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -86,7 +87,7 @@ public class MinAcksBenchmark {
   String store;
 
   /** The durable trials' data directories, or null. */
-  private Path durableRoot;
+  private @Nullable Path durableRoot;
 
   private ClusterFixture cluster;
   private ZVerseStore single;
@@ -160,8 +161,9 @@ public class MinAcksBenchmark {
         latency.getMaxValue());
     single.close().toCompletableFuture().get();
     cluster.close();
-    if (durableRoot != null) {
-      try (Stream<Path> files = Files.walk(durableRoot)) {
+    Path root = durableRoot;
+    if (root != null) {
+      try (Stream<Path> files = Files.walk(root)) {
         files
             .sorted(Comparator.reverseOrder())
             .forEach(

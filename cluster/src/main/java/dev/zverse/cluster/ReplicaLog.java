@@ -45,19 +45,20 @@ import org.jspecify.annotations.Nullable;
  * {@link #open} replays the records: the highest promised term, the last history, the received
  * commits (each group follows the previous one, after any truncation). A torn tail, the last record
  * cut short or failing its checksum with nothing after it, or zeros to the end, was never forced,
- * so never acknowledged: it is cut off. Damage anywhere else (a record header failing its checksum
- * with data after it, a record failing its checksum with another after it, a record that does not
- * decode, a received group that does not follow the one before) is refused with {@link
- * CorruptLogException} naming the file and the byte offset of the damaged record, unless the
- * store's {@code recover-past-corruption} is on: then the log is recovered up to that record. The
- * received commits the replica store already applied are dropped; if the rest does not follow the
- * store's version, the store lost versions this log had trimmed, and the open is refused too.
+ * so never acknowledged: it is cut off. Damage anywhere else (a record header failing its checksum:
+ * a torn append writes a prefix of the record, whose header is whole and correct, or zeros; a
+ * record failing its checksum with another after it, a record that does not decode, a received
+ * group that does not follow the one before) is refused with {@link CorruptLogException} naming the
+ * file and the byte offset of the damaged record, unless the store's {@code
+ * recover-past-corruption} is on: then the log is recovered up to that record. The received commits
+ * the replica store already applied are dropped; if the rest does not follow the store's version,
+ * the store lost versions this log had trimmed, and the open is refused too.
  *
- * <p>After recovery the log is rewritten (to a temporary file, forced, renamed into place): it then
- * holds only what is still needed. It is rewritten so again when it grows past {@link
- * #COMPACT_BYTES} and twice its size after the last rewrite, with the commits not yet applied: the
- * applied ones are in the store's own log, forced before the store confirms them under the {@code
- * every-commit} sync policy.
+ * <p>After recovery the log is rewritten (to a temporary file, forced, renamed into place, the
+ * directory forced; under {@code every-commit}): it then holds only what is still needed. It is
+ * rewritten so again when it grows past {@link #COMPACT_BYTES} and twice its size after the last
+ * rewrite, with the commits not yet applied: the applied ones are in the store's own log, forced
+ * before the store confirms them under the {@code every-commit} sync policy.
  *
  * <p>Forces follow the store's sync policy: under {@code every-commit} every {@link #sync} forces;
  * under {@code interval} and {@code never} the records are written (a process crash loses nothing)
@@ -139,7 +140,8 @@ final class ReplicaLog implements AutoCloseable {
         Files.exists(file)
             ? recover(file, recoverPastCorruption, storeVersion)
             : new Recovered(0, null, TermBoundaries.NONE, List.of());
-    long size = rewrite(directory, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
+    long size =
+        rewrite(directory, force, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
     FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
     channel.position(size);
     return new ReplicaLog(directory, force, r, channel, size);
@@ -228,7 +230,7 @@ final class ReplicaLog implements AutoCloseable {
     }
     try {
       channel.close();
-      size = rewrite(directory, promisedTerm, promisedTo, history, held);
+      size = rewrite(directory, force, promisedTerm, promisedTo, history, held);
       compactedSize = size;
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       channel.position(size);
@@ -282,9 +284,13 @@ final class ReplicaLog implements AutoCloseable {
     return (int) c.getValue();
   }
 
-  /** Writes a new log holding the state given, forced, and renames it into {@code directory}. */
+  /**
+   * Writes a new log holding the state given, forced if {@code force}, and renames it into {@code
+   * directory}.
+   */
   private static long rewrite(
       Path directory,
+      boolean force,
       long promisedTerm,
       @Nullable String promisedTo,
       TermBoundaries history,
@@ -326,14 +332,18 @@ final class ReplicaLog implements AutoCloseable {
           out.write(b);
         }
       }
-      out.force(true);
+      if (force) {
+        out.force(true);
+      }
     }
     try {
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
-    forceDirectory(directory);
+    if (force) {
+      forceDirectory(directory);
+    }
     return size;
   }
 

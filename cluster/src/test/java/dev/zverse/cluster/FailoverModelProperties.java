@@ -146,6 +146,25 @@ class FailoverModelProperties {
   }
 
   /**
+   * Three nodes, k = 1: A writes version 1, B received and acknowledged it (not applied: A's commit
+   * index reached only A's own replica), B restarts, A is lost. Only B's replica log keeps version
+   * 1 for the new writer: a restart that forgets what it received (the behaviour before durable
+   * replicas logged) failed this with "acknowledged version 1 lost".
+   */
+  @Example
+  void aReplicaRestartedWithItsLogKeepsAnAcknowledgedVersionItHadNotApplied() {
+    run(
+        3,
+        1,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(6, 1, 0),
+            new Op(12, 0, 0),
+            new Op(19, 1, 0),
+            new Op(16, 0, 0)));
+  }
+
+  /**
    * Four nodes, k = 1: A writes version 1, B received it and acknowledged it, B is removed. Once C
    * received version 1 B stops counting: N = 3, and A's loss is a covered failover whose quorum of
    * two (C and D) finds version 1 on C.

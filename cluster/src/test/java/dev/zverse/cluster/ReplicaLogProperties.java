@@ -49,7 +49,8 @@ class ReplicaLogProperties {
 
   private static Snapshot history(String tag) {
     Snapshot s = Snapshot.empty();
-    for (int v = 1; v <= VERSIONS; v++) {
+    // Two more than a log receives: a test appends two after the last.
+    for (int v = 1; v <= VERSIONS + 2; v++) {
       s = s.apply(WriteBatch.ofPut("k" + (v % 5), tag + v));
     }
     return s;
@@ -133,6 +134,44 @@ class ReplicaLogProperties {
         assertEquals(j == 0 ? 0 : ends.get(j - 1), e.offset(), e.getMessage());
       }
       assertEquals(before, state(ReplicaLog.recover(file, true, 0)), "recover-past-corruption");
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 100)
+  void aRewrittenLogRecoversTheSameStateAndTheRecordsAppendedAfter(@ForAll("ops") List<Op> ops)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<Long> ends = new ArrayList<>();
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, ends, states);
+      State s = states.get(states.size() - 1);
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
+        assertEquals(s, state(log.recovered()), "recovered at open");
+        log.compact(s.promisedTerm(), s.promisedTo(), s.history(), s.commits());
+      }
+      assertEquals(s, state(ReplicaLog.recover(file, false, 0)), "after a rewrite");
+      // Versions the store applied are dropped at recovery; the rest is kept.
+      long applied = s.commits().isEmpty() ? 0 : s.commits().get(0).version();
+      assertEquals(
+          s.commits().stream().filter(c -> c.version() > applied).toList(),
+          ReplicaLog.recover(file, false, applied).commits());
+      // Opened again (rewritten at open), then appended to.
+      long next = s.commits().isEmpty() ? 1 : s.commits().get(s.commits().size() - 1).version() + 1;
+      List<CommitRecord> more = List.of(FORKS.get(0).commit(next), FORKS.get(0).commit(next + 1));
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
+        log.promised(s.promisedTerm() + 1, "later");
+        log.received(more, 0);
+        log.sync();
+      }
+      List<CommitRecord> all = new ArrayList<>(s.commits());
+      all.addAll(more);
+      assertEquals(
+          new State(s.promisedTerm() + 1, "later", s.history(), all),
+          state(ReplicaLog.recover(file, false, 0)),
+          "appended after the rewrite");
     } finally {
       delete(dir);
     }
