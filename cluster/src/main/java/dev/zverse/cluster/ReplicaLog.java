@@ -451,7 +451,11 @@ final class ReplicaLog implements AutoCloseable {
         switch (type) {
           case PROMISED -> {
             long term = p.getLong();
-            byte[] name = new byte[p.getInt()];
+            int length = p.getInt();
+            if (length < 0 || length > p.remaining()) {
+              return "a writer's name of " + length + " bytes in " + p.remaining();
+            }
+            byte[] name = new byte[length];
             p.get(name);
             if (term > promisedTerm) {
               promisedTerm = term;
