@@ -135,6 +135,20 @@ final class ClusterFixture implements AutoCloseable {
       Function<ActorSystem<?>, ClusterSettings> settings,
       Function<ActorSystem<?>, StoreSettings> replica)
       throws Exception {
+    return open(name, settings, replica, true);
+  }
+
+  /**
+   * {@link #open(String, Function, Function)}, durable replicas without their replica log if {@code
+   * replicaLog} is false (they then acknowledge on receipt: the "before" of what the log's force
+   * costs).
+   */
+  List<ClusterStore> open(
+      String name,
+      Function<ActorSystem<?>, ClusterSettings> settings,
+      Function<ActorSystem<?>, StoreSettings> replica,
+      boolean replicaLog)
+      throws Exception {
     List<ClusterStore> opened = new ArrayList<>();
     for (ActorSystem<Void> node : nodes) {
       opened.add(
@@ -143,7 +157,8 @@ final class ClusterFixture implements AutoCloseable {
               name,
               StoreSettings.create(node, name),
               replica.apply(node),
-              settings.apply(node)));
+              settings.apply(node),
+              replicaLog));
     }
     stores.addAll(opened);
     for (ClusterStore s : opened) {

@@ -3,13 +3,20 @@ package dev.zverse.cluster;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.jspecify.annotations.Nullable;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -42,6 +49,11 @@ import org.openjdk.jmh.runner.IterationType;
  *   <li>{@code MIN_ACKS_0}: answered once the writer committed (the replicas follow behind);
  *   <li>{@code MIN_ACKS_1}, {@code MIN_ACKS_2}: answered once 1 or 2 replicas besides the writer's
  *       node received it: one round trip over loopback to the fastest, or to both.
+ *   <li>{@code DURABLE_1_ACK_ON_RECEIPT}, {@code DURABLE_1_LOGGED}: k = 1 with durable replicas
+ *       (each node's replica store in a data directory under a temporary directory, the store's
+ *       {@code sync} policy, {@code every-commit} by default): before, replicas acknowledge on
+ *       receipt (their replica log off, as before issue 17's durable acknowledgement); after, they
+ *       force what they received to their replica log first (one force per batch of messages).
  * </ul>
  *
  * <p>{@code put64}: throughput with 64 writes in flight (64 sent, then all awaited; writes per
@@ -64,8 +76,18 @@ public class MinAcksBenchmark {
   private static final int IN_FLIGHT = 64;
 
   /** What acknowledges each write: see the class comment. */
-  @Param({"SINGLE_NODE", "MIN_ACKS_0", "MIN_ACKS_1", "MIN_ACKS_2"})
+  @Param({
+    "SINGLE_NODE",
+    "MIN_ACKS_0",
+    "MIN_ACKS_1",
+    "MIN_ACKS_2",
+    "DURABLE_1_ACK_ON_RECEIPT",
+    "DURABLE_1_LOGGED"
+  })
   String store;
+
+  /** The durable trials' data directories, or null. */
+  private @Nullable Path durableRoot;
 
   private ClusterFixture cluster;
   private ZVerseStore single;
@@ -84,8 +106,22 @@ public class MinAcksBenchmark {
   public void setUp() throws Exception {
     cluster = ClusterFixture.start(3, "");
     int minAcks = store.startsWith("MIN_ACKS_") ? Integer.parseInt(store.substring(9)) : 1;
-    List<ClusterStore> stores =
-        cluster.open("acks", node -> ClusterFixture.patient(node).withMinAcks(minAcks));
+    List<ClusterStore> stores;
+    if (store.startsWith("DURABLE_")) {
+      Path root = Files.createTempDirectory("min-acks");
+      durableRoot = root;
+      int[] next = {0};
+      stores =
+          cluster.open(
+              "acks",
+              node -> ClusterFixture.patient(node).withMinAcks(minAcks),
+              node ->
+                  StoreSettings.create(node, "acks")
+                      .withDataDirectory(root.resolve("node" + next[0]++)),
+              store.equals("DURABLE_1_LOGGED"));
+    } else {
+      stores = cluster.open("acks", node -> ClusterFixture.patient(node).withMinAcks(minAcks));
+    }
     onWriterNode = stores.get(0);
     ActorSystem<Void> node0 = cluster.node(0);
     single = ZVerseStore.open(node0, "single", StoreSettings.create(node0, "single"));
@@ -125,6 +161,21 @@ public class MinAcksBenchmark {
         latency.getMaxValue());
     single.close().toCompletableFuture().get();
     cluster.close();
+    Path root = durableRoot;
+    if (root != null) {
+      try (Stream<Path> files = Files.walk(root)) {
+        files
+            .sorted(Comparator.reverseOrder())
+            .forEach(
+                p -> {
+                  try {
+                    Files.delete(p);
+                  } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                  }
+                });
+      }
+    }
   }
 
   private CompletableFuture<Long> write() {

@@ -16,8 +16,11 @@ import dev.zverse.cluster.WriterProtocol.Write;
 import dev.zverse.cluster.WriterProtocol.Written;
 import dev.zverse.engine.ConditionFailedException;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.SyncPolicy;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.WriteBatchCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -175,9 +178,12 @@ public final class ClusterStore {
    * replica runs on {@link ClusterSettings#replicaDispatcher()} (a thread of its own by default),
    * its store's writer too unless {@code replica} names a writer dispatcher other than the
    * configured one for {@code name}. Durable settings name the node's data directory: the replica
-   * keeps its log in {@code replica/} inside it, so that it recovers what it applied and follows on
-   * from there after a restart. The writer's local store is memory-only whatever {@code store}
-   * says: a new writer starts from its node's replica (see the README's failover section).
+   * keeps its store's log in {@code replica/} inside it, so that it recovers what it applied and
+   * follows on from there after a restart, and its replica log in {@code replica-log/}: what it
+   * received and acknowledged but has not applied, the term it promised and its history's creation
+   * terms, forced before it acknowledges or promises (see the README's failover section). The
+   * writer's local store is memory-only whatever {@code store} says: a new writer starts from its
+   * node's replica (see the README's failover section).
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
    * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}
@@ -192,6 +198,9 @@ public final class ClusterStore {
    * @throws IllegalStateException if a store named {@code name} is already open in {@code system},
    *     or {@code pekko.cluster.downing-provider-class} is empty while {@code
    *     zverse.cluster.require-downing-provider} is on (the message names the Split Brain Resolver)
+   * @throws java.io.UncheckedIOException if a durable replica's store or replica log cannot be
+   *     recovered; damage is named by file and byte offset ({@link
+   *     dev.zverse.engine.CorruptLogException} as the cause)
    */
   public static ClusterStore open(
       ActorSystem<?> system,
@@ -199,6 +208,22 @@ public final class ClusterStore {
       StoreSettings store,
       StoreSettings replica,
       ClusterSettings settings) {
+    return open(system, name, store, replica, settings, true);
+  }
+
+  /**
+   * {@link #open(ActorSystem, String, StoreSettings, StoreSettings, ClusterSettings)}, with a
+   * durable replica's log off when {@code replicaLog} is false: it then acknowledges on receipt, as
+   * a memory-only replica does. Only for {@code MinAcksBenchmark}'s before/after comparison of what
+   * the log's force costs; unsafe otherwise (a restart forgets what was acknowledged).
+   */
+  static ClusterStore open(
+      ActorSystem<?> system,
+      String name,
+      StoreSettings store,
+      StoreSettings replica,
+      ClusterSettings settings,
+      boolean replicaLog) {
     Objects.requireNonNull(system, "system");
     Objects.requireNonNull(name, "name");
     Objects.requireNonNull(store, "store");
@@ -228,6 +253,7 @@ public final class ClusterStore {
     requireDowningProvider(system, settings);
     ZVerseStore local = ZVerse.get(system).openReplica(name, replica);
     try {
+      ReplicaLog log = replicaLog ? openLog(replica, local) : null;
       ReplicaState state = new ReplicaState(local);
       local.advanced().addPublishListener(state);
       ClusterSingletonSettings singletonSettings =
@@ -245,7 +271,7 @@ public final class ClusterStore {
                       .withStopMessage(WriterProtocol.Stop.INSTANCE));
       ActorRef<ReplicaProtocol.Command> follower =
           system.systemActorOf(
-              ReplicaActor.create(name, local, writer, settings, state),
+              ReplicaActor.create(name, local, writer, settings, state, log),
               "zverse-replica-" + name + "-" + OPENINGS.incrementAndGet(),
               replicaProps);
       ClusterStore opened =
@@ -260,6 +286,27 @@ public final class ClusterStore {
     } catch (RuntimeException | Error e) {
       local.close();
       throw e;
+    }
+  }
+
+  /**
+   * The replica log of a durable replica ({@code replica-log/} beside the replica store's {@code
+   * replica/}), recovered against the store's recovered version; null for a memory-only replica.
+   */
+  private static @Nullable ReplicaLog openLog(StoreSettings replica, ZVerseStore local) {
+    if (replica.dataDirectory().isEmpty()) {
+      return null;
+    }
+    try {
+      return ReplicaLog.open(
+          replica.dataDirectory().get().resolveSibling("replica-log"),
+          replica.durability().sync() == SyncPolicy.EVERY_COMMIT,
+          replica.durability().recoverPastCorruption(),
+          local.advanced().lastPublished().version());
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "store [" + local.name() + "]: the replica log cannot be recovered: " + e.getMessage(),
+          e);
     }
   }
 

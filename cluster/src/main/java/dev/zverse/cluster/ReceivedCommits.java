@@ -55,6 +55,27 @@ final class ReceivedCommits {
     handed = version;
   }
 
+  /**
+   * Takes back what a durable replica's log held across a restart ({@link ReplicaLog}): the
+   * creation terms of its history and the commits it received after the applied version, held and
+   * not handed (the writer has to declare them acknowledged again).
+   *
+   * @param terms the history's creation terms
+   * @param held consecutive commits from the applied version + 1
+   */
+  void restore(TermBoundaries terms, List<CommitRecord> held) {
+    assert held.isEmpty() || held.get(0).version() == applied + 1
+        : held.get(0).version() + " after " + applied;
+    history = terms;
+    commits.clear();
+    commits.addAll(held);
+  }
+
+  /** The commits held after the applied version, in order: what a replica log must keep. */
+  List<CommitRecord> held() {
+    return List.copyOf(commits);
+  }
+
   /** The last version received, or the applied version if none is held. */
   long received() {
     return applied + commits.size();

@@ -14,6 +14,7 @@ import dev.zverse.cluster.WriterProtocol.Commits;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
+import java.io.IOException;
 import java.io.NotSerializableException;
 import java.nio.file.Path;
 import java.util.List;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorRefResolver;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
@@ -69,6 +71,16 @@ import org.jspecify.annotations.Nullable;
  * to the first version the new writer created in another term ({@link ReceivedCommits#follow}),
  * drops from there, and follows the new writer's history.
  *
+ * <h2>Durable replicas</h2>
+ *
+ * A durable replica (its store has a data directory) keeps a {@link ReplicaLog}: what it received,
+ * the term it promised and its history's creation terms are appended as they change, and forced
+ * before it acknowledges a received group (one force for every group received before the force
+ * runs: a {@link Flush} it sends itself queues behind them) and before it answers a promise. So
+ * "has it" means forced to its log, and a restarted durable replica still holds what it
+ * acknowledged, promises with it, and refuses terms lower than one it promised. A memory-only
+ * replica has no log and acknowledges on receipt.
+ *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
  * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
  * unreachable, the replica's reads go on at the version it has, and {@link ReplicaStatus} says it
@@ -94,6 +106,11 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   /** Update the lag and check it against the thresholds. */
   private enum Tick implements Command, NoSerializationVerificationNeeded {
+    INSTANCE
+  }
+
+  /** Force the replica log, then acknowledge what it holds; see the class comment. */
+  private enum Flush implements Command, NoSerializationVerificationNeeded {
     INSTANCE
   }
 
@@ -191,6 +208,21 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** Whether a state transfer runs: further {@link NeedsTransfer} answers are ignored. */
   private boolean transferring;
 
+  /** A durable replica's log; null for a memory-only replica. */
+  private final @Nullable ReplicaLog log;
+
+  /** The last version received and forced to {@link #log}: what an acknowledgement reports. */
+  private long logged;
+
+  /** Whether a {@link Flush} is on its way. */
+  private boolean flushing;
+
+  /**
+   * {@link #promisedTo} as {@link ActorRefResolver} writes it, kept in the log: after a restart the
+   * promise is granted again to the same writer only.
+   */
+  private @Nullable String promisedToName;
+
   /** The next version expected at the last status tick: unchanged while behind is a stall. */
   private long expectedAtLastTick = -1;
 
@@ -201,6 +233,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ActorRef<WriterProtocol.Command> proxy,
       ClusterSettings settings,
       ReplicaState state,
+      @Nullable ReplicaLog log,
       TimerScheduler<Command> timers) {
     super(context);
     this.name = name;
@@ -214,6 +247,18 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     long version = replica.advanced().lastPublished().version();
     this.received = new ReceivedCommits(version);
     this.committed = version;
+    this.log = log;
+    if (log != null) {
+      // Held, not handed: the writer followed next declares them acknowledged again, or not.
+      ReplicaLog.Recovered r = log.recovered();
+      received.restore(r.history(), r.commits());
+      promisedTerm = r.promisedTerm();
+      promisedToName = r.promisedTo();
+      state.promisedTerm = promisedTerm;
+      state.history = received.history();
+      state.received = received.received();
+    }
+    this.logged = received.received();
     this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
     this.reachability =
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
@@ -230,6 +275,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * @param proxy the writer singleton's proxy
    * @param settings the cluster settings
    * @param state what the actor shares with the facade
+   * @param log a durable replica's log, opened and recovered; null for a memory-only replica
    * @return the behavior
    */
   static Behavior<Command> create(
@@ -237,14 +283,15 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ZVerseStore replica,
       ActorRef<WriterProtocol.Command> proxy,
       ClusterSettings settings,
-      ReplicaState state) {
+      ReplicaState state,
+      @Nullable ReplicaLog log) {
     return Behaviors.setup(
         context -> {
           context.setLoggerName(ReplicaActor.class);
           return Behaviors.withTimers(
               timers -> {
                 ReplicaActor actor =
-                    new ReplicaActor(context, name, replica, proxy, settings, state, timers);
+                    new ReplicaActor(context, name, replica, proxy, settings, state, log, timers);
                 // Listed, so that a starting writer counts this node among the store's nodes.
                 context
                     .getSystem()
@@ -275,6 +322,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Refused.class, this::onRefused)
         .onMessage(WriterGone.class, this::onWriterGone)
         .onMessage(Reachability.class, this::onReachability)
+        .onMessageEquals(Flush.INSTANCE, this::onFlush)
         .onMessageEquals(Retry.INSTANCE, this::onRetry)
         .onMessageEquals(Tick.INSTANCE, this::onTick)
         .onMessageEquals(Stop.INSTANCE, this::onStop)
@@ -323,7 +371,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       // A new writer: keep what was received up to where its history differs (Raft's log
       // matching), and apply the old term's commit index only to what is known to match.
       followTerm = s.term();
-      received.follow(s.terms());
+      logFollow(received.received(), received.follow(s.terms()), s.terms());
       committed = Math.min(committed, received.received());
       state.received = received.received();
       state.history = received.history();
@@ -353,7 +401,100 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       promisedTerm = term;
       promisedTo = to;
       state.promisedTerm = term;
+      if (log != null) {
+        promisedToName = ActorRefResolver.get(getContext().getSystem()).toSerializationFormat(to);
+        log.promised(term, promisedToName);
+      }
     }
+  }
+
+  /** Whether the promise of {@link #promisedTerm} went to {@code w}, before a restart too. */
+  private boolean isPromisedTo(ActorRef<WriterProtocol.Command> w) {
+    return w.equals(promisedTo)
+        || (promisedTo == null
+            && promisedToName != null
+            && promisedToName.equals(
+                ActorRefResolver.get(getContext().getSystem()).toSerializationFormat(w)));
+  }
+
+  /**
+   * Logs that the replica follows a writer with the creation terms {@code terms}, and dropped what
+   * it received from {@code dropped} on if that is at or below {@code before}, its last version
+   * received until then. Forced with the next acknowledgement or promise: until one is answered,
+   * nobody relies on it.
+   */
+  private void logFollow(long before, long dropped, TermBoundaries terms) {
+    if (log != null) {
+      if (dropped <= before) {
+        log.truncate(dropped);
+        logged = Math.min(logged, dropped - 1);
+      }
+      log.history(terms);
+    }
+  }
+
+  /**
+   * Acknowledges {@code commits}, just received: a memory-only replica at once; a durable one logs
+   * them and acknowledges once a {@link Flush} forced the log.
+   */
+  private void acknowledgeReceived(List<CommitRecord> commits, long groupWatermark) {
+    if (log == null) {
+      ack();
+      return;
+    }
+    log.received(commits, groupWatermark);
+    if (!flushing) {
+      flushing = true;
+      getContext().getSelf().tell(Flush.INSTANCE);
+    }
+  }
+
+  private Behavior<Command> onFlush() {
+    flushing = false;
+    if (log == null || stopped || state.failure != null || !syncLog()) {
+      return this;
+    }
+    logged = received.received();
+    if (log.needsCompaction()) {
+      try {
+        log.compact(promisedTerm, promisedToName, received.history(), received.held());
+      } catch (IOException e) {
+        failLog(e);
+        return this;
+      }
+    }
+    ack();
+    return this;
+  }
+
+  /** Forces the replica log; on failure fails the replica, which then acknowledges nothing more. */
+  private boolean syncLog() {
+    if (log == null) {
+      return true;
+    }
+    try {
+      log.sync();
+      return true;
+    } catch (IOException e) {
+      failLog(e);
+      return false;
+    }
+  }
+
+  private void failLog(IOException e) {
+    if (log == null || state.failure != null) {
+      return;
+    }
+    String why =
+        "store ["
+            + name
+            + "]: the replica log "
+            + log.file()
+            + " could not be written or forced ("
+            + e
+            + "): the replica acknowledges and promises nothing more until it is opened again";
+    getContext().getLog().warn("[{}] {}", name, why);
+    state.fail(new IllegalStateException(why, e));
   }
 
   /**
@@ -382,9 +523,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       return this;
     }
     boolean granted =
-        p.term() > promisedTerm || (p.term() == promisedTerm && p.writer().equals(promisedTo));
+        p.term() > promisedTerm || (p.term() == promisedTerm && isPromisedTo(p.writer()));
     if (granted) {
       promise(p.term(), p.writer());
+    }
+    if (!syncLog()) {
+      return this; // Not answered: a promise not on the disk would be forgotten by a crash.
     }
     p.writer()
         .tell(
@@ -508,7 +652,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       }
       received.add(commits);
       state.received = received.received();
-      ack();
+      acknowledgeReceived(commits, group.watermark());
     }
     moveCommitted(c.committed());
     return this;
@@ -536,7 +680,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (writer != null) {
       writer.tell(
           new WriterProtocol.Ack(
-              followTerm, received.received(), state.applied(), getContext().getSelf()));
+              followTerm,
+              log == null ? received.received() : Math.min(logged, received.received()),
+              state.applied(),
+              getContext().getSelf()));
     }
   }
 
@@ -785,6 +932,13 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   private Behavior<Command> onPostStop() {
     stopped = true;
     Cluster.get(getContext().getSystem()).subscriptions().tell(new Unsubscribe<>(reachability));
+    if (log != null) {
+      try {
+        log.close();
+      } catch (IOException e) {
+        getContext().getLog().debug("[{}] Closing the replica log failed: {}", name, e.toString());
+      }
+    }
     return this;
   }
 

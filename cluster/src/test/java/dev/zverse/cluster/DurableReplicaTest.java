@@ -8,12 +8,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -21,10 +26,108 @@ import org.junit.jupiter.api.io.TempDir;
  * A cluster store opened with durable settings: the writer's local store and the node's replica
  * each keep their own data directory under the one the settings name ({@code writer/} and {@code
  * replica/}), so both open on the writer's node, and a replica node restarted on a new actor system
- * with the same directory recovers its replica and follows on from the recovered version.
+ * with the same directory recovers its replica and follows on from the recovered version. A durable
+ * replica also keeps, across a restart, what it acknowledged but was not yet told was acknowledged,
+ * the creation terms of its history, and the term it promised (its replica log, {@link
+ * ReplicaLog}).
  */
 class DurableReplicaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
+
+  /** Versions 1 to 3: 1 created in term 2, 2 and 3 in term 5. */
+  private static final TermBoundaries TERMS = TermBoundaries.NONE.extend(0, 2).extend(1, 5);
+
+  private static Snapshot history() {
+    Snapshot s = Snapshot.empty();
+    for (int i = 1; i <= 3; i++) {
+      s = s.apply(WriteBatch.ofPut("k" + i, "v" + i));
+    }
+    return s;
+  }
+
+  /** Waits for the replica's acknowledgement of {@code received} with {@code applied} shown. */
+  private static void awaitAck(
+      TestProbe<WriterProtocol.Command> writer, long received, long applied) {
+    writer.fishForMessage(
+        WAIT,
+        m ->
+            m instanceof WriterProtocol.Ack a && a.received() == received && a.applied() == applied
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+  }
+
+  @Test
+  void aRestartedDurableReplicaHoldsWhatItAcknowledgedAndPromisesWithItAndItsCreationTerms(
+      @TempDir Path dir) throws Exception {
+    String name = "held";
+    // Node 0, the oldest, never opens the store: no writer singleton starts, and the test plays
+    // the writer, so that it decides what the replica is told was acknowledged.
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      Snapshot h = history();
+      List<CommitRecord> commits = List.of(h.commit(1), h.commit(2), h.commit(3));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERMS));
+      replica
+          .replicaActor()
+          .tell(new WriterProtocol.Commits(5, 1, new CommitRecordCodec.Group(0, commits)));
+      // Acknowledged 3 received, shows 1: the writer declared only version 1 acknowledged.
+      awaitAck(writer, 3, 1);
+      assertEquals(1, replica.snapshot().version());
+      cluster.stopNode(1);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      assertEquals(1, back.snapshot().version(), "versions 2 and 3 are held, not shown");
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertTrue(p.granted(), p.toString());
+      assertEquals(1, p.applied(), p.toString());
+      assertEquals(3, p.received(), "what it acknowledged survived the restart: " + p);
+      assertEquals(5, p.lastTerm(), "the creation term of its last version: " + p);
+      assertEquals(TERMS, p.terms(), p.toString());
+      // The new writer took over the tail and acknowledged it again: now it is shown, as it was.
+      back.replicaActor()
+          .tell(new ReplicaProtocol.Subscribed(6, next.getRef(), 0, TERMS.extend(3, 6)));
+      back.replicaActor().tell(new ReplicaProtocol.CommitIndex(6, 3));
+      Snapshot shown = await(back.awaitVersion(3, WAIT));
+      for (long v = 1; v <= 3; v++) {
+        assertEquals(h.commit(v), shown.commit(v), "commit " + v);
+      }
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aRestartedDurableReplicaRefusesATermLowerThanOneItPromisedBeforeTheRestart(@TempDir Path dir)
+      throws Exception {
+    String name = "promised";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      TestProbe<WriterProtocol.Command> candidate = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(7, candidate.getRef()));
+      assertTrue(candidate.expectMessageClass(WriterProtocol.Promised.class, WAIT).granted());
+      cluster.stopNode(1);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      TestProbe<WriterProtocol.Command> older = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, older.getRef()));
+      WriterProtocol.Promised p = older.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertFalse(p.granted(), "term 6 after a promise of term 7: " + p);
+      assertEquals(7, p.promisedTerm(), p.toString());
+      // A writer of term 6 that never asked is refused too, and told the newer term.
+      back.replicaActor()
+          .tell(new ReplicaProtocol.Subscribed(6, older.getRef(), 0, TermBoundaries.NONE));
+      assertEquals(7, older.expectMessageClass(WriterProtocol.Fenced.class, WAIT).term());
+      await(back.close());
+    }
+  }
 
   @Test
   void aDurableReplicaBehindTheWritersRetentionFailsOnceNamingTheVersionsAndIsNotReady(

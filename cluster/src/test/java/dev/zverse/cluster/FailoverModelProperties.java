@@ -31,6 +31,8 @@ import org.apache.pekko.actor.Address;
  * random speeds and acknowledges a version once min-acks (k) replicas on other nodes received it,
  * failovers that lose the writer's node (and maybe others, at most k in all), and restarts of
  * durable replicas that applied all they received, which keep their applied versions but forget
+ * their promised term and creation terms (their replica log lost), restarts of durable replicas
+ * with their {@link ReplicaLog}, at any moment, which keep what they received and acknowledged,
  * their promised term and creation terms, and graceful removals of replica nodes, which count as
  * lost until the writer's {@link FollowerSet} drops them and the store's nodes shrink. Each new
  * writer takes a term from a quorum of the surviving nodes, chosen at random, starts from its own
@@ -45,14 +47,15 @@ class FailoverModelProperties {
   /**
    * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
    * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster, 19 a new
-   * node joins and follows, 20 the writer's follower set reaches node a.
+   * node joins and follows, 20 the writer's follower set reaches node a, 21 restart node a with its
+   * replica log (it keeps what it received, its promise and terms too).
    */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 20),
+            Arbitraries.integers().between(0, 21),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
@@ -154,6 +157,25 @@ class FailoverModelProperties {
             new Op(6, 3, 0),
             new Op(17, 1, 0),
             new Op(16, 2, 0)));
+  }
+
+  /**
+   * Three nodes, k = 1: A writes version 1, B received and acknowledged it (not applied: A's commit
+   * index reached only A's own replica), B restarts, A is lost. Only B's replica log keeps version
+   * 1 for the new writer: a restart that forgets what it received (the behaviour before durable
+   * replicas logged) failed this with "acknowledged version 1 lost".
+   */
+  @Example
+  void aReplicaRestartedWithItsLogKeepsAnAcknowledgedVersionItHadNotApplied() {
+    run(
+        3,
+        1,
+        List.of(
+            new Op(0, 0, 0),
+            new Op(6, 1, 0),
+            new Op(12, 0, 0),
+            new Op(21, 1, 0),
+            new Op(16, 0, 0)));
   }
 
   /**
@@ -328,12 +350,24 @@ class FailoverModelProperties {
         // As WriterSingleton: up to the seed an earlier writer may have acknowledged versions.
         followerSet.removed(address(at), Math.max(committed, seedVersion));
         dropCaughtUp(minAcks);
+      } else if (op.kind() == 21) {
+        int at = op.a() % n;
+        Node node = nodes.get(at);
+        if (!node.lost && at != writer.at()) {
+          restartWithLog(node);
+        }
       } else if (op.kind() == 17) {
         int at = op.a() % n;
         Node node = nodes.get(at);
-        if (node.lost || at == writer.at() || node.received.received() > node.store.version()) {
+        if (node.lost
+            || at == writer.at()
+            || node.received.received() > node.store.version()
+            || joined()) {
           // The writer's node restarting is a failover; a replica that forgets received versions
-          // loses acknowledgements (they are in memory), as a lost node does: not this case.
+          // loses acknowledgements (they are in memory), as a lost node does: not this case. Nor is
+          // a replica that lost its replica log where a node joined: voters that all forgot their
+          // promises may propose a term a joiner the candidate does not see still holds versions
+          // of, and reuse it (the README counts such a node as lost; op 21 restarts with the log).
           continue;
         }
         restart(node);
@@ -396,6 +430,16 @@ class FailoverModelProperties {
     }
   }
 
+  /** Whether a node joined since the start. */
+  private boolean joined() {
+    for (Node node : nodes) {
+      if (node.joiner) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** The writer's follower set reaches {@code node}. */
   private void tell(Node node) {
     node.knownTerm = writer.term();
@@ -429,6 +473,20 @@ class FailoverModelProperties {
     node.knownTerm = 0;
     node.knownSeq = 0;
     node.known = Set.of();
+  }
+
+  /**
+   * A durable replica restarts with its replica log, whenever: its store keeps what it applied, its
+   * log what it received beyond (held, shown only once acknowledged again), its promised term and
+   * its history's creation terms, as {@link ReplicaActor} recovers them.
+   */
+  private static void restartWithLog(Node node) {
+    List<CommitRecord> held = node.received.held();
+    TermBoundaries terms = node.received.history();
+    node.received = new ReceivedCommits(node.store.version());
+    node.received.restore(terms, held);
+    node.committed = node.store.version();
+    node.followTerm = 0;
   }
 
   /** The writer sends {@code node} up to {@code count} versions after what it received. */

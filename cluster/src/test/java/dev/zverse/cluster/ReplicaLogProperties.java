@@ -1,0 +1,252 @@
+package dev.zverse.cluster;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.zverse.engine.CommitRecord;
+import dev.zverse.engine.CorruptLogException;
+import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.constraints.IntRange;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A durable replica's log recovers what was written to it, or a prefix of it, or refuses naming the
+ * file and the offset: random sequences of promises, histories, received groups and truncations are
+ * appended, then the file is cut at a random byte or one of its bytes is changed. Cut: recovery
+ * gives exactly the state after the last record wholly before the cut (every record forced before a
+ * crash survives; a torn tail is dropped). Changed: recovery gives the state before the damaged
+ * record (it was the last one: a torn tail), or refuses naming the file and the offset of the
+ * damaged record; with {@code recover-past-corruption} it gives the state before it.
+ */
+class ReplicaLogProperties {
+  private static final int VERSIONS = 300;
+
+  /** Two histories with different contents at every version. */
+  private static final List<Snapshot> FORKS = List.of(history("a"), history("b"));
+
+  private static final List<TermBoundaries> HISTORIES =
+      List.of(
+          TermBoundaries.NONE,
+          TermBoundaries.NONE.extend(0, 1),
+          TermBoundaries.NONE.extend(0, 1).extend(2, 5),
+          TermBoundaries.NONE.extend(0, 2).extend(4, 7).extend(19, 20));
+
+  private static Snapshot history(String tag) {
+    Snapshot s = Snapshot.empty();
+    // Two more than a log receives: a test appends two after the last.
+    for (int v = 1; v <= VERSIONS + 2; v++) {
+      s = s.apply(WriteBatch.ofPut("k" + (v % 5), tag + v));
+    }
+    return s;
+  }
+
+  /** 0 promise a term n, 1 a history, 2 receive n versions, 3 truncate from n-th last. */
+  private record Op(int kind, int n) {}
+
+  /** What the log should give back after a prefix of the records. */
+  private record State(
+      long promisedTerm,
+      @Nullable String promisedTo,
+      TermBoundaries history,
+      List<CommitRecord> commits) {}
+
+  @Provide
+  Arbitrary<List<Op>> ops() {
+    return Combinators.combine(
+            Arbitraries.integers().between(0, 3), Arbitraries.integers().between(1, 30))
+        .as(Op::new)
+        .list()
+        .ofMaxSize(25);
+  }
+
+  @Property(tries = 300)
+  void aCutLogRecoversEveryRecordWhollyBeforeTheCut(
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 0, max = 1_000_000) int cutAt)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<Long> ends = new ArrayList<>();
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, ends, states);
+      byte[] bytes = Files.readAllBytes(file);
+      int cut = cutAt % (bytes.length + 1);
+      Files.write(file, Arrays.copyOf(bytes, cut));
+      if (cut < ReplicaLog.HEADER_BYTES) {
+        CorruptLogException e =
+            assertThrows(CorruptLogException.class, () -> ReplicaLog.recover(file, false, 0));
+        assertEquals(file, e.file());
+        assertEquals(0, e.offset());
+        return;
+      }
+      int k = 1;
+      while (k + 1 < ends.size() && ends.get(k + 1) <= cut) {
+        k++;
+      }
+      assertEquals(states.get(k), state(ReplicaLog.recover(file, false, 0)), "cut at " + cut);
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 300)
+  void aDamagedByteIsATornTailOrRefusedNamingTheFileAndTheRecordsOffset(
+      @ForAll("ops") List<Op> ops,
+      @ForAll @IntRange(min = 0, max = 1_000_000) int damageAt,
+      @ForAll @IntRange(min = 1, max = 255) int mask)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<Long> ends = new ArrayList<>();
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, ends, states);
+      byte[] bytes = Files.readAllBytes(file);
+      int at = damageAt % bytes.length;
+      bytes[at] ^= (byte) mask;
+      Files.write(file, bytes);
+      // The damaged part: the file header (j = 0) or record j, from ends[j - 1] to ends[j].
+      int j = 0;
+      while (ends.get(j) <= at) {
+        j++;
+      }
+      State before = states.get(Math.max(0, j - 1));
+      try {
+        State got = state(ReplicaLog.recover(file, false, 0));
+        assertTrue(j == ends.size() - 1, "recovered past damage in record " + j + " at " + at);
+        assertEquals(before, got, "a torn last record");
+      } catch (CorruptLogException e) {
+        assertEquals(file, e.file());
+        assertEquals(j == 0 ? 0 : ends.get(j - 1), e.offset(), e.getMessage());
+      }
+      assertEquals(before, state(ReplicaLog.recover(file, true, 0)), "recover-past-corruption");
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 100)
+  void aRewrittenLogRecoversTheSameStateAndTheRecordsAppendedAfter(@ForAll("ops") List<Op> ops)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<Long> ends = new ArrayList<>();
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, ends, states);
+      State s = states.get(states.size() - 1);
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
+        assertEquals(s, state(log.recovered()), "recovered at open");
+        log.compact(s.promisedTerm(), s.promisedTo(), s.history(), s.commits());
+      }
+      assertEquals(s, state(ReplicaLog.recover(file, false, 0)), "after a rewrite");
+      // Versions the store applied are dropped at recovery; the rest is kept.
+      long applied = s.commits().isEmpty() ? 0 : s.commits().get(0).version();
+      assertEquals(
+          s.commits().stream().filter(c -> c.version() > applied).toList(),
+          ReplicaLog.recover(file, false, applied).commits());
+      // Opened again (rewritten at open), then appended to.
+      long next = s.commits().isEmpty() ? 1 : s.commits().get(s.commits().size() - 1).version() + 1;
+      List<CommitRecord> more = List.of(FORKS.get(0).commit(next), FORKS.get(0).commit(next + 1));
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
+        log.promised(s.promisedTerm() + 1, "later");
+        log.received(more, 0);
+        log.sync();
+      }
+      List<CommitRecord> all = new ArrayList<>(s.commits());
+      all.addAll(more);
+      assertEquals(
+          new State(s.promisedTerm() + 1, "later", s.history(), all),
+          state(ReplicaLog.recover(file, false, 0)),
+          "appended after the rewrite");
+    } finally {
+      delete(dir);
+    }
+  }
+
+  /**
+   * Writes {@code ops} to a new log in {@code dir}; {@code ends} gets the file's size after its
+   * header, after the record {@link ReplicaLog#open} writes, and after each record appended, and
+   * {@code states} the state then.
+   */
+  private static Path write(Path dir, List<Op> ops, List<Long> ends, List<State> states)
+      throws IOException {
+    ReplicaLog log = ReplicaLog.open(dir, false, false, 0);
+    Path file = log.file();
+    long promised = 0;
+    String promisedTo = null;
+    TermBoundaries history = TermBoundaries.NONE;
+    List<CommitRecord> commits = new ArrayList<>();
+    long next = 1;
+    ends.add((long) ReplicaLog.HEADER_BYTES);
+    states.add(new State(0, null, history, List.of()));
+    ends.add(Files.size(file));
+    states.add(new State(0, null, history, List.of()));
+    for (Op op : ops) {
+      switch (op.kind()) {
+        case 0 -> {
+          String to = "writer-" + op.n();
+          log.promised(op.n(), to);
+          if (op.n() > promised) {
+            promised = op.n();
+            promisedTo = to;
+          }
+        }
+        case 1 -> {
+          history = HISTORIES.get(op.n() % HISTORIES.size());
+          log.history(history);
+        }
+        case 2 -> {
+          if (next + op.n() - 1 > VERSIONS) {
+            continue;
+          }
+          List<CommitRecord> group = new ArrayList<>();
+          for (long v = next; v < next + op.n(); v++) {
+            group.add(FORKS.get(op.n() % 2).commit(v));
+          }
+          log.received(group, 0);
+          commits.addAll(group);
+          next += op.n();
+        }
+        default -> {
+          long from = Math.max(1, next - op.n());
+          log.truncate(from);
+          while (!commits.isEmpty() && commits.get(commits.size() - 1).version() >= from) {
+            commits.remove(commits.size() - 1);
+          }
+          next = Math.min(next, from);
+        }
+      }
+      log.sync();
+      ends.add(Files.size(file));
+      states.add(new State(promised, promisedTo, history, List.copyOf(commits)));
+    }
+    log.close();
+    return file;
+  }
+
+  private static State state(ReplicaLog.Recovered r) {
+    return new State(r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
+  }
+
+  private static void delete(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+}
