@@ -40,9 +40,13 @@ class GroupCommitTest {
       throws Exception {
     // The actor's group commit: with caller-runs on, a write that finds the writer idle is a group
     // of its own, and on a loaded machine concurrent callers seldom overlap.
-    ZVerseStore store = kit.open(kit.settings().withCallerRuns(false));
     int threads = 8;
     int perThread = 500;
+    // Every version stays readable: the check reads each caller's commit, and with the default
+    // retention (1,000 versions) an epoch tick during a slow run pruned the first ones.
+    ZVerseStore store =
+        kit.open(
+            kit.settings().withCallerRuns(false).withRetentionVersions(threads * perThread + 1L));
     List<Sent> sent = writeConcurrently(store, threads, perThread);
 
     assertEveryCallerGotItsOwnVersion(store, sent);
