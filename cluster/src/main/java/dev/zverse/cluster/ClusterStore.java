@@ -114,6 +114,10 @@ public final class ClusterStore {
   private final ZVerseStore replica;
   private final ReplicaState state;
   private final ActorRef<ReplicaProtocol.Command> follower;
+
+  /** The replica actor's log, for tests; null for a memory-only replica. */
+  private final @Nullable ReplicaLog log;
+
   private final WireSerializer serializer;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable Cancellable shutdownTask;
@@ -125,7 +129,8 @@ public final class ClusterStore {
       ActorRef<Command> writer,
       ZVerseStore replica,
       ReplicaState state,
-      ActorRef<ReplicaProtocol.Command> follower) {
+      ActorRef<ReplicaProtocol.Command> follower,
+      @Nullable ReplicaLog log) {
     this.system = system;
     this.name = name;
     this.settings = settings;
@@ -133,6 +138,7 @@ public final class ClusterStore {
     this.replica = replica;
     this.state = state;
     this.follower = follower;
+    this.log = log;
     this.serializer = WireSerializer.of(system);
   }
 
@@ -275,7 +281,7 @@ public final class ClusterStore {
               "zverse-replica-" + name + "-" + OPENINGS.incrementAndGet(),
               replicaProps);
       ClusterStore opened =
-          new ClusterStore(system, name, settings, writer, local, state, follower);
+          new ClusterStore(system, name, settings, writer, local, state, follower, log);
       opened.shutdownTask =
           CoordinatedShutdown.get(system)
               .addCancellableTask(
@@ -648,6 +654,11 @@ public final class ClusterStore {
   /** This node's replica actor, for tests that speak its protocol. */
   ActorRef<ReplicaProtocol.Command> replicaActor() {
     return follower;
+  }
+
+  /** This node's replica log, owned by its replica actor; null for a memory-only replica. */
+  @Nullable ReplicaLog replicaLog() {
+    return log;
   }
 
   /** Messages of writers of a lower term than this node's replica promised that it refused. */

@@ -76,10 +76,11 @@ import org.jspecify.annotations.Nullable;
  * A durable replica (its store has a data directory) keeps a {@link ReplicaLog}: what it received,
  * the term it promised and its history's creation terms are appended as they change, and forced
  * before it acknowledges a received group (one force for every group received before the force
- * runs: a {@link Flush} it sends itself queues behind them) and before it answers a promise. So
- * "has it" means forced to its log, and a restarted durable replica still holds what it
- * acknowledged, promises with it, and refuses terms lower than one it promised. A memory-only
- * replica has no log and acknowledges on receipt.
+ * runs: a {@link Flush} it sends itself queues behind them), before it asks a writer to follow it
+ * (the writer counts a {@link WriterProtocol.Follow} from v as v - 1 received) and before it
+ * answers a promise. So "has it" means forced to its log, and a restarted durable replica still
+ * holds what it acknowledged, promises with it, and refuses terms lower than one it promised. A
+ * memory-only replica has no log and acknowledges on receipt.
  *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
  * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
@@ -342,6 +343,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * unless it answers.
    */
   private void askToFollow() {
+    // The writer counts a Follow from v as v - 1 received, so it may acknowledge writes with it
+    // alone: a durable replica forces what it received first, and asks nothing if it cannot.
+    if (!syncLog()) {
+      return;
+    }
+    logged = received.received();
     long from = writer != null ? expected() : received.handed() + 1;
     askedFrom = from;
     WriterProtocol.Follow follow =

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 
@@ -104,6 +105,12 @@ final class ReplicaLog implements AutoCloseable {
 
   private @Nullable IOException failure;
 
+  /** The last received version appended (the store's version if none is held). */
+  private long lastReceived;
+
+  /** Told the last received version each time {@link #sync} succeeded; a seam for tests. */
+  private volatile @Nullable LongConsumer onSync;
+
   private ReplicaLog(
       Path directory, boolean force, Recovered recovered, FileChannel channel, long size) {
     this.directory = directory;
@@ -113,6 +120,14 @@ final class ReplicaLog implements AutoCloseable {
     this.channel = channel;
     this.size = size;
     this.compactedSize = size;
+  }
+
+  /**
+   * Sets what {@link #sync} tells, after each success, the last received version appended: from
+   * then on durable. A seam for tests, which check that nothing is acknowledged before it.
+   */
+  void onSync(@Nullable LongConsumer listener) {
+    this.onSync = listener;
   }
 
   /**
@@ -144,7 +159,10 @@ final class ReplicaLog implements AutoCloseable {
         rewrite(directory, force, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
     FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
     channel.position(size);
-    return new ReplicaLog(directory, force, r, channel, size);
+    ReplicaLog log = new ReplicaLog(directory, force, r, channel, size);
+    log.lastReceived =
+        r.commits().isEmpty() ? storeVersion : r.commits().get(r.commits().size() - 1).version();
+    return log;
   }
 
   /** What the log held when opened. */
@@ -178,12 +196,14 @@ final class ReplicaLog implements AutoCloseable {
   /** Appends received commits, which follow the ones held. */
   void received(List<CommitRecord> commits, long watermark) {
     if (!commits.isEmpty()) {
+      lastReceived = commits.get(commits.size() - 1).version();
       append(RECEIVED, CommitRecordCodec.encode(new CommitRecordCodec.Group(watermark, commits)));
     }
   }
 
   /** Appends that the received commits from version {@code from} on are dropped. */
   void truncate(long from) {
+    lastReceived = Math.min(lastReceived, from - 1);
     append(TRUNCATE, ByteBuffer.allocate(8).putLong(from).array());
   }
 
@@ -206,6 +226,10 @@ final class ReplicaLog implements AutoCloseable {
       }
     }
     dirty = false;
+    LongConsumer listener = onSync;
+    if (listener != null) {
+      listener.accept(lastReceived);
+    }
   }
 
   /** Whether the log grew enough since its last rewrite that {@link #compact} should run. */
