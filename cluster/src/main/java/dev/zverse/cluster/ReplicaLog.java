@@ -56,14 +56,15 @@ import org.jspecify.annotations.Nullable;
  * the store lost versions this log had trimmed, and the open is refused too.
  *
  * <p>After recovery the log is rewritten (to a temporary file, forced, renamed into place, the
- * directory forced; under {@code every-commit}): it then holds only what is still needed. It is
+ * directory forced, whatever the sync policy): it then holds only what is still needed. It is
  * rewritten so again when it grows past {@link #COMPACT_BYTES} and twice its size after the last
  * rewrite, with the commits not yet applied: the applied ones are in the store's own log, forced
  * before the store confirms them under the {@code every-commit} sync policy.
  *
  * <p>Forces follow the store's sync policy: under {@code every-commit} every {@link #sync} forces;
- * under {@code interval} and {@code never} the records are written (a process crash loses nothing)
- * but not forced (a machine crash may lose what the operating system had not written back).
+ * under {@code interval} and {@code never} the received commits and histories are written (a
+ * process crash loses nothing) but not forced (a machine crash may lose what the operating system
+ * had not written back). Promises and rewrites are forced under every policy.
  *
  * <p>Not thread-safe: owned by the replica actor, which opens it through {@link ClusterStore}. The
  * replica store's lock on its data directory keeps a second one out of this log.
@@ -102,6 +103,12 @@ final class ReplicaLog implements AutoCloseable {
 
   /** Whether records were written since the last force. */
   private boolean dirty;
+
+  /** Whether a promise was written since the last force: forced whatever the sync policy. */
+  private boolean promiseUnforced;
+
+  /** How many times the log was forced (a rewrite counting once); a seam for tests. */
+  private long forces;
 
   private @Nullable IOException failure;
 
@@ -149,14 +156,18 @@ final class ReplicaLog implements AutoCloseable {
       Path directory, boolean force, boolean recoverPastCorruption, long storeVersion)
       throws IOException {
     Objects.requireNonNull(directory, "directory");
+    boolean created = !Files.isDirectory(directory);
     Files.createDirectories(directory);
+    Path parent = directory.toAbsolutePath().getParent();
+    if (created && parent != null) {
+      forceDirectory(parent); // the new directory's entry, before a log in it is relied on
+    }
     Path file = directory.resolve(FILE);
     Recovered r =
         Files.exists(file)
             ? recover(file, recoverPastCorruption, storeVersion)
             : new Recovered(0, null, TermBoundaries.NONE, List.of());
-    long size =
-        rewrite(directory, force, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
+    long size = rewrite(directory, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
     FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
     channel.position(size);
     ReplicaLog log = new ReplicaLog(directory, force, r, channel, size);
@@ -181,6 +192,7 @@ final class ReplicaLog implements AutoCloseable {
     ByteBuffer b = ByteBuffer.allocate(12 + name.length);
     b.putLong(term).putInt(name.length).put(name);
     append(PROMISED, b.array());
+    promiseUnforced = true;
   }
 
   /** Appends the creation terms of the history held from now on. */
@@ -208,7 +220,9 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   /**
-   * Makes everything appended so far durable (under {@code every-commit}: forced to the disk).
+   * Makes everything appended so far durable: forced to the disk under {@code every-commit}, and
+   * whatever the policy when a promise was appended (a promise forgotten by a power loss could be
+   * granted again to a lower term: two quorums).
    *
    * @throws IOException the first write or force that failed, again on every later call: what was
    *     appended after it may be lost, so nothing more may be acknowledged
@@ -217,19 +231,26 @@ final class ReplicaLog implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-    if (dirty && force) {
+    if (dirty && (force || promiseUnforced)) {
       try {
         channel.force(false);
+        forces++;
       } catch (IOException e) {
         failure = e;
         throw e;
       }
     }
     dirty = false;
+    promiseUnforced = false;
     LongConsumer listener = onSync;
     if (listener != null) {
       listener.accept(lastReceived);
     }
+  }
+
+  /** How many times the log was forced since it opened, a rewrite counting once. */
+  long forces() {
+    return forces;
   }
 
   /** Whether the log grew enough since its last rewrite that {@link #compact} should run. */
@@ -254,11 +275,13 @@ final class ReplicaLog implements AutoCloseable {
     }
     try {
       channel.close();
-      size = rewrite(directory, force, promisedTerm, promisedTo, history, held);
+      size = rewrite(directory, promisedTerm, promisedTo, history, held);
+      forces++;
       compactedSize = size;
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       channel.position(size);
       dirty = false;
+      promiseUnforced = false;
     } catch (IOException e) {
       failure = e;
       throw e;
@@ -309,12 +332,12 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   /**
-   * Writes a new log holding the state given, forced if {@code force}, and renames it into {@code
-   * directory}.
+   * Writes a new log holding the state given, forced, and renames it into {@code directory}, then
+   * forces the directory. Forced whatever the sync policy: the rename of an unforced file over the
+   * live one could leave an empty log after a power loss, and rewrites are rare.
    */
   private static long rewrite(
       Path directory,
-      boolean force,
       long promisedTerm,
       @Nullable String promisedTo,
       TermBoundaries history,
@@ -356,27 +379,30 @@ final class ReplicaLog implements AutoCloseable {
           out.write(b);
         }
       }
-      if (force) {
-        out.force(true);
-      }
+      out.force(true);
     }
     try {
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
-    if (force) {
-      forceDirectory(directory);
-    }
+    forceDirectory(directory);
     return size;
   }
 
-  /** Forces the rename into the directory; some platforms cannot open a directory: best effort. */
-  private static void forceDirectory(Path directory) {
-    try (FileChannel d = FileChannel.open(directory, StandardOpenOption.READ)) {
-      d.force(true);
+  /**
+   * Forces a rename or creation into {@code directory}. Only opening it may fail (Windows cannot
+   * open a directory as a channel; its renames are durable once done); a failed force is thrown.
+   */
+  private static void forceDirectory(Path directory) throws IOException {
+    FileChannel d;
+    try {
+      d = FileChannel.open(directory, StandardOpenOption.READ);
     } catch (IOException e) {
-      // Windows cannot open a directory as a channel; its renames are durable once done.
+      return;
+    }
+    try (d) {
+      d.force(true);
     }
   }
 

@@ -177,6 +177,45 @@ class ReplicaLogProperties {
     }
   }
 
+  @Property(tries = 50)
+  void promisesAndRewritesAreForcedWhateverTheSyncPolicyReceivedCommitsOnlyUnderEveryCommit(
+      @ForAll("ops") List<Op> ops, @ForAll boolean everyCommit) throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try (ReplicaLog log = ReplicaLog.open(dir, everyCommit, false, 0)) {
+      long next = 1;
+      for (Op op : ops) {
+        long before = log.forces();
+        switch (op.kind()) {
+          case 0 -> log.promised(op.n(), "writer-" + op.n());
+          case 1 -> log.history(HISTORIES.get(op.n() % HISTORIES.size()));
+          case 2 -> {
+            List<CommitRecord> group = new ArrayList<>();
+            for (long v = next; v < next + op.n() && v <= VERSIONS; v++) {
+              group.add(FORKS.get(0).commit(v));
+            }
+            log.received(group, 0);
+            next += group.size();
+          }
+          default -> {
+            next = Math.max(1, next - op.n());
+            log.truncate(next);
+          }
+        }
+        log.sync();
+        // A promise forgotten by a power loss could be granted again to a lower term.
+        boolean forced = everyCommit || op.kind() == 0;
+        assertEquals(before + (forced ? 1 : 0), log.forces(), "forced after " + op);
+        log.sync();
+        assertEquals(before + (forced ? 1 : 0), log.forces(), "nothing new to force");
+      }
+      long before = log.forces();
+      log.compact(0, null, TermBoundaries.NONE, List.of());
+      assertEquals(before + 1, log.forces(), "a rewrite is forced");
+    } finally {
+      delete(dir);
+    }
+  }
+
   /**
    * Writes {@code ops} to a new log in {@code dir}; {@code ends} gets the file's size after its
    * header, after the record {@link ReplicaLog#open} writes, and after each record appended, and
