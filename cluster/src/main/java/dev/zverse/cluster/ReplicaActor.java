@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -224,6 +226,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    */
   private @Nullable String promisedToName;
 
+  /** Completed once the actor stopped and closed its log: {@link ClusterStore#close()} waits. */
+  private final CompletableFuture<Done> terminated;
+
   /** The next version expected at the last status tick: unchanged while behind is a stall. */
   private long expectedAtLastTick = -1;
 
@@ -235,8 +240,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ClusterSettings settings,
       ReplicaState state,
       @Nullable ReplicaLog log,
+      CompletableFuture<Done> terminated,
       TimerScheduler<Command> timers) {
     super(context);
+    this.terminated = terminated;
     this.name = name;
     this.replica = replica;
     this.proxy = proxy;
@@ -277,6 +284,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * @param settings the cluster settings
    * @param state what the actor shares with the facade
    * @param log a durable replica's log, opened and recovered; null for a memory-only replica
+   * @param terminated completed once the actor stopped and closed {@code log}
    * @return the behavior
    */
   static Behavior<Command> create(
@@ -285,14 +293,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ActorRef<WriterProtocol.Command> proxy,
       ClusterSettings settings,
       ReplicaState state,
-      @Nullable ReplicaLog log) {
+      @Nullable ReplicaLog log,
+      CompletableFuture<Done> terminated) {
     return Behaviors.setup(
         context -> {
           context.setLoggerName(ReplicaActor.class);
           return Behaviors.withTimers(
               timers -> {
                 ReplicaActor actor =
-                    new ReplicaActor(context, name, replica, proxy, settings, state, log, timers);
+                    new ReplicaActor(
+                        context, name, replica, proxy, settings, state, log, terminated, timers);
                 // Listed, so that a starting writer counts this node among the store's nodes.
                 context
                     .getSystem()
@@ -939,6 +949,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         getContext().getLog().debug("[{}] Closing the replica log failed: {}", name, e.toString());
       }
     }
+    terminated.complete(Done.getInstance());
     return this;
   }
 

@@ -288,6 +288,11 @@ final class ReplicaLog implements AutoCloseable {
     }
   }
 
+  /** Whether the log is still open: not yet closed by its replica actor's stop. */
+  boolean isOpen() {
+    return channel.isOpen();
+  }
+
   @Override
   public void close() throws IOException {
     channel.close();

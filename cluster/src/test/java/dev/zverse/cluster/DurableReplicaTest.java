@@ -107,6 +107,25 @@ class DurableReplicaTest {
     }
   }
 
+  @Test
+  void closeCompletesOnlyOnceTheReplicaActorStoppedAndClosedItsLog(@TempDir Path dir)
+      throws Exception {
+    String name = "closing";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      for (int i = 0; i < 3; i++) {
+        ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+        ReplicaLog log = replica.replicaLog();
+        assertTrue(log != null && log.isOpen(), "a durable replica's log is open");
+        AtomicBoolean openAtClose = new AtomicBoolean(true);
+        await(replica.close().thenRun(() -> openAtClose.set(log.isOpen())));
+        // A reopen rewrites the log: the old actor must no longer force or answer into it.
+        assertFalse(openAtClose.get(), "the log was still open when close() completed, " + i);
+      }
+    }
+  }
+
   /** What the replica log told the test, in line with what the replica sent: now durable. */
   private record Forced(long received) implements NoSerializationVerificationNeeded {}
 
