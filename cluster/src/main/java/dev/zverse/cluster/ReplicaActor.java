@@ -309,6 +309,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
                     .receptionist()
                     .tell(
                         Receptionist.register(ReplicaProtocol.replicaKey(name), context.getSelf()));
+                actor.warnIfLogNew();
                 actor.askToFollow();
                 timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.statusInterval());
                 return actor;
@@ -339,6 +340,26 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessageEquals(Stop.INSTANCE, this::onStop)
         .onSignal(PostStop.class, signal -> onPostStop())
         .build();
+  }
+
+  /**
+   * Warns when a durable replica with data found no replica log (its data directory predates
+   * replica logs): it cannot know the term it promised before, nor what it acknowledged beyond what
+   * it applied.
+   */
+  private void warnIfLogNew() {
+    long version = received.handed();
+    if (log != null && log.created() && version > 0) {
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The durable replica is at version {} but has no replica log ({}): the term it"
+                  + " promised and what it acknowledged beyond its version are not known; a"
+                  + " replica from before replica logs starts one now",
+              name,
+              version,
+              log.file());
+    }
   }
 
   /** The next version expected from the writer followed. */

@@ -48,12 +48,13 @@ import org.jspecify.annotations.Nullable;
  * cut short or failing its checksum with nothing after it, or zeros to the end, was never forced,
  * so never acknowledged: it is cut off. Damage anywhere else (a record header failing its checksum:
  * a torn append writes a prefix of the record, whose header is whole and correct, or zeros; a
- * record failing its checksum with another after it, a record that does not decode, a received
- * group that does not follow the one before) is refused with {@link CorruptLogException} naming the
- * file and the byte offset of the damaged record, unless the store's {@code
- * recover-past-corruption} is on: then the log is recovered up to that record. The received commits
- * the replica store already applied are dropped; if the rest does not follow the store's version,
- * the store lost versions this log had trimmed, and the open is refused too.
+ * record of an unknown type under a correct header checksum, said so; a record failing its checksum
+ * with another after it, a record that does not decode, a received group that does not follow the
+ * one before) is refused with {@link CorruptLogException} naming the file and the byte offset of
+ * the damaged record, unless the store's {@code recover-past-corruption} is on: then the log is
+ * recovered up to that record. The received commits the replica store already applied are dropped;
+ * if the rest does not follow the store's version, the store lost versions this log had trimmed,
+ * and the open is refused too.
  *
  * <p>After recovery the log is rewritten (to a temporary file, forced, renamed into place, the
  * directory forced, whatever the sync policy): it then holds only what is still needed. It is
@@ -100,6 +101,9 @@ final class ReplicaLog implements AutoCloseable {
   private FileChannel channel;
   private long size;
   private long compactedSize;
+
+  /** Whether the log file did not exist when opened (a new replica, or one from before logs). */
+  private boolean created;
 
   /** Whether records were written since the last force. */
   private boolean dirty;
@@ -163,17 +167,24 @@ final class ReplicaLog implements AutoCloseable {
       forceDirectory(parent); // the new directory's entry, before a log in it is relied on
     }
     Path file = directory.resolve(FILE);
+    boolean existed = Files.exists(file);
     Recovered r =
-        Files.exists(file)
+        existed
             ? recover(file, recoverPastCorruption, storeVersion)
             : new Recovered(0, null, TermBoundaries.NONE, List.of());
     long size = rewrite(directory, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
     FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
     channel.position(size);
     ReplicaLog log = new ReplicaLog(directory, force, r, channel, size);
+    log.created = !existed;
     log.lastReceived =
         r.commits().isEmpty() ? storeVersion : r.commits().get(r.commits().size() - 1).version();
     return log;
+  }
+
+  /** Whether the open created the log: no file was there. */
+  boolean created() {
+    return created;
   }
 
   /** What the log held when opened. */
@@ -450,11 +461,14 @@ final class ReplicaLog implements AutoCloseable {
       }
       byte type = b.get(at);
       int length = b.getInt(at + 1);
-      if (b.getInt(at + 5) != crc(b.array(), at, 5) || type < PROMISED || type > TRUNCATE) {
+      if (b.getInt(at + 5) != crc(b.array(), at, 5)) {
         if (zerosFrom(b, at)) {
           break; // a torn append that left zeros
         }
         damage = "a record header fails its checksum";
+      } else if (type < PROMISED || type > TRUNCATE) {
+        // A whole, checksum-correct header: written so, never torn (a newer format, say).
+        damage = "unknown record type " + type;
       } else if (length < 0 || (long) at + RECORD_HEADER_BYTES + length + 4 > end) {
         break; // the last record, cut short
       } else {

@@ -9,8 +9,10 @@ import dev.zverse.engine.CorruptLogException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -172,6 +174,28 @@ class ReplicaLogProperties {
           new State(s.promisedTerm() + 1, "later", s.history(), all),
           state(ReplicaLog.recover(file, false, 0)),
           "appended after the rewrite");
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 20)
+  void aRecordOfAnUnknownTypeWithACorrectHeaderIsRefusedAsSuchNamingItsOffset(
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 5, max = 127) int type)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      Path file = write(dir, ops, new ArrayList<>(), new ArrayList<>());
+      long at = Files.size(file);
+      ByteBuffer r = ReplicaLog.record((byte) type, new byte[] {1, 2, 3});
+      byte[] bytes = new byte[r.remaining()];
+      r.get(bytes);
+      Files.write(file, bytes, StandardOpenOption.APPEND);
+      CorruptLogException e =
+          assertThrows(CorruptLogException.class, () -> ReplicaLog.recover(file, false, 0));
+      assertTrue(e.getMessage().contains("unknown record type " + type), e.getMessage());
+      assertTrue(e.getMessage().contains("at byte " + at + ":"), e.getMessage());
+      assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
     } finally {
       delete(dir);
     }
