@@ -23,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
@@ -123,6 +124,31 @@ class DurableReplicaTest {
         // A reopen rewrites the log: the old actor must no longer force or answer into it.
         assertFalse(openAtClose.get(), "the log was still open when close() completed, " + i);
       }
+    }
+  }
+
+  @Test
+  void aDurableReplicaWithDataButNoReplicaLogWarnsAtStart(@TempDir Path dir) throws Exception {
+    String name = "upgraded";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERMS));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 3, group(history(), 1, 3)));
+      await(replica.awaitVersion(3, WAIT));
+      await(replica.close());
+      // A data directory from before replica logs: the store has versions, no log is there.
+      Files.delete(dir.resolve("replica-log").resolve(ReplicaLog.FILE));
+      ClusterStore back =
+          LoggingTestKit.warn("has no replica log")
+              .withLoggerName(ReplicaActor.class.getName())
+              .expect(
+                  cluster.node(1),
+                  () -> ClusterStore.open(cluster.node(1), name, durable, settings));
+      assertEquals(3, back.snapshot().version());
+      await(back.close());
     }
   }
 
