@@ -114,6 +114,13 @@ public final class ClusterStore {
   private final ZVerseStore replica;
   private final ReplicaState state;
   private final ActorRef<ReplicaProtocol.Command> follower;
+
+  /** The replica actor's log, for tests; null for a memory-only replica. */
+  private final @Nullable ReplicaLog log;
+
+  /** Completed once the replica actor stopped and closed its log. */
+  private final CompletableFuture<Done> terminated;
+
   private final WireSerializer serializer;
   private final AtomicBoolean closed = new AtomicBoolean();
   private volatile @Nullable Cancellable shutdownTask;
@@ -125,14 +132,18 @@ public final class ClusterStore {
       ActorRef<Command> writer,
       ZVerseStore replica,
       ReplicaState state,
-      ActorRef<ReplicaProtocol.Command> follower) {
+      ActorRef<ReplicaProtocol.Command> follower,
+      @Nullable ReplicaLog log,
+      CompletableFuture<Done> terminated) {
     this.system = system;
+    this.terminated = terminated;
     this.name = name;
     this.settings = settings;
     this.writer = writer;
     this.replica = replica;
     this.state = state;
     this.follower = follower;
+    this.log = log;
     this.serializer = WireSerializer.of(system);
   }
 
@@ -255,6 +266,9 @@ public final class ClusterStore {
     try {
       ReplicaLog log = replicaLog ? openLog(replica, local) : null;
       ReplicaState state = new ReplicaState(local);
+      CompletableFuture<Done> terminated = new CompletableFuture<>();
+      // Its PostStop completes it; a system already terminated runs no more actors.
+      system.getWhenTerminated().thenRun(() -> terminated.complete(Done.getInstance()));
       local.advanced().addPublishListener(state);
       ClusterSingletonSettings singletonSettings =
           ClusterSingletonSettings.create(system).withBufferSize(settings.proxyBufferSize());
@@ -271,11 +285,11 @@ public final class ClusterStore {
                       .withStopMessage(WriterProtocol.Stop.INSTANCE));
       ActorRef<ReplicaProtocol.Command> follower =
           system.systemActorOf(
-              ReplicaActor.create(name, local, writer, settings, state, log),
+              ReplicaActor.create(name, local, writer, settings, state, log, terminated),
               "zverse-replica-" + name + "-" + OPENINGS.incrementAndGet(),
               replicaProps);
       ClusterStore opened =
-          new ClusterStore(system, name, settings, writer, local, state, follower);
+          new ClusterStore(system, name, settings, writer, local, state, follower, log, terminated);
       opened.shutdownTask =
           CoordinatedShutdown.get(system)
               .addCancellableTask(
@@ -640,7 +654,8 @@ public final class ClusterStore {
    * shutdown hands it over or stops it). Coordinated shutdown calls this too. Calling it again
    * returns the replica's close stage and does nothing else.
    *
-   * @return completes when the replica is closed
+   * @return completes when the replica actor stopped (a durable replica's log closed) and then the
+   *     replica store closed
    */
   public CompletionStage<Done> close() {
     if (closed.compareAndSet(false, true)) {
@@ -650,12 +665,19 @@ public final class ClusterStore {
       }
       follower.tell(ReplicaActor.Stop.INSTANCE);
     }
-    return replica.close();
+    // Only once the actor stopped: a reopen in this JVM rewrites the log it would still force,
+    // acknowledge and promise from.
+    return terminated.thenCompose(done -> replica.close());
   }
 
   /** This node's replica actor, for tests that speak its protocol. */
   ActorRef<ReplicaProtocol.Command> replicaActor() {
     return follower;
+  }
+
+  /** This node's replica log, owned by its replica actor; null for a memory-only replica. */
+  @Nullable ReplicaLog replicaLog() {
+    return log;
   }
 
   /**

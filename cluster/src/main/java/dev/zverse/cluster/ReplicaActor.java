@@ -21,7 +21,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -76,10 +78,11 @@ import org.jspecify.annotations.Nullable;
  * A durable replica (its store has a data directory) keeps a {@link ReplicaLog}: what it received,
  * the term it promised and its history's creation terms are appended as they change, and forced
  * before it acknowledges a received group (one force for every group received before the force
- * runs: a {@link Flush} it sends itself queues behind them) and before it answers a promise. So
- * "has it" means forced to its log, and a restarted durable replica still holds what it
- * acknowledged, promises with it, and refuses terms lower than one it promised. A memory-only
- * replica has no log and acknowledges on receipt.
+ * runs: a {@link Flush} it sends itself queues behind them), before it asks a writer to follow it
+ * (the writer counts a {@link WriterProtocol.Follow} from v as v - 1 received) and before it
+ * answers a promise. So "has it" means forced to its log, and a restarted durable replica still
+ * holds what it acknowledged, promises with it, and refuses terms lower than one it promised. A
+ * memory-only replica has no log and acknowledges on receipt.
  *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
  * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
@@ -223,6 +226,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    */
   private @Nullable String promisedToName;
 
+  /** Completed once the actor stopped and closed its log: {@link ClusterStore#close()} waits. */
+  private final CompletableFuture<Done> terminated;
+
   /** The next version expected at the last status tick: unchanged while behind is a stall. */
   private long expectedAtLastTick = -1;
 
@@ -234,8 +240,10 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ClusterSettings settings,
       ReplicaState state,
       @Nullable ReplicaLog log,
+      CompletableFuture<Done> terminated,
       TimerScheduler<Command> timers) {
     super(context);
+    this.terminated = terminated;
     this.name = name;
     this.replica = replica;
     this.proxy = proxy;
@@ -276,6 +284,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * @param settings the cluster settings
    * @param state what the actor shares with the facade
    * @param log a durable replica's log, opened and recovered; null for a memory-only replica
+   * @param terminated completed once the actor stopped and closed {@code log}
    * @return the behavior
    */
   static Behavior<Command> create(
@@ -284,20 +293,23 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       ActorRef<WriterProtocol.Command> proxy,
       ClusterSettings settings,
       ReplicaState state,
-      @Nullable ReplicaLog log) {
+      @Nullable ReplicaLog log,
+      CompletableFuture<Done> terminated) {
     return Behaviors.setup(
         context -> {
           context.setLoggerName(ReplicaActor.class);
           return Behaviors.withTimers(
               timers -> {
                 ReplicaActor actor =
-                    new ReplicaActor(context, name, replica, proxy, settings, state, log, timers);
+                    new ReplicaActor(
+                        context, name, replica, proxy, settings, state, log, terminated, timers);
                 // Listed, so that a starting writer counts this node among the store's nodes.
                 context
                     .getSystem()
                     .receptionist()
                     .tell(
                         Receptionist.register(ReplicaProtocol.replicaKey(name), context.getSelf()));
+                actor.warnIfLogNew();
                 actor.askToFollow();
                 timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.statusInterval());
                 return actor;
@@ -330,6 +342,26 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .build();
   }
 
+  /**
+   * Warns when a durable replica with data found no replica log (its data directory predates
+   * replica logs): it cannot know the term it promised before, nor what it acknowledged beyond what
+   * it applied.
+   */
+  private void warnIfLogNew() {
+    long version = received.handed();
+    if (log != null && log.created() && version > 0) {
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The durable replica is at version {} but has no replica log ({}): the term it"
+                  + " promised and what it acknowledged beyond its version are not known; a"
+                  + " replica from before replica logs starts one now",
+              name,
+              version,
+              log.file());
+    }
+  }
+
   /** The next version expected from the writer followed. */
   private long expected() {
     return received.received() + 1;
@@ -342,6 +374,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * unless it answers.
    */
   private void askToFollow() {
+    // The writer counts a Follow from v as v - 1 received, so it may acknowledge writes with it
+    // alone: a durable replica forces what it received first, and asks nothing if it cannot.
+    if (!syncLog()) {
+      return;
+    }
+    logged = received.received();
     long from = writer != null ? expected() : received.handed() + 1;
     askedFrom = from;
     WriterProtocol.Follow follow =
@@ -939,6 +977,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         getContext().getLog().debug("[{}] Closing the replica log failed: {}", name, e.toString());
       }
     }
+    terminated.complete(Done.getInstance());
     return this;
   }
 

@@ -16,6 +16,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.function.LongConsumer;
 import java.util.zip.CRC32C;
 import org.jspecify.annotations.Nullable;
 
@@ -47,22 +48,24 @@ import org.jspecify.annotations.Nullable;
  * cut short or failing its checksum with nothing after it, or zeros to the end, was never forced,
  * so never acknowledged: it is cut off. Damage anywhere else (a record header failing its checksum:
  * a torn append writes a prefix of the record, whose header is whole and correct, or zeros; a
- * record failing its checksum with another after it, a record that does not decode, a received
- * group that does not follow the one before) is refused with {@link CorruptLogException} naming the
- * file and the byte offset of the damaged record, unless the store's {@code
- * recover-past-corruption} is on: then the log is recovered up to that record. The received commits
- * the replica store already applied are dropped; if the rest does not follow the store's version,
- * the store lost versions this log had trimmed, and the open is refused too.
+ * record of an unknown type under a correct header checksum, said so; a record failing its checksum
+ * with another after it, a record that does not decode, a received group that does not follow the
+ * one before) is refused with {@link CorruptLogException} naming the file and the byte offset of
+ * the damaged record, unless the store's {@code recover-past-corruption} is on: then the log is
+ * recovered up to that record. The received commits the replica store already applied are dropped;
+ * if the rest does not follow the store's version, the store lost versions this log had trimmed,
+ * and the open is refused too.
  *
  * <p>After recovery the log is rewritten (to a temporary file, forced, renamed into place, the
- * directory forced; under {@code every-commit}): it then holds only what is still needed. It is
+ * directory forced, whatever the sync policy): it then holds only what is still needed. It is
  * rewritten so again when it grows past {@link #COMPACT_BYTES} and twice its size after the last
  * rewrite, with the commits not yet applied: the applied ones are in the store's own log, forced
  * before the store confirms them under the {@code every-commit} sync policy.
  *
  * <p>Forces follow the store's sync policy: under {@code every-commit} every {@link #sync} forces;
- * under {@code interval} and {@code never} the records are written (a process crash loses nothing)
- * but not forced (a machine crash may lose what the operating system had not written back).
+ * under {@code interval} and {@code never} the received commits and histories are written (a
+ * process crash loses nothing) but not forced (a machine crash may lose what the operating system
+ * had not written back). Promises and rewrites are forced under every policy.
  *
  * <p>Not thread-safe: owned by the replica actor, which opens it through {@link ClusterStore}. The
  * replica store's lock on its data directory keeps a second one out of this log.
@@ -99,10 +102,25 @@ final class ReplicaLog implements AutoCloseable {
   private long size;
   private long compactedSize;
 
+  /** Whether the log file did not exist when opened (a new replica, or one from before logs). */
+  private boolean created;
+
   /** Whether records were written since the last force. */
   private boolean dirty;
 
+  /** Whether a promise was written since the last force: forced whatever the sync policy. */
+  private boolean promiseUnforced;
+
+  /** How many times the log was forced (a rewrite counting once); a seam for tests. */
+  private long forces;
+
   private @Nullable IOException failure;
+
+  /** The last received version appended (the store's version if none is held). */
+  private long lastReceived;
+
+  /** Told the last received version each time {@link #sync} succeeded; a seam for tests. */
+  private volatile @Nullable LongConsumer onSync;
 
   private ReplicaLog(
       Path directory, boolean force, Recovered recovered, FileChannel channel, long size) {
@@ -113,6 +131,14 @@ final class ReplicaLog implements AutoCloseable {
     this.channel = channel;
     this.size = size;
     this.compactedSize = size;
+  }
+
+  /**
+   * Sets what {@link #sync} tells, after each success, the last received version appended: from
+   * then on durable. A seam for tests, which check that nothing is acknowledged before it.
+   */
+  void onSync(@Nullable LongConsumer listener) {
+    this.onSync = listener;
   }
 
   /**
@@ -134,17 +160,31 @@ final class ReplicaLog implements AutoCloseable {
       Path directory, boolean force, boolean recoverPastCorruption, long storeVersion)
       throws IOException {
     Objects.requireNonNull(directory, "directory");
+    boolean created = !Files.isDirectory(directory);
     Files.createDirectories(directory);
+    Path parent = directory.toAbsolutePath().getParent();
+    if (created && parent != null) {
+      forceDirectory(parent); // the new directory's entry, before a log in it is relied on
+    }
     Path file = directory.resolve(FILE);
+    boolean existed = Files.exists(file);
     Recovered r =
-        Files.exists(file)
+        existed
             ? recover(file, recoverPastCorruption, storeVersion)
             : new Recovered(0, null, TermBoundaries.NONE, List.of());
-    long size =
-        rewrite(directory, force, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
+    long size = rewrite(directory, r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
     FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE);
     channel.position(size);
-    return new ReplicaLog(directory, force, r, channel, size);
+    ReplicaLog log = new ReplicaLog(directory, force, r, channel, size);
+    log.created = !existed;
+    log.lastReceived =
+        r.commits().isEmpty() ? storeVersion : r.commits().get(r.commits().size() - 1).version();
+    return log;
+  }
+
+  /** Whether the open created the log: no file was there. */
+  boolean created() {
+    return created;
   }
 
   /** What the log held when opened. */
@@ -163,6 +203,7 @@ final class ReplicaLog implements AutoCloseable {
     ByteBuffer b = ByteBuffer.allocate(12 + name.length);
     b.putLong(term).putInt(name.length).put(name);
     append(PROMISED, b.array());
+    promiseUnforced = true;
   }
 
   /** Appends the creation terms of the history held from now on. */
@@ -178,17 +219,21 @@ final class ReplicaLog implements AutoCloseable {
   /** Appends received commits, which follow the ones held. */
   void received(List<CommitRecord> commits, long watermark) {
     if (!commits.isEmpty()) {
+      lastReceived = commits.get(commits.size() - 1).version();
       append(RECEIVED, CommitRecordCodec.encode(new CommitRecordCodec.Group(watermark, commits)));
     }
   }
 
   /** Appends that the received commits from version {@code from} on are dropped. */
   void truncate(long from) {
+    lastReceived = Math.min(lastReceived, from - 1);
     append(TRUNCATE, ByteBuffer.allocate(8).putLong(from).array());
   }
 
   /**
-   * Makes everything appended so far durable (under {@code every-commit}: forced to the disk).
+   * Makes everything appended so far durable: forced to the disk under {@code every-commit}, and
+   * whatever the policy when a promise was appended (a promise forgotten by a power loss could be
+   * granted again to a lower term: two quorums).
    *
    * @throws IOException the first write or force that failed, again on every later call: what was
    *     appended after it may be lost, so nothing more may be acknowledged
@@ -197,15 +242,26 @@ final class ReplicaLog implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-    if (dirty && force) {
+    if (dirty && (force || promiseUnforced)) {
       try {
         channel.force(false);
+        forces++;
       } catch (IOException e) {
         failure = e;
         throw e;
       }
     }
     dirty = false;
+    promiseUnforced = false;
+    LongConsumer listener = onSync;
+    if (listener != null) {
+      listener.accept(lastReceived);
+    }
+  }
+
+  /** How many times the log was forced since it opened, a rewrite counting once. */
+  long forces() {
+    return forces;
   }
 
   /** Whether the log grew enough since its last rewrite that {@link #compact} should run. */
@@ -230,15 +286,22 @@ final class ReplicaLog implements AutoCloseable {
     }
     try {
       channel.close();
-      size = rewrite(directory, force, promisedTerm, promisedTo, history, held);
+      size = rewrite(directory, promisedTerm, promisedTo, history, held);
+      forces++;
       compactedSize = size;
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       channel.position(size);
       dirty = false;
+      promiseUnforced = false;
     } catch (IOException e) {
       failure = e;
       throw e;
     }
+  }
+
+  /** Whether the log is still open: not yet closed by its replica actor's stop. */
+  boolean isOpen() {
+    return channel.isOpen();
   }
 
   @Override
@@ -285,12 +348,12 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   /**
-   * Writes a new log holding the state given, forced if {@code force}, and renames it into {@code
-   * directory}.
+   * Writes a new log holding the state given, forced, and renames it into {@code directory}, then
+   * forces the directory. Forced whatever the sync policy: the rename of an unforced file over the
+   * live one could leave an empty log after a power loss, and rewrites are rare.
    */
   private static long rewrite(
       Path directory,
-      boolean force,
       long promisedTerm,
       @Nullable String promisedTo,
       TermBoundaries history,
@@ -332,27 +395,30 @@ final class ReplicaLog implements AutoCloseable {
           out.write(b);
         }
       }
-      if (force) {
-        out.force(true);
-      }
+      out.force(true);
     }
     try {
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING);
     }
-    if (force) {
-      forceDirectory(directory);
-    }
+    forceDirectory(directory);
     return size;
   }
 
-  /** Forces the rename into the directory; some platforms cannot open a directory: best effort. */
-  private static void forceDirectory(Path directory) {
-    try (FileChannel d = FileChannel.open(directory, StandardOpenOption.READ)) {
-      d.force(true);
+  /**
+   * Forces a rename or creation into {@code directory}. Only opening it may fail (Windows cannot
+   * open a directory as a channel; its renames are durable once done); a failed force is thrown.
+   */
+  private static void forceDirectory(Path directory) throws IOException {
+    FileChannel d;
+    try {
+      d = FileChannel.open(directory, StandardOpenOption.READ);
     } catch (IOException e) {
-      // Windows cannot open a directory as a channel; its renames are durable once done.
+      return;
+    }
+    try (d) {
+      d.force(true);
     }
   }
 
@@ -395,11 +461,14 @@ final class ReplicaLog implements AutoCloseable {
       }
       byte type = b.get(at);
       int length = b.getInt(at + 1);
-      if (b.getInt(at + 5) != crc(b.array(), at, 5) || type < PROMISED || type > TRUNCATE) {
+      if (b.getInt(at + 5) != crc(b.array(), at, 5)) {
         if (zerosFrom(b, at)) {
           break; // a torn append that left zeros
         }
         damage = "a record header fails its checksum";
+      } else if (type < PROMISED || type > TRUNCATE) {
+        // A whole, checksum-correct header: written so, never torn (a newer format, say).
+        damage = "unknown record type " + type;
       } else if (length < 0 || (long) at + RECORD_HEADER_BYTES + length + 4 > end) {
         break; // the last record, cut short
       } else {

@@ -15,10 +15,17 @@ import dev.zverse.engine.WriteBatch;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -98,6 +105,130 @@ class DurableReplicaTest {
         assertEquals(h.commit(v), shown.commit(v), "commit " + v);
       }
       await(back.close());
+    }
+  }
+
+  @Test
+  void closeCompletesOnlyOnceTheReplicaActorStoppedAndClosedItsLog(@TempDir Path dir)
+      throws Exception {
+    String name = "closing";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      for (int i = 0; i < 3; i++) {
+        ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+        ReplicaLog log = replica.replicaLog();
+        assertTrue(log != null && log.isOpen(), "a durable replica's log is open");
+        AtomicBoolean openAtClose = new AtomicBoolean(true);
+        await(replica.close().thenRun(() -> openAtClose.set(log.isOpen())));
+        // A reopen rewrites the log: the old actor must no longer force or answer into it.
+        assertFalse(openAtClose.get(), "the log was still open when close() completed, " + i);
+      }
+    }
+  }
+
+  @Test
+  void aDurableReplicaWithDataButNoReplicaLogWarnsAtStart(@TempDir Path dir) throws Exception {
+    String name = "upgraded";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERMS));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 3, group(history(), 1, 3)));
+      await(replica.awaitVersion(3, WAIT));
+      await(replica.close());
+      // A data directory from before replica logs: the store has versions, no log is there.
+      Files.delete(dir.resolve("replica-log").resolve(ReplicaLog.FILE));
+      ClusterStore back =
+          LoggingTestKit.warn("has no replica log")
+              .withLoggerName(ReplicaActor.class.getName())
+              .expect(
+                  cluster.node(1),
+                  () -> ClusterStore.open(cluster.node(1), name, durable, settings));
+      assertEquals(3, back.snapshot().version());
+      await(back.close());
+    }
+  }
+
+  /** What the replica log told the test, in line with what the replica sent: now durable. */
+  private record Forced(long received) implements NoSerializationVerificationNeeded {}
+
+  @Test
+  void aDurableReplicaAsksToFollowAcknowledgesAndPromisesOnlyWhatItForced(@TempDir Path dir)
+      throws Exception {
+    String name = "forced";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      // The writer and the log's force report share one probe, so it sees them in the order the
+      // replica actor did them: a Follow from v acknowledges v - 1 (WriterSingleton.onFollow).
+      TestProbe<Object> probe = TestProbe.create(cluster.node(1));
+      ActorRef<WriterProtocol.Command> writer = probe.getRef().narrow();
+      CountDownLatch held = new CountDownLatch(1);
+      CountDownLatch release = new CountDownLatch(1);
+      AtomicBoolean first = new AtomicBoolean(true);
+      ReplicaLog log = replica.replicaLog();
+      assertTrue(log != null, "a durable replica has a log");
+      log.onSync(
+          received -> {
+            probe.getRef().tell(new Forced(received));
+            if (first.getAndSet(false)) {
+              // Holds the actor in its promise, so the messages below are queued together.
+              held.countDown();
+              awaitLatch(release);
+            }
+          });
+      Snapshot s = Snapshot.empty();
+      for (int i = 1; i <= 30; i++) {
+        s = s.apply(WriteBatch.ofPut("k" + i, "v" + i));
+      }
+      TermBoundaries terms = TermBoundaries.NONE.extend(0, 5);
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(5, writer));
+      awaitLatch(held);
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer, 0, terms));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 0, group(s, 1, 10)));
+      // 11 to 20 lost: a gap, so the replica asks again from 11 before its Flush runs.
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 0, group(s, 21, 30)));
+      release.countDown();
+      long forced = -1;
+      boolean followed = false;
+      boolean acked = false;
+      while (!(followed && acked)) {
+        Object m = probe.receiveMessage(WAIT);
+        if (m instanceof Forced f) {
+          forced = f.received();
+        } else if (m instanceof WriterProtocol.Follow f) {
+          assertTrue(f.from() - 1 <= forced, "asked from " + f.from() + ", forced " + forced);
+          followed |= f.from() == 11;
+        } else if (m instanceof WriterProtocol.Ack a) {
+          assertTrue(a.received() <= forced, "acknowledged " + a + ", forced " + forced);
+          acked |= a.received() == 10;
+        } else if (m instanceof WriterProtocol.Promised p) {
+          assertTrue(p.received() <= forced, "promised with " + p + ", forced " + forced);
+        }
+      }
+      log.onSync(null);
+      await(replica.close());
+    }
+  }
+
+  private static CommitRecordCodec.Group group(Snapshot s, long from, long to) {
+    List<CommitRecord> commits = new ArrayList<>();
+    for (long v = from; v <= to; v++) {
+      commits.add(s.commit(v));
+    }
+    return new CommitRecordCodec.Group(0, commits);
+  }
+
+  private static void awaitLatch(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "latch");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
     }
   }
 

@@ -9,8 +9,10 @@ import dev.zverse.engine.CorruptLogException;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -172,6 +174,67 @@ class ReplicaLogProperties {
           new State(s.promisedTerm() + 1, "later", s.history(), all),
           state(ReplicaLog.recover(file, false, 0)),
           "appended after the rewrite");
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 20)
+  void aRecordOfAnUnknownTypeWithACorrectHeaderIsRefusedAsSuchNamingItsOffset(
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 5, max = 127) int type)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      Path file = write(dir, ops, new ArrayList<>(), new ArrayList<>());
+      long at = Files.size(file);
+      ByteBuffer r = ReplicaLog.record((byte) type, new byte[] {1, 2, 3});
+      byte[] bytes = new byte[r.remaining()];
+      r.get(bytes);
+      Files.write(file, bytes, StandardOpenOption.APPEND);
+      CorruptLogException e =
+          assertThrows(CorruptLogException.class, () -> ReplicaLog.recover(file, false, 0));
+      assertTrue(e.getMessage().contains("unknown record type " + type), e.getMessage());
+      assertTrue(e.getMessage().contains("at byte " + at + ":"), e.getMessage());
+      assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+    } finally {
+      delete(dir);
+    }
+  }
+
+  @Property(tries = 50)
+  void promisesAndRewritesAreForcedWhateverTheSyncPolicyReceivedCommitsOnlyUnderEveryCommit(
+      @ForAll("ops") List<Op> ops, @ForAll boolean everyCommit) throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try (ReplicaLog log = ReplicaLog.open(dir, everyCommit, false, 0)) {
+      long next = 1;
+      for (Op op : ops) {
+        long before = log.forces();
+        switch (op.kind()) {
+          case 0 -> log.promised(op.n(), "writer-" + op.n());
+          case 1 -> log.history(HISTORIES.get(op.n() % HISTORIES.size()));
+          case 2 -> {
+            List<CommitRecord> group = new ArrayList<>();
+            for (long v = next; v < next + op.n() && v <= VERSIONS; v++) {
+              group.add(FORKS.get(0).commit(v));
+            }
+            log.received(group, 0);
+            next += group.size();
+          }
+          default -> {
+            next = Math.max(1, next - op.n());
+            log.truncate(next);
+          }
+        }
+        log.sync();
+        // A promise forgotten by a power loss could be granted again to a lower term.
+        boolean forced = everyCommit || op.kind() == 0;
+        assertEquals(before + (forced ? 1 : 0), log.forces(), "forced after " + op);
+        log.sync();
+        assertEquals(before + (forced ? 1 : 0), log.forces(), "nothing new to force");
+      }
+      long before = log.forces();
+      log.compact(0, null, TermBoundaries.NONE, List.of());
+      assertEquals(before + 1, log.forces(), "a rewrite is forced");
     } finally {
       delete(dir);
     }
