@@ -254,20 +254,7 @@ class ClusterStoreTest {
     long first = await(stores.get(2).write(WriteBatch.ofPut("k", "0")));
     // Hold the writer's only thread: the next write is admitted and stays pending, so the ones
     // after it, sent in order through the same proxy, meet the bound of 1.
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Executor writerThread =
-        cluster.node(0).dispatchers().lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER));
-    writerThread.execute(
-        () -> {
-          held.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    CountDownLatch release = hold(0);
     try {
       CompletionStage<Long> admitted = stores.get(2).write(WriteBatch.ofPut("k", "1"));
       List<CompletionStage<Long>> refused = new ArrayList<>();
@@ -306,22 +293,7 @@ class ClusterStoreTest {
             answered());
     await(stores.get(1).write(WriteBatch.ofPut("x", "0")));
     // Hold the writer's store, so that every callback below is registered before its answer.
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    cluster
-        .node(0)
-        .dispatchers()
-        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
-        .execute(
-            () -> {
-              held.countDown();
-              try {
-                release.await();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
-    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    CountDownLatch release = hold(0);
     List<CompletionStage<String>> threads = new ArrayList<>();
     try {
       for (int node : new int[] {0, 1}) {
@@ -395,24 +367,9 @@ class ClusterStoreTest {
               @Override
               public void stopped(Snapshot last) {}
             });
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    cluster
-        .node(2)
-        .dispatchers()
-        .lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER))
-        .execute(
-            () -> {
-              held.countDown();
-              try {
-                release.await();
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            });
+    CountDownLatch release = hold(2);
     List<CompletionStage<Long>> sent = new ArrayList<>();
     try {
-      assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
       for (int i = 0; i < writes; i++) {
         sent.add(stores.get(0).write(WriteBatch.ofPut("k", "v" + i)));
       }
@@ -468,5 +425,27 @@ class ClusterStoreTest {
               .store(WriterSingleton.writerStoreName("unanswered"))
               .isEmpty());
     }
+  }
+
+  /**
+   * Holds the only thread of node {@code node}'s {@code HELD_DISPATCHER} until the returned latch
+   * is counted down; returns once the thread is held.
+   */
+  private static CountDownLatch hold(int node) throws InterruptedException {
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Executor thread =
+        cluster.node(node).dispatchers().lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER));
+    thread.execute(
+        () -> {
+          held.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
+    return release;
   }
 }
