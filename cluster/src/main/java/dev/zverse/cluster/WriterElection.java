@@ -65,11 +65,11 @@ import org.jspecify.annotations.Nullable;
  *       highest creation term of its last received version, then the highest version: Raft's
  *       election restriction; a tail re-sent by a newer writer keeps its creation term), or from
  *       the replica that applied the most if that is beyond the source's received version (a
- *       durable replica that restarted forgot its creation terms), with {@link
- *       ReplicaProtocol.Fetch}; the answer comes in chunks when large. Its history's creation terms
- *       are the source's up to where it starts, then its own term. Its local store {@code
- *       <name>-writer} opens from that state (memory-only: the node's replica is what a durable
- *       node logs), so versions continue and none is reused.
+ *       replica whose creation terms were lost, say with a replica log recovered past damage), with
+ *       {@link ReplicaProtocol.Fetch}; the answer comes in chunks when large. Its history's
+ *       creation terms are the source's up to where it starts, then its own term. Its local store
+ *       {@code <name>-writer} opens from that state (memory-only: the node's replica is what a
+ *       durable node logs), so versions continue and none is reused.
  * </ol>
  *
  * Then it becomes {@link WriterSingleton}, whose acknowledged version starts at its node's
@@ -394,10 +394,10 @@ final class WriterElection extends AbstractBehavior<Command> {
       }
     }
     if (furthest != null && furthest.applied() > source.received()) {
-      // A durable replica that restarted keeps what it applied but forgets its creation terms, so
-      // Raft's rule may choose a shorter source; applied versions are acknowledged by
-      // construction: take them from it. They keep the source's last creation term: no writer
-      // created a different version in it, or that one would be the source's.
+      // A replica whose creation terms were lost (a replica log recovered past damage) still
+      // reports what it applied, so Raft's rule may choose a shorter source; applied versions are
+      // acknowledged by construction: take them from it. They keep the source's last creation
+      // term: no writer created a different version in it, or that one would be the source's.
       from = furthest;
       to = furthest.applied();
       terms = source.terms().upTo(source.received());
