@@ -340,13 +340,27 @@ public final class ZVerseStore {
   /**
    * Asks the EpochActor for the store's version, watermark, pins and retained versions.
    *
-   * @return completes with the stats, or exceptionally with a timeout after {@code ask-timeout}
+   * @return completes with the stats, or exceptionally with a timeout after {@code ask-timeout};
+   *     its callbacks run on the actor system's default dispatcher (or on the caller's thread once
+   *     complete)
    * @throws IllegalStateException if the store is closed
    */
   public CompletionStage<EpochStats> epochStats() {
     lifecycle.checkOpen();
-    return AskPattern.ask(
-        epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler());
+    CompletableFuture<EpochStats> result = new CompletableFuture<>();
+    // Pekko's ask stage runs even a plain callback on the JDK's default executor, which starts a
+    // thread per task on 2 cores or fewer: the answer is passed on from the dispatcher instead.
+    AskPattern.ask(epoch, EpochActor.GetStats::new, settings.askTimeout(), system.scheduler())
+        .whenCompleteAsync(
+            (stats, failure) -> {
+              if (failure != null) {
+                result.completeExceptionally(failure);
+              } else {
+                result.complete(stats);
+              }
+            },
+            system.executionContext());
+    return result;
   }
 
   /**

@@ -48,6 +48,23 @@ class EpochTest {
   /** Real time, for the race of pins with pruning that needs a busy epoch. */
   private static final StoreTestKit realTime = TICKS.realTime;
 
+  /**
+   * The stage {@code epochStats()} returns runs its callbacks on the store's dispatcher (or, once
+   * complete, on the caller's thread), never on the JDK's default executor: Pekko's ask stage runs
+   * even a plain {@code handle} there, which on 2 cores or fewer starts a thread per callback.
+   */
+  @Test
+  void epochStatsCompletesOnTheStoresDispatcher() {
+    ZVerseStore store = realTime.open(realTime.settings());
+    String caller = Thread.currentThread().getName();
+    for (int i = 0; i < 20; i++) {
+      String thread = await(store.epochStats().handle((s, e) -> Thread.currentThread().getName()));
+      assertTrue(
+          thread.equals(caller) || thread.contains("-pekko.actor.default-dispatcher-"), thread);
+    }
+    await(store.close());
+  }
+
   @Test
   void retentionByCountKeepsTheNewestVersionsReadable() {
     ZVerseStore store = kit.open(TICKS.settings(new ManualClock(T)).withRetentionVersions(3));
