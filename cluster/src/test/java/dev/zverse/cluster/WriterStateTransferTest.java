@@ -70,8 +70,11 @@ class WriterStateTransferTest {
   void aNewWriterFarBehindTheOtherReplicasRetentionCatchesUpByStateTransferAndServes()
       throws Exception {
     String name = "far-behind";
-    try (ClusterHarness cluster =
-        ClusterHarness.start(3, ClusterHarness.singleThreadDispatcher(HELD_DISPATCHER))) {
+    // A transfer's pin goes when its receiver follows, else after follow-timeout: an hour here.
+    String config =
+        ClusterHarness.singleThreadDispatcher(HELD_DISPATCHER)
+            + "zverse.cluster.transfer.follow-timeout = 1h\n";
+    try (ClusterHarness cluster = ClusterHarness.start(3, config)) {
       StoreSettings retaining =
           StoreSettings.create(cluster.node(0), name)
               .withRetentionVersions(RETAINED)
@@ -133,6 +136,10 @@ class WriterStateTransferTest {
                 "node " + i, await(stores.get(i).awaitVersion(newest, WAIT))));
       }
       FailoverChecker.check("far behind", survivors, List.of(), acked);
+      // The source's pin of the transferred version went once the new writer took it on.
+      for (int i = 0; await(stores.get(third).replica().epochStats()).pins() > 0; i++) {
+        assertTrue(i < 100_000, "the transferred version stays pinned on the source");
+      }
       // The new writer's node's replica, reset by state transfer, follows it live.
       long live =
           await(stores.get(next).write(WriteBatch.ofPut("live", "on the new writer's node")));
