@@ -71,7 +71,9 @@ import org.jspecify.annotations.Nullable;
  * writer cut off from the others gets no acknowledgement from it, so cannot answer a write. A new
  * writer may {@link Fetch} what it received; once it follows a new writer it keeps what it held up
  * to the first version the new writer created in another term ({@link ReceivedCommits#follow}),
- * drops from there, and follows the new writer's history.
+ * drops from there, and follows the new writer's history. A new writer whose own node is behind
+ * this replica's retention takes the replica's state from the transfer server beside it, which each
+ * promise names ({@link #serveState}).
  *
  * <h2>Durable replicas</h2>
  *
