@@ -460,6 +460,11 @@ final class WriterElection extends AbstractBehavior<Command> {
    * result comes back as a message ({@link Transferred}): nothing blocks this actor meanwhile.
    */
   private Behavior<Command> transfer(Promised from, long to, Snapshot own) {
+    if (transferring) {
+      // A transfer of an earlier term still runs: elect again at the first check after it ended.
+      base = null;
+      return this;
+    }
     TermBoundaries kept = sourceTerms.upTo(to);
     long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
     if (lastKept >= term) {
