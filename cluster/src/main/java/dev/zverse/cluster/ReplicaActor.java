@@ -71,7 +71,9 @@ import org.jspecify.annotations.Nullable;
  * writer cut off from the others gets no acknowledgement from it, so cannot answer a write. A new
  * writer may {@link Fetch} what it received; once it follows a new writer it keeps what it held up
  * to the first version the new writer created in another term ({@link ReceivedCommits#follow}),
- * drops from there, and follows the new writer's history.
+ * drops from there, and follows the new writer's history. A new writer whose own node is behind
+ * this replica's retention takes the replica's state from the transfer server beside it, which each
+ * promise names ({@link #serveState}).
  *
  * <h2>Durable replicas</h2>
  *
@@ -226,6 +228,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    */
   private @Nullable String promisedToName;
 
+  /**
+   * Offers this replica's last published snapshot to a new writer that cannot fetch the commits
+   * after its own node's version from here ({@link WriterElection}); reported in each promise.
+   */
+  private final ActorRef<StateTransfer.Request> transfers;
+
   /** Completed once the actor stopped and closed its log: {@link ClusterStore#close()} waits. */
   private final CompletableFuture<Done> terminated;
 
@@ -268,6 +276,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     this.logged = received.received();
     this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
+    this.transfers = serveState(context, replica);
     this.reachability =
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
     Cluster.get(context.getSystem())
@@ -362,6 +371,20 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
   }
 
+  /**
+   * The state transfer server of this replica: it offers the replica store's latest snapshot, which
+   * holds acknowledged versions only (the replica hands its store nothing beyond the commit index),
+   * so a new writer that takes it starts from nothing a failover could lose. The server pins the
+   * offered version until the receiving node's writer fetches the versions after it or is followed
+   * ({@link StateTransfer#followed}, told from {@link #onFetch} and {@link #onSubscribed}), or for
+   * {@code follow-timeout}, as it does for the writer's replicas.
+   */
+  private static ActorRef<StateTransfer.Request> serveState(
+      ActorContext<Command> context, ZVerseStore replica) {
+    return context.spawn(
+        StateTransfer.server(replica, TransferSettings.create(context.getSystem())), "transfers");
+  }
+
   /** The next version expected from the writer followed. */
   private long expected() {
     return received.received() + 1;
@@ -415,6 +438,8 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       state.history = received.history();
     }
     if (!s.writer().equals(writer)) {
+      // The writer serves: a transfer of this replica's state to its node is done.
+      StateTransfer.followed(transfers, s.writer(), Long.MAX_VALUE);
       if (writer != null) {
         getContext().unwatch(writer);
       }
@@ -575,13 +600,15 @@ final class ReplicaActor extends AbstractBehavior<Command> {
                 granted,
                 promisedTerm,
                 received.handed(),
+                replica.advanced().lastPublished().watermark(),
                 received.received(),
                 received.receivedCreationTerm(),
                 received.history(),
                 followersTerm,
                 followersSeq,
                 followerNodes,
-                getContext().getSelf()));
+                getContext().getSelf(),
+                transfers));
     return this;
   }
 
@@ -639,6 +666,8 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         f.writer().tell(part);
       }
     }
+    // A writer that took this replica's state fetches what follows it: the pin may go.
+    StateTransfer.followed(transfers, f.writer(), f.from());
     return this;
   }
 

@@ -58,6 +58,12 @@ import org.jspecify.annotations.Nullable;
  * server tells it, {@link #followed}), or for {@code zverse.cluster.transfer.follow-timeout}: so
  * the commits right after the version are still retained when the receiver asks for them.
  *
+ * <p>Two kinds of server: the writer's, which offers its acknowledged state to replicas behind its
+ * retention, and one beside every replica, which offers the replica's last published snapshot to a
+ * new writer whose own node's replica is behind that replica's retention ({@link WriterElection});
+ * there the replica tells {@link #followed} once the new writer fetched the versions after the
+ * transferred one, or follows it.
+ *
  * <p>The receiving side ({@link #receive}) asks for the offer, runs the stream ref into the
  * engine's {@link SnapshotImport} on {@code zverse.cluster.transfer.dispatcher}, and completes with
  * the snapshot, or fails with a {@link StateTransferException}.
@@ -168,11 +174,13 @@ final class StateTransfer {
    * Tells {@code server} that the replica {@code replica} asked its writer to follow from {@code
    * from}, so that the pin of a completed transfer to the replica's node can go. Called by the
    * writer beside the server after it took the replica on, never before: until then the pin is what
-   * keeps version {@code from} retained.
+   * keeps version {@code from} retained. A replica's own server is told the same of a new writer
+   * (then {@code replica} is the writer) once it fetched from {@code from}, or serves.
    *
    * @param server a server spawned from {@link #server}
-   * @param replica the replica that asked to follow
-   * @param from the first version it asked for, at least 1
+   * @param replica the replica that asked to follow, or the new writer, on the receiving node
+   * @param from the first version it asked for, at least 1; {@link Long#MAX_VALUE} releases every
+   *     transfer to that node
    */
   static void followed(ActorRef<Request> server, ActorRef<?> replica, long from) {
     // The server's behavior takes its whole protocol; only Request is offered to other nodes.

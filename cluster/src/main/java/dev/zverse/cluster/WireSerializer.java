@@ -68,8 +68,10 @@ import org.jspecify.annotations.Nullable;
  * R refused:        message (string)
  * CI commit index:  term (long), committed (long)
  * P promise:        term (long), writer (string)
- * PD promised:      term (long), granted (byte 0 or 1), promised term (long), applied (long),
- *                   received (long), received term (long), replica (string)
+ * PW promised:      term (long), granted (byte 0 or 1), promised term (long), applied (long),
+ *                   watermark (long), received (long), received term (long), creation terms,
+ *                   followers' term (long) and sequence number (long), followers (addresses),
+ *                   replica (string), transfer server (string)
  * FE fetch:         term (long), from (long), to (long), writer (string)
  * FD fetched:       term (long), CRC32C of those 8 bytes (int), one commit record
  * FR fetch refused: term (long), message (string)
@@ -112,7 +114,13 @@ public final class WireSerializer extends SerializerWithStringManifest {
   static final String REFUSED = "R";
   static final String COMMIT_INDEX = "CI";
   static final String PROMISE = "P";
-  static final String PROMISED = "PD";
+
+  /**
+   * A promise with the replica's watermark and transfer server; a new manifest for a new layout, so
+   * that a node of an older version refuses it as unknown instead of misreading it ("PD" before).
+   */
+  static final String PROMISED = "PW";
+
   static final String FETCH = "FE";
   static final String FETCHED = "FD";
   static final String FETCH_REFUSED = "FR";
@@ -302,6 +310,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.put(p.granted() ? (byte) 1 : (byte) 0);
       out.b.putLong(p.promisedTerm());
       out.b.putLong(p.applied());
+      out.b.putLong(p.watermark());
       out.b.putLong(p.received());
       out.b.putLong(p.lastTerm());
       out.terms(p.terms());
@@ -310,6 +319,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(p.followersSeq());
       out.addresses(p.followers());
       out.string(resolver().toSerializationFormat(p.replica()));
+      out.string(resolver().toSerializationFormat(p.transfers()));
     } else if (o instanceof ReplicaProtocol.Fetch f) {
       out.b.putLong(f.term());
       out.b.putLong(f.from());
@@ -457,10 +467,12 @@ public final class WireSerializer extends SerializerWithStringManifest {
         in.b.getLong(),
         in.b.getLong(),
         in.b.getLong(),
+        in.b.getLong(),
         in.terms(),
         in.b.getLong(),
         in.b.getLong(),
         in.addresses(),
+        resolver().resolveActorRef(in.string()),
         resolver().resolveActorRef(in.string()));
   }
 

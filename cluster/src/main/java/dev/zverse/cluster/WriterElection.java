@@ -70,12 +70,22 @@ import org.jspecify.annotations.Nullable;
  *       creation terms are the source's up to where it starts, then its own term. Its local store
  *       {@code <name>-writer} opens from that state (memory-only: the node's replica is what a
  *       durable node logs), so versions continue and none is reused.
+ *   <li><b>State transfer.</b> When the source's promise says it no longer retains the version
+ *       after the own replica's (its watermark is at or above it: the own replica lagged, and the
+ *       source's retention pruned past it), the candidate takes the source's state instead: the
+ *       source replica's last published snapshot, by state transfer ({@link StateTransfer}) from
+ *       the server on the source's node named in the promise, and then the commits the source
+ *       received beyond that snapshot's version, with a fetch as above. A replica shows only
+ *       acknowledged versions, so the transferred version becomes the writer's acknowledged one.
+ *       One transfer at a time: the election waits for it, and the transfer's own offer and stall
+ *       timeouts end it if the source goes.
  * </ol>
  *
  * Then it becomes {@link WriterSingleton}, whose acknowledged version starts at its node's
- * replica's applied version, and which answers linearizable reads once it acknowledged the tail it
- * took over. A refused fetch, or one unanswered for {@code ack-timeout}, starts the election again
- * with the next term.
+ * replica's applied version (or the transferred version), and which answers linearizable reads once
+ * it acknowledged the tail it took over. A refused fetch (the source's watermark may have moved
+ * since its promise, which the next election's promise then reports), a failed transfer, or a fetch
+ * unanswered for {@code ack-timeout}, starts the election again with the next term.
  *
  * <p>Actor-confined.
  */
@@ -85,6 +95,14 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   /** The receptionist's listing of the store's replicas: the nodes that opened the store. */
   private record Listed(Receptionist.Listing listing)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /**
+   * The state transfer of term {@code term} from {@code source} ended with {@code snapshot}, or
+   * with {@code failure}; {@code to} is the last version to take from the source.
+   */
+  private record Transferred(
+      long term, Promised source, long to, @Nullable Snapshot snapshot, @Nullable Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** Check whether the election can end, or a fetch took too long. */
@@ -138,6 +156,15 @@ final class WriterElection extends AbstractBehavior<Command> {
   private TermBoundaries sourceTerms = TermBoundaries.NONE;
 
   private long fetchStarted;
+
+  /**
+   * Whether a state transfer runs: one at a time, and while it runs the election waits for it (its
+   * own stall and offer timeouts end it, {@link StateTransfer}), so no second one starts.
+   */
+  private boolean transferring;
+
+  /** The state the writer's store could not yet be opened from; opened on the next check. */
+  private @Nullable Snapshot unopened;
 
   private WriterElection(
       ActorContext<Command> context,
@@ -219,6 +246,7 @@ final class WriterElection extends AbstractBehavior<Command> {
         .onMessage(Listed.class, this::onListed)
         .onMessage(Fetched.class, this::onFetched)
         .onMessage(FetchRefused.class, this::onFetchRefused)
+        .onMessage(Transferred.class, this::onTransferred)
         .onMessage(Chunk.class, this::onChunk)
         .onMessageEquals(Check.INSTANCE, this::onCheck)
         .onMessageEquals(WriterProtocol.Stop.INSTANCE, Behaviors::stopped)
@@ -300,10 +328,19 @@ final class WriterElection extends AbstractBehavior<Command> {
     termStarted = System.nanoTime();
     waitLogged = false;
     base = null;
+    unopened = null;
     reassembly.reset();
   }
 
   private Behavior<Command> onCheck() {
+    if (transferring) {
+      return this;
+    }
+    Snapshot seed = unopened;
+    if (seed != null) {
+      unopened = null;
+      return serve(seed);
+    }
     if (base != null) {
       if (System.nanoTime() - fetchStarted > settings.ackTimeout().toNanos()) {
         getContext().getLog().warn("[{}] No answer to the catch-up fetch; electing again", name);
@@ -407,9 +444,117 @@ final class WriterElection extends AbstractBehavior<Command> {
       return serve(own);
     }
     sourceTerms = terms;
+    if (own.version() < from.watermark()) {
+      return transfer(from, to, own);
+    }
     fetchStarted = System.nanoTime();
     from.replica()
         .tell(new ReplicaProtocol.Fetch(term, own.version() + 1, to, getContext().getSelf()));
+    return this;
+  }
+
+  /**
+   * The source no longer retains the version after {@code own}: takes its state by state transfer
+   * ({@link StateTransfer}) from the server on its node, which offers its replica's last published
+   * snapshot, then fetches what it received beyond that ({@link #onTransferred}). The transfer's
+   * result comes back as a message ({@link Transferred}): nothing blocks this actor meanwhile.
+   */
+  private Behavior<Command> transfer(Promised from, long to, Snapshot own) {
+    if (transferring) {
+      // A transfer of an earlier term still runs: elect again at the first check after it ended.
+      base = null;
+      return this;
+    }
+    TermBoundaries kept = sourceTerms.upTo(to);
+    long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
+    if (lastKept >= term) {
+      // serve() would refuse this term after the transfer: propose a higher one before it.
+      getContext()
+          .getLog()
+          .info("[{}] Term {} is not above the history's term {}", name, term, lastKept);
+      restart(lastKept + 1);
+      return this;
+    }
+    getContext()
+        .getLog()
+        .info(
+            "[{}] Term {}: its node's replica is at version {}, and the most advanced replica, at"
+                + " {}, retains only the versions after {}: taking its state by state transfer",
+            name,
+            term,
+            own.version(),
+            from.replica().path().address(),
+            from.watermark());
+    transferring = true;
+    long transferTerm = term;
+    getContext()
+        .pipeToSelf(
+            StateTransfer.receive(
+                getContext().getSystem(),
+                from.transfers(),
+                name,
+                own,
+                TransferSettings.create(getContext().getSystem())),
+            (snapshot, failure) -> new Transferred(transferTerm, from, to, snapshot, failure));
+    return this;
+  }
+
+  private Behavior<Command> onTransferred(Transferred t) {
+    transferring = false;
+    Snapshot own = base;
+    if (own == null || t.term() != term) {
+      return this;
+    }
+    Snapshot s = t.snapshot();
+    Address source = t.source().replica().path().address();
+    if (s == null) {
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The state transfer from {} (its state, with the versions after {} up to {},"
+                  + " for this node's replica at {}) failed; electing again: {}",
+              name,
+              source,
+              t.source().watermark(),
+              t.source().received(),
+              own.version(),
+              String.valueOf(t.failure()));
+      restart(term + 1);
+      return this;
+    }
+    if (s.version() <= own.version() || s.version() > t.source().received()) {
+      // The source offers its replica store's last published snapshot: acknowledged versions only,
+      // by construction (a replica hands its store nothing beyond the commit index it was told),
+      // so never beyond what it received; and above its watermark, which is above this node's.
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The state transfer from {} brought version {}, not in ({}, {}]; electing again",
+              name,
+              source,
+              s.version(),
+              own.version(),
+              t.source().received());
+      restart(term + 1);
+      return this;
+    }
+    getContext()
+        .getLog()
+        .info(
+            "[{}] Term {} took version {} by state transfer from {}",
+            name,
+            term,
+            s.version(),
+            source);
+    // The transferred version was acknowledged: it becomes the writer's acknowledged version.
+    base = s;
+    if (t.to() <= s.version()) {
+      return serve(s);
+    }
+    fetchStarted = System.nanoTime();
+    t.source()
+        .replica()
+        .tell(new ReplicaProtocol.Fetch(term, s.version() + 1, t.to(), getContext().getSelf()));
     return this;
   }
 
@@ -477,11 +622,12 @@ final class WriterElection extends AbstractBehavior<Command> {
           ZVerse.get(getContext().getSystem())
               .openFrom(WriterSingleton.writerStoreName(name), storeSettings, seed);
     } catch (IllegalStateException e) {
-      // The previous writer's store on this node is still closing: try again on the next check.
+      // The previous writer's store on this node is still closing: try again on the next check,
+      // with the same state (a transferred one is not transferred again).
       getContext()
           .getLog()
           .debug("[{}] The writer's store is not free yet: {}", name, e.getMessage());
-      base = null;
+      unopened = seed;
       return this;
     }
     timers.cancel(Check.INSTANCE);
@@ -489,11 +635,13 @@ final class WriterElection extends AbstractBehavior<Command> {
     getContext()
         .getLog()
         .info(
-            "[{}] Writer of term {} serving at version {} (its node's replica was at {})",
+            "[{}] Writer of term {} serving at version {} (acknowledged up to {}; its node's"
+                + " replica was at {})",
             name,
             term,
             seed.version(),
-            own.version());
+            committed,
+            local.advanced().lastPublished().version());
     // The kept follows reach the writer after what waited in the stash: a write stashed before them
     // waits in the writer for its replicas, and is committed once they follow.
     for (Follow f : follows.values()) {

@@ -94,6 +94,9 @@ final class WriterProtocol {
    * @param granted whether the replica promised it
    * @param promisedTerm the highest term the replica has promised, {@code term} if granted
    * @param applied the replica's last applied version: acknowledged commits only
+   * @param watermark the watermark of the replica's store: it retains the commits after it, so a
+   *     {@link ReplicaProtocol.Fetch} from a version at or below it is refused, and a writer that
+   *     needs one takes the replica's state from {@code transfers} instead
    * @param received the replica's last received version, at least {@code applied}
    * @param lastTerm the term the version {@code received} was created in (not the term of the
    *     writer that sent it: a new writer re-sends the tail it took over), 0 if unknown
@@ -104,24 +107,29 @@ final class WriterProtocol {
    * @param followers the nodes that followed the writer of {@code followersTerm}, the highest term
    *     and sequence number the replica heard them with ({@link ReplicaProtocol.Followers})
    * @param replica the replica
+   * @param transfers the state transfer server of the replica's node, which offers the replica's
+   *     last published snapshot (acknowledged versions only)
    */
   record Promised(
       long term,
       boolean granted,
       long promisedTerm,
       long applied,
+      long watermark,
       long received,
       long lastTerm,
       TermBoundaries terms,
       long followersTerm,
       long followersSeq,
       Set<Address> followers,
-      ActorRef<ReplicaProtocol.Command> replica)
+      ActorRef<ReplicaProtocol.Command> replica,
+      ActorRef<StateTransfer.Request> transfers)
       implements Command, WireMessage {
     Promised {
       Objects.requireNonNull(terms, "terms");
       followers = Set.copyOf(followers);
       Objects.requireNonNull(replica, "replica");
+      Objects.requireNonNull(transfers, "transfers");
     }
   }
 

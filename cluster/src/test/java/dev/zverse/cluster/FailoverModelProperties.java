@@ -34,10 +34,13 @@ import org.apache.pekko.actor.Address;
  * their promised term and creation terms (their replica log lost), restarts of durable replicas
  * with their {@link ReplicaLog}, at any moment, which keep what they received and acknowledged,
  * their promised term and creation terms, and graceful removals of replica nodes, which count as
- * lost until the writer's {@link FollowerSet} drops them and the store's nodes shrink. Each new
- * writer takes a term from a quorum of the surviving nodes, chosen at random, starts from its own
- * node's replica and takes the rest from the most up-to-date promise, as {@link WriterElection}
- * does; every survivor follows it as {@link ReplicaActor} does.
+ * lost until the writer's {@link FollowerSet} drops them and the store's nodes shrink, and a
+ * replica's retention pruning its store's history. Each new writer takes a term from a quorum of
+ * the surviving nodes, chosen at random, starts from its own node's replica and takes the rest from
+ * the most up-to-date promise, by state transfer of that replica's store first when it no longer
+ * retains the version after the own replica's, as {@link WriterElection} does; every survivor
+ * follows it as {@link ReplicaActor} does, by state transfer of the writer's acknowledged state
+ * when the writer no longer retains its next version.
  *
  * <p>Checked after every step: every acknowledged version is in the new writer's history with its
  * content (no acknowledged write lost), a version is acknowledged with one content only, and a
@@ -48,19 +51,46 @@ class FailoverModelProperties {
    * 0-5 write a versions, 6-11 send node a up to b versions, 12-15 commit index to a, 16 fail, 17
    * restart node a (durable: it keeps what it applied), 18 remove node a from the cluster, 19 a new
    * node joins and follows, 20 the writer's follower set reaches node a, 21 restart node a with its
-   * replica log (it keeps what it received, its promise and terms too).
+   * replica log (it keeps what it received, its promise and terms too), 22 commit index to a, whose
+   * store then prunes its history to its latest version (a retention of one version).
    */
   private record Op(int kind, int a, int b) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
     return Combinators.combine(
-            Arbitraries.integers().between(0, 21),
+            Arbitraries.integers().between(0, 22),
             Arbitraries.integers().between(0, 99),
             Arbitraries.integers().between(0, 99))
         .as(Op::new)
         .list()
         .ofMaxSize(80);
+  }
+
+  /**
+   * Writes, sends, commit indexes and prunes (22), then a failover, then {@link #ops()}: a new
+   * writer behind its source's retention needs a replica that applied and pruned more than the next
+   * writer's node did before the writer is lost, which is rare among {@link #ops()} alone.
+   */
+  @Provide
+  Arbitrary<List<Op>> pruningOps() {
+    Arbitrary<Integer> values = Arbitraries.integers().between(0, 99);
+    Arbitrary<List<Op>> before =
+        Combinators.combine(
+                Arbitraries.integers().between(0, 19).map(k -> k >= 16 ? 22 : k), values, values)
+            .as(Op::new)
+            .list()
+            .ofMinSize(5)
+            .ofMaxSize(40);
+    Arbitrary<Op> failover = Combinators.combine(values, values).as((a, b) -> new Op(16, a, b));
+    return Combinators.combine(before, failover, ops())
+        .as(
+            (b, f, after) -> {
+              List<Op> all = new ArrayList<>(b);
+              all.add(f);
+              all.addAll(after);
+              return all;
+            });
   }
 
   /** One node's replica, as the replica actor keeps it. */
@@ -101,6 +131,12 @@ class FailoverModelProperties {
   /** Nodes lost or removed and still counted among {@link #storeNodes}. */
   private int lost;
 
+  /**
+   * The writer's snapshots by version, from the one it started from on: a replica's state transfer
+   * takes the newest at or below the acknowledged version, as {@link AcknowledgedSnapshots} offers.
+   */
+  private final TreeMap<Long, Snapshot> published = new TreeMap<>();
+
   /** Every acknowledged version with its content. */
   private final TreeMap<Long, CommitRecord> acknowledged = new TreeMap<>();
 
@@ -110,6 +146,39 @@ class FailoverModelProperties {
       @ForAll @IntRange(min = 1, max = 4) int k,
       @ForAll("ops") List<Op> ops) {
     run(n, Math.min(k, n - 1), ops);
+  }
+
+  @Property(tries = 1000)
+  void noAcknowledgedVersionIsLostWhenRetentionSendsANewWriterToStateTransfer(
+      @ForAll @IntRange(min = 3, max = 5) int n,
+      @ForAll @IntRange(min = 1, max = 4) int k,
+      @ForAll("pruningOps") List<Op> ops) {
+    run(n, Math.min(k, n - 1), ops);
+  }
+
+  /**
+   * Three nodes, k = 1. Node 1 acknowledged and applied versions 1-3, then its retention pruned
+   * them; node 0, the writer, is lost, and node 2, whose replica applied nothing, becomes the
+   * writer: node 1 no longer retains version 1, so node 2 takes node 1's state by state transfer,
+   * and its own replica then takes the new writer's (which retains nothing before version 3).
+   * Before state transfer the fetch was refused ("the source holds what it promised").
+   */
+  @Example
+  void aNewWriterBehindItsSourcesRetentionTakesItsStateByStateTransfer() {
+    run(
+        3,
+        1,
+        List.of(
+            new Op(0, 2, 0),
+            new Op(6, 1, 5),
+            new Op(12, 1, 0),
+            new Op(22, 1, 0),
+            new Op(16, 1, 0),
+            new Op(0, 0, 0),
+            new Op(6, 2, 5),
+            new Op(6, 1, 5),
+            new Op(12, 2, 0),
+            new Op(12, 1, 0)));
   }
 
   /**
@@ -283,6 +352,8 @@ class FailoverModelProperties {
     }
     nodes = all;
     writer = new Writer(0, 1, Snapshot.empty(), TermBoundaries.NONE.extend(0, 1));
+    published.clear();
+    published.put(0L, writer.history());
     committed = 0;
     seedVersion = 0;
     acknowledged.clear();
@@ -306,6 +377,7 @@ class FailoverModelProperties {
           h = h.apply(WriteBatch.ofPut("k" + (v % 7), "t" + writer.term() + "v" + v));
         }
         writer = new Writer(writer.at(), writer.term(), h, writer.terms());
+        published.put(h.version(), h);
       } else if (op.kind() <= 11) {
         Node node = nodes.get(op.a() % n);
         if (!node.lost) {
@@ -350,6 +422,15 @@ class FailoverModelProperties {
         // As WriterSingleton: up to the seed an earlier writer may have acknowledged versions.
         followerSet.removed(address(at), Math.max(committed, seedVersion));
         dropCaughtUp(minAcks);
+      } else if (op.kind() == 22) {
+        // The commit index reaches node a, which applies and then prunes what it applied: the
+        // replica that got ahead of the others' stores is the one whose history is gone.
+        advanceCommitted(minAcks);
+        Node node = nodes.get(op.a() % n);
+        if (!node.lost) {
+          moveCommitted(node, committed);
+          node.store = node.store.prune(node.store.version());
+        }
       } else if (op.kind() == 21) {
         int at = op.a() % n;
         Node node = nodes.get(at);
@@ -489,9 +570,25 @@ class FailoverModelProperties {
     node.followTerm = 0;
   }
 
-  /** The writer sends {@code node} up to {@code count} versions after what it received. */
+  /**
+   * The writer sends {@code node} up to {@code count} versions after what it received; if it no
+   * longer retains the first (it started from a transferred state), the replica is reset to the
+   * writer's acknowledged state first, as {@link ReplicaActor} does on {@link
+   * ReplicaProtocol.NeedsTransfer}.
+   */
   private void send(Node node, int count) {
     long from = node.received.received() + 1;
+    if (from <= writer.history().watermark()) {
+      var acknowledgedState = published.floorEntry(committed);
+      if (acknowledgedState == null) {
+        return; // none to offer until the tail the writer took over is acknowledged: asks again
+      }
+      Snapshot offered = acknowledgedState.getValue();
+      node.store = offered;
+      node.received.reset(offered.version());
+      node.committed = Math.max(node.committed, offered.version());
+      from = offered.version() + 1;
+    }
     long to = Math.min(writer.history().version(), from + count - 1);
     List<CommitRecord> commits = new ArrayList<>();
     for (long v = from; v <= to; v++) {
@@ -633,16 +730,28 @@ class FailoverModelProperties {
         sourceTerms = source.received.history().upTo(source.received.received());
       }
     }
+    // The acknowledged version the writer starts with: its node's replica's, or a transferred one.
+    long base = own.store.version();
     if (holder != null && to > seed.version()) {
-      List<CommitRecord> fetched = holder.received.fetch(holder.store, seed.version() + 1, to);
-      assertTrue(fetched != null, "the source holds what it promised");
-      Transient t = seed.asTransient();
-      for (CommitRecord c : fetched) {
-        t.applyCommit(c);
+      if (seed.version() < holder.store.watermark()) {
+        // The holder no longer retains the next version: take its store's state (acknowledged
+        // versions only), then fetch what it received beyond.
+        seed = holder.store;
+        base = seed.version();
+        terms = sourceTerms.upTo(seed.version());
       }
-      seed = t.persistent();
-      terms = sourceTerms.upTo(seed.version());
+      if (to > seed.version()) {
+        List<CommitRecord> fetched = holder.received.fetch(holder.store, seed.version() + 1, to);
+        assertTrue(fetched != null, "the source holds what it promised");
+        Transient t = seed.asTransient();
+        for (CommitRecord c : fetched) {
+          t.applyCommit(c);
+        }
+        seed = t.persistent();
+        terms = sourceTerms.upTo(seed.version());
+      }
     }
+    TreeMap<String, String> pruned = new TreeMap<>();
     for (var e : acknowledged.entrySet()) {
       assertTrue(
           e.getKey() <= seed.version(),
@@ -650,7 +759,21 @@ class FailoverModelProperties {
               + e.getKey()
               + " lost: the new writer starts at "
               + seed.version());
-      assertEquals(e.getValue(), seed.commit(e.getKey()), "acknowledged content changed");
+      if (e.getKey() > seed.watermark()) {
+        assertEquals(e.getValue(), seed.commit(e.getKey()), "acknowledged content changed");
+      } else {
+        // Pruned by the state taken over: its write shows in the state at the watermark unless a
+        // later acknowledged version below it overwrote its key.
+        for (var c : e.getValue().changes()) {
+          pruned.put(c.keyUtf8(), c.valueUtf8());
+        }
+      }
+    }
+    for (var e : pruned.entrySet()) {
+      assertEquals(
+          e.getValue(),
+          seed.get(e.getKey(), seed.watermark()),
+          "acknowledged content of " + e.getKey() + " changed below the watermark");
     }
     long lastKept = terms.size() == 0 ? 0 : terms.term(terms.size() - 1);
     if (lastKept >= term) {
@@ -662,7 +785,9 @@ class FailoverModelProperties {
       }
     }
     writer = new Writer(writerAt, term, seed, terms.extend(seed.version(), term));
-    committed = own.store.version();
+    published.clear();
+    published.put(seed.version(), seed);
+    committed = base;
     seedVersion = seed.version();
     // A removed node still counted stays counted: the new writer's set cannot drop it.
     followerSet = new FollowerSet();
