@@ -30,14 +30,16 @@ final class AcknowledgedSnapshots {
   private @Nullable Snapshot offered;
 
   /**
-   * Starts with {@code acknowledged} as the acknowledged version and {@code latest} as the store's
-   * latest snapshot, offered at once if its version is not above {@code acknowledged}.
+   * Starts with {@code acknowledged} as the acknowledged state, offered at once, and {@code latest}
+   * as the store's latest snapshot, offered instead if its version is not above it.
    *
-   * @param acknowledged the writer's acknowledged version when it starts
+   * @param acknowledged the state at the writer's acknowledged version when it starts: the store's
+   *     state at that version (the state the writer started from), within its retained history
    * @param latest the store's latest snapshot when the writer starts
    */
-  AcknowledgedSnapshots(long acknowledged, Snapshot latest) {
-    this.acknowledged = acknowledged;
+  AcknowledgedSnapshots(Snapshot acknowledged, Snapshot latest) {
+    this.acknowledged = acknowledged.version();
+    this.offered = acknowledged;
     published(latest);
   }
 

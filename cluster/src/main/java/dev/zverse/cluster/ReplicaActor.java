@@ -276,7 +276,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     this.logged = received.received();
     this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
-    this.transfers = serveState(context, replica);
+    this.transfers = serveState(context, replica, state);
     this.reachability =
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
     Cluster.get(context.getSystem())
@@ -377,12 +377,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * so a new writer that takes it starts from nothing a failover could lose. The server pins the
    * offered version until the receiving node's writer fetches the versions after it or is followed
    * ({@link StateTransfer#followed}, told from {@link #onFetch} and {@link #onSubscribed}), or for
-   * {@code follow-timeout}, as it does for the writer's replicas.
+   * {@code follow-timeout}, as it does for the writer's replicas. It refuses a writer of a term
+   * below the one this replica promised since ({@link StateTransfer#replicaServer}): its state may
+   * then hold versions of a newer writer, which the requester would take for its source's history.
    */
   private static ActorRef<StateTransfer.Request> serveState(
-      ActorContext<Command> context, ZVerseStore replica) {
+      ActorContext<Command> context, ZVerseStore replica, ReplicaState state) {
     return context.spawn(
-        StateTransfer.server(replica, TransferSettings.create(context.getSystem())), "transfers");
+        StateTransfer.replicaServer(
+            replica, TransferSettings.create(context.getSystem()), () -> state.promisedTerm),
+        "transfers");
   }
 
   /** The next version expected from the writer followed. */

@@ -17,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeoutException;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.Address;
@@ -93,14 +94,21 @@ final class StateTransfer {
    * Asks the server of {@code storeName} for its state; answered with one {@link Reply}.
    *
    * @param storeName the store whose state is wanted; a server of another store refuses
+   * @param term the highest term the source's node may have promised: a replica's server ({@link
+   *     #replicaServer}) refuses when its node promised a higher one, because its state may then
+   *     hold versions of a writer the requester does not know of ({@link #UNFENCED} for none)
    * @param replyTo receives the offer or the refusal
    */
-  record Request(String storeName, ActorRef<Reply> replyTo) implements ServerCommand, WireMessage {
+  record Request(String storeName, long term, ActorRef<Reply> replyTo)
+      implements ServerCommand, WireMessage {
     Request {
       Objects.requireNonNull(storeName, "storeName");
       Objects.requireNonNull(replyTo, "replyTo");
     }
   }
+
+  /** The term of a request that takes the source's state whatever its node promised. */
+  static final long UNFENCED = Long.MAX_VALUE;
 
   /** The answer to a {@link Request}. */
   sealed interface Reply extends WireMessage permits Offer, Refused {}
@@ -216,15 +224,43 @@ final class StateTransfer {
       TransferSettings settings,
       Listener listener,
       @Nullable Supplier<@Nullable Snapshot> offered) {
+    return server(store, settings, listener, offered, () -> 0);
+  }
+
+  /**
+   * The server beside a replica, which offers the replica store's latest snapshot to a new writer
+   * that cannot fetch what it lacks ({@link WriterElection}), fenced by the replica's promises: a
+   * request whose term is below {@code promisedTerm} is refused. The term is read after the
+   * snapshot is taken, and a replica promises a writer's term before it hands that writer's commits
+   * to its store, so an offered snapshot holds no version of a term above the request's.
+   *
+   * @param store the replica's store
+   * @param settings chunk size and how long a completed transfer's pin waits for its receiver
+   * @param promisedTerm the highest term the replica's node promised, read on the server's thread
+   * @return the behavior
+   */
+  static Behavior<Request> replicaServer(
+      ZVerseStore store, TransferSettings settings, LongSupplier promisedTerm) {
+    return server(store, settings, Listener.NONE, null, promisedTerm);
+  }
+
+  private static Behavior<Request> server(
+      ZVerseStore store,
+      TransferSettings settings,
+      Listener listener,
+      @Nullable Supplier<@Nullable Snapshot> offered,
+      LongSupplier promisedTerm) {
     Objects.requireNonNull(store, "store");
     Objects.requireNonNull(settings, "settings");
     Objects.requireNonNull(listener, "listener");
+    Objects.requireNonNull(promisedTerm, "promisedTerm");
     return Behaviors.<ServerCommand>setup(
             context ->
                 Behaviors.withTimers(
                     timers -> {
                       context.setLoggerName(StateTransfer.class);
-                      return new Server(context, timers, store, settings, listener, offered);
+                      return new Server(
+                          context, timers, store, settings, listener, offered, promisedTerm);
                     }))
         .narrow();
   }
@@ -243,6 +279,7 @@ final class StateTransfer {
     private final TransferSettings settings;
     private final Listener listener;
     private final @Nullable Supplier<@Nullable Snapshot> offered;
+    private final LongSupplier promisedTerm;
     private final Map<Long, Transfer> transfers = new HashMap<>();
     private long ids;
 
@@ -267,13 +304,15 @@ final class StateTransfer {
         ZVerseStore store,
         TransferSettings settings,
         Listener listener,
-        @Nullable Supplier<@Nullable Snapshot> offered) {
+        @Nullable Supplier<@Nullable Snapshot> offered,
+        LongSupplier promisedTerm) {
       super(context);
       this.timers = timers;
       this.store = store;
       this.settings = settings;
       this.listener = listener;
       this.offered = offered;
+      this.promisedTerm = promisedTerm;
     }
 
     @Override
@@ -336,6 +375,21 @@ final class StateTransfer {
         }
       }
       long version = snapshot.version();
+      // After the snapshot: a term promised before its versions were handed to the store is seen.
+      long promised = promisedTerm.getAsLong();
+      if (promised > request.term()) {
+        pin.close();
+        listener.released(version);
+        request
+            .replyTo()
+            .tell(
+                new Refused(
+                    "the node promised term "
+                        + promised
+                        + ", above the requester's term "
+                        + request.term()));
+        return this;
+      }
       long id = ++ids;
       ActorRef<ServerCommand> self = getContext().getSelf();
       try {
@@ -465,10 +519,35 @@ final class StateTransfer {
       Snapshot like,
       TransferSettings settings,
       Flow<byte[], byte[], NotUsed> tap) {
+    return receive(system, source, storeName, like, settings, UNFENCED, tap);
+  }
+
+  /**
+   * {@link #receive(ActorSystem, ActorRef, String, Snapshot, TransferSettings)} from a replica's
+   * server ({@link #replicaServer}), refused if its node promised a term above {@code term}.
+   */
+  static CompletionStage<Snapshot> receive(
+      ActorSystem<?> system,
+      ActorRef<Request> source,
+      String storeName,
+      Snapshot like,
+      TransferSettings settings,
+      long term) {
+    return receive(system, source, storeName, like, settings, term, Flow.create());
+  }
+
+  private static CompletionStage<Snapshot> receive(
+      ActorSystem<?> system,
+      ActorRef<Request> source,
+      String storeName,
+      Snapshot like,
+      TransferSettings settings,
+      long term,
+      Flow<byte[], byte[], NotUsed> tap) {
     CompletableFuture<Snapshot> result = new CompletableFuture<>();
     AskPattern.<Request, Reply>ask(
             source,
-            replyTo -> new Request(storeName, replyTo),
+            replyTo -> new Request(storeName, term, replyTo),
             settings.offerTimeout(),
             system.scheduler())
         .whenComplete(

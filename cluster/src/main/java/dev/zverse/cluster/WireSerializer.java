@@ -263,6 +263,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.bytes(k.bytes());
     } else if (o instanceof StateTransfer.Request r) {
       out.string(r.storeName());
+      out.ensure(8);
+      out.b.putLong(r.term());
       out.string(resolver().toSerializationFormat(r.replyTo()));
     } else if (o instanceof StateTransfer.Offer offer) {
       out.string(offer.storeName());
@@ -391,7 +393,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case CHUNK ->
           new Chunk(in.b.getLong(), in.b.getInt(), in.b.getInt(), in.string(), in.bytes());
       case TRANSFER_REQUEST ->
-          new StateTransfer.Request(in.string(), resolver().resolveActorRef(in.string()));
+          new StateTransfer.Request(
+              in.string(), in.b.getLong(), resolver().resolveActorRef(in.string()));
       case TRANSFER_OFFER ->
           new StateTransfer.Offer(
               in.string(),

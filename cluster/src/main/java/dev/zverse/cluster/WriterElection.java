@@ -158,10 +158,14 @@ final class WriterElection extends AbstractBehavior<Command> {
   private long fetchStarted;
 
   /**
-   * Whether a state transfer runs: one at a time, and while it runs the election waits for it (its
-   * own stall and offer timeouts end it, {@link StateTransfer}), so no second one starts.
+   * The term of the state transfer that runs, 0 if none: one at a time, whatever the term, and
+   * while it runs the election waits for it (its own offer and stall timeouts end it, {@link
+   * StateTransfer}), so no second one starts; a later term's catch-up starts once it ended.
    */
-  private boolean transferring;
+  private long transferring;
+
+  /** Whether a catch-up fetch of the current term waits for its answer. */
+  private boolean fetching;
 
   /** The state the writer's store could not yet be opened from; opened on the next check. */
   private @Nullable Snapshot unopened;
@@ -329,11 +333,12 @@ final class WriterElection extends AbstractBehavior<Command> {
     waitLogged = false;
     base = null;
     unopened = null;
+    fetching = false;
     reassembly.reset();
   }
 
   private Behavior<Command> onCheck() {
-    if (transferring) {
+    if (transferring != 0) {
       return this;
     }
     Snapshot seed = unopened;
@@ -447,10 +452,17 @@ final class WriterElection extends AbstractBehavior<Command> {
     if (own.version() < from.watermark()) {
       return transfer(from, to, own);
     }
-    fetchStarted = System.nanoTime();
-    from.replica()
-        .tell(new ReplicaProtocol.Fetch(term, own.version() + 1, to, getContext().getSelf()));
+    fetch(from, own.version() + 1, to);
     return this;
+  }
+
+  /**
+   * Asks {@code from} for the commits {@code first} to {@code last}, answered within ack-timeout.
+   */
+  private void fetch(Promised from, long first, long last) {
+    fetchStarted = System.nanoTime();
+    fetching = true;
+    from.replica().tell(new ReplicaProtocol.Fetch(term, first, last, getContext().getSelf()));
   }
 
   /**
@@ -460,8 +472,8 @@ final class WriterElection extends AbstractBehavior<Command> {
    * result comes back as a message ({@link Transferred}): nothing blocks this actor meanwhile.
    */
   private Behavior<Command> transfer(Promised from, long to, Snapshot own) {
-    if (transferring) {
-      // A transfer of an earlier term still runs: elect again at the first check after it ended.
+    if (transferring != 0) {
+      // An earlier term's transfer still runs: this term's catch-up starts again once it ended.
       base = null;
       return this;
     }
@@ -485,8 +497,10 @@ final class WriterElection extends AbstractBehavior<Command> {
             own.version(),
             from.replica().path().address(),
             from.watermark());
-    transferring = true;
+    transferring = term;
     long transferTerm = term;
+    // Fenced: the source refuses if it promised a higher term since (its state could hold a newer
+    // writer's versions, which this history would label with the source's old creation terms).
     getContext()
         .pipeToSelf(
             StateTransfer.receive(
@@ -494,13 +508,16 @@ final class WriterElection extends AbstractBehavior<Command> {
                 from.transfers(),
                 name,
                 own,
-                TransferSettings.create(getContext().getSystem())),
+                TransferSettings.create(getContext().getSystem()),
+                transferTerm),
             (snapshot, failure) -> new Transferred(transferTerm, from, to, snapshot, failure));
     return this;
   }
 
   private Behavior<Command> onTransferred(Transferred t) {
-    transferring = false;
+    if (t.term() == transferring) {
+      transferring = 0;
+    }
     Snapshot own = base;
     if (own == null || t.term() != term) {
       return this;
@@ -551,10 +568,7 @@ final class WriterElection extends AbstractBehavior<Command> {
     if (t.to() <= s.version()) {
       return serve(s);
     }
-    fetchStarted = System.nanoTime();
-    t.source()
-        .replica()
-        .tell(new ReplicaProtocol.Fetch(term, s.version() + 1, t.to(), getContext().getSelf()));
+    fetch(t.source(), s.version() + 1, t.to());
     return this;
   }
 
@@ -565,6 +579,10 @@ final class WriterElection extends AbstractBehavior<Command> {
           chunkedWrites.accept(
               chunk, why -> getContext().getLog().warn("[{}] Dropped {}", name, why));
       return whole.isPresent() ? keep(whole.get()) : this;
+    }
+    if (!fetching) {
+      // Part of an earlier term's answer: nothing waits for it.
+      return this;
     }
     try {
       Optional<WireMessage> whole = reassembly.accept(chunk);
@@ -580,9 +598,10 @@ final class WriterElection extends AbstractBehavior<Command> {
 
   private Behavior<Command> onFetched(Fetched f) {
     Snapshot own = base;
-    if (own == null || f.term() != term) {
+    if (own == null || f.term() != term || !fetching) {
       return this;
     }
+    fetching = false;
     Transient t = own.asTransient();
     for (CommitRecord c : f.group().commits()) {
       if (c.version() > own.version()) {
@@ -593,7 +612,7 @@ final class WriterElection extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onFetchRefused(FetchRefused r) {
-    if (base != null && r.term() == term) {
+    if (base != null && r.term() == term && fetching) {
       getContext()
           .getLog()
           .warn("[{}] The catch-up fetch was refused ({}); electing again", name, r.message());
@@ -631,7 +650,7 @@ final class WriterElection extends AbstractBehavior<Command> {
       return this;
     }
     timers.cancel(Check.INSTANCE);
-    long committed = settings.minAcks() == 0 ? seed.version() : own.version();
+    Snapshot committed = settings.minAcks() == 0 ? seed : own;
     getContext()
         .getLog()
         .info(
@@ -640,7 +659,7 @@ final class WriterElection extends AbstractBehavior<Command> {
             name,
             term,
             seed.version(),
-            committed,
+            committed.version(),
             local.advanced().lastPublished().version());
     // The kept follows reach the writer after what waited in the stash: a write stashed before them
     // waits in the writer for its replicas, and is committed once they follow.

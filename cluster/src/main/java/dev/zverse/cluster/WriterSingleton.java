@@ -274,7 +274,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
    * with the chunked writes its election began to put together.
    *
    * @param terms the creation terms of its history
-   * @param committed the acknowledged version it starts with
+   * @param committed the state at the acknowledged version it starts with (its store's state at
+   *     that version: offered to replicas' state transfers until a newer one is acknowledged)
    * @param seed the version it starts from, at least {@code committed}
    * @param chunkedWrites the chunked writes in progress
    */
@@ -284,7 +285,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       ZVerseStore store,
       long term,
       TermBoundaries terms,
-      long committed,
+      Snapshot committed,
       long seed,
       ClusterSettings settings,
       TimerScheduler<Command> timers,
@@ -295,6 +296,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     // readers a version a failover could lose (and take it for acknowledged).
     AcknowledgedSnapshots acknowledged =
         new AcknowledgedSnapshots(committed, store.advanced().lastPublished());
+    // The state the writer started from is acknowledged and offered at once: its store's history
+    // starts where its source's did, and a replica behind that must be able to catch up before the
+    // tail taken over is acknowledged again, which may need that very replica's acknowledgement.
     store
         .advanced()
         .addPublishListener(
@@ -329,7 +333,7 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         store,
         term,
         terms,
-        committed,
+        committed.version(),
         seed,
         transfers,
         acknowledged,

@@ -381,9 +381,12 @@ class ReplicationTest {
     // A writer that took over versions 1 to 3, of which its node's replica had shown only 1: the
     // previous writer may have acknowledged 2 and 3, so a read must not be told 1.
     Snapshot seed = Snapshot.empty();
+    Snapshot shown = seed;
     for (int i = 0; i < 3; i++) {
       seed = seed.apply(WriteBatch.ofPut("k" + i, "v"));
+      shown = i == 0 ? seed : shown;
     }
+    Snapshot acknowledged = shown;
     ZVerseStore store =
         ZVerse.get(cluster.node(0))
             .openFrom(WriterSingleton.writerStoreName(name), storeSettings(name), seed);
@@ -401,7 +404,7 @@ class ReplicationTest {
                                     store,
                                     2,
                                     TermBoundaries.NONE.extend(0, 1).extend(3, 2),
-                                    1,
+                                    acknowledged,
                                     3,
                                     settings(),
                                     timers,

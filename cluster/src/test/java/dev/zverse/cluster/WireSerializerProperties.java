@@ -103,7 +103,7 @@ class WireSerializerProperties {
             new WriterProtocol.NotEnoughReplicas("s", 1, 0, 1),
             new WriterProtocol.OutcomeUnknown("m"),
             new Chunk(1, 0, 1, "V", new byte[0]),
-            new StateTransfer.Request("s", transferReplyTo),
+            new StateTransfer.Request("s", 3, transferReplyTo),
             new StateTransfer.Offer("s", 1, sourceRef),
             new StateTransfer.Refused("r"));
     for (Object m : messages) {
@@ -135,7 +135,7 @@ class WireSerializerProperties {
                 a,
                 b,
                 c,
-                c,
+                c + 7L,
                 a,
                 TermBoundaries.of(new long[] {b}, new long[] {c + 1L}),
                 b,
@@ -185,7 +185,7 @@ class WireSerializerProperties {
       @ForAll @IntRange(max = 2) int kind) {
     Object message =
         switch (kind) {
-          case 0 -> new StateTransfer.Request(name, transferReplyTo);
+          case 0 -> new StateTransfer.Request(name, version, transferReplyTo);
           case 1 -> new StateTransfer.Offer(name, version, sourceRef);
           default -> new StateTransfer.Refused(name);
         };

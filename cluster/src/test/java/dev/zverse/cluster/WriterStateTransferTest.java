@@ -2,6 +2,7 @@ package dev.zverse.cluster;
 
 import static dev.zverse.cluster.ClusterHarness.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.zverse.actors.StoreSettings;
@@ -216,6 +217,32 @@ class WriterStateTransferTest {
       assertEquals(6, subscribed.term());
       assertEquals(10, subscribed.latest(), "the acknowledged version is the transferred one");
       assertEquals(terms.extend(12, 6), subscribed.terms());
+      // A replica behind the writer's history (it starts after the source's watermark, 8) is
+      // offered the transferred state at once, before the tail 11 to 12 is acknowledged again
+      // (which may need that replica): before, it was refused until then.
+      TestProbe<ReplicaProtocol.Command> behind = TestProbe.create(system);
+      writer.tell(
+          new WriterProtocol.Follow(
+              1, settings.maxKeyBytes(), settings.maxValueBytes(), behind.getRef()));
+      ReplicaProtocol.NeedsTransfer needs =
+          (ReplicaProtocol.NeedsTransfer)
+              behind
+                  .fishForMessage(
+                      WAIT,
+                      m ->
+                          m instanceof ReplicaProtocol.NeedsTransfer
+                              ? FishingOutcomes.complete()
+                              : FishingOutcomes.continueAndIgnore())
+                  .get(0);
+      TestProbe<StateTransfer.Reply> offers = TestProbe.create(system);
+      needs
+          .source()
+          .tell(
+              new StateTransfer.Request(
+                  WriterSingleton.writerStoreName(name), StateTransfer.UNFENCED, offers.getRef()));
+      StateTransfer.Reply reply = offers.expectMessageClass(StateTransfer.Reply.class, WAIT);
+      assertInstanceOf(StateTransfer.Offer.class, reply, reply.toString());
+      assertEquals(10, ((StateTransfer.Offer) reply).version());
       Snapshot serving =
           ZVerse.get(system).store(WriterSingleton.writerStoreName(name)).orElseThrow().snapshot();
       assertEquals(12, serving.version());
@@ -271,6 +298,66 @@ class WriterStateTransferTest {
           term + 1, replica.expectMessageClass(ReplicaProtocol.Promise.class, WAIT).term());
       writer.tell(WriterProtocol.Stop.INSTANCE);
       await(local.close());
+    }
+  }
+
+  /**
+   * A source that promised a higher term after its promise to this candidate refuses the transfer:
+   * its state may then hold a newer writer's versions, which this candidate would label with the
+   * source's old creation terms (one version, two contents, on a replica still holding the old
+   * tail). Before, the request carried no term, the state was offered, and the candidate served
+   * with it. Here the source promised 7 after it promised the candidate's 6.
+   */
+  @Test
+  void aSourceThatPromisedAHigherTermSinceRefusesTheTransfer() throws Exception {
+    try (ClusterHarness single = ClusterHarness.start(1, "")) {
+      ActorSystem<?> system = single.node(0);
+      String name = "fenced";
+      StoreSettings settings = StoreSettings.create(system, name);
+      Snapshot published = Snapshot.empty();
+      for (int i = 1; i <= 10; i++) {
+        published = published.apply(WriteBatch.ofPut("k" + i, "v" + i));
+      }
+      ZVerseStore source = ZVerse.get(system).openFrom(name, settings, published.prune(8));
+      ActorRef<StateTransfer.Request> server =
+          system.systemActorOf(
+              StateTransfer.replicaServer(source, TransferSettings.create(system), () -> 7),
+              "fenced-source-transfers",
+              Props.empty());
+      ZVerseStore local = ZVerse.get(system).open("fenced-local", settings);
+      ReplicaState localState = new ReplicaState(local);
+      localState.promisedTerm = 5;
+      ActorRef<WriterProtocol.Command> writer =
+          system.systemActorOf(
+              WriterElection.create(
+                  name, settings, ClusterSettings.create(system), local, localState),
+              "fenced-writer",
+              Props.empty());
+      TestProbe<ReplicaProtocol.Command> replica = TestProbe.create(system);
+      WriterProtocol.Follow follow =
+          new WriterProtocol.Follow(
+              11, settings.maxKeyBytes(), settings.maxValueBytes(), replica.getRef());
+      writer.tell(follow);
+      long term = replica.expectMessageClass(ReplicaProtocol.Promise.class, WAIT).term();
+      assertEquals(6, term);
+      LoggingTestKit.warn("The state transfer from")
+          .withMessageRegex(".*failed; electing again.*promised term 7, above .* term 6.*")
+          .expect(
+              system,
+              () -> {
+                writer.tell(
+                    promised(term, 10, TermBoundaries.NONE.extend(0, 3), replica.getRef(), server));
+                return null;
+              });
+      assertTrue(
+          ZVerse.get(system).store(WriterSingleton.writerStoreName(name)).isEmpty(),
+          "the candidate serves with the state of a source that promised a higher term");
+      writer.tell(follow);
+      assertEquals(
+          term + 1, replica.expectMessageClass(ReplicaProtocol.Promise.class, WAIT).term());
+      writer.tell(WriterProtocol.Stop.INSTANCE);
+      await(local.close());
+      await(source.close());
     }
   }
 
