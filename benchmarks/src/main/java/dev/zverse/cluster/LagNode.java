@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigFactory;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
+import dev.zverse.engine.WriteBatch;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.InputStreamReader;
@@ -14,7 +15,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.jspecify.annotations.Nullable;
@@ -33,12 +36,15 @@ import org.jspecify.annotations.Nullable;
  *       writer's node, of the writer's local store) of versions {@code first} on, {@code -} for the
  *       writer's next version; answers the first version;
  *   <li>{@code send <rate> <batch> <seconds> <warmup> <first>}: on the writer's node, the paced
- *       open loop of {@link LagRun#send}; answers the last version and the failures;
+ *       open loop of {@link LagRun#send}; answers the last version, the recorded window and the
+ *       failures;
  *   <li>{@code await <version>}: waits until the replica published it, then stops stamping;
  *   <li>{@code dump <file>}: on the writer's node, writes the writer's stamps and the sender's
  *       intended and answer times (see {@link LagRun#write});
  *   <li>{@code figures <from> <last> <file>}: this replica's {@link LagRun.Figures} against the
  *       stamps in {@code file}, encoded;
+ *   <li>{@code put1 <n>}: {@code n} writes of one put through this node's {@link ClusterStore}, one
+ *       at a time; answers their latencies (microseconds) as an encoded histogram;
  *   <li>{@code threads}: the live threads of this JVM;
  *   <li>{@code exit}, or the end of stdin: closes the store and the ActorSystem, and exits.
  * </ul>
@@ -101,8 +107,9 @@ public final class LagNode {
     } finally {
       system.terminate();
       system.getWhenTerminated().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      // Halt: no thread left behind keeps a node alive once its parent is gone.
-      Runtime.getRuntime().halt(code);
+      // Exit, not halt: a flight recording is written by a shutdown hook; no thread left behind
+      // keeps a node alive, and the parent ends one that does not end.
+      System.exit(code);
     }
   }
 
@@ -127,6 +134,7 @@ public final class LagNode {
     return switch (w[0]) {
       case "clock" -> String.valueOf(System.nanoTime());
       case "threads" -> String.valueOf(ManagementFactory.getThreadMXBean().getThreadCount());
+      case "put1" -> LagRun.Figures.encode(put1(Integer.parseInt(w[1])));
       case "listen" -> String.valueOf(listen(w[1], Integer.parseInt(w[2])));
       case "send" -> {
         LagRun.Load load =
@@ -137,7 +145,7 @@ public final class LagNode {
                 Integer.parseInt(w[4]));
         LagRun.Sent s = LagRun.send(load, store, Long.parseLong(w[5]));
         sent = s;
-        yield s.lastVersion + " " + s.failures();
+        yield s.lastVersion + " " + s.summary();
       }
       case "await" -> {
         long v = Long.parseLong(w[1]);
@@ -170,6 +178,25 @@ public final class LagNode {
       }
       default -> throw new IllegalArgumentException("unknown command: " + String.join(" ", w));
     };
+  }
+
+  /** {@code n} single-put writes, one at a time, over {@link LagRun#KEYS} keys: their latencies. */
+  private Histogram put1(int n) throws Exception {
+    Histogram h = new Histogram(3);
+    SplittableRandom random = new SplittableRandom(1);
+    byte[] value = new byte[100];
+    random.nextBytes(value);
+    byte[] key = new byte[16];
+    for (int i = 0; i < n; i++) {
+      random.nextBytes(key);
+      long start = System.nanoTime();
+      store
+          .write(WriteBatch.ofPut(key.clone(), value))
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+      h.recordValue((System.nanoTime() - start) / 1000);
+    }
+    return h;
   }
 
   private static <T> T require(@Nullable T value, String what) {

@@ -136,15 +136,30 @@ final class LagRun {
     final Map<String, Integer> kinds = new ConcurrentHashMap<>();
     long lastVersion;
 
+    /** The wall clock (epoch ms) at the first recorded commit's send, and once all answered. */
+    long recordedMillis;
+
+    long endMillis;
+
     Sent(int total, long first) {
       intended = new AtomicLongArray(total);
       answered = new AtomicLongArray(total);
       lastVersion = first - 1;
     }
 
-    /** The failures, counted by exception type. */
-    String failures() {
-      return failures.get() + " " + kinds;
+    /**
+     * The recorded window (epoch ms, to match a profile's samples with) and the failures, counted
+     * by exception type.
+     */
+    String summary() {
+      return "recorded "
+          + recordedMillis
+          + " to "
+          + endMillis
+          + " (epoch ms); failed writes: "
+          + failures.get()
+          + " "
+          + kinds;
     }
   }
 
@@ -175,10 +190,14 @@ final class LagRun {
     long period = TimeUnit.SECONDS.toNanos(1) / load.rate();
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
     List<CompletionStage<Long>> stages = new ArrayList<>(total);
+    int recorded = load.rate() * load.warmup();
     for (int k = 0; k < total; k++) {
       long at = start + k * period;
       for (long now = System.nanoTime(); now < at; now = System.nanoTime()) {
         LockSupport.parkNanos(at - now);
+      }
+      if (k == recorded) {
+        sent.recordedMillis = System.currentTimeMillis();
       }
       WriteBatch batch;
       if (load.batch() == 1) {
@@ -214,6 +233,7 @@ final class LagRun {
         // Counted by the stage's own callback above.
       }
     }
+    sent.endMillis = System.currentTimeMillis();
     return sent;
   }
 
@@ -271,7 +291,8 @@ final class LagRun {
       return encode(lag) + " " + encode(endToEnd) + " " + encode(answer);
     }
 
-    private static String encode(Histogram h) {
+    /** {@code h} in HdrHistogram's compressed encoding, Base64. */
+    static String encode(Histogram h) {
       ByteBuffer buffer = ByteBuffer.allocate(h.getNeededByteBufferCapacity());
       int length = h.encodeIntoCompressedByteBuffer(buffer);
       byte[] bytes = new byte[length];
@@ -293,7 +314,12 @@ final class LagRun {
       return new Figures(decode1(parts[0]), decode1(parts[1]), decode1(parts[2]));
     }
 
-    private static Histogram decode1(String part) throws DataFormatException {
+    /**
+     * The histogram {@link #encode(Histogram)} wrote.
+     *
+     * @throws DataFormatException if the encoding is damaged
+     */
+    static Histogram decode1(String part) throws DataFormatException {
       return Histogram.decodeFromCompressedByteBuffer(
           ByteBuffer.wrap(Base64.getDecoder().decode(part)), 0);
     }
@@ -305,17 +331,17 @@ final class LagRun {
           + "  | answer p50 / p99";
 
   /** Prints the heading of a load's table. */
-  static void printLoad(Load load, long first, long lastVersion, String failures) {
+  static void printLoad(Load load, long first, long lastVersion, String summary) {
     System.out.printf(
         "%nload: %,d commits/s of %d put(s), %d s recorded after %d s warmup; versions %d to %d;"
-            + " failed writes: %s%n",
+            + " %s%n",
         load.rate(),
         load.batch(),
         load.seconds(),
         load.warmup(),
         load.recordedFrom(first),
         lastVersion,
-        failures);
+        summary);
     System.out.println(HEADING);
   }
 

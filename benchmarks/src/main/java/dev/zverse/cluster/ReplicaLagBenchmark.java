@@ -112,7 +112,7 @@ public final class ReplicaLagBenchmark {
     for (int i = 0; i < stores.size(); i++) {
       stores.get(i).replica().advanced().removePublishListener(replicas.get(i));
     }
-    LagRun.printLoad(load, first, lastVersion, sent.failures());
+    LagRun.printLoad(load, first, lastVersion, sent.summary());
     long[] w = LagRun.toArray(written.nanos);
     long[] intended = LagRun.toArray(sent.intended);
     long[] answered = LagRun.toArray(sent.answered);

@@ -16,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -48,6 +49,10 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>With no load arguments it runs the issue's three loads. {@code --jfr <directory>}, first,
  * records each child with JFR's {@code profile} settings into {@code <directory>/node<i>.jfr}.
+ * {@code --put1 <n>}, instead of the loads (or before load arguments, then after them), times
+ * writes from a node that does not hold the writer against writes on the writer's node: single puts
+ * one at a time, {@code n} per round, node 0 and node 1 alternated ({@code 0 1 1 0 0 1}) after a
+ * warmup round on each.
  */
 public final class SeparateJvmLagBenchmark {
   private static final int NODES = 3;
@@ -58,7 +63,7 @@ public final class SeparateJvmLagBenchmark {
   /**
    * Starts three child nodes and runs the loads given by the arguments, or the issue's three.
    *
-   * @param args {@code [--jfr DIR] [--rate R --batch B --seconds S --warmup W]}
+   * @param args {@code [--jfr DIR] [--put1 N] [--rate R --batch B --seconds S --warmup W]}
    * @throws Exception if a node does not start or answers an error
    */
   public static void main(String[] args) throws Exception {
@@ -69,8 +74,15 @@ public final class SeparateJvmLagBenchmark {
       Files.createDirectories(jfr);
       options = options.subList(2, options.size());
     }
-    List<LagRun.Load> loads =
-        options.isEmpty() ? LagRun.Load.issue() : List.of(LagRun.Load.parse(options));
+    int put1 = 0;
+    if (options.size() >= 2 && options.get(0).equals("--put1")) {
+      put1 = Integer.parseInt(options.get(1));
+      options = options.subList(2, options.size());
+    }
+    List<LagRun.Load> loads = put1 > 0 || !options.isEmpty() ? List.of() : LagRun.Load.issue();
+    if (!options.isEmpty()) {
+      loads = List.of(LagRun.Load.parse(options));
+    }
     Path work = Path.of("target", "lag-nodes").toAbsolutePath();
     Files.createDirectories(work);
     List<Integer> ports = new ArrayList<>();
@@ -94,6 +106,9 @@ public final class SeparateJvmLagBenchmark {
       checkClocks(nodes);
       for (LagRun.Load load : loads) {
         run(load, nodes, work);
+      }
+      if (put1 > 0) {
+        writes(put1, nodes);
       }
       for (Child c : nodes) {
         System.out.printf("node %d: %s threads%n", c.index, c.ask("threads"));
@@ -171,6 +186,40 @@ public final class SeparateJvmLagBenchmark {
       all.add(f);
     }
     LagRun.print("all            ", all);
+  }
+
+  /**
+   * Writes from a node that does not hold the writer (node 1) against writes on the writer's node
+   * (node 0), one at a time, {@code n} per round, in alternated rounds after one warmup round each.
+   */
+  private static void writes(int n, List<Child> nodes) throws Exception {
+    System.out.printf("%nsingle-put writes one at a time, %,d per round (us)%n", n);
+    nodes.get(0).ask("put1 " + n);
+    nodes.get(1).ask("put1 " + n);
+    int[] order = {0, 1, 1, 0, 0, 1};
+    Histogram[] all = {new Histogram(3), new Histogram(3)};
+    for (int i = 0; i < order.length; i++) {
+      Histogram h = LagRun.Figures.decode1(nodes.get(order[i]).ask("put1 " + n));
+      all[order[i]].add(h);
+      System.out.printf(
+          "round %d, node %d%s: p50 %,d / p99 %,d / p99.9 %,d / max %,d%n",
+          i + 1,
+          order[i],
+          order[i] == 0 ? " (writer's node)" : " (another node)",
+          h.getValueAtPercentile(50),
+          h.getValueAtPercentile(99),
+          h.getValueAtPercentile(99.9),
+          h.getMaxValue());
+    }
+    System.out.printf(
+        "all rounds: node 0 p50 %,d p99 %,d; node 1 p50 %,d p99 %,d; node 1 / node 0: p50 %.2fx,"
+            + " p99 %.2fx%n",
+        all[0].getValueAtPercentile(50),
+        all[0].getValueAtPercentile(99),
+        all[1].getValueAtPercentile(50),
+        all[1].getValueAtPercentile(99),
+        (double) all[1].getValueAtPercentile(50) / all[0].getValueAtPercentile(50),
+        (double) all[1].getValueAtPercentile(99) / all[0].getValueAtPercentile(99));
   }
 
   /** A child JVM running {@link LagNode}: its commands and answers. */
