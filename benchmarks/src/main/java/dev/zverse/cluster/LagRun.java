@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.locks.LockSupport;
 import java.util.zip.DataFormatException;
 import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
 
 /**
  * What a replica-lag run does on the writer's node and on each replica, whether the three nodes
@@ -141,6 +142,9 @@ final class LagRun {
 
     long endMillis;
 
+    /** The hiccups of the sender's JVM in the recorded window: see {@link Hiccups}. */
+    Histogram hiccups = new Histogram(3);
+
     Sent(int total, long first) {
       intended = new AtomicLongArray(total);
       answered = new AtomicLongArray(total);
@@ -191,6 +195,7 @@ final class LagRun {
     long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(10);
     List<CompletionStage<Long>> stages = new ArrayList<>(total);
     int recorded = load.rate() * load.warmup();
+    Hiccups hiccups = new Hiccups();
     for (int k = 0; k < total; k++) {
       long at = start + k * period;
       for (long now = System.nanoTime(); now < at; now = System.nanoTime()) {
@@ -198,6 +203,7 @@ final class LagRun {
       }
       if (k == recorded) {
         sent.recordedMillis = System.currentTimeMillis();
+        hiccups.recorder.reset();
       }
       WriteBatch batch;
       if (load.batch() == 1) {
@@ -234,7 +240,43 @@ final class LagRun {
       }
     }
     sent.endMillis = System.currentTimeMillis();
+    sent.hiccups = hiccups.stop();
     return sent;
+  }
+
+  /**
+   * A hiccup meter (jHiccup's idea): a thread that asks to sleep 1 ms again and again and records
+   * by how much it overslept, in microseconds. What delays it, a collection's pause or a machine
+   * whose cores are all busy with other work (the run queue), delays every thread of the run alike,
+   * so its percentiles are the floor under the lag's on a loaded machine.
+   */
+  static final class Hiccups {
+    private static final long SLEEP_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+
+    final Recorder recorder = new Recorder(3);
+    private volatile boolean stopping;
+    private final Thread thread;
+
+    Hiccups() {
+      thread = new Thread(this::run, "hiccups");
+      thread.setDaemon(true);
+      thread.start();
+    }
+
+    private void run() {
+      while (!stopping) {
+        long start = System.nanoTime();
+        LockSupport.parkNanos(SLEEP_NANOS);
+        recorder.recordValue(Math.max(0, System.nanoTime() - start - SLEEP_NANOS) / 1000);
+      }
+    }
+
+    /** Stops the meter and returns what it recorded since its recorder's last reset. */
+    Histogram stop() throws InterruptedException {
+      stopping = true;
+      thread.join();
+      return recorder.getIntervalHistogram();
+    }
   }
 
   /**
