@@ -160,7 +160,15 @@ final class LagRun {
           + recordedMillis
           + " to "
           + endMillis
-          + " (epoch ms); failed writes: "
+          + " (epoch ms); hiccups p50 / p99 / p99.9 / max "
+          + hiccups.getValueAtPercentile(50)
+          + " / "
+          + hiccups.getValueAtPercentile(99)
+          + " / "
+          + hiccups.getValueAtPercentile(99.9)
+          + " / "
+          + hiccups.getMaxValue()
+          + " us; failed writes: "
           + failures.get()
           + " "
           + kinds;
