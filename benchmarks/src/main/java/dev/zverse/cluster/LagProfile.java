@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>store actors: the store's writer and epoch actors and its publish (listeners included);
  *   <li>cluster store: the writer singleton, the replica, followers, acknowledgements;
  *   <li>benchmark: the paced sender and the stamps;
+ *   <li>ref resolution: turning an actor path from the wire into a reference (Artery's recipient
+ *       and the references inside messages), through Pekko's cache of them;
  *   <li>Artery: Pekko's remoting (envelopes, lanes, its stream stages' logic);
  *   <li>streams, TCP: Pekko Streams' interpreter and TCP stages, the JDK's socket channels;
  *   <li>membership: Pekko Cluster's gossip and failure detection;
@@ -43,7 +45,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class LagProfile {
-  /** Class-name prefixes and their part, innermost first wins; order matters between them. */
+  /**
+   * Class-name prefixes and their part, innermost first wins; order matters between them. An empty
+   * part is a helper (Pekko's hashing, say) whose work belongs to its caller's part.
+   */
   private static final List<String[]> PARTS =
       List.of(
           new String[] {"dev.zverse.cluster.WireSerializer", "serialization"},
@@ -56,11 +61,16 @@ public final class LagProfile {
           new String[] {"dev.zverse.engine", "engine"},
           new String[] {"dev.zverse.actors", "store actors"},
           new String[] {"dev.zverse.cluster", "cluster store"},
+          new String[] {
+            "org.apache.pekko.remote.serialization.AbstractActorRefResolveCache", "ref resolution"
+          },
           new String[] {"org.apache.pekko.remote", "Artery"},
           new String[] {"org.apache.pekko.stream", "streams, TCP"},
           new String[] {"org.apache.pekko.io", "streams, TCP"},
           new String[] {"sun.nio.ch", "streams, TCP"},
           new String[] {"org.apache.pekko.cluster", "membership"},
+          new String[] {"org.apache.pekko.util", ""},
+          new String[] {"org.apache.pekko.japi", ""},
           new String[] {"org.apache.pekko", "actor runtime"},
           new String[] {"java.util.concurrent.ForkJoin", "actor runtime"});
 
@@ -186,6 +196,9 @@ public final class LagProfile {
       String type = f.getMethod().getType().getName();
       for (String[] p : PARTS) {
         if (type.startsWith(p[0])) {
+          if (p[1].isEmpty()) {
+            break;
+          }
           return p[1];
         }
       }
