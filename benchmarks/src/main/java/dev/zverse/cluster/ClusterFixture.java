@@ -84,7 +84,12 @@ final class ClusterFixture implements AutoCloseable {
     return new ClusterFixture(nodes);
   }
 
-  private static void awaitUp(ActorSystem<?> node, int n) throws InterruptedException {
+  /**
+   * Waits until {@code node} sees {@code n} members up.
+   *
+   * @throws IllegalStateException if they are not within {@link #WAIT}
+   */
+  static void awaitUp(ActorSystem<?> node, int n) throws InterruptedException {
     long deadline = System.nanoTime() + WAIT.toNanos();
     while (System.nanoTime() - deadline < 0) {
       int up = 0;

@@ -38,7 +38,12 @@ import org.openjdk.jmh.annotations.Warmup;
  *   <li>{@code ZVerseStore}: {@code store.snapshot().get(key)} on the single-node store;
  *   <li>{@code ClusterStore}: {@code clusterStore.snapshot().get(key)} on node 1;
  *   <li>{@code ZVerseStore_held}, {@code ClusterStore_held}: {@code get(key)} on a snapshot of each
- *       taken once after loading and held.
+ *       taken once after loading and held;
+ *   <li>{@code alternate}: {@code ZVerseStore} and {@code ClusterStore} in turn, one iteration
+ *       each, in one fork: the ratio from adjacent iterations of one JVM, which a machine whose
+ *       load changes over minutes (forks one after another) does not skew; the first iteration
+ *       (warmup included) reads the single-node store, and each iteration's store is printed;
+ *   <li>{@code alternate_held}: the same with the held snapshots.
  * </ul>
  *
  * <p>Probes are copies of the stored keys in a random order, stepped through ({@code index++ &
@@ -63,7 +68,14 @@ public class ReplicaReadBenchmark {
   private static final int MASK = PROBES - 1;
 
   /** Where the gets go: see the class comment. */
-  @Param({"ZVerseStore", "ClusterStore", "ZVerseStore_held", "ClusterStore_held"})
+  @Param({
+    "ZVerseStore",
+    "ClusterStore",
+    "ZVerseStore_held",
+    "ClusterStore_held",
+    "alternate",
+    "alternate_held"
+  })
   String impl;
 
   private ClusterFixture cluster;
@@ -71,6 +83,13 @@ public class ReplicaReadBenchmark {
   private ZVerseStore single;
   private ClusterStore replica;
   private Snapshot held;
+  private Snapshot singleHeld;
+  private Snapshot replicaHeld;
+  private int iteration;
+
+  /** For {@code alternate}: whether this iteration reads the replica. */
+  private boolean onReplica;
+
   private byte[][] probes;
   private int index;
 
@@ -106,12 +125,26 @@ public class ReplicaReadBenchmark {
       order[i] = random.nextInt(KEYS);
       probes[i] = keys[order[i]].clone();
     }
-    held = impl.startsWith("ZVerseStore") ? single.snapshot() : replica.snapshot();
+    singleHeld = single.snapshot();
+    replicaHeld = replica.snapshot();
+    held = impl.startsWith("ZVerseStore") ? singleHeld : replicaHeld;
     for (int i = 0; i < PROBES; i += 97) {
       byte[] want = values[order[i]];
       check(single.snapshot().get(probes[i]), want, "single-node store");
       check(replica.snapshot().get(probes[i]), want, "replica");
-      check(held.get(probes[i]), want, "held snapshot");
+      check(singleHeld.get(probes[i]), want, "held snapshot of the single-node store");
+      check(replicaHeld.get(probes[i]), want, "held snapshot of the replica");
+    }
+  }
+
+  /** For the alternating {@code impl}s: the next iteration reads the other store, and says so. */
+  @Setup(Level.Iteration)
+  public void nextIteration() {
+    iteration++;
+    onReplica = iteration % 2 == 0;
+    if (impl.startsWith("alternate")) {
+      held = onReplica ? replicaHeld : singleHeld;
+      System.out.print("[" + (onReplica ? "ClusterStore" : "ZVerseStore") + "] ");
     }
   }
 
@@ -135,6 +168,7 @@ public class ReplicaReadBenchmark {
     return switch (impl) {
       case "ZVerseStore" -> single.snapshot().get(key);
       case "ClusterStore" -> replica.snapshot().get(key);
+      case "alternate" -> (onReplica ? replica.snapshot() : single.snapshot()).get(key);
       default -> held.get(key);
     };
   }
