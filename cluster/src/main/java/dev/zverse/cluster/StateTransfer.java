@@ -25,6 +25,7 @@ import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -601,7 +602,10 @@ final class StateTransfer {
         .toMat(Sink.foreach(in::accept), Keep.right())
         .withAttributes(ActorAttributes.dispatcher(settings.dispatcher()))
         .run(system)
-        .whenComplete(
+        // On the transfer's dispatcher: Pekko's stage would run this on the JDK's default
+        // executor, a thread per task on 2 cores or fewer, and building the snapshot is the
+        // transfer's heaviest step.
+        .whenCompleteAsync(
             (done, failure) -> {
               // The stream has ended: its last use of the import happens-before this completion.
               long at = in.position();
@@ -617,7 +621,8 @@ final class StateTransfer {
                 // Anything else building the snapshot (out of memory, say) fails the stage too.
                 result.completeExceptionally(failure(storeName, what, at, settings, e));
               }
-            });
+            },
+            system.dispatchers().lookup(DispatcherSelector.fromConfig(settings.dispatcher())));
   }
 
   private static StateTransferException failure(

@@ -123,6 +123,26 @@ class StateTransferTest {
     await(source.close());
   }
 
+  /**
+   * The received snapshot is built on {@code transfer.dispatcher}: before, on the thread that
+   * completed Pekko's stream stage, the JDK's default executor, which starts a thread per task on 2
+   * cores or fewer. A callback registered at once runs where the snapshot was built.
+   */
+  @Test
+  void theReceivedSnapshotIsBuiltOnTheTransferDispatcher() throws Exception {
+    ZVerseStore source = open(cluster.node(1), "built-on", 1000);
+    fill(source, 200, 5);
+    ActorRef<StateTransfer.Request> local = serve(cluster.node(1), source, "built-on", new Ended());
+    TransferSettings settings = settings(cluster.node(0));
+    String thread =
+        await(
+            StateTransfer.receive(
+                    cluster.node(0), remote(local), "built-on", Snapshot.empty(), settings)
+                .thenApply(s -> Thread.currentThread().getName()));
+    assertTrue(thread.contains(settings.dispatcher()), thread + " is not " + settings.dispatcher());
+    await(source.close());
+  }
+
   @Test
   void aServerGivenWhatItMayOfferOffersThatVersionAndRefusesWhileThereIsNone() throws Exception {
     ZVerseStore source = open(cluster.node(1), "offered", 1000);
