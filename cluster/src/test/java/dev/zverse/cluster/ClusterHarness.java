@@ -10,7 +10,9 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -19,6 +21,7 @@ import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Adapter;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -339,5 +342,31 @@ final class ClusterHarness implements AutoCloseable {
         + "  executor = thread-pool-executor\n"
         + "  thread-pool-executor.fixed-pool-size = 1\n"
         + "}\n";
+  }
+
+  /**
+   * Holds the only thread of node {@code node}'s dispatcher {@code dispatcher} (configured with one
+   * thread) until the returned latch is counted down; returns once the thread is held.
+   *
+   * @throws IllegalStateException if the thread is not held within {@link #STAGE_WAIT}
+   */
+  CountDownLatch hold(int node, String dispatcher) throws InterruptedException {
+    CountDownLatch held = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Executor thread = node(node).dispatchers().lookup(DispatcherSelector.fromConfig(dispatcher));
+    thread.execute(
+        () -> {
+          held.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        });
+    if (!held.await(STAGE_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+      throw new IllegalStateException(
+          "node " + node + "'s " + dispatcher + " was not free within " + STAGE_WAIT);
+    }
+    return release;
   }
 }

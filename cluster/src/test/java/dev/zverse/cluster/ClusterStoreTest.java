@@ -27,9 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -254,7 +252,7 @@ class ClusterStoreTest {
     long first = await(stores.get(2).write(WriteBatch.ofPut("k", "0")));
     // Hold the writer's only thread: the next write is admitted and stays pending, so the ones
     // after it, sent in order through the same proxy, meet the bound of 1.
-    CountDownLatch release = hold(0);
+    CountDownLatch release = cluster.hold(0, HELD_DISPATCHER);
     try {
       CompletionStage<Long> admitted = stores.get(2).write(WriteBatch.ofPut("k", "1"));
       List<CompletionStage<Long>> refused = new ArrayList<>();
@@ -293,7 +291,7 @@ class ClusterStoreTest {
             answered());
     await(stores.get(1).write(WriteBatch.ofPut("x", "0")));
     // Hold the writer's store, so that every callback below is registered before its answer.
-    CountDownLatch release = hold(0);
+    CountDownLatch release = cluster.hold(0, HELD_DISPATCHER);
     List<CompletionStage<String>> threads = new ArrayList<>();
     try {
       for (int node : new int[] {0, 1}) {
@@ -367,7 +365,7 @@ class ClusterStoreTest {
               @Override
               public void stopped(Snapshot last) {}
             });
-    CountDownLatch release = hold(2);
+    CountDownLatch release = cluster.hold(2, HELD_DISPATCHER);
     List<CompletionStage<Long>> sent = new ArrayList<>();
     try {
       for (int i = 0; i < writes; i++) {
@@ -425,27 +423,5 @@ class ClusterStoreTest {
               .store(WriterSingleton.writerStoreName("unanswered"))
               .isEmpty());
     }
-  }
-
-  /**
-   * Holds the only thread of node {@code node}'s {@code HELD_DISPATCHER} until the returned latch
-   * is counted down; returns once the thread is held.
-   */
-  private static CountDownLatch hold(int node) throws InterruptedException {
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Executor thread =
-        cluster.node(node).dispatchers().lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER));
-    thread.execute(
-        () -> {
-          held.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
-    return release;
   }
 }

@@ -18,15 +18,12 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.cluster.Member;
 import org.apache.pekko.cluster.typed.Cluster;
@@ -98,7 +95,7 @@ class WriterStateTransferTest {
       for (ClusterStore s : stores) {
         await(s.following());
       }
-      CountDownLatch release = hold(cluster, next);
+      CountDownLatch release = cluster.hold(next, HELD_DISPATCHER);
       TreeMap<Long, FailoverChecker.Acked> acked = new TreeMap<>();
       try {
         Snapshot behind = stores.get(next).replica().snapshot();
@@ -385,27 +382,5 @@ class WriterStateTransferTest {
         Set.of(),
         replica,
         transfers);
-  }
-
-  /**
-   * Holds the only thread of node {@code node}'s {@link #HELD_DISPATCHER} until the returned latch
-   * is counted down; returns once the thread is held.
-   */
-  private static CountDownLatch hold(ClusterHarness cluster, int node) throws InterruptedException {
-    CountDownLatch held = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Executor thread =
-        cluster.node(node).dispatchers().lookup(DispatcherSelector.fromConfig(HELD_DISPATCHER));
-    thread.execute(
-        () -> {
-          held.countDown();
-          try {
-            release.await();
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-          }
-        });
-    assertTrue(held.await(WAIT.toMillis(), TimeUnit.MILLISECONDS));
-    return release;
   }
 }
