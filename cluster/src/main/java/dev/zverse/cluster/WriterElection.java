@@ -477,14 +477,8 @@ final class WriterElection extends AbstractBehavior<Command> {
       base = null;
       return this;
     }
-    TermBoundaries kept = sourceTerms.upTo(to);
-    long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
-    if (lastKept >= term) {
-      // serve() would refuse this term after the transfer: propose a higher one before it.
-      getContext()
-          .getLog()
-          .info("[{}] Term {} is not above the history's term {}", name, term, lastKept);
-      restart(lastKept + 1);
+    if (!aboveHistory(to)) {
+      // serve() would refuse this term after the transfer: a higher one is proposed before it.
       return this;
     }
     getContext()
@@ -621,20 +615,31 @@ final class WriterElection extends AbstractBehavior<Command> {
     return this;
   }
 
+  /**
+   * Whether this candidate's term is above the creation term of the source's history up to {@code
+   * version}; if not (the history was extended in a term it did not outbid), it starts again with a
+   * term above that one.
+   */
+  private boolean aboveHistory(long version) {
+    TermBoundaries kept = sourceTerms.upTo(version);
+    long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
+    if (lastKept < term) {
+      return true;
+    }
+    getContext()
+        .getLog()
+        .info("[{}] Term {} is not above the history's term {}", name, term, lastKept);
+    restart(lastKept + 1);
+    return false;
+  }
+
   /** Opens the writer's store at {@code seed} and serves, with what waited in the stash. */
   private Behavior<Command> serve(Snapshot seed) {
     Snapshot own = base != null ? base : seed;
-    TermBoundaries kept = sourceTerms.upTo(seed.version());
-    long lastKept = kept.size() == 0 ? 0 : kept.term(kept.size() - 1);
-    if (lastKept >= term) {
-      // The history was extended in a term this candidate did not outbid: propose a higher one.
-      getContext()
-          .getLog()
-          .info("[{}] Term {} is not above the history's term {}", name, term, lastKept);
-      restart(lastKept + 1);
+    if (!aboveHistory(seed.version())) {
       return this;
     }
-    TermBoundaries terms = kept.extend(seed.version(), term);
+    TermBoundaries terms = sourceTerms.upTo(seed.version()).extend(seed.version(), term);
     ZVerseStore store;
     try {
       store =

@@ -176,14 +176,7 @@ class WriterStateTransferTest {
               "tail-source-transfers",
               Props.empty());
       ZVerseStore local = ZVerse.get(system).open("tail-local", settings);
-      ReplicaState localState = new ReplicaState(local);
-      localState.promisedTerm = 5;
-      ActorRef<WriterProtocol.Command> writer =
-          system.systemActorOf(
-              WriterElection.create(
-                  name, settings, ClusterSettings.create(system), local, localState),
-              "tail-writer",
-              Props.empty());
+      ActorRef<WriterProtocol.Command> writer = candidate(system, name, settings, local);
       TestProbe<ReplicaProtocol.Command> replica = TestProbe.create(system);
       // It holds every version up to 12, so the writer will follow it from 13.
       writer.tell(
@@ -263,14 +256,7 @@ class WriterStateTransferTest {
       String name = "refused";
       StoreSettings settings = StoreSettings.create(system, name);
       ZVerseStore local = ZVerse.get(system).open("refused-local", settings);
-      ReplicaState localState = new ReplicaState(local);
-      localState.promisedTerm = 5;
-      ActorRef<WriterProtocol.Command> writer =
-          system.systemActorOf(
-              WriterElection.create(
-                  name, settings, ClusterSettings.create(system), local, localState),
-              "refused-writer",
-              Props.empty());
+      ActorRef<WriterProtocol.Command> writer = candidate(system, name, settings, local);
       TestProbe<ReplicaProtocol.Command> replica = TestProbe.create(system);
       TestProbe<StateTransfer.Request> server = TestProbe.create(system);
       WriterProtocol.Follow follow =
@@ -322,14 +308,7 @@ class WriterStateTransferTest {
               "fenced-source-transfers",
               Props.empty());
       ZVerseStore local = ZVerse.get(system).open("fenced-local", settings);
-      ReplicaState localState = new ReplicaState(local);
-      localState.promisedTerm = 5;
-      ActorRef<WriterProtocol.Command> writer =
-          system.systemActorOf(
-              WriterElection.create(
-                  name, settings, ClusterSettings.create(system), local, localState),
-              "fenced-writer",
-              Props.empty());
+      ActorRef<WriterProtocol.Command> writer = candidate(system, name, settings, local);
       TestProbe<ReplicaProtocol.Command> replica = TestProbe.create(system);
       WriterProtocol.Follow follow =
           new WriterProtocol.Follow(
@@ -356,6 +335,20 @@ class WriterStateTransferTest {
       await(local.close());
       await(source.close());
     }
+  }
+
+  /**
+   * A candidate for the writer of store {@code name}, its node's replica {@code local} (at version
+   * 0, having promised term 5), started on {@code system}: its first promise request is for term 6.
+   */
+  private static ActorRef<WriterProtocol.Command> candidate(
+      ActorSystem<?> system, String name, StoreSettings settings, ZVerseStore local) {
+    ReplicaState localState = new ReplicaState(local);
+    localState.promisedTerm = 5;
+    return system.systemActorOf(
+        WriterElection.create(name, settings, ClusterSettings.create(system), local, localState),
+        name + "-writer",
+        Props.empty());
   }
 
   /**
