@@ -2,13 +2,17 @@ package dev.zverse.benchmarks;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Limits;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.Transient;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.h2.mvstore.MVMap;
@@ -259,5 +263,23 @@ final class Dataset {
       store.commit();
     }
     return map;
+  }
+
+  /**
+   * Writes round 0 of every key into a store through its facade, in batches of {@value #LOAD_BATCH}
+   * puts sent without waiting for each other, and waits for all of them.
+   *
+   * @param store the store to load; its limits must admit 16-byte keys and 100-byte values
+   */
+  void loadStore(ZVerseStore store) {
+    List<CompletableFuture<Long>> loads = new ArrayList<>();
+    for (int from = 0; from < keys.length; from += LOAD_BATCH) {
+      WriteBatch.Builder batch = WriteBatch.builder();
+      for (int i = from, to = Math.min(from + LOAD_BATCH, keys.length); i < to; i++) {
+        batch.put(keys[i], value(i, 0));
+      }
+      loads.add(store.write(batch.build()).toCompletableFuture());
+    }
+    loads.forEach(CompletableFuture::join);
   }
 }

@@ -3,16 +3,12 @@ package dev.zverse.benchmarks;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.SyncPolicy;
-import dev.zverse.engine.WriteBatch;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
@@ -128,15 +124,7 @@ public class DurableStoreBenchmark {
         default -> throw new IllegalArgumentException("unknown store " + store);
       }
       zverse = ZVerseStore.open(system, "bench", settings);
-      List<CompletableFuture<Long>> loads = new ArrayList<>();
-      for (int from = 0; from < data.size(); from += Dataset.LOAD_BATCH) {
-        WriteBatch.Builder batch = WriteBatch.builder();
-        for (int i = from, to = Math.min(from + Dataset.LOAD_BATCH, data.size()); i < to; i++) {
-          batch.put(data.key(i), data.value(i, 0));
-        }
-        loads.add(zverse.write(batch.build()).toCompletableFuture());
-      }
-      loads.forEach(CompletableFuture::join);
+      data.loadStore(zverse);
     }
 
     /**

@@ -3,13 +3,9 @@ package dev.zverse.benchmarks;
 import com.sun.management.OperatingSystemMXBean;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
-import dev.zverse.engine.WriteBatch;
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -146,17 +142,7 @@ public class FacadePutBenchmark {
               "bench",
               StoreSettings.create(sys, "bench").withCallerRuns(impl.equals("ZVerse")));
       this.store = store;
-      List<CompletableFuture<Long>> loads = new ArrayList<>();
-      for (int from = 0; from < data.size(); from += Dataset.LOAD_BATCH) {
-        WriteBatch.Builder batch = WriteBatch.builder();
-        for (int i = from, to = Math.min(from + Dataset.LOAD_BATCH, data.size()); i < to; i++) {
-          batch.put(data.key(i), data.value(i, 0));
-        }
-        loads.add(store.write(batch.build()).toCompletableFuture());
-      }
-      for (CompletableFuture<Long> load : loads) {
-        load.join();
-      }
+      data.loadStore(store);
       for (int i = 0; i < 1_000; i++) {
         if (!Arrays.equals(store.get(probes[i]), data.value(indexes[i], 0))) {
           throw new IllegalStateException("store reads a wrong value for probe " + i);

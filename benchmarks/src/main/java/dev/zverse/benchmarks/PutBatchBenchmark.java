@@ -1,10 +1,15 @@
 package dev.zverse.benchmarks;
 
+import dev.zverse.actors.StoreSettings;
+import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
 import dev.zverse.engine.ZIndexOptions;
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 import org.jspecify.annotations.Nullable;
@@ -46,6 +51,11 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the write path without any index work, the baseline of the index's cost.
  *   <li>{@code ZVerse_nopack}: {@code ZVerse} with {@link ZIndexOptions#withPackedChains} off, to
  *       bound what the background packing of version chains costs the writer.
+ *   <li>{@code ZVerseStore}: the same batch through the facade, {@code
+ *       store.write(batch).toCompletableFuture().join()} on a memory-only {@link ZVerseStore} with
+ *       the module's default settings and {@code writer.caller-runs = on} (the facade's retention,
+ *       pruning and Z-index included), loaded through the facade; issue 18 asks for at least 0.8x
+ *       the engine's {@code ZVerse} figure.
  *   <li>{@code MVStore}: {@value #BATCH} {@code map.put} then {@link MVStore#commit()}, in memory,
  *       keeping the last {@value PutBenchmark#RETAINED_VERSIONS} versions, for context.
  *   <li>{@code LMDB}, {@code LMDB_writemap}: {@value #BATCH} {@code dbi.put} in one write
@@ -82,7 +92,15 @@ public class PutBatchBenchmark {
   private static final int MASK = PROBES - 1;
   private static final int VALUES = 1_024;
 
-  @Param({"ZVerse", "ZVerse_noindex", "ZVerse_nopack", "MVStore", "LMDB", "LMDB_writemap"})
+  @Param({
+    "ZVerse",
+    "ZVerse_noindex",
+    "ZVerse_nopack",
+    "ZVerseStore",
+    "MVStore",
+    "LMDB",
+    "LMDB_writemap"
+  })
   String impl;
 
   private byte[][] probes;
@@ -92,6 +110,8 @@ public class PutBatchBenchmark {
   private Snapshot snapshot = Snapshot.empty();
 
   private @Nullable MVStore store;
+  private @Nullable ActorSystem<Void> system;
+  private @Nullable ZVerseStore facade;
   private @Nullable LmdbStore lmdb;
 
   /** Writes the batch starting at a probe index. */
@@ -112,6 +132,20 @@ public class PutBatchBenchmark {
         snapshot =
             PutBenchmark.prunedFromNowOn(data.loadZVerse(1, PutBenchmark.indexOf(impl), null));
         putBatch = this::applyBatch;
+      }
+      case "ZVerseStore" -> {
+        ActorSystem<Void> sys = ActorSystem.create(Behaviors.empty(), "bench");
+        system = sys;
+        ZVerseStore zverse =
+            ZVerseStore.open(sys, "bench", StoreSettings.create(sys, "bench").withCallerRuns(true));
+        facade = zverse;
+        data.loadStore(zverse);
+        for (int i = 0; i < 1_000; i++) {
+          if (!Arrays.equals(zverse.get(probes[i]), data.value(indexes[i], 0))) {
+            throw new IllegalStateException("the store reads a wrong value for probe " + i);
+          }
+        }
+        putBatch = start -> writeThroughFacade(zverse, start);
       }
       case "MVStore" -> {
         MVStore mvStore = new MVStore.Builder().open();
@@ -138,6 +172,13 @@ public class PutBatchBenchmark {
     if (lmdb != null) {
       lmdb.close();
     }
+    if (facade != null) {
+      facade.close().toCompletableFuture().join();
+    }
+    if (system != null) {
+      system.terminate();
+      system.getWhenTerminated().toCompletableFuture().join();
+    }
   }
 
   /** Commits the next {@value #BATCH} probe keys with pooled values as one version. */
@@ -156,6 +197,15 @@ public class PutBatchBenchmark {
       batch.put(probes[i & MASK], values[i & (VALUES - 1)]);
     }
     snapshot = PutBenchmark.applyAndPrune(snapshot, batch.build());
+  }
+
+  /** ZVerseStore: the puts from probe {@code start} on, as one write, waited for. */
+  private void writeThroughFacade(ZVerseStore zverse, int start) {
+    WriteBatch.Builder batch = WriteBatch.builder();
+    for (int i = start; i < start + BATCH; i++) {
+      batch.put(probes[i & MASK], values[i & (VALUES - 1)]);
+    }
+    zverse.write(batch.build()).toCompletableFuture().join();
   }
 
   /** MVStore: the puts from probe {@code start} on, then a commit. */
