@@ -50,6 +50,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(LogCapturingExtension.class)
 class CallerRunsHistoryTest {
   private static final long RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
   @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   private static final AtomicLong CALLER_RUNS = new AtomicLong();
@@ -109,7 +110,9 @@ class CallerRunsHistoryTest {
           Random own = new Random(seeds[id]);
           List<Op> ops = new ArrayList<>();
           long until = System.nanoTime() + RUN_NANOS;
-          for (int i = 0; System.nanoTime() < until; i++) {
+          for (int i = 0;
+              i < LinearizabilityTest.MIN_OPS_PER_THREAD || System.nanoTime() < until;
+              i++) {
             String key = "k" + own.nextInt(keys);
             int choice = own.nextInt(10);
             if (choice < 4) {

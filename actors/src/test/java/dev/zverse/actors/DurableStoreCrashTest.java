@@ -80,8 +80,9 @@ class DurableStoreCrashTest {
         // this sleep scripts where the kill lands; the test asserts nothing about what was done.
         Thread.sleep(rnd.nextInt(1500));
       } else {
+        // A bound on a JVM's start and a recovery, not a speed: generous for a loaded machine.
         assertTrue(
-            child.await(() -> opened.get() >= 0, Duration.ofSeconds(30)),
+            child.await(() -> opened.get() >= 0, Duration.ofSeconds(120)),
             "child did not open the store (seed " + seed + ")");
         // A random moment of the writes to kill at, counted in acknowledged writes rather than in
         // wall-clock time, so a slow machine still writes enough before each kill.

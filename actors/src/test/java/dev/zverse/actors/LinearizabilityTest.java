@@ -47,6 +47,13 @@ import org.junit.jupiter.params.provider.MethodSource;
 @ExtendWith(LogCapturingExtension.class)
 class LinearizabilityTest {
   private static final long RUN_NANOS = TimeUnit.MILLISECONDS.toNanos(250);
+
+  /**
+   * Operations each thread makes at least, however long they take: a history the check can judge
+   * (over 100 operations) on a machine too loaded to make them within {@link #RUN_NANOS}.
+   */
+  static final int MIN_OPS_PER_THREAD = 60;
+
   @RegisterExtension static final StoreTestKit kit = StoreTestKit.create();
 
   static Stream<Long> seeds() {
@@ -97,7 +104,7 @@ class LinearizabilityTest {
                 try {
                   go.await();
                   long until = System.nanoTime() + RUN_NANOS;
-                  for (int i = 0; System.nanoTime() < until; i++) {
+                  for (int i = 0; i < MIN_OPS_PER_THREAD || System.nanoTime() < until; i++) {
                     String key = "k" + own.nextInt(keys);
                     if (own.nextDouble() < writeShare) {
                       ops.add(write(store, key, id + ":" + i));
