@@ -282,6 +282,9 @@ final class ChildCluster implements AutoCloseable {
         pekko.cluster.seed-nodes = [%s]
         pekko.actor.allow-java-serialization = off
         pekko.loglevel = WARNING
+        # Binding the port is part of the actor system's start: 3 s by default, which a JVM
+        # starting beside five others on a loaded machine can miss (seen at load 32).
+        pekko.remote.artery.bind.bind-timeout = 30s
         # Test machines run several builds at once: a node starved of CPU for seconds is slow,
         # not gone (a killed node is found by its restart on the same address, not by this).
         pekko.cluster.failure-detector.acceptable-heartbeat-pause = 10s

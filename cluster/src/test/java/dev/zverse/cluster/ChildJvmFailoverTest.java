@@ -8,12 +8,15 @@ import dev.zverse.cluster.FailoverChecker.Acked;
 import dev.zverse.cluster.FailoverChecker.History;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -32,10 +35,12 @@ import org.junit.jupiter.api.Test;
  * they removed it, catches up while the next round writes, and its digest equals the others' at the
  * same version.
  *
- * <p>Kills: {@code -Dzverse.failover.kills=N}, default {@link #DEFAULT_KILLS}, the issue's count.
- * Each kill's failover time by parts (failure detection, downing, singleton start, election and
- * catch-up, first acknowledged write) is taken from the children's event lines and printed, then
- * their median and max: {@code benchmarks/README.md} has the table and the command.
+ * <p>Kills: {@code -Dzverse.failover.kills=N}, default {@link #DEFAULT_KILLS}, the issue's count,
+ * shared by {@code -Dzverse.failover.lanes=L} clusters killed side by side (default {@link
+ * #DEFAULT_LANES}), each with its three child JVMs, its clients and its checks. Each kill's
+ * failover time by parts (failure detection, downing, singleton start, election and catch-up, first
+ * acknowledged write) is taken from the children's event lines and printed, then their median and
+ * max: {@code benchmarks/README.md} has the table and the command.
  *
  * <p>Failure detection and the Split Brain Resolver are tuned for a test on loopback ({@link
  * #CONFIG}); a node starved of CPU on a loaded machine may then be taken as gone, which shows as a
@@ -44,6 +49,13 @@ import org.junit.jupiter.api.Test;
 class ChildJvmFailoverTest {
   /** Kills by default: the 10 (106 s on a quiet two-core machine, 8 to 12 s a kill). */
   static final int DEFAULT_KILLS = 10;
+
+  /**
+   * Clusters killed side by side by default, sharing the kills: a kill's time is mostly waiting
+   * (failure detection, downing, the replacement's join), so two lanes take little more than half
+   * the time of one.
+   */
+  static final int DEFAULT_LANES = 2;
 
   private static final Duration WAIT = Duration.ofSeconds(120);
 
@@ -123,20 +135,65 @@ class ChildJvmFailoverTest {
   @Test
   void theWritersProcessIsKilledAndNoAcknowledgedWriteIsLost() throws Exception {
     int kills = Integer.getInteger("zverse.failover.kills", DEFAULT_KILLS);
+    int lanes = Integer.getInteger("zverse.failover.lanes", DEFAULT_LANES);
     long seed = Long.getLong("zverse.failover.seed", System.nanoTime());
     System.out.println(
-        "ChildJvmFailoverTest: seed " + seed + " (-Dzverse.failover.seed), kills " + kills);
-    Random random = new Random(seed);
-    List<Failover> failovers = new ArrayList<>();
+        "ChildJvmFailoverTest: seed "
+            + seed
+            + " (-Dzverse.failover.seed), kills "
+            + kills
+            + ", lanes "
+            + lanes);
+    List<Failover> failovers = Collections.synchronizedList(new ArrayList<>());
+    List<CompletableFuture<Void>> running = new ArrayList<>();
+    for (int lane = 0; lane < lanes; lane++) {
+      // Lane l takes kills l, l + lanes, ...: the lanes share the count between them.
+      int own = (kills - lane + lanes - 1) / lanes;
+      Random random = new Random(seed * 31 + lane);
+      String name = "failkill" + lane;
+      CompletableFuture<Void> done = new CompletableFuture<>();
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  new ChildJvmFailoverTest().runLane(name, own, random, failovers);
+                  done.complete(null);
+                } catch (Throwable e) {
+                  done.completeExceptionally(e);
+                }
+              },
+              "lane-" + lane);
+      t.start();
+      running.add(done);
+    }
+    for (CompletableFuture<Void> lane : running) {
+      try {
+        lane.get();
+      } catch (ExecutionException e) {
+        if (e.getCause() instanceof Error error) {
+          throw error;
+        }
+        throw e;
+      }
+    }
+    System.out.println(summary(failovers));
+  }
+
+  /**
+   * {@code kills} kills of the writer's process in a cluster of three child JVMs of its own, each
+   * checked; adds each kill's failover to {@code failovers}.
+   */
+  private void runLane(String name, int kills, Random random, List<Failover> failovers)
+      throws Exception {
     long started = System.nanoTime();
-    try (ChildCluster cluster = ChildCluster.start(3, "failkill", CONFIG, null)) {
-      System.out.println("ChildJvmFailoverTest: three nodes ready at " + elapsed(started));
+    try (ChildCluster cluster = ChildCluster.start(3, name, CONFIG, null)) {
+      System.out.println(name + ": three nodes ready at " + elapsed(started));
       int writer = 0; // the first seed is the oldest node, where the singleton runs
       for (int i = 1; i < 3; i++) {
         cluster.node(i).ask("stream s0n" + i + " 4");
       }
       for (int round = 0; round < kills; round++) {
-        String label = "kill " + (round + 1) + " (node " + writer + ")";
+        String label = name + " kill " + (round + 1) + " (node " + writer + ")";
         // The random moment: after a seeded number of acknowledged writes.
         int target = acksSeen + 5 + random.nextInt(40);
         pump(cluster, () -> acksSeen >= target, label + ": writes before the kill");
@@ -178,17 +235,17 @@ class ChildJvmFailoverTest {
         cluster.node(i).ask("settle");
       }
       drain(cluster);
-      check(cluster, "end", List.of(0, 1, 2));
+      check(cluster, name + " end", List.of(0, 1, 2));
       assertTrue(unexpected.isEmpty(), () -> "unexpected write failures: " + unexpected);
       System.out.println(
-          "ChildJvmFailoverTest: "
+          name
+              + ": "
               + acked.size()
               + " writes acknowledged, "
               + unknown.size()
               + " failed or unknown outcomes, "
               + kills
               + " kills");
-      System.out.println(summary(failovers));
     }
   }
 
