@@ -59,6 +59,13 @@ final class Journal {
   /** The first failure of the log; once set the store takes no more writes. */
   private final AtomicReference<StoreFailedException> failure = new AtomicReference<>();
 
+  /**
+   * The first {@link Error} that failed the store, thrown on the log or the checkpoint thread:
+   * {@link #close} completes exceptionally with it, since nobody else may have heard of it (an
+   * executor keeps what its tasks throw to itself).
+   */
+  private final AtomicReference<Error> error = new AtomicReference<>();
+
   /** Completed by the first periodic force of {@link SyncPolicy#INTERVAL} that succeeds. */
   private final CompletableFuture<Void> intervalSynced = new CompletableFuture<>();
 
@@ -76,6 +83,9 @@ final class Journal {
   /** What the log and checkpoint threads record for {@link StoreMetrics}. */
   private final StoreMetrics.LogRecorder metrics;
 
+  /** Writes one checkpoint: the log's own unless a test replaced it. */
+  private volatile CheckpointWriter checkpointWriter;
+
   private Journal(
       String storeName,
       DurableLog log,
@@ -92,6 +102,7 @@ final class Journal {
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
     this.checkpointAskedAt = log.recovered().version();
+    this.checkpointWriter = log::checkpoint;
     if (settings.durability().sync() == SyncPolicy.INTERVAL) {
       long nanos = settings.durability().syncInterval().toNanos();
       // syncNow catches and records its own failures: the future would only ever be cancelled.
@@ -164,6 +175,9 @@ final class Journal {
    * Records {@code cause} as the store's failure unless one is recorded; returns the recorded one.
    */
   StoreFailedException fail(Throwable cause) {
+    if (cause instanceof Error e) {
+      error.compareAndSet(null, e);
+    }
     StoreFailedException f =
         cause instanceof StoreFailedException failed
             ? failed
@@ -239,6 +253,24 @@ final class Journal {
   }
 
   /**
+   * Writes a checkpoint of a snapshot: the seam through which tests inject a checkpoint's fault.
+   */
+  @FunctionalInterface
+  interface CheckpointWriter {
+    /**
+     * Writes a checkpoint of {@code s}, on the checkpoint thread.
+     *
+     * @throws IOException if the checkpoint could not be written
+     */
+    void write(Snapshot s) throws IOException;
+  }
+
+  /** Replaces how checkpoints are written: tests only, before the checkpoint in question. */
+  void checkpointWriter(CheckpointWriter replacement) {
+    this.checkpointWriter = replacement;
+  }
+
+  /**
    * The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only.
    */
   void published(Snapshot s) {
@@ -287,9 +319,12 @@ final class Journal {
     if (closed) {
       return; // the lock is released: the directory may be someone else's now
     }
+    if (error.get() != null) {
+      return; // the code or the JVM is broken: the log holds every version, recovery replays it
+    }
     long start = System.nanoTime();
     try {
-      log.checkpoint(s);
+      checkpointWriter.write(s);
       metrics.checkpointNanos.record(System.nanoTime() - start);
       metrics.lastCheckpointBytes.set(log.lastCheckpointBytes());
       logger.debug(
@@ -305,6 +340,18 @@ final class Journal {
           storeName,
           s.version(),
           e);
+    } catch (Error e) {
+      // Not a failing disk but broken code (a class from a stale jar) or a broken JVM: the store
+      // stops taking writes and the close reports it. Thrown on, the executor would swallow it.
+      metrics.checkpointFailures.increment();
+      StoreFailedException f = fail(e);
+      logger.error(
+          "[{}] the checkpoint thread threw {} writing the checkpoint at version [{}]; the store"
+              + " takes no more writes",
+          storeName,
+          e,
+          s.version(),
+          f);
     }
   }
 
@@ -315,7 +362,8 @@ final class Journal {
     try {
       log.sync();
       intervalSynced.complete(null);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
+      // An Error too: thrown on, the executor would swallow it and cancel the periodic force.
       metrics.logFailures.increment();
       StoreFailedException f = fail(e);
       logger.error(
@@ -336,7 +384,8 @@ final class Journal {
    * Finishes the submitted appends, writes a final checkpoint of {@code last} (unless the log
    * failed), closes the log and releases the directory, on the checkpoint thread.
    *
-   * @return completes when the directory is released; exceptionally if the log's last force failed
+   * @return completes when the directory is released; exceptionally if the log's last force failed,
+   *     or with the {@link Error} that failed the store on the log or the checkpoint thread
    */
   CompletableFuture<Void> close(Snapshot last) {
     logThread.shutdown();
@@ -344,18 +393,22 @@ final class Journal {
     Runnable finish =
         () -> {
           try {
-            awaitQuietly(logThread);
-            if (failure.get() == null) {
-              writeCheckpoint(last);
+            finishClose(last);
+            Error thrown = error.get();
+            if (thrown == null) {
+              done.complete(null);
+            } else {
+              done.completeExceptionally(closeFailed(thrown));
             }
-            closed = true;
-            log.close();
-            done.complete(null);
           } catch (IOException | RuntimeException e) {
             done.completeExceptionally(
                 new UncheckedIOException(
                     "store [" + storeName + "]: closing the durable log failed: " + e.getMessage(),
                     e instanceof IOException io ? io : new IOException(e)));
+          } catch (Error e) {
+            // Thrown on, the executor would swallow it and the close would never complete.
+            fail(e);
+            done.completeExceptionally(closeFailed(e));
           } finally {
             checkpointThread.shutdown();
           }
@@ -366,6 +419,26 @@ final class Journal {
       finish.run();
     }
     return done;
+  }
+
+  /** Waits for the log thread, writes the final checkpoint, closes the log. Checkpoint thread. */
+  private void finishClose(Snapshot last) throws IOException {
+    awaitQuietly(logThread);
+    if (failure.get() == null) {
+      writeCheckpoint(last); // reports its own failures, an Error as the store's failure
+    }
+    closed = true;
+    log.close();
+  }
+
+  private IllegalStateException closeFailed(Error e) {
+    return new IllegalStateException(
+        "store ["
+            + storeName
+            + "]: closing the durable log failed: its log or checkpoint thread threw "
+            + e
+            + "; the store took no more writes after it, and the next open replays the log",
+        e);
   }
 
   private static void awaitQuietly(ExecutorService executor) {
