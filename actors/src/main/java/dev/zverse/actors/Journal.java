@@ -42,6 +42,11 @@ import org.slf4j.Logger;
  * <p>{@link #close} lets the log thread finish what was submitted, writes the final checkpoint of
  * the last published snapshot, closes the log (its last force) and releases the directory's lock.
  *
+ * <p>An {@link Error} on either thread (a class from a stale jar, an exhausted heap) fails the
+ * store as a failed append does, and {@link #close} then completes exceptionally with it. The
+ * executors keep whatever a task throws to themselves: caught nowhere, it would leave the close
+ * incomplete for ever, with nothing logged.
+ *
  * <p>It knows nothing of the writer's groups: the {@link GroupLog} seals them and calls {@link
  * #append} in order.
  *
@@ -83,8 +88,8 @@ final class Journal {
   /** What the log and checkpoint threads record for {@link StoreMetrics}. */
   private final StoreMetrics.LogRecorder metrics;
 
-  /** Writes one checkpoint: the log's own unless a test replaced it. */
-  private volatile CheckpointWriter checkpointWriter;
+  /** The log's writes as the log and checkpoint threads make them: the log's unless replaced. */
+  private volatile LogWrites writes;
 
   private Journal(
       String storeName,
@@ -102,7 +107,7 @@ final class Journal {
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
     this.checkpointAskedAt = log.recovered().version();
-    this.checkpointWriter = log::checkpoint;
+    this.writes = new LogWrites.Direct(log);
     if (settings.durability().sync() == SyncPolicy.INTERVAL) {
       long nanos = settings.durability().syncInterval().toNanos();
       // syncNow catches and records its own failures: the future would only ever be cancelled.
@@ -198,7 +203,7 @@ final class Journal {
         () -> {
           long start = System.nanoTime();
           try {
-            log.append(previous, next);
+            writes.append(previous, next);
           } catch (IOException e) {
             metrics.logFailures.increment();
             throw new UncheckedIOException(e);
@@ -253,21 +258,46 @@ final class Journal {
   }
 
   /**
-   * Writes a checkpoint of a snapshot: the seam through which tests inject a checkpoint's fault.
+   * The calls the log and checkpoint threads make on the {@link DurableLog}: the seam through which
+   * tests inject what the log itself never throws, such as an {@link Error}.
    */
-  @FunctionalInterface
-  interface CheckpointWriter {
-    /**
-     * Writes a checkpoint of {@code s}, on the checkpoint thread.
-     *
-     * @throws IOException if the checkpoint could not be written
-     */
-    void write(Snapshot s) throws IOException;
+  interface LogWrites {
+    /** {@link DurableLog#append}, on the log thread. */
+    void append(Snapshot previous, Snapshot next) throws IOException;
+
+    /** {@link DurableLog#sync}, on the log thread. */
+    void sync() throws IOException;
+
+    /** {@link DurableLog#checkpoint}, on the checkpoint thread. */
+    void checkpoint(Snapshot s) throws IOException;
+
+    /** The log's own calls. */
+    record Direct(DurableLog log) implements LogWrites {
+      @Override
+      public void append(Snapshot previous, Snapshot next) throws IOException {
+        log.append(previous, next);
+      }
+
+      @Override
+      public void sync() throws IOException {
+        log.sync();
+      }
+
+      @Override
+      public void checkpoint(Snapshot s) throws IOException {
+        log.checkpoint(s);
+      }
+    }
   }
 
-  /** Replaces how checkpoints are written: tests only, before the checkpoint in question. */
-  void checkpointWriter(CheckpointWriter replacement) {
-    this.checkpointWriter = replacement;
+  /** The calls the journal's threads make on the log, for tests that wrap them. */
+  LogWrites writes() {
+    return writes;
+  }
+
+  /** Replaces the calls the journal's threads make on the log: tests only, before the fault. */
+  void writes(LogWrites replacement) {
+    this.writes = replacement;
   }
 
   /**
@@ -324,7 +354,7 @@ final class Journal {
     }
     long start = System.nanoTime();
     try {
-      checkpointWriter.write(s);
+      writes.checkpoint(s);
       metrics.checkpointNanos.record(System.nanoTime() - start);
       metrics.lastCheckpointBytes.set(log.lastCheckpointBytes());
       logger.debug(
@@ -360,7 +390,7 @@ final class Journal {
       return;
     }
     try {
-      log.sync();
+      writes.sync();
       intervalSynced.complete(null);
     } catch (IOException | RuntimeException | Error e) {
       // An Error too: thrown on, the executor would swallow it and cancel the periodic force.
