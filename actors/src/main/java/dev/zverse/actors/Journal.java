@@ -42,6 +42,11 @@ import org.slf4j.Logger;
  * <p>{@link #close} lets the log thread finish what was submitted, writes the final checkpoint of
  * the last published snapshot, closes the log (its last force) and releases the directory's lock.
  *
+ * <p>An {@link Error} on either thread (a class from a stale jar, an exhausted heap) fails the
+ * store as a failed append does, and {@link #close} then completes exceptionally with it. The
+ * executors keep whatever a task throws to themselves: caught nowhere, it would leave the close
+ * incomplete for ever, with nothing logged.
+ *
  * <p>It knows nothing of the writer's groups: the {@link GroupLog} seals them and calls {@link
  * #append} in order.
  *
@@ -58,6 +63,13 @@ final class Journal {
 
   /** The first failure of the log; once set the store takes no more writes. */
   private final AtomicReference<StoreFailedException> failure = new AtomicReference<>();
+
+  /**
+   * The first {@link Error} that failed the store, thrown on the log or the checkpoint thread:
+   * {@link #close} completes exceptionally with it, since nobody else may have heard of it (an
+   * executor keeps what its tasks throw to itself).
+   */
+  private final AtomicReference<Error> error = new AtomicReference<>();
 
   /** Completed by the first periodic force of {@link SyncPolicy#INTERVAL} that succeeds. */
   private final CompletableFuture<Void> intervalSynced = new CompletableFuture<>();
@@ -76,6 +88,9 @@ final class Journal {
   /** What the log and checkpoint threads record for {@link StoreMetrics}. */
   private final StoreMetrics.LogRecorder metrics;
 
+  /** The log's writes as the log and checkpoint threads make them: the log's unless replaced. */
+  private volatile LogWrites writes;
+
   private Journal(
       String storeName,
       DurableLog log,
@@ -92,6 +107,7 @@ final class Journal {
     this.checkpointThread =
         Executors.newSingleThreadScheduledExecutor(daemon("zverse-" + storeName + "-checkpoint"));
     this.checkpointAskedAt = log.recovered().version();
+    this.writes = new LogWrites.Direct(log);
     if (settings.durability().sync() == SyncPolicy.INTERVAL) {
       long nanos = settings.durability().syncInterval().toNanos();
       // syncNow catches and records its own failures: the future would only ever be cancelled.
@@ -164,6 +180,9 @@ final class Journal {
    * Records {@code cause} as the store's failure unless one is recorded; returns the recorded one.
    */
   StoreFailedException fail(Throwable cause) {
+    if (cause instanceof Error e) {
+      error.compareAndSet(null, e);
+    }
     StoreFailedException f =
         cause instanceof StoreFailedException failed
             ? failed
@@ -184,7 +203,7 @@ final class Journal {
         () -> {
           long start = System.nanoTime();
           try {
-            log.append(previous, next);
+            writes.append(previous, next);
           } catch (IOException e) {
             metrics.logFailures.increment();
             throw new UncheckedIOException(e);
@@ -239,6 +258,49 @@ final class Journal {
   }
 
   /**
+   * The calls the log and checkpoint threads make on the {@link DurableLog}: the seam through which
+   * tests inject what the log itself never throws, such as an {@link Error}.
+   */
+  interface LogWrites {
+    /** {@link DurableLog#append}, on the log thread. */
+    void append(Snapshot previous, Snapshot next) throws IOException;
+
+    /** {@link DurableLog#sync}, on the log thread. */
+    void sync() throws IOException;
+
+    /** {@link DurableLog#checkpoint}, on the checkpoint thread. */
+    void checkpoint(Snapshot s) throws IOException;
+
+    /** The log's own calls. */
+    record Direct(DurableLog log) implements LogWrites {
+      @Override
+      public void append(Snapshot previous, Snapshot next) throws IOException {
+        log.append(previous, next);
+      }
+
+      @Override
+      public void sync() throws IOException {
+        log.sync();
+      }
+
+      @Override
+      public void checkpoint(Snapshot s) throws IOException {
+        log.checkpoint(s);
+      }
+    }
+  }
+
+  /** The calls the journal's threads make on the log, for tests that wrap them. */
+  LogWrites writes() {
+    return writes;
+  }
+
+  /** Replaces the calls the journal's threads make on the log: tests only, before the fault. */
+  void writes(LogWrites replacement) {
+    this.writes = replacement;
+  }
+
+  /**
    * The writer published {@code s}: asks for a checkpoint if enough versions passed. Writer only.
    */
   void published(Snapshot s) {
@@ -287,9 +349,12 @@ final class Journal {
     if (closed) {
       return; // the lock is released: the directory may be someone else's now
     }
+    if (error.get() != null) {
+      return; // the code or the JVM is broken: the log holds every version, recovery replays it
+    }
     long start = System.nanoTime();
     try {
-      log.checkpoint(s);
+      writes.checkpoint(s);
       metrics.checkpointNanos.record(System.nanoTime() - start);
       metrics.lastCheckpointBytes.set(log.lastCheckpointBytes());
       logger.debug(
@@ -305,6 +370,18 @@ final class Journal {
           storeName,
           s.version(),
           e);
+    } catch (Error e) {
+      // Not a failing disk but broken code (a class from a stale jar) or a broken JVM: the store
+      // stops taking writes and the close reports it. Thrown on, the executor would swallow it.
+      metrics.checkpointFailures.increment();
+      StoreFailedException f = fail(e);
+      logger.error(
+          "[{}] the checkpoint thread threw {} writing the checkpoint at version [{}]; the store"
+              + " takes no more writes",
+          storeName,
+          e,
+          s.version(),
+          f);
     }
   }
 
@@ -313,9 +390,10 @@ final class Journal {
       return;
     }
     try {
-      log.sync();
+      writes.sync();
       intervalSynced.complete(null);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | Error e) {
+      // An Error too: thrown on, the executor would swallow it and cancel the periodic force.
       metrics.logFailures.increment();
       StoreFailedException f = fail(e);
       logger.error(
@@ -336,7 +414,8 @@ final class Journal {
    * Finishes the submitted appends, writes a final checkpoint of {@code last} (unless the log
    * failed), closes the log and releases the directory, on the checkpoint thread.
    *
-   * @return completes when the directory is released; exceptionally if the log's last force failed
+   * @return completes when the directory is released; exceptionally if the log's last force failed,
+   *     or with the {@link Error} that failed the store on the log or the checkpoint thread
    */
   CompletableFuture<Void> close(Snapshot last) {
     logThread.shutdown();
@@ -344,18 +423,22 @@ final class Journal {
     Runnable finish =
         () -> {
           try {
-            awaitQuietly(logThread);
-            if (failure.get() == null) {
-              writeCheckpoint(last);
+            finishClose(last);
+            Error thrown = error.get();
+            if (thrown == null) {
+              done.complete(null);
+            } else {
+              done.completeExceptionally(closeFailed(thrown));
             }
-            closed = true;
-            log.close();
-            done.complete(null);
           } catch (IOException | RuntimeException e) {
             done.completeExceptionally(
                 new UncheckedIOException(
                     "store [" + storeName + "]: closing the durable log failed: " + e.getMessage(),
                     e instanceof IOException io ? io : new IOException(e)));
+          } catch (Error e) {
+            // Thrown on, the executor would swallow it and the close would never complete.
+            fail(e);
+            done.completeExceptionally(closeFailed(e));
           } finally {
             checkpointThread.shutdown();
           }
@@ -366,6 +449,26 @@ final class Journal {
       finish.run();
     }
     return done;
+  }
+
+  /** Waits for the log thread, writes the final checkpoint, closes the log. Checkpoint thread. */
+  private void finishClose(Snapshot last) throws IOException {
+    awaitQuietly(logThread);
+    if (failure.get() == null) {
+      writeCheckpoint(last); // reports its own failures, an Error as the store's failure
+    }
+    closed = true;
+    log.close();
+  }
+
+  private IllegalStateException closeFailed(Error e) {
+    return new IllegalStateException(
+        "store ["
+            + storeName
+            + "]: closing the durable log failed: its log or checkpoint thread threw "
+            + e
+            + "; the store took no more writes after it, and the next open replays the log",
+        e);
   }
 
   private static void awaitQuietly(ExecutorService executor) {

@@ -149,7 +149,9 @@ public final class ZVerseStore {
    * lost: the next open replays the log instead.
    *
    * @return completes when every admitted write is answered, the store's actors have stopped and,
-   *     if durable, the data directory is released; exceptionally if the log's last force failed
+   *     if durable, the data directory is released; exceptionally if the log's last force failed,
+   *     or with an {@link IllegalStateException} naming the store if an {@link Error} on its log or
+   *     checkpoint thread failed it (see {@link #failure()})
    */
   public CompletionStage<Done> close() {
     return lifecycle.close();
