@@ -7,11 +7,14 @@ import dev.zverse.engine.Snapshot;
  * change feeds and snapshot sources wake on. A publish that moves no version (a prune of an idle
  * store) tells nobody. Register with {@link AdvancedOperations#addPublishListener}.
  *
- * <p>Both methods run on the store's writer thread, right after the new snapshot became visible and
- * before the writers are answered. They must return at once and never block: hand the snapshot to
- * your own thread or stage (a volatile field and a wake-up flag, a stream stage's async callback).
- * Every listener of the store is called in turn, so a slow listener delays every write. An
- * exception thrown by a listener is logged and otherwise ignored.
+ * <p>Both methods run on the thread that changes the store, right after the new snapshot became
+ * visible and before the writers are answered: the WriterActor's, or the caller's thread of a write
+ * that found the writer idle and ran there ({@code writer.caller-runs}, see {@link
+ * ZVerseStore#write(dev.zverse.engine.WriteBatch)}), so an application thread or another actor's
+ * may run them. They must return at once and never block: hand the snapshot to your own thread or
+ * stage (a volatile field and a wake-up flag, a stream stage's async callback). Every listener of
+ * the store is called in turn, so a slow listener delays every write. An exception thrown by a
+ * listener is logged and otherwise ignored.
  */
 public interface PublishListener {
   /**

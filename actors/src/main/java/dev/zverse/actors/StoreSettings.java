@@ -290,15 +290,24 @@ public final class StoreSettings {
 
   /**
    * Whether a write that finds the writer idle (no write pending, no group open) is applied and
-   * published on the calling thread instead of waking the WriterActor (memory-only stores; a
-   * durable store's writes always go through the actor and its log thread).
+   * published on the calling thread instead of waking the WriterActor ({@code writer.caller-runs},
+   * on by default). Only memory-only stores use it: a durable store's writes always go through the
+   * actor and its log thread, a replica takes no writes of its own, and a cluster store's writer
+   * sends every write to its actor. What then runs on the caller's thread is listed at {@link
+   * ZVerseStore#write(dev.zverse.engine.WriteBatch)}.
+   *
+   * @return true if a write may run on its caller's thread
    */
   public boolean callerRuns() {
     return writer.callerRuns();
   }
 
   /**
-   * These settings with caller-runs turned on or off.
+   * These settings with caller-runs turned on or off ({@code writer.caller-runs}, on by default).
+   * On, one thread awaiting each put pays no thread hand-off: about a third of the CPU per put of
+   * the actor path (benchmarks/README.md). Off suits a caller that must never run the store's work
+   * itself (see {@link ZVerseStore#write(dev.zverse.engine.WriteBatch)}), or a test that pauses the
+   * WriterActor to queue writes behind it.
    *
    * @param callerRuns true to let a write that finds the writer idle run on the calling thread (its
    *     {@code put} then returns a completed stage); false to send every write to the WriterActor

@@ -178,6 +178,35 @@ public final class ZVerseStore {
    * Commits {@code batch} atomically as the next version: its puts, deletes and range deletes, if
    * all its conditions hold.
    *
+   * <p><b>Where it runs.</b> A write that finds the writer idle (no write pending, no group open)
+   * on a memory-only store runs on the calling thread ({@code writer.caller-runs}, on by default;
+   * see {@link StoreSettings#withCallerRuns}): the returned stage is already complete, and no
+   * thread was woken. Any other write is sent to the WriterActor, which commits it with the writes
+   * that arrive with it (group commit) and completes the stage from its own thread. On the caller's
+   * thread, then, and before this method returns:
+   *
+   * <ul>
+   *   <li>the group's prune to the watermark the EpochActor decided, if it rose since the last
+   *       write (its cost grows with the versions it drops), then the apply, then the publish;
+   *   <li>every {@link PublishListener} of the store (a change feed only flags and hands off to its
+   *       stream; a listener of your own that blocks holds this thread);
+   *   <li>the answer: the stage completes here (the {@link ActorRef} form tells its reply from
+   *       here), and a continuation added later without {@code Async} runs at once on the thread
+   *       that adds it. In an actor, use {@code context.pipeToSelf} as always: with the actor path,
+   *       such a continuation would run on the WriterActor's thread instead.
+   * </ul>
+   *
+   * <p>A put from inside an actor's message handler therefore takes the actor's dispatcher thread
+   * for the write (microseconds: a put costs a few of them), and {@code put(...).join()} there
+   * returns at once when the writer was idle, or else waits for the WriterActor as before. While a
+   * caller runs a write, other writes queue in the WriterActor's mailbox and commit when it leaves:
+   * a caller that stalls inside (a listener that blocks, a thread the operating system descheduled)
+   * delays them, never a read. A refused write completes the stage exceptionally on either path,
+   * with the same exceptions as below; only a {@link VirtualMachineError} (an {@link
+   * OutOfMemoryError} while applying) is thrown from this method, after the write's stage was
+   * failed. A durable store, a replica and a cluster store's writer never run a write on the
+   * caller.
+   *
    * @param batch the batch; see {@link WriteBatch#builder()}
    * @return completes with the committed version, or exceptionally if the batch was not committed:
    *     {@link dev.zverse.engine.ConditionFailedException} listing the failed conditions, {@link
@@ -200,7 +229,9 @@ public final class ZVerseStore {
    * The actor protocol of {@link #write(WriteBatch)}: commits {@code batch} and tells {@code
    * replyTo} the outcome, a {@link WriteReply} with the committed version or the reason it was not
    * committed (the same exceptions as {@link #write(WriteBatch)}). No ask and no temporary actor;
-   * one message to the writer, one reply. Writes from one actor commit in the order it sent them.
+   * one message to the writer, one reply (or, when the write runs on the calling thread, only the
+   * reply, told from it before this method returns; see {@link #write(WriteBatch)}). Writes from
+   * one actor commit in the order it sent them.
    *
    * <p>{@link WriteReply} is not generic, so an actor adapts it without a cast: {@code
    * context.messageAdapter(WriteReply.class, Written::new)}.
@@ -217,7 +248,9 @@ public final class ZVerseStore {
   }
 
   /**
-   * Puts {@code value} under {@code key} as one batch; both arrays are copied.
+   * Puts {@code value} under {@code key} as one batch; both arrays are copied. On an idle
+   * memory-only store the put runs on this thread and the stage is complete when it returns; see
+   * {@link #write(WriteBatch)} for what runs where.
    *
    * @return completes with the committed version; see {@link #write(WriteBatch)}
    * @throws NullPointerException if an argument is null

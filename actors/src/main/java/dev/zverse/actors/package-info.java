@@ -12,8 +12,8 @@
  *       transient nobody sees yet and publishes many of them at once (group commit) with one
  *       release store of the new snapshot; each write batch still takes its own version. A write
  *       that finds it idle (nothing pending, no group open) is applied and published on the calling
- *       thread instead, as a group of one, without waking it ({@code writer.caller-runs = on},
- *       memory-only stores): the two never change the store at the same time.
+ *       thread instead, as a group of one, without waking it ({@code writer.caller-runs}, on by
+ *       default; memory-only stores): the two never change the store at the same time.
  *   <li>The <b>EpochActor</b> reads the published snapshot on each tick, scans the versions that
  *       read transactions pin, turns the retention policy into a watermark that the writer prunes
  *       to when it next opens a group (an idle writer is nudged), and warns about readers that pin

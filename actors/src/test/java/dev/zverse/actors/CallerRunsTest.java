@@ -58,7 +58,8 @@ class CallerRunsTest {
     await(store.close());
   }
 
-  private static void awaitIdle(ZVerseStore store) {
+  /** Waits until no write is pending and nobody owns the writer's state. */
+  static void awaitIdle(ZVerseStore store) {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!store.gate().ownerless()) {
       assertTrue(System.nanoTime() < deadline, "the writer never became idle");
@@ -67,10 +68,23 @@ class CallerRunsTest {
   }
 
   @Test
-  void withCallerRunsOffEveryWriteGoesToTheActor() {
+  void aMemoryOnlyStoreRunsAWriteOnItsCallerByDefault() {
     ThreadRecorder applier = new ThreadRecorder();
     ZVerseStore store = kit.open(kit.settings(), applier);
-    assertFalse(store.settings().callerRuns(), "off by default");
+    assertTrue(store.settings().callerRuns(), "on by default");
+    awaitIdle(store);
+    CompletionStage<Long> put = store.put("k", "v");
+    assertTrue(put.toCompletableFuture().isDone(), "answered before put returned");
+    assertEquals(1, await(put));
+    assertSame(Thread.currentThread(), applier.last.get());
+    assertEquals(1, store.metrics().callerRunWrites());
+    await(store.close());
+  }
+
+  @Test
+  void withCallerRunsOffEveryWriteGoesToTheActor() {
+    ThreadRecorder applier = new ThreadRecorder();
+    ZVerseStore store = kit.open(kit.settings().withCallerRuns(false), applier);
     awaitIdle(store);
     assertEquals(1, await(store.put("k", "v")));
     assertNotSame(Thread.currentThread(), applier.last.get());

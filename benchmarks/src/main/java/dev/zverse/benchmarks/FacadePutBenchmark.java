@@ -4,6 +4,7 @@ import com.sun.management.OperatingSystemMXBean;
 import dev.zverse.actors.StoreSettings;
 import dev.zverse.actors.ZVerseStore;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -43,9 +44,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@code impl}:
  *
  * <ul>
- *   <li>{@code ZVerse}: the default settings with {@code writer.caller-runs = on}: a put that finds
- *       the writer idle is applied and published on the calling thread;
- *   <li>{@code ZVerse_actor}: the default settings ({@code writer.caller-runs = off}), every put
+ *   <li>{@code ZVerse}: the default settings ({@code writer.caller-runs = on} since session 12): a
+ *       put that finds the writer idle is applied and published on the calling thread;
+ *   <li>{@code ZVerse_actor}: the default settings with {@code writer.caller-runs = off}, every put
  *       handed to the WriterActor and answered from its thread (the path before caller-runs: two
  *       thread hand-offs per put);
  *   <li>{@code MVStore}: the peer, an in-memory H2 {@link MVStore} with the same keys, {@code
@@ -57,9 +58,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * of the curve; a collapse shows as iterations after the first few scoring lower. Secondary results
  * per iteration: {@code cpuNanos}, the process's CPU time (every thread, GC included) over the
  * iteration, so that {@code cpuNanos / puts} is the CPU cost of one put, which other processes on a
- * shared machine disturb far less than the rate. Each iteration's put latencies (from the call to
- * the return of {@code join}) go into an HdrHistogram, printed at the end of the iteration and, for
- * the whole measurement, at the end of the trial (in microseconds: p50, p90, p99, p99.9, max).
+ * shared machine disturb far less than the rate, and {@code callerCpuNanos}, the benchmark thread's
+ * own CPU time, so that the rest is what the other threads (WriterActor, GC, JIT) spent. Each
+ * iteration's put latencies (from the call to the return of {@code join}) go into an HdrHistogram,
+ * printed at the end of the iteration and, for the whole measurement, at the end of the trial (in
+ * microseconds: p50, p90, p99, p99.9, max).
  *
  * <p>The heap is 2 GiB, not the 4 GiB of the other benchmarks: on the shared machine touching 4 GiB
  * up front took minutes, and the store with its 1,000 retained versions needs far less.
@@ -136,11 +139,10 @@ public class FacadePutBenchmark {
       }
       ActorSystem<Void> sys = ActorSystem.create(Behaviors.empty(), "bench");
       system = sys;
+      StoreSettings defaults = StoreSettings.create(sys, "bench");
       ZVerseStore store =
           ZVerseStore.open(
-              sys,
-              "bench",
-              StoreSettings.create(sys, "bench").withCallerRuns(impl.equals("ZVerse")));
+              sys, "bench", impl.equals("ZVerse") ? defaults : defaults.withCallerRuns(false));
       this.store = store;
       data.loadStore(store);
       for (int i = 0; i < 1_000; i++) {
@@ -179,28 +181,40 @@ public class FacadePutBenchmark {
     }
   }
 
-  /** The process's CPU time over each iteration, as a secondary result. */
+  /**
+   * The CPU time over each iteration of the process and of the benchmark's thread (the caller), as
+   * secondary results: their difference is what every other thread spent (the WriterActor and the
+   * dispatchers, the GC, the JIT compilers).
+   */
   @State(Scope.Thread)
   @AuxCounters(AuxCounters.Type.EVENTS)
   public static class Cpu {
     private static final OperatingSystemMXBean OS =
         (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
     private long start;
+    private long callerStart;
 
     /** CPU time of the whole process during the iteration, in nanoseconds. */
     public long cpuNanos;
 
-    /** Starts the iteration's clocks and histogram. */
+    /** CPU time of the benchmark's thread during the iteration, in nanoseconds. */
+    public long callerCpuNanos;
+
+    /** Starts the iteration's clocks and histogram (on the benchmark's thread, as JMH runs it). */
     @Setup(Level.Iteration)
     public void start(Store s) {
       s.iteration.reset();
       cpuNanos = 0;
+      callerCpuNanos = 0;
       start = OS.getProcessCpuTime();
+      callerStart = THREADS.getCurrentThreadCpuTime();
     }
 
-    /** Records the iteration's CPU time and prints its latencies. */
+    /** Records the iteration's CPU times and prints its latencies. */
     @TearDown(Level.Iteration)
     public void stop(Store s) {
+      callerCpuNanos = THREADS.getCurrentThreadCpuTime() - callerStart;
       cpuNanos = OS.getProcessCpuTime() - start;
       // The first iteration is the warm-up one: keep it out of the total.
       if (s.iterations++ > 0) {

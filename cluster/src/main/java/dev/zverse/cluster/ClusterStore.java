@@ -193,8 +193,9 @@ public final class ClusterStore {
    * follows on from there after a restart, and its replica log in {@code replica-log/}: what it
    * received and acknowledged but has not applied, the term it promised and its history's creation
    * terms, forced before it acknowledges or promises (see the README's failover section). The
-   * writer's local store is memory-only whatever {@code store} says: a new writer starts from its
-   * node's replica (see the README's failover section).
+   * writer's local store is memory-only whatever {@code store} says (a new writer starts from its
+   * node's replica, see the README's failover section), and its writes always go through its
+   * WriterActor ({@code writer.caller-runs} off), which groups them.
    *
    * @param system an actor system with {@code pekko.actor.provider = cluster}
    * @param name the store's name, the same on every node, at most {@value #MAX_NAME_LENGTH}

@@ -181,7 +181,14 @@ final class WriterElection extends AbstractBehavior<Command> {
       TimerScheduler<Command> timers) {
     super(context);
     this.name = name;
-    this.storeSettings = storeSettings.withDurability(DurabilitySettings::withMemoryOnly);
+    // Memory-only: a new writer starts from its node's replica. On the actor path (caller-runs
+    // off): the singleton is the one caller of this store and never awaits a write, so running
+    // writes on its thread would save no wake-up, but it would apply each write as a group of its
+    // own on the thread that also serves replication and acknowledgements, where the store's own
+    // writer groups the writes that arrive together (one publish and one replication round for
+    // many) and applies them beside the singleton's work.
+    this.storeSettings =
+        storeSettings.withDurability(DurabilitySettings::withMemoryOnly).withCallerRuns(false);
     this.settings = settings;
     this.local = local;
     this.localState = localState;

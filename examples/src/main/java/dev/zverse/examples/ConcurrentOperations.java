@@ -15,9 +15,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Example 2, 8 reader threads and 4 writer threads on one store at once. Readers never wait: each
- * read is one load of the latest snapshot. Writers are serialized by the store's one WriterActor,
- * which commits the writes that arrive together as one group; each writer waits for its put, so its
- * puts commit in the order it sent them.
+ * read is one load of the latest snapshot. Writes are serialized: one that finds the writer idle
+ * runs on its own thread, the others go to the store's one WriterActor, which commits the writes
+ * that arrive together as one group; each writer waits for its put, so its puts commit in the order
+ * it sent them.
  *
  * <p>Each reader gets the 1,000 preloaded keys {@code key-0} to {@code key-999} and, as many times,
  * a key the writers are writing, and goes on until the writers are done; it reports what it found

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * row of the seed's table for a fixed time: single-threaded gets and puts, the time of a get of an
  * existing and of a missing key, 8 reader threads, 4 writer threads, 8 readers and 4 writers at
  * once, and the heap per entry. Gets read the latest snapshot without any message or lock; each put
- * waits until the WriterActor has committed it (the seed's puts return once committed too). It
- * prints a progress line per step and finishes in about 25 seconds.
+ * waits until it is committed (the seed's puts return once committed too): on its own thread when
+ * the writer is idle ({@code writer.caller-runs}, the default), else by the WriterActor's group
+ * commit. It prints a progress line per step and finishes in about 25 seconds.
  *
  * <p>The figures are a quick indication from one short run on whatever machine runs it, not a
  * benchmark: {@code benchmarks/README.md} describes the JMH benchmarks, which race the store
@@ -494,12 +495,14 @@ public final class Demo {
         READERS,
         WRITERS);
     out.println(
-        "Gets read the latest snapshot with no message and no lock; each put waits for the WriterActor's");
+        "Gets read the latest snapshot with no message and no lock; each put waits for its commit: run on");
     out.println(
-        "group commit. Mixed: the reader and writer threads at once (the seed does not say what its mix");
+        "its own thread when the writer is idle, else by the WriterActor's group commit. Mixed: the reader");
     out.println(
-        "was, so compare that row with care). Memory: heap per entry beyond its key and value bytes, in a");
-    out.println("full collection's live data, Z-index included.");
+        "and writer threads at once (the seed does not say what its mix was, so compare that row with");
+    out.println(
+        "care). Memory: heap per entry beyond its key and value bytes, in a full collection's live data,");
+    out.println("Z-index included.");
     out.println(
         "Seed: the figures published with the Rust design this project started from (machine not stated).");
     out.println();

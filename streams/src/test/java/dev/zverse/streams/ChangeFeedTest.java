@@ -97,15 +97,25 @@ class ChangeFeedTest {
     }
 
     CompletionStage<Long> write(ZVerseStore store, Random rnd) {
+      return write(store, rnd, new AtomicInteger());
+    }
+
+    /**
+     * {@link #write(ZVerseStore, Random)}, counting in {@code doneOnReturn} the writes that ran on
+     * their caller's thread.
+     */
+    CompletionStage<Long> write(ZVerseStore store, Random rnd, AtomicInteger doneOnReturn) {
       List<Op> ops = new ArrayList<>();
       WriteBatch batch = randomBatch(rnd, ops);
-      return store
-          .write(batch)
-          .thenApply(
-              v -> {
-                assertNull(byVersion.put(v, ops), "version " + v + " twice");
-                return v;
-              });
+      CompletionStage<Long> written = store.write(batch);
+      if (written.toCompletableFuture().isDone()) {
+        doneOnReturn.incrementAndGet();
+      }
+      return written.thenApply(
+          v -> {
+            assertNull(byVersion.put(v, ops), "version " + v + " twice");
+            return v;
+          });
     }
 
     /** The state after every version, 0 to {@code last}. */
@@ -166,11 +176,17 @@ class ChangeFeedTest {
   }
 
   private void oneConcurrentRun(Random rnd) throws Exception {
-    ZVerseStore store = kit.open(kit.settings().withRetentionVersions(1 + rnd.nextInt(20)));
+    // Both write paths: on the callers' threads when the writer is idle (the default), and always
+    // through the WriterActor. A write that ran on its caller returns a completed stage.
+    boolean callerRuns = rnd.nextBoolean();
+    AtomicInteger doneOnReturn = new AtomicInteger();
+    ZVerseStore store =
+        kit.open(
+            kit.settings().withRetentionVersions(1 + rnd.nextInt(20)).withCallerRuns(callerRuns));
     History history = new History();
     int before = rnd.nextInt(300);
     for (int i = 0; i < before; i++) {
-      await(history.write(store, rnd));
+      await(history.write(store, rnd, doneOnReturn));
     }
     KeyRange range =
         rnd.nextBoolean()
@@ -192,7 +208,7 @@ class ChangeFeedTest {
                 Random r = new Random(wseed);
                 List<CompletableFuture<Long>> inFlight = new ArrayList<>();
                 for (int i = 0; i < perWriter; i++) {
-                  inFlight.add(history.write(store, r).toCompletableFuture());
+                  inFlight.add(history.write(store, r, doneOnReturn).toCompletableFuture());
                   if (inFlight.size() >= 1 + r.nextInt(32)) {
                     inFlight.forEach(CompletableFuture::join);
                     inFlight.clear();
@@ -252,6 +268,9 @@ class ChangeFeedTest {
       t.join();
     }
     assertTrue(!failed.get(), "a writer failed");
+    if (callerRuns) {
+      assertTrue(doneOnReturn.get() > 0, "no write ran on its caller's thread");
+    }
     await(store.close());
     List<CommitRecord> commits = await(fed);
     tx.close();
