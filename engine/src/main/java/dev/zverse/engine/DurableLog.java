@@ -52,6 +52,11 @@ import org.jspecify.annotations.Nullable;
  * kept, and the log segments that the older of them covers are deleted: a damaged newest checkpoint
  * still leaves a way back.
  *
+ * <p>{@link #resetTo} replaces the log's state by a base snapshot (a replica's transferred state):
+ * the base's checkpoint first, then a new segment after it, then the older files go; the base is
+ * never behind the log, so once its checkpoint is in place every older record is one recovery
+ * skips.
+ *
  * <p>{@link #open} recovers: it loads the newest readable checkpoint and replays the log after it
  * (see {@link Recovery} for what counts as a torn tail and what as damage). A torn last record (a
  * crash mid-append) is cut off; damage anywhere else, or a gap in the versions, stops the open with

@@ -73,7 +73,7 @@ class DurableResetProperties {
         .as(Case::new);
   }
 
-  @Property(tries = 12)
+  @Property(tries = 10)
   void aResetStoppedAtAnyStepRecoversTheOldStateOrTheBaseAndAppendsAfterIt(
       @ForAll("cases") Case c, @ForAll @IntRange(min = 1, max = 4) int appended)
       throws IOException {
@@ -198,7 +198,8 @@ class DurableResetProperties {
 
   private static DurableLog open(Path dir) throws IOException {
     return DurableLog.open(
-        DurabilityOptions.in(dir).withSegmentBytes(4096),
+        // A process crash is what the seam stops the reset as: forces of appends do not matter.
+        DurabilityOptions.in(dir).withSegmentBytes(4096).withSync(SyncPolicy.NEVER),
         Limits.defaults(),
         ZIndexOptions.disabled());
   }
