@@ -13,6 +13,7 @@ import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
@@ -300,7 +302,15 @@ class DurableReplicaTest {
       await(back.following());
       assertEquals(Optional.empty(), back.status().failure());
       assertFalse(back.status().catchingUp(), back.status().toString());
-      assertTrue(caught.watermark() > v1, "reset to a base: " + caught.watermark());
+      // Reset durably: the base's checkpoint is the only one, and no log segment starts at or
+      // below its version (the stop before wrote a checkpoint at v1, its log started at 1).
+      Path data = dir.resolve("node1").resolve("replica");
+      List<Long> checkpoints = versionsOf(data, "checkpoint-", ".zvc");
+      assertEquals(1, checkpoints.size(), "checkpoints " + checkpoints);
+      long transferred = checkpoints.get(0);
+      assertTrue(transferred >= v2, "the base at " + transferred + ", the writer was at " + v2);
+      List<Long> segments = versionsOf(data, "wal-", ".log");
+      assertTrue(segments.stream().allMatch(first -> first > transferred), "segments " + segments);
       sameAsTheWriter(writerStore.snapshot(), caught);
       long live = 0;
       for (int i = 0; i < 10; i++) {
@@ -321,6 +331,18 @@ class DurableReplicaTest {
       assertEquals("restart", await(last.awaitVersion(after, WAIT)).get("after"));
       await(last.close());
       await(writerNode.close());
+    }
+  }
+
+  /** The versions in the names of the files {@code prefix<version>suffix} in {@code dir}. */
+  private static List<Long> versionsOf(Path dir, String prefix, String suffix) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(prefix) && n.endsWith(suffix))
+          .map(n -> Long.parseLong(n.substring(prefix.length(), n.length() - suffix.length())))
+          .sorted()
+          .toList();
     }
   }
 
