@@ -194,6 +194,31 @@ final class Journal {
         logThread);
   }
 
+  /**
+   * Resets the log to a replica's {@code base} on the log thread ({@link DurableLog#resetTo}),
+   * after the appends submitted before. Writer only.
+   *
+   * @return completes once the base's checkpoint is durable and the log restarted after it, or
+   *     exceptionally with why not
+   */
+  CompletableFuture<Void> reset(Snapshot base) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            log.resetTo(base);
+          } catch (IOException e) {
+            metrics.logFailures.increment();
+            throw new UncheckedIOException(e);
+          }
+        },
+        logThread);
+  }
+
+  /** The log was reset to {@code base}: checkpoints count from its version. Writer only. */
+  void resetDone(Snapshot base) {
+    checkpointAskedAt = base.version();
+  }
+
   /** Runs a task after a delay: the seam through which tests drive the group-commit wait. */
   @FunctionalInterface
   interface Timer {

@@ -301,9 +301,44 @@ class ReplicaStoreTest {
     for (long v = 0; v <= w.version(); v++) {
       assertSameAt(w, again.snapshot(), v);
     }
-    assertInstanceOf(
-        UnsupportedOperationException.class, awaitFailure(again.advanced().resetTo(w)));
     assertNull(again.get("never-there"));
+    await(again.close());
+    await(writer.close());
+  }
+
+  @Test
+  void aDurableReplicaResetToABaseRecoversItAndFollowsOnFromIt(@TempDir Path dir) throws Exception {
+    ZVerseStore writer = kit.open(kit.settings());
+    writeRandomly(writer, 40, 22);
+    String name = freshName("durable-reset");
+    StoreSettings durable = kit.settings().withDataDirectory(Files.createDirectories(dir));
+    ZVerseStore replica = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    await(replica.advanced().applyCommits(commits(writer.snapshot(), 1, 10)));
+    Snapshot early = replica.snapshot();
+    // The writer's state at its version with history from 30 on: versions 11 to 29 are skipped.
+    Snapshot base = writer.snapshot().prune(30);
+    // Sent together: the reset is applied after the group before it, and the group after it
+    // follows the base.
+    CompletionStage<Long> before =
+        replica.advanced().applyCommits(commits(writer.snapshot(), 11, 12));
+    CompletionStage<Long> reset = replica.advanced().resetTo(base);
+    writeRandomly(writer, 10, 23);
+    Snapshot w = writer.snapshot();
+    CompletionStage<Long> after =
+        replica.advanced().applyCommits(commits(w, base.version() + 1, w.version()));
+    assertEquals(12, await(before));
+    assertEquals(base.version(), await(reset));
+    assertEquals(w.version(), await(after));
+    assertEquals(10, early.version(), "a snapshot taken before the reset reads on");
+    await(replica.close());
+    ZVerseStore again = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    Snapshot recovered = again.snapshot();
+    assertEquals(w.version(), recovered.version(), "the base and the versions after it");
+    assertEquals(30, base.watermark());
+    assertEquals(base.watermark(), recovered.watermark(), "the base's history, no more");
+    for (long v = base.watermark(); v <= w.version(); v++) {
+      assertSameAt(w, recovered, v);
+    }
     await(again.close());
     await(writer.close());
   }

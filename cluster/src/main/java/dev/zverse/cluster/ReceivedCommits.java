@@ -56,6 +56,16 @@ final class ReceivedCommits {
   }
 
   /**
+   * Drops every commit held and takes {@code terms} as the history's creation terms: the replica is
+   * about to be reset to a transferred state of the history {@code terms} describes, which replaces
+   * whatever it held. The applied and handed versions stay until the reset ({@link #reset}).
+   */
+  void dropHeld(TermBoundaries terms) {
+    commits.clear();
+    history = terms;
+  }
+
+  /**
    * Takes back what a durable replica's log held across a restart ({@link ReplicaLog}): the
    * creation terms of its history and the commits it received after the applied version, held and
    * not handed (the writer has to declare them acknowledged again).

@@ -16,7 +16,6 @@ import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import java.io.IOException;
 import java.io.NotSerializableException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -87,9 +86,10 @@ import org.jspecify.annotations.Nullable;
  * memory-only replica has no log and acknowledges on receipt.
  *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
- * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
- * unreachable, the replica's reads go on at the version it has, and {@link ReplicaStatus} says it
- * cannot reach the writer.
+ * state transfer ({@link #catchUp}), a durable one too (its replica log records the reset, forced,
+ * before its store writes the state as a checkpoint and restarts its log after it). Until the
+ * writer answers again, and while its node is unreachable, the replica's reads go on at the version
+ * it has, and {@link ReplicaStatus} says it cannot reach the writer.
  *
  * <p>It logs under {@code dev.zverse.cluster.ReplicaActor}: a lag past the configured threshold is
  * warned about once, until the replica is back under it.
@@ -126,6 +126,14 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   /** The replica store applied a group up to {@code version}, or failed to. */
   private record Applied(long version, @Nullable Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /**
+   * A state transfer delivered {@code snapshot}, of the history whose creation terms are {@code
+   * terms}, or failed.
+   */
+  private record Received(
+      @Nullable Snapshot snapshot, TermBoundaries terms, @Nullable Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** A state transfer ended: the replica was reset to {@code version}, or it failed. */
@@ -339,6 +347,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Latest.class, this::onLatest)
         .onMessage(NeedsTransfer.class, this::onNeedsTransfer)
+        .onMessage(Received.class, this::onReceived)
         .onMessage(Transferred.class, this::onTransferred)
         .onMessage(Refused.class, this::onRefused)
         .onMessage(WriterGone.class, this::onWriterGone)
@@ -830,38 +839,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * catching up. A transfer that fails is logged and the replica asks to follow again after {@code
    * follow-retry}: the writer then answers with another transfer, or with commits if it can.
    *
-   * <p>A durable replica cannot be reset (its log would skip the versions the writer no longer
-   * has), so it is failed at once, naming the versions and what to do, and is not ready; it does
-   * not transfer a state it could not use, again and again.
+   * <p>A durable replica is reset too: its replica log first records the reset and is forced
+   * ({@link #onReceived}), then its store writes the state as a checkpoint and restarts its log
+   * after V ({@link dev.zverse.actors.AdvancedOperations#resetTo}); it keeps the state's history
+   * from the writer's watermark, as a memory-only replica does.
    *
-   * @param n the writer's answer: the version asked for, what it retains, and its transfer server
+   * @param n the writer's answer: the version asked for, what it retains, its transfer server and
+   *     the creation terms of its history
    */
   private void catchUp(NeedsTransfer n) {
     if (transferring) {
-      return;
-    }
-    Optional<Path> directory = replica.settings().dataDirectory();
-    if (directory.isPresent()) {
-      String why =
-          "store ["
-              + name
-              + "]: this durable replica ("
-              + directory.get()
-              + ") is at version "
-              + (n.next() - 1)
-              + ", and the writer retains only versions "
-              + (n.watermark() + 1)
-              + " to "
-              + n.latest()
-              + ": a durable replica cannot catch up by state transfer (its log cannot skip"
-              + " versions "
-              + n.next()
-              + " to "
-              + n.watermark()
-              + "). Open this node's replica memory-only (no data directory), or give the writer's"
-              + " retention (zverse.store.retention) room for the replica's downtime";
-      getContext().getLog().warn("[{}] {}", name, why);
-      state.fail(new IllegalStateException(why));
       return;
     }
     transferring = true;
@@ -875,17 +862,52 @@ final class ReplicaActor extends AbstractBehavior<Command> {
             n.next() - 1,
             n.watermark() + 1,
             n.latest());
-    CompletionStage<Long> reset =
+    CompletionStage<Snapshot> transfer =
         StateTransfer.receive(
-                getContext().getSystem(),
-                n.source(),
-                WriterSingleton.writerStoreName(name),
-                replica.advanced().lastPublished(),
-                TransferSettings.create(getContext().getSystem()))
-            .thenCompose(snapshot -> replica.advanced().resetTo(snapshot));
+            getContext().getSystem(),
+            n.source(),
+            WriterSingleton.writerStoreName(name),
+            replica.advanced().lastPublished(),
+            TransferSettings.create(getContext().getSystem()));
+    getContext()
+        .pipeToSelf(transfer, (snapshot, failure) -> new Received(snapshot, n.terms(), failure));
+  }
+
+  /**
+   * The transferred state arrived: the replica drops what it held and takes the creation terms of
+   * the writer's history, logs that (forced) if durable, then resets its store to the state.
+   *
+   * <p>The creation terms come from the writer's offer ({@link NeedsTransfer#terms()}): the state
+   * is the writer's own at a version of its history, and a writer's boundaries never change during
+   * its term, so they are exactly the terms of every version the state holds, and of every commit
+   * the writer sends after it. Waiting for the {@link ReplicaProtocol.Subscribed} that follows
+   * would be too late: the {@link WriterProtocol.Follow} that asks for it already acknowledges V,
+   * and a replica that crashed in between would promise V with its old history's term for it.
+   */
+  private Behavior<Command> onReceived(Received r) {
+    Snapshot snapshot = r.snapshot();
+    if (snapshot == null || stopped || state.failure != null) {
+      Throwable failure = r.failure();
+      return onTransferred(
+          new Transferred(
+              -1, failure != null ? failure : new IllegalStateException("the replica stopped")));
+    }
+    received.dropHeld(r.terms());
+    state.received = received.received();
+    state.history = received.history();
+    if (log != null) {
+      log.reset(r.terms(), received.handed());
+      logged = Math.min(logged, received.received());
+      if (!syncLog()) {
+        transferring = false;
+        return this; // failed: a store reset the log does not know of could be promised wrongly
+      }
+    }
     getContext()
         .pipeToSelf(
-            reset, (version, failure) -> new Transferred(version == null ? -1 : version, failure));
+            replica.advanced().resetTo(snapshot),
+            (version, failure) -> new Transferred(version == null ? -1 : version, failure));
+    return this;
   }
 
   private Behavior<Command> onTransferred(Transferred t) {
@@ -906,6 +928,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     state.catchingUp = false;
     received.reset(t.version());
     state.received = received.received();
+    if (log != null) {
+      log.transferred(t.version());
+    }
     committed = Math.max(committed, t.version());
     askToFollow();
     return this;

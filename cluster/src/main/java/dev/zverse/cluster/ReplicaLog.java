@@ -39,6 +39,8 @@ import org.jspecify.annotations.Nullable;
  *        2 history   (count: int, then count pairs of term, first version: longs)
  *        3 received  (one {@link CommitRecordCodec} record: consecutive commits and a watermark)
  *        4 truncate  (from version: long; drops the received commits from it on)
+ *        5 reset     (a history, as type 2: every received commit is dropped and the history
+ *                     replaced, in one record; the replica is reset to a transferred state)
  * </pre>
  *
  * <h2>Recovery</h2>
@@ -65,7 +67,7 @@ import org.jspecify.annotations.Nullable;
  * <p>Forces follow the store's sync policy: under {@code every-commit} every {@link #sync} forces;
  * under {@code interval} and {@code never} the received commits and histories are written (a
  * process crash loses nothing) but not forced (a machine crash may lose what the operating system
- * had not written back). Promises and rewrites are forced under every policy.
+ * had not written back). Promises, resets and rewrites are forced under every policy.
  *
  * <p>Not thread-safe: owned by the replica actor, which opens it through {@link ClusterStore}. The
  * replica store's lock on its data directory keeps a second one out of this log.
@@ -86,6 +88,7 @@ final class ReplicaLog implements AutoCloseable {
   static final byte HISTORY = 2;
   static final byte RECEIVED = 3;
   static final byte TRUNCATE = 4;
+  static final byte RESET = 5;
 
   /** What the log held when it was opened, after the store's applied versions were dropped. */
   record Recovered(
@@ -108,8 +111,10 @@ final class ReplicaLog implements AutoCloseable {
   /** Whether records were written since the last force. */
   private boolean dirty;
 
-  /** Whether a promise was written since the last force: forced whatever the sync policy. */
-  private boolean promiseUnforced;
+  /**
+   * Whether a promise or a reset was written since the last force: forced whatever the sync policy.
+   */
+  private boolean mustForce;
 
   /** How many times the log was forced (a rewrite counting once); a seam for tests. */
   private long forces;
@@ -203,17 +208,21 @@ final class ReplicaLog implements AutoCloseable {
     ByteBuffer b = ByteBuffer.allocate(12 + name.length);
     b.putLong(term).putInt(name.length).put(name);
     append(PROMISED, b.array());
-    promiseUnforced = true;
+    mustForce = true;
   }
 
   /** Appends the creation terms of the history held from now on. */
   void history(TermBoundaries history) {
+    append(HISTORY, encode(history));
+  }
+
+  private static byte[] encode(TermBoundaries history) {
     ByteBuffer b = ByteBuffer.allocate(4 + 16 * history.size());
     b.putInt(history.size());
     for (int i = 0; i < history.size(); i++) {
       b.putLong(history.term(i)).putLong(history.first(i));
     }
-    append(HISTORY, b.array());
+    return b.array();
   }
 
   /** Appends received commits, which follow the ones held. */
@@ -231,6 +240,28 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   /**
+   * Appends that the replica is reset to a transferred state: every received commit held is dropped
+   * (the state replaces them) and the history's creation terms are {@code history} from now on.
+   * Forced by the next {@link #sync} whatever the sync policy, and before the replica store is
+   * reset: a crash then finds the store's old state with the new terms (consistent, as the old
+   * state is an acknowledged prefix of the writer's history; the replica transfers again) or the
+   * transferred state with them, never the transferred state with the old terms.
+   *
+   * @param history the creation terms of the history the transferred state is part of
+   * @param applied the replica store's version now, until the reset
+   */
+  void reset(TermBoundaries history, long applied) {
+    append(RESET, encode(history));
+    lastReceived = applied;
+    mustForce = true;
+  }
+
+  /** The replica store was reset to {@code version}: what is durable from now on. */
+  void transferred(long version) {
+    lastReceived = version;
+  }
+
+  /**
    * Makes everything appended so far durable: forced to the disk under {@code every-commit}, and
    * whatever the policy when a promise was appended (a promise forgotten by a power loss could be
    * granted again to a lower term: two quorums).
@@ -242,7 +273,7 @@ final class ReplicaLog implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-    if (dirty && (force || promiseUnforced)) {
+    if (dirty && (force || mustForce)) {
       try {
         channel.force(false);
         forces++;
@@ -252,7 +283,7 @@ final class ReplicaLog implements AutoCloseable {
       }
     }
     dirty = false;
-    promiseUnforced = false;
+    mustForce = false;
     LongConsumer listener = onSync;
     if (listener != null) {
       listener.accept(lastReceived);
@@ -292,7 +323,7 @@ final class ReplicaLog implements AutoCloseable {
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       channel.position(size);
       dirty = false;
-      promiseUnforced = false;
+      mustForce = false;
     } catch (IOException e) {
       failure = e;
       throw e;
@@ -376,12 +407,7 @@ final class ReplicaLog implements AutoCloseable {
         p.putLong(promisedTerm).putInt(name.length).put(name);
         parts.add(record(PROMISED, p.array()));
       }
-      ByteBuffer t = ByteBuffer.allocate(4 + 16 * history.size());
-      t.putInt(history.size());
-      for (int i = 0; i < history.size(); i++) {
-        t.putLong(history.term(i)).putLong(history.first(i));
-      }
-      parts.add(record(HISTORY, t.array()));
+      parts.add(record(HISTORY, encode(history)));
       for (int from = 0; from < commits.size(); from += ReceivedCommits.MAX_GROUP_VERSIONS) {
         List<CommitRecord> g =
             commits.subList(
@@ -466,7 +492,7 @@ final class ReplicaLog implements AutoCloseable {
           break; // a torn append that left zeros
         }
         damage = "a record header fails its checksum";
-      } else if (type < PROMISED || type > TRUNCATE) {
+      } else if (type < PROMISED || type > RESET) {
         // A whole, checksum-correct header: written so, never torn (a newer format, say).
         damage = "unknown record type " + type;
       } else if (length < 0 || (long) at + RECORD_HEADER_BYTES + length + 4 > end) {
@@ -531,7 +557,12 @@ final class ReplicaLog implements AutoCloseable {
               promisedTo = name.length == 0 ? null : new String(name, StandardCharsets.UTF_8);
             }
           }
-          case HISTORY -> {
+          case HISTORY, RESET -> {
+            if (type == RESET) {
+              // The transferred state replaces every commit held, whatever the store's version.
+              commits.clear();
+              offsets.clear();
+            }
             int n = p.getInt();
             if (n < 0 || n > p.remaining() / 16) {
               return "a history of " + n + " terms in " + p.remaining() + " bytes";

@@ -88,12 +88,19 @@ final class ReplicaProtocol {
    * @param watermark the writer's watermark: it retains the commits after it
    * @param latest the writer's latest committed version
    * @param source the writer node's state transfer server, to ask for the writer's state
+   * @param terms the creation terms of the writer's history, which a transferred state is part of:
+   *     what a durable replica logs as its history before it is reset to that state
    */
   record NeedsTransfer(
-      long next, long watermark, long latest, ActorRef<StateTransfer.Request> source)
+      long next,
+      long watermark,
+      long latest,
+      ActorRef<StateTransfer.Request> source,
+      TermBoundaries terms)
       implements Command, WireMessage {
     NeedsTransfer {
       Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(terms, "terms");
     }
   }
 

@@ -299,6 +299,7 @@ public final class WireSerializer extends SerializerWithStringManifest {
       out.b.putLong(t.watermark());
       out.b.putLong(t.latest());
       out.string(resolver().toSerializationFormat(t.source()));
+      out.terms(t.terms());
     } else if (o instanceof ReplicaProtocol.Refused r) {
       out.string(r.message());
     } else if (o instanceof ReplicaProtocol.CommitIndex ci) {
@@ -423,7 +424,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
               in.b.getLong(),
               in.b.getLong(),
               in.b.getLong(),
-              resolver().resolveActorRef(in.string()));
+              resolver().resolveActorRef(in.string()),
+              in.terms());
       case REFUSED -> new ReplicaProtocol.Refused(in.string());
       case COMMIT_INDEX -> new ReplicaProtocol.CommitIndex(in.b.getLong(), in.b.getLong());
       case PROMISE ->

@@ -10,8 +10,10 @@ import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
@@ -261,33 +264,28 @@ class DurableReplicaTest {
   }
 
   @Test
-  void aDurableReplicaBehindTheWritersRetentionFailsOnceNamingTheVersionsAndIsNotReady(
+  void aDurableReplicaBehindTheWritersRetentionCatchesUpByStateTransferAndRecoversFromItsDisk(
       @TempDir Path dir) throws Exception {
     String name = "behind";
     try (ClusterHarness cluster = ClusterHarness.start(1, "")) {
       ClusterSettings settings =
           ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT).withMinAcks(0);
       StoreSettings base = StoreSettings.create(cluster.node(0), name);
-      // The writer keeps 10 versions; node 0's replica keeps the default.
-      StoreSettings writer = base.withRetentionVersions(10).withEpochTick(Duration.ofMillis(10));
+      // The writer keeps 50 versions; node 0's replica keeps the default.
+      StoreSettings writer = base.withRetentionVersions(50).withEpochTick(Duration.ofMillis(10));
+      StoreSettings durable = base.withDataDirectory(dir.resolve("node1"));
       ClusterStore writerNode = ClusterStore.open(cluster.node(0), name, writer, base, settings);
       int replicaNode = cluster.addNode();
       ClusterStore replica =
-          ClusterStore.open(
-              cluster.node(replicaNode),
-              name,
-              writer,
-              base.withDataDirectory(dir.resolve("node1")),
-              settings);
+          ClusterStore.open(cluster.node(replicaNode), name, writer, durable, settings);
       await(writerNode.following());
       await(replica.following());
       long v1 = await(writerNode.write(WriteBatch.ofPut("k", "a")));
       await(replica.awaitVersion(v1, WAIT));
       cluster.stopNode(replicaNode);
 
-      long v2 = 0;
-      for (int i = 0; i < 40; i++) {
-        v2 = await(writerNode.write(WriteBatch.ofPut("k", "b" + i)));
+      for (int i = 0; i < 60; i++) {
+        await(writerNode.write(WriteBatch.ofPut("k" + (i % 13), "b" + i)));
       }
       ZVerseStore writerStore =
           ZVerse.get(cluster.node(0)).store(WriterSingleton.writerStoreName(name)).orElseThrow();
@@ -297,28 +295,68 @@ class DurableReplicaTest {
         assertTrue(System.nanoTime() < deadline, "the writer did not prune");
         await(writerNode.write(WriteBatch.ofPut("tick", "t")));
       }
+      long v2 = writerStore.snapshot().version();
       int again = cluster.addNode();
-      ClusterStore back =
-          ClusterStore.open(
-              cluster.node(again),
-              name,
-              writer,
-              base.withDataDirectory(dir.resolve("node1")),
-              settings);
-      Throwable failure = ClusterHarness.failure(back.following());
-      String message = failure.getMessage();
-      assertTrue(failure instanceof IllegalStateException, failure.toString());
-      assertTrue(message.contains("durable replica"), message);
-      assertTrue(message.contains("is at version " + v1), message);
-      assertTrue(message.contains("memory-only"), message);
-      assertEquals(Optional.of(message), back.status().failure());
-      assertFalse(back.status().catchingUp(), "it does not transfer a state it cannot use");
-      assertFalse(await(back.readiness().get()), "not ready");
-      assertEquals(v1, back.snapshot().version(), "its reads answer at the version it has");
-      assertTrue(v2 > v1);
-      await(back.close());
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, writer, durable, settings);
+      Snapshot caught = await(back.awaitVersion(v2, WAIT));
+      await(back.following());
+      assertEquals(Optional.empty(), back.status().failure());
+      assertFalse(back.status().catchingUp(), back.status().toString());
+      // Reset durably: the base's checkpoint is the only one, and no log segment starts at or
+      // below its version (the stop before wrote a checkpoint at v1, its log started at 1).
+      Path data = dir.resolve("node1").resolve("replica");
+      List<Long> checkpoints = versionsOf(data, "checkpoint-", ".zvc");
+      assertEquals(1, checkpoints.size(), "checkpoints " + checkpoints);
+      long transferred = checkpoints.get(0);
+      assertTrue(transferred >= v2, "the base at " + transferred + ", the writer was at " + v2);
+      List<Long> segments = versionsOf(data, "wal-", ".log");
+      assertTrue(segments.stream().allMatch(first -> first > transferred), "segments " + segments);
+      sameAsTheWriter(writerStore.snapshot(), caught);
+      long live = 0;
+      for (int i = 0; i < 10; i++) {
+        live = await(writerNode.write(WriteBatch.ofPut("live" + (i % 3), "c" + i)));
+      }
+      Snapshot followed = await(back.awaitVersion(live, WAIT));
+      sameAsTheWriter(writerStore.snapshot(), followed);
+      cluster.stopNode(again);
+
+      // Restarted once more: it recovers at the base's version or later from its own disk (the
+      // checkpoint of the base and its log after it), with the writer's content.
+      int third = cluster.addNode();
+      ClusterStore last = ClusterStore.open(cluster.node(third), name, writer, durable, settings);
+      Snapshot recovered = last.snapshot();
+      assertTrue(recovered.version() >= v2, "recovered at " + recovered.version() + " < " + v2);
+      sameAsTheWriter(writerStore.snapshot(), recovered);
+      long after = await(writerNode.write(WriteBatch.ofPut("after", "restart")));
+      assertEquals("restart", await(last.awaitVersion(after, WAIT)).get("after"));
+      await(last.close());
       await(writerNode.close());
     }
+  }
+
+  /** The versions in the names of the files {@code prefix<version>suffix} in {@code dir}. */
+  private static List<Long> versionsOf(Path dir, String prefix, String suffix) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(prefix) && n.endsWith(suffix))
+          .map(n -> Long.parseLong(n.substring(prefix.length(), n.length() - suffix.length())))
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** Every version the replica holds, from above its watermark, is the writer's commit. */
+  private static void sameAsTheWriter(Snapshot writer, Snapshot replica) {
+    long from = Math.max(writer.watermark(), replica.watermark()) + 1;
+    assertTrue(from <= replica.version(), "nothing to compare above " + from);
+    for (long v = from; v <= replica.version(); v++) {
+      assertEquals(writer.commit(v), replica.commit(v), "commit " + v);
+    }
+    assertEquals(
+        writer.scan(KeyRange.all(), replica.version()),
+        replica.scan(KeyRange.all()),
+        "state at " + replica.version());
   }
 
   @Test

@@ -24,6 +24,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import org.jspecify.annotations.Nullable;
 
@@ -58,7 +59,11 @@ class ReplicaLogProperties {
     return s;
   }
 
-  /** 0 promise a term n, 1 a history, 2 receive n versions, 3 truncate from n-th last. */
+  /**
+   * 0 promise a term n, 1 a history, 2 receive n versions, 3 truncate from n-th last, 4 reset to a
+   * transferred state (at version 0 here: the logs are recovered against a store at 0) with a
+   * history.
+   */
   private record Op(int kind, int n) {}
 
   /** What the log should give back after a prefix of the records. */
@@ -70,8 +75,11 @@ class ReplicaLogProperties {
 
   @Provide
   Arbitrary<List<Op>> ops() {
-    return Combinators.combine(
-            Arbitraries.integers().between(0, 3), Arbitraries.integers().between(1, 30))
+    // Resets are rare, as in a replica's life, and each costs a force whatever the policy.
+    Arbitrary<Integer> kind =
+        Arbitraries.frequencyOf(
+            Tuple.of(24, Arbitraries.integers().between(0, 3)), Tuple.of(1, Arbitraries.just(4)));
+    return Combinators.combine(kind, Arbitraries.integers().between(1, 30))
         .as(Op::new)
         .list()
         .ofMaxSize(25);
@@ -181,7 +189,7 @@ class ReplicaLogProperties {
 
   @Property(tries = 20)
   void aRecordOfAnUnknownTypeWithACorrectHeaderIsRefusedAsSuchNamingItsOffset(
-      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 5, max = 127) int type)
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 6, max = 127) int type)
       throws IOException {
     Path dir = Files.createTempDirectory("replica-log");
     try {
@@ -220,14 +228,19 @@ class ReplicaLogProperties {
             log.received(group, 0);
             next += group.size();
           }
-          default -> {
+          case 3 -> {
             next = Math.max(1, next - op.n());
             log.truncate(next);
           }
+          default -> {
+            log.reset(HISTORIES.get(op.n() % HISTORIES.size()), 0);
+            next = 1;
+          }
         }
         log.sync();
-        // A promise forgotten by a power loss could be granted again to a lower term.
-        boolean forced = everyCommit || op.kind() == 0;
+        // A promise forgotten by a power loss could be granted again to a lower term; a reset
+        // forgotten would leave the transferred state with the old history's terms.
+        boolean forced = everyCommit || op.kind() == 0 || op.kind() == 4;
         assertEquals(before + (forced ? 1 : 0), log.forces(), "forced after " + op);
         log.sync();
         assertEquals(before + (forced ? 1 : 0), log.forces(), "nothing new to force");
@@ -283,6 +296,12 @@ class ReplicaLogProperties {
           log.received(group, 0);
           commits.addAll(group);
           next += op.n();
+        }
+        case 4 -> {
+          history = HISTORIES.get(op.n() % HISTORIES.size());
+          log.reset(history, 0);
+          commits.clear();
+          next = 1;
         }
         default -> {
           long from = Math.max(1, next - op.n());
