@@ -45,24 +45,11 @@ final class ReceivedCommits {
     reset(applied);
   }
 
-  /**
-   * Forgets what it holds: the replica store is at {@code version} (start, or a state transfer).
-   * The creation terms stay those of the writer followed, whose state a transfer brings.
-   */
+  /** Forgets what it holds: the replica store is at {@code version}, as it starts. */
   void reset(long version) {
     commits.clear();
     applied = version;
     handed = version;
-  }
-
-  /**
-   * Drops every commit held and takes {@code terms} as the history's creation terms: the replica is
-   * about to be reset to a transferred state of the history {@code terms} describes, which replaces
-   * whatever it held. The applied and handed versions stay until the reset ({@link #reset}).
-   */
-  void dropHeld(TermBoundaries terms) {
-    commits.clear();
-    history = terms;
   }
 
   /**

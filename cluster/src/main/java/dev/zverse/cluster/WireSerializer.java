@@ -295,6 +295,9 @@ public final class WireSerializer extends SerializerWithStringManifest {
     } else if (o instanceof ReplicaProtocol.Latest l) {
       out.b.putLong(l.version());
     } else if (o instanceof ReplicaProtocol.NeedsTransfer t) {
+      out.b.putLong(t.term());
+      out.string(resolver().toSerializationFormat(t.writer()));
+      out.ensure(24);
       out.b.putLong(t.next());
       out.b.putLong(t.watermark());
       out.b.putLong(t.latest());
@@ -421,6 +424,8 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case LATEST -> new ReplicaProtocol.Latest(in.b.getLong());
       case NEEDS_TRANSFER ->
           new ReplicaProtocol.NeedsTransfer(
+              in.b.getLong(),
+              resolver().resolveActorRef(in.string()),
               in.b.getLong(),
               in.b.getLong(),
               in.b.getLong(),

@@ -630,7 +630,13 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       f.replica()
           .tell(
               new ReplicaProtocol.NeedsTransfer(
-                  f.from(), s.watermark(), s.version(), transfers, terms));
+                  term,
+                  getContext().getSelf(),
+                  f.from(),
+                  s.watermark(),
+                  s.version(),
+                  transfers,
+                  terms));
       return this;
     }
     Follower follower = followers.get(f.replica());
@@ -876,7 +882,8 @@ final class WriterSingleton extends AbstractBehavior<Command> {
     }
     if (next <= s.watermark()) {
       replica.tell(
-          new ReplicaProtocol.NeedsTransfer(next, s.watermark(), s.version(), transfers, terms));
+          new ReplicaProtocol.NeedsTransfer(
+              term, getContext().getSelf(), next, s.watermark(), s.version(), transfers, terms));
       followers.remove(replica);
       getContext().unwatch(replica);
       return;

@@ -26,10 +26,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -41,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the creation terms of its history, and the term it promised (its replica log, {@link
  * ReplicaLog}).
  */
+@ExtendWith(LogCapturingExtension.class)
 class DurableReplicaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -107,6 +111,251 @@ class DurableReplicaTest {
       for (long v = 1; v <= 3; v++) {
         assertEquals(h.commit(v), shown.commit(v), "commit " + v);
       }
+      await(back.close());
+    }
+  }
+
+  /** Every version created in term 5. */
+  private static final TermBoundaries TERM5 = TermBoundaries.NONE.extend(0, 5);
+
+  /** Versions 1 to {@code n}, one put each. */
+  private static Snapshot history(int n) {
+    Snapshot s = Snapshot.empty();
+    for (int i = 1; i <= n; i++) {
+      s = s.apply(WriteBatch.ofPut("k" + i, "v" + i));
+    }
+    return s;
+  }
+
+  /**
+   * A store named as the writer's of {@code name}, holding versions 1 to {@code version} of {@code
+   * h}, and a state transfer server that offers it, as the writer's node does; on node 1, beside
+   * the replica: a test's messages to an actor of another node's system would skip the wire.
+   */
+  private static ActorRef<StateTransfer.Request> source(
+      ClusterHarness cluster, String name, Snapshot h, long version) throws Exception {
+    String storeName = WriterSingleton.writerStoreName(name);
+    ZVerseStore store =
+        ZVerse.get(cluster.node(1))
+            .openReplica(storeName, StoreSettings.create(cluster.node(1), storeName));
+    await(store.advanced().applyCommits(group(h, 1, version)));
+    return cluster
+        .node(1)
+        .systemActorOf(
+            StateTransfer.server(store, TransferSettings.create(cluster.node(1))),
+            "source-" + name,
+            Props.empty());
+  }
+
+  /** The next {@link WriterProtocol.Follow} {@code writer} receives, other messages ignored. */
+  private static WriterProtocol.Follow nextFollow(TestProbe<WriterProtocol.Command> writer) {
+    return (WriterProtocol.Follow)
+        writer
+            .fishForMessage(
+                WAIT,
+                m ->
+                    m instanceof WriterProtocol.Follow
+                        ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore())
+            .get(0);
+  }
+
+  /** A path where the replica store needs to create a file, blocked by a directory. */
+  private static Path block(Path path) throws IOException {
+    Files.createDirectories(path);
+    Files.writeString(path.resolve("blocker"), "a directory where a file is expected");
+    return path;
+  }
+
+  private static void unblock(Path path) throws IOException {
+    Files.delete(path.resolve("blocker"));
+    Files.delete(path);
+  }
+
+  @Test
+  void aTransferFromAWriterWhoseTermWasPromisedAwayIsDroppedAndItsNeedsTransferFenced(
+      @TempDir Path dir) throws Exception {
+    String name = "fenced-transfer";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, history(4), 4);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      TestProbe<StateTransfer.Request> held = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica
+          .replicaActor()
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 1, 4, 4, held.getRef(), TERM5));
+      StateTransfer.Request request = held.expectMessageClass(StateTransfer.Request.class, WAIT);
+      // While the state is on its way, a candidate of term 6 is promised: it may have counted on
+      // this replica's history as it was.
+      TestProbe<WriterProtocol.Command> candidate = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(6, candidate.getRef()));
+      assertTrue(candidate.expectMessageClass(WriterProtocol.Promised.class, WAIT).granted());
+      server.tell(request);
+      // Dropped, not installed: the replica asks again from where it was.
+      assertEquals(1, nextFollow(writer).from(), "the state of term 5 was dropped");
+      assertEquals(0, replica.snapshot().version());
+      // And a NeedsTransfer of term 5 now is fenced like its commits.
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 1, 4, 4, server, TERM5));
+      writer.fishForMessage(
+          WAIT,
+          m ->
+              m instanceof WriterProtocol.Fenced f && f.term() == 6
+                  ? FishingOutcomes.complete()
+                  : FishingOutcomes.continueAndIgnore());
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void aNewerWriterThatAnswersWhileAStateIsTransferredIsFollowedOnlyAfterTheResetWithItsTerms(
+      @TempDir Path dir) throws Exception {
+    String name = "newer-during-transfer";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, history(4), 4);
+      TestProbe<WriterProtocol.Command> writer5 = TestProbe.create(cluster.node(1));
+      TestProbe<WriterProtocol.Command> writer6 = TestProbe.create(cluster.node(1));
+      TestProbe<StateTransfer.Request> held = TestProbe.create(cluster.node(1));
+      TermBoundaries terms6 = TERM5.extend(4, 6);
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer5.getRef(), 0, TERM5));
+      replica
+          .replicaActor()
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(
+                  5, writer5.getRef(), 1, 4, 4, held.getRef(), TERM5));
+      StateTransfer.Request request = held.expectMessageClass(StateTransfer.Request.class, WAIT);
+      // The review's interleaving: a writer of term 6 answers (a Follow sent before, say) while
+      // the state of term 5 is on its way.
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(6, writer6.getRef(), 0, terms6));
+      server.tell(request);
+      assertEquals(5, nextFollow(writer5).from(), "reset to 4, then asked to follow on");
+      assertEquals(4, replica.snapshot().version());
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(6, writer6.getRef(), 0, terms6));
+      TestProbe<WriterProtocol.Command> candidate = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(7, candidate.getRef()));
+      WriterProtocol.Promised p = candidate.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(terms6, p.terms(), "the creation terms of the writer followed: " + p);
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void heldCommitsAfterTheTransferredVersionAreKeptAndTheLogOpensAfterTheReset(@TempDir Path dir)
+      throws Exception {
+    String name = "held-after";
+    Snapshot h = history(8);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 4);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 6)));
+      awaitAck(writer, 6, 1);
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 4, 4, server, TERM5));
+      // 5 and 6 were acknowledged and are not in the state at 4: still held.
+      assertEquals(7, nextFollow(writer).from());
+      assertEquals(4, replica.snapshot().version());
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 8, group(h, 7, 8)));
+      await(replica.awaitVersion(8, WAIT));
+      cluster.stopNode(1);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      Snapshot recovered = back.snapshot();
+      assertEquals(8, recovered.version());
+      for (long v = 5; v <= 8; v++) {
+        assertEquals(h.commit(v).changes(), recovered.commit(v).changes(), "commit " + v);
+      }
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(8, p.received(), p.toString());
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aCrashBeforeTheStoresResetIsDurableKeepsTheHeldAcknowledgedCommits(@TempDir Path dir)
+      throws Exception {
+    String name = "crash-before-reset";
+    Snapshot h = history(5);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 5);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 3)));
+      awaitAck(writer, 3, 1);
+      // The store cannot write the state's checkpoint: its reset fails after the replica log
+      // took the state's history, before anything of the state is durable, as a crash there.
+      Path blocked =
+          block(dir.resolve("replica").resolve(String.format("checkpoint-%020d.tmp", 5)));
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 5, 5, server, TERM5));
+      assertEquals(4, nextFollow(writer).from(), "2 and 3 still held after the failed reset");
+      assertEquals(1, replica.snapshot().version());
+      assertEquals(Optional.empty(), replica.status().failure());
+      cluster.stopNode(1);
+      unblock(blocked);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      assertEquals(1, back.snapshot().version());
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(3, p.received(), "what it acknowledged survived: " + p);
+      assertEquals(TERM5, p.terms(), p.toString());
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aResetThatFailsOnceTheStatesCheckpointIsDurableFailsTheReplicaWhichRecoversTheState(
+      @TempDir Path dir) throws Exception {
+    String name = "failed-reset";
+    Snapshot h = history(5);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 5);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 2)));
+      awaitAck(writer, 2, 1);
+      // The log cannot restart after the state: its checkpoint is in place, the log is not.
+      Path blocked = block(dir.resolve("replica").resolve(String.format("wal-%020d.log", 6)));
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 5, 5, server, TERM5));
+      Throwable failed = ClusterHarness.failure(replica.awaitVersion(5, WAIT));
+      assertTrue(
+          String.valueOf(failed.getMessage()).contains("failed while it was reset"),
+          String.valueOf(failed));
+      assertTrue(replica.status().failure().isPresent(), replica.status().toString());
+      cluster.stopNode(1);
+      unblock(blocked);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      assertEquals(5, back.snapshot().version(), "the state's checkpoint was durable");
+      assertEquals(Optional.empty(), back.status().failure());
       await(back.close());
     }
   }

@@ -174,6 +174,17 @@ public final class DurableLog implements AutoCloseable {
   }
 
   /**
+   * Whether a write, a force or a step of {@link #resetTo} after its checkpoint was durable failed:
+   * the log then refuses every append, and only a reopen (which recovers) makes it usable again.
+   * Writer-confined, as the calls that fail.
+   *
+   * @return true once the log failed; never false again
+   */
+  public boolean failed() {
+    return failure != null;
+  }
+
+  /**
    * Appends the commits of {@code next} after {@code previous} as one record and, under {@link
    * SyncPolicy#EVERY_COMMIT}, forces it to the disk. Writer-confined.
    *
@@ -321,8 +332,8 @@ public final class DurableLog implements AutoCloseable {
    * @throws IllegalStateException if the log is closed or failed earlier (the cause is that
    *     failure)
    * @throws IOException if the checkpoint cannot be written or renamed (the log then still holds
-   *     the old state and stays usable), or if a later step fails (the log is then failed; a reopen
-   *     recovers the base)
+   *     the old state and stays usable), or if a later step fails (the log is then {@link #failed};
+   *     a reopen recovers the base)
    */
   public void resetTo(Snapshot base) throws IOException {
     Objects.requireNonNull(base, "base");
@@ -339,9 +350,12 @@ public final class DurableLog implements AutoCloseable {
       // the log as it was.
       Path tmp = dir.checkpointTemp(base.version);
       crashPoint(ResetStep.BEFORE_CHECKPOINT);
+      long bytes;
       try {
         Checkpoint.write(base, tmp);
         crashPoint(ResetStep.CHECKPOINT_WRITTEN);
+        // Measured here, so that nothing after the rename can fail but the steps that fail the log.
+        bytes = Files.size(tmp);
         Files.move(tmp, dir.checkpoint(base.version), StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
         Files.deleteIfExists(tmp);
@@ -374,13 +388,15 @@ public final class DurableLog implements AutoCloseable {
           crashPoint(ResetStep.OLD_FILE_DELETED);
         }
         dir.force();
-      } catch (IOException e) {
-        failure = e;
+      } catch (IOException | RuntimeException e) {
+        // The base may be what a reopen recovers, and the active segment is closed: no more
+        // appends to this instance, whatever went wrong.
+        failure = e instanceof IOException io ? io : new IOException(e);
         throw e;
       }
       loggedVersion = base.version;
       checkpointedVersion = base.version;
-      lastCheckpointBytes = Files.size(dir.checkpoint(base.version));
+      lastCheckpointBytes = bytes;
     }
   }
 
