@@ -944,6 +944,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
               n.term(),
               promisedTerm);
       transferring = false;
+      state.catchingUp = false; // until a writer answers with another transfer
       askToFollow();
       return this;
     }

@@ -652,8 +652,8 @@ class DurableReplicaTest {
       // apply v1 commits.
       Snapshot recovered = back.snapshot();
       assertTrue(recovered.version() >= v1, "recovered at " + recovered.version() + " < " + v1);
-      // A durable replica cannot be reset by state transfer (its log would not match): reaching v2
-      // proves it followed from its recovered version, the gap sent as commits.
+      // The writer still retains what the node missed: it follows from its recovered version,
+      // the gap sent as commits (every one compared below), with no state transfer.
       Snapshot caught = await(back.awaitVersion(v2, WAIT));
       assertFalse(back.status().catchingUp(), back.status().toString());
       ZVerseStore writer =
