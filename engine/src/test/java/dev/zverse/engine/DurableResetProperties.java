@@ -84,7 +84,7 @@ class DurableResetProperties {
                     .as(Case::new));
   }
 
-  @Property(tries = 25)
+  @Property(tries = 15)
   void aResetStoppedAtAnyStepRecoversTheOldStateOrTheBaseAndAppendsAfterIt(
       @ForAll("cases") Case c, @ForAll @IntRange(min = 1, max = 4) int appended)
       throws IOException {
