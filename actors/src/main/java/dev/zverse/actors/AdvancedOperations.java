@@ -92,10 +92,18 @@ public final class AdvancedOperations {
    * becomes the replica's: a pin or change feed below it can read no later snapshot at its version
    * (a feed fails with its lag or compacted error, never skipping).
    *
+   * <p>A durable replica first makes the base durable, after the groups sent before it are logged:
+   * it writes the base as a checkpoint (forced and renamed into place), restarts its log after the
+   * base's version and deletes the older segments and checkpoints ({@link
+   * dev.zverse.engine.DurableLog#resetTo}); only then is the base published and the stage
+   * completed. A crash before then recovers the state before the reset or the base, never a mix.
+   *
    * @param base the state to follow on from, at or after this replica's version
-   * @return completes with {@code base.version()} once published here, or exceptionally: {@link
-   *     IllegalArgumentException} if the base is behind this replica's version, {@link
-   *     UnsupportedOperationException} if the replica is durable, {@link StoreOverloadedException}
+   * @return completes with {@code base.version()} once published here (and, if durable, once on the
+   *     disk), or exceptionally: {@link IllegalArgumentException} if the base is behind this
+   *     replica's version, an {@link java.io.IOException} if a durable replica could not write the
+   *     base (it then still holds its state before the reset), {@link StoreFailedException} if its
+   *     log failed earlier, {@link StoreOverloadedException}
    * @throws NullPointerException if {@code base} is null
    * @throws UnsupportedOperationException if this store is not a replica
    * @throws IllegalStateException if the store is closed

@@ -84,7 +84,28 @@ final class GroupLog {
    */
   record HoldOver(long number) implements WriterActor.Command {}
 
+  /**
+   * The journal reset the log to a replica's base ({@link Journal#reset}), or could not.
+   *
+   * @param reset the reset asked for
+   * @param failure why the log was not reset, or null
+   */
+  record ResetLogged(WriterActor.Reset reset, @Nullable Throwable failure)
+      implements WriterActor.Command {}
+
   private final Journal journal;
+
+  /** A replica's reset waiting for the groups in the log; null if none waits. */
+  private WriterActor.@Nullable Reset resetWaiting;
+
+  /** The reset the log thread runs; null if none runs. */
+  private WriterActor.@Nullable Reset resetRunning;
+
+  /**
+   * The writes, groups and resets that arrived while a reset waited or ran, in order: they follow
+   * the base, so they are handled once it is published.
+   */
+  private final ArrayDeque<WriterActor.Command> afterReset = new ArrayDeque<>();
 
   /** The longest a group waits for its returning writers; 0 = never. */
   private final long waitNanos;
@@ -126,9 +147,96 @@ final class GroupLog {
     return head;
   }
 
-  /** Whether no group is being logged. */
+  /** Whether no group is being logged and no reset waits or runs. */
   boolean idle() {
-    return logging.isEmpty();
+    return logging.isEmpty() && resetWaiting == null && resetRunning == null;
+  }
+
+  /**
+   * Takes a replica's reset to {@code reset.base()}: run on the log thread once the groups sealed
+   * before it are logged (they hold versions below the base: the caller refuses a base behind the
+   * head), so that the log never holds a version of the old history after the base's checkpoint.
+   * The writer opens no group meanwhile ({@link #idle()} is false), and publishes the base on
+   * {@link ResetLogged}.
+   *
+   * @return whether the reset was started now; false if it waits for {@link #resetIfDue}
+   */
+  boolean reset(WriterActor.Reset reset, ActorContext<WriterActor.Command> context) {
+    assert resetWaiting == null && resetRunning == null : "one reset at a time";
+    forgetHold();
+    resetWaiting = reset;
+    return resetIfDue(context);
+  }
+
+  /**
+   * Starts the waiting reset if nothing is being logged any more.
+   *
+   * @return whether one was started
+   */
+  boolean resetIfDue(ActorContext<WriterActor.Command> context) {
+    WriterActor.Reset reset = resetWaiting;
+    if (reset == null || !logging.isEmpty()) {
+      return false;
+    }
+    resetWaiting = null;
+    resetRunning = reset;
+    context.pipeToSelf(
+        journal.reset(reset.base()), (ok, failure) -> new ResetLogged(reset, failure));
+    inFlight++;
+    return true;
+  }
+
+  /**
+   * A {@link ResetLogged} arrived: on success the next group builds on the base, and checkpoints
+   * count from its version.
+   *
+   * @return the failure, unwrapped as {@link Logged#cause()} does, or null if the log was reset
+   */
+  @Nullable Throwable resetLogged(ResetLogged done) {
+    inFlight--;
+    resetRunning = null;
+    Throwable failure = done.failure();
+    if (failure == null) {
+      head = done.reset().base();
+      journal.resetDone(head);
+      return null;
+    }
+    if (failure instanceof CompletionException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
+    if (failure instanceof UncheckedIOException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
+    return failure;
+  }
+
+  /** Whether a reset waits or runs: what changes the store must wait for it ({@link #keep}). */
+  boolean resetting() {
+    return resetWaiting != null || resetRunning != null;
+  }
+
+  /** Keeps {@code command}, which arrived while a reset waits or runs, until it is done. */
+  void keep(WriterActor.Command command) {
+    afterReset.addLast(command);
+  }
+
+  /** Takes the next command kept while the reset ran, or null if none is kept. */
+  WriterActor.@Nullable Command nextKept() {
+    return afterReset.pollFirst();
+  }
+
+  /** The resets waiting or running, to be failed when the writer stops; forgets them. */
+  List<WriterActor.Reset> dropResets() {
+    List<WriterActor.Reset> dropped = new ArrayList<>(2);
+    if (resetWaiting != null) {
+      dropped.add(resetWaiting);
+    }
+    if (resetRunning != null) {
+      dropped.add(resetRunning);
+    }
+    resetWaiting = null;
+    resetRunning = null;
+    return dropped;
   }
 
   /**

@@ -213,6 +213,55 @@ final class Journal {
         logThread);
   }
 
+  /**
+   * Resets the log to a replica's {@code base} on the log thread ({@link DurableLog#resetTo}),
+   * after the appends submitted before. Writer only.
+   *
+   * <p>A failure before the base's checkpoint is durable (an {@link IOException} that leaves the
+   * log usable, or a base refused before anything was written) leaves the store as it was: the
+   * replica may ask for a transfer again. Any other failure fails the store ({@link #fail}): the
+   * log may then recover the base or the old state, and this instance appends nothing more, so a
+   * replica that retried would transfer and fail again for ever.
+   *
+   * @return completes once the base's checkpoint is durable and the log restarted after it, or
+   *     exceptionally with why not: a {@link StoreFailedException} if the store failed
+   */
+  CompletableFuture<Void> reset(Snapshot base) {
+    return CompletableFuture.runAsync(
+        () -> {
+          try {
+            log.resetTo(base);
+          } catch (IOException e) {
+            metrics.logFailures.increment();
+            if (log.failed()) {
+              throw failReset(e);
+            }
+            throw new UncheckedIOException(e);
+          } catch (IllegalArgumentException e) {
+            throw e; // refused before anything was written
+          } catch (RuntimeException e) {
+            metrics.logFailures.increment();
+            throw failReset(e);
+          }
+        },
+        logThread);
+  }
+
+  private StoreFailedException failReset(Throwable cause) {
+    StoreFailedException f = fail(cause);
+    logger.error(
+        "[{}] resetting the durable log to a replica's base failed where the state before it"
+            + " cannot be kept; the store takes no more writes until it is opened again",
+        storeName,
+        f);
+    return f;
+  }
+
+  /** The log was reset to {@code base}: checkpoints count from its version. Writer only. */
+  void resetDone(Snapshot base) {
+    checkpointAskedAt = base.version();
+  }
+
   /** Runs a task after a delay: the seam through which tests drive the group-commit wait. */
   @FunctionalInterface
   interface Timer {

@@ -7,6 +7,7 @@ import dev.zverse.engine.WriteBatch;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -69,6 +70,11 @@ import org.slf4j.Logger;
  * refused with it; reads go on from the last published snapshot. A group that the log refuses
  * before writing any of it (an {@link IllegalArgumentException}: a version too big for a record)
  * fails only itself and the groups built on it, with that refusal; the store goes on.
+ *
+ * <p>A durable replica's {@link Reset} waits for the groups sealed before it, then the log thread
+ * writes the base as a checkpoint and restarts the log after it ({@link GroupLog#reset}); the base
+ * is published on {@link GroupLog.ResetLogged}. What arrives meanwhile follows the base, so it is
+ * kept and handled in order once the base is published.
  *
  * <h2>Closing</h2>
  *
@@ -320,6 +326,13 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   private Behavior<Command> handle(Command c) {
+    if (durable != null
+        && durable.resetting()
+        && (c instanceof Write || c instanceof Follow || c instanceof Reset)) {
+      // They follow the base: handled in order once it is published (onResetLogged).
+      durable.keep(c);
+      return this;
+    }
     if (c instanceof Write w) {
       return onWrite(w);
     } else if (c instanceof Follow f) {
@@ -338,6 +351,8 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       return onLogged(logged);
     } else if (c instanceof GroupLog.HoldOver over) {
       return onHoldOver(over);
+    } else if (c instanceof GroupLog.ResetLogged done) {
+      return onResetLogged(done);
     }
     throw new IllegalArgumentException("unknown writer command " + c);
   }
@@ -452,26 +467,23 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
   }
 
   /**
-   * Publishes a replica's new base after what is open: a memory-only replica only (a durable one
-   * would need its log restarted at the base's version). A base behind the replica is refused: its
-   * reads never go back in time, and the decided watermark may already be past the base.
+   * Makes {@code r.base()} a replica's new snapshot after what is open. A memory-only replica
+   * publishes it at once. A durable one first writes it to its log ({@link GroupLog#reset}: a
+   * checkpoint of the base, the log restarted after it), once the groups before it are logged, and
+   * publishes it when that is done ({@link #onResetLogged}): a crash before then recovers the old
+   * state, which then asks for a transfer again. A base behind the replica is refused: its reads
+   * never go back in time, and the decided watermark may already be past the base.
    */
   private Behavior<Command> onReset(Reset r) {
     Group open = group;
     if (open != null) {
-      endGroup(open, false);
+      // A durable group is sealed now, full or not: the reset waits for it rather than for writers.
+      endGroup(open, durable != null);
     }
-    setup.gate().answered(1);
-    long at = published.version();
-    if (durable != null) {
-      r.result()
-          .completeExceptionally(
-              new UnsupportedOperationException(
-                  "store ["
-                      + setup.storeName()
-                      + "] is durable: only a memory-only replica is"
-                      + " reset to a base snapshot"));
-    } else if (r.base().version() < at) {
+    long at = base().version();
+    StoreFailedException failed = durable == null ? null : durable.failure();
+    if (r.base().version() < at) {
+      setup.gate().answered(1);
       r.result()
           .completeExceptionally(
               new IllegalArgumentException(
@@ -479,13 +491,47 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
                       + at
                       + ", was "
                       + r.base().version()));
+    } else if (failed != null) {
+      setup.gate().answered(1);
+      r.result().completeExceptionally(failed);
+    } else if (durable != null) {
+      // Answered in the gate once the log is reset, so that a close waits for it.
+      durable.reset(r, getContext());
     } else {
-      Snapshot before = published;
-      published = r.base();
-      setup
-          .root()
-          .publish(published, published.version() != before.version(), log, setup.storeName());
-      r.result().complete(published.version());
+      setup.gate().answered(1);
+      publishBase(r);
+    }
+    return stopIfDrained();
+  }
+
+  private void publishBase(Reset r) {
+    Snapshot before = published;
+    published = r.base();
+    setup
+        .root()
+        .publish(published, published.version() != before.version(), log, setup.storeName());
+    r.result().complete(published.version());
+  }
+
+  private Behavior<Command> onResetLogged(GroupLog.ResetLogged done) {
+    GroupLog logging = durableOnly();
+    Throwable failure = logging.resetLogged(done);
+    setup.gate().answered(1);
+    if (failure == null) {
+      publishBase(done.reset());
+    } else {
+      log.warn(
+          "[{}] resetting the durable log to the base at version [{}] failed; reads go on at"
+              + " version [{}]",
+          setup.storeName(),
+          done.reset().base().version(),
+          published.version(),
+          failure);
+      done.reset().result().completeExceptionally(failure);
+    }
+    // What arrived meanwhile, in order; a kept reset makes the rest wait again.
+    for (Command kept; !logging.resetting() && (kept = logging.nextKept()) != null; ) {
+      Behavior<Command> unused = handle(kept);
     }
     return stopIfDrained();
   }
@@ -671,6 +717,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
       Throwable why = logging.failed(logged, published, log, setup.storeName());
       failLogging(why);
       failOpen(why);
+      logging.resetIfDue(getContext());
       return stopIfDrained();
     }
     GroupLog.Sealed sealed = logged.sealed();
@@ -680,6 +727,7 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
     if (open != null && logging.sealNow(open.writes(), false, closing, getContext().getSelf())) {
       seal(logging, open);
     }
+    logging.resetIfDue(getContext());
     return stopIfDrained();
   }
 
@@ -720,6 +768,30 @@ final class WriterActor extends AbstractBehavior<WriterActor.Command> {
                 + setup.storeName()
                 + "]: the write was not acknowledged: the writer stopped"
                 + " while it was being logged; after a reopen it may or may not be there"));
+    if (durable != null) {
+      List<CompletableFuture<Long>> waiting = new ArrayList<>();
+      for (Reset r : durable.dropResets()) {
+        waiting.add(r.result());
+      }
+      for (Command kept; (kept = durable.nextKept()) != null; ) {
+        if (kept instanceof Write w) {
+          waiting.add(w.result());
+        } else if (kept instanceof Follow f) {
+          waiting.add(f.result());
+        } else if (kept instanceof Reset r) {
+          waiting.add(r.result());
+        }
+      }
+      for (CompletableFuture<Long> result : waiting) {
+        result.completeExceptionally(
+            new IllegalStateException(
+                "store ["
+                    + setup.storeName()
+                    + "]: not applied: the writer stopped while a replica's reset to a base was"
+                    + " being logged; after a reopen the store holds the base or the state before"
+                    + " it"));
+      }
+    }
     setup.gate().close();
     setup.root().listeners().stop(published, log, setup.storeName());
     if (!lifecycle.epochStopAsked) {

@@ -16,11 +16,13 @@ import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.VersionCompactedException;
 import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -301,9 +303,112 @@ class ReplicaStoreTest {
     for (long v = 0; v <= w.version(); v++) {
       assertSameAt(w, again.snapshot(), v);
     }
-    assertInstanceOf(
-        UnsupportedOperationException.class, awaitFailure(again.advanced().resetTo(w)));
     assertNull(again.get("never-there"));
+    await(again.close());
+    await(writer.close());
+  }
+
+  @Test
+  void aDurableReplicaResetToABaseRecoversItAndFollowsOnFromIt(@TempDir Path dir) throws Exception {
+    ZVerseStore writer = kit.open(kit.settings());
+    writeRandomly(writer, 40, 22);
+    String name = freshName("durable-reset");
+    StoreSettings durable = kit.settings().withDataDirectory(Files.createDirectories(dir));
+    ZVerseStore replica = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    await(replica.advanced().applyCommits(commits(writer.snapshot(), 1, 10)));
+    Snapshot early = replica.snapshot();
+    // The writer's state at its version with history from 30 on: versions 11 to 29 are skipped.
+    Snapshot base = writer.snapshot().prune(30);
+    // Sent together: the reset is applied after the group before it, and the group after it
+    // follows the base.
+    CompletionStage<Long> before =
+        replica.advanced().applyCommits(commits(writer.snapshot(), 11, 12));
+    CompletionStage<Long> reset = replica.advanced().resetTo(base);
+    writeRandomly(writer, 10, 23);
+    Snapshot w = writer.snapshot();
+    CompletionStage<Long> after =
+        replica.advanced().applyCommits(commits(w, base.version() + 1, w.version()));
+    assertEquals(12, await(before));
+    assertEquals(base.version(), await(reset));
+    assertEquals(w.version(), await(after));
+    assertEquals(10, early.version(), "a snapshot taken before the reset reads on");
+    await(replica.close());
+    ZVerseStore again = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    Snapshot recovered = again.snapshot();
+    assertEquals(w.version(), recovered.version(), "the base and the versions after it");
+    assertEquals(30, base.watermark());
+    assertEquals(base.watermark(), recovered.watermark(), "the base's history, no more");
+    for (long v = base.watermark(); v <= w.version(); v++) {
+      assertSameAt(w, recovered, v);
+    }
+    await(again.close());
+    await(writer.close());
+  }
+
+  /** A directory with a file in it where the store means to create a file: it cannot. */
+  private static Path block(Path path) throws IOException {
+    Files.createDirectories(path);
+    Files.writeString(path.resolve("blocker"), "a directory where a file is expected");
+    return path;
+  }
+
+  private static void unblock(Path path) throws IOException {
+    Files.delete(path.resolve("blocker"));
+    Files.delete(path);
+  }
+
+  @Test
+  void aDurableReplicasResetFailingBeforeItsCheckpointIsInPlaceLeavesTheStoreAsItWas(
+      @TempDir Path dir) throws Exception {
+    ZVerseStore writer = kit.open(kit.settings());
+    writeRandomly(writer, 30, 24);
+    Snapshot w = writer.snapshot();
+    String name = freshName("durable-reset-refused");
+    StoreSettings durable = kit.settings().withDataDirectory(Files.createDirectories(dir));
+    ZVerseStore replica = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    await(replica.advanced().applyCommits(commits(w, 1, 10)));
+    Snapshot base = w.prune(20);
+    Path blocked = block(dir.resolve(String.format("checkpoint-%020d.tmp", base.version())));
+    Throwable failed = awaitFailure(replica.advanced().resetTo(base));
+    assertInstanceOf(IOException.class, failed);
+    assertEquals(Optional.empty(), replica.failure(), "the store goes on");
+    assertEquals(10, replica.version());
+    assertEquals(12, await(replica.advanced().applyCommits(commits(w, 11, 12))));
+    unblock(blocked);
+    assertEquals(base.version(), await(replica.advanced().resetTo(base)), "and may retry");
+    await(replica.close());
+    ZVerseStore again = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    assertEquals(base.version(), again.version());
+    await(again.close());
+    await(writer.close());
+  }
+
+  @Test
+  void aDurableReplicasResetFailingOnceItsCheckpointIsDurableFailsTheStoreAndAReopenHasTheBase(
+      @TempDir Path dir) throws Exception {
+    ZVerseStore writer = kit.open(kit.settings());
+    writeRandomly(writer, 30, 25);
+    Snapshot w = writer.snapshot();
+    String name = freshName("durable-reset-failed");
+    StoreSettings durable = kit.settings().withDataDirectory(Files.createDirectories(dir));
+    ZVerseStore replica = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    await(replica.advanced().applyCommits(commits(w, 1, 10)));
+    Snapshot base = w.prune(20);
+    // The base's checkpoint goes into place; the log cannot restart after it.
+    Path blocked = block(dir.resolve(String.format("wal-%020d.log", base.version() + 1)));
+    Throwable failed = awaitFailure(replica.advanced().resetTo(base));
+    assertInstanceOf(StoreFailedException.class, failed);
+    assertTrue(replica.failure().isPresent(), "the store failed: a retry would fail again");
+    assertInstanceOf(
+        StoreFailedException.class, awaitFailure(replica.advanced().resetTo(base)), "refused");
+    assertEquals(10, replica.version(), "reads go on at the version published");
+    replica.close().toCompletableFuture().handle((ok, e) -> ok).join();
+    unblock(blocked);
+    ZVerseStore again = ZVerse.get(kit.testKit.system()).openReplica(name, durable);
+    assertEquals(base.version(), again.version(), "the base's checkpoint was durable");
+    for (long v = base.watermark(); v <= w.version(); v++) {
+      assertSameAt(w, again.snapshot(), v);
+    }
     await(again.close());
     await(writer.close());
   }

@@ -45,10 +45,7 @@ final class ReceivedCommits {
     reset(applied);
   }
 
-  /**
-   * Forgets what it holds: the replica store is at {@code version} (start, or a state transfer).
-   * The creation terms stay those of the writer followed, whose state a transfer brings.
-   */
+  /** Forgets what it holds: the replica store is at {@code version}, as it starts. */
   void reset(long version) {
     commits.clear();
     applied = version;

@@ -1,5 +1,6 @@
 package dev.zverse.cluster;
 
+import dev.zverse.actors.StoreFailedException;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.cluster.ReplicaProtocol.Command;
 import dev.zverse.cluster.ReplicaProtocol.CommitIndex;
@@ -16,12 +17,12 @@ import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import java.io.IOException;
 import java.io.NotSerializableException;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.Address;
@@ -87,9 +88,10 @@ import org.jspecify.annotations.Nullable;
  * memory-only replica has no log and acknowledges on receipt.
  *
  * <p>A replica whose next version the writer no longer retains is told so and must catch up by
- * state transfer ({@link #catchUp}). Until the writer answers again, and while its node is
- * unreachable, the replica's reads go on at the version it has, and {@link ReplicaStatus} says it
- * cannot reach the writer.
+ * state transfer ({@link #catchUp}), a durable one too (its replica log records the reset, forced,
+ * before its store writes the state as a checkpoint and restarts its log after it). Until the
+ * writer answers again, and while its node is unreachable, the replica's reads go on at the version
+ * it has, and {@link ReplicaStatus} says it cannot reach the writer.
  *
  * <p>It logs under {@code dev.zverse.cluster.ReplicaActor}: a lag past the configured threshold is
  * warned about once, until the replica is back under it.
@@ -126,6 +128,11 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   /** The replica store applied a group up to {@code version}, or failed to. */
   private record Applied(long version, @Nullable Throwable failure)
+      implements Command, NoSerializationVerificationNeeded {}
+
+  /** A state transfer that {@code offer} asked for delivered {@code snapshot}, or failed. */
+  private record Received(
+      NeedsTransfer offer, @Nullable Snapshot snapshot, @Nullable Throwable failure)
       implements Command, NoSerializationVerificationNeeded {}
 
   /** A state transfer ended: the replica was reset to {@code version}, or it failed. */
@@ -210,8 +217,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
 
   private boolean stopped;
 
-  /** Whether a state transfer runs: further {@link NeedsTransfer} answers are ignored. */
+  /**
+   * Whether a state transfer runs, from the {@link NeedsTransfer} to the replica store's reset:
+   * further {@link NeedsTransfer} answers are ignored, and the replica follows no writer meanwhile
+   * (it neither asks to, nor takes commits or a {@link Subscribed}), so that nothing received while
+   * its store is reset can be dropped with what the state replaces.
+   */
   private boolean transferring;
+
+  /** The version of the last state transferred here, -1 before one. */
+  private long transferredTo = -1;
 
   /** A durable replica's log; null for a memory-only replica. */
   private final @Nullable ReplicaLog log;
@@ -339,6 +354,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         .onMessage(Applied.class, this::onApplied)
         .onMessage(Latest.class, this::onLatest)
         .onMessage(NeedsTransfer.class, this::onNeedsTransfer)
+        .onMessage(Received.class, this::onReceived)
         .onMessage(Transferred.class, this::onTransferred)
         .onMessage(Refused.class, this::onRefused)
         .onMessage(WriterGone.class, this::onWriterGone)
@@ -401,6 +417,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * unless it answers.
    */
   private void askToFollow() {
+    if (transferring) {
+      return; // asked once the transfer ended (onTransferred, onReceived)
+    }
     // The writer counts a Follow from v as v - 1 received, so it may acknowledge writes with it
     // alone: a durable replica forces what it received first, and asks nothing if it cannot.
     if (!syncLog()) {
@@ -420,7 +439,8 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onSubscribed(Subscribed s) {
-    if (stopped || state.failure != null) {
+    if (stopped || state.failure != null || transferring) {
+      // Answers a Follow sent before the transfer: the replica asks again once it is reset.
       return this;
     }
     if (s.term() < promisedTerm) {
@@ -689,7 +709,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onCommits(Commits c) {
-    if (stopped || resyncing || state.failure != null) {
+    if (stopped || resyncing || state.failure != null || transferring) {
       return this;
     }
     if (c.term() < promisedTerm) {
@@ -763,7 +783,8 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * it may hold pending.
    */
   private void applyReceived() {
-    while (applying < maxApplying && !resyncing) {
+    // Nothing is handed while the store is being reset: the transferred state replaces it.
+    while (applying < maxApplying && !resyncing && !transferring) {
       CommitRecordCodec.Group g =
           received.nextGroup(committed, Math.min(watermark, received.handed()));
       if (g == null) {
@@ -817,6 +838,24 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (stopped || state.failure != null) {
       return this;
     }
+    if (n.term() < promisedTerm) {
+      // Fenced as its commits are: its state may lack what a newer writer acknowledged.
+      refuseStale(n.term(), n.writer());
+      return this;
+    }
+    if (!transferring && n.next() == transferredTo + 1) {
+      getContext()
+          .getLog()
+          .warn(
+              "[{}] The writer no longer retains version {}, right after this replica was reset to"
+                  + " a state at version {}: its pin of that version ended before the replica"
+                  + " asked to follow on; give the writer's node a zverse.cluster.transfer"
+                  + ".follow-timeout above the time this replica takes to receive and reset to"
+                  + " a state",
+              name,
+              n.next(),
+              transferredTo);
+    }
     timers.cancel(Retry.INSTANCE);
     knowWriterAt(n.latest());
     catchUp(n);
@@ -830,38 +869,16 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * catching up. A transfer that fails is logged and the replica asks to follow again after {@code
    * follow-retry}: the writer then answers with another transfer, or with commits if it can.
    *
-   * <p>A durable replica cannot be reset (its log would skip the versions the writer no longer
-   * has), so it is failed at once, naming the versions and what to do, and is not ready; it does
-   * not transfer a state it could not use, again and again.
+   * <p>A durable replica is reset too: its replica log first records the reset and is forced
+   * ({@link #onReceived}), then its store writes the state as a checkpoint and restarts its log
+   * after V ({@link dev.zverse.actors.AdvancedOperations#resetTo}); it keeps the state's history
+   * from the writer's watermark, as a memory-only replica does.
    *
-   * @param n the writer's answer: the version asked for, what it retains, and its transfer server
+   * @param n the writer's answer: the version asked for, what it retains, its transfer server and
+   *     the creation terms of its history
    */
   private void catchUp(NeedsTransfer n) {
     if (transferring) {
-      return;
-    }
-    Optional<Path> directory = replica.settings().dataDirectory();
-    if (directory.isPresent()) {
-      String why =
-          "store ["
-              + name
-              + "]: this durable replica ("
-              + directory.get()
-              + ") is at version "
-              + (n.next() - 1)
-              + ", and the writer retains only versions "
-              + (n.watermark() + 1)
-              + " to "
-              + n.latest()
-              + ": a durable replica cannot catch up by state transfer (its log cannot skip"
-              + " versions "
-              + n.next()
-              + " to "
-              + n.watermark()
-              + "). Open this node's replica memory-only (no data directory), or give the writer's"
-              + " retention (zverse.store.retention) room for the replica's downtime";
-      getContext().getLog().warn("[{}] {}", name, why);
-      state.fail(new IllegalStateException(why));
       return;
     }
     transferring = true;
@@ -875,17 +892,87 @@ final class ReplicaActor extends AbstractBehavior<Command> {
             n.next() - 1,
             n.watermark() + 1,
             n.latest());
-    CompletionStage<Long> reset =
+    CompletionStage<Snapshot> transfer =
         StateTransfer.receive(
-                getContext().getSystem(),
-                n.source(),
-                WriterSingleton.writerStoreName(name),
-                replica.advanced().lastPublished(),
-                TransferSettings.create(getContext().getSystem()))
-            .thenCompose(snapshot -> replica.advanced().resetTo(snapshot));
+            getContext().getSystem(),
+            n.source(),
+            WriterSingleton.writerStoreName(name),
+            replica.advanced().lastPublished(),
+            TransferSettings.create(getContext().getSystem()));
+    getContext().pipeToSelf(transfer, (snapshot, failure) -> new Received(n, snapshot, failure));
+  }
+
+  /**
+   * The transferred state arrived: the replica takes the history it is part of, logs that (forced)
+   * if durable, then resets its store to the state ({@link #onTransferred} follows on).
+   *
+   * <p>A state of a writer whose term is below one this replica promised since (or follows) is
+   * dropped and the replica asks again: that writer may have been replaced, and its history's
+   * creation terms would overwrite the newer writer's, logged as this replica's. Otherwise the
+   * replica promises the writer's term (as following it would), so no older writer can be followed
+   * on top of the state.
+   *
+   * <p>The creation terms come from the writer's offer ({@link NeedsTransfer#terms()}): the state
+   * is the writer's own at a version of its history, and a writer's boundaries never change during
+   * its term, so they are exactly the terms of every version the state holds, and of every commit
+   * the writer sends after it. Waiting for the {@link ReplicaProtocol.Subscribed} that follows
+   * would be too late: the {@link WriterProtocol.Follow} that asks for it already acknowledges V,
+   * and a replica that crashed in between would promise V with its old history's term for it.
+   *
+   * <p>What it held is kept as a new writer's history keeps it ({@link ReceivedCommits#follow}): up
+   * to the first version whose creation term differs. A held version may be one of the min-acks
+   * copies of an acknowledged write, so it goes only once the store's reset is durable and the
+   * state holds it ({@link ReplicaLog#based}); a crash before then recovers the old state with it.
+   */
+  private Behavior<Command> onReceived(Received r) {
+    Snapshot snapshot = r.snapshot();
+    NeedsTransfer n = r.offer();
+    if (snapshot == null || stopped || state.failure != null) {
+      Throwable failure = r.failure();
+      return onTransferred(
+          new Transferred(
+              -1, failure != null ? failure : new IllegalStateException("the replica stopped")));
+    }
+    if (n.term() < promisedTerm || n.term() < followTerm) {
+      getContext()
+          .getLog()
+          .info(
+              "[{}] Dropped the state at version {} transferred from the writer of term {}: this"
+                  + " replica promised term {} since; asking again",
+              name,
+              snapshot.version(),
+              n.term(),
+              promisedTerm);
+      transferring = false;
+      state.catchingUp = false; // until a writer answers with another transfer
+      askToFollow();
+      return this;
+    }
+    promise(n.term(), n.writer());
+    long before = received.received();
+    long dropped = received.follow(n.terms());
+    state.received = received.received();
+    state.history = received.history();
+    if (log != null) {
+      log.rebase(dropped, n.terms());
+      if (dropped <= before) {
+        logged = Math.min(logged, dropped - 1);
+      }
+      if (!syncLog()) {
+        transferring = false;
+        return this; // failed: a store reset the log does not know of could be promised wrongly
+      }
+    }
+    if (writer != null && !writer.equals(n.writer())) {
+      // The writer followed until now did not offer the state: ask the proxy once it is reset.
+      getContext().unwatch(writer);
+      writer = null;
+    }
     getContext()
         .pipeToSelf(
-            reset, (version, failure) -> new Transferred(version == null ? -1 : version, failure));
+            replica.advanced().resetTo(snapshot),
+            (version, failure) -> new Transferred(version == null ? -1 : version, failure));
+    return this;
   }
 
   private Behavior<Command> onTransferred(Transferred t) {
@@ -894,6 +981,22 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       return this;
     }
     Throwable failure = t.failure();
+    if (failure instanceof CompletionException && failure.getCause() != null) {
+      failure = failure.getCause();
+    }
+    if (failure instanceof StoreFailedException storeFailed) {
+      // Its log may hold the state or the one before: only a reopen knows. Transferring again
+      // would fail again, for ever.
+      String why =
+          "store ["
+              + name
+              + "]: the replica store failed while it was reset to a transferred state and takes"
+              + " nothing more until it is opened again: "
+              + storeFailed.getMessage();
+      getContext().getLog().warn("[{}] {}", name, why);
+      state.fail(new IllegalStateException(why, storeFailed));
+      return this;
+    }
     if (failure != null) {
       getContext()
           .getLog()
@@ -904,8 +1007,13 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     getContext().getLog().info("[{}] The replica was reset to version {}", name, t.version());
     state.catchingUp = false;
-    received.reset(t.version());
+    transferredTo = t.version();
+    // The state holds what was held up to its version; what was held after it follows it.
+    received.applied(t.version());
     state.received = received.received();
+    if (log != null) {
+      log.based(t.version());
+    }
     committed = Math.max(committed, t.version());
     askToFollow();
     return this;

@@ -4,6 +4,7 @@ import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.CorruptLogException;
 import dev.zverse.engine.CorruptRecordException;
+import dev.zverse.engine.UnsupportedFormatException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -39,7 +40,27 @@ import org.jspecify.annotations.Nullable;
  *        2 history   (count: int, then count pairs of term, first version: longs)
  *        3 received  (one {@link CommitRecordCodec} record: consecutive commits and a watermark)
  *        4 truncate  (from version: long; drops the received commits from it on)
+ *        5 based     (version: long; the replica store was reset to a transferred state at that
+ *                     version: drops the received commits up to it)
  * </pre>
+ *
+ * <p>Format 2 added type 5; a format 1 log (written before replicas caught up by state transfer
+ * durably) holds types 1 to 4 only and is read as it is, then rewritten as format 2. A binary that
+ * knows only format 1 refuses a format 2 log at its header, naming the format, rather than reading
+ * a record it does not know as damage. A format newer than this binary's is refused the same way,
+ * with or without {@code recover-past-corruption}: it is not damage, and recovering "past" it would
+ * forget every promise in it.
+ *
+ * <h2>A reset to a transferred state</h2>
+ *
+ * Two steps, so that no crash loses a received commit that may be one of the min-acks copies of an
+ * acknowledged write. Before the replica store is reset, {@link #rebase} appends what a new
+ * writer's history does ({@link #truncate} from the first version whose creation term differs, then
+ * {@link #history}), forced whatever the policy: the held commits that agree with the transferred
+ * state's history stay, and a crash before the store's reset is durable recovers the old state with
+ * them. Once the store holds the transferred state at V, {@link #based} appends that V is the
+ * store's: the held commits up to V go, the ones after V stay, and the next received commits follow
+ * them (or V if none is held).
  *
  * <h2>Recovery</h2>
  *
@@ -65,7 +86,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Forces follow the store's sync policy: under {@code every-commit} every {@link #sync} forces;
  * under {@code interval} and {@code never} the received commits and histories are written (a
  * process crash loses nothing) but not forced (a machine crash may lose what the operating system
- * had not written back). Promises and rewrites are forced under every policy.
+ * had not written back). Promises, the two records of a reset and rewrites are forced under every
+ * policy.
  *
  * <p>Not thread-safe: owned by the replica actor, which opens it through {@link ClusterStore}. The
  * replica store's lock on its data directory keeps a second one out of this log.
@@ -75,7 +97,11 @@ final class ReplicaLog implements AutoCloseable {
   static final String FILE = "replica.log";
 
   static final long MAGIC = 0x5A56_5245_504C_4F47L; // "ZVREPLOG"
-  static final int FORMAT = 1;
+  static final int FORMAT = 2;
+
+  /** The oldest format this binary reads: format 1 has no record of type 5. */
+  static final int OLDEST_FORMAT = 1;
+
   static final int HEADER_BYTES = 16;
   static final int RECORD_HEADER_BYTES = 9;
 
@@ -86,6 +112,7 @@ final class ReplicaLog implements AutoCloseable {
   static final byte HISTORY = 2;
   static final byte RECEIVED = 3;
   static final byte TRUNCATE = 4;
+  static final byte BASED = 5;
 
   /** What the log held when it was opened, after the store's applied versions were dropped. */
   record Recovered(
@@ -108,8 +135,11 @@ final class ReplicaLog implements AutoCloseable {
   /** Whether records were written since the last force. */
   private boolean dirty;
 
-  /** Whether a promise was written since the last force: forced whatever the sync policy. */
-  private boolean promiseUnforced;
+  /**
+   * Whether a promise or a reset's record was written since the last force: forced whatever the
+   * sync policy.
+   */
+  private boolean mustForce;
 
   /** How many times the log was forced (a rewrite counting once); a seam for tests. */
   private long forces;
@@ -154,6 +184,8 @@ final class ReplicaLog implements AutoCloseable {
    * @return the open log; {@link #recovered()} says what it held
    * @throws CorruptLogException if the log is damaged where recovery cannot pass, naming the file
    *     and the byte offset; the file is left as it was
+   * @throws UnsupportedFormatException if the log is of a format this version does not read (a
+   *     newer one); the file is left as it was
    * @throws IOException if the file cannot be read or written
    */
   static ReplicaLog open(
@@ -203,17 +235,21 @@ final class ReplicaLog implements AutoCloseable {
     ByteBuffer b = ByteBuffer.allocate(12 + name.length);
     b.putLong(term).putInt(name.length).put(name);
     append(PROMISED, b.array());
-    promiseUnforced = true;
+    mustForce = true;
   }
 
   /** Appends the creation terms of the history held from now on. */
   void history(TermBoundaries history) {
+    append(HISTORY, encode(history));
+  }
+
+  private static byte[] encode(TermBoundaries history) {
     ByteBuffer b = ByteBuffer.allocate(4 + 16 * history.size());
     b.putInt(history.size());
     for (int i = 0; i < history.size(); i++) {
       b.putLong(history.term(i)).putLong(history.first(i));
     }
-    append(HISTORY, b.array());
+    return b.array();
   }
 
   /** Appends received commits, which follow the ones held. */
@@ -231,6 +267,39 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   /**
+   * Appends, before the replica store is reset to a transferred state, that the replica takes the
+   * history {@code history} that state is part of: the received commits from {@code dropFrom} on
+   * are dropped (their creation terms differ from it there; none if {@code dropFrom} is past the
+   * last one held) and the history is {@code history} from now on. Forced by the next {@link #sync}
+   * whatever the sync policy: a crash once the store holds the transferred state must find its
+   * history's terms, never the old ones. The commits kept stay until {@link #based}: a crash before
+   * then recovers the store's old state with them.
+   *
+   * @param dropFrom the first received version dropped
+   * @param history the creation terms of the transferred state's history
+   */
+  void rebase(long dropFrom, TermBoundaries history) {
+    if (dropFrom <= lastReceived) {
+      truncate(dropFrom);
+    }
+    history(history);
+    mustForce = true;
+  }
+
+  /**
+   * Appends that the replica store now holds a transferred state at {@code version} (its reset is
+   * durable): the received commits up to it are dropped, the ones after it kept. Forced by the next
+   * {@link #sync} whatever the sync policy, before the replica asks to follow on from the store.
+   *
+   * @param version the transferred state's version, at least 0
+   */
+  void based(long version) {
+    append(BASED, ByteBuffer.allocate(8).putLong(version).array());
+    lastReceived = Math.max(lastReceived, version);
+    mustForce = true;
+  }
+
+  /**
    * Makes everything appended so far durable: forced to the disk under {@code every-commit}, and
    * whatever the policy when a promise was appended (a promise forgotten by a power loss could be
    * granted again to a lower term: two quorums).
@@ -242,7 +311,7 @@ final class ReplicaLog implements AutoCloseable {
     if (failure != null) {
       throw failure;
     }
-    if (dirty && (force || promiseUnforced)) {
+    if (dirty && (force || mustForce)) {
       try {
         channel.force(false);
         forces++;
@@ -252,7 +321,7 @@ final class ReplicaLog implements AutoCloseable {
       }
     }
     dirty = false;
-    promiseUnforced = false;
+    mustForce = false;
     LongConsumer listener = onSync;
     if (listener != null) {
       listener.accept(lastReceived);
@@ -292,7 +361,7 @@ final class ReplicaLog implements AutoCloseable {
       channel = FileChannel.open(file, StandardOpenOption.WRITE);
       channel.position(size);
       dirty = false;
-      promiseUnforced = false;
+      mustForce = false;
     } catch (IOException e) {
       failure = e;
       throw e;
@@ -335,8 +404,13 @@ final class ReplicaLog implements AutoCloseable {
   }
 
   static ByteBuffer header() {
+    return header(FORMAT);
+  }
+
+  /** The file header of {@code format}: a seam for tests that write an older or newer log. */
+  static ByteBuffer header(int format) {
     ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES);
-    h.putLong(MAGIC).putInt(FORMAT);
+    h.putLong(MAGIC).putInt(format);
     h.putInt(crc(h.array(), 0, 12));
     return h.flip();
   }
@@ -376,12 +450,7 @@ final class ReplicaLog implements AutoCloseable {
         p.putLong(promisedTerm).putInt(name.length).put(name);
         parts.add(record(PROMISED, p.array()));
       }
-      ByteBuffer t = ByteBuffer.allocate(4 + 16 * history.size());
-      t.putInt(history.size());
-      for (int i = 0; i < history.size(); i++) {
-        t.putLong(history.term(i)).putLong(history.first(i));
-      }
-      parts.add(record(HISTORY, t.array()));
+      parts.add(record(HISTORY, encode(history)));
       for (int from = 0; from < commits.size(); from += ReceivedCommits.MAX_GROUP_VERSIONS) {
         List<CommitRecord> g =
             commits.subList(
@@ -431,27 +500,37 @@ final class ReplicaLog implements AutoCloseable {
    * @param storeVersion the replica store's version: received commits up to it are dropped
    * @return what the log holds
    * @throws CorruptLogException naming {@code file} and the offset of the damage
+   * @throws UnsupportedFormatException if the log is of a format this version does not read, with
+   *     or without {@code recoverPastCorruption}
    * @throws IOException if the file cannot be read
    */
   static Recovered recover(Path file, boolean recoverPastCorruption, long storeVersion)
       throws IOException {
     ByteBuffer b = ByteBuffer.wrap(Files.readAllBytes(file));
     int end = b.limit();
-    if (end < HEADER_BYTES
-        || b.getLong(0) != MAGIC
-        || b.getInt(12) != crc(b.array(), 0, 12)
-        || b.getInt(8) != FORMAT) {
+    if (end < HEADER_BYTES || b.getLong(0) != MAGIC || b.getInt(12) != crc(b.array(), 0, 12)) {
       String problem =
           end < HEADER_BYTES
               ? "the header is cut short (" + end + " of " + HEADER_BYTES + " bytes)"
-              : b.getLong(0) != MAGIC || b.getInt(12) != crc(b.array(), 0, 12)
-                  ? "not a replica log header (magic or header checksum)"
-                  : "format " + b.getInt(8) + " is not " + FORMAT;
+              : "not a replica log header (magic or header checksum)";
       if (recoverPastCorruption) {
         return new Recovered(0, null, TermBoundaries.NONE, List.of());
       }
       throw new CorruptLogException(file, 0, problem);
     }
+    int format = b.getInt(8);
+    if (format < OLDEST_FORMAT || format > FORMAT) {
+      // A whole header with a correct checksum: written so by another version, not damaged.
+      throw new UnsupportedFormatException(
+          file,
+          "unsupported format "
+              + format
+              + ": this version reads formats "
+              + OLDEST_FORMAT
+              + " to "
+              + FORMAT);
+    }
+    byte lastType = format == 1 ? TRUNCATE : BASED;
     Replay replay = new Replay();
     int at = HEADER_BYTES;
     while (at < end) {
@@ -466,7 +545,7 @@ final class ReplicaLog implements AutoCloseable {
           break; // a torn append that left zeros
         }
         damage = "a record header fails its checksum";
-      } else if (type < PROMISED || type > TRUNCATE) {
+      } else if (type < PROMISED || type > lastType) {
         // A whole, checksum-correct header: written so, never torn (a newer format, say).
         damage = "unknown record type " + type;
       } else if (length < 0 || (long) at + RECORD_HEADER_BYTES + length + 4 > end) {
@@ -554,6 +633,19 @@ final class ReplicaLog implements AutoCloseable {
               commits.add(c);
               offsets.add(at);
             }
+          }
+          case BASED -> {
+            long version = p.getLong();
+            if (version < 0) {
+              return "a transferred state at version " + version;
+            }
+            // The store holds the state at it: what follows is received after it.
+            int k = 0;
+            while (k < commits.size() && commits.get(k).version() <= version) {
+              k++;
+            }
+            commits.subList(0, k).clear();
+            offsets.subList(0, k).clear();
           }
           default -> {
             long from = p.getLong();

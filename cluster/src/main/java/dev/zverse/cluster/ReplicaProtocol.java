@@ -82,18 +82,31 @@ final class ReplicaProtocol {
 
   /**
    * The writer no longer retains the replica's next version: the replica must catch up by state
-   * transfer.
+   * transfer. Fenced like {@link WriterProtocol.Commits}: a replica that promised a higher term
+   * refuses it, and drops a transfer it started on it if it promised a higher term meanwhile.
    *
+   * @param term the writer's term: the transferred state is part of its history
+   * @param writer the writer, told {@link WriterProtocol.Fenced} if its term is stale
    * @param next the version the replica asked for
    * @param watermark the writer's watermark: it retains the commits after it
    * @param latest the writer's latest committed version
    * @param source the writer node's state transfer server, to ask for the writer's state
+   * @param terms the creation terms of the writer's history, which a transferred state is part of:
+   *     what a durable replica logs as its history before it is reset to that state
    */
   record NeedsTransfer(
-      long next, long watermark, long latest, ActorRef<StateTransfer.Request> source)
+      long term,
+      ActorRef<WriterProtocol.Command> writer,
+      long next,
+      long watermark,
+      long latest,
+      ActorRef<StateTransfer.Request> source,
+      TermBoundaries terms)
       implements Command, WireMessage {
     NeedsTransfer {
+      Objects.requireNonNull(writer, "writer");
       Objects.requireNonNull(source, "source");
+      Objects.requireNonNull(terms, "terms");
     }
   }
 

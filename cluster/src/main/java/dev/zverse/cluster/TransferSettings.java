@@ -88,7 +88,10 @@ final class TransferSettings {
 
   /**
    * How long the source keeps the transferred version pinned after the stream completed, waiting
-   * for the receiver to follow from the next version (which the pin keeps retained).
+   * for the receiver to follow from the next version (which the pin keeps retained). A durable
+   * receiver's reset (a checkpoint of the whole state, written and forced) must fit in it, or the
+   * receiver may have to transfer again; it is bounded so that a receiver that never follows does
+   * not hold the source's retention for ever.
    */
   Duration followTimeout() {
     return followTimeout;

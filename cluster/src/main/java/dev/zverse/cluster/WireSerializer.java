@@ -295,10 +295,14 @@ public final class WireSerializer extends SerializerWithStringManifest {
     } else if (o instanceof ReplicaProtocol.Latest l) {
       out.b.putLong(l.version());
     } else if (o instanceof ReplicaProtocol.NeedsTransfer t) {
+      out.b.putLong(t.term());
+      out.string(resolver().toSerializationFormat(t.writer()));
+      out.ensure(24);
       out.b.putLong(t.next());
       out.b.putLong(t.watermark());
       out.b.putLong(t.latest());
       out.string(resolver().toSerializationFormat(t.source()));
+      out.terms(t.terms());
     } else if (o instanceof ReplicaProtocol.Refused r) {
       out.string(r.message());
     } else if (o instanceof ReplicaProtocol.CommitIndex ci) {
@@ -421,9 +425,12 @@ public final class WireSerializer extends SerializerWithStringManifest {
       case NEEDS_TRANSFER ->
           new ReplicaProtocol.NeedsTransfer(
               in.b.getLong(),
+              resolver().resolveActorRef(in.string()),
               in.b.getLong(),
               in.b.getLong(),
-              resolver().resolveActorRef(in.string()));
+              in.b.getLong(),
+              resolver().resolveActorRef(in.string()),
+              in.terms());
       case REFUSED -> new ReplicaProtocol.Refused(in.string());
       case COMMIT_INDEX -> new ReplicaProtocol.CommitIndex(in.b.getLong(), in.b.getLong());
       case PROMISE ->

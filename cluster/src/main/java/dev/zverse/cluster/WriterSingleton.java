@@ -628,7 +628,15 @@ final class WriterSingleton extends AbstractBehavior<Command> {
         getContext().unwatch(f.replica());
       }
       f.replica()
-          .tell(new ReplicaProtocol.NeedsTransfer(f.from(), s.watermark(), s.version(), transfers));
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(
+                  term,
+                  getContext().getSelf(),
+                  f.from(),
+                  s.watermark(),
+                  s.version(),
+                  transfers,
+                  terms));
       return this;
     }
     Follower follower = followers.get(f.replica());
@@ -873,7 +881,9 @@ final class WriterSingleton extends AbstractBehavior<Command> {
       return;
     }
     if (next <= s.watermark()) {
-      replica.tell(new ReplicaProtocol.NeedsTransfer(next, s.watermark(), s.version(), transfers));
+      replica.tell(
+          new ReplicaProtocol.NeedsTransfer(
+              term, getContext().getSelf(), next, s.watermark(), s.version(), transfers, terms));
       followers.remove(replica);
       getContext().unwatch(replica);
       return;

@@ -10,8 +10,10 @@ import dev.zverse.actors.ZVerse;
 import dev.zverse.actors.ZVerseStore;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CommitRecordCodec;
+import dev.zverse.engine.KeyRange;
 import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.WriteBatch;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,12 +23,16 @@ import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Stream;
 import org.apache.pekko.actor.NoSerializationVerificationNeeded;
 import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Props;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,6 +44,7 @@ import org.junit.jupiter.api.io.TempDir;
  * the creation terms of its history, and the term it promised (its replica log, {@link
  * ReplicaLog}).
  */
+@ExtendWith(LogCapturingExtension.class)
 class DurableReplicaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
@@ -104,6 +111,251 @@ class DurableReplicaTest {
       for (long v = 1; v <= 3; v++) {
         assertEquals(h.commit(v), shown.commit(v), "commit " + v);
       }
+      await(back.close());
+    }
+  }
+
+  /** Every version created in term 5. */
+  private static final TermBoundaries TERM5 = TermBoundaries.NONE.extend(0, 5);
+
+  /** Versions 1 to {@code n}, one put each. */
+  private static Snapshot history(int n) {
+    Snapshot s = Snapshot.empty();
+    for (int i = 1; i <= n; i++) {
+      s = s.apply(WriteBatch.ofPut("k" + i, "v" + i));
+    }
+    return s;
+  }
+
+  /**
+   * A store named as the writer's of {@code name}, holding versions 1 to {@code version} of {@code
+   * h}, and a state transfer server that offers it, as the writer's node does; on node 1, beside
+   * the replica: a test's messages to an actor of another node's system would skip the wire.
+   */
+  private static ActorRef<StateTransfer.Request> source(
+      ClusterHarness cluster, String name, Snapshot h, long version) throws Exception {
+    String storeName = WriterSingleton.writerStoreName(name);
+    ZVerseStore store =
+        ZVerse.get(cluster.node(1))
+            .openReplica(storeName, StoreSettings.create(cluster.node(1), storeName));
+    await(store.advanced().applyCommits(group(h, 1, version)));
+    return cluster
+        .node(1)
+        .systemActorOf(
+            StateTransfer.server(store, TransferSettings.create(cluster.node(1))),
+            "source-" + name,
+            Props.empty());
+  }
+
+  /** The next {@link WriterProtocol.Follow} {@code writer} receives, other messages ignored. */
+  private static WriterProtocol.Follow nextFollow(TestProbe<WriterProtocol.Command> writer) {
+    return (WriterProtocol.Follow)
+        writer
+            .fishForMessage(
+                WAIT,
+                m ->
+                    m instanceof WriterProtocol.Follow
+                        ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore())
+            .get(0);
+  }
+
+  /** A path where the replica store needs to create a file, blocked by a directory. */
+  private static Path block(Path path) throws IOException {
+    Files.createDirectories(path);
+    Files.writeString(path.resolve("blocker"), "a directory where a file is expected");
+    return path;
+  }
+
+  private static void unblock(Path path) throws IOException {
+    Files.delete(path.resolve("blocker"));
+    Files.delete(path);
+  }
+
+  @Test
+  void aTransferFromAWriterWhoseTermWasPromisedAwayIsDroppedAndItsNeedsTransferFenced(
+      @TempDir Path dir) throws Exception {
+    String name = "fenced-transfer";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, history(4), 4);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      TestProbe<StateTransfer.Request> held = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica
+          .replicaActor()
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 1, 4, 4, held.getRef(), TERM5));
+      StateTransfer.Request request = held.expectMessageClass(StateTransfer.Request.class, WAIT);
+      // While the state is on its way, a candidate of term 6 is promised: it may have counted on
+      // this replica's history as it was.
+      TestProbe<WriterProtocol.Command> candidate = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(6, candidate.getRef()));
+      assertTrue(candidate.expectMessageClass(WriterProtocol.Promised.class, WAIT).granted());
+      server.tell(request);
+      // Dropped, not installed: the replica asks again from where it was.
+      assertEquals(1, nextFollow(writer).from(), "the state of term 5 was dropped");
+      assertEquals(0, replica.snapshot().version());
+      // And a NeedsTransfer of term 5 now is fenced like its commits.
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 1, 4, 4, server, TERM5));
+      writer.fishForMessage(
+          WAIT,
+          m ->
+              m instanceof WriterProtocol.Fenced f && f.term() == 6
+                  ? FishingOutcomes.complete()
+                  : FishingOutcomes.continueAndIgnore());
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void aNewerWriterThatAnswersWhileAStateIsTransferredIsFollowedOnlyAfterTheResetWithItsTerms(
+      @TempDir Path dir) throws Exception {
+    String name = "newer-during-transfer";
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, history(4), 4);
+      TestProbe<WriterProtocol.Command> writer5 = TestProbe.create(cluster.node(1));
+      TestProbe<WriterProtocol.Command> writer6 = TestProbe.create(cluster.node(1));
+      TestProbe<StateTransfer.Request> held = TestProbe.create(cluster.node(1));
+      TermBoundaries terms6 = TERM5.extend(4, 6);
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer5.getRef(), 0, TERM5));
+      replica
+          .replicaActor()
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(
+                  5, writer5.getRef(), 1, 4, 4, held.getRef(), TERM5));
+      StateTransfer.Request request = held.expectMessageClass(StateTransfer.Request.class, WAIT);
+      // The review's interleaving: a writer of term 6 answers (a Follow sent before, say) while
+      // the state of term 5 is on its way.
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(6, writer6.getRef(), 0, terms6));
+      server.tell(request);
+      assertEquals(5, nextFollow(writer5).from(), "reset to 4, then asked to follow on");
+      assertEquals(4, replica.snapshot().version());
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(6, writer6.getRef(), 0, terms6));
+      TestProbe<WriterProtocol.Command> candidate = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Promise(7, candidate.getRef()));
+      WriterProtocol.Promised p = candidate.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(terms6, p.terms(), "the creation terms of the writer followed: " + p);
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void heldCommitsAfterTheTransferredVersionAreKeptAndTheLogOpensAfterTheReset(@TempDir Path dir)
+      throws Exception {
+    String name = "held-after";
+    Snapshot h = history(8);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 4);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 6)));
+      awaitAck(writer, 6, 1);
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 4, 4, server, TERM5));
+      // 5 and 6 were acknowledged and are not in the state at 4: still held.
+      assertEquals(7, nextFollow(writer).from());
+      assertEquals(4, replica.snapshot().version());
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 8, group(h, 7, 8)));
+      await(replica.awaitVersion(8, WAIT));
+      cluster.stopNode(1);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      Snapshot recovered = back.snapshot();
+      assertEquals(8, recovered.version());
+      for (long v = 5; v <= 8; v++) {
+        assertEquals(h.commit(v).changes(), recovered.commit(v).changes(), "commit " + v);
+      }
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(8, p.received(), p.toString());
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aCrashBeforeTheStoresResetIsDurableKeepsTheHeldAcknowledgedCommits(@TempDir Path dir)
+      throws Exception {
+    String name = "crash-before-reset";
+    Snapshot h = history(5);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 5);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 3)));
+      awaitAck(writer, 3, 1);
+      // The store cannot write the state's checkpoint: its reset fails after the replica log
+      // took the state's history, before anything of the state is durable, as a crash there.
+      Path blocked =
+          block(dir.resolve("replica").resolve(String.format("checkpoint-%020d.tmp", 5)));
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 5, 5, server, TERM5));
+      assertEquals(4, nextFollow(writer).from(), "2 and 3 still held after the failed reset");
+      assertEquals(1, replica.snapshot().version());
+      assertEquals(Optional.empty(), replica.status().failure());
+      cluster.stopNode(1);
+      unblock(blocked);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      assertEquals(1, back.snapshot().version());
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(3, p.received(), "what it acknowledged survived: " + p);
+      assertEquals(TERM5, p.terms(), p.toString());
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aResetThatFailsOnceTheStatesCheckpointIsDurableFailsTheReplicaWhichRecoversTheState(
+      @TempDir Path dir) throws Exception {
+    String name = "failed-reset";
+    Snapshot h = history(5);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 5);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 2)));
+      awaitAck(writer, 2, 1);
+      // The log cannot restart after the state: its checkpoint is in place, the log is not.
+      Path blocked = block(dir.resolve("replica").resolve(String.format("wal-%020d.log", 6)));
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 5, 5, server, TERM5));
+      Throwable failed = ClusterHarness.failure(replica.awaitVersion(5, WAIT));
+      assertTrue(
+          String.valueOf(failed.getMessage()).contains("failed while it was reset"),
+          String.valueOf(failed));
+      assertTrue(replica.status().failure().isPresent(), replica.status().toString());
+      cluster.stopNode(1);
+      unblock(blocked);
+
+      int again = cluster.addNode();
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, durable, settings);
+      assertEquals(5, back.snapshot().version(), "the state's checkpoint was durable");
+      assertEquals(Optional.empty(), back.status().failure());
       await(back.close());
     }
   }
@@ -261,33 +513,28 @@ class DurableReplicaTest {
   }
 
   @Test
-  void aDurableReplicaBehindTheWritersRetentionFailsOnceNamingTheVersionsAndIsNotReady(
+  void aDurableReplicaBehindTheWritersRetentionCatchesUpByStateTransferAndRecoversFromItsDisk(
       @TempDir Path dir) throws Exception {
     String name = "behind";
     try (ClusterHarness cluster = ClusterHarness.start(1, "")) {
       ClusterSettings settings =
           ClusterSettings.create(cluster.node(0)).withWriteTimeout(WAIT).withMinAcks(0);
       StoreSettings base = StoreSettings.create(cluster.node(0), name);
-      // The writer keeps 10 versions; node 0's replica keeps the default.
-      StoreSettings writer = base.withRetentionVersions(10).withEpochTick(Duration.ofMillis(10));
+      // The writer keeps 50 versions; node 0's replica keeps the default.
+      StoreSettings writer = base.withRetentionVersions(50).withEpochTick(Duration.ofMillis(10));
+      StoreSettings durable = base.withDataDirectory(dir.resolve("node1"));
       ClusterStore writerNode = ClusterStore.open(cluster.node(0), name, writer, base, settings);
       int replicaNode = cluster.addNode();
       ClusterStore replica =
-          ClusterStore.open(
-              cluster.node(replicaNode),
-              name,
-              writer,
-              base.withDataDirectory(dir.resolve("node1")),
-              settings);
+          ClusterStore.open(cluster.node(replicaNode), name, writer, durable, settings);
       await(writerNode.following());
       await(replica.following());
       long v1 = await(writerNode.write(WriteBatch.ofPut("k", "a")));
       await(replica.awaitVersion(v1, WAIT));
       cluster.stopNode(replicaNode);
 
-      long v2 = 0;
-      for (int i = 0; i < 40; i++) {
-        v2 = await(writerNode.write(WriteBatch.ofPut("k", "b" + i)));
+      for (int i = 0; i < 60; i++) {
+        await(writerNode.write(WriteBatch.ofPut("k" + (i % 13), "b" + i)));
       }
       ZVerseStore writerStore =
           ZVerse.get(cluster.node(0)).store(WriterSingleton.writerStoreName(name)).orElseThrow();
@@ -297,28 +544,68 @@ class DurableReplicaTest {
         assertTrue(System.nanoTime() < deadline, "the writer did not prune");
         await(writerNode.write(WriteBatch.ofPut("tick", "t")));
       }
+      long v2 = writerStore.snapshot().version();
       int again = cluster.addNode();
-      ClusterStore back =
-          ClusterStore.open(
-              cluster.node(again),
-              name,
-              writer,
-              base.withDataDirectory(dir.resolve("node1")),
-              settings);
-      Throwable failure = ClusterHarness.failure(back.following());
-      String message = failure.getMessage();
-      assertTrue(failure instanceof IllegalStateException, failure.toString());
-      assertTrue(message.contains("durable replica"), message);
-      assertTrue(message.contains("is at version " + v1), message);
-      assertTrue(message.contains("memory-only"), message);
-      assertEquals(Optional.of(message), back.status().failure());
-      assertFalse(back.status().catchingUp(), "it does not transfer a state it cannot use");
-      assertFalse(await(back.readiness().get()), "not ready");
-      assertEquals(v1, back.snapshot().version(), "its reads answer at the version it has");
-      assertTrue(v2 > v1);
-      await(back.close());
+      ClusterStore back = ClusterStore.open(cluster.node(again), name, writer, durable, settings);
+      Snapshot caught = await(back.awaitVersion(v2, WAIT));
+      await(back.following());
+      assertEquals(Optional.empty(), back.status().failure());
+      assertFalse(back.status().catchingUp(), back.status().toString());
+      // Reset durably: the base's checkpoint is the only one, and no log segment starts at or
+      // below its version (the stop before wrote a checkpoint at v1, its log started at 1).
+      Path data = dir.resolve("node1").resolve("replica");
+      List<Long> checkpoints = versionsOf(data, "checkpoint-", ".zvc");
+      assertEquals(1, checkpoints.size(), "checkpoints " + checkpoints);
+      long transferred = checkpoints.get(0);
+      assertTrue(transferred >= v2, "the base at " + transferred + ", the writer was at " + v2);
+      List<Long> segments = versionsOf(data, "wal-", ".log");
+      assertTrue(segments.stream().allMatch(first -> first > transferred), "segments " + segments);
+      sameAsTheWriter(writerStore.snapshot(), caught);
+      long live = 0;
+      for (int i = 0; i < 10; i++) {
+        live = await(writerNode.write(WriteBatch.ofPut("live" + (i % 3), "c" + i)));
+      }
+      Snapshot followed = await(back.awaitVersion(live, WAIT));
+      sameAsTheWriter(writerStore.snapshot(), followed);
+      cluster.stopNode(again);
+
+      // Restarted once more: it recovers at the base's version or later from its own disk (the
+      // checkpoint of the base and its log after it), with the writer's content.
+      int third = cluster.addNode();
+      ClusterStore last = ClusterStore.open(cluster.node(third), name, writer, durable, settings);
+      Snapshot recovered = last.snapshot();
+      assertTrue(recovered.version() >= v2, "recovered at " + recovered.version() + " < " + v2);
+      sameAsTheWriter(writerStore.snapshot(), recovered);
+      long after = await(writerNode.write(WriteBatch.ofPut("after", "restart")));
+      assertEquals("restart", await(last.awaitVersion(after, WAIT)).get("after"));
+      await(last.close());
       await(writerNode.close());
     }
+  }
+
+  /** The versions in the names of the files {@code prefix<version>suffix} in {@code dir}. */
+  private static List<Long> versionsOf(Path dir, String prefix, String suffix) throws IOException {
+    try (Stream<Path> files = Files.list(dir)) {
+      return files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(prefix) && n.endsWith(suffix))
+          .map(n -> Long.parseLong(n.substring(prefix.length(), n.length() - suffix.length())))
+          .sorted()
+          .toList();
+    }
+  }
+
+  /** Every version the replica holds, from above its watermark, is the writer's commit. */
+  private static void sameAsTheWriter(Snapshot writer, Snapshot replica) {
+    long from = Math.max(writer.watermark(), replica.watermark()) + 1;
+    assertTrue(from <= replica.version(), "nothing to compare above " + from);
+    for (long v = from; v <= replica.version(); v++) {
+      assertEquals(writer.commit(v), replica.commit(v), "commit " + v);
+    }
+    assertEquals(
+        writer.scan(KeyRange.all(), replica.version()),
+        replica.scan(KeyRange.all()),
+        "state at " + replica.version());
   }
 
   @Test
@@ -365,8 +652,8 @@ class DurableReplicaTest {
       // apply v1 commits.
       Snapshot recovered = back.snapshot();
       assertTrue(recovered.version() >= v1, "recovered at " + recovered.version() + " < " + v1);
-      // A durable replica cannot be reset by state transfer (its log would not match): reaching v2
-      // proves it followed from its recovered version, the gap sent as commits.
+      // The writer still retains what the node missed: it follows from its recovered version,
+      // the gap sent as commits (every one compared below), with no state transfer.
       Snapshot caught = await(back.awaitVersion(v2, WAIT));
       assertFalse(back.status().catchingUp(), back.status().toString());
       ZVerseStore writer =

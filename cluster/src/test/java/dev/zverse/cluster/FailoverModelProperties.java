@@ -583,11 +583,15 @@ class FailoverModelProperties {
       if (acknowledgedState == null) {
         return; // none to offer until the tail the writer took over is acknowledged: asks again
       }
+      // ReplicaActor.onReceived: the writer's history taken as following it would (held commits
+      // kept up to the first differing creation term); onTransferred: the store reset, the held
+      // commits up to the state's version dropped, the ones after it kept.
       Snapshot offered = acknowledgedState.getValue();
+      node.received.follow(writer.terms());
       node.store = offered;
-      node.received.reset(offered.version());
+      node.received.applied(offered.version());
       node.committed = Math.max(node.committed, offered.version());
-      from = offered.version() + 1;
+      from = node.received.received() + 1;
     }
     long to = Math.min(writer.history().version(), from + count - 1);
     List<CommitRecord> commits = new ArrayList<>();

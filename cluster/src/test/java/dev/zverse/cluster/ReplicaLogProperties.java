@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.zverse.engine.CommitRecord;
 import dev.zverse.engine.CorruptLogException;
 import dev.zverse.engine.Snapshot;
+import dev.zverse.engine.UnsupportedFormatException;
 import dev.zverse.engine.WriteBatch;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -24,6 +25,7 @@ import net.jqwik.api.Combinators;
 import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
+import net.jqwik.api.Tuple;
 import net.jqwik.api.constraints.IntRange;
 import org.jspecify.annotations.Nullable;
 
@@ -58,20 +60,32 @@ class ReplicaLogProperties {
     return s;
   }
 
-  /** 0 promise a term n, 1 a history, 2 receive n versions, 3 truncate from n-th last. */
+  /**
+   * 0 promise a term n, 1 a history, 2 receive n versions, 3 truncate from n-th last, 4 take a
+   * transferred state's history (truncating from the n-th last), 5 the store reset to a transferred
+   * state at n - 15 versions after the last received (inside what is held, or past it).
+   */
   private record Op(int kind, int n) {}
 
-  /** What the log should give back after a prefix of the records. */
+  /**
+   * What the log should give back after a prefix of the records, recovered against a store at
+   * {@code store}: the version of the last transferred state it was reset to, 0 before one.
+   */
   private record State(
       long promisedTerm,
       @Nullable String promisedTo,
       TermBoundaries history,
-      List<CommitRecord> commits) {}
+      List<CommitRecord> commits,
+      long store) {}
 
   @Provide
   Arbitrary<List<Op>> ops() {
-    return Combinators.combine(
-            Arbitraries.integers().between(0, 3), Arbitraries.integers().between(1, 30))
+    // Resets are rare, as in a replica's life, and each costs a force whatever the policy.
+    Arbitrary<Integer> kind =
+        Arbitraries.frequencyOf(
+            Tuple.of(24, Arbitraries.integers().between(0, 3)),
+            Tuple.of(3, Arbitraries.integers().between(4, 5)));
+    return Combinators.combine(kind, Arbitraries.integers().between(1, 30))
         .as(Op::new)
         .list()
         .ofMaxSize(25);
@@ -100,7 +114,8 @@ class ReplicaLogProperties {
       while (k + 1 < ends.size() && ends.get(k + 1) <= cut) {
         k++;
       }
-      assertEquals(states.get(k), state(ReplicaLog.recover(file, false, 0)), "cut at " + cut);
+      State expected = states.get(k);
+      assertEquals(expected, recover(file, false, expected.store()), "cut at " + cut);
     } finally {
       delete(dir);
     }
@@ -128,14 +143,14 @@ class ReplicaLogProperties {
       }
       State before = states.get(Math.max(0, j - 1));
       try {
-        State got = state(ReplicaLog.recover(file, false, 0));
+        State got = recover(file, false, before.store());
         assertTrue(j == ends.size() - 1, "recovered past damage in record " + j + " at " + at);
         assertEquals(before, got, "a torn last record");
       } catch (CorruptLogException e) {
         assertEquals(file, e.file());
         assertEquals(j == 0 ? 0 : ends.get(j - 1), e.offset(), e.getMessage());
       }
-      assertEquals(before, state(ReplicaLog.recover(file, true, 0)), "recover-past-corruption");
+      assertEquals(before, recover(file, true, before.store()), "recover-past-corruption");
     } finally {
       delete(dir);
     }
@@ -150,20 +165,23 @@ class ReplicaLogProperties {
       List<State> states = new ArrayList<>();
       Path file = write(dir, ops, ends, states);
       State s = states.get(states.size() - 1);
-      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
-        assertEquals(s, state(log.recovered()), "recovered at open");
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, s.store())) {
+        assertEquals(s, state(log.recovered(), s.store()), "recovered at open");
         log.compact(s.promisedTerm(), s.promisedTo(), s.history(), s.commits());
       }
-      assertEquals(s, state(ReplicaLog.recover(file, false, 0)), "after a rewrite");
+      assertEquals(s, recover(file, false, s.store()), "after a rewrite");
       // Versions the store applied are dropped at recovery; the rest is kept.
-      long applied = s.commits().isEmpty() ? 0 : s.commits().get(0).version();
+      long applied = s.commits().isEmpty() ? s.store() : s.commits().get(0).version();
       assertEquals(
           s.commits().stream().filter(c -> c.version() > applied).toList(),
           ReplicaLog.recover(file, false, applied).commits());
       // Opened again (rewritten at open), then appended to.
-      long next = s.commits().isEmpty() ? 1 : s.commits().get(s.commits().size() - 1).version() + 1;
+      long next =
+          s.commits().isEmpty()
+              ? s.store() + 1
+              : s.commits().get(s.commits().size() - 1).version() + 1;
       List<CommitRecord> more = List.of(FORKS.get(0).commit(next), FORKS.get(0).commit(next + 1));
-      try (ReplicaLog log = ReplicaLog.open(dir, false, false, 0)) {
+      try (ReplicaLog log = ReplicaLog.open(dir, false, false, s.store())) {
         log.promised(s.promisedTerm() + 1, "later");
         log.received(more, 0);
         log.sync();
@@ -171,8 +189,8 @@ class ReplicaLogProperties {
       List<CommitRecord> all = new ArrayList<>(s.commits());
       all.addAll(more);
       assertEquals(
-          new State(s.promisedTerm() + 1, "later", s.history(), all),
-          state(ReplicaLog.recover(file, false, 0)),
+          new State(s.promisedTerm() + 1, "later", s.history(), all, s.store()),
+          recover(file, false, s.store()),
           "appended after the rewrite");
     } finally {
       delete(dir);
@@ -181,7 +199,7 @@ class ReplicaLogProperties {
 
   @Property(tries = 20)
   void aRecordOfAnUnknownTypeWithACorrectHeaderIsRefusedAsSuchNamingItsOffset(
-      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 5, max = 127) int type)
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 6, max = 127) int type)
       throws IOException {
     Path dir = Files.createTempDirectory("replica-log");
     try {
@@ -199,6 +217,63 @@ class ReplicaLogProperties {
     } finally {
       delete(dir);
     }
+  }
+
+  @Property(tries = 20)
+  void aFormat1LogIsReadAndRewrittenAndANewerFormatIsRefusedAsUnsupportedInEveryRecoveryMode(
+      @ForAll("ops") List<Op> ops, @ForAll @IntRange(min = 3, max = 1000) int newer)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, new ArrayList<>(), states);
+      byte[] bytes = Files.readAllBytes(file);
+      State last = states.get(states.size() - 1);
+      // Format 1 is format 2 without type 5, which no replica wrote before durable transfers.
+      Files.write(file, withFormat(bytes, 1));
+      int based = firstOfType(bytes, ReplicaLog.BASED);
+      if (based < 0) {
+        try (ReplicaLog log = ReplicaLog.open(dir, false, false, last.store())) {
+          assertEquals(last, state(log.recovered(), last.store()), "a format 1 log");
+        }
+        assertEquals(ReplicaLog.FORMAT, ByteBuffer.wrap(Files.readAllBytes(file)).getInt(8));
+      } else {
+        CorruptLogException e =
+            assertThrows(
+                CorruptLogException.class, () -> ReplicaLog.recover(file, false, last.store()));
+        assertTrue(e.getMessage().contains("unknown record type 5"), e.getMessage());
+        assertEquals(based, e.offset());
+      }
+      Files.write(file, withFormat(bytes, newer));
+      for (boolean past : new boolean[] {false, true}) {
+        UnsupportedFormatException e =
+            assertThrows(UnsupportedFormatException.class, () -> ReplicaLog.recover(file, past, 0));
+        assertTrue(e.getMessage().contains("unsupported format " + newer), e.getMessage());
+        assertEquals(file, e.file());
+      }
+    } finally {
+      delete(dir);
+    }
+  }
+
+  /** {@code log} with its header's format (and the header's checksum) set to {@code format}. */
+  private static byte[] withFormat(byte[] log, int format) {
+    byte[] out = log.clone();
+    ReplicaLog.header(format).get(out, 0, ReplicaLog.HEADER_BYTES);
+    return out;
+  }
+
+  /** The offset of the first record of {@code type} in {@code log}, or -1. */
+  private static int firstOfType(byte[] log, byte type) {
+    ByteBuffer b = ByteBuffer.wrap(log);
+    int at = ReplicaLog.HEADER_BYTES;
+    while (at < log.length) {
+      if (b.get(at) == type) {
+        return at;
+      }
+      at += ReplicaLog.RECORD_HEADER_BYTES + b.getInt(at + 1) + 4;
+    }
+    return -1;
   }
 
   @Property(tries = 50)
@@ -220,14 +295,25 @@ class ReplicaLogProperties {
             log.received(group, 0);
             next += group.size();
           }
-          default -> {
+          case 3 -> {
             next = Math.max(1, next - op.n());
             log.truncate(next);
           }
+          case 4 -> {
+            long from = Math.max(1, next - op.n());
+            log.rebase(from, HISTORIES.get(op.n() % HISTORIES.size()));
+            next = Math.min(next, from);
+          }
+          default -> {
+            long at = Math.min(VERSIONS, Math.max(0, next - 1 + op.n() - 15));
+            log.based(at);
+            next = Math.max(next, at + 1);
+          }
         }
         log.sync();
-        // A promise forgotten by a power loss could be granted again to a lower term.
-        boolean forced = everyCommit || op.kind() == 0;
+        // A promise forgotten by a power loss could be granted again to a lower term; a reset's
+        // history forgotten would leave the transferred state with the old history's terms.
+        boolean forced = everyCommit || op.kind() == 0 || op.kind() >= 4;
         assertEquals(before + (forced ? 1 : 0), log.forces(), "forced after " + op);
         log.sync();
         assertEquals(before + (forced ? 1 : 0), log.forces(), "nothing new to force");
@@ -254,10 +340,11 @@ class ReplicaLogProperties {
     TermBoundaries history = TermBoundaries.NONE;
     List<CommitRecord> commits = new ArrayList<>();
     long next = 1;
+    long store = 0;
     ends.add((long) ReplicaLog.HEADER_BYTES);
-    states.add(new State(0, null, history, List.of()));
+    states.add(new State(0, null, history, List.of(), 0));
     ends.add(Files.size(file));
-    states.add(new State(0, null, history, List.of()));
+    states.add(new State(0, null, history, List.of(), 0));
     for (Op op : ops) {
       switch (op.kind()) {
         case 0 -> {
@@ -284,8 +371,38 @@ class ReplicaLogProperties {
           commits.addAll(group);
           next += op.n();
         }
+        case 4 -> {
+          // What ReplicaActor.onReceived writes before the store is reset: held commits kept up
+          // to the first version whose creation term differs (never one the store holds).
+          long from = Math.max(store + 1, next - op.n());
+          TermBoundaries taken = HISTORIES.get(op.n() % HISTORIES.size());
+          log.rebase(from, taken);
+          while (!commits.isEmpty() && commits.get(commits.size() - 1).version() >= from) {
+            commits.remove(commits.size() - 1);
+          }
+          next = Math.min(next, from);
+          // Two records when it truncates (a truncation of 21 bytes, then the history): a cut or
+          // damage between them finds the truncation without the new history.
+          long historyBytes = ReplicaLog.RECORD_HEADER_BYTES + 4 + 16L * taken.size() + 4;
+          long start = ends.get(ends.size() - 1);
+          if (Files.size(file) - start > historyBytes) {
+            ends.add(start + ReplicaLog.RECORD_HEADER_BYTES + 8 + 4);
+            states.add(new State(promised, promisedTo, history, List.copyOf(commits), store));
+          }
+          history = taken;
+        }
+        case 5 -> {
+          // The store reset to a state at {@code at}, inside what is held or past it: what is held
+          // after it stays, and what is received next follows it (or {@code at}).
+          long at = Math.min(VERSIONS, Math.max(store, next - 1 + op.n() - 15));
+          log.based(at);
+          commits.removeIf(c -> c.version() <= at);
+          store = at;
+          next = Math.max(next, at + 1);
+        }
         default -> {
-          long from = Math.max(1, next - op.n());
+          // A replica truncates only what it holds beyond its store's version.
+          long from = Math.max(store + 1, next - op.n());
           log.truncate(from);
           while (!commits.isEmpty() && commits.get(commits.size() - 1).version() >= from) {
             commits.remove(commits.size() - 1);
@@ -295,14 +412,19 @@ class ReplicaLogProperties {
       }
       log.sync();
       ends.add(Files.size(file));
-      states.add(new State(promised, promisedTo, history, List.copyOf(commits)));
+      states.add(new State(promised, promisedTo, history, List.copyOf(commits), store));
     }
     log.close();
     return file;
   }
 
-  private static State state(ReplicaLog.Recovered r) {
-    return new State(r.promisedTerm(), r.promisedTo(), r.history(), r.commits());
+  private static State state(ReplicaLog.Recovered r, long store) {
+    return new State(r.promisedTerm(), r.promisedTo(), r.history(), r.commits(), store);
+  }
+
+  private static State recover(Path file, boolean recoverPastCorruption, long store)
+      throws IOException {
+    return state(ReplicaLog.recover(file, recoverPastCorruption, store), store);
   }
 
   private static void delete(Path dir) throws IOException {

@@ -153,7 +153,8 @@ class WireSerializerProperties {
             new WriterProtocol.GetLatest(latest),
             new ReplicaProtocol.Subscribed(c, writer, a, TermBoundaries.NONE.extend(c, b)),
             new ReplicaProtocol.Latest(a),
-            new ReplicaProtocol.NeedsTransfer(a, b, c, source),
+            new ReplicaProtocol.NeedsTransfer(
+                b, writer, a, b, c, source, TermBoundaries.NONE.extend(c, b)),
             new ReplicaProtocol.Refused(text));
     for (Object m : messages) {
       assertInstanceOf(WireSerializer.class, serialization.findSerializerFor(m));

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +51,11 @@ import org.jspecify.annotations.Nullable;
  * so it may run on any thread while the writer goes on appending. The newest two checkpoints are
  * kept, and the log segments that the older of them covers are deleted: a damaged newest checkpoint
  * still leaves a way back.
+ *
+ * <p>{@link #resetTo} replaces the log's state by a base snapshot (a replica's transferred state):
+ * the base's checkpoint first, then a new segment after it, then the older files go; the base is
+ * never behind the log, so once its checkpoint is in place every older record is one recovery
+ * skips.
  *
  * <p>{@link #open} recovers: it loads the newest readable checkpoint and replays the log after it
  * (see {@link Recovery} for what counts as a torn tail and what as damage). A torn last record (a
@@ -165,6 +171,17 @@ public final class DurableLog implements AutoCloseable {
   /** The newest version appended to the log. */
   public long loggedVersion() {
     return loggedVersion;
+  }
+
+  /**
+   * Whether a write, a force or a step of {@link #resetTo} after its checkpoint was durable failed:
+   * the log then refuses every append, and only a reopen (which recovers) makes it usable again.
+   * Writer-confined, as the calls that fail.
+   *
+   * @return true once the log failed; never false again
+   */
+  public boolean failed() {
+    return failure != null;
   }
 
   /**
@@ -291,6 +308,120 @@ public final class DurableLog implements AutoCloseable {
         }
         deleteSegmentsThrough(older);
       }
+    }
+  }
+
+  /**
+   * Makes {@code base} the log's state in place of everything it holds: what a replica that
+   * received {@code base} by state transfer does before it follows on from {@code base.version() +
+   * 1}. The base is written as a checkpoint (to a temporary file, forced, renamed into place, the
+   * directory forced); only then is the log restarted after it (a new segment from {@code
+   * base.version() + 1}) and the older segments and checkpoints deleted. Writer-confined, and only
+   * while no append is in flight.
+   *
+   * <p>Crash-safe at every step: before the rename is durable, recovery finds the old state (the
+   * temporary file is deleted at open); once it is, the newest checkpoint is the base, and every
+   * version the old segments hold is at or below the base's version (the base is never behind the
+   * log), so recovery skips them all and replays only what was appended after the base. So a crash
+   * recovers the old state or the base, never a mix, never a gap replayed as data.
+   *
+   * @param base the new state; its version at least {@link #loggedVersion()}
+   * @throws NullPointerException if {@code base} is null
+   * @throws IllegalArgumentException if {@code base.version()} is below {@link #loggedVersion()};
+   *     nothing is written then
+   * @throws IllegalStateException if the log is closed or failed earlier (the cause is that
+   *     failure)
+   * @throws IOException if the checkpoint cannot be written or renamed (the log then still holds
+   *     the old state and stays usable), or if a later step fails (the log is then {@link #failed};
+   *     a reopen recovers the base)
+   */
+  public void resetTo(Snapshot base) throws IOException {
+    Objects.requireNonNull(base, "base");
+    checkUsable();
+    if (base.version < loggedVersion) {
+      throw new IllegalArgumentException(
+          "base.version must be at least the logged version "
+              + loggedVersion
+              + ", was "
+              + base.version);
+    }
+    synchronized (checkpointLock) {
+      // Until the rename is durable the old state is what a crash recovers: a failure here leaves
+      // the log as it was.
+      Path tmp = dir.checkpointTemp(base.version);
+      crashPoint(ResetStep.BEFORE_CHECKPOINT);
+      long bytes;
+      try {
+        Checkpoint.write(base, tmp);
+        crashPoint(ResetStep.CHECKPOINT_WRITTEN);
+        // Measured here, so that nothing after the rename can fail but the steps that fail the log.
+        bytes = Files.size(tmp);
+        Files.move(tmp, dir.checkpoint(base.version), StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        Files.deleteIfExists(tmp);
+        throw e;
+      }
+      try {
+        crashPoint(ResetStep.CHECKPOINT_RENAMED);
+        dir.force();
+        crashPoint(ResetStep.CHECKPOINT_DURABLE);
+        // From here recovery loads the base: the rest only tidies up and moves the log on.
+        active.force(false);
+        active.close();
+        startSegment(base.version + 1);
+        crashPoint(ResetStep.LOG_RESTARTED);
+        for (long v : dir.checkpointVersions()) {
+          if (v < base.version) {
+            Files.deleteIfExists(dir.checkpoint(v));
+            crashPoint(ResetStep.OLD_FILE_DELETED);
+          }
+        }
+        List<Path> doomed = new ArrayList<>();
+        synchronized (this) {
+          for (Map.Entry<Long, Path> e : segments.headMap(base.version + 1, false).entrySet()) {
+            doomed.add(e.getValue());
+          }
+          segments.headMap(base.version + 1, false).clear();
+        }
+        for (Path p : doomed) {
+          Files.deleteIfExists(p);
+          crashPoint(ResetStep.OLD_FILE_DELETED);
+        }
+        dir.force();
+      } catch (IOException | RuntimeException e) {
+        // The base may be what a reopen recovers, and the active segment is closed: no more
+        // appends to this instance, whatever went wrong.
+        failure = e instanceof IOException io ? io : new IOException(e);
+        throw e;
+      }
+      loggedVersion = base.version;
+      checkpointedVersion = base.version;
+      lastCheckpointBytes = bytes;
+    }
+  }
+
+  /** The steps of {@link #resetTo} after which a test may stop it, as a crash would. */
+  enum ResetStep {
+    BEFORE_CHECKPOINT,
+    CHECKPOINT_WRITTEN,
+    CHECKPOINT_RENAMED,
+    CHECKPOINT_DURABLE,
+    LOG_RESTARTED,
+    OLD_FILE_DELETED
+  }
+
+  /** Set by tests: called at each step of a reset, it may throw to stop the reset there. */
+  interface ResetCrash {
+    void at(ResetStep step);
+  }
+
+  // Set by a test's thread before the reset it stops, on the thread that resets: volatile.
+  volatile @Nullable ResetCrash resetCrash;
+
+  private void crashPoint(ResetStep step) {
+    final @Nullable ResetCrash crash = this.resetCrash;
+    if (crash != null) {
+      crash.at(step);
     }
   }
 
