@@ -238,8 +238,13 @@ final class Journal {
             }
             throw new UncheckedIOException(e);
           } catch (IllegalArgumentException e) {
+            if (log.failed()) {
+              throw failReset(e);
+            }
             throw e; // refused before anything was written
-          } catch (RuntimeException e) {
+          } catch (RuntimeException | Error e) {
+            // After the base's checkpoint is durable the old state is gone: whatever failed
+            // (an Error included) must fail the store now, not at the next attempt.
             metrics.logFailures.increment();
             throw failReset(e);
           }

@@ -478,6 +478,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (askedFrom != expected()) {
       askToFollow();
     }
+    // Followed on the log, not by a transfer: a transfer that failed earlier (and was retried as a
+    // follow) no longer makes the replica catch up.
+    state.catchingUp = false;
     state.following.complete(s.latest());
     return this;
   }
