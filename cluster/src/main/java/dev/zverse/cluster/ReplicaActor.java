@@ -220,8 +220,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /**
    * Whether a state transfer runs, from the {@link NeedsTransfer} to the replica store's reset:
    * further {@link NeedsTransfer} answers are ignored, and the replica follows no writer meanwhile
-   * (it neither asks to, nor takes commits or a {@link Subscribed}), so that nothing received while
-   * its store is reset can be dropped with what the state replaces.
+   * (it takes no commits and no {@link Subscribed}; it still asks, so that a new writer's election
+   * asks for its promise), so that nothing received while its store is reset can be dropped with
+   * what the state replaces.
    */
   private boolean transferring;
 
@@ -417,9 +418,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
    * unless it answers.
    */
   private void askToFollow() {
-    if (transferring) {
-      return; // asked once the transfer ended (onTransferred, onReceived)
-    }
+    // Asked during a transfer too: a new writer's election asks for promises only the replicas
+    // that asked it to follow. What answers is not followed until the store is reset (onSubscribed,
+    // onCommits), and a Follow counts only what is held and forced, which the reset keeps.
     // The writer counts a Follow from v as v - 1 received, so it may acknowledge writes with it
     // alone: a durable replica forces what it received first, and asks nothing if it cannot.
     if (!syncLog()) {
@@ -439,8 +440,12 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   }
 
   private Behavior<Command> onSubscribed(Subscribed s) {
-    if (stopped || state.failure != null || transferring) {
-      // Answers a Follow sent before the transfer: the replica asks again once it is reset.
+    if (transferring) {
+      // Not followed while the store is reset: the replica asks again once it is.
+      timers.cancel(Retry.INSTANCE);
+      return this;
+    }
+    if (stopped || state.failure != null) {
       return this;
     }
     if (s.term() < promisedTerm) {
