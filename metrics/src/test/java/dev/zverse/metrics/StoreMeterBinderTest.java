@@ -140,7 +140,10 @@ class StoreMeterBinderTest {
 
   @Test
   void overloadRefusalsAndPendingWritesAreMetered() throws Exception {
-    ZVerseStore store = ZVerseStore.open(kit.system(), "bound", settings().withMaxPendingWrites(1));
+    // The actor path: with caller-runs a put that finds the writer idle never waits in the bound.
+    ZVerseStore store =
+        ZVerseStore.open(
+            kit.system(), "bound", settings().withMaxPendingWrites(1).withCallerRuns(false));
     SimpleMeterRegistry r = new SimpleMeterRegistry();
     new StoreMeterBinder(store).bindTo(r);
     assertEquals(1, gauge(r, "writes.pending.max"));
