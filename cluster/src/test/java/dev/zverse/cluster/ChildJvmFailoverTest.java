@@ -69,8 +69,10 @@ class ChildJvmFailoverTest {
   /**
    * Faster failure detection and downing than the harness's defaults: a killed node is unreachable
    * after about 3 s without heartbeats and downed 1 s later; the leader removes it, the singleton
-   * starts and the proxies find it within a quarter second each. The stream's writes end by 6 s (a
-   * write in flight to the killed writer ends only by its timeout, as an unknown outcome).
+   * starts and the proxies find it within a quarter second each; gossip every quarter second, so
+   * that a removal and the replacement's join converge within a second rather than several. The
+   * stream's writes end by 6 s (a write in flight to the killed writer ends only by its timeout, as
+   * an unknown outcome).
    */
   static final String CONFIG =
       """
@@ -80,6 +82,7 @@ class ChildJvmFailoverTest {
       pekko.cluster.split-brain-resolver.active-strategy = keep-majority
       pekko.cluster.split-brain-resolver.stable-after = 1s
       pekko.cluster.leader-actions-interval = 250ms
+      pekko.cluster.gossip-interval = 250ms
       pekko.cluster.singleton.hand-over-retry-interval = 250ms
       pekko.cluster.singleton-proxy.singleton-identification-interval = 250ms
       zverse.cluster.follow-retry = 200ms
