@@ -15,8 +15,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -155,37 +153,16 @@ class ChildJvmFailoverTest {
             + ", lanes "
             + lanes);
     List<Failover> failovers = Collections.synchronizedList(new ArrayList<>());
-    List<CompletableFuture<Void>> running = new ArrayList<>();
-    for (int lane = 0; lane < lanes; lane++) {
-      // Lane l takes kills l, l + lanes, ...: the lanes share the count between them.
-      int own = (kills - lane + lanes - 1) / lanes;
-      Random random = new Random(seed * 31 + lane);
-      String name = "failkill" + lane;
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  new ChildJvmFailoverTest().runLane(name, own, random, failovers);
-                  done.complete(null);
-                } catch (Throwable e) {
-                  done.completeExceptionally(e);
-                }
-              },
-              "lane-" + lane);
-      t.start();
-      running.add(done);
-    }
-    for (CompletableFuture<Void> lane : running) {
-      try {
-        lane.get();
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof Error error) {
-          throw error;
-        }
-        throw e;
-      }
-    }
+    Lanes.run(
+        lanes,
+        lane ->
+            // Lane l takes kills l, l + lanes, ...: the lanes share the count between them.
+            new ChildJvmFailoverTest()
+                .runLane(
+                    "failkill" + lane,
+                    (kills - lane + lanes - 1) / lanes,
+                    new Random(seed * 31 + lane),
+                    failovers));
     System.out.println(summary(failovers));
   }
 

@@ -104,40 +104,16 @@ class FailoverTest {
     int rounds = Integer.getInteger("zverse.failover.rounds", DEFAULT_ROUNDS);
     int lanes = Integer.getInteger("zverse.failover.lanes", DEFAULT_LANES);
     long seed = Long.getLong("zverse.failover.seed", 17L);
-    List<CompletableFuture<Void>> running = new ArrayList<>();
-    for (int lane = 0; lane < lanes; lane++) {
-      // Lane l runs rounds l, l + lanes, ...: with two lanes each still meets all three kinds.
-      List<Integer> own = new ArrayList<>();
-      for (int round = lane; round < rounds; round += lanes) {
-        own.add(round);
-      }
-      Random random = new Random(seed * 31 + lane);
-      String name = "failover" + lane;
-      CompletableFuture<Void> done = new CompletableFuture<>();
-      Thread t =
-          new Thread(
-              () -> {
-                try {
-                  runRounds(name, own, random);
-                  done.complete(null);
-                } catch (Throwable e) {
-                  done.completeExceptionally(e);
-                }
-              },
-              "lane-" + lane);
-      t.start();
-      running.add(done);
-    }
-    for (CompletableFuture<Void> lane : running) {
-      try {
-        lane.get();
-      } catch (ExecutionException e) {
-        if (e.getCause() instanceof Error error) {
-          throw error;
-        }
-        throw e;
-      }
-    }
+    Lanes.run(
+        lanes,
+        lane -> {
+          // Lane l runs rounds l, l + lanes, ...: with two lanes each still meets all three kinds.
+          List<Integer> own = new ArrayList<>();
+          for (int round = lane; round < rounds; round += lanes) {
+            own.add(round);
+          }
+          runRounds("failover" + lane, own, new Random(seed * 31 + lane));
+        });
   }
 
   /** The {@code rounds} (their numbers say the kind) on a cluster of their own. */
