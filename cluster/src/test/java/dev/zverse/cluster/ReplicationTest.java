@@ -336,6 +336,9 @@ class ReplicationTest {
     // A newer writer, elsewhere (here the test, as if node 0 were cut off), took a term from the
     // majority: nodes 1 and 2 promise it.
     for (int i = 1; i < NODES; i++) {
+      // With min-acks 1 the write was acknowledged once one replica received it: wait until this
+      // one shows it, so that its promise can say so.
+      await(stores.get(i).awaitVersion(v, WAIT));
       // A probe of the replica's own system: a message told here carries no foreign reference.
       TestProbe<WriterProtocol.Command> newer = TestProbe.create(cluster.node(i));
       stores.get(i).replicaActor().tell(new ReplicaProtocol.Promise(1_000, newer.getRef()));
