@@ -1,6 +1,7 @@
 package dev.zverse.engine;
 
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
 
@@ -32,6 +33,16 @@ import org.jspecify.annotations.Nullable;
 final class ZSegment {
   /** Codes outside the box stepped over one by one before a BIGMIN jump: stepping is cheaper. */
   private static final int STEPS_BEFORE_JUMP = 8;
+
+  /**
+   * A query's changes are placed by counting their versions when the box spans at most this many
+   * versions per change found, plus {@link #COUNTING_SORT_MIN_SPAN}: the count is one pass over the
+   * span, so it stays within a small multiple of the changes' own cost.
+   */
+  private static final int COUNTING_SORT_SPAN_PER_HIT = 4;
+
+  /** See {@link #COUNTING_SORT_SPAN_PER_HIT}. */
+  private static final int COUNTING_SORT_MIN_SPAN = 256;
 
   /** Smallest and largest version of the changes held. */
   final long minVersion;
@@ -286,8 +297,9 @@ final class ZSegment {
         // A quantized coordinate strictly inside the box's is inside the exact bounds too: only
         // the cells on the box's edges need the exact check, and it compares the held rank and
         // version, never a key's bytes.
+        // Unquantized (shiftY 0), a row is one version, and the box's rows are exactly [from, to].
         boolean versionInside =
-            (cy != yMin && cy != yMax) || (versions[i] >= from && versions[i] <= to);
+            shiftY == 0 || (cy != yMin && cy != yMax) || (versions[i] >= from && versions[i] <= to);
         boolean keyInside = (cx != xMin && cx != xMax) || (ranks[i] >= rLo && ranks[i] <= rHi);
         if (versionInside && keyInside) {
           if (h == hits.length) {
@@ -307,42 +319,73 @@ final class ZSegment {
         i = gallop(codes, i + 1, n, next);
       }
     }
-    emitInOrder(hits, h, out);
+    emitInOrder(hits, h, from, to, out);
   }
 
   /**
-   * Adds the changes at the positions {@code hits[0, h)} to {@code out} in version order, then key
-   * order.
+   * Adds the changes at the positions {@code hits[0, h)}, in position order, to {@code out} in
+   * version order, then key order; their versions are in [{@code from}, {@code to}].
    *
    * <p>Within one version, position order is already key order: the codes of one version grow with
    * the quantized rank, which grows with the key, and changes with equal codes keep their input
    * order (the radix sort is stable), which is key order in a sealed segment (its input is read
-   * commit by commit, each commit's keys sorted) and, by the same argument, in a merged one. So
-   * sorting by (version, position) is enough: one primitive sort of packed longs, no key compared.
+   * commit by commit, each commit's keys sorted) and, by the same argument, in a merged one. So a
+   * stable sort by version is enough, and no key is compared.
+   *
+   * <p>The changes are made in position order first, so that the arrays are read in ascending order
+   * rather than at random. A query box spans few versions against the changes it finds (100
+   * versions against about 1,000 changes on a 1% x 1% box of 10,000 versions), so they are then
+   * placed by counting their versions, one pass each way; a box with many more versions than
+   * changes sorts packed (version, index) longs instead.
    */
-  private void emitInOrder(long[] hits, int h, List<Change> out) {
-    if (maxVersion - minVersion < (1L << 32)) {
+  private void emitInOrder(long[] hits, int h, long from, long to, List<Change> out) {
+    if (h == 0) {
+      return;
+    }
+    Change[] found = new Change[h];
+    if (shiftY == 0) { // versions are exact in the codes, read already: one array less to miss in
       for (int k = 0; k < h; k++) {
         int pos = (int) hits[k];
-        hits[k] = ((versions[pos] - minVersion) << 31) | pos;
+        found[k] =
+            new Change(ranked[ranks[pos]], minVersion + MortonKey.y(codes[pos]), values[pos]);
+      }
+    } else {
+      for (int k = 0; k < h; k++) {
+        int pos = (int) hits[k];
+        found[k] = new Change(ranked[ranks[pos]], versions[pos], values[pos]);
+      }
+    }
+    long lo = Math.max(from, minVersion);
+    long span = Math.min(to, maxVersion) - lo + 1;
+    if (span <= COUNTING_SORT_SPAN_PER_HIT * (long) h + COUNTING_SORT_MIN_SPAN) {
+      int[] next = new int[(int) span + 1];
+      for (Change c : found) {
+        next[(int) (c.version() - lo) + 1]++;
+      }
+      for (int v = 1; v < span; v++) {
+        next[v] += next[v - 1];
+      }
+      Change[] sorted = new Change[h];
+      for (Change c : found) { // in position order, so the placement is stable
+        sorted[next[(int) (c.version() - lo)]++] = c;
+      }
+      Collections.addAll(out, sorted);
+      return;
+    }
+    if (maxVersion - minVersion < (1L << 32)) {
+      for (int k = 0; k < h; k++) {
+        hits[k] = ((found[k].version() - minVersion) << 31) | k;
       }
       Arrays.sort(hits, 0, h);
       for (int k = 0; k < h; k++) {
-        int pos = (int) (hits[k] & Integer.MAX_VALUE);
-        out.add(new Change(ranked[ranks[pos]], versions[pos], values[pos]));
+        out.add(found[(int) (hits[k] & Integer.MAX_VALUE)]);
       }
       return;
     }
     // A segment spanning 2^32 versions or more (billions of empty commits): compare the versions.
-    // The hits come in position order and the object sort is stable, so positions break ties.
-    Integer[] boxed = new Integer[h];
-    for (int k = 0; k < h; k++) {
-      boxed[k] = (int) hits[k];
-    }
-    Arrays.sort(boxed, (a, b) -> Long.compare(versions[a], versions[b]));
-    for (int p : boxed) {
-      out.add(new Change(ranked[ranks[p]], versions[p], values[p]));
-    }
+    // The object sort is stable, so position order breaks ties.
+    Arrays.sort(found, (a, b) -> Long.compare(a.version(), b.version()));
+    Collections.addAll(out, found);
   }
 
   /** Cells of the quantized grid along the keys. */

@@ -37,6 +37,7 @@ class MortonKeyTest {
     long code = MortonKey.interleave(x, y);
     assertEquals(x, x(code));
     assertEquals(y, y(code));
+    assertEquals(y, MortonKey.y(code));
   }
 
   @Test

@@ -28,6 +28,16 @@ class ZSegmentTest {
     check(new Random(2), 30, 2_000);
   }
 
+  /**
+   * Boxes that span far more versions than the changes they find (a segment's changes are placed by
+   * sorting then, not by counting their versions) and boxes that span few (counted).
+   */
+  @Test
+  void versionSpansWideAndNarrowAgainstTheChangesFound() {
+    check(new Random(8), 100_000, 300);
+    check(new Random(9), 5_000, 1_000);
+  }
+
   @Test
   void oneVersionManyKeys() {
     check(new Random(3), 1, 1);
