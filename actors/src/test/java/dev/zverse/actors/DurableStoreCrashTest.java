@@ -74,30 +74,33 @@ class DurableStoreCrashTest {
       boolean early = earlyRuns.get(run);
       ConcurrentLinkedQueue<Ack> acks = new ConcurrentLinkedQueue<>();
       AtomicLong opened = new AtomicLong(-1);
-      ChildJvm child = start(dir, run, acks, opened, new AtomicReference<>());
-      if (early) {
-        // A random moment of the start-up to kill at: no output marks the steps of a start-up, so
-        // this sleep scripts where the kill lands; the test asserts nothing about what was done.
-        Thread.sleep(rnd.nextInt(1500));
-      } else {
-        // A bound on a JVM's start and a recovery, not a speed: generous for a loaded machine.
-        assertTrue(
-            child.await(() -> opened.get() >= 0, Duration.ofSeconds(120)),
-            "child did not open the store (seed " + seed + ")");
-        // A random moment of the writes to kill at, counted in acknowledged writes rather than in
-        // wall-clock time, so a slow machine still writes enough before each kill.
-        int killAt = MIN_ACKS_PER_RUN + rnd.nextInt(400);
-        assertTrue(
-            child.await(() -> acks.size() >= killAt, Duration.ofSeconds(60)),
-            "child acknowledged "
-                + acks.size()
-                + " writes, not "
-                + killAt
-                + " (seed "
-                + seed
-                + ")");
+      // Closing kills the child if an assertion below failed first: left running, it would recover
+      // and write while JUnit deletes the directory under it.
+      try (ChildJvm child = start(dir, run, acks, opened, new AtomicReference<>())) {
+        if (early) {
+          // A random moment of the start-up to kill at: no output marks the steps of a start-up, so
+          // this sleep scripts where the kill lands; the test asserts nothing about what was done.
+          Thread.sleep(rnd.nextInt(1500));
+        } else {
+          // A bound on a JVM's start and a recovery, not a speed: generous for a loaded machine.
+          assertTrue(
+              child.await(() -> opened.get() >= 0, Duration.ofSeconds(120)),
+              "child did not open the store (seed " + seed + ")");
+          // A random moment of the writes to kill at, counted in acknowledged writes rather than in
+          // wall-clock time, so a slow machine still writes enough before each kill.
+          int killAt = MIN_ACKS_PER_RUN + rnd.nextInt(400);
+          assertTrue(
+              child.await(() -> acks.size() >= killAt, Duration.ofSeconds(60)),
+              "child acknowledged "
+                  + acks.size()
+                  + " writes, not "
+                  + killAt
+                  + " (seed "
+                  + seed
+                  + ")");
+        }
+        child.kill();
       }
-      child.kill();
       if (opened.get() >= 0) {
         assertEquals(
             recovered,
@@ -154,9 +157,11 @@ class DurableStoreCrashTest {
   void aDirectoryHeldByAnotherProcessIsRefusedWithAClearError(@TempDir Path dir) throws Exception {
     try (DurableLog held = openLog(dir)) {
       AtomicReference<String> refused = new AtomicReference<>();
-      ChildJvm child = start(dir, 0, new ConcurrentLinkedQueue<>(), new AtomicLong(-1), refused);
-      assertTrue(child.waitFor(Duration.ofSeconds(60)), "the child should give up at once");
-      assertEquals(3, child.exitValue(), "the child's open was refused");
+      try (ChildJvm child =
+          start(dir, 0, new ConcurrentLinkedQueue<>(), new AtomicLong(-1), refused)) {
+        assertTrue(child.waitFor(Duration.ofSeconds(60)), "the child should give up at once");
+        assertEquals(3, child.exitValue(), "the child's open was refused");
+      }
       assertTrue(refused.get().contains("locked by another process"), refused.get());
       assertTrue(refused.get().contains(dir.toString()), refused.get());
       assertEquals(0, held.recovered().version());

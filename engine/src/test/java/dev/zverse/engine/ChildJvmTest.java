@@ -62,6 +62,28 @@ class ChildJvmTest {
   }
 
   @Test
+  void closeKillsAChildThatStillRunsSoAFailedTestLeavesNone() throws Exception {
+    ConcurrentLinkedQueue<String> lines = new ConcurrentLinkedQueue<>();
+    ChildJvm left;
+    try (ChildJvm child =
+        ChildJvm.start(List.of(), Echo.class, List.of("ready", "stay"), lines::add)) {
+      left = child;
+      assertTrue(child.await(() -> lines.contains("stay"), Duration.ofSeconds(60)));
+      // The test ends here as a failed assertion would: without killing its child.
+    }
+    // exitValue throws IllegalThreadStateException while the child runs.
+    assertTrue(left.exitValue() != 0 && left.exitValue() != 3, "killed: " + left.exitValue());
+  }
+
+  @Test
+  void closeAfterTheChildExitedIsANoOp() throws Exception {
+    ChildJvm child = ChildJvm.start(List.of(), Echo.class, List.of("bye"), line -> {});
+    assertTrue(child.waitFor(Duration.ofSeconds(60)), "the child exits on its own");
+    child.close();
+    assertEquals(3, child.exitValue());
+  }
+
+  @Test
   void aListenerThatThrowsFailsTheTestOnKill() throws Exception {
     IllegalStateException broken = new IllegalStateException("listener broken, for the test");
     ChildJvm child =

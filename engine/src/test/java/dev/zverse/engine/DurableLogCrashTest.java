@@ -33,7 +33,9 @@ class DurableLogCrashTest {
     for (int kill = 0; kill < KILLS; kill++) {
       AtomicLong acked = new AtomicLong(-1);
       AtomicLong opened = new AtomicLong(-1);
-      ChildJvm child =
+      // Closing kills the child if an assertion below failed first: left running, it would recover
+      // and write while JUnit deletes the directory under it.
+      try (ChildJvm child =
           ChildJvm.start(
               List.of(),
               CrashWriter.class,
@@ -48,18 +50,20 @@ class DurableLogCrashTest {
                 } catch (NumberFormatException cutByTheKill) {
                   // only the last line can be cut short, and a cut line is not an ack
                 }
-              });
-      assertTrue(
-          child.await(() -> opened.get() >= 0, Duration.ofSeconds(30)),
-          "child did not open the store");
-      assertEquals(lastRecovered, opened.get(), "the child recovers what the parent recovered");
-      // A random moment of the writes to kill at, counted in acknowledged writes since the open
-      // rather than in wall-clock time, so a slow machine still writes enough before each kill.
-      long killAt = opened.get() + MIN_ACKS_PER_KILL + rnd.nextInt(300);
-      assertTrue(
-          child.await(() -> acked.get() >= killAt, Duration.ofSeconds(60)),
-          "child did not acknowledge version " + killAt + "; last was " + acked.get());
-      child.kill();
+              })) {
+        // A bound on a JVM's start and a recovery, not a speed: generous for a loaded machine.
+        assertTrue(
+            child.await(() -> opened.get() >= 0, Duration.ofSeconds(120)),
+            "child did not open the store");
+        assertEquals(lastRecovered, opened.get(), "the child recovers what the parent recovered");
+        // A random moment of the writes to kill at, counted in acknowledged writes since the open
+        // rather than in wall-clock time, so a slow machine still writes enough before each kill.
+        long killAt = opened.get() + MIN_ACKS_PER_KILL + rnd.nextInt(300);
+        assertTrue(
+            child.await(() -> acked.get() >= killAt, Duration.ofSeconds(60)),
+            "child did not acknowledge version " + killAt + "; last was " + acked.get());
+        child.kill();
+      }
 
       try (DurableLog log =
           DurableLog.open(

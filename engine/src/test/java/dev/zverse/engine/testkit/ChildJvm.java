@@ -25,8 +25,13 @@ import java.util.function.Consumer;
  * the test's thread. Whatever the listener stored is visible to the test after {@link #kill} or
  * {@link #waitFor} returned (they join the reader thread), and inside {@link #await}'s condition if
  * the listener publishes it safely (an atomic, a concurrent collection).
+ *
+ * <p>A test holds its child in try-with-resources: {@link #close} kills a child still running, so
+ * that a failed assertion never leaves one behind, writing into a directory that JUnit deletes once
+ * the test is over (the child then fails on files vanishing under it, which reads like a bug of its
+ * own and hides the assertion that failed).
  */
-public final class ChildJvm {
+public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final Thread reader;
   private final Object lines = new Object();
@@ -132,6 +137,22 @@ public final class ChildJvm {
     process.destroyForcibly();
     process.waitFor();
     joinReader();
+  }
+
+  /**
+   * Kills the child with SIGKILL if it still runs and waits for it to be gone; a no-op once it is.
+   * Unlike {@link #kill} it does not report a listener's failure: it runs when the test is over,
+   * often after another failure that must not be masked.
+   */
+  @Override
+  public void close() {
+    process.destroyForcibly();
+    try {
+      process.waitFor();
+      reader.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt(); // the child was sent SIGKILL; its exit is the kernel's
+    }
   }
 
   /**
