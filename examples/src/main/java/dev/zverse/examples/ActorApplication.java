@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * refuses the other with a {@link ConditionFailedException}; the refused clerk reads again and
  * retries. No stock is ever sold twice, and nothing is locked.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.ActorApplication}
  */
 public final class ActorApplication {

@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * delete, history and scans. Every write takes the next version; every version stays readable until
  * the retention policy lets it go.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.BasicOperations}
  */
 public final class BasicOperations {

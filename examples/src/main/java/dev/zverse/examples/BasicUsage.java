@@ -15,7 +15,7 @@ import dev.zverse.engine.WriteBatch;
  * conditional batch and pruning. Every write returns a new immutable snapshot; older snapshots stay
  * valid.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.BasicUsage}
  */
 public final class BasicUsage {

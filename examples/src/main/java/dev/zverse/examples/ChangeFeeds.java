@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * <p>Everything the feeds deliver is printed by the main thread, which pulls the feeds through
  * {@link Sink#queue()}, so the output is the same on every run.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.ChangeFeeds}
  */
 public final class ChangeFeeds {

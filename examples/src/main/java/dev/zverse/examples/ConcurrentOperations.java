@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * and the versions it saw, which never go backwards. Each writer puts 100 keys {@code
  * writer-<i>-key-<j>} and reports the versions they got.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.ConcurrentOperations}
  */
 public final class ConcurrentOperations {

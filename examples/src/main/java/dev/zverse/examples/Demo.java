@@ -39,8 +39,8 @@ import org.slf4j.LoggerFactory;
  * <p>One class, because it is one script a reader follows top to bottom: its options, the
  * measurement of each row of the seed's table, and the table it prints.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java}, with {@code
- * -Dexec.args="--keys 1000000 --seconds 5"} to change the data set or the time per row.
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec}, with {@code
+ * -Dzverse.args="--keys 1000000 --seconds 5"} to change the data set or the time per row.
  */
 public final class Demo {
   /** Keys loaded by default. */

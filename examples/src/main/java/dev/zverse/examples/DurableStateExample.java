@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  * <p>The state is a record with a serializer of its own ({@link BalanceSerializer}), bound in the
  * configuration as any Pekko serializer is; the plug-in stores its serializer id and manifest.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.DurableStateExample}
  */
 public final class DurableStateExample {

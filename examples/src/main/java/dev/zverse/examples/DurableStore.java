@@ -34,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * <p>In an application the directory usually comes from the configuration: {@code
  * zverse.stores.ledger.durability.data-directory = "/var/lib/my-app/ledger"}.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.DurableStore}
  */
 public final class DurableStore {

@@ -24,7 +24,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * a few writes, and prints what the registry, the JMX bean and the store's own {@link StoreMetrics}
  * say, then the readiness and liveness checks, before and after the store closes.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.Monitoring}
  */
 public final class Monitoring {

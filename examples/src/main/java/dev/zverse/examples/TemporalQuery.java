@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * so that this small history already fills several sealed segments; an application would put the
  * same line in its {@code application.conf}.
  *
- * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run: {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.TemporalQuery}
  */
 public final class TemporalQuery {

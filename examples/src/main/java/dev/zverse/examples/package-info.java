@@ -8,7 +8,7 @@
  * dev.zverse.examples.BasicUsage}. The top-level README's Java snippets are quoted from {@code
  * ReadmeSnippets} and from these programs.
  *
- * <p>Run one with {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:java
+ * <p>Run one with {@code ./mvnw -B -q -pl examples -am -DskipTests package exec:exec
  * -Dzverse.main=dev.zverse.examples.<Name>}.
  */
 @NullMarked

@@ -164,7 +164,7 @@ class ReadmeTest {
   @Test
   void theFirstCommandRunsTheDemo() throws IOException {
     String readme = readme();
-    String command = "./mvnw -B -q -pl examples -am -DskipTests package exec:java";
+    String command = "./mvnw -B -q -pl examples -am -DskipTests package exec:exec";
     assertTrue(readme.contains("    " + command + "\n"), "the README does not show " + command);
     assertTrue(
         readme.indexOf(command) < readme.indexOf("./mvnw -B verify"),
