@@ -37,6 +37,16 @@ import org.jspecify.annotations.Nullable;
  * then the log is cut there and the report says which versions and how many bytes were dropped.
  * Format-1 records have no header checksum: their damaged lengths cannot be told from torn ones,
  * and their damage is not scanned past.
+ *
+ * <h2>A crash during the cut</h2>
+ *
+ * A cut in a segment that is not the last one drops the later segments too. They are deleted newest
+ * first, and the directory is forced, before the cut segment is truncated (or deleted, when the cut
+ * left no record in it). Until that truncation the cut segment still holds its damage, so a process
+ * killed, or a machine that loses power, anywhere in these steps leaves a log whose first damage is
+ * where it was, with only later segments gone: the next open cuts it there again, to the same
+ * prefix. Truncated first, the cut segment would end cleanly before the later segments, and the
+ * next open would refuse the hole between them.
  */
 final class Recovery {
   final Snapshot snapshot;
@@ -57,6 +67,33 @@ final class Recovery {
 
   static Recovery run(
       DataDirectory dir, DurabilityOptions options, Limits limits, ZIndexOptions index)
+      throws IOException {
+    return run(dir, options, limits, index, null);
+  }
+
+  /** The file steps of a cut, after each of which a test may stop recovery as a crash would. */
+  enum Step {
+    /** A segment after the cut one was deleted. */
+    LATER_SEGMENT_DELETED,
+    /** The directory was forced: the deletions before are durable. */
+    DIRECTORY_FORCED,
+    /** The cut segment was truncated at the cut and forced. */
+    CUT_FORCED,
+    /** The cut segment, left with no record, was deleted. */
+    EMPTIED_SEGMENT_DELETED
+  }
+
+  /** Set by tests: called after each step of a cut, it may throw to stop recovery there. */
+  interface Crash {
+    void at(Step step);
+  }
+
+  static Recovery run(
+      DataDirectory dir,
+      DurabilityOptions options,
+      Limits limits,
+      ZIndexOptions index,
+      @Nullable Crash crash)
       throws IOException {
     List<String> report = new ArrayList<>();
     Snapshot base = null;
@@ -124,15 +161,25 @@ final class Recovery {
         watermark = Math.max(watermark, r.watermark);
         if (r.cutAt >= 0) {
           // Segments after a cut hold nothing recoverable: drop them, and say what they held.
-          for (int j = i + 1; j < firsts.length; j++) {
+          // Newest first, and for good before the cut is made (see the class comment).
+          for (int j = firsts.length - 1; j > i; j--) {
             Path later = files[j];
             segments.remove(firsts[j]);
             r.dropBytes += Files.size(later);
             r.dropTo = Math.max(r.dropTo, LogSegment.lastVersionIn(later));
             Files.deleteIfExists(later);
+            step(crash, Step.LATER_SEGMENT_DELETED);
+          }
+          if (i + 1 < firsts.length) {
+            dir.force();
+            step(crash, Step.DIRECTORY_FORCED);
           }
           if (r.cutAt <= DurableLog.HEADER_BYTES && r.keptNothing) {
             Files.deleteIfExists(segments.remove(first)); // a segment with no record left
+            step(crash, Step.EMPTIED_SEGMENT_DELETED);
+          } else {
+            r.truncate();
+            step(crash, Step.CUT_FORCED);
           }
           report.add(r.cutReport());
           break;
@@ -201,8 +248,7 @@ final class Recovery {
     }
 
     void run() throws IOException {
-      try (FileChannel ch =
-          FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
         long size = ch.size();
         int format;
         try {
@@ -336,8 +382,6 @@ final class Recovery {
       droppedZeros = seg.lastNonZero(pos) < pos;
       long known = seg.checked && f.headerOk ? f.last() : -1;
       dropTo = Math.max(known, seg.lastVersionFrom(pos, prevEnd));
-      seg.ch.truncate(pos);
-      seg.ch.force(true);
       cutAt = pos;
       problem = why;
       keptNothing = prevEnd < first;
@@ -358,7 +402,6 @@ final class Recovery {
         dropBytes = size;
         droppedZeros = raw.lastNonZero(0) < 0;
         keptNothing = true;
-        ch.truncate(0);
         return;
       }
       long upper = last() ? -1 : nextFirst - 1;
@@ -383,6 +426,14 @@ final class Recovery {
       keptNothing = true;
       LogSegment seg = new LogSegment(file, ch, size, DurableLog.FORMAT);
       dropTo = seg.lastVersionFrom(FileHeader.CHECKED_BYTES, t.version());
+    }
+
+    /** Makes the cut found by {@link #run}: the file ends where the damage began, forced. */
+    void truncate() throws IOException {
+      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+        ch.truncate(cutAt);
+        ch.force(true);
+      }
     }
 
     /** The report's account of the cut. */
@@ -469,6 +520,12 @@ final class Recovery {
         }
       }
       return last[0];
+    }
+  }
+
+  private static void step(@Nullable Crash crash, Step step) {
+    if (crash != null) {
+      crash.at(step);
     }
   }
 
