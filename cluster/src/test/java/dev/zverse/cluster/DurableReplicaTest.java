@@ -414,6 +414,85 @@ class DurableReplicaTest {
   }
 
   @Test
+  void aReplicaWhoseResetKeepsFailingAsksAgainAfterAWaitThatDoublesUpToItsBound(@TempDir Path dir)
+      throws Exception {
+    String name = "backing-off";
+    // follow-retry is 200 ms in every test cluster (ClusterHarness.BASE).
+    String config = LEEWAY + "\nzverse.cluster.transfer.retry-backoff-max = 800ms";
+    try (ClusterHarness cluster = ClusterHarness.start(2, config)) {
+      Held held = Held.open(cluster, name, dir, history(5), 5);
+      ClusterStore replica = held.replica();
+      Path blocked = held.failReset(cluster, dir, 5);
+      assertEquals(1, replica.status().failedTransfers(), replica.status().toString());
+      long failures = 1;
+      // Each time the replica asks again, the writer answers that it must transfer, which fails
+      // again: the wait before the next ask is what the replica reports choosing (no clock is
+      // read here), 200 ms, then twice as long each time, up to the bound.
+      for (long ms : new long[] {400, 800, 800}) {
+        LoggingTestKit.warn("asking the writer again in " + ms + " ms")
+            .withLoggerName(ReplicaActor.class.getName())
+            .expect(
+                cluster.node(1),
+                () -> {
+                  followFrom(held.writer(), 4);
+                  held.needsTransfer(5);
+                  return Boolean.TRUE;
+                });
+        failures++;
+        assertEquals(failures, replica.status().failedTransfers(), replica.status().toString());
+        assertTrue(replica.status().catchingUp(), replica.status().toString());
+      }
+      unblock(blocked);
+      held.needsTransfer(5);
+      followFrom(held.writer(), 6); // reset to 5, then asked to follow on
+      assertEquals(0, replica.status().failedTransfers(), "a transfer that succeeds ends it");
+      assertFalse(replica.status().catchingUp(), replica.status().toString());
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void theFollowTimeoutWarningComesOnlyFromTheWriterThatOfferedTheStateAndPinnedItsNextVersion(
+      @TempDir Path dir) throws Exception {
+    String name = "pinned-by";
+    try (ClusterHarness cluster = ClusterHarness.start(2, LEEWAY)) {
+      Held held = Held.open(cluster, name, dir, history(5), 5);
+      ClusterStore replica = held.replica();
+      held.needsTransfer(5);
+      followFrom(held.writer(), 6); // reset to 5 by the writer of term 5
+      // A writer elected since (term 6) never held the pin of 6: its answer that it does not
+      // retain 6 says nothing about follow-timeout.
+      TestProbe<WriterProtocol.Command> elected = TestProbe.create(cluster.node(1));
+      ReplicaProtocol.NeedsTransfer fromElected =
+          new ReplicaProtocol.NeedsTransfer(6, elected.getRef(), 6, 5, 5, held.server(), TERM5);
+      LoggingTestKit.warn("follow-timeout")
+          .withLoggerName(ReplicaActor.class.getName())
+          .withOccurrences(0)
+          .expect(
+              cluster.node(1),
+              () ->
+                  LoggingTestKit.info("The replica was reset to version 5")
+                      .withLoggerName(ReplicaActor.class.getName())
+                      .expect(
+                          cluster.node(1),
+                          () -> {
+                            replica.replicaActor().tell(fromElected);
+                            return Boolean.TRUE;
+                          }));
+      // The writer that offered that state pinned 6 itself: it may have let the pin go too soon.
+      LoggingTestKit.warn("possibly ended before the replica asked to follow on")
+          .withLoggerName(ReplicaActor.class.getName())
+          .expect(
+              cluster.node(1),
+              () -> {
+                replica.replicaActor().tell(fromElected);
+                return Boolean.TRUE;
+              });
+      await(replica.close());
+    }
+  }
+
+  @Test
   void aHeldTailBelowTheTransferredVersionIsDroppedSoTheReplicaReopensWithWhatFollowsTheState(
       @TempDir Path dir) throws Exception {
     // The replica holds 2 and 3 (applied 1) and is reset to a state at 5: its log must say that
