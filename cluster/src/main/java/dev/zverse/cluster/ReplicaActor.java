@@ -17,6 +17,7 @@ import dev.zverse.engine.CommitRecordCodec;
 import dev.zverse.engine.Snapshot;
 import java.io.IOException;
 import java.io.NotSerializableException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -229,6 +230,28 @@ final class ReplicaActor extends AbstractBehavior<Command> {
   /** The version of the last state transferred here, -1 before one. */
   private long transferredTo = -1;
 
+  /** The writer that offered the state being transferred, or the last one transferred here. */
+  private @Nullable ActorRef<WriterProtocol.Command> offeredBy;
+
+  /** The writer that offered the last state transferred here, which pinned its next version. */
+  private @Nullable ActorRef<WriterProtocol.Command> transferredBy;
+
+  /**
+   * State transfers that failed in a row, none fatally: the next is asked for after a wait that
+   * doubles with each ({@link TransferSettings#retryDelay}), so that a failure that lasts (a full
+   * disk) does not cost a whole transfer every {@code follow-retry} for ever. 0 once a transfer
+   * succeeds or the replica follows on its log.
+   */
+  private int failedTransfers;
+
+  /**
+   * Whether the replica waits out that back-off: its status tick, which asks again when nothing
+   * arrives, leaves the asking to the {@link Retry} timer meanwhile.
+   */
+  private boolean backingOff;
+
+  private final TransferSettings transferSettings;
+
   /** A durable replica's log; null for a memory-only replica. */
   private final @Nullable ReplicaLog log;
 
@@ -292,6 +315,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     }
     this.logged = received.received();
     this.maxApplying = Math.max(1, Math.min(16, replica.settings().maxPendingWrites()));
+    this.transferSettings = TransferSettings.create(context.getSystem());
     this.transfers = serveState(context, replica, state);
     this.reachability =
         context.messageAdapter(ClusterEvent.ReachabilityEvent.class, Reachability::new);
@@ -484,8 +508,9 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       askToFollow();
     }
     // Followed on the log, not by a transfer: a transfer that failed earlier (and was retried as a
-    // follow) no longer makes the replica catch up.
+    // follow) no longer makes the replica catch up, nor wait longer before it asks again.
     state.catchingUp = false;
+    transferSucceededOrNotNeeded();
     state.following.complete(s.latest());
     return this;
   }
@@ -851,15 +876,18 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       refuseStale(n.term(), n.writer());
       return this;
     }
-    if (!transferring && n.next() == transferredTo + 1) {
+    if (!transferring && n.next() == transferredTo + 1 && n.writer().equals(transferredBy)) {
+      // The writer that offered the state pinned its next version; a writer elected since did
+      // not, so its answer says nothing about follow-timeout.
       getContext()
           .getLog()
           .warn(
               "[{}] The writer no longer retains version {}, right after this replica was reset to"
-                  + " a state at version {}: its pin of that version ended before the replica"
-                  + " asked to follow on; give the writer's node a zverse.cluster.transfer"
-                  + ".follow-timeout above the time this replica takes to receive and reset to"
-                  + " a state",
+                  + " a state at version {} that it offered: its pin of that version possibly"
+                  + " ended before the replica asked to follow on (or its store pruned past it for"
+                  + " another reason); if this repeats, give the writer's node a"
+                  + " zverse.cluster.transfer.follow-timeout above the time this replica takes to"
+                  + " receive and reset to a state",
               name,
               n.next(),
               transferredTo);
@@ -906,7 +934,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
             n.source(),
             WriterSingleton.writerStoreName(name),
             replica.advanced().lastPublished(),
-            TransferSettings.create(getContext().getSystem()));
+            transferSettings);
     getContext().pipeToSelf(transfer, (snapshot, failure) -> new Received(n, snapshot, failure));
   }
 
@@ -971,6 +999,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
         return this; // failed: a store reset the log does not know of could be promised wrongly
       }
     }
+    offeredBy = n.writer();
     if (writer != null && !writer.equals(n.writer())) {
       // The writer followed until now did not offer the state: ask the proxy once it is reset.
       getContext().unwatch(writer);
@@ -1006,16 +1035,27 @@ final class ReplicaActor extends AbstractBehavior<Command> {
       return this;
     }
     if (failure != null) {
+      failedTransfers =
+          failedTransfers == Integer.MAX_VALUE ? failedTransfers : failedTransfers + 1;
+      state.failedTransfers = failedTransfers;
+      Duration wait = transferSettings.retryDelay(settings.followRetry(), failedTransfers);
+      backingOff = true;
       getContext()
           .getLog()
           .warn(
-              "[{}] State transfer failed; asking the writer again: {}", name, failure.toString());
-      timers.startSingleTimer(Retry.INSTANCE, settings.followRetry());
+              "[{}] State transfer failed ({} in a row); asking the writer again in {} ms: {}",
+              name,
+              failedTransfers,
+              wait.toMillis(),
+              failure.toString());
+      timers.startSingleTimer(Retry.INSTANCE, wait);
       return this;
     }
     getContext().getLog().info("[{}] The replica was reset to version {}", name, t.version());
     state.catchingUp = false;
+    transferSucceededOrNotNeeded();
     transferredTo = t.version();
+    transferredBy = offeredBy;
     // The state holds what was held up to its version; what was held after it follows it.
     received.applied(t.version());
     state.received = received.received();
@@ -1066,7 +1106,15 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     return this;
   }
 
+  /** The back-off after failed transfers ends: the next failure waits {@code follow-retry}. */
+  private void transferSucceededOrNotNeeded() {
+    failedTransfers = 0;
+    state.failedTransfers = 0;
+    backingOff = false;
+  }
+
   private Behavior<Command> onRetry() {
+    backingOff = false;
     if (!stopped && state.failure == null) {
       askToFollow();
     }
@@ -1080,6 +1128,7 @@ final class ReplicaActor extends AbstractBehavior<Command> {
     if (!stopped
         && state.failure == null
         && !transferring
+        && !backingOff
         && writer != null
         && state.writerVersion >= expected()
         && applying == 0

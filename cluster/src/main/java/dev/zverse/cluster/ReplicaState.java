@@ -68,6 +68,7 @@ final class ReplicaState implements PublishListener {
   final CompletableFuture<Long> staleRefused = new CompletableFuture<>();
 
   volatile boolean catchingUp;
+  volatile int failedTransfers;
   volatile boolean writerReachable;
   volatile @Nullable RuntimeException failure;
 
@@ -110,6 +111,7 @@ final class ReplicaState implements PublishListener {
         writer - applied,
         lagTime,
         catchingUp,
+        failedTransfers,
         writerReachable,
         f == null ? Optional.empty() : Optional.of(String.valueOf(f.getMessage())));
   }

@@ -16,6 +16,8 @@ import org.apache.pekko.actor.ClassicActorSystemProvider;
  *   stall-timeout = 30s          # a transfer with no chunk for this long fails, (0, 1h]
  *   follow-timeout = 30s         # the source keeps the version pinned after the stream until
  *                                # the receiver follows from the next version, or this long
+ *   retry-backoff-max = 60s      # the longest wait before a replica asks again after failed
+ *                                # transfers in a row, (0, 1h]
  *   dispatcher = "pekko.actor.default-blocking-io-dispatcher"  # where a receiver builds
  * }
  * }</pre>
@@ -30,6 +32,7 @@ final class TransferSettings {
   private final Duration offerTimeout;
   private final Duration stallTimeout;
   private final Duration followTimeout;
+  private final Duration retryBackoffMax;
   private final String dispatcher;
 
   TransferSettings(
@@ -37,6 +40,7 @@ final class TransferSettings {
       Duration offerTimeout,
       Duration stallTimeout,
       Duration followTimeout,
+      Duration retryBackoffMax,
       String dispatcher) {
     if (chunkBytes < ClusterSettings.MIN_CHUNK_BYTES
         || chunkBytes > ClusterSettings.MAX_CHUNK_BYTES) {
@@ -52,6 +56,7 @@ final class TransferSettings {
     this.offerTimeout = requireTimeout(offerTimeout, "transfer.offer-timeout");
     this.stallTimeout = requireTimeout(stallTimeout, "transfer.stall-timeout");
     this.followTimeout = requireTimeout(followTimeout, "transfer.follow-timeout");
+    this.retryBackoffMax = requireTimeout(retryBackoffMax, "transfer.retry-backoff-max");
     this.dispatcher = Objects.requireNonNull(dispatcher, "dispatcher");
   }
 
@@ -68,6 +73,7 @@ final class TransferSettings {
         config.getDuration("offer-timeout"),
         config.getDuration("stall-timeout"),
         config.getDuration("follow-timeout"),
+        config.getDuration("retry-backoff-max"),
         config.getString("dispatcher"));
   }
 
@@ -97,6 +103,32 @@ final class TransferSettings {
     return followTimeout;
   }
 
+  /** The longest wait of a replica before it asks again after failed transfers in a row. */
+  Duration retryBackoffMax() {
+    return retryBackoffMax;
+  }
+
+  /**
+   * How long a replica waits before it asks the writer again after {@code failures} state transfers
+   * in a row failed (the transfer, or the reset to the state, such as a checkpoint that does not
+   * fit on a full disk): {@code followRetry} after the first, twice as long after each next one, at
+   * most {@link #retryBackoffMax()} (and never less than {@code followRetry}). A failure that lasts
+   * then costs a whole transfer ever more rarely, not every {@code follow-retry} for ever.
+   *
+   * @param followRetry the replica's {@code follow-retry}, positive
+   * @param failures the failed transfers in a row, at least 1
+   * @return the wait, in [followRetry, max(followRetry, retry-backoff-max)]
+   */
+  Duration retryDelay(Duration followRetry, int failures) {
+    Duration cap = retryBackoffMax.compareTo(followRetry) > 0 ? retryBackoffMax : followRetry;
+    Duration delay = followRetry;
+    // Doubles at most about 42 times: from 1 ns to the cap of 1 h.
+    for (int i = 1; i < failures && delay.compareTo(cap) < 0; i++) {
+      delay = delay.multipliedBy(2);
+    }
+    return delay.compareTo(cap) > 0 ? cap : delay;
+  }
+
   /** The dispatcher a receiver builds the snapshot on. */
   String dispatcher() {
     return dispatcher;
@@ -104,17 +136,26 @@ final class TransferSettings {
 
   /** A copy with another stall timeout. */
   TransferSettings withStallTimeout(Duration stallTimeout) {
-    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
+    return new TransferSettings(
+        chunkBytes, offerTimeout, stallTimeout, followTimeout, retryBackoffMax, dispatcher);
   }
 
   /** A copy with another follow timeout. */
   TransferSettings withFollowTimeout(Duration followTimeout) {
-    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
+    return new TransferSettings(
+        chunkBytes, offerTimeout, stallTimeout, followTimeout, retryBackoffMax, dispatcher);
+  }
+
+  /** A copy with another longest back-off. */
+  TransferSettings withRetryBackoffMax(Duration retryBackoffMax) {
+    return new TransferSettings(
+        chunkBytes, offerTimeout, stallTimeout, followTimeout, retryBackoffMax, dispatcher);
   }
 
   /** A copy with another chunk size. */
   TransferSettings withChunkBytes(int chunkBytes) {
-    return new TransferSettings(chunkBytes, offerTimeout, stallTimeout, followTimeout, dispatcher);
+    return new TransferSettings(
+        chunkBytes, offerTimeout, stallTimeout, followTimeout, retryBackoffMax, dispatcher);
   }
 
   private static Duration requireTimeout(Duration d, String name) {
@@ -135,6 +176,8 @@ final class TransferSettings {
         + stallTimeout
         + ", followTimeout="
         + followTimeout
+        + ", retryBackoffMax="
+        + retryBackoffMax
         + ", dispatcher="
         + dispatcher
         + "]";

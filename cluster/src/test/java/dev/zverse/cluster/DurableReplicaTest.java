@@ -48,6 +48,12 @@ import org.junit.jupiter.api.io.TempDir;
 class DurableReplicaTest {
   private static final Duration WAIT = Duration.ofSeconds(60);
 
+  /**
+   * How long {@link LoggingTestKit} waits for a line a test expects: the reset that logs it runs a
+   * state transfer and a checkpoint, which a loaded machine may take seconds over.
+   */
+  private static final String LEEWAY = "pekko.actor.testkit.typed.filter-leeway = 60s";
+
   /** Versions 1 to 3: 1 created in term 2, 2 and 3 in term 5. */
   private static final TermBoundaries TERMS = TermBoundaries.NONE.extend(0, 2).extend(1, 5);
 
@@ -286,28 +292,86 @@ class DurableReplicaTest {
     }
   }
 
+  /**
+   * A durable replica on node 1 of {@code cluster} that followed a writer of term 5 (the test's
+   * {@code writer} probe) and received versions 1 to 3 of {@code h}, of which the writer declared
+   * only 1 acknowledged: 1 is applied, 2 and 3 are held. A state transfer server beside it offers
+   * {@code h} at version {@code offered}.
+   */
+  private record Held(
+      ClusterStore replica,
+      StoreSettings durable,
+      ClusterSettings settings,
+      TestProbe<WriterProtocol.Command> writer,
+      ActorRef<StateTransfer.Request> server) {
+    static Held open(ClusterHarness cluster, String name, Path dir, Snapshot h, long offered)
+        throws Exception {
+      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
+      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
+      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
+      ActorRef<StateTransfer.Request> server = source(cluster, name, h, offered);
+      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
+      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 3)));
+      awaitAck(writer, 3, 1);
+      return new Held(replica, durable, settings, writer, server);
+    }
+
+    /** The writer tells the replica it retains no more its next version 2: it must catch up. */
+    void needsTransfer(long latest) {
+      replica
+          .replicaActor()
+          .tell(
+              new ReplicaProtocol.NeedsTransfer(
+                  5, writer.getRef(), 2, latest, latest, server, TERM5));
+    }
+
+    /**
+     * Sends the replica to state transfer at {@code latest} with the checkpoint of that state
+     * blocked, and returns once the replica handled the failure: the store's reset fails after the
+     * replica log took the state's history, before anything of the state is durable (a first-stage
+     * failure, as a full disk gives), and the store goes on as it was.
+     *
+     * @return the blocker, for {@link #unblock}
+     */
+    Path failReset(ClusterHarness cluster, Path dir, long latest) throws IOException {
+      Path blocked =
+          block(dir.resolve("replica").resolve(String.format("checkpoint-%020d.tmp", latest)));
+      LoggingTestKit.warn("State transfer failed")
+          .withLoggerName(ReplicaActor.class.getName())
+          .expect(
+              cluster.node(1),
+              () -> {
+                needsTransfer(latest);
+                return Boolean.TRUE;
+              });
+      return blocked;
+    }
+  }
+
+  /** The next {@link WriterProtocol.Follow} from {@code from} that {@code writer} receives. */
+  private static void followFrom(TestProbe<WriterProtocol.Command> writer, long from) {
+    writer.fishForMessage(
+        WAIT,
+        m ->
+            m instanceof WriterProtocol.Follow f && f.from() == from
+                ? FishingOutcomes.complete()
+                : FishingOutcomes.continueAndIgnore());
+  }
+
   @Test
   void aCrashBeforeTheStoresResetIsDurableKeepsTheHeldAcknowledgedCommits(@TempDir Path dir)
       throws Exception {
     String name = "crash-before-reset";
     Snapshot h = history(5);
-    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
-      ClusterSettings settings = ClusterSettings.create(cluster.node(1)).withWriteTimeout(WAIT);
-      StoreSettings durable = StoreSettings.create(cluster.node(1), name).withDataDirectory(dir);
-      ClusterStore replica = ClusterStore.open(cluster.node(1), name, durable, settings);
-      ActorRef<StateTransfer.Request> server = source(cluster, name, h, 5);
-      TestProbe<WriterProtocol.Command> writer = TestProbe.create(cluster.node(1));
-      replica.replicaActor().tell(new ReplicaProtocol.Subscribed(5, writer.getRef(), 0, TERM5));
-      replica.replicaActor().tell(new WriterProtocol.Commits(5, 1, group(h, 1, 3)));
-      awaitAck(writer, 3, 1);
-      // The store cannot write the state's checkpoint: its reset fails after the replica log
-      // took the state's history, before anything of the state is durable, as a crash there.
-      Path blocked =
-          block(dir.resolve("replica").resolve(String.format("checkpoint-%020d.tmp", 5)));
-      replica
-          .replicaActor()
-          .tell(new ReplicaProtocol.NeedsTransfer(5, writer.getRef(), 2, 5, 5, server, TERM5));
-      assertEquals(4, nextFollow(writer).from(), "2 and 3 still held after the failed reset");
+    try (ClusterHarness cluster = ClusterHarness.start(2, LEEWAY)) {
+      Held held = Held.open(cluster, name, dir, h, 5);
+      ClusterStore replica = held.replica();
+      StoreSettings durable = held.durable();
+      ClusterSettings settings = held.settings();
+      Path blocked = held.failReset(cluster, dir, 5);
+      assertEquals(
+          4, nextFollow(held.writer()).from(), "2 and 3 still held after the failed reset");
       assertEquals(1, replica.snapshot().version());
       assertEquals(Optional.empty(), replica.status().failure());
       cluster.stopNode(1);
@@ -321,6 +385,142 @@ class DurableReplicaTest {
       WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
       assertEquals(3, p.received(), "what it acknowledged survived: " + p);
       assertEquals(TERM5, p.terms(), p.toString());
+      await(back.close());
+    }
+  }
+
+  @Test
+  void aReplicaWhoseResetFailedAndThatIsThenFollowedOnItsLogIsNoLongerCatchingUpAndIsReady(
+      @TempDir Path dir) throws Exception {
+    String name = "followed-after-failed-reset";
+    try (ClusterHarness cluster = ClusterHarness.start(2, LEEWAY)) {
+      Held held = Held.open(cluster, name, dir, history(5), 5);
+      ClusterStore replica = held.replica();
+      Path blocked = held.failReset(cluster, dir, 5);
+      assertTrue(replica.status().catchingUp(), replica.status().toString());
+      assertFalse(await(replica.readiness().get()), "not ready while it must catch up");
+      // A new writer that retains the replica's next version answers the retried Follow: the
+      // replica follows on its log, with no transfer.
+      replica
+          .replicaActor()
+          .tell(new ReplicaProtocol.Subscribed(5, held.writer().getRef(), 3, TERM5));
+      await(replica.awaitVersion(3, WAIT));
+      assertEquals(Optional.empty(), replica.status().failure());
+      assertFalse(replica.status().catchingUp(), replica.status().toString());
+      assertTrue(await(replica.readiness().get()), replica.status().toString());
+      unblock(blocked);
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void aReplicaWhoseResetKeepsFailingAsksAgainAfterAWaitThatDoublesUpToItsBound(@TempDir Path dir)
+      throws Exception {
+    String name = "backing-off";
+    // follow-retry is 200 ms in every test cluster (ClusterHarness.BASE).
+    String config = LEEWAY + "\nzverse.cluster.transfer.retry-backoff-max = 800ms";
+    try (ClusterHarness cluster = ClusterHarness.start(2, config)) {
+      Held held = Held.open(cluster, name, dir, history(5), 5);
+      ClusterStore replica = held.replica();
+      Path blocked = held.failReset(cluster, dir, 5);
+      assertEquals(1, replica.status().failedTransfers(), replica.status().toString());
+      long failures = 1;
+      // Each time the replica asks again, the writer answers that it must transfer, which fails
+      // again: the wait before the next ask is what the replica reports choosing (no clock is
+      // read here), 200 ms, then twice as long each time, up to the bound.
+      for (long ms : new long[] {400, 800, 800}) {
+        LoggingTestKit.warn("asking the writer again in " + ms + " ms")
+            .withLoggerName(ReplicaActor.class.getName())
+            .expect(
+                cluster.node(1),
+                () -> {
+                  followFrom(held.writer(), 4);
+                  held.needsTransfer(5);
+                  return Boolean.TRUE;
+                });
+        failures++;
+        assertEquals(failures, replica.status().failedTransfers(), replica.status().toString());
+        assertTrue(replica.status().catchingUp(), replica.status().toString());
+      }
+      unblock(blocked);
+      held.needsTransfer(5);
+      followFrom(held.writer(), 6); // reset to 5, then asked to follow on
+      assertEquals(0, replica.status().failedTransfers(), "a transfer that succeeds ends it");
+      assertFalse(replica.status().catchingUp(), replica.status().toString());
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void theFollowTimeoutWarningComesOnlyFromTheWriterThatOfferedTheStateAndPinnedItsNextVersion(
+      @TempDir Path dir) throws Exception {
+    String name = "pinned-by";
+    try (ClusterHarness cluster = ClusterHarness.start(2, LEEWAY)) {
+      Held held = Held.open(cluster, name, dir, history(5), 5);
+      ClusterStore replica = held.replica();
+      held.needsTransfer(5);
+      followFrom(held.writer(), 6); // reset to 5 by the writer of term 5
+      // A writer elected since (term 6) never held the pin of 6: its answer that it does not
+      // retain 6 says nothing about follow-timeout.
+      TestProbe<WriterProtocol.Command> elected = TestProbe.create(cluster.node(1));
+      ReplicaProtocol.NeedsTransfer fromElected =
+          new ReplicaProtocol.NeedsTransfer(6, elected.getRef(), 6, 5, 5, held.server(), TERM5);
+      LoggingTestKit.warn("follow-timeout")
+          .withLoggerName(ReplicaActor.class.getName())
+          .withOccurrences(0)
+          .expect(
+              cluster.node(1),
+              () ->
+                  LoggingTestKit.info("The replica was reset to version 5")
+                      .withLoggerName(ReplicaActor.class.getName())
+                      .expect(
+                          cluster.node(1),
+                          () -> {
+                            replica.replicaActor().tell(fromElected);
+                            return Boolean.TRUE;
+                          }));
+      // The writer that offered that state pinned 6 itself: it may have let the pin go too soon.
+      LoggingTestKit.warn("possibly ended before the replica asked to follow on")
+          .withLoggerName(ReplicaActor.class.getName())
+          .expect(
+              cluster.node(1),
+              () -> {
+                replica.replicaActor().tell(fromElected);
+                return Boolean.TRUE;
+              });
+      await(replica.close());
+    }
+  }
+
+  @Test
+  void aHeldTailBelowTheTransferredVersionIsDroppedSoTheReplicaReopensWithWhatFollowsTheState(
+      @TempDir Path dir) throws Exception {
+    // The replica holds 2 and 3 (applied 1) and is reset to a state at 5: its log must say that
+    // the store holds 5 (BASED), or it would hold 2 and 3 and then 6, and refuse to open ("received
+    // versions from 6 do not follow 3").
+    String name = "held-below";
+    Snapshot h = history(6);
+    try (ClusterHarness cluster = ClusterHarness.start(2, "")) {
+      Held held = Held.open(cluster, name, dir, h, 5);
+      ClusterStore replica = held.replica();
+      held.needsTransfer(5);
+      followFrom(held.writer(), 6); // reset to 5, then asked to follow on
+      assertEquals(5, replica.snapshot().version());
+      replica.replicaActor().tell(new WriterProtocol.Commits(5, 6, group(h, 6, 6)));
+      awaitAck(held.writer(), 6, 6);
+      cluster.stopNode(1);
+
+      int again = cluster.addNode();
+      ClusterStore back =
+          ClusterStore.open(cluster.node(again), name, held.durable(), held.settings());
+      Snapshot recovered = back.snapshot();
+      assertEquals(6, recovered.version());
+      assertEquals(h.commit(6).changes(), recovered.commit(6).changes());
+      TestProbe<WriterProtocol.Command> next = TestProbe.create(cluster.node(again));
+      back.replicaActor().tell(new ReplicaProtocol.Promise(6, next.getRef()));
+      WriterProtocol.Promised p = next.expectMessageClass(WriterProtocol.Promised.class, WAIT);
+      assertEquals(6, p.received(), p.toString());
+      assertEquals(6, p.applied(), p.toString());
       await(back.close());
     }
   }

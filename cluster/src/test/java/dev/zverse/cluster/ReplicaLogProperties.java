@@ -121,6 +121,48 @@ class ReplicaLogProperties {
     }
   }
 
+  /**
+   * The store's reset is durable before the log's {@code BASED V} record is ({@link
+   * ReplicaLog#based} follows the reset): a crash in between leaves a log cut anywhere in that
+   * record, whose store already holds the state at V. Recovered against V, it gives what the log
+   * with the record gives ("V + what is held after V"); against the store before the reset, the old
+   * state and what is held (the other property). Never a refusal.
+   */
+  @Property(tries = 300)
+  void aLogCutBeforeItsBasedRecordRecoversAgainstTheResetStoreAsIfTheRecordWereThere(
+      @ForAll("ops") List<Op> ops,
+      @ForAll @IntRange(min = 0, max = 1_000_000) int pick,
+      @ForAll @IntRange(min = 0, max = 1_000_000) int cutAt)
+      throws IOException {
+    Path dir = Files.createTempDirectory("replica-log");
+    try {
+      List<Long> ends = new ArrayList<>();
+      List<State> states = new ArrayList<>();
+      Path file = write(dir, ops, ends, states);
+      byte[] bytes = Files.readAllBytes(file);
+      // Record k runs from ends[k - 1] to ends[k]; state k is the state after it.
+      List<Integer> based = new ArrayList<>();
+      for (int k = 2; k < ends.size(); k++) {
+        if (bytes[(int) (long) ends.get(k - 1)] == ReplicaLog.BASED) {
+          based.add(k);
+        }
+      }
+      if (based.isEmpty()) {
+        return;
+      }
+      int k = based.get(pick % based.size());
+      long start = ends.get(k - 1);
+      int cut = (int) (start + cutAt % (ends.get(k) - start));
+      Files.write(file, Arrays.copyOf(bytes, cut));
+      State withIt = states.get(k);
+      assertEquals(withIt, recover(file, false, withIt.store()), "cut at " + cut + " of " + k);
+      State before = states.get(k - 1);
+      assertEquals(before, recover(file, false, before.store()), "the store before the reset");
+    } finally {
+      delete(dir);
+    }
+  }
+
   @Property(tries = 300)
   void aDamagedByteIsATornTailOrRefusedNamingTheFileAndTheRecordsOffset(
       @ForAll("ops") List<Op> ops,
