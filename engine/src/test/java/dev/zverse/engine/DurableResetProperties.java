@@ -5,12 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import net.jqwik.api.Arbitraries;
@@ -160,7 +158,7 @@ class DurableResetProperties {
       // Stopped once at each step the whole reset passes: five, plus one per file deleted.
       assertTrue(steps.size() >= 5, "the steps of the reset: " + steps);
     } finally {
-      delete(root);
+      LogFiles.delete(root);
     }
   }
 
@@ -184,7 +182,7 @@ class DurableResetProperties {
         assertEquals(oldVersions + 1, log.recovered().version(), log.recoveryReport());
       }
     } finally {
-      delete(root);
+      LogFiles.delete(root);
     }
   }
 
@@ -239,20 +237,6 @@ class DurableResetProperties {
       for (Path p : (Iterable<Path>) files::iterator) {
         Files.copy(p, to.resolve(p.getFileName()));
       }
-    }
-  }
-
-  private static void delete(Path root) throws IOException {
-    try (Stream<Path> all = Files.walk(root)) {
-      all.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
     }
   }
 }

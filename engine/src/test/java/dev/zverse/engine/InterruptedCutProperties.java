@@ -9,7 +9,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -179,7 +178,7 @@ class InterruptedCutProperties {
                   || steps.contains(Recovery.Step.EMPTIED_SEGMENT_DELETED)),
           "the steps of the cut: " + steps);
     } finally {
-      delete(root);
+      LogFiles.delete(root);
     }
   }
 
@@ -247,19 +246,5 @@ class InterruptedCutProperties {
 
   private static DurableLog open(Path dir) throws IOException {
     return DurableLog.open(options(dir), Limits.defaults(), index());
-  }
-
-  private static void delete(Path root) throws IOException {
-    try (Stream<Path> all = Files.walk(root)) {
-      all.sorted(Comparator.reverseOrder())
-          .forEach(
-              p -> {
-                try {
-                  Files.delete(p);
-                } catch (IOException e) {
-                  throw new UncheckedIOException(e);
-                }
-              });
-    }
   }
 }
