@@ -95,6 +95,7 @@ public final class LagNode {
     try {
       ClusterFixture.awaitUp(system, config.getInt("zverse.bench.nodes"));
       long requestedAt = System.nanoTime();
+      long cpuAtRequest = TransferNode.cpuNanos();
       long startToRequest =
           System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
       ClusterStore store =
@@ -106,6 +107,7 @@ public final class LagNode {
               () -> writer(system),
               TransferSettings.create(system),
               requestedAt,
+              cpuAtRequest,
               startToRequest,
               config.hasPath(TransferNode.CATCH_UP_TO)
                   ? config.getLong(TransferNode.CATCH_UP_TO)

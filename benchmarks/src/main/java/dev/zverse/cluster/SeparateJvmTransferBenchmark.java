@@ -152,6 +152,9 @@ public final class SeparateJvmTransferBenchmark {
       int chunks,
       long servedNanos,
       long followingNanos,
+      long catchingUpNanos,
+      long joinerCpuNanos,
+      long writerCpuNanos,
       long startToRequestMillis,
       long exportNanos,
       long importNanos,
@@ -173,7 +176,9 @@ public final class SeparateJvmTransferBenchmark {
     public String toString() {
       return String.format(
           "node %d: version %,d, %,d bytes in %,d chunks; served %.2f s after the request"
-              + " (%.1f MB/s), following %.2f s; JVM start to request %,d ms; export alone %.2f s"
+              + " (%.1f MB/s), following %.2f s, catching up seen at %.2f s; CPU %.2f s in the joiner until served, %.2f s in"
+              + " the writer's JVM from the joiner's start; JVM start to request %,d ms; export"
+              + " alone %.2f s"
               + " (writer's JVM), import alone %.2f s (joiner's JVM); state equal, %,d keys"
               + " checked, followed live to %,d; %s available processor(s), %s threads; load average"
               + " %s, after %s",
@@ -184,6 +189,9 @@ public final class SeparateJvmTransferBenchmark {
           seconds(),
           megabytesPerSecond(),
           followingNanos / 1e9,
+          catchingUpNanos / 1e9,
+          joinerCpuNanos / 1e9,
+          writerCpuNanos / 1e9,
           startToRequestMillis,
           exportNanos / 1e9,
           importNanos / 1e9,
@@ -214,10 +222,12 @@ public final class SeparateJvmTransferBenchmark {
             + " = "
             + version
             + "\n";
+    long writerCpu = Long.parseLong(writer.ask("cpu"));
     NodeProcess joiner = NodeProcess.start(index, work, config, jvm, null);
     try {
       String processors = joiner.await().split(" ")[1];
       String[] caught = joiner.ask("caught").split(" ");
+      writerCpu = Long.parseLong(writer.ask("cpu")) - writerCpu;
       if (!caught[4].equals("false") || !caught[5].equals("true") || !caught[6].equals("-")) {
         throw new IllegalStateException(
             "node "
@@ -257,6 +267,9 @@ public final class SeparateJvmTransferBenchmark {
           Integer.parseInt(state[5]),
           Long.parseLong(caught[0]),
           Long.parseLong(caught[1]),
+          Long.parseLong(caught[8]),
+          Long.parseLong(caught[7]),
+          writerCpu,
           Long.parseLong(caught[2]),
           Long.parseLong(state[6]),
           Long.parseLong(imported[2]),

@@ -9,6 +9,7 @@ import dev.zverse.engine.Snapshot;
 import dev.zverse.engine.SnapshotExport;
 import dev.zverse.engine.SnapshotImport;
 import dev.zverse.engine.WriteBatch;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -20,7 +21,10 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -46,7 +50,11 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code caught}: on a node whose configuration names {@code zverse.bench.catch-up-to}, when
  *       its replica served that version and when it followed the writer, in nanoseconds from the
  *       replica's first request ({@link ClusterStore#open}, which asks the writer to follow), the
- *       JVM's start to that request in milliseconds, and the replica's status after;
+ *       JVM's start to that request in milliseconds, and the replica's status after, then the CPU
+ *       time this process used from the request to serving, in nanoseconds, and when its status
+ *       first said it catches up (the writer's answer came), in nanoseconds from the request, -1 if
+ *       it was never seen;
+ *   <li>{@code cpu}: the CPU time this process used so far, in nanoseconds;
  *   <li>{@code digest <version>}: this node's replica: version, keys and digest, refused unless the
  *       replica is at exactly {@code version};
  *   <li>{@code check <keys> <every>}: looks up every {@code every}-th key of the data of {@code
@@ -70,9 +78,11 @@ final class TransferNode {
   private final Supplier<@Nullable ZVerseStore> writer;
   private final TransferSettings settings;
   private final long requestedAt;
+  private final long cpuAtRequest;
   private final long startToRequestMillis;
-  private final @Nullable CompletableFuture<Long> served;
+  private final @Nullable CompletableFuture<long[]> served;
   private final CompletableFuture<Long> following;
+  private final AtomicLong catchingUpSeen = new AtomicLong(-1);
 
   /**
    * Starts timing {@code store}'s catch-up, right after it was opened.
@@ -81,6 +91,7 @@ final class TransferNode {
    * @param writer the writer's local store, if the writer runs on this node
    * @param settings this node's transfer settings
    * @param requestedAt {@link System#nanoTime} just before {@code store} was opened
+   * @param cpuAtRequest {@link #cpuNanos} at that moment
    * @param startToRequestMillis milliseconds from the JVM's start to that moment
    * @param catchUpTo the version to time the replica to, or -1 for none
    */
@@ -89,12 +100,14 @@ final class TransferNode {
       Supplier<@Nullable ZVerseStore> writer,
       TransferSettings settings,
       long requestedAt,
+      long cpuAtRequest,
       long startToRequestMillis,
       long catchUpTo) {
     this.store = store;
     this.writer = writer;
     this.settings = settings;
     this.requestedAt = requestedAt;
+    this.cpuAtRequest = cpuAtRequest;
     this.startToRequestMillis = startToRequestMillis;
     // Both registered right after the open: the writer's first answer needs a round trip over the
     // wire, a transfer seconds more, so neither stage can have completed before the callbacks are
@@ -104,9 +117,37 @@ final class TransferNode {
             ? null
             : store
                 .awaitVersion(catchUpTo, WAIT)
-                .thenApply(s -> System.nanoTime())
+                .thenApply(s -> new long[] {System.nanoTime(), cpuNanos()})
                 .toCompletableFuture();
     this.following = store.following().thenApply(v -> System.nanoTime()).toCompletableFuture();
+    if (catchUpTo >= 0) {
+      watchCatchingUp();
+    }
+  }
+
+  /**
+   * Samples the replica's status every 10 ms until it follows, to see when the writer's answer
+   * (catch up by state transfer) arrived: the status has no time of its own for it. A sample, not a
+   * wait: nothing waits on it, and the figures come from the stages.
+   */
+  private void watchCatchingUp() {
+    ScheduledExecutorService sampler =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "catching-up-sampler");
+              t.setDaemon(true);
+              return t;
+            });
+    sampler.scheduleAtFixedRate(
+        () -> {
+          if (store.status().catchingUp()) {
+            catchingUpSeen.compareAndSet(-1, System.nanoTime() - requestedAt);
+          }
+        },
+        0,
+        10,
+        TimeUnit.MILLISECONDS);
+    following.whenComplete((v, e) -> sampler.shutdown());
   }
 
   /**
@@ -121,6 +162,7 @@ final class TransferNode {
       case "state" -> state();
       case "rewrite" -> String.valueOf(rewrite(Integer.parseInt(w[1])));
       case "caught" -> caught();
+      case "cpu" -> String.valueOf(cpuNanos());
       case "digest" -> digest(Long.parseLong(w[1]));
       case "check" -> String.valueOf(check(Integer.parseInt(w[1]), Integer.parseInt(w[2])));
       case "reach" -> {
@@ -135,6 +177,12 @@ final class TransferNode {
       case "import" -> importAlone();
       default -> null;
     };
+  }
+
+  /** The CPU time this process used so far, every thread's, in nanoseconds. */
+  static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
   }
 
   private ZVerseStore writerStore() {
@@ -200,16 +248,16 @@ final class TransferNode {
   }
 
   private String caught() throws Exception {
-    CompletableFuture<Long> s = served;
+    CompletableFuture<long[]> s = served;
     if (s == null) {
       throw new IllegalStateException("no " + CATCH_UP_TO + " in this node's configuration");
     }
-    long servedAt = s.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+    long[] servedAt = s.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     long followingAt = following.get(WAIT.toSeconds(), TimeUnit.SECONDS);
     ReplicaStatus status = store.status();
     boolean ready =
         store.readiness().get().toCompletableFuture().get(WAIT.toSeconds(), TimeUnit.SECONDS);
-    return (servedAt - requestedAt)
+    return (servedAt[0] - requestedAt)
         + " "
         + (followingAt - requestedAt)
         + " "
@@ -221,7 +269,11 @@ final class TransferNode {
         + " "
         + ready
         + " "
-        + status.failure().orElse("-").replace(' ', '_');
+        + status.failure().orElse("-").replace(' ', '_')
+        + " "
+        + (servedAt[1] - cpuAtRequest)
+        + " "
+        + catchingUpSeen.get();
   }
 
   private String digest(long version) throws NoSuchAlgorithmException {
