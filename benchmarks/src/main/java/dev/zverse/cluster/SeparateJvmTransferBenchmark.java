@@ -40,7 +40,9 @@ import java.util.List;
  * state's contents stay the same for the next join) and the joiner reaches the last one: it follows
  * live. Beside the whole, the two halves alone: the export of the same state on the writer's JVM
  * and the import of its chunks on the joiner's (the product does not report the split of a live
- * transfer). The joiner then leaves (its store and ActorSystem closed) and exits.
+ * transfer); when the joiner's status first said it catches up (sampled, see {@link TransferNode});
+ * the CPU time of the joiner until served and of the writer's JVM meanwhile. The joiner then leaves
+ * (its store and ActorSystem closed) and exits.
  *
  * <p>A plain main, not run by any test. Every child runs this process's Java and class path with
  * {@code -Xms<heap> -Xmx<heap> -XX:+AlwaysPreTouch} and the {@code zverse.*} and {@code pekko.*}

@@ -23,6 +23,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
@@ -138,16 +139,20 @@ final class TransferNode {
               t.setDaemon(true);
               return t;
             });
-    sampler.scheduleAtFixedRate(
-        () -> {
-          if (store.status().catchingUp()) {
-            catchingUpSeen.compareAndSet(-1, System.nanoTime() - requestedAt);
-          }
-        },
-        0,
-        10,
-        TimeUnit.MILLISECONDS);
-    following.whenComplete((v, e) -> sampler.shutdown());
+    ScheduledFuture<?> unused =
+        sampler.scheduleAtFixedRate(
+            () -> {
+              if (store.status().catchingUp()) {
+                catchingUpSeen.compareAndSet(-1, System.nanoTime() - requestedAt);
+              }
+              if (following.isDone()) {
+                // The catch-up is over: the sampler's thread stops.
+                sampler.shutdown();
+              }
+            },
+            0,
+            10,
+            TimeUnit.MILLISECONDS);
   }
 
   /**
