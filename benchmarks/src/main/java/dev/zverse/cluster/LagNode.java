@@ -23,9 +23,10 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.jspecify.annotations.Nullable;
 
 /**
- * One node of {@link SeparateJvmLagBenchmark}, in a process of its own: an ActorSystem that joins
- * the cluster through the seed nodes of its configuration, the cluster store {@code lag} opened on
- * it, and a replica-lag run's part on this node, driven by its parent over stdin and stdout.
+ * One node of {@link SeparateJvmLagBenchmark} or {@link SeparateJvmTransferBenchmark}, in a process
+ * of its own ({@link NodeProcess}): an ActorSystem that joins the cluster through the seed nodes of
+ * its configuration, the cluster store {@code lag} opened on it, and a replica-lag run's or a state
+ * transfer's part on this node, driven by its parent over stdin and stdout.
  *
  * <p>Each command is one line, each answer one line starting with {@code @} (everything else this
  * process prints goes to stderr):
@@ -46,12 +47,14 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code put1 <n>}: {@code n} writes of one put through this node's {@link ClusterStore}, one
  *       at a time; answers their latencies (microseconds) as an encoded histogram;
  *   <li>{@code threads}: the live threads of this JVM;
+ *   <li>the state transfer's commands ({@link TransferNode});
  *   <li>{@code exit}, or the end of stdin: closes the store and the ActorSystem, and exits.
  * </ul>
  *
  * <p>Arguments: the configuration file (HOCON, over {@link ReplicaLagBenchmark#CONFIG} and {@link
  * ClusterFixture#CONFIG}) with the node's port, the seed nodes and {@code zverse.bench.nodes}, the
- * number of members to wait for. Not thread-safe: one thread reads and answers the commands.
+ * number of members to wait for, and for a node that joins late to be timed {@value
+ * TransferNode#CATCH_UP_TO}. Not thread-safe: one thread reads and answers the commands.
  */
 public final class LagNode {
   private static final String STORE = "lag";
@@ -59,14 +62,17 @@ public final class LagNode {
   private final ActorSystem<Void> system;
   private final ClusterStore store;
   private final PrintStream out;
+  private final TransferNode transfer;
   private LagRun.@Nullable Stamps replicaStamps;
   private LagRun.@Nullable Stamps writerStamps;
   private LagRun.@Nullable Sent sent;
 
-  private LagNode(ActorSystem<Void> system, ClusterStore store, PrintStream out) {
+  private LagNode(
+      ActorSystem<Void> system, ClusterStore store, PrintStream out, TransferNode transfer) {
     this.system = system;
     this.store = store;
     this.out = out;
+    this.transfer = transfer;
   }
 
   /**
@@ -88,9 +94,24 @@ public final class LagNode {
     int code = 0;
     try {
       ClusterFixture.awaitUp(system, config.getInt("zverse.bench.nodes"));
+      long requestedAt = System.nanoTime();
+      long cpuAtRequest = TransferNode.cpuNanos();
+      long startToRequest =
+          System.currentTimeMillis() - ManagementFactory.getRuntimeMXBean().getStartTime();
       ClusterStore store =
           ClusterStore.open(
               system, STORE, StoreSettings.create(system, STORE), ClusterFixture.patient(system));
+      TransferNode transfer =
+          new TransferNode(
+              store,
+              () -> writer(system),
+              TransferSettings.create(system),
+              requestedAt,
+              cpuAtRequest,
+              startToRequest,
+              config.hasPath(TransferNode.CATCH_UP_TO)
+                  ? config.getLong(TransferNode.CATCH_UP_TO)
+                  : -1);
       store
           .following()
           .toCompletableFuture()
@@ -100,7 +121,7 @@ public final class LagNode {
               + Runtime.getRuntime().availableProcessors()
               + " "
               + store.settings().minAcks());
-      new LagNode(system, store, out).serve();
+      new LagNode(system, store, out, transfer).serve();
     } catch (Exception | Error e) {
       e.printStackTrace();
       code = 1;
@@ -176,7 +197,13 @@ public final class LagNode {
                 LagRun.toArray(rs.nanos))
             .encode();
       }
-      default -> throw new IllegalArgumentException("unknown command: " + String.join(" ", w));
+      default -> {
+        String a = transfer.answer(w);
+        if (a == null) {
+          throw new IllegalArgumentException("unknown command: " + String.join(" ", w));
+        }
+        yield a;
+      }
     };
   }
 
@@ -208,6 +235,10 @@ public final class LagNode {
 
   /** The writer's local store, if the writer singleton runs on this node. */
   private @Nullable ZVerseStore writer() {
+    return writer(system);
+  }
+
+  private static @Nullable ZVerseStore writer(ActorSystem<?> system) {
     return ZVerse.get(system).store(WriterSingleton.writerStoreName(STORE)).orElse(null);
   }
 

@@ -1,21 +1,10 @@
 package dev.zverse.cluster;
 
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.jspecify.annotations.Nullable;
 
@@ -87,14 +76,16 @@ public final class SeparateJvmLagBenchmark {
     Files.createDirectories(work);
     List<Integer> ports = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
-      ports.add(freePort());
+      ports.add(NodeProcess.freePort());
     }
-    List<Child> nodes = new ArrayList<>();
+    List<NodeProcess> nodes = new ArrayList<>();
     try {
       for (int i = 0; i < NODES; i++) {
-        nodes.add(Child.start(i, work, LagNode.config(ports.get(i), ports, NODES), jfr));
+        nodes.add(
+            NodeProcess.start(
+                i, work, LagNode.config(ports.get(i), ports, NODES), NodeProcess.SMALL_HEAP, jfr));
       }
-      for (Child c : nodes) {
+      for (NodeProcess c : nodes) {
         String[] ready = c.await().split(" ");
         System.out.printf(
             "node %d: pid %d, %s available processor(s), min-acks %s, %s threads%n",
@@ -110,26 +101,20 @@ public final class SeparateJvmLagBenchmark {
       if (put1 > 0) {
         writes(put1, nodes);
       }
-      for (Child c : nodes) {
+      for (NodeProcess c : nodes) {
         System.out.printf("node %d: %s threads%n", c.index, c.ask("threads"));
       }
       checkClocks(nodes);
     } finally {
-      for (Child c : nodes) {
+      for (NodeProcess c : nodes) {
         c.close();
       }
     }
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-      return s.getLocalPort();
-    }
-  }
-
   /** Estimates each node's clock offset from this process's: see the class comment. */
-  private static void checkClocks(List<Child> nodes) throws Exception {
-    for (Child c : nodes) {
+  private static void checkClocks(List<NodeProcess> nodes) throws Exception {
+    for (NodeProcess c : nodes) {
       long bestRtt = Long.MAX_VALUE;
       long bestOffset = 0;
       long[] rtts = new long[PINGS];
@@ -158,10 +143,10 @@ public final class SeparateJvmLagBenchmark {
     }
   }
 
-  private static void run(LagRun.Load load, List<Child> nodes, Path work) throws Exception {
-    Child writer = nodes.get(0);
+  private static void run(LagRun.Load load, List<NodeProcess> nodes, Path work) throws Exception {
+    NodeProcess writer = nodes.get(0);
     long first = Long.parseLong(writer.ask("listen - " + load.total()));
-    for (Child c : nodes.subList(1, nodes.size())) {
+    for (NodeProcess c : nodes.subList(1, nodes.size())) {
       c.ask("listen " + first + " " + load.total());
     }
     String[] sent =
@@ -171,14 +156,14 @@ public final class SeparateJvmLagBenchmark {
                     .formatted(load.rate(), load.batch(), load.seconds(), load.warmup(), first))
             .split(" ", 2);
     long last = Long.parseLong(sent[0]);
-    for (Child c : nodes) {
+    for (NodeProcess c : nodes) {
       c.ask("await " + last);
     }
     Path stamps = work.resolve("writer-stamps.bin");
     writer.ask("dump " + stamps);
     LagRun.printLoad(load, first, last, sent[1]);
     LagRun.Figures all = new LagRun.Figures();
-    for (Child c : nodes) {
+    for (NodeProcess c : nodes) {
       LagRun.Figures f =
           LagRun.Figures.decode(
               c.ask("figures " + load.recordedFrom(first) + " " + last + " " + stamps));
@@ -192,7 +177,7 @@ public final class SeparateJvmLagBenchmark {
    * Writes from a node that does not hold the writer (node 1) against writes on the writer's node
    * (node 0), one at a time, {@code n} per round, in alternated rounds after one warmup round each.
    */
-  private static void writes(int n, List<Child> nodes) throws Exception {
+  private static void writes(int n, List<NodeProcess> nodes) throws Exception {
     System.out.printf("%nsingle-put writes one at a time, %,d per round (us)%n", n);
     nodes.get(0).ask("put1 " + n);
     nodes.get(1).ask("put1 " + n);
@@ -220,105 +205,5 @@ public final class SeparateJvmLagBenchmark {
         all[1].getValueAtPercentile(99),
         (double) all[1].getValueAtPercentile(50) / all[0].getValueAtPercentile(50),
         (double) all[1].getValueAtPercentile(99) / all[0].getValueAtPercentile(99));
-  }
-
-  /** A child JVM running {@link LagNode}: its commands and answers. */
-  private static final class Child {
-    private static final long ANSWER_SECONDS = 300;
-
-    final int index;
-    final Process process;
-    private final PrintStream in;
-    private final BlockingQueue<String> answers = new LinkedBlockingQueue<>();
-
-    private Child(int index, Process process) {
-      this.index = index;
-      this.process = process;
-      this.in = new PrintStream(process.getOutputStream(), true, StandardCharsets.UTF_8);
-      Thread reader = new Thread(this::readAnswers, "lag-node-" + index);
-      reader.setDaemon(true);
-      reader.start();
-    }
-
-    static Child start(int index, Path work, String config, @Nullable Path jfr) throws IOException {
-      Path file = work.resolve("node" + index + ".conf");
-      Files.writeString(file, config);
-      List<String> command = new ArrayList<>();
-      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-      command.addAll(List.of("-Xms1g", "-Xmx1g", "-XX:+AlwaysPreTouch"));
-      if (jfr != null) {
-        command.add(
-            "-XX:StartFlightRecording=settings=profile,filename="
-                + jfr.resolve("node" + index + ".jfr"));
-      }
-      for (Map.Entry<Object, Object> p : System.getProperties().entrySet()) {
-        String key = String.valueOf(p.getKey());
-        if (key.startsWith("zverse.") || key.startsWith("pekko.")) {
-          command.add("-D" + key + "=" + p.getValue());
-        }
-      }
-      command.addAll(
-          List.of(
-              "-cp",
-              System.getProperty("java.class.path"),
-              LagNode.class.getName(),
-              file.toString()));
-      Process p =
-          new ProcessBuilder(command)
-              .redirectError(
-                  ProcessBuilder.Redirect.appendTo(work.resolve("node" + index + ".log").toFile()))
-              .start();
-      return new Child(index, p);
-    }
-
-    private void readAnswers() {
-      try (BufferedReader r =
-          new BufferedReader(
-              new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        for (String line; (line = r.readLine()) != null; ) {
-          if (line.startsWith("@")) {
-            answers.add(line.substring(1));
-          }
-        }
-      } catch (IOException e) {
-        // A process that died: await sees no answer and says so.
-      }
-    }
-
-    /** The next answer line. */
-    String await() throws InterruptedException {
-      String a = answers.poll(ANSWER_SECONDS, TimeUnit.SECONDS);
-      if (a == null) {
-        throw new IllegalStateException(
-            "node "
-                + index
-                + " gave no answer in "
-                + ANSWER_SECONDS
-                + " s (alive: "
-                + process.isAlive()
-                + "); see target/lag-nodes/node"
-                + index
-                + ".log");
-      }
-      if (a.startsWith("error ")) {
-        throw new IllegalStateException("node " + index + ": " + a);
-      }
-      return a;
-    }
-
-    /** Sends {@code command} and returns its answer. */
-    String ask(String command) throws InterruptedException {
-      in.println(command);
-      return await();
-    }
-
-    void close() throws InterruptedException {
-      in.println("exit");
-      in.close();
-      if (!process.waitFor(60, TimeUnit.SECONDS)) {
-        process.destroyForcibly();
-        process.waitFor(10, TimeUnit.SECONDS);
-      }
-    }
   }
 }

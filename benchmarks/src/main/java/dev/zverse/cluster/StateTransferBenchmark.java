@@ -11,7 +11,9 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
@@ -57,6 +59,12 @@ public class StateTransferBenchmark {
   static final int KEY_BYTES = 16;
   static final int VALUE_BYTES = 100;
 
+  /** Puts per write while the store is loaded. */
+  static final int LOAD_BATCH = 10_000;
+
+  /** The seed of the keys and values. */
+  static final long SEED = 16;
+
   /** What is timed: the whole transfer between the nodes, or one half alone. */
   @Param({"TRANSFER", "EXPORT", "IMPORT"})
   String phase;
@@ -80,18 +88,7 @@ public class StateTransferBenchmark {
     sender = cluster.node(1);
     settings = TransferSettings.create(receiver);
     store = ZVerseStore.open(sender, "bench", StoreSettings.create(sender, "bench"));
-    SplittableRandom random = new SplittableRandom(16);
-    for (int from = 0; from < KEYS; from += 10_000) {
-      WriteBatch.Builder b = WriteBatch.builder();
-      for (int i = from; i < from + 10_000; i++) {
-        byte[] key = new byte[KEY_BYTES];
-        byte[] value = new byte[VALUE_BYTES];
-        random.nextBytes(key);
-        random.nextBytes(value);
-        b.put(key, value);
-      }
-      store.write(b.build()).toCompletableFuture().get();
-    }
+    load(KEYS, store::write);
     snapshot = store.snapshot();
     local = sender.systemActorOf(StateTransfer.server(store, settings), "transfer", Props.empty());
     server = ClusterFixture.remoteIn(receiver, sender, local);
@@ -105,6 +102,50 @@ public class StateTransferBenchmark {
     System.out.printf(
         "%nsnapshot: %,d keys, version %d, %,d bytes in %,d chunks of %,d bytes%n",
         snapshot.size(), snapshot.version(), bytes, chunks.size(), settings.chunkBytes());
+  }
+
+  /**
+   * Loads the store this benchmark transfers, or its first {@code keys} keys, through {@code
+   * write}: {@link #LOAD_BATCH} puts per write, each awaited before the next is sent; the puts are
+   * those of {@link #nextPut} from a random of {@link #SEED}. {@link SeparateJvmTransferBenchmark}
+   * loads its writer the same way, so both transfer the same bytes.
+   *
+   * @param keys how many keys, at least 0
+   * @param write sends one write and gives its version
+   * @return the version of the last write, 0 if none
+   * @throws Exception if a write fails or is not answered within {@link ClusterFixture#WAIT}
+   */
+  static long load(int keys, Function<WriteBatch, CompletionStage<Long>> write) throws Exception {
+    SplittableRandom random = new SplittableRandom(SEED);
+    long version = 0;
+    for (int from = 0; from < keys; from += LOAD_BATCH) {
+      WriteBatch.Builder b = WriteBatch.builder();
+      for (int i = from, to = Math.min(keys, from + LOAD_BATCH); i < to; i++) {
+        byte[][] put = nextPut(random);
+        b.put(put[0], put[1]);
+      }
+      version =
+          write
+              .apply(b.build())
+              .toCompletableFuture()
+              .get(ClusterFixture.WAIT.toSeconds(), TimeUnit.SECONDS);
+    }
+    return version;
+  }
+
+  /**
+   * The next put of the loaded store: a random {@value #KEY_BYTES}-byte key, then a random {@value
+   * #VALUE_BYTES}-byte value, drawn in that order from {@code random}.
+   *
+   * @param random a random of {@link #SEED}, advanced by the puts before this one
+   * @return the key at index 0 and the value at index 1, fresh arrays
+   */
+  static byte[][] nextPut(SplittableRandom random) {
+    byte[] key = new byte[KEY_BYTES];
+    byte[] value = new byte[VALUE_BYTES];
+    random.nextBytes(key);
+    random.nextBytes(value);
+    return new byte[][] {key, value};
   }
 
   /** Terminates both nodes. */
