@@ -6,7 +6,7 @@
  */
 module zverse.cluster {
   requires transitive zverse.actors;
-  requires transitive zverse.streams;
+  requires transitive pekko.stream;
   requires pekko.cluster.typed;
   requires pekko.cluster;
   requires org.slf4j;
