@@ -76,20 +76,6 @@ final class MortonKey {
     return bigMin;
   }
 
-  /**
-   * The {@code y} coordinate of a code: its even bits gathered into the low 32 bits (the inverse of
-   * {@link #interleave} in {@code y}).
-   */
-  static long y(long code) {
-    long v = code & Y_BITS;
-    v = (v | (v >>> 1)) & 0x3333_3333_3333_3333L;
-    v = (v | (v >>> 2)) & 0x0F0F_0F0F_0F0F_0F0FL;
-    v = (v | (v >>> 4)) & 0x00FF_00FF_00FF_00FFL;
-    v = (v | (v >>> 8)) & 0x0000_FFFF_0000_FFFFL;
-    v = (v | (v >>> 16)) & 0x0000_0000_FFFF_FFFFL;
-    return v;
-  }
-
   /** Spreads the low 32 bits of {@code v} to the even bit positions of a long. */
   private static long spread(long v) {
     v &= 0xFFFF_FFFFL;

@@ -343,17 +343,9 @@ final class ZSegment {
       return;
     }
     Change[] found = new Change[h];
-    if (shiftY == 0) { // versions are exact in the codes, read already: one array less to miss in
-      for (int k = 0; k < h; k++) {
-        int pos = (int) hits[k];
-        found[k] =
-            new Change(ranked[ranks[pos]], minVersion + MortonKey.y(codes[pos]), values[pos]);
-      }
-    } else {
-      for (int k = 0; k < h; k++) {
-        int pos = (int) hits[k];
-        found[k] = new Change(ranked[ranks[pos]], versions[pos], values[pos]);
-      }
+    for (int k = 0; k < h; k++) {
+      int pos = (int) hits[k];
+      found[k] = new Change(ranked[ranks[pos]], versions[pos], values[pos]);
     }
     long lo = Math.max(from, minVersion);
     long span = Math.min(to, maxVersion) - lo + 1;
