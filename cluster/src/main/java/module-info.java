@@ -6,7 +6,7 @@
  */
 module zverse.cluster {
   requires transitive zverse.actors;
-  requires transitive pekko.stream;
+  requires transitive zverse.streams;
   requires pekko.cluster.typed;
   requires pekko.cluster;
   requires org.slf4j;
